@@ -1,0 +1,1 @@
+"""Everything that talks to a server (the only package that imports the driver)."""

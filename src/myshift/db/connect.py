@@ -1,0 +1,279 @@
+"""Connections: one ``Endpoint`` value describes a server+schema; ``connect`` opens it.
+
+Driver errors a user can cause (wrong password, unreachable host, unknown
+schema, missing privilege) become ``ConnectionFailed`` with one sentence and a fix.
+The password never appears in ``repr``/``str``/``redacted()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pymysql
+import pymysql.constants.CLIENT
+import pymysql.cursors
+
+from myshift.errors import ConnectionFailed, UsageError
+from myshift.model.flavor import Flavor
+
+DEFAULT_LOCK_WAIT_TIMEOUT = 5
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str | None = field(default=None, repr=False, compare=False)
+    schema: str = ""
+    socket: str | None = None
+    ssl_mode: str | None = None  # DISABLED | REQUIRED | VERIFY_CA | VERIFY_IDENTITY
+    ssl_ca: str | None = None
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
+    # Named environment from myshift.toml, if any.
+    env_name: str | None = None
+    protected: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> Endpoint:
+        """``mysql://user[:password]@host[:port]/schema``; MYSQL_PWD fills a missing password."""
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("mysql", "mariadb"):
+            raise UsageError(
+                f"{redact_url(url)!r} is not a mysql:// URL.",
+                "Use mysql://user[:password]@host[:port]/schema.",
+            )
+        try:
+            port = parsed.port or 3306
+        except ValueError as exc:
+            raise UsageError(f"Bad port in {redact_url(url)!r}.", "Use a number.") from exc
+        password = urllib.parse.unquote(parsed.password) if parsed.password is not None else None
+        if password is None:
+            password = os.environ.get("MYSQL_PWD")
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=port,
+            user=urllib.parse.unquote(parsed.username or "root"),
+            password=password,
+            schema=urllib.parse.unquote(parsed.path.lstrip("/")),
+            socket=query.get("socket"),
+            ssl_mode=query.get("ssl_mode"),
+            ssl_ca=query.get("ssl_ca"),
+            ssl_cert=query.get("ssl_cert"),
+            ssl_key=query.get("ssl_key"),
+        )
+
+    def with_schema(self, schema: str) -> Endpoint:
+        return replace(self, schema=schema)
+
+    def redacted(self) -> str:
+        where = f"socket {self.socket}" if self.socket else f"{self.host}:{self.port}"
+        return f"mysql://{self.user}@{where}/{self.schema}"
+
+    def __str__(self) -> str:
+        return self.env_name or self.redacted()
+
+
+def redact_url(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.replace(":" + parsed.password + "@", ":***@")
+    return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(("mysql://", "mariadb://"))
+
+
+def _ssl_args(ep: Endpoint) -> dict[str, Any]:
+    mode = (ep.ssl_mode or "").upper()
+    if mode == "DISABLED" or (not mode and not ep.ssl_ca):
+        return {}
+    ctx = (
+        ssl.create_default_context(cafile=ep.ssl_ca) if ep.ssl_ca else ssl.create_default_context()
+    )
+    if ep.ssl_cert:
+        ctx.load_cert_chain(ep.ssl_cert, ep.ssl_key)
+    if mode in ("REQUIRED", "PREFERRED", ""):
+        ctx.check_hostname = False
+        if mode != "" or not ep.ssl_ca:
+            ctx.verify_mode = ssl.CERT_NONE
+    elif mode == "VERIFY_CA":
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    elif mode == "VERIFY_IDENTITY":
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    else:
+        raise UsageError(
+            f"Unknown ssl_mode {ep.ssl_mode!r}.",
+            "Use DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY.",
+        )
+    return {"ssl": ctx}
+
+
+def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    where = ep.socket or f"{ep.host}:{ep.port}"
+    if code == 1045:
+        return ConnectionFailed(
+            f"Access denied for user {ep.user!r} on {where}.",
+            "Check the password (MYSQL_PWD, password_env in myshift.toml, ~/.my.cnf or -p).",
+        )
+    if code in (2002, 2003, 2005, 2013):
+        return ConnectionFailed(
+            f"Cannot reach the MySQL server at {where} ({msg}).",
+            "Check host, port and network access, and that the server is running.",
+        )
+    if code == 1049:
+        return ConnectionFailed(
+            f"Schema {ep.schema!r} does not exist on {where}.",
+            "Create it first or fix the schema name.",
+        )
+    if code in (1044, 1142, 1227, 1370, 1143):
+        return ConnectionFailed(
+            f"User {ep.user!r} lacks a privilege on {where}: {msg}.",
+            "Grant the privilege (see the README's 'Privileges') or use another user.",
+        )
+    return ConnectionFailed(f"Database error on {where}: {msg}.", "")
+
+
+class Conn:
+    """A thin wrapper over a PyMySQL connection with the queries myshift needs."""
+
+    def __init__(self, raw: pymysql.connections.Connection[Any], endpoint: Endpoint) -> None:
+        self.raw = raw
+        self.endpoint = endpoint
+        self._flavor: Flavor | None = None
+
+    @property
+    def flavor(self) -> Flavor:
+        if self._flavor is None:
+            row = self.query("SELECT @@version, @@version_comment")[0]
+            self._flavor = Flavor.parse(str(row[0]), str(row[1]))
+        return self._flavor
+
+    def query(
+        self, sql: str, args: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        try:
+            with self.raw.cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] in (2006, 2013, 2003):
+                raise friendly_error(exc, self.endpoint) from exc
+            raise
+
+    def query_dicts(
+        self, sql: str, args: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        with self.raw.cursor(pymysql.cursors.DictCursor) as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def execute(self, sql: str, args: Sequence[Any] | dict[str, Any] | None = None) -> int:
+        with self.raw.cursor() as cur:
+            return int(cur.execute(sql, args))
+
+    def multi_query(self, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+        """Run several `;`-separated statements in one round trip; yield each result set.
+
+        Needs a connection opened with ``multi=True``.
+        """
+        with self.raw.cursor() as cur:
+            cur.execute(sql)
+            while True:
+                yield list(cur.fetchall())
+                if not cur.nextset():
+                    break
+
+    def scalar(self, sql: str, args: Sequence[Any] | None = None) -> Any:
+        rows = self.query(sql, args)
+        return rows[0][0] if rows else None
+
+    def thread_id(self) -> int:
+        return int(self.raw.thread_id())
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # already closed or broken: nothing to do
+            self.raw.close()
+
+    def __enter__(self) -> Conn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(
+    ep: Endpoint,
+    *,
+    schema: str | None = None,
+    lock_wait_timeout: int | None = DEFAULT_LOCK_WAIT_TIMEOUT,
+    multi: bool = False,
+    connect_timeout: float = 10,
+    read_timeout: float | None = None,
+) -> Conn:
+    """Open a connection; every session gets a short ``lock_wait_timeout``.
+
+    A DDL waiting for a metadata lock blocks every query queued behind it, so
+    no myshift session ever waits the server default (one year).
+    """
+    db = ep.schema if schema is None else schema
+    flags = pymysql.constants.CLIENT.MULTI_STATEMENTS if multi else 0
+    init = []
+    if lock_wait_timeout is not None:
+        init.append(f"SET SESSION lock_wait_timeout = {int(lock_wait_timeout)}")
+    try:
+        raw = pymysql.connect(
+            host=ep.host,
+            port=ep.port,
+            user=ep.user,
+            password=ep.password or "",
+            database=db or None,
+            unix_socket=ep.socket,
+            charset="utf8mb4",
+            autocommit=True,
+            client_flag=flags,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            init_command="; ".join(init) if init and not multi else None,
+            **_ssl_args(ep),
+        )
+    except pymysql.err.MySQLError as exc:
+        raise friendly_error(exc, ep) from None
+    except OSError as exc:
+        raise ConnectionFailed(
+            f"Cannot reach the MySQL server at {ep.host}:{ep.port} ({exc}).",
+            "Check host, port and network access.",
+        ) from None
+    conn = Conn(raw, ep)
+    if multi and init:
+        for stmt in init:
+            conn.execute(stmt)
+    return conn
+
+
+@contextmanager
+def connected(ep: Endpoint, **kwargs: Any) -> Iterator[Conn]:
+    conn = connect(ep, **kwargs)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def quote_ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"

@@ -1,0 +1,205 @@
+"""Throwaway local MariaDB/MySQL servers.
+
+Used by the test-suite, ``myshift demo``, the local workspace that loads
+desired SQL, and the local rehearsal sandbox.  A server lives in a fresh
+datadir (on /dev/shm when available, so it costs no disk I/O), listens on a
+free loopback port and is killed, datadir and all, by ``stop()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from myshift.errors import ServerMissing
+
+_SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin")
+
+
+def _which(*names: str) -> str | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+        for d in _SBIN:
+            p = Path(d) / name
+            if p.is_file() and os.access(p, os.X_OK):
+                return str(p)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _scratch_root() -> Path:
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm
+    return Path(tempfile.gettempdir())
+
+
+@dataclass
+class LocalServer:
+    """A throwaway ``mariadbd`` on 127.0.0.1 with user root and no password."""
+
+    port: int = 0
+    basedir: Path = field(default_factory=Path)
+    process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()
+    server_id: int = 1
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def user(self) -> str:
+        return "root"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.basedir / "mysqld.sock"
+
+    def url(self, schema: str = "") -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/{schema}"
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        extra_args: tuple[str, ...] = (),
+        server_id: int = 1,
+        timeout: float = 30.0,
+    ) -> LocalServer:
+        mariadbd = _which("mariadbd", "mysqld")
+        install = _which("mariadb-install-db", "mysql_install_db")
+        if not mariadbd or not install:
+            raise ServerMissing(
+                "No local MariaDB server binaries (mariadbd, mariadb-install-db) were found.",
+                "Install them with `apt-get install mariadb-server` and run again.",
+            )
+        basedir = Path(tempfile.mkdtemp(prefix="myshift-srv-", dir=_scratch_root()))
+        datadir = basedir / "data"
+        res = subprocess.run(
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={datadir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--user=root",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        if res.returncode != 0:
+            shutil.rmtree(basedir, ignore_errors=True)
+            raise ServerMissing(
+                "mariadb-install-db failed: " + res.stderr.decode(errors="replace")[-500:],
+                "Check that mariadb-server is installed correctly.",
+            )
+        last_err = ""
+        for _attempt in range(5):
+            port = free_port()
+            srv = cls(port=port, basedir=basedir, extra_args=extra_args, server_id=server_id)
+            srv._spawn(mariadbd, datadir)
+            try:
+                srv._wait_ready(timeout)
+                return srv
+            except ServerMissing as exc:
+                last_err = str(exc)
+                srv._kill()
+        shutil.rmtree(basedir, ignore_errors=True)
+        raise ServerMissing(f"Could not start a local mariadbd: {last_err}", "See the log above.")
+
+    def _spawn(self, mariadbd: str, datadir: Path) -> None:
+        args = [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={self.socket_path}",
+            f"--pid-file={self.basedir / 'mysqld.pid'}",
+            f"--log-error={self.basedir / 'error.log'}",
+            "--user=root",
+            f"--server-id={self.server_id}",
+            "--innodb-buffer-pool-size=128M",
+            "--innodb-log-file-size=48M",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--innodb-doublewrite=0",
+            "--sync-binlog=0",
+            "--skip-name-resolve",
+            "--max-connections=300",
+            "--table-definition-cache=20000",
+            "--table-open-cache=20000",
+            "--event-scheduler=OFF",
+            *self.extra_args,
+        ]
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServerMissing(f"mariadbd exited early: {self.error_log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.settimeout(0.5)
+                    if s.recv(1):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise ServerMissing(f"mariadbd did not start in {timeout:.0f}s: {self.error_log_tail()}")
+
+    def error_log_tail(self, n: int = 600) -> str:
+        try:
+            return (self.basedir / "error.log").read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def _kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        self._kill()
+        shutil.rmtree(self.basedir, ignore_errors=True)
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def local_server(**kwargs: object) -> Iterator[LocalServer]:
+    srv = LocalServer.start(**kwargs)  # type: ignore[arg-type]
+    try:
+        yield srv
+    finally:
+        srv.stop()

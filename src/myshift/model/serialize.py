@@ -1,0 +1,85 @@
+"""Model <-> JSON-able dicts, and fingerprints.
+
+Used for plan files and history snapshots.  ``fingerprint`` hashes only the
+fields that take part in equality (``compare=True``), so two schemas have the
+same fingerprint exactly when ``same_objects`` says they are equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from enum import Enum
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from myshift.model.schema import Schema
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any, *, compare_only: bool = False) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            if compare_only and not f.compare:
+                continue
+            out[f.name] = to_dict(getattr(obj, f.name), compare_only=compare_only)
+        return out
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, tuple | list):
+        return [to_dict(x, compare_only=compare_only) for x in obj]
+    return obj
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        return _convert(members[0], value) if len(members) == 1 else value
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_dict(tp, value)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(value)
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def schema_to_json(schema: Schema) -> str:
+    return json.dumps(to_dict(schema), sort_keys=True, separators=(",", ":"))
+
+
+def schema_from_json(text: str) -> Schema:
+    return from_dict(Schema, json.loads(text))
+
+
+def fingerprint(schema: Schema) -> str:
+    """sha256 over the structural fields of every object (not the schema name)."""
+    data = to_dict(schema, compare_only=True)
+    data.pop("name", None)
+    data.pop("charset", None)
+    data.pop("collation", None)
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+__all__ = ["fingerprint", "from_dict", "schema_from_json", "schema_to_json", "to_dict"]
+_ = typing  # keep the import for get_type_hints' forward references

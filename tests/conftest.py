@@ -1,0 +1,61 @@
+"""Shared fixtures: throwaway MariaDB servers started by the suite itself."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.server import LocalServer
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[LocalServer]:
+    """One throwaway mariadbd for the whole session (datadir on /dev/shm)."""
+    srv = LocalServer.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def server2() -> Iterator[LocalServer]:
+    """A second server, for DB->DB and cross-server tests."""
+    srv = LocalServer.start(server_id=2)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+_counter = itertools.count()
+
+
+def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
+    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
+
+
+@pytest.fixture
+def fresh_schema(server: LocalServer) -> Iterator[Endpoint]:
+    """An empty schema on the session server, dropped after the test."""
+    name = f"t_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    admin = connect(endpoint_of(server))
+    admin.execute(f"CREATE DATABASE {quote_ident(name)} DEFAULT CHARACTER SET utf8mb4")
+    try:
+        yield endpoint_of(server, name)
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+        admin.close()
+
+
+@pytest.fixture
+def conn(fresh_schema: Endpoint) -> Iterator[Conn]:
+    c = connect(fresh_schema)
+    try:
+        yield c
+    finally:
+        c.close()
