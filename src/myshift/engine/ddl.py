@@ -1,0 +1,464 @@
+"""Render SQL fragments from the model, exactly as each flavor's server prints them.
+
+Pure functions of (model object, Flavor): no driver import, no server access.
+``create_table`` must reproduce the server's own ``SHOW CREATE TABLE`` byte for
+byte; introspection relies on that to check itself (a table whose text we
+cannot regenerate is marked unsupported rather than guessed at).
+
+Flavor differences live in the small helpers below, one per concern:
+which FK rule is hidden, where INVISIBLE goes, whether partitioning is wrapped
+in a version comment, when COLLATE is shown.  Reference: Skeema's tengo
+package and the MySQL/MariaDB ``sql_show.cc`` behaviour they document.
+"""
+
+from __future__ import annotations
+
+import re
+
+from myshift.model.flavor import Flavor
+from myshift.model.schema import (
+    Check,
+    Column,
+    Event,
+    ForeignKey,
+    Index,
+    IndexKind,
+    IndexPart,
+    Partitioning,
+    Routine,
+    Table,
+    Trigger,
+    View,
+)
+
+__all__ = [
+    "check_definition",
+    "column_definition",
+    "create_event",
+    "create_routine",
+    "create_table",
+    "create_trigger",
+    "create_view",
+    "escape_string",
+    "foreign_key_definition",
+    "index_definition",
+    "partition_clause",
+    "quote",
+    "strip_definer",
+    "table_options",
+]
+
+
+def quote(name: str) -> str:
+    """Backtick-quote an identifier, doubling embedded backticks."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+# The server's append_unescaped(): how string values (comments, partition
+# comments) are printed inside single quotes in SHOW CREATE output.
+_ESCAPES = {
+    "\\": "\\\\",
+    "\0": "\\0",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\032": "\\Z",
+    "'": "''",
+}
+_ESCAPE_RE = re.compile(r"[\\\0\n\r\032']")
+
+
+def escape_string(value: str) -> str:
+    """Escape a value for a single-quoted literal the way SHOW CREATE prints it."""
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], value)
+
+
+def _lit(value: str) -> str:
+    return "'" + escape_string(value) + "'"
+
+
+# --------------------------------------------------------------------- columns
+
+# Default collation of each character set on MySQL 8 (MariaDB always prints
+# COLLATE, so it needs no table).  An unknown charset makes us print COLLATE;
+# if the server did not, the self-check flags the table instead of guessing.
+_MYSQL_DEFAULT_COLLATION = {
+    "armscii8": "armscii8_general_ci",
+    "ascii": "ascii_general_ci",
+    "big5": "big5_chinese_ci",
+    "binary": "binary",
+    "cp1250": "cp1250_general_ci",
+    "cp1251": "cp1251_general_ci",
+    "cp1256": "cp1256_general_ci",
+    "cp1257": "cp1257_general_ci",
+    "cp850": "cp850_general_ci",
+    "cp852": "cp852_general_ci",
+    "cp866": "cp866_general_ci",
+    "cp932": "cp932_japanese_ci",
+    "dec8": "dec8_swedish_ci",
+    "eucjpms": "eucjpms_japanese_ci",
+    "euckr": "euckr_korean_ci",
+    "gb18030": "gb18030_chinese_ci",
+    "gb2312": "gb2312_chinese_ci",
+    "gbk": "gbk_chinese_ci",
+    "geostd8": "geostd8_general_ci",
+    "greek": "greek_general_ci",
+    "hebrew": "hebrew_general_ci",
+    "hp8": "hp8_english_ci",
+    "keybcs2": "keybcs2_general_ci",
+    "koi8r": "koi8r_general_ci",
+    "koi8u": "koi8u_general_ci",
+    "latin1": "latin1_swedish_ci",
+    "latin2": "latin2_general_ci",
+    "latin5": "latin5_turkish_ci",
+    "latin7": "latin7_general_ci",
+    "macce": "macce_general_ci",
+    "macroman": "macroman_general_ci",
+    "sjis": "sjis_japanese_ci",
+    "swe7": "swe7_swedish_ci",
+    "tis620": "tis620_thai_ci",
+    "ucs2": "ucs2_general_ci",
+    "ujis": "ujis_japanese_ci",
+    "utf16": "utf16_general_ci",
+    "utf16le": "utf16le_general_ci",
+    "utf32": "utf32_general_ci",
+    "utf8mb3": "utf8mb3_general_ci",
+    "utf8mb4": "utf8mb4_0900_ai_ci",
+}
+
+
+def _base_type(col_type: str) -> str:
+    return re.split(r"[\s(]", col_type, maxsplit=1)[0].lower()
+
+
+def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
+    """Whether the server prints ``DEFAULT NULL`` for a nullable column without default."""
+    if flavor.is_mariadb:
+        return True
+    # MySQL never prints DEFAULT NULL for BLOB/TEXT columns.
+    base = _base_type(col.type)
+    return not (base.endswith("blob") or base.endswith("text"))
+
+
+def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
+    """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
+    out = [quote(col.name), col.type]
+    if col.compressed and flavor.is_mariadb:
+        out[1] += " /*!100301 COMPRESSED*/"
+    if col.charset and col.collation and col.collation != table.collation:
+        # Both flavors print CHARACTER SET + COLLATE once the collation differs
+        # from the table default (MariaDB since 10.3.37/10.11.1, MySQL 8 for
+        # tables created on 8.0).
+        out.append(f"CHARACTER SET {col.charset} COLLATE {col.collation}")
+    if col.generated is not None:
+        out.append(f"GENERATED ALWAYS AS ({col.generated}) {'STORED' if col.stored else 'VIRTUAL'}")
+    if not col.nullable:
+        out.append("NOT NULL")
+    elif _base_type(col.type) == "timestamp":
+        # TIMESTAMP is the one type whose nullability is always printed.
+        out.append("NULL")
+    if col.srid is not None and flavor.is_mysql:
+        out.append(f"/*!80003 SRID {col.srid} */")
+    if col.invisible and flavor.is_mariadb and not flavor.min(11, 7):
+        out.append("INVISIBLE")
+    if col.default is not None:
+        out.append(f"DEFAULT {col.default}")
+    if col.on_update is not None:
+        out.append(f"ON UPDATE {col.on_update}")
+    if col.auto_increment:
+        out.append("AUTO_INCREMENT")
+    if col.invisible:
+        if flavor.is_mysql:
+            out.append("/*!80023 INVISIBLE */")
+        elif flavor.min(11, 7):  # MDEV-35308 moved it here
+            out.append("INVISIBLE")
+    if col.comment:
+        out.append(f"COMMENT {_lit(col.comment)}")
+    for chk in table.checks:
+        if chk.column == col.name:
+            out.append(f"CHECK ({chk.clause})")
+    return " ".join(out)
+
+
+# --------------------------------------------------------------------- indexes
+
+
+def _part(p: IndexPart) -> str:
+    base = quote(p.column) if p.column is not None else f"({p.expression})"
+    if p.length:
+        base += f"({p.length})"
+    if p.descending:
+        base += " DESC"
+    return base
+
+
+def index_definition(ix: Index, flavor: Flavor) -> str:
+    if ix.kind is IndexKind.PRIMARY:
+        head = "PRIMARY KEY"
+    elif ix.kind is IndexKind.UNIQUE:
+        head = f"UNIQUE KEY {quote(ix.name)}"
+    elif ix.kind is IndexKind.INDEX:
+        head = f"KEY {quote(ix.name)}"
+    else:
+        head = f"{ix.kind.value} KEY {quote(ix.name)}"
+    text = f"{head} ({','.join(_part(p) for p in ix.parts)})"
+    if ix.using:
+        text += f" USING {ix.using}"
+    if flavor.is_mariadb and ix.parser:
+        text += f" WITH PARSER `{ix.parser}`"
+    if ix.comment:
+        text += f" COMMENT {_lit(ix.comment)}"
+    if ix.invisible:
+        text += " IGNORED" if flavor.is_mariadb else " /*!80000 INVISIBLE */"
+    if flavor.is_mysql and ix.parser:
+        # The trailing space is part of MySQL's output for this clause.
+        text += f" /*!50100 WITH PARSER `{ix.parser}` */ "
+    return text
+
+
+def foreign_key_definition(fk: ForeignKey, flavor: Flavor) -> str:
+    cols = ", ".join(quote(c) for c in fk.columns)
+    ref_cols = ", ".join(quote(c) for c in fk.ref_columns)
+    ref = quote(fk.ref_table)
+    if fk.ref_schema:
+        ref = f"{quote(fk.ref_schema)}.{ref}"
+    # MySQL 8 hides NO ACTION (its default) and prints RESTRICT; MariaDB the reverse.
+    hidden = "NO ACTION" if flavor.is_mysql else "RESTRICT"
+    text = f"CONSTRAINT {quote(fk.name)} FOREIGN KEY ({cols}) REFERENCES {ref} ({ref_cols})"
+    if fk.on_delete != hidden:
+        text += f" ON DELETE {fk.on_delete}"
+    if fk.on_update != hidden:
+        text += f" ON UPDATE {fk.on_update}"
+    return text
+
+
+def check_definition(chk: Check, flavor: Flavor) -> str:
+    """A table-level CHECK line (column-level MariaDB checks print inline on the column)."""
+    text = f"CONSTRAINT {quote(chk.name)} CHECK ({chk.clause})"
+    if not chk.enforced and flavor.is_mysql:
+        text += " /*!80016 NOT ENFORCED */"
+    return text
+
+
+# ------------------------------------------------------------------ partitions
+
+
+def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") -> str:
+    """The partitioning tail of SHOW CREATE TABLE, starting with its newline."""
+    mysql = flavor.is_mysql
+
+    def pname(name: str) -> str:
+        # MariaDB backticks partition names; MySQL prints them bare.
+        return name if mysql else quote(name)
+
+    def method_expr(method: str, expr: str, algorithm: int | None) -> str:
+        if mysql and (method.endswith("COLUMNS") or method.endswith("KEY")):
+            expr = expr.replace("`", "")
+        algo = f"ALGORITHM = {algorithm} " if algorithm is not None else ""
+        if method.endswith(" COLUMNS"):
+            return method.replace(" COLUMNS", "  COLUMNS") + algo + f"({expr})"
+        return f"{method} {algo}({expr})"
+
+    hashlike = not (p.method.startswith("RANGE") or p.method.startswith("LIST"))
+    default_names = all(
+        part.name == f"p{n}" and part.values is None and not part.comment
+        for n, part in enumerate(p.partitions)
+    )
+    sub_default = p.sub_method is not None and all(
+        part.subpartitions == tuple(f"{part.name}sp{i}" for i in range(len(part.subpartitions)))
+        for part in p.partitions
+    )
+    text = "PARTITION BY " + method_expr(p.method, p.expression, p.algorithm)
+    if p.sub_method is not None:
+        text += "\nSUBPARTITION BY " + method_expr(p.sub_method, p.sub_expression or "", None)
+        if sub_default and p.partitions:
+            text += f"\nSUBPARTITIONS {len(p.partitions[0].subpartitions)}"
+    if hashlike and default_names:
+        text += f"\nPARTITIONS {len(p.partitions)}"
+    else:
+        defs = []
+        for part in p.partitions:
+            d = f"PARTITION {pname(part.name)} "
+            if part.values is not None:
+                if p.method.startswith("RANGE"):
+                    d += (
+                        "VALUES LESS THAN MAXVALUE "
+                        if part.values == "MAXVALUE"
+                        else f"VALUES LESS THAN ({part.values}) "
+                    )
+                else:
+                    d += f"VALUES IN ({part.values}) "
+            if part.comment:
+                d += f"COMMENT = {_lit(part.comment)} "
+            eng = part.engine or engine
+            if part.subpartitions and not sub_default:
+                subs = ",\n  ".join(
+                    f"SUBPARTITION {pname(s)} ENGINE = {eng}" for s in part.subpartitions
+                )
+                d += f"\n ({subs})"
+            else:
+                d += f"ENGINE = {eng}"
+            defs.append(d)
+        text += "\n(" + ",\n ".join(defs) + ")"
+    if mysql:
+        opener = "/*!50500" if p.method.endswith("COLUMNS") else "/*!50100"
+        return f"\n{opener} {text} */"
+    return f"\n {text}"
+
+
+# -------------------------------------------------------------- table options
+
+# The order in which sql_show.cc prints table options after COLLATE.
+# Options the list does not know go last; the self-check catches a wrong guess.
+_OPTION_ORDER = (
+    "MIN_ROWS",
+    "MAX_ROWS",
+    "AVG_ROW_LENGTH",
+    "PACK_KEYS",
+    "STATS_PERSISTENT",
+    "STATS_AUTO_RECALC",
+    "STATS_SAMPLE_PAGES",
+    "CHECKSUM",
+    "PAGE_CHECKSUM",
+    "DELAY_KEY_WRITE",
+    "ROW_FORMAT",
+    "TRANSACTIONAL",
+    "KEY_BLOCK_SIZE",
+    "COMPRESSION",
+    "ENCRYPTION",
+)
+
+
+def option_sort_key(name: str) -> int:
+    """Position of a table option in SHOW CREATE TABLE output."""
+    try:
+        return _OPTION_ORDER.index(name.upper())
+    except ValueError:
+        return len(_OPTION_ORDER)
+
+
+def _show_table_collation(table: Table, flavor: Flavor) -> bool:
+    if flavor.is_mariadb:
+        return True  # MariaDB always prints COLLATE= (since 10.3.37 / 10.11.1)
+    if table.charset == "utf8mb4":
+        return True  # MySQL 8 always prints it for utf8mb4
+    return _MYSQL_DEFAULT_COLLATION.get(table.charset) != table.collation
+
+
+def table_options(table: Table, flavor: Flavor, *, with_auto_increment: bool = False) -> str:
+    parts = [f"ENGINE={table.engine}"]
+    if with_auto_increment and table.auto_increment is not None and table.auto_increment > 1:
+        parts.append(f"AUTO_INCREMENT={table.auto_increment}")
+    parts.append(f"DEFAULT CHARSET={table.charset}")
+    if _show_table_collation(table, flavor):
+        parts.append(f"COLLATE={table.collation}")
+    opts = list(table.options)
+    if table.row_format is not None:
+        opts.append(("ROW_FORMAT", table.row_format))
+    opts.sort(key=lambda kv: option_sort_key(kv[0]))
+    parts.extend(f"{k}={v}" for k, v in opts)
+    if table.comment:
+        parts.append(f"COMMENT={_lit(table.comment)}")
+    return " ".join(parts)
+
+
+def create_table(table: Table, flavor: Flavor, *, with_auto_increment: bool = False) -> str:
+    """The flavor's SHOW CREATE TABLE text for this table."""
+    lines = [column_definition(c, table, flavor) for c in table.columns]
+    lines += [index_definition(ix, flavor) for ix in table.indexes]
+    lines += [foreign_key_definition(fk, flavor) for fk in table.foreign_keys]
+    lines += [check_definition(ch, flavor) for ch in table.checks if ch.column is None]
+    text = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(lines) + "\n) "
+    text += table_options(table, flavor, with_auto_increment=with_auto_increment)
+    if table.partitioning is not None:
+        text += partition_clause(table.partitioning, flavor, table.engine)
+    return text
+
+
+# ------------------------------------------------------ views, routines, ...
+
+_DEFINER_RE = re.compile(
+    r"\bDEFINER=(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|\w+)@(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[\w.%-]+) "
+)
+
+
+def strip_definer(create_sql: str) -> str:
+    """Remove the first ``DEFINER=user@host`` clause of a CREATE statement.
+
+    Dev and prod run as different users: objects are created as the user who
+    applies them, so the DEFINER is reported, never rendered.
+    """
+    head, sep, rest = create_sql.partition(" ")
+    return head + sep + _DEFINER_RE.sub("", rest, count=1)
+
+
+def create_view(v: View, flavor: Flavor) -> str:
+    text = (
+        f"CREATE ALGORITHM={v.algorithm} SQL SECURITY {v.security} "
+        f"VIEW {quote(v.name)} AS {v.definition}"
+    )
+    if v.check_option and v.check_option != "NONE":
+        text += f" WITH {v.check_option} CHECK OPTION"
+    return text
+
+
+def create_routine(r: Routine, flavor: Flavor) -> str:
+    """The server's own CREATE PROCEDURE/FUNCTION text, without DEFINER."""
+    if r.create_sql:
+        return strip_definer(r.create_sql)
+    text = f"CREATE {r.kind} {quote(r.name)}({r.params})"
+    if r.returns is not None:
+        text += f" RETURNS {r.returns}"
+    if r.data_access != "CONTAINS SQL":
+        text += f"\n    {r.data_access}"
+    if r.deterministic:
+        text += "\n    DETERMINISTIC"
+    if r.security != "DEFINER":
+        text += f"\n    SQL SECURITY {r.security}"
+    if r.comment:
+        text += f"\n    COMMENT {_lit(r.comment)}"
+    return text + "\n" + r.body
+
+
+def create_trigger(t: Trigger, flavor: Flavor, *, follows: str | None = None) -> str:
+    """CREATE TRIGGER from the model.
+
+    The server forgets FOLLOWS/PRECEDES once the trigger exists (only
+    ACTION_ORDER remains), so a trigger with ``order > 1`` is either created
+    after its predecessors, or given ``follows`` = the name of the trigger
+    just before it (see ``trigger_predecessor``).
+    """
+    text = f"CREATE TRIGGER {quote(t.name)} {t.timing} {t.event} ON {quote(t.table)} FOR EACH ROW "
+    if follows:
+        text += f"FOLLOWS {quote(follows)} "
+    return text + t.body
+
+
+def trigger_predecessor(triggers: tuple[Trigger, ...] | list[Trigger], t: Trigger) -> str | None:
+    """Name of the trigger ordered just before ``t`` on the same table/timing/event."""
+    if t.order <= 1:
+        return None
+    for other in triggers:
+        if (
+            other.table == t.table
+            and other.timing == t.timing
+            and other.event == t.event
+            and other.order == t.order - 1
+        ):
+            return other.name
+    return None
+
+
+def create_event(e: Event, flavor: Flavor) -> str:
+    """The server's own CREATE EVENT text, without DEFINER."""
+    if e.create_sql:
+        return strip_definer(e.create_sql)
+    text = f"CREATE EVENT {quote(e.name)} ON SCHEDULE {e.schedule}"
+    if e.starts and e.schedule.startswith("EVERY"):
+        text += f" STARTS '{e.starts}'"
+    if e.ends:
+        text += f" ENDS '{e.ends}'"
+    status = {"ENABLED": "ENABLE", "DISABLED": "DISABLE"}.get(e.status, "DISABLE ON SLAVE")
+    text += f" ON COMPLETION {e.on_completion} {status}"
+    if e.comment:
+        text += f" COMMENT {_lit(e.comment)}"
+    return text + " DO " + e.body

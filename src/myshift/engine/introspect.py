@@ -1,0 +1,792 @@
+"""Read a whole schema from a server into the model, in bulk, and check the result.
+
+Two halves, kept apart so the MySQL path can be tested from recorded rows:
+
+* ``fetch_rows(conn, schema) -> IntrospectionRows`` talks to the server: one
+  information_schema query per object kind for the WHOLE schema, plus the
+  server's SHOW CREATE texts sent in ``;``-separated batches over a second,
+  multi-statement connection (a few round trips for thousands of tables).
+* ``build_schema(rows, flavor) -> Schema`` is pure: rows in, model out.  Every
+  flavor difference in how information_schema spells things is handled in one
+  helper here (``_column_default``, ``_index_visibility`` ...).
+
+Self-check (as Skeema does): for every table, ``ddl.create_table(model)`` must
+equal the server's SHOW CREATE TABLE (AUTO_INCREMENT removed).  If it does not,
+``Table.unsupported`` names the first differing line; such a table is reported
+and never diffed — we never guess.
+
+The server's text is only read for things information_schema does not expose
+(display order of indexes/foreign keys/checks, an explicit ``USING`` clause,
+routine parameter lists); never to learn structure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from myshift.engine import ddl
+from myshift.model.flavor import Flavor
+from myshift.model.schema import (
+    Check,
+    Column,
+    Event,
+    ForeignKey,
+    Index,
+    IndexKind,
+    IndexPart,
+    Partition,
+    Partitioning,
+    Routine,
+    Schema,
+    Table,
+    Trigger,
+    View,
+)
+
+if TYPE_CHECKING:
+    from myshift.db.connect import Conn
+
+__all__ = [
+    "IntrospectionRows",
+    "build_schema",
+    "fetch_rows",
+    "introspect",
+    "self_check",
+]
+
+Row = dict[str, Any]
+
+# How many SHOW CREATE statements travel in one round trip.
+SHOW_CREATE_CHUNK = 500
+
+
+@dataclass
+class IntrospectionRows:
+    """Everything the server told us about one schema, before modelling.
+
+    Row dicts use the lower-case aliases selected by the queries below, so a
+    recorded fixture (``to_json``) reads the same for every flavor.
+    """
+
+    schema: str
+    charset: str = "utf8mb4"
+    collation: str = "utf8mb4_general_ci"
+    tables: list[Row] = field(default_factory=list)
+    columns: list[Row] = field(default_factory=list)
+    statistics: list[Row] = field(default_factory=list)
+    foreign_keys: list[Row] = field(default_factory=list)
+    checks: list[Row] = field(default_factory=list)
+    partitions: list[Row] = field(default_factory=list)
+    views: list[Row] = field(default_factory=list)
+    routines: list[Row] = field(default_factory=list)
+    triggers: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    # SHOW CREATE texts: table name -> text; "PROCEDURE name"/"FUNCTION name" -> text ...
+    create_tables: dict[str, str] = field(default_factory=dict)
+    create_routines: dict[str, str] = field(default_factory=dict)
+    create_events: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, default=str, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> IntrospectionRows:
+        return cls(**json.loads(text))
+
+    @classmethod
+    def load(cls, path: str | Path) -> IntrospectionRows:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- the queries
+
+
+def _queries(flavor: Flavor) -> dict[str, str]:
+    """One query per object kind, for the whole schema (``%s`` = schema name)."""
+    if flavor.is_mariadb:
+        ignored = "IF(s.IGNORED = 'YES', 'YES', 'NO')" if flavor.min(10, 6) else "'NO'"
+        expr = "NULL"
+        srid = "NULL"
+        checks = """
+            SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause,
+                   'YES' AS enforced, LEVEL AS `level`
+            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s"""
+    else:
+        ignored = "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')"
+        expr = "s.EXPRESSION"
+        srid = "c.SRS_ID"
+        checks = """
+            SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name,
+                   cc.CHECK_CLAUSE AS clause, tc.ENFORCED AS enforced, 'Table' AS level
+            FROM information_schema.TABLE_CONSTRAINTS tc
+            JOIN information_schema.CHECK_CONSTRAINTS cc
+              ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
+             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+            WHERE tc.TABLE_SCHEMA = %s AND tc.CONSTRAINT_TYPE = 'CHECK'"""
+    return {
+        "tables": """
+            SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
+                   TABLE_COLLATION AS collation, CREATE_OPTIONS AS create_options,
+                   TABLE_COMMENT AS comment, AUTO_INCREMENT AS auto_increment
+            FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s""",
+        "columns": f"""
+            SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type,
+                   c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS `default`, c.EXTRA AS extra,
+                   c.CHARACTER_SET_NAME AS charset, c.COLLATION_NAME AS collation,
+                   c.COLUMN_COMMENT AS comment, c.GENERATION_EXPRESSION AS generation,
+                   {srid} AS srid
+            FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s
+            ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION""",
+        "statistics": f"""
+            SELECT s.TABLE_NAME AS table_name, s.INDEX_NAME AS name, s.NON_UNIQUE AS non_unique,
+                   s.SEQ_IN_INDEX AS seq, s.COLUMN_NAME AS column_name, s.COLLATION AS direction,
+                   s.SUB_PART AS sub_part, s.INDEX_TYPE AS index_type,
+                   s.INDEX_COMMENT AS comment, {ignored} AS ignored, {expr} AS expression
+            FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = %s
+            ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX""",
+        "foreign_keys": """
+            SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name,
+                   k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_SCHEMA AS ref_schema,
+                   k.REFERENCED_TABLE_NAME AS ref_table,
+                   k.REFERENCED_COLUMN_NAME AS ref_column,
+                   r.UPDATE_RULE AS on_update, r.DELETE_RULE AS on_delete
+            FROM information_schema.KEY_COLUMN_USAGE k
+            JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+              ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
+             AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+            WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL
+            ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION""",
+        "checks": checks,
+        "partitions": """
+            SELECT TABLE_NAME AS table_name, PARTITION_NAME AS name,
+                   SUBPARTITION_NAME AS sub_name, PARTITION_METHOD AS method,
+                   SUBPARTITION_METHOD AS sub_method, PARTITION_EXPRESSION AS expression,
+                   SUBPARTITION_EXPRESSION AS sub_expression,
+                   PARTITION_DESCRIPTION AS description, PARTITION_COMMENT AS comment
+            FROM information_schema.PARTITIONS
+            WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL
+            ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION""",
+        "views": """
+            SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option,
+                   DEFINER AS definer, SECURITY_TYPE AS security, ALGORITHM AS algorithm
+            FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s""",
+        "routines": """
+            SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS kind, ROUTINE_DEFINITION AS body,
+                   IS_DETERMINISTIC AS `deterministic`, SQL_DATA_ACCESS AS data_access,
+                   SECURITY_TYPE AS security, ROUTINE_COMMENT AS comment, SQL_MODE AS sql_mode,
+                   DEFINER AS definer
+            FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s""",
+        "triggers": """
+            SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name,
+                   ACTION_TIMING AS timing, EVENT_MANIPULATION AS `event`,
+                   ACTION_STATEMENT AS body, ACTION_ORDER AS action_order,
+                   SQL_MODE AS sql_mode, DEFINER AS definer
+            FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s""",
+        "events": """
+            SELECT EVENT_NAME AS name, EVENT_DEFINITION AS body, EVENT_TYPE AS `type`,
+                   EXECUTE_AT AS execute_at, INTERVAL_VALUE AS interval_value,
+                   INTERVAL_FIELD AS interval_field, STARTS AS starts, ENDS AS ends,
+                   STATUS AS `status`, ON_COMPLETION AS on_completion, EVENT_COMMENT AS comment,
+                   SQL_MODE AS sql_mode, DEFINER AS definer
+            FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s""",
+    }
+
+
+def _plain(row: dict[str, Any]) -> Row:
+    """Rows as JSON-able values (bytes -> str, datetimes -> str), so fixtures round-trip."""
+    out: Row = {}
+    for k, v in row.items():
+        if isinstance(v, bytes | bytearray):
+            v = v.decode("utf-8", "replace")
+        elif v is not None and not isinstance(v, str | int | float):
+            v = str(v)
+        out[k] = v
+    return out
+
+
+def _show_create_batches(
+    conn: Conn, schema: str, stmts: list[tuple[str, str]], col: int
+) -> dict[str, str]:
+    """Run ``SHOW CREATE ...`` statements in ``;``-separated batches: key -> text.
+
+    A second connection with multi-statements on carries the batches, so one
+    round trip returns hundreds of CREATE texts.  A batch that fails (an object
+    dropped meanwhile) is retried one statement at a time, skipping the missing.
+    """
+    if not stmts:
+        return {}
+    import pymysql  # only the server-facing half needs the driver
+
+    from myshift.db.connect import connect
+
+    out: dict[str, str] = {}
+    multi = connect(conn.endpoint, schema=schema, multi=True)
+    try:
+        for chunk_start in range(0, len(stmts), SHOW_CREATE_CHUNK):
+            chunk = stmts[chunk_start : chunk_start + SHOW_CREATE_CHUNK]
+            try:
+                results = list(multi.multi_query(";\n".join(sql for _, sql in chunk)))
+                for (key, _), rows in zip(chunk, results, strict=True):
+                    out[key] = str(rows[0][col])
+            except pymysql.err.MySQLError:  # fall back to one statement at a time
+                multi.close()
+                multi = connect(conn.endpoint, schema=schema, multi=True)
+                for key, sql in chunk:
+                    try:
+                        rows = multi.query(sql)
+                    except pymysql.err.MySQLError:  # the object vanished: skip it
+                        continue
+                    if rows:
+                        out[key] = str(rows[0][col])
+    finally:
+        multi.close()
+    return out
+
+
+def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
+    """Query the server: a handful of whole-schema queries plus batched SHOW CREATE."""
+    flavor = conn.flavor
+    q = _queries(flavor)
+    rows = IntrospectionRows(schema=schema)
+    meta = conn.query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+        "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (schema,),
+    )
+    if meta:
+        rows.charset, rows.collation = str(meta[0][0]), str(meta[0][1])
+    for kind, sql in q.items():
+        setattr(rows, kind, [_plain(r) for r in conn.query_dicts(sql, (schema,))])
+
+    qs = ddl.quote(schema)
+    tables = [t["name"] for t in rows.tables if t["type"] == "BASE TABLE"]
+    rows.create_tables = _show_create_batches(
+        conn, schema, [(t, f"SHOW CREATE TABLE {qs}.{ddl.quote(t)}") for t in tables], 1
+    )
+    rows.create_routines = _show_create_batches(
+        conn,
+        schema,
+        [
+            (f"{r['kind']} {r['name']}", f"SHOW CREATE {r['kind']} {qs}.{ddl.quote(r['name'])}")
+            for r in rows.routines
+        ],
+        2,
+    )
+    rows.create_events = _show_create_batches(
+        conn,
+        schema,
+        [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
+        3,
+    )
+    return rows
+
+
+def introspect(conn: Conn, schema: str) -> Schema:
+    """The model of ``schema`` on ``conn``'s server (flavor from the connection)."""
+    return build_schema(fetch_rows(conn, schema), conn.flavor)
+
+
+# ------------------------------------------------------------ rows -> model
+
+
+def _group(rows: Iterable[Row], key: str = "table_name") -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
+def _column_default(r: Row, flavor: Flavor, generated: bool, auto_inc: bool) -> str | None:
+    """The text after DEFAULT in SHOW CREATE TABLE, from COLUMNS.COLUMN_DEFAULT."""
+    raw: str | None = r["default"]
+    nullable = r["nullable"] == "YES"
+    if generated or auto_inc:
+        return None
+    if flavor.is_mariadb:
+        # Since 10.2.7 MariaDB stores the SHOW CREATE spelling already ('abc',
+        # NULL, current_timestamp()); no default at all is SQL NULL.
+        return raw
+    if raw is None:
+        if not nullable:
+            return None
+        base = ddl._base_type(r["type"])
+        if base.endswith("blob") or base.endswith("text"):
+            return None  # MySQL prints no DEFAULT NULL for BLOB/TEXT
+        return "NULL"
+    extra = r["extra"] or ""
+    typ = r["type"]
+    if raw.upper().startswith("CURRENT_TIMESTAMP") and typ.startswith(("timestamp", "datetime")):
+        return raw
+    if typ.startswith("bit") and raw.startswith("b'"):
+        return raw
+    if "DEFAULT_GENERATED" in extra:
+        # MySQL 8.0.13+ expression defaults print in parentheses.
+        return "(" + raw.replace("\\'", "'") + ")"
+    # MySQL prints every literal default quoted, numbers included.
+    return "'" + ddl.escape_string(raw) + "'"
+
+
+_ON_UPDATE_RE = re.compile(r"on update (current_timestamp(?:\(\d*\))?)", re.IGNORECASE)
+
+
+def _build_columns(cols: list[Row], flavor: Flavor) -> list[Column]:
+    out = []
+    for r in cols:
+        extra = r["extra"] or ""
+        typ: str = r["type"]
+        compressed = False
+        marker = " /*!100301 COMPRESSED*/"
+        if flavor.is_mariadb and marker in typ:
+            typ = typ.replace(marker, "")
+            compressed = True
+        gen = r["generation"] if "GENERATED" in extra.upper() and r["generation"] else None
+        auto_inc = "auto_increment" in extra
+        on_update = None
+        m = _ON_UPDATE_RE.search(extra)
+        if m:
+            on_update = m.group(1)
+            if "(" not in on_update and "(" in typ:
+                on_update += typ[typ.index("(") :]  # some versions drop the precision
+        out.append(
+            Column(
+                name=r["name"],
+                type=typ,
+                nullable=r["nullable"] == "YES",
+                default=_column_default(r, flavor, gen is not None, auto_inc),
+                on_update=on_update,
+                auto_increment=auto_inc,
+                charset=r["charset"] if r["collation"] else None,
+                collation=r["collation"] or None,
+                comment=r["comment"] or "",
+                generated=gen,
+                stored="STORED GENERATED" in extra.upper(),
+                invisible="INVISIBLE" in extra.upper(),
+                srid=int(r["srid"]) if r.get("srid") is not None else None,
+                compressed=compressed,
+            )
+        )
+    return out
+
+
+def _ident_at(text: str, start: int) -> str | None:
+    """The backtick-quoted identifier starting at ``text[start]``."""
+    if start >= len(text) or text[start] != "`":
+        return None
+    i, name = start + 1, []
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":
+            if text[i + 1 : i + 2] == "`":
+                name.append("`")
+                i += 2
+                continue
+            return "".join(name)
+        name.append(ch)
+        i += 1
+    return None
+
+
+@dataclass
+class _CreateLines:
+    """Where each index / FK / CHECK sits in SHOW CREATE TABLE (display order only)."""
+
+    index_pos: dict[str, int] = field(default_factory=dict)
+    index_using: dict[str, str] = field(default_factory=dict)
+    fk_pos: dict[str, int] = field(default_factory=dict)
+    check_pos: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, create_sql: str) -> _CreateLines:
+        out = cls()
+        for n, raw in enumerate(create_sql.split("\n")):
+            line = raw.strip()
+            name: str | None = None
+            if line.startswith("PRIMARY KEY "):
+                name = "PRIMARY"
+            elif line.startswith("CONSTRAINT `"):
+                cname = _ident_at(line, len("CONSTRAINT "))
+                if cname is not None:
+                    after = line[len("CONSTRAINT ") + len(ddl.quote(cname)) :]
+                    if after.startswith(" FOREIGN KEY"):
+                        out.fk_pos[cname] = n
+                    elif after.startswith(" CHECK"):
+                        out.check_pos[cname] = n
+                continue
+            else:
+                for head in ("KEY ", "UNIQUE KEY ", "FULLTEXT KEY ", "SPATIAL KEY ", "VECTOR KEY "):
+                    if line.startswith(head + "`"):
+                        name = _ident_at(line, len(head))
+                        break
+            if name is not None:
+                out.index_pos[name] = n
+                m = re.search(r"\) USING (BTREE|HASH|RTREE)\b", line)
+                if m:
+                    out.index_using[name] = m.group(1)
+        return out
+
+
+def _index_kind(first: Row) -> IndexKind:
+    if first["name"] == "PRIMARY":
+        return IndexKind.PRIMARY
+    itype = (first["index_type"] or "").upper()
+    if itype == "FULLTEXT":
+        return IndexKind.FULLTEXT
+    if itype == "SPATIAL":
+        return IndexKind.SPATIAL
+    if not int(first["non_unique"]):
+        return IndexKind.UNIQUE
+    return IndexKind.INDEX
+
+
+def _build_indexes(stats: list[Row], lines: _CreateLines) -> list[Index]:
+    by_name: dict[str, list[Row]] = defaultdict(list)
+    for r in stats:
+        by_name[r["name"]].append(r)
+    out = []
+    for name, parts in by_name.items():
+        parts.sort(key=lambda r: int(r["seq"]))
+        kind = _index_kind(parts[0])
+        ix_parts = tuple(
+            IndexPart(
+                column=p["column_name"],
+                expression=p.get("expression") if p["column_name"] is None else None,
+                # SPATIAL reports a SUB_PART (32) that SHOW CREATE never prints.
+                length=int(p["sub_part"])
+                if p["sub_part"] is not None and kind is not IndexKind.SPATIAL
+                else None,
+                descending=p["direction"] == "D",
+            )
+            for p in parts
+        )
+        out.append(
+            Index(
+                name=name,
+                kind=kind,
+                parts=ix_parts,
+                comment=parts[0]["comment"] or "",
+                invisible=parts[0]["ignored"] == "YES",
+                using=lines.index_using.get(name),
+            )
+        )
+    big = 1 << 30
+    out.sort(key=lambda ix: (lines.index_pos.get(ix.name, big), ix.name))
+    return out
+
+
+def _build_fks(rows: list[Row], schema: str, lines: _CreateLines) -> list[ForeignKey]:
+    by_name: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_name[r["name"]].append(r)
+    out = []
+    for name, parts in by_name.items():
+        first = parts[0]
+        ref_schema = first["ref_schema"]
+        out.append(
+            ForeignKey(
+                name=name,
+                columns=tuple(p["column_name"] for p in parts),
+                ref_table=first["ref_table"],
+                ref_columns=tuple(p["ref_column"] for p in parts),
+                ref_schema=ref_schema if ref_schema and ref_schema != schema else None,
+                on_delete=first["on_delete"],
+                on_update=first["on_update"],
+            )
+        )
+    big = 1 << 30
+    out.sort(key=lambda fk: (lines.fk_pos.get(fk.name, big), fk.name))
+    return out
+
+
+def _build_checks(rows: list[Row], lines: _CreateLines) -> list[Check]:
+    out = []
+    for r in rows:
+        column = r["name"] if r.get("level") == "Column" else None
+        out.append(
+            Check(
+                name=r["name"],
+                clause=r["clause"],
+                enforced=str(r["enforced"]).upper() != "NO",
+                column=column,
+            )
+        )
+    big = 1 << 30
+    # Column-level checks print inline; their order is the columns'.
+    out.sort(key=lambda c: (c.column is None, lines.check_pos.get(c.name, big), c.name))
+    return out
+
+
+def _build_partitioning(rows: list[Row], create_sql: str) -> Partitioning | None:
+    if not rows:
+        return None
+    first = rows[0]
+    parts: list[Partition] = []
+    subs: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        if not parts or parts[-1].name != r["name"]:
+            values = r["description"]
+            parts.append(Partition(name=r["name"], values=values, comment=r["comment"] or ""))
+        if r["sub_name"]:
+            subs[r["name"]].append(r["sub_name"])
+    parts = [replace(p, subpartitions=tuple(subs.get(p.name, ()))) for p in parts]
+    method: str = first["method"]
+    algorithm = None
+    if method.endswith("KEY"):
+        # KEY ALGORITHM=n is in SHOW CREATE TABLE only (MySQL; MariaDB drops it).
+        m = re.search(r"PARTITION BY (?:LINEAR )?KEY ALGORITHM = (\d+)", create_sql)
+        if m:
+            algorithm = int(m.group(1))
+    return Partitioning(
+        method=method,
+        expression=first["expression"] or "",
+        partitions=tuple(parts),
+        sub_method=first["sub_method"],
+        sub_expression=first["sub_expression"],
+        algorithm=algorithm,
+    )
+
+
+def _table_options(create_options: str | None) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """Split TABLES.CREATE_OPTIONS into (ROW_FORMAT, other options in print order)."""
+    row_format = None
+    opts: list[tuple[str, str]] = []
+    for tok in (create_options or "").split():
+        if "=" not in tok:
+            continue  # "partitioned"
+        key, _, value = tok.partition("=")
+        if key.lower() == "row_format":
+            row_format = value
+            continue
+        opts.append((key if key.startswith("`") else key.upper(), value))
+    opts.sort(key=lambda kv: ddl.option_sort_key(kv[0]))
+    return row_format, tuple(opts)
+
+
+_AUTO_INC_RE = re.compile(r"(\n\) ENGINE=\S+) AUTO_INCREMENT=(\d+)")
+
+
+def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
+    m = _AUTO_INC_RE.search(create_sql)
+    if not m:
+        return create_sql, None
+    return create_sql[: m.start()] + m.group(1) + create_sql[m.end() :], int(m.group(2))
+
+
+def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
+    """Erase differences that are cosmetic and invisible to information_schema.
+
+    MySQL 8 prints a column's CHARACTER SET/COLLATE whenever they were written
+    in the original CREATE, even when equal to the table default; the model
+    (effective charset only) renders them only when they differ.
+    """
+    if flavor.is_mysql:
+        create_sql = create_sql.replace(
+            f" CHARACTER SET {table.charset} COLLATE {table.collation}", ""
+        )
+    return create_sql
+
+
+def self_check(table: Table, flavor: Flavor) -> str | None:
+    """None when the model reproduces the server's SHOW CREATE TABLE, else why not."""
+    if not table.create_sql:
+        return "SHOW CREATE TABLE returned nothing"
+    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
+    got = ddl.create_table(table, flavor)
+    if got == want:
+        return None
+    w, g = want.split("\n"), got.split("\n")
+    for n in range(max(len(w), len(g))):
+        a = w[n] if n < len(w) else "<end>"
+        b = g[n] if n < len(g) else "<end>"
+        if a != b:
+            return f"line {n + 1}: server has {a.strip()!r}, model renders {b.strip()!r}"
+    return "texts differ"  # pragma: no cover — lines equal means texts equal
+
+
+def _build_table(
+    t: Row,
+    cols: list[Row],
+    stats: list[Row],
+    fks: list[Row],
+    checks: list[Row],
+    parts: list[Row],
+    create_sql: str,
+    schema: str,
+    flavor: Flavor,
+) -> Table:
+    collation: str = t["collation"] or ""
+    charset = collation.split("_", 1)[0] if collation else ""
+    if collation == "binary":
+        charset = "binary"
+    row_format, options = _table_options(t["create_options"])
+    lines = _CreateLines.scan(create_sql)
+    _, auto_inc = strip_auto_increment(create_sql)
+    table = Table(
+        name=t["name"],
+        columns=tuple(_build_columns(cols, flavor)),
+        indexes=tuple(_build_indexes(stats, lines)),
+        foreign_keys=tuple(_build_fks(fks, schema, lines)),
+        checks=tuple(_build_checks(checks, lines)),
+        partitioning=_build_partitioning(parts, create_sql),
+        engine=t["engine"] or "",
+        charset=charset,
+        collation=collation,
+        row_format=row_format,
+        comment=t["comment"] or "",
+        options=options,
+        auto_increment=auto_inc,
+        create_sql=create_sql,
+    )
+    return replace(table, unsupported=self_check(table, flavor))
+
+
+def _strip_qualifier(text: str, schema: str) -> str:
+    """Drop ``schema``. qualifiers so a workspace copy compares equal to the target."""
+    return text.replace(ddl.quote(schema) + ".", "")
+
+
+def _split_params(create_sql: str, kind: str, name: str) -> tuple[str, str | None]:
+    """Parameter list and RETURNS type from SHOW CREATE PROCEDURE/FUNCTION."""
+    head = f"{kind} {ddl.quote(name)}("
+    start = create_sql.find(head)
+    if start < 0:
+        return "", None
+    i = start + len(head)
+    depth, quote_ch = 1, ""
+    while i < len(create_sql):
+        ch = create_sql[i]
+        if quote_ch:
+            if ch == quote_ch:
+                quote_ch = ""
+        elif ch in "'\"`":
+            quote_ch = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    params = create_sql[start + len(head) : i]
+    returns = None
+    rest = create_sql[i + 1 :]
+    if rest.startswith(" RETURNS "):
+        returns = rest[len(" RETURNS ") :].split("\n", 1)[0]
+    return params, returns
+
+
+def _definer(raw: Any) -> str:
+    return str(raw or "")
+
+
+def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
+    """Pure: turn introspection rows into the model (and self-check every table)."""
+    schema = rows.schema
+    cols, stats = _group(rows.columns), _group(rows.statistics)
+    fks, checks, parts = _group(rows.foreign_keys), _group(rows.checks), _group(rows.partitions)
+    tables = []
+    for t in sorted(rows.tables, key=lambda r: r["name"]):
+        if t["type"] != "BASE TABLE":
+            continue
+        name = t["name"]
+        tables.append(
+            _build_table(
+                t,
+                cols.get(name, []),
+                stats.get(name, []),
+                fks.get(name, []),
+                checks.get(name, []),
+                parts.get(name, []),
+                rows.create_tables.get(name, ""),
+                schema,
+                flavor,
+            )
+        )
+
+    views = []
+    for v in sorted(rows.views, key=lambda r: r["name"]):
+        view = View(
+            name=v["name"],
+            definition=_strip_qualifier(v["definition"] or "", schema),
+            algorithm=v["algorithm"] or "UNDEFINED",
+            security=v["security"] or "DEFINER",
+            check_option=v["check_option"] or "NONE",
+            definer=_definer(v["definer"]),
+        )
+        views.append(replace(view, create_sql=ddl.create_view(view, flavor)))
+
+    routines = []
+    for r in sorted(rows.routines, key=lambda r: (r["kind"], r["name"])):
+        create_sql = rows.create_routines.get(f"{r['kind']} {r['name']}", "")
+        params, returns = _split_params(create_sql, r["kind"], r["name"])
+        routines.append(
+            Routine(
+                name=r["name"],
+                kind=r["kind"],
+                params=params,
+                body=_strip_qualifier(r["body"] or "", schema),
+                returns=returns,
+                deterministic=r["deterministic"] == "YES",
+                data_access=r["data_access"] or "CONTAINS SQL",
+                security=r["security"] or "DEFINER",
+                comment=r["comment"] or "",
+                sql_mode=r["sql_mode"] or "",
+                definer=_definer(r["definer"]),
+                create_sql=create_sql,
+            )
+        )
+
+    triggers = [
+        Trigger(
+            name=tr["name"],
+            table=tr["table_name"],
+            timing=tr["timing"],
+            event=tr["event"],
+            body=_strip_qualifier(tr["body"] or "", schema),
+            order=int(tr["action_order"] or 1),
+            sql_mode=tr["sql_mode"] or "",
+            definer=_definer(tr["definer"]),
+        )
+        for tr in sorted(rows.triggers, key=lambda r: r["name"])
+    ]
+
+    events = []
+    for e in sorted(rows.events, key=lambda r: r["name"]):
+        if e["type"] == "ONE TIME":
+            schedule = f"AT '{e['execute_at']}'"
+        else:
+            value = str(e["interval_value"])
+            if not value.isdigit():
+                value = "'" + value + "'"
+            schedule = f"EVERY {value} {e['interval_field']}"
+        events.append(
+            Event(
+                name=e["name"],
+                schedule=schedule,
+                body=_strip_qualifier(e["body"] or "", schema),
+                status=e["status"] or "ENABLED",
+                on_completion=e["on_completion"] or "NOT PRESERVE",
+                comment=e["comment"] or "",
+                starts=str(e["starts"]) if e["starts"] is not None else None,
+                ends=str(e["ends"]) if e["ends"] is not None else None,
+                sql_mode=e["sql_mode"] or "",
+                definer=_definer(e["definer"]),
+                create_sql=rows.create_events.get(e["name"], ""),
+            )
+        )
+
+    return Schema(
+        name=schema,
+        charset=rows.charset,
+        collation=rows.collation,
+        tables=tuple(tables),
+        views=tuple(views),
+        routines=tuple(routines),
+        triggers=tuple(triggers),
+        events=tuple(events),
+    )
