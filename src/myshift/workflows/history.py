@@ -1,0 +1,700 @@
+"""The apply history: what ran where, by whom, and exactly where it stopped.
+
+Two copies of every record:
+
+* tables in a schema of their own on the target server (``_myshift`` by
+  default): ``applies`` (one row per apply / rollback / rehearsal, with the
+  pre-apply snapshot of the model) and ``statements`` (one row per statement);
+* a local JSONL audit log (``./myshift-audit.jsonl`` by default), one line per
+  write, appended, flushed and fsynced — it survives losing the server.
+
+Crash safety: ``statement_started`` inserts and commits the statement's row
+*before* the statement runs, so after a ``kill -9`` the history shows
+``running`` on exactly the statement that was in flight.  For that the
+history needs its OWN autocommit connection — never the DDL session, whose
+implicit commits and failures must not decide what the history says.  Use
+``History.open(endpoint)`` to get one.
+
+Passwords are never stored: the target is recorded as ``Endpoint.redacted()``.
+
+Layout versioning: ``layout`` holds the layout version; a history written by a
+newer myshift is refused instead of being misread.  Changes to the tables are
+additive (new nullable columns) and bump ``LAYOUT_VERSION``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pymysql
+
+from myshift import __version__
+from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.errors import MyshiftError, UnsupportedError, UsageError
+from myshift.exitcodes import ExitCode
+from myshift.model.serialize import schema_from_json, schema_to_json
+
+if TYPE_CHECKING:
+    from myshift.model import Schema
+
+LAYOUT_VERSION = 1
+DEFAULT_SCHEMA = "_myshift"
+DEFAULT_AUDIT_PATH = Path("myshift-audit.jsonl")
+
+ApplyKind = Literal["apply", "rollback", "rehearsal"]
+ApplyOutcome = Literal["running", "ok", "failed", "interrupted"]
+StatementOutcome = Literal["running", "ok", "failed"]
+_KINDS = ("apply", "rollback", "rehearsal")
+_APPLY_OUTCOMES = ("running", "ok", "failed", "interrupted")
+_STATEMENT_OUTCOMES = ("running", "ok", "failed")
+
+# Sentinel: "use the default audit path" (None means "no audit log").
+_DEFAULT: Any = object()
+
+
+class HistoryError(MyshiftError):
+    """The history schema cannot be written or read (usually a missing privilege)."""
+
+    exit_code = ExitCode.CONNECTION
+
+
+@dataclass(frozen=True)
+class ApplyRecord:
+    id: int
+    kind: str
+    target_schema: str
+    target: str  # Endpoint.redacted() of the target: no password, ever
+    operator_user: str
+    operator_host: str
+    tool_version: str
+    plan_hash: str | None
+    from_fingerprint: str | None
+    to_fingerprint: str | None
+    started_at: datetime  # UTC
+    finished_at: datetime | None
+    outcome: str
+    error: str | None
+    undoes_apply_id: int | None
+    notes: Mapping[str, Any] = field(default_factory=dict)
+    statements_total: int = 0
+    statements_ok: int = 0
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    apply_id: int
+    seq: int
+    sql: str
+    risk: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    error: str | None
+    rows_affected: int | None
+    duration: float | None  # seconds
+
+
+@dataclass(frozen=True)
+class ApplyDetail:
+    record: ApplyRecord
+    statements: tuple[StatementRecord, ...]
+    snapshot_json: str | None  # schema_to_json of the target before the apply
+
+    def snapshot(self) -> Schema | None:
+        """The pre-apply model, for rollback; None when none was recorded."""
+        return schema_from_json(self.snapshot_json) if self.snapshot_json else None
+
+    @property
+    def stopped_at(self) -> StatementRecord | None:
+        """The first statement that did not finish ok (running after a crash, or failed)."""
+        return next((s for s in self.statements if s.outcome != "ok"), None)
+
+
+def _now() -> datetime:
+    # Naive UTC: DATETIME(6) has no zone; every timestamp here is UTC.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _operator_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers)
+        return os.environ.get("USER", "unknown")
+
+
+def _ddl(schema: str) -> list[str]:
+    q = quote_ident(schema)
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {q} DEFAULT CHARACTER SET utf8mb4",
+        f"""CREATE TABLE IF NOT EXISTS {q}.`layout` (
+  `id` TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+  `version` INT UNSIGNED NOT NULL,
+  `updated_at` DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+        f"""CREATE TABLE IF NOT EXISTS {q}.`applies` (
+  `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  `kind` VARCHAR(16) NOT NULL,
+  `target_schema` VARCHAR(64) NOT NULL,
+  `target` VARCHAR(512) NOT NULL,
+  `operator_user` VARCHAR(128) NOT NULL,
+  `operator_host` VARCHAR(255) NOT NULL,
+  `tool_version` VARCHAR(32) NOT NULL,
+  `plan_hash` VARCHAR(100) NULL,
+  `from_fingerprint` VARCHAR(100) NULL,
+  `to_fingerprint` VARCHAR(100) NULL,
+  `snapshot` LONGTEXT NULL,
+  `started_at` DATETIME(6) NOT NULL,
+  `finished_at` DATETIME(6) NULL,
+  `outcome` VARCHAR(16) NOT NULL,
+  `error` TEXT NULL,
+  `undoes_apply_id` BIGINT UNSIGNED NULL,
+  `notes` LONGTEXT NULL,
+  KEY `by_schema` (`target_schema`, `id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+        # `sql` is a reserved word, hence sql_text.
+        f"""CREATE TABLE IF NOT EXISTS {q}.`statements` (
+  `apply_id` BIGINT UNSIGNED NOT NULL,
+  `seq` INT UNSIGNED NOT NULL,
+  `sql_text` LONGTEXT NOT NULL,
+  `risk` VARCHAR(32) NULL,
+  `started_at` DATETIME(6) NOT NULL,
+  `finished_at` DATETIME(6) NULL,
+  `outcome` VARCHAR(16) NOT NULL,
+  `error` TEXT NULL,
+  `rows_affected` BIGINT NULL,
+  `duration` DOUBLE NULL,
+  PRIMARY KEY (`apply_id`, `seq`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    ]
+
+
+_APPLY_COLS = (
+    "a.id, a.kind, a.target_schema, a.target, a.operator_user, a.operator_host, "
+    "a.tool_version, a.plan_hash, a.from_fingerprint, a.to_fingerprint, a.started_at, "
+    "a.finished_at, a.outcome, a.error, a.undoes_apply_id, a.notes, "
+    "(SELECT COUNT(*) FROM {q}.statements s WHERE s.apply_id = a.id), "
+    "(SELECT COUNT(*) FROM {q}.statements s WHERE s.apply_id = a.id AND s.outcome = 'ok')"
+)
+
+
+class History:
+    """Read and write the apply history on one server, mirrored to the audit log.
+
+    ``conn`` must be a connection dedicated to the history (autocommit),
+    not the session that runs the DDL.
+    """
+
+    def __init__(
+        self,
+        conn: Conn,
+        schema: str = DEFAULT_SCHEMA,
+        audit_path: Path | str | None = _DEFAULT,
+    ) -> None:
+        self._conn = conn
+        self.schema = schema
+        if audit_path is _DEFAULT:
+            audit_path = DEFAULT_AUDIT_PATH
+        self.audit_path = Path(audit_path).resolve() if audit_path is not None else None
+        self._ready = False
+        self._q = quote_ident(schema)
+        # Every write must be durable before the caller goes on (see module doc).
+        conn.raw.autocommit(True)
+
+    @classmethod
+    def open(
+        cls,
+        endpoint: Endpoint,
+        schema: str = DEFAULT_SCHEMA,
+        audit_path: Path | str | None = _DEFAULT,
+    ) -> History:
+        """A History on its own new connection to ``endpoint``'s server."""
+        return cls(connect(endpoint, schema=""), schema, audit_path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _server(self) -> str:
+        ep = self._conn.endpoint
+        return ep.with_schema("").redacted()
+
+    def _fail(self, exc: pymysql.err.MySQLError, doing: str) -> HistoryError:
+        msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        return HistoryError(
+            f"Cannot {doing} the apply history in schema {self.schema!r} on "
+            f"{self._server()}: {msg}.",
+            f"Grant CREATE, SELECT, INSERT, UPDATE on {self._q}.* to the user, "
+            "or set history_schema in myshift.toml.",
+        )
+
+    def _write(self, sql: str, args: Sequence[Any]) -> int:
+        self.ensure()
+        try:
+            with self._conn.raw.cursor() as cur:
+                cur.execute(sql, args)
+                return int(cur.lastrowid or 0)
+        except pymysql.err.MySQLError as exc:
+            raise self._fail(exc, "write") from None
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.query(sql.format(q=self._q), args)
+        except pymysql.err.MySQLError as exc:
+            raise self._fail(exc, "read") from None
+
+    def _exists(self) -> bool:
+        if self._ready:
+            return True
+        n = self._read(
+            "SELECT COUNT(*) FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ('applies', 'statements', 'layout')",
+            (self.schema,),
+        )[0][0]
+        return int(n) == 3
+
+    def ensure(self) -> None:
+        """Create the history schema and tables on first use; check the layout version."""
+        if self._ready:
+            return
+        try:
+            for stmt in _ddl(self.schema):
+                self._conn.execute(stmt)
+            self._conn.execute(
+                f"INSERT IGNORE INTO {self._q}.`layout` VALUES (1, %s, %s)",
+                (LAYOUT_VERSION, _now()),
+            )
+            version = int(self._conn.scalar(f"SELECT version FROM {self._q}.`layout` WHERE id = 1"))
+        except pymysql.err.MySQLError as exc:
+            raise self._fail(exc, "create") from None
+        if version > LAYOUT_VERSION:
+            raise UnsupportedError(
+                f"The history in schema {self.schema!r} on {self._server()} has layout "
+                f"v{version}, newer than this myshift {__version__} understands "
+                f"(v{LAYOUT_VERSION}).",
+                "Upgrade myshift.",
+            )
+        self._ready = True
+
+    def _audit(self, event: str, **data: Any) -> None:
+        if self.audit_path is None:
+            return
+        line = {
+            "ts": _now().isoformat() + "Z",
+            "event": event,
+            "server": self._server(),
+            "history_schema": self.schema,
+            **data,
+        }
+        text = json.dumps(line, sort_keys=True, default=str, ensure_ascii=False) + "\n"
+        self._append_audit(text)
+
+    def _append_audit(self, text: str) -> None:
+        if self.audit_path is None:
+            return
+        try:
+            self.audit_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.audit_path.open("a", encoding="utf-8") as f:
+                if text:
+                    f.write(text)
+                    f.flush()
+                    os.fsync(f.fileno())
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write the audit log {self.audit_path}: {exc.strerror or exc}.",
+                "Fix the path or its permissions (audit_log in myshift.toml).",
+            ) from None
+
+    # ------------------------------------------------------------------ writes
+
+    def begin_apply(
+        self,
+        *,
+        kind: ApplyKind | str,
+        target_schema: str,
+        plan_hash: str | None = None,
+        from_fingerprint: str | None = None,
+        to_fingerprint: str | None = None,
+        snapshot: Schema | None = None,
+        target: Endpoint | None = None,
+        undoes_apply_id: int | None = None,
+        notes: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Record that an apply starts (outcome ``running``); returns its id.
+
+        ``snapshot`` is the target's model *before* the apply (for rollback).
+        ``target`` defaults to the history connection's server.
+        """
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {_KINDS}, not {kind!r}")
+        # Fail on an unwritable audit log before anything is recorded on the server.
+        self._append_audit("")
+        where = (target or self._conn.endpoint).with_schema(target_schema).redacted()
+        started = _now()
+        snap = schema_to_json(snapshot) if snapshot is not None else None
+        row = {
+            "kind": kind,
+            "target_schema": target_schema,
+            "target": where,
+            "operator_user": _operator_user(),
+            "operator_host": socket.gethostname(),
+            "tool_version": __version__,
+            "plan_hash": plan_hash,
+            "from_fingerprint": from_fingerprint,
+            "to_fingerprint": to_fingerprint,
+            "started_at": started,
+            "outcome": "running",
+            "undoes_apply_id": undoes_apply_id,
+            "notes": dict(notes or {}),
+        }
+        cols = [*row, "snapshot"]
+        values = [*row.values(), snap]
+        values[cols.index("notes")] = json.dumps(row["notes"], sort_keys=True, default=str)
+        apply_id = self._write(
+            f"INSERT INTO {self._q}.`applies` ({', '.join(f'`{c}`' for c in cols)}) "
+            f"VALUES ({', '.join(['%s'] * len(cols))})",
+            values,
+        )
+        self._audit(
+            "apply_started",
+            apply_id=apply_id,
+            **row,
+            snapshot=json.loads(snap) if snap is not None else None,
+        )
+        return apply_id
+
+    def statement_started(self, apply_id: int, seq: int, sql: str, risk: str | None) -> None:
+        """Record (and commit) a statement *before* it runs."""
+        started = _now()
+        risk_text = None if risk is None else str(risk)
+        self._write(
+            f"INSERT INTO {self._q}.`statements` "
+            "(apply_id, seq, sql_text, risk, started_at, outcome) "
+            "VALUES (%s, %s, %s, %s, %s, 'running')",
+            (apply_id, seq, sql, risk_text, started),
+        )
+        self._audit(
+            "statement_started",
+            apply_id=apply_id,
+            seq=seq,
+            sql=sql,
+            risk=risk_text,
+            started_at=started,
+        )
+
+    def statement_finished(
+        self,
+        apply_id: int,
+        seq: int,
+        outcome: StatementOutcome | str,
+        error: str | None = None,
+        rows: int | None = None,
+    ) -> None:
+        if outcome not in ("ok", "failed"):
+            raise ValueError(f"statement outcome must be 'ok' or 'failed', not {outcome!r}")
+        finished = _now()
+        self._write(
+            f"UPDATE {self._q}.`statements` SET finished_at = %s, outcome = %s, error = %s, "
+            "rows_affected = %s, "
+            "duration = TIMESTAMPDIFF(MICROSECOND, started_at, %s) / 1000000 "
+            "WHERE apply_id = %s AND seq = %s",
+            (finished, outcome, error, rows, finished, apply_id, seq),
+        )
+        self._audit(
+            "statement_finished",
+            apply_id=apply_id,
+            seq=seq,
+            outcome=outcome,
+            error=error,
+            rows_affected=rows,
+            finished_at=finished,
+        )
+
+    def finish_apply(
+        self, apply_id: int, outcome: ApplyOutcome | str, error: str | None = None
+    ) -> None:
+        if outcome not in ("ok", "failed", "interrupted"):
+            raise ValueError(
+                f"apply outcome must be 'ok', 'failed' or 'interrupted', not {outcome!r}"
+            )
+        finished = _now()
+        self._write(
+            f"UPDATE {self._q}.`applies` SET finished_at = %s, outcome = %s, error = %s "
+            "WHERE id = %s",
+            (finished, outcome, error, apply_id),
+        )
+        self._audit(
+            "apply_finished", apply_id=apply_id, outcome=outcome, error=error, finished_at=finished
+        )
+
+    def add_notes(self, apply_id: int, notes: Mapping[str, Any]) -> None:
+        """Merge ``notes`` into an apply's notes (e.g. the rehearsal id once known)."""
+        current = self.get_apply(apply_id).record.notes
+        merged = {**current, **notes}
+        self._write(
+            f"UPDATE {self._q}.`applies` SET notes = %s WHERE id = %s",
+            (json.dumps(merged, sort_keys=True, default=str), apply_id),
+        )
+        self._audit("notes_added", apply_id=apply_id, notes=dict(notes))
+
+    # ------------------------------------------------------------------ reads
+
+    @staticmethod
+    def _record(row: tuple[Any, ...]) -> ApplyRecord:
+        notes = json.loads(row[15]) if row[15] else {}
+        return ApplyRecord(
+            id=int(row[0]),
+            kind=row[1],
+            target_schema=row[2],
+            target=row[3],
+            operator_user=row[4],
+            operator_host=row[5],
+            tool_version=row[6],
+            plan_hash=row[7],
+            from_fingerprint=row[8],
+            to_fingerprint=row[9],
+            started_at=row[10],
+            finished_at=row[11],
+            outcome=row[12],
+            error=row[13],
+            undoes_apply_id=int(row[14]) if row[14] is not None else None,
+            notes=notes,
+            statements_total=int(row[16]),
+            statements_ok=int(row[17]),
+        )
+
+    def list_applies(
+        self,
+        target_schema: str | None = None,
+        limit: int = 50,
+        *,
+        kinds: Sequence[str] | None = None,
+        outcome: str | None = None,
+    ) -> list[ApplyRecord]:
+        """Newest first.  An empty list when no history exists yet (nothing is created)."""
+        if not self._exists():
+            return []
+        where: list[str] = []
+        args: list[Any] = []
+        if target_schema is not None:
+            where.append("a.target_schema = %s")
+            args.append(target_schema)
+        if kinds:
+            where.append(f"a.kind IN ({', '.join(['%s'] * len(kinds))})")
+            args.extend(kinds)
+        if outcome is not None:
+            where.append("a.outcome = %s")
+            args.append(outcome)
+        sql = f"SELECT {_APPLY_COLS} FROM {{q}}.applies a"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY a.id DESC LIMIT %s"
+        args.append(int(limit))
+        return [self._record(r) for r in self._read(sql, args)]
+
+    def latest_apply(
+        self,
+        target_schema: str,
+        *,
+        kinds: Sequence[str] | None = None,
+        outcome: str | None = None,
+    ) -> ApplyRecord | None:
+        found = self.list_applies(target_schema, 1, kinds=kinds, outcome=outcome)
+        return found[0] if found else None
+
+    def get_apply(self, apply_id: int) -> ApplyDetail:
+        rows = (
+            self._read(
+                f"SELECT {_APPLY_COLS}, a.snapshot FROM {{q}}.applies a WHERE a.id = %s",
+                (apply_id,),
+            )
+            if self._exists()
+            else []
+        )
+        if not rows:
+            raise UsageError(
+                f"No apply #{apply_id} in the history on {self._server()}.",
+                "Run `myshift history` to list the recorded applies.",
+            )
+        stmts = self._read(
+            "SELECT apply_id, seq, sql_text, risk, started_at, finished_at, outcome, error, "
+            "rows_affected, duration FROM {q}.statements WHERE apply_id = %s ORDER BY seq",
+            (apply_id,),
+        )
+        return ApplyDetail(
+            record=self._record(rows[0][:18]),
+            statements=tuple(
+                StatementRecord(
+                    apply_id=int(s[0]),
+                    seq=int(s[1]),
+                    sql=s[2],
+                    risk=s[3],
+                    started_at=s[4],
+                    finished_at=s[5],
+                    outcome=s[6],
+                    error=s[7],
+                    rows_affected=int(s[8]) if s[8] is not None else None,
+                    duration=float(s[9]) if s[9] is not None else None,
+                )
+                for s in stmts
+            ),
+            snapshot_json=rows[0][18],
+        )
+
+
+# ---------------------------------------------------------------------- formatting
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt is not None else "-"
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}s" if value < 60 else f"{value / 60:.1f}m"
+
+
+def _one_line(text: str | None, width: int = 60) -> str:
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def format_history_table(records: Sequence[ApplyRecord]) -> str:
+    """``myshift history``: one aligned line per apply, newest first, times in UTC."""
+    if not records:
+        return "No applies recorded."
+    rows = []
+    for r in records:
+        note = f"undoes #{r.undoes_apply_id}" if r.undoes_apply_id is not None else ""
+        if r.error:
+            note = (note + "; " if note else "") + _one_line(r.error, 50)
+        rows.append(
+            [
+                str(r.id),
+                r.kind,
+                r.target_schema,
+                _when(r.started_at),
+                _secs(r.duration),
+                r.outcome,
+                f"{r.statements_ok}/{r.statements_total}",
+                f"{r.operator_user}@{r.operator_host}",
+                note,
+            ]
+        )
+    headers = [
+        "ID",
+        "KIND",
+        "SCHEMA",
+        "STARTED (UTC)",
+        "DURATION",
+        "OUTCOME",
+        "OK/STMTS",
+        "OPERATOR",
+        "NOTE",
+    ]
+    return _table(headers, rows)
+
+
+def format_apply_detail(detail: ApplyDetail) -> str:
+    """``myshift history ID``: the apply's header, then every statement with its outcome."""
+    r = detail.record
+    fields = [
+        ("Apply", f"#{r.id} ({r.kind})"),
+        ("Target", r.target),
+        ("Outcome", r.outcome),
+        ("Started", _when(r.started_at) + " UTC"),
+        ("Finished", _when(r.finished_at) + (" UTC" if r.finished_at else "")),
+        ("Duration", _secs(r.duration)),
+        ("Operator", f"{r.operator_user}@{r.operator_host} (myshift {r.tool_version})"),
+        ("Plan", r.plan_hash or "-"),
+        ("From", r.from_fingerprint or "-"),
+        ("To", r.to_fingerprint or "-"),
+    ]
+    if r.undoes_apply_id is not None:
+        fields.append(("Undoes", f"#{r.undoes_apply_id}"))
+    if r.notes:
+        fields.append(("Notes", json.dumps(dict(r.notes), sort_keys=True, default=str)))
+    if r.error:
+        fields.append(("Error", r.error))
+    fields.append(("Snapshot", "recorded" if detail.snapshot_json else "none"))
+    width = max(len(k) for k, _ in fields) + 1
+    out = [f"{(k + ':').ljust(width)} {v}" for k, v in fields]
+    out.append("")
+    if not detail.statements:
+        out.append("No statements recorded.")
+        return "\n".join(out)
+    stopped = detail.stopped_at
+    if stopped is not None and stopped.outcome == "running":
+        out.append(
+            f"Statement {stopped.seq} was running when the record stops "
+            "(the process died or is still running)."
+        )
+        out.append("")
+    rows = [
+        [
+            str(s.seq),
+            s.outcome,
+            s.risk or "-",
+            _secs(s.duration),
+            str(s.rows_affected) if s.rows_affected is not None else "-",
+        ]
+        for s in detail.statements
+    ]
+    headers = ["SEQ", "OUTCOME", "RISK", "DURATION", "ROWS"]
+    table = _table(headers, rows).splitlines()
+    out.append(table[0])
+    for s, text in zip(detail.statements, table[1:], strict=True):
+        out.append(text)
+        out.extend("    " + ln for ln in s.sql.strip().splitlines())
+        if s.error:
+            out.append(f"    error: {s.error}")
+    return "\n".join(out)
+
+
+__all__ = [
+    "DEFAULT_AUDIT_PATH",
+    "DEFAULT_SCHEMA",
+    "LAYOUT_VERSION",
+    "ApplyDetail",
+    "ApplyKind",
+    "ApplyOutcome",
+    "ApplyRecord",
+    "History",
+    "HistoryError",
+    "StatementOutcome",
+    "StatementRecord",
+    "format_apply_detail",
+    "format_history_table",
+]

@@ -1,0 +1,272 @@
+"""The apply history against a live server, and its JSONL mirror."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from myshift.db.connect import Endpoint, connect, quote_ident
+from myshift.db.server import LocalServer
+from myshift.errors import UnsupportedError, UsageError
+from myshift.model.schema import Column, Index, IndexKind, IndexPart, Schema, Table, View
+from myshift.model.serialize import fingerprint
+from myshift.workflows.history import (
+    History,
+    format_apply_detail,
+    format_history_table,
+)
+
+
+def endpoint_of(srv: LocalServer) -> Endpoint:
+    return Endpoint(host=srv.host, port=srv.port, user="root", password="")
+
+
+SNAPSHOT = Schema(
+    name="shop",
+    tables=(
+        Table(
+            name="orders",
+            columns=(
+                Column("id", "bigint(20) unsigned", nullable=False, auto_increment=True),
+                Column("total", "decimal(12,2)", default="0.00", comment="it's €"),
+            ),
+            indexes=(Index("PRIMARY", IndexKind.PRIMARY, (IndexPart(column="id"),)),),
+            auto_increment=42,
+        ),
+    ),
+    views=(View("big_orders", "select `id` from `orders` where `total` > 100"),),
+)
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Path:
+    return tmp_path / "logs" / "audit.jsonl"
+
+
+@pytest.fixture
+def history(server: LocalServer, audit: Path) -> Iterator[History]:
+    schema = f"_myshift_{uuid.uuid4().hex[:8]}"
+    h = History.open(endpoint_of(server), schema=schema, audit_path=audit)
+    try:
+        yield h
+    finally:
+        h.close()
+        with connect(endpoint_of(server)) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+
+
+def audit_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_lifecycle(history: History) -> None:
+    fp = fingerprint(SNAPSHOT)
+    apply_id = history.begin_apply(
+        kind="apply",
+        target_schema="shop",
+        plan_hash="sha256:plan",
+        from_fingerprint=fp,
+        to_fingerprint="sha256:to",
+        snapshot=SNAPSHOT,
+        notes={"skip_rehearsal": False, "rehearsal_id": 7},
+    )
+    history.statement_started(apply_id, 1, "ALTER TABLE orders ADD COLUMN x INT", "safe")
+    history.statement_finished(apply_id, 1, "ok", rows=0)
+    history.statement_started(apply_id, 2, "ALTER TABLE orders ADD UNIQUE (x)", "data-dependent")
+    history.statement_finished(apply_id, 2, "failed", error="Duplicate entry '1' for key 'x'")
+    history.finish_apply(apply_id, "failed", error="statement 2 failed")
+
+    d = history.get_apply(apply_id)
+    r = d.record
+    assert (r.kind, r.target_schema, r.outcome, r.error) == (
+        "apply",
+        "shop",
+        "failed",
+        "statement 2 failed",
+    )
+    assert (r.plan_hash, r.from_fingerprint, r.to_fingerprint) == ("sha256:plan", fp, "sha256:to")
+    assert r.notes == {"skip_rehearsal": False, "rehearsal_id": 7}
+    assert r.finished_at is not None and r.finished_at >= r.started_at
+    assert (r.statements_total, r.statements_ok) == (2, 1)
+    assert [s.outcome for s in d.statements] == ["ok", "failed"]
+    assert d.statements[0].rows_affected == 0
+    assert d.statements[0].duration is not None and d.statements[0].duration >= 0
+    assert d.statements[1].risk == "data-dependent"
+    assert d.statements[1].error == "Duplicate entry '1' for key 'x'"
+    assert d.stopped_at is not None and d.stopped_at.seq == 2
+    assert r.target.startswith("mysql://root@127.0.0.1:") and r.target.endswith("/shop")
+
+
+def test_snapshot_round_trips(history: History) -> None:
+    apply_id = history.begin_apply(kind="apply", target_schema="shop", snapshot=SNAPSHOT)
+    snap = history.get_apply(apply_id).snapshot()
+    assert snap == SNAPSHOT
+    assert snap is not None and snap.tables[0].auto_increment == 42  # non-compared fields too
+    assert fingerprint(snap) == fingerprint(SNAPSHOT)
+    no_snap = history.begin_apply(kind="rehearsal", target_schema="shop")
+    assert history.get_apply(no_snap).snapshot() is None
+
+
+def test_crash_leaves_running_on_the_statement(server: LocalServer, history: History) -> None:
+    apply_id = history.begin_apply(kind="apply", target_schema="shop")
+    history.statement_started(apply_id, 1, "CREATE TABLE a (id INT PRIMARY KEY)", "safe")
+    history.statement_finished(apply_id, 1, "ok", rows=0)
+    history.statement_started(apply_id, 2, "ALTER TABLE a ADD COLUMN b INT", "safe")
+    # The process dies here: drop the history connection without finishing anything.
+    history.close()
+
+    with History.open(endpoint_of(server), schema=history.schema, audit_path=None) as fresh:
+        d = fresh.get_apply(apply_id)
+        assert d.record.outcome == "running"
+        assert [(s.seq, s.outcome) for s in d.statements] == [(1, "ok"), (2, "running")]
+        assert d.stopped_at is not None and d.stopped_at.seq == 2
+        assert d.statements[1].finished_at is None
+        text = format_apply_detail(d)
+        assert "Statement 2 was running" in text
+        assert "ALTER TABLE a ADD COLUMN b INT" in text
+
+
+def test_list_ordering_and_filters(history: History) -> None:
+    a1 = history.begin_apply(kind="apply", target_schema="shop")
+    history.finish_apply(a1, "ok")
+    a2 = history.begin_apply(kind="apply", target_schema="other")
+    history.finish_apply(a2, "ok")
+    a3 = history.begin_apply(kind="rollback", target_schema="shop", undoes_apply_id=a1)
+    history.finish_apply(a3, "interrupted")
+    a4 = history.begin_apply(kind="rehearsal", target_schema="shop")
+
+    assert [r.id for r in history.list_applies()] == [a4, a3, a2, a1]
+    assert [r.id for r in history.list_applies("shop")] == [a4, a3, a1]
+    assert [r.id for r in history.list_applies("shop", limit=2)] == [a4, a3]
+    assert history.list_applies("shop")[1].undoes_apply_id == a1
+    latest = history.latest_apply("shop")
+    assert latest is not None and latest.id == a4
+    ok = history.latest_apply("shop", kinds=["apply"], outcome="ok")
+    assert ok is not None and ok.id == a1
+    assert history.latest_apply("nothing-here") is None
+
+    table = format_history_table(history.list_applies())
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["ID", "KIND", "SCHEMA"]
+    assert lines[1].split()[:3] == [str(a4), "rehearsal", "shop"]
+    assert f"undoes #{a1}" in lines[2]
+    # Aligned: every row's OUTCOME column starts at the header's offset.
+    col = lines[0].index("OUTCOME")
+    assert [ln[col:].split()[0] for ln in lines[1:]] == ["running", "interrupted", "ok", "ok"]
+
+
+def test_add_notes_merges(history: History) -> None:
+    apply_id = history.begin_apply(kind="apply", target_schema="shop", notes={"a": 1})
+    history.add_notes(apply_id, {"rehearsal_id": 9})
+    assert history.get_apply(apply_id).record.notes == {"a": 1, "rehearsal_id": 9}
+
+
+def test_jsonl_mirror(history: History, audit: Path) -> None:
+    apply_id = history.begin_apply(
+        kind="apply", target_schema="shop", snapshot=SNAPSHOT, notes={"skip_rehearsal": True}
+    )
+    history.statement_started(apply_id, 1, "DROP TABLE t", "destructive")
+    history.statement_finished(apply_id, 1, "ok", rows=0)
+    history.finish_apply(apply_id, "ok")
+
+    lines = audit_lines(audit)
+    assert [ln["event"] for ln in lines] == [
+        "apply_started",
+        "statement_started",
+        "statement_finished",
+        "apply_finished",
+    ]
+    assert all(ln["apply_id"] == apply_id for ln in lines)
+    assert all(ln["history_schema"] == history.schema for ln in lines)
+    first = lines[0]
+    assert first["kind"] == "apply" and first["target_schema"] == "shop"
+    assert first["notes"] == {"skip_rehearsal": True}
+    assert first["snapshot"]["tables"][0]["name"] == "orders"
+    assert lines[1]["sql"] == "DROP TABLE t" and lines[1]["risk"] == "destructive"
+    assert lines[2]["outcome"] == "ok" and lines[2]["rows_affected"] == 0
+    assert lines[3]["outcome"] == "ok"
+
+
+def test_password_never_stored(server: LocalServer, audit: Path) -> None:
+    secret = "Sekr3t-" + uuid.uuid4().hex
+    user = f"h_{uuid.uuid4().hex[:8]}"
+    schema = f"_myshift_{uuid.uuid4().hex[:8]}"
+    with connect(endpoint_of(server)) as admin:
+        admin.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", (secret,))
+        admin.execute(f"GRANT ALL ON *.* TO '{user}'@'%'")
+        try:
+            ep = Endpoint(host=server.host, port=server.port, user=user, password=secret)
+            with History.open(ep, schema=schema, audit_path=audit) as h:
+                apply_id = h.begin_apply(kind="apply", target_schema="shop", target=ep)
+                h.statement_started(apply_id, 1, "SELECT 1", None)
+                h.statement_finished(apply_id, 1, "ok")
+                h.finish_apply(apply_id, "ok")
+                detail = h.get_apply(apply_id)
+                stored = admin.query(
+                    f"SELECT * FROM {quote_ident(schema)}.applies WHERE id = %s", (apply_id,)
+                )
+            assert detail.record.target == f"mysql://{user}@{server.host}:{server.port}/shop"
+            assert secret not in repr(stored)
+            assert secret not in audit.read_text()
+            assert secret not in format_apply_detail(detail)
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+            admin.execute(f"DROP USER '{user}'@'%'")
+
+
+def test_reads_do_not_create_the_schema(server: LocalServer) -> None:
+    schema = f"_myshift_{uuid.uuid4().hex[:8]}"
+    with History.open(endpoint_of(server), schema=schema, audit_path=None) as h:
+        assert h.list_applies() == []
+        assert h.latest_apply("shop") is None
+        with pytest.raises(UsageError, match="No apply #3"):
+            h.get_apply(3)
+    with connect(endpoint_of(server)) as admin:
+        assert (
+            admin.scalar(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (schema,)
+            )
+            == 0
+        )
+
+
+def test_newer_layout_is_refused(history: History, server: LocalServer) -> None:
+    history.ensure()
+    with connect(endpoint_of(server)) as admin:
+        admin.execute(f"UPDATE {quote_ident(history.schema)}.layout SET version = 99")
+    with (
+        History.open(endpoint_of(server), schema=history.schema, audit_path=None) as h,
+        pytest.raises(UnsupportedError, match="v99"),
+    ):
+        h.begin_apply(kind="apply", target_schema="shop")
+
+
+def test_bad_outcomes_are_programming_errors(history: History) -> None:
+    apply_id = history.begin_apply(kind="apply", target_schema="shop")
+    with pytest.raises(ValueError):
+        history.finish_apply(apply_id, "done")
+    with pytest.raises(ValueError):
+        history.begin_apply(kind="deploy", target_schema="shop")
+
+
+def test_empty_table_format() -> None:
+    assert format_history_table([]) == "No applies recorded."
+
+
+def test_unwritable_audit_log_records_nothing(server: LocalServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    schema = f"_myshift_{uuid.uuid4().hex[:8]}"
+    try:
+        with History.open(endpoint_of(server), schema=schema, audit_path=blocker / "a") as h:
+            with pytest.raises(UsageError, match="audit log"):
+                h.begin_apply(kind="apply", target_schema="shop")
+            assert h.list_applies() == []
+    finally:
+        with connect(endpoint_of(server)) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
