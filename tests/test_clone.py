@@ -29,7 +29,8 @@ SOURCE_SQL = [
     " flags BIT(5), blob_ BLOB, bin BINARY(4), j JSON, e ENUM('a','b'), s SET('x','y'))"
     " DEFAULT CHARSET=utf8mb4",
     "CREATE TABLE orders (id INT PRIMARY KEY AUTO_INCREMENT, customer_id INT NOT NULL,"
-    " total DECIMAL(10,2), doubled DECIMAL(11,2) AS (total * 2) STORED, half DECIMAL(11,2) AS (total / 2) VIRTUAL,"
+    " total DECIMAL(10,2), doubled DECIMAL(11,2) AS (total * 2) STORED,"
+    " half DECIMAL(11,2) AS (total / 2) VIRTUAL,"
     " FOREIGN KEY (customer_id) REFERENCES customers (id))",
     "CREATE TABLE items (order_id INT NOT NULL, line INT NOT NULL, sku VARCHAR(20),"
     " PRIMARY KEY (order_id, line), FOREIGN KEY (order_id) REFERENCES orders (id))",
