@@ -160,6 +160,20 @@ def test_list_ordering_and_filters(history: History) -> None:
     assert [ln[col:].split()[0] for ln in lines[1:]] == ["running", "interrupted", "ok", "ok"]
 
 
+def test_explicit_operator_and_string_target(history: History) -> None:
+    apply_id = history.begin_apply(
+        kind="apply",
+        target_schema="shop",
+        target="mysql://bob:leaky-pw@db1:3306/shop",
+        operator_user="bob",
+        operator_host="laptop",
+        tool_version="9.9.9",
+    )
+    r = history.get_apply(apply_id).record
+    assert (r.operator_user, r.operator_host, r.tool_version) == ("bob", "laptop", "9.9.9")
+    assert r.target == "mysql://bob:***@db1:3306/shop"
+
+
 def test_add_notes_merges(history: History) -> None:
     apply_id = history.begin_apply(kind="apply", target_schema="shop", notes={"a": 1})
     history.add_notes(apply_id, {"rehearsal_id": 9})

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pymysql
 
 from myshift import __version__
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.connect import Conn, Endpoint, connect, quote_ident, redact_url
 from myshift.errors import MyshiftError, UnsupportedError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.model.serialize import schema_from_json, schema_to_json
@@ -336,29 +336,38 @@ class History:
         from_fingerprint: str | None = None,
         to_fingerprint: str | None = None,
         snapshot: Schema | None = None,
-        target: Endpoint | None = None,
+        target: Endpoint | str | None = None,
         undoes_apply_id: int | None = None,
         notes: Mapping[str, Any] | None = None,
+        operator_user: str | None = None,
+        operator_host: str | None = None,
+        tool_version: str | None = None,
     ) -> int:
         """Record that an apply starts (outcome ``running``); returns its id.
 
         ``snapshot`` is the target's model *before* the apply (for rollback).
-        ``target`` defaults to the history connection's server.
+        ``target`` is an Endpoint (recorded as its ``redacted()`` form) or an
+        already-redacted URL (any password in it is masked anyway); it defaults to
+        the history connection's server.  Operator and tool version default to
+        this process's OS user, host name and myshift version.
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, not {kind!r}")
         # Fail on an unwritable audit log before anything is recorded on the server.
         self._append_audit("")
-        where = (target or self._conn.endpoint).with_schema(target_schema).redacted()
+        if isinstance(target, str):
+            where = redact_url(target)
+        else:
+            where = (target or self._conn.endpoint).with_schema(target_schema).redacted()
         started = _now()
         snap = schema_to_json(snapshot) if snapshot is not None else None
         row = {
             "kind": kind,
             "target_schema": target_schema,
             "target": where,
-            "operator_user": _operator_user(),
-            "operator_host": socket.gethostname(),
-            "tool_version": __version__,
+            "operator_user": operator_user or _operator_user(),
+            "operator_host": operator_host or socket.gethostname(),
+            "tool_version": tool_version or __version__,
             "plan_hash": plan_hash,
             "from_fingerprint": from_fingerprint,
             "to_fingerprint": to_fingerprint,
