@@ -143,7 +143,7 @@ def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
     out = [quote(col.name), col.type]
     if col.compressed and flavor.is_mariadb:
-        out[1] += " /*!100301 COMPRESSED*/"
+        out[1] += " /*M!100301 COMPRESSED*/"
     if col.charset and col.collation and col.collation != table.collation:
         # Both flavors print CHARACTER SET + COLLATE once the collation differs
         # from the table default (MariaDB since 10.3.37/10.11.1, MySQL 8 for

@@ -341,7 +341,7 @@ def _build_columns(cols: list[Row], flavor: Flavor) -> list[Column]:
         extra = r["extra"] or ""
         typ: str = r["type"]
         compressed = False
-        marker = " /*!100301 COMPRESSED*/"
+        marker = " /*M!100301 COMPRESSED*/"
         if flavor.is_mariadb and marker in typ:
             typ = typ.replace(marker, "")
             compressed = True
