@@ -1,0 +1,604 @@
+"""Compare two schemas and produce the ordered list of changes from one to the other.
+
+``diff_schemas(current, desired)`` is pure (no server, no flavor: rendering is
+where flavors differ). The order of the result is the contract; the phases are
+listed in ``diff_schemas`` with the reason for each.
+
+Equality is the model's ``==`` (DEFINER, sql_mode, AUTO_INCREMENT counters and
+the server's CREATE text are ``compare=False`` there, so they never produce a
+change).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from myshift.engine.changes import (
+    AddCheck,
+    AddColumn,
+    AddForeignKey,
+    AddIndex,
+    AlterEvent,
+    AlterTable,
+    AlterView,
+    Change,
+    ChangeOptions,
+    ChangePartitioning,
+    Clause,
+    CreateEvent,
+    CreateRoutine,
+    CreateTable,
+    CreateTrigger,
+    CreateView,
+    DropCheck,
+    DropColumn,
+    DropEvent,
+    DropForeignKey,
+    DropIndex,
+    DropRoutine,
+    DropTable,
+    DropTrigger,
+    DropView,
+    ModifyColumn,
+    Position,
+    RemovePartitioning,
+    RenameColumn,
+    RenameIndex,
+    RenameTable,
+    TableOptions,
+)
+from myshift.errors import UnsupportedError
+from myshift.model.schema import Column, ForeignKey, Index, IndexPart, Schema, Table, Trigger, View
+
+if TYPE_CHECKING:
+    from myshift.engine.split import RenameHints
+
+__all__ = [
+    "DiffOptions",
+    "UnsupportedTableWarning",
+    "diff_schemas",
+    "diff_table",
+    "reverse_alter",
+    "reverse_changes",
+]
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    # Leave tables the model cannot describe exactly out of the diff (with an
+    # UnsupportedTableWarning) instead of refusing to diff at all.
+    skip_unsupported: bool = False
+
+
+class UnsupportedTableWarning(UserWarning):
+    """Emitted for each table left out because of ``DiffOptions.skip_unsupported``."""
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _toposort(
+    nodes: Sequence[str], deps: Mapping[str, Iterable[str]]
+) -> tuple[list[str], set[tuple[str, str]]]:
+    """Order ``nodes`` so that each comes after its ``deps`` (deps outside ``nodes`` ignored).
+
+    Stable (keeps input order where free). Cycles are broken at the first node
+    still waiting, and the edges ignored to do so are returned as
+    ``(node, dependency)`` so the caller can defer them (e.g. as ALTER ADD FK).
+    """
+    members = set(nodes)
+    pending = {n: {d for d in deps.get(n, ()) if d in members and d != n} for n in nodes}
+    order: list[str] = []
+    done: set[str] = set()
+    broken: set[tuple[str, str]] = set()
+    remaining = list(nodes)
+    while remaining:
+        for n in remaining:
+            if pending[n] <= done:
+                break
+        else:
+            n = remaining[0]
+            broken |= {(n, d) for d in pending[n] - done}
+        order.append(n)
+        done.add(n)
+        remaining.remove(n)
+    return order, broken
+
+
+def _view_deps(views: Iterable[View]) -> dict[str, set[str]]:
+    """View -> the views its definition names (in backquoted form, as the server prints)."""
+    views = list(views)
+    names = {v.name for v in views}
+    out: dict[str, set[str]] = {}
+    for v in views:
+        out[v.name] = {
+            n for n in names if n != v.name and f"`{n.replace('`', '``')}`" in v.definition
+        }
+    return out
+
+
+def _positions(columns: Sequence[Column]) -> dict[str, Position]:
+    """Where each column sits, as the Position that would put it back there."""
+    out: dict[str, Position] = {}
+    prev: str | None = None
+    for c in columns:
+        out[c.name] = Position(prev)
+        prev = c.name
+    return out
+
+
+def _lis(seq: Sequence[int]) -> set[int]:
+    """Indexes (into ``seq``) of one longest strictly increasing subsequence."""
+    import bisect
+
+    tails: list[int] = []
+    tails_idx: list[int] = []
+    parent = [-1] * len(seq)
+    for i, x in enumerate(seq):
+        k = bisect.bisect_left(tails, x)
+        if k == len(tails):
+            tails.append(x)
+            tails_idx.append(i)
+        else:
+            tails[k] = x
+            tails_idx[k] = i
+        parent[i] = tails_idx[k - 1] if k else -1
+    keep: set[int] = set()
+    i = tails_idx[-1] if tails_idx else -1
+    while i != -1:
+        keep.add(i)
+        i = parent[i]
+    return keep
+
+
+def _rename_index(ix: Index, colmap: Mapping[str, str]) -> Index:
+    if not colmap:
+        return ix
+    parts = tuple(
+        replace(p, column=colmap.get(p.column, p.column)) if p.column is not None else p
+        for p in ix.parts
+    )
+    return replace(ix, parts=parts)
+
+
+def _is_prefix(cols: Sequence[str], parts: Sequence[IndexPart]) -> bool:
+    names = [p.column for p in parts]
+    return len(names) >= len(cols) and tuple(names[: len(cols)]) == tuple(cols)
+
+
+# ---------------------------------------------------------------------------
+# One table
+
+
+@dataclass(frozen=True)
+class _TableDiff:
+    clauses: tuple[Clause, ...]
+    # Columns (desired names) whose definition changes: FKs over them must be
+    # dropped first and re-added after (the server refuses to change them).
+    modified_columns: frozenset[str]
+    # Indexes (current names) that go away or are rebuilt.
+    dropped_indexes: tuple[Index, ...]
+
+
+def _diff_columns(
+    current: Table, desired: Table, renames: Mapping[str, str]
+) -> tuple[list[Clause], list[Clause], set[str]]:
+    """(drop clauses, add/modify/rename clauses in desired order, modified column names).
+
+    Column order: the kept columns that already appear in desired order (a
+    longest increasing subsequence) stay put; every other kept column and
+    every new column gets an explicit ``FIRST``/``AFTER prev`` where ``prev``
+    is its predecessor in the desired order. The server applies positioned
+    clauses in statement order, each right after an already-placed column, so
+    emitting them in desired order yields exactly the desired order with the
+    fewest moves.
+    """
+    cur_map = current.column_map
+    old_of = {new: old for new, old in renames.items() if old in cur_map}
+    renamed_away = set(old_of.values())
+    for c in desired.columns:
+        # A current column renamed away cannot also be kept under its old name.
+        if c.name in cur_map and c.name not in old_of and c.name not in renamed_away:
+            old_of[c.name] = c.name
+    taken = set(old_of.values())
+    cur_pos = _positions(current.columns)
+    drops: list[Clause] = [
+        DropColumn(c, cur_pos[c.name]) for c in current.columns if c.name not in taken
+    ]
+    kept = [c for c in desired.columns if c.name in old_of]
+    cur_index = {c.name: i for i, c in enumerate(current.columns)}
+    seq = [cur_index[old_of[c.name]] for c in kept]
+    stay = {kept[i].name for i in _lis(seq)}
+
+    def col_checks(t: Table, name: str) -> tuple[str, ...]:
+        return tuple(ch.clause for ch in t.checks if ch.column == name)
+
+    out: list[Clause] = []
+    modified: set[str] = set()
+    prev: str | None = None
+    for col in desired.columns:
+        pos = Position(prev)
+        prev = col.name
+        old_name = old_of.get(col.name)
+        if old_name is None:
+            out.append(AddColumn(col, pos))
+            continue
+        old = cur_map[old_name]
+        move = pos if col.name not in stay else None
+        same_def = replace(old, name=col.name) == col and col_checks(
+            current, old_name
+        ) == col_checks(desired, col.name)
+        if not same_def:
+            modified.add(col.name)
+        if old_name != col.name:
+            out.append(RenameColumn(old, col, move, cur_pos[old_name]))
+        elif not same_def or move is not None:
+            out.append(ModifyColumn(old, col, move, cur_pos[old_name]))
+    return drops, out, modified
+
+
+def diff_table(
+    current: Table,
+    desired: Table,
+    *,
+    column_renames: Mapping[str, str] | None = None,
+) -> _TableDiff:
+    """Everything but foreign keys (those go in their own phases, see diff_schemas)."""
+    renames = dict(column_renames or {})
+    col_drops, col_changes, modified = _diff_columns(current, desired, renames)
+    colmap = {old: new for new, old in renames.items() if old in current.column_map}
+
+    # Indexes: compare by name, current columns seen through the renames.
+    cur_ix = {ix.name: _rename_index(ix, colmap) for ix in current.indexes}
+    des_ix = desired.index_map
+    ix_drops: list[Index] = []
+    ix_adds: list[Index] = []
+    for name, ix in cur_ix.items():
+        if name not in des_ix or des_ix[name] != ix:
+            ix_drops.append(current.index_map[name])
+    for ix in desired.indexes:
+        if ix.name not in cur_ix or cur_ix[ix.name] != ix:
+            ix_adds.append(ix)
+    # An index that only changes its name is renamed, not rebuilt.
+    renamed: list[Clause] = []
+    for old in list(ix_drops):
+        if old.is_primary or old.name in des_ix:
+            continue
+        mapped = cur_ix[old.name]
+        for new in ix_adds:
+            if new.name not in cur_ix and replace(mapped, name=new.name) == new:
+                renamed.append(RenameIndex(old, new))
+                ix_drops.remove(old)
+                ix_adds.remove(new)
+                break
+
+    # Table-level CHECKs (MariaDB column-level ones travel with their column).
+    cur_chk = {c.name: c for c in current.checks if c.column is None}
+    des_chk = {c.name: c for c in desired.checks if c.column is None}
+    chk_drops = [c for n, c in cur_chk.items() if des_chk.get(n) != c]
+    chk_adds = [c for n, c in des_chk.items() if cur_chk.get(n) != c]
+
+    clauses: list[Clause] = []
+    # Table options first: a DEFAULT CHARSET change must not leave the columns
+    # modified below guessing which default they inherit (changes.AlterTable
+    # renders their charset explicitly in that case).
+    if TableOptions.of(current) != TableOptions.of(desired):
+        clauses.append(ChangeOptions(TableOptions.of(current), TableOptions.of(desired)))
+    # Drops before adds: a CHECK or index may be re-created under the same name.
+    clauses += [DropCheck(c) for c in chk_drops]
+    clauses += [DropIndex(ix) for ix in ix_drops]
+    clauses += col_drops
+    clauses += col_changes
+    clauses += [AddIndex(ix) for ix in ix_adds]
+    clauses += renamed
+    clauses += [AddCheck(c) for c in chk_adds]
+    if current.partitioning != desired.partitioning:
+        if desired.partitioning is None:
+            assert current.partitioning is not None
+            clauses.append(RemovePartitioning(current.partitioning))
+        else:
+            clauses.append(ChangePartitioning(current.partitioning, desired.partitioning))
+    return _TableDiff(tuple(clauses), frozenset(modified), tuple(ix_drops))
+
+
+def _no_fks(t: Table) -> Table:
+    return replace(t, foreign_keys=())
+
+
+def reverse_alter(alter: AlterTable) -> AlterTable:
+    """The ALTER that undoes ``alter``, by diffing its after-state back to its before-state."""
+    assert alter.before is not None and alter.after is not None
+    renames = {c.before.name: c.after.name for c in alter.clauses if isinstance(c, RenameColumn)}
+    d = diff_table(alter.after, alter.before, column_renames=renames)
+    return AlterTable(alter.table, d.clauses, alter.after, alter.before)
+
+
+def reverse_changes(changes: Sequence[Change]) -> list[Change]:
+    """The plan that undoes ``changes``: each change reversed, in reverse order."""
+    return [c.reverse() for c in reversed(changes)]
+
+
+# ---------------------------------------------------------------------------
+# Whole schema
+
+
+def _check_unsupported(
+    current: Schema, desired: Schema, options: DiffOptions
+) -> tuple[Schema, Schema]:
+    bad = {t.name: t.unsupported for t in current.unsupported_tables}
+    bad.update({t.name: t.unsupported for t in desired.unsupported_tables})
+    if not bad:
+        return current, desired
+    listing = "; ".join(f"`{name}` ({why})" for name, why in sorted(bad.items()))
+    if not options.skip_unsupported:
+        raise UnsupportedError(
+            f"Cannot diff table(s) the model cannot describe exactly: {listing}.",
+            "Simplify those tables' definitions, or re-run with --skip-unsupported "
+            "to leave them out of the plan.",
+        )
+    warnings.warn(f"Leaving out unsupported table(s): {listing}.", UnsupportedTableWarning, 3)
+
+    def keep(s: Schema) -> Schema:
+        return replace(s, tables=tuple(t for t in s.tables if t.name not in bad))
+
+    return keep(current), keep(desired)
+
+
+def _trigger_groups(triggers: Iterable[Trigger]) -> dict[tuple[str, str, str], list[Trigger]]:
+    groups: dict[tuple[str, str, str], list[Trigger]] = {}
+    for t in sorted(triggers, key=lambda t: t.order):
+        groups.setdefault((t.table, t.timing, t.event), []).append(t)
+    return groups
+
+
+def diff_schemas(
+    current: Schema,
+    desired: Schema,
+    *,
+    hints: RenameHints | None = None,
+    options: DiffOptions | None = None,
+) -> list[Change]:
+    """The ordered changes that turn ``current`` into ``desired``.
+
+    Phases, in order, and why:
+
+    1. Drop triggers, events, views and routines that go away or change
+       (views dependants-first): nothing may still point at a table or column
+       we are about to change, and a changed routine/trigger is drop + create.
+    2. Drop foreign keys that go away or change, and those that would block
+       this plan: over a column whose definition changes, over an index that
+       goes away, pointing at a referenced column that changes. They are
+       re-added in phase 7.
+    3. Rename tables (a new table may take a renamed table's old name).
+    4. Drop tables, children before parents (FK cycles among dropped tables
+       had their FKs dropped in phase 2).
+    5. Alter tables: one ALTER TABLE per table, FKs excluded.
+    6. Create tables, referenced tables first. After the ALTERs, so an FK of a
+       new table may point at a column or index those ALTERs add. FKs among
+       new tables that form a cycle are left out and added in phase 7.
+    7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles).
+    8. Create / replace views, dependencies first (derived from the desired
+       definitions).
+    9. Create routines.
+    10. Create triggers (their tables exist now), in ACTION_ORDER.
+    11. Create / alter events last (they may call anything above).
+    """
+    options = options or DiffOptions()
+    current, desired = _check_unsupported(current, desired, options)
+    cur_tables = current.table_map
+    des_tables = desired.table_map
+
+    # ---- table pairing through rename hints
+    table_renames: dict[str, str] = {}  # new -> old
+    if hints is not None:
+        for new, old in hints.tables.items():
+            if (
+                new in des_tables
+                and old in cur_tables
+                and new not in cur_tables
+                and old not in des_tables
+            ):
+                table_renames[new] = old
+    new_of = {old: new for new, old in table_renames.items()}
+    pairs: list[tuple[Table, Table]] = []
+    for t in desired.tables:
+        old_name = table_renames.get(t.name, t.name)
+        if old_name in cur_tables:
+            pairs.append((cur_tables[old_name], t))
+    paired_old = {c.name for c, _ in pairs}
+    dropped = [t for t in current.tables if t.name not in paired_old]
+    created = [t for t in desired.tables if table_renames.get(t.name, t.name) not in cur_tables]
+
+    def column_renames(cur: Table, des: Table) -> dict[str, str]:
+        if hints is None:
+            return {}
+        out: dict[str, str] = {}
+        for (tname, new_col), old_col in hints.columns.items():
+            if (
+                tname in (des.name, cur.name)
+                and old_col in cur.column_map
+                and new_col in des.column_map
+                and new_col not in cur.column_map
+            ):
+                out[new_col] = old_col
+        return out
+
+    # ---- per-table diffs (FKs excluded)
+    table_diffs: dict[str, tuple[Table, Table, _TableDiff, dict[str, str]]] = {}
+    for cur, des in pairs:
+        ren = column_renames(cur, des)
+        table_diffs[des.name] = (cur, des, diff_table(cur, des, column_renames=ren), ren)
+
+    # ---- foreign keys
+    def mapped_fk(fk: ForeignKey, cur: Table) -> ForeignKey:
+        """How the server will show a current FK after renames (it follows them)."""
+        des_name = new_of.get(cur.name, cur.name)
+        colmap = (
+            {o: n for n, o in table_diffs[des_name][3].items()} if des_name in table_diffs else {}
+        )
+        ref_new = new_of.get(fk.ref_table, fk.ref_table)
+        ref_cols = fk.ref_columns
+        if ref_new in table_diffs and fk.ref_schema is None:
+            ref_map = {o: n for n, o in table_diffs[ref_new][3].items()}
+            ref_cols = tuple(ref_map.get(c, c) for c in ref_cols)
+        return replace(
+            fk,
+            columns=tuple(colmap.get(c, c) for c in fk.columns),
+            ref_table=ref_new,
+            ref_columns=ref_cols,
+        )
+
+    fk_drops: dict[str, list[ForeignKey]] = {}  # current table name -> FKs
+    fk_adds: dict[str, list[ForeignKey]] = {}  # desired table name -> FKs
+    for cur, des in pairs:
+        d = table_diffs[des.name][2]
+        des_fks = des.fk_map
+        for fk in cur.foreign_keys:
+            m = mapped_fk(fk, cur)
+            ref = table_diffs.get(m.ref_table)
+            blocked = (
+                bool(set(m.columns) & d.modified_columns)
+                or any(_is_prefix(fk.columns, ix.parts) for ix in d.dropped_indexes)
+                or (
+                    ref is not None
+                    and m.ref_schema is None
+                    and (
+                        bool(set(m.ref_columns) & ref[2].modified_columns)
+                        or any(
+                            _is_prefix(fk.ref_columns, ix.parts) for ix in ref[2].dropped_indexes
+                        )
+                    )
+                )
+            )
+            if des_fks.get(fk.name) != m or blocked:
+                fk_drops.setdefault(cur.name, []).append(fk)
+                if fk.name in des_fks:
+                    fk_adds.setdefault(des.name, []).append(des_fks[fk.name])
+        cur_names = cur.fk_map
+        for fk in des.foreign_keys:
+            if fk.name not in cur_names:
+                fk_adds.setdefault(des.name, []).append(fk)
+
+    # Dropped tables: children before parents (a parent "depends" on the
+    # dropped tables that reference it). An FK closing a cycle among them is
+    # dropped in phase 2.
+    drop_order, drop_cycles = _toposort(
+        [t.name for t in dropped],
+        {
+            t.name: {
+                child.name
+                for child in dropped
+                if any(
+                    fk.ref_table == t.name and fk.ref_schema is None for fk in child.foreign_keys
+                )
+            }
+            for t in dropped
+        },
+    )
+    for parent, child in drop_cycles:
+        for fk in cur_tables[child].foreign_keys:
+            if fk.ref_table == parent and fk.ref_schema is None:
+                fk_drops.setdefault(child, []).append(fk)
+
+    # New tables: referenced first; cycle edges become deferred ALTER ADD FKs.
+    created_names = [t.name for t in created]
+    create_order, create_cycles = _toposort(
+        created_names,
+        {t.name: {fk.ref_table for fk in t.foreign_keys if fk.ref_schema is None} for t in created},
+    )
+    created_map = {t.name: t for t in created}
+    deferred: dict[str, list[ForeignKey]] = {}
+    for child, parent in create_cycles:
+        for fk in created_map[child].foreign_keys:
+            if fk.ref_table == parent and fk.ref_schema is None:
+                deferred.setdefault(child, []).append(fk)
+
+    changes: list[Change] = []
+
+    # ---- phase 1: drop triggers / events / views / routines that go away or change
+    cur_groups = _trigger_groups(
+        replace(t, table=new_of.get(t.table, t.table)) for t in current.triggers
+    )
+    des_groups = _trigger_groups(desired.triggers)
+    trig_creates: list[Trigger] = []
+    for key in sorted(set(cur_groups) | set(des_groups)):
+        cur_g, des_g = cur_groups.get(key, []), des_groups.get(key, [])
+        if cur_g == des_g[: len(cur_g)]:
+            trig_creates += des_g[len(cur_g) :]
+            continue
+        # ACTION_ORDER can only be rebuilt by re-creating the whole group.
+        changes += [DropTrigger(current.trigger_map[t.name]) for t in cur_g]
+        trig_creates += des_g
+
+    des_events = desired.event_map
+    changes += [DropEvent(e) for e in current.events if e.name not in des_events]
+
+    cur_views, des_views = current.view_map, desired.view_map
+    gone = [v.name for v in current.views if v.name not in des_views]
+    order, _ = _toposort(gone, _view_deps(current.views))
+    changes += [DropView(cur_views[n]) for n in reversed(order)]
+
+    des_routines = desired.routine_map
+    changes += [DropRoutine(r) for r in current.routines if des_routines.get(r.key) != r]
+
+    # ---- phase 2: drop foreign keys
+    for cur in current.tables:
+        fks = fk_drops.get(cur.name)
+        if fks:
+            changes.append(AlterTable(cur.name, tuple(DropForeignKey(fk) for fk in fks)))
+
+    # ---- phase 3: rename tables
+    changes += [RenameTable(old, new) for new, old in table_renames.items()]
+
+    # ---- phase 4: drop tables
+    changes += [DropTable(cur_tables[n]) for n in drop_order]
+
+    # ---- phase 5: alter tables
+    for des in desired.tables:
+        if des.name not in table_diffs:
+            continue
+        cur, _, d, _ = table_diffs[des.name]
+        if d.clauses:
+            before = replace(_no_fks(cur), name=des.name)
+            changes.append(AlterTable(des.name, d.clauses, before, _no_fks(des)))
+
+    # ---- phase 6: create tables
+    for n in create_order:
+        t = created_map[n]
+        later = deferred.get(n, [])
+        changes.append(
+            CreateTable(replace(t, foreign_keys=tuple(f for f in t.foreign_keys if f not in later)))
+        )
+
+    # ---- phase 7: add foreign keys
+    for des in desired.tables:
+        fks = fk_adds.get(des.name, []) + deferred.get(des.name, [])
+        if fks:
+            changes.append(AlterTable(des.name, tuple(AddForeignKey(fk) for fk in fks)))
+
+    # ---- phase 8: views
+    wanted = [v.name for v in desired.views if v.name not in cur_views or cur_views[v.name] != v]
+    order, _ = _toposort(wanted, _view_deps(desired.views))
+    for n in order:
+        v = des_views[n]
+        changes.append(AlterView(cur_views[n], v) if n in cur_views else CreateView(v))
+
+    # ---- phase 9: routines
+    cur_routines = current.routine_map
+    changes += [CreateRoutine(r) for r in desired.routines if cur_routines.get(r.key) != r]
+
+    # ---- phase 10: triggers
+    changes += [CreateTrigger(t) for t in trig_creates]
+
+    # ---- phase 11: events
+    cur_events = current.event_map
+    for e in desired.events:
+        if e.name not in cur_events:
+            changes.append(CreateEvent(e))
+        elif cur_events[e.name] != e:
+            changes.append(AlterEvent(cur_events[e.name], e))
+    return changes
