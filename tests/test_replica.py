@@ -89,9 +89,12 @@ def test_replica_of_another_server_is_refused(
     pair: tuple[LocalServer, LocalServer], server: LocalServer
 ) -> None:
     _primary, replica = pair
-    with connect(_ep(replica)) as r, connect(_ep(server)) as other:
-        with pytest.raises(MyshiftError, match="not from the target"):
-            check_replicates_from(r, server_identity(other))
+    with (
+        connect(_ep(replica)) as r,
+        connect(_ep(server)) as other,
+        pytest.raises(MyshiftError, match="not from the target"),
+    ):
+        check_replicates_from(r, server_identity(other))
 
 
 def test_identity_sees_through_host_names(server: LocalServer, server2: LocalServer) -> None:
