@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the fixture SQL is kept one statement per line, as users write it)
 """Introspection against a live MariaDB: a rich schema must be modelled exactly.
 
 The self-check (model -> SHOW CREATE TABLE) must pass for every table, two
