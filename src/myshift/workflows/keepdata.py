@@ -212,7 +212,7 @@ class HeldColumns:
     table: str
     holding: str
     held_name: str
-    key_columns: tuple[str, ...]
+    key: tuple[ColumnInfo, ...]  # the row key (PRIMARY or NOT NULL UNIQUE) columns
     columns: tuple[ColumnInfo, ...]  # the backed-up (non-key) columns
     row_count: int
     checksum: int
@@ -220,6 +220,10 @@ class HeldColumns:
     restored_at: datetime | None = None
 
     kind = "columns"
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.key)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -348,13 +352,15 @@ def restore_columns_sql(held: HeldColumns, schema: str, keep_unchanged: Sequence
     """``UPDATE t JOIN backup`` writing the kept values back.
 
     ``keep_unchanged`` are ``ON UPDATE CURRENT_TIMESTAMP`` columns: assigning
-    them to themselves stops the server from bumping them.
+    them to themselves stops the server from bumping them.  STRAIGHT_JOIN keeps
+    the updated table first in the join, so the server updates rows as it scans
+    instead of buffering every match in an on-disk temporary table.
     """
     sets = [f"t.{q(c)} = b.{q(c)}" for c in held.column_names]
     sets += [f"t.{q(c)} = t.{q(c)}" for c in keep_unchanged]
     return (
         f"UPDATE {_qualified(schema, held.table)} AS t "
-        f"JOIN {_qualified(held.holding, held.held_name)} AS b "
+        f"STRAIGHT_JOIN {_qualified(held.holding, held.held_name)} AS b "
         f"ON {_join_on(held.key_columns, 't', 'b')} SET {', '.join(sets)}"
     )
 
@@ -584,7 +590,9 @@ def _referencing_tables(
 
 
 def _insert_catalog(conn: Conn, held: Held) -> None:
-    key_columns = json.dumps(list(held.key_columns)) if isinstance(held, HeldColumns) else None
+    key_columns = (
+        json.dumps([c.to_json() for c in held.key]) if isinstance(held, HeldColumns) else None
+    )
     fks = (
         json.dumps([fk.to_json() for fk in held.foreign_keys])
         if isinstance(held, HeldTable)
@@ -637,7 +645,7 @@ def _from_catalog(row: dict[str, Any], holding: str) -> Held:
         table=str(row["original_table"]),
         holding=holding,
         held_name=str(row["held_name"]),
-        key_columns=tuple(json.loads(row["key_columns"] or "[]")),
+        key=tuple(ColumnInfo.from_json(d) for d in json.loads(row["key_columns"] or "[]")),
         columns=columns,
         row_count=int(row["row_count"]),
         checksum=int(row["checksum"] or 0),
@@ -807,7 +815,7 @@ def backup_columns(
         table=table,
         holding=holding,
         held_name=held_name,
-        key_columns=tuple(c.name for c in key),
+        key=tuple(key),
         columns=tuple(kept),
         row_count=int(src[0]),
         checksum=int(src[1]),
@@ -949,8 +957,9 @@ def restore_columns(conn: Conn, held: HeldColumns, schema: str | None = None) ->
         for name, r in live.items()
         if name not in restoring and "on update" in str(r["extra"]).lower()
     ]
-    target_cols = [_column_info(live[c.lower()]) for c in held.column_names]
-    backup_cols = list(held.columns)
+    # Same shape as the checksum recorded at backup time: key, then columns.
+    target_cols = [*held.key, *(_column_info(live[c.lower()]) for c in held.column_names)]
+    backup_cols = [*held.key, *held.columns]
     join = (
         f"{_qualified(dest, held.table)} AS t JOIN {_qualified(held.holding, held.held_name)} "
         f"AS b ON {_join_on(held.key_columns, 't', 'b')}"
