@@ -1,0 +1,245 @@
+"""Validation in the sandbox after a rehearsal: SQL checks and the user's own command.
+
+checks.sql
+----------
+A file of SQL queries, separated by ``;`` (split like the ``mysql`` client
+does: quotes, comments and ``DELIMITER`` lines are understood).  Each query is
+run against the sandbox schema after the plan was applied and **passes** when
+it returns
+
+* no rows at all (write the query to find the bad rows), or
+* exactly one row with one column whose value is true: ``1``, ``'1'``,
+  ``TRUE`` (write the query as an assertion).
+
+Anything else fails: more rows, more columns, a false/NULL value, or an SQL
+error.  A comment ``-- check: name`` on the lines just before a query names
+it; otherwise the name is ``file:line``.  A failing check reports its name,
+``file:line`` and the first offending rows::
+
+    -- check: every order has a customer
+    SELECT o.id, o.customer_id FROM orders o
+      LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL;
+
+    -- check: no negative totals
+    SELECT COUNT(*) = 0 FROM orders WHERE total < 0;
+
+--run "CMD"
+-----------
+``run_command`` runs the command in a shell, with the sandbox described in the
+environment: ``MYSHIFT_DSN`` (``mysql://user@host:port/schema``, never with
+the password), ``MYSQL_HOST``, ``MYSQL_TCP_PORT``, ``MYSQL_USER``,
+``MYSQL_PWD``, ``MYSQL_DATABASE`` — so ``mysql``/``mariadb`` clients and most
+drivers connect without arguments.  Its output is streamed as it comes; the
+exit code and duration are returned.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from myshift.db.connect import Conn, Endpoint
+from myshift.engine.split import split_sql
+from myshift.errors import UsageError
+
+_CHECK_NAME = re.compile(r"^\s*--\s*check:\s*(.+?)\s*$", re.IGNORECASE)
+MAX_SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    path: str
+    line: int
+    passed: bool
+    sql: str
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()  # the first offending rows, at most MAX_SHOWN_ROWS
+    row_count: int = 0
+    error: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def describe(self) -> str:
+        """One line for a pass; for a failure, a header plus the first offending rows."""
+        if self.passed:
+            return f"ok    {self.name}"
+        head = f"FAIL  {self.name} ({self.where})"
+        if self.error:
+            return f"{head}: {self.error}"
+        lines = [f"{head}: {self.row_count} offending row(s)"]
+        if self.columns:
+            lines.append("      " + " | ".join(self.columns))
+        lines += ["      " + " | ".join(_show(v) for v in row) for row in self.rows]
+        if self.row_count > len(self.rows):
+            lines.append(f"      … {self.row_count - len(self.rows)} more")
+        return "\n".join(lines)
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, bytes | bytearray):
+        return "0x" + bytes(v).hex()
+    return str(v)
+
+
+def _is_true(v: Any) -> bool:
+    if isinstance(v, bytes | bytearray):
+        v = bytes(v).decode(errors="replace")
+    if isinstance(v, str):
+        return v.strip().upper() in ("1", "TRUE")
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return v == 1
+    try:  # Decimal
+        return bool(v == 1)
+    except TypeError:
+        return False
+
+
+def _names(text: str) -> dict[int, str]:
+    """Map line number -> name, for every ``-- check: name`` comment line."""
+    out: dict[int, str] = {}
+    for i, line in enumerate(text.splitlines(), start=1):
+        m = _CHECK_NAME.match(line)
+        if m:
+            out[i] = m[1]
+    return out
+
+
+def _name_for(line: int, prev_end: int, names: dict[int, str]) -> str | None:
+    """The last ``-- check:`` comment after the previous statement and up to ``line``."""
+    found = [n for ln, n in names.items() if prev_end < ln <= line]
+    return found[-1] if found else None
+
+
+def run_checks(conn: Conn, path: str | Path) -> list[CheckResult]:
+    """Run every query of a checks.sql file on ``conn`` (see the module docstring)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot read the checks file {str(p)!r}: {exc.strerror}.", "Check the --check path."
+        ) from None
+    statements = split_sql(text, str(p))
+    names = _names(text)
+    results: list[CheckResult] = []
+    prev_end = 0
+    for st in statements:
+        name = _name_for(st.line, prev_end, names) or f"{p.name}:{st.line}"
+        prev_end = st.line + st.sql.count("\n")
+        results.append(_run_one(conn, st.sql, name, str(p), st.line))
+    return results
+
+
+def _run_one(conn: Conn, sql: str, name: str, path: str, line: int) -> CheckResult:
+    try:
+        with conn.raw.cursor() as cur:
+            cur.execute(sql)
+            cols = tuple(d[0] for d in (cur.description or ()))
+            rows = cur.fetchmany(MAX_SHOWN_ROWS + 1)
+            rest = len(cur.fetchall())
+    except pymysql.err.MySQLError as exc:
+        msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        return CheckResult(name, path, line, False, sql, error=msg)
+    count = len(rows) + rest
+    passed = count == 0 or (count == 1 and len(cols) == 1 and _is_true(rows[0][0]))
+    return CheckResult(
+        name,
+        path,
+        line,
+        passed,
+        sql,
+        columns=cols,
+        rows=() if passed else tuple(tuple(r) for r in rows[:MAX_SHOWN_ROWS]),
+        row_count=0 if passed else count,
+    )
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: str
+    exit_code: int
+    seconds: float
+    output_tail: str = ""  # the last lines of the output, for the rehearsal report
+    env_keys: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def command_env(ep: Endpoint) -> dict[str, str]:
+    """The variables a ``--run`` command sees (the password only in MYSQL_PWD)."""
+    host = ep.host
+    env = {
+        "MYSHIFT_DSN": f"mysql://{ep.user}@{host}:{ep.port}/{ep.schema}",
+        "MYSQL_HOST": host,
+        "MYSQL_TCP_PORT": str(ep.port),
+        "MYSQL_USER": ep.user,
+        "MYSQL_PWD": ep.password or "",
+        "MYSQL_DATABASE": ep.schema,
+    }
+    if ep.socket:
+        env["MYSQL_UNIX_PORT"] = ep.socket
+    return env
+
+
+def run_command(
+    cmd: str,
+    sandbox_ep: Endpoint,
+    *,
+    echo: Callable[[str], None] | None = None,
+    cwd: str | Path | None = None,
+    tail_lines: int = 40,
+) -> CommandResult:
+    """Run ``cmd`` in a shell against the sandbox, streaming its output line by line.
+
+    ``echo`` receives each output line (stdout and stderr merged, in order);
+    by default lines go to this process's stderr so they never mix with a
+    machine-readable report on stdout.
+    """
+    out: Callable[[str], None] = echo or (lambda s: print(s, end="", file=sys.stderr))
+    extra = command_env(sandbox_ep)
+    env = {**os.environ, **extra}
+    start = time.monotonic()
+    tail: list[str] = []
+    proc = subprocess.Popen(
+        cmd,
+        shell=True,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        bufsize=1,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        out(line)
+        tail.append(line)
+        if len(tail) > tail_lines:
+            del tail[0]
+    code = proc.wait()
+    return CommandResult(cmd, code, time.monotonic() - start, "".join(tail), tuple(extra))
+
+
+def summarize(results: Sequence[CheckResult]) -> str:
+    failed = sum(not r.passed for r in results)
+    return f"{len(results) - failed}/{len(results)} checks passed"
