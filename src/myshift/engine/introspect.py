@@ -26,6 +26,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,7 +134,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
         "tables": """
             SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
                    TABLE_COLLATION AS collation, CREATE_OPTIONS AS create_options,
-                   TABLE_COMMENT AS comment, AUTO_INCREMENT AS auto_increment
+                   TABLE_COMMENT AS comment
             FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s""",
         "columns": f"""
             SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type,
@@ -249,8 +250,26 @@ def _show_create_batches(
     return out
 
 
+def _query_rows(conn: Conn, sql: str, schema: str) -> list[Row]:
+    """Rows as dicts keyed by the query's aliases (a plain cursor: DictCursor is slower)."""
+    with conn.raw.cursor() as cur:
+        cur.execute(sql, (schema,))
+        names = [d[0] for d in cur.description or ()]
+        out = []
+        for raw in cur.fetchall():
+            row = dict(zip(names, raw, strict=True))
+            if not all(v is None or type(v) in (str, int) for v in raw):
+                row = _plain(row)
+            out.append(row)
+        return out
+
+
 def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
-    """Query the server: a handful of whole-schema queries plus batched SHOW CREATE."""
+    """Query the server: a handful of whole-schema queries plus batched SHOW CREATE.
+
+    The SHOW CREATE TABLE batches run on their own connection in a thread while
+    this connection reads information_schema: the two overlap on the server.
+    """
     flavor = conn.flavor
     q = _queries(flavor)
     rows = IntrospectionRows(schema=schema)
@@ -261,29 +280,39 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
     )
     if meta:
         rows.charset, rows.collation = str(meta[0][0]), str(meta[0][1])
-    for kind, sql in q.items():
-        setattr(rows, kind, [_plain(r) for r in conn.query_dicts(sql, (schema,))])
+    rows.tables = _query_rows(conn, q.pop("tables"), schema)
 
     qs = ddl.quote(schema)
     tables = [t["name"] for t in rows.tables if t["type"] == "BASE TABLE"]
-    rows.create_tables = _show_create_batches(
-        conn, schema, [(t, f"SHOW CREATE TABLE {qs}.{ddl.quote(t)}") for t in tables], 1
-    )
-    rows.create_routines = _show_create_batches(
-        conn,
-        schema,
-        [
-            (f"{r['kind']} {r['name']}", f"SHOW CREATE {r['kind']} {qs}.{ddl.quote(r['name'])}")
-            for r in rows.routines
-        ],
-        2,
-    )
-    rows.create_events = _show_create_batches(
-        conn,
-        schema,
-        [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
-        3,
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        creates = pool.submit(
+            _show_create_batches,
+            conn,
+            schema,
+            [(t, f"SHOW CREATE TABLE {qs}.{ddl.quote(t)}") for t in tables],
+            1,
+        )
+        for kind, sql in q.items():
+            setattr(rows, kind, _query_rows(conn, sql, schema))
+        rows.create_routines = _show_create_batches(
+            conn,
+            schema,
+            [
+                (
+                    f"{r['kind']} {r['name']}",
+                    f"SHOW CREATE {r['kind']} {qs}.{ddl.quote(r['name'])}",
+                )
+                for r in rows.routines
+            ],
+            2,
+        )
+        rows.create_events = _show_create_batches(
+            conn,
+            schema,
+            [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
+            3,
+        )
+        rows.create_tables = creates.result()
     return rows
 
 
@@ -405,6 +434,8 @@ class _CreateLines:
     def scan(cls, create_sql: str) -> _CreateLines:
         out = cls()
         for n, raw in enumerate(create_sql.split("\n")):
+            if raw.startswith("  `"):
+                continue  # a column line
             line = raw.strip()
             name: str | None = None
             if line.startswith("PRIMARY KEY "):
