@@ -7,9 +7,11 @@ Benchmarks are named functions in ``BENCHMARKS`` (select with ``--only``):
   twin; then ``myshift plan`` DB→DB and file→DB, Alembic's
   ``compare_metadata`` and Debian's ``mysql-schema-diff`` are each run
   ``--repeat`` times, interleaved, and reported as medians with peak RSS.
-* ``clone`` — data clone speed: a hook for a later benchmark.  Add a function
-  ``bench_xxx(opts: Options) -> BenchResult`` and register it in
-  ``BENCHMARKS``; rows and targets print and land in the JSON like these.
+* ``clone`` — data clone speed, from ``bench/clone_bench.py`` (reported as
+  unavailable when that file is missing).
+
+To add one, write ``bench_xxx(opts: Options) -> BenchResult`` and register it
+in ``BENCHMARKS``; its rows and targets print and land in the JSON like these.
 
 Results go to stdout and to ``bench/results/bench-<timestamp>.json`` (and
 ``latest.json``).  Exit status 1 when a target fails, 0 otherwise (targets
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
@@ -315,9 +318,9 @@ def _schema_size(
                 f" {m.seconds:8.2f} s  rss {m.peak_rss_mb or 0:7.1f} MB  {row.status}",
                 flush=True,
             )
+    # Drop now: the next size must not share the servers' caches with this one.
     with ThreadPoolExecutor(2) as pool:
-        for srv in (prod, dev):
-            pool.submit(_drop_schema, _endpoint(srv), schema)
+        list(pool.map(_drop_schema, [_endpoint(prod), _endpoint(dev)], [schema, schema]))
 
 
 def _drop_schema(ep: Endpoint, schema: str) -> None:
@@ -369,12 +372,36 @@ def _schema_targets(result: BenchResult) -> None:
 
 
 def bench_clone(opts: Options) -> BenchResult:
-    """Data clone speed — not written yet; the slot exists so `--only clone` is stable."""
-    return BenchResult(
-        rows=[
-            Row("myshift", "clone", 0, status="unavailable", note="clone benchmark not written yet")
-        ]
-    )
+    """Data clone speed: delegates to ``bench/clone_bench.py`` (owned by the clone work).
+
+    Its ``bench_clone(args) -> dict`` is adapted to rows and a target here so
+    that the report and the JSON look like every other benchmark.
+    """
+    try:
+        import clone_bench
+    except ImportError as exc:
+        note = f"clone benchmark not available ({exc})"
+        return BenchResult(rows=[Row("myshift", "clone", 0, status="unavailable", note=note)])
+    raw = clone_bench.bench_clone(SimpleNamespace(repeat=opts.repeat))
+    res = BenchResult(meta={k: v for k, v in raw.items() if k != "tools"})
+    n = int(raw.get("rows", 0))
+    for tool, entry in raw.get("tools", {}).items():
+        res.rows.append(
+            Row(
+                tool,
+                "clone",
+                n,
+                status=str(entry.get("status", "ok")),
+                runs=[float(x) for x in entry.get("runs", [])],
+                note=str(entry.get("note", "")),
+            )
+        )
+    target = raw.get("target")
+    if isinstance(target, dict):
+        med = next((r.median for r in res.rows if r.tool.startswith("myshift")), None)
+        detail = "not measured" if med is None else f"{med:.2f} s"
+        res.targets.append(Target(str(target.get("name")), target.get("passed"), detail))
+    return res
 
 
 BENCHMARKS: dict[str, Callable[[Options], BenchResult]] = {
@@ -386,6 +413,20 @@ BENCHMARKS: dict[str, Callable[[Options], BenchResult]] = {
 # --------------------------------------------------------------------------- report
 
 
+def _baseline(rows: list[Row], r: Row) -> Row | None:
+    """The myshift row a row is compared with: DB→DB for schema diffs, else same scenario."""
+    if r.scenario in (DB_TO_DB, FILE_TO_DB):
+        return _find(rows, "myshift", DB_TO_DB, r.n)
+    return next(
+        (
+            b
+            for b in rows
+            if b.tool.startswith("myshift") and b.scenario == r.scenario and b.n == r.n
+        ),
+        None,
+    )
+
+
 def print_report(name: str, res: BenchResult) -> None:
     print(f"\n== {name} ==")
     hdr = (
@@ -395,7 +436,7 @@ def print_report(name: str, res: BenchResult) -> None:
     print(hdr)
     print("-" * len(hdr))
     for r in res.rows:
-        base = _find(res.rows, "myshift", DB_TO_DB, r.n)
+        base = _baseline(res.rows, r)
         ratio = "-"
         if base is not None and base.median and base.status == "ok":
             if r.status == "ok" and r.median is not None:
