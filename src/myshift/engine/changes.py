@@ -965,9 +965,9 @@ class AlterEvent(Change):
         e = self.after
         sched = f"ON SCHEDULE {e.schedule}"
         if e.starts and e.schedule.upper().startswith("EVERY"):
-            sched += f" STARTS {e.starts}"
+            sched += f" STARTS {_literal(e.starts)}"
         if e.ends and e.schedule.upper().startswith("EVERY"):
-            sched += f" ENDS {e.ends}"
+            sched += f" ENDS {_literal(e.ends)}"
         status = {
             "ENABLED": "ENABLE",
             "DISABLED": "DISABLE",

@@ -531,7 +531,8 @@ def diff_schemas(
             trig_creates += des_g[len(cur_g) :]
             continue
         # ACTION_ORDER can only be rebuilt by re-creating the whole group.
-        changes += [DropTrigger(current.trigger_map[t.name]) for t in cur_g]
+        # Dropped last-first, so that the reversed plan re-creates them in order.
+        changes += [DropTrigger(current.trigger_map[t.name]) for t in reversed(cur_g)]
         trig_creates += des_g
 
     des_events = desired.event_map
