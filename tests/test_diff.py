@@ -78,8 +78,8 @@ from myshift.model import (
     Schema,
     Table,
     Trigger,
-    View,
     Vendor,
+    View,
 )
 
 # ---------------------------------------------------------------- type changes
@@ -431,7 +431,8 @@ def test_check_constraints() -> None:
     alter = only_alter(diff_schemas(cur, des))
     assert alter.clauses == (DropCheck(c1), AddCheck(c2))
     assert alter.render(MARIADB_10_11) == (
-        "ALTER TABLE `a` DROP CONSTRAINT `CONSTRAINT_1`, ADD CONSTRAINT `CONSTRAINT_1` CHECK (`x` > 1)"
+        "ALTER TABLE `a` DROP CONSTRAINT `CONSTRAINT_1`,"
+        " ADD CONSTRAINT `CONSTRAINT_1` CHECK (`x` > 1)"
     )
     assert alter.render(MYSQL_8_0).startswith("ALTER TABLE `a` DROP CHECK `CONSTRAINT_1`")
     assert alter.assess(MARIADB_10_11).risk is Risk.DATA_DEPENDENT
