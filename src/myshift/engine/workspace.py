@@ -1,0 +1,245 @@
+"""Workspaces: an empty schema where desired SQL is executed so the server parses it.
+
+A workspace is a context manager yielding the ``Endpoint`` of an empty,
+uniquely named schema; it drops the schema (and stops a local server) on the
+way out, also when loading failed.  Two kinds:
+
+* ``TempSchemaWorkspace`` — a ``_myshift_ws_<time>_<random>`` schema on a server
+  the user names (ideally the same version as the target: same parser, same
+  defaults).  Created with the target's default charset/collation so tables
+  without an explicit charset get what they would get on the target.
+* ``LocalServerWorkspace`` — a throwaway local ``mariadbd``; the schema can
+  carry the target schema's own name, so nothing needs rewriting.
+
+The creation time is part of the temp schema's name, so a workspace leaked by a
+killed process is recognised and dropped by the next run after a day.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.errors import UsageError
+
+if TYPE_CHECKING:
+    from myshift.db.server import LocalServer
+
+log = logging.getLogger(__name__)
+
+WS_PREFIX = "_myshift_ws_"
+STALE_AFTER_SECONDS = 24 * 3600
+_WS_NAME = re.compile(re.escape(WS_PREFIX) + r"(\d{10})_[0-9a-f]+$")
+
+
+class Workspace(Protocol):
+    """What the loader needs: an empty schema to execute desired SQL in."""
+
+    @property
+    def sql_mode(self) -> str | None:
+        """The sql_mode desired SQL is loaded with (``None``: the server's default)."""
+        ...
+
+    def __enter__(self) -> Endpoint: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def workspace_name(now: float | None = None) -> str:
+    stamp = int(time.time() if now is None else now)
+    return f"{WS_PREFIX}{stamp:010d}_{secrets.token_hex(4)}"
+
+
+def _create_schema(conn: Conn, name: str, charset: str | None, collation: str | None) -> None:
+    sql = f"CREATE DATABASE {quote_ident(name)}"
+    if charset:
+        sql += f" CHARACTER SET {_word(charset)}"
+    if collation:
+        sql += f" COLLATE {_word(collation)}"
+    conn.execute(sql)
+
+
+def _word(value: str) -> str:
+    # Charset and collation names are bare words; refuse anything else rather than quote it.
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise UsageError(f"{value!r} is not a character set or collation name.", "Fix the name.")
+    return value
+
+
+def drop_stale_workspaces(conn: Conn, now: float | None = None) -> list[str]:
+    """Best effort: drop ``_myshift_ws_*`` schemas created more than a day ago."""
+    cutoff = (time.time() if now is None else now) - STALE_AFTER_SECONDS
+    dropped: list[str] = []
+    try:
+        rows = conn.query(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+            (WS_PREFIX.replace("_", "\\_") + "%",),
+        )
+    except Exception:  # cleanup is a courtesy; never fail the run for it
+        return dropped
+    for (name,) in rows:
+        m = _WS_NAME.match(str(name))
+        if m and int(m.group(1)) < cutoff:
+            with contextlib.suppress(Exception):
+                conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(str(name))}")
+                dropped.append(str(name))
+    if dropped:
+        log.info("dropped stale workspaces: %s", ", ".join(dropped))
+    return dropped
+
+
+@dataclass
+class TempSchemaWorkspace:
+    """A uniquely named temporary schema on a server the user gives."""
+
+    server: Endpoint
+    charset: str | None = None
+    collation: str | None = None
+    sql_mode: str | None = None
+    name: str = field(default_factory=workspace_name)
+    _admin: Conn | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> Endpoint:
+        admin = connect(self.server, schema="")
+        try:
+            drop_stale_workspaces(admin)
+            _create_schema(admin, self.name, self.charset, self.collation)
+        except BaseException:
+            admin.close()
+            raise
+        self._admin = admin
+        return self.server.with_schema(self.name)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        admin, self._admin = self._admin, None
+        if admin is None:
+            return
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(self.name)}")
+        except Exception:
+            # The admin connection may have died with the failure; try a fresh one.
+            with contextlib.suppress(Exception), connect(self.server, schema="") as again:
+                again.execute(f"DROP DATABASE IF EXISTS {quote_ident(self.name)}")
+        finally:
+            admin.close()
+
+
+@dataclass
+class LocalServerWorkspace:
+    """A throwaway local server with one schema, stopped (datadir and all) afterwards."""
+
+    charset: str | None = None
+    collation: str | None = None
+    schema_name: str | None = None
+    sql_mode: str | None = None
+    server: LocalServer | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> Endpoint:
+        from myshift.db.server import LocalServer
+
+        srv = LocalServer.start()
+        try:
+            ep = Endpoint(host=srv.host, port=srv.port, user=srv.user, password="")
+            name = self.schema_name or workspace_name()
+            with connect(ep) as admin:
+                _create_schema(admin, name, self.charset, self.collation)
+        except BaseException:
+            srv.stop()
+            raise
+        self.server = srv
+        return ep.with_schema(name)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        srv, self.server = self.server, None
+        if srv is not None:
+            srv.stop()
+
+
+WORKSPACE_KINDS = ("temp-schema", "local")
+
+
+def open_workspace(
+    kind: str,
+    *,
+    server: Endpoint | None = None,
+    charset: str | None = None,
+    collation: str | None = None,
+    sql_mode: str | None = None,
+    schema_name: str | None = None,
+) -> TempSchemaWorkspace | LocalServerWorkspace:
+    """Pick a workspace by name: ``temp-schema`` (needs ``server``) or ``local``."""
+    if kind in ("temp-schema", "temp", "schema"):
+        if server is None:
+            raise UsageError(
+                "The temp-schema workspace needs a server to create the schema on.",
+                "Pass --workspace-server mysql://user@host:port/ or use --workspace local.",
+            )
+        return TempSchemaWorkspace(server, charset, collation, sql_mode)
+    if kind in ("local", "local-server"):
+        return LocalServerWorkspace(charset, collation, schema_name, sql_mode)
+    raise UsageError(
+        f"Unknown workspace kind {kind!r}.", "Use one of: " + ", ".join(WORKSPACE_KINDS) + "."
+    )
+
+
+@dataclass(frozen=True)
+class TargetDefaults:
+    """What a workspace copies from the target so desired SQL means the same there."""
+
+    charset: str | None
+    collation: str | None
+    sql_mode: str | None
+
+
+def target_defaults(conn: Conn, schema: str | None = None) -> TargetDefaults:
+    """The target schema's default charset/collation (server's if absent) and @@sql_mode."""
+    schema = conn.endpoint.schema if schema is None else schema
+    rows = conn.query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
+        " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (schema,),
+    )
+    if not rows:
+        rows = conn.query("SELECT @@character_set_server, @@collation_server")
+    mode = conn.scalar("SELECT @@SESSION.sql_mode")
+    return TargetDefaults(str(rows[0][0]), str(rows[0][1]), None if mode is None else str(mode))
+
+
+def loader_session(ws: Endpoint, *, sql_mode: str | None = None, multi: bool = False) -> Conn:
+    """A session for loading desired SQL: no FK checks, the chosen sql_mode, ``USE`` ws.
+
+    foreign_key_checks=0 lets tables reference tables defined later in the file
+    (mysqldump sorts by name, not by dependency).
+    """
+    conn = connect(ws, schema="", multi=multi)
+    try:
+        conn.execute("SET SESSION foreign_key_checks = 0")
+        if sql_mode is not None:
+            conn.execute("SET SESSION sql_mode = %s", (sql_mode,))
+        conn.execute(f"USE {quote_ident(ws.schema)}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
