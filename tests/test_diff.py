@@ -525,7 +525,13 @@ def _load(server: LocalServer, admin: Conn, sql: str) -> Conn:
     return c
 
 
-def converge(server: LocalServer, admin: Conn, sql_current: str, sql_desired: str) -> list[Change]:
+def converge(
+    server: LocalServer,
+    admin: Conn,
+    sql_current: str,
+    sql_desired: str,
+    hints: RenameHints | None = None,
+) -> list[Change]:
     """Load both, apply diff(current -> desired) to current, check it converged,
     then apply the reverse plan and check we are back where we started."""
     cur_c = _load(server, admin, sql_current)
@@ -534,7 +540,7 @@ def converge(server: LocalServer, admin: Conn, sql_current: str, sql_desired: st
     try:
         before = introspect(cur_c, cur_name)
         desired = introspect(des_c, des_name)
-        changes = diff_schemas(before, desired)
+        changes = diff_schemas(before, desired, hints=hints)
         assert changes, "test schemas should differ"
         for change in changes:
             cur_c.execute(change.render(cur_c.flavor))
@@ -623,5 +629,49 @@ CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 2;
 CREATE TRIGGER t2 BEFORE INSERT ON a FOR EACH ROW SET NEW.x = NEW.x + 1;
 CREATE TRIGGER t1 BEFORE INSERT ON a FOR EACH ROW FOLLOWS t2 SET NEW.x = 1;
 CREATE EVENT e ON SCHEDULE EVERY 2 HOUR DISABLE COMMENT 'c' DO DELETE FROM a WHERE x < 0
+"""
+    converge(server, admin, current, desired)
+
+
+def test_converge_renames_enum_reorder_narrowing(server: LocalServer, admin: Conn) -> None:
+    current = """
+CREATE TABLE p (id int NOT NULL PRIMARY KEY, name varchar(50) NOT NULL, KEY ix_name (name));
+CREATE TABLE c (id int NOT NULL PRIMARY KEY, pid int, a int CHECK (a > 0),
+  s enum('x','y','z') DEFAULT 'x', gone int, old_name int DEFAULT 7,
+  CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id))
+"""
+    desired = """
+CREATE TABLE parent (id int NOT NULL PRIMARY KEY, name varchar(40) NOT NULL,
+  KEY ix_name2 (name));
+CREATE TABLE c (id int NOT NULL PRIMARY KEY, new_name int DEFAULT 7, pid int, a int,
+  s enum('z','y','x') DEFAULT 'x', q int,
+  CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES parent (id))
+"""
+    hints = RenameHints({"parent": "p"}, {("c", "new_name"): "old_name"})
+    changes = converge(server, admin, current, desired, hints)
+    assert isinstance(changes[0], RenameTable)
+    rendered = " ".join(c.render(MARIADB_10_11) for c in changes)
+    assert "RENAME INDEX `ix_name` TO `ix_name2`" in rendered
+    assert "`old_name` " in rendered and "DROP COLUMN `old_name`" not in rendered
+
+
+def test_converge_fk_supporting_index_and_drops(server: LocalServer, admin: Conn) -> None:
+    current = """
+CREATE TABLE p (id int NOT NULL PRIMARY KEY, k int, UNIQUE KEY (k));
+CREATE TABLE c (id int NOT NULL PRIMARY KEY, pid int, k int,
+  CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id));
+CREATE TABLE d1 (id int PRIMARY KEY, d2 int, KEY (d2));
+CREATE TABLE d2 (id int PRIMARY KEY, d1 int, FOREIGN KEY (d1) REFERENCES d1 (id));
+ALTER TABLE d1 ADD FOREIGN KEY (d2) REFERENCES d2 (id);
+CREATE TABLE becomes_view (id int);
+CREATE VIEW becomes_table AS SELECT 1 AS id
+"""
+    desired = """
+CREATE TABLE p (id int NOT NULL PRIMARY KEY, k int, UNIQUE KEY (k));
+CREATE TABLE c (id int NOT NULL PRIMARY KEY, pid int, k int, KEY ix_pid_k (pid, k),
+  CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id),
+  CONSTRAINT fk_k FOREIGN KEY (k) REFERENCES p (k));
+CREATE TABLE becomes_table (id int);
+CREATE VIEW becomes_view AS SELECT 1 AS id
 """
     converge(server, admin, current, desired)

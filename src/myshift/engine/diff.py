@@ -556,7 +556,13 @@ def diff_schemas(
     changes += [RenameTable(old, new) for new, old in table_renames.items()]
 
     # ---- phase 4: drop tables
-    changes += [DropTable(cur_tables[n]) for n in drop_order]
+    # Each DropTable carries the table as it is at that point (without the
+    # FKs phase 2 dropped), so its reverse re-creates it in a valid order.
+    for n in drop_order:
+        t = cur_tables[n]
+        gone_fks = fk_drops.get(n, [])
+        kept_fks = tuple(f for f in t.foreign_keys if f not in gone_fks)
+        changes.append(DropTable(replace(t, foreign_keys=kept_fks)))
 
     # ---- phase 5: alter tables
     for des in desired.tables:
