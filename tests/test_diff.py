@@ -610,7 +610,8 @@ CREATE TABLE h (id int NOT NULL PRIMARY KEY, v int)
 CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, a int CHECK (a > 1),
   b varchar(10) CHARACTER SET utf8mb4, CHECK (a <> 5), CONSTRAINT chk_b CHECK (b <> 'x'))
   DEFAULT CHARSET=utf8mb4 COMMENT='tee';
-CREATE TABLE h (id int NOT NULL PRIMARY KEY, v int) PARTITION BY HASH (id) PARTITIONS 3
+CREATE TABLE h (id int NOT NULL PRIMARY KEY, v int, w int, KEY (w))
+  PARTITION BY HASH (id) PARTITIONS 3
 """
     converge(server, admin, current, desired)
 

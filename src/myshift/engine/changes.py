@@ -351,7 +351,8 @@ class AddIndex(Clause):
         return DropIndex(self.index)
 
     def describe(self) -> str:
-        return f"add {self.index.kind.value.lower()} index {self.index.name}"
+        kind = "" if self.index.kind is IndexKind.INDEX else f"{self.index.kind.value.lower()} "
+        return f"add {kind}index {self.index.name}"
 
 
 @dataclass(frozen=True)
