@@ -310,3 +310,30 @@ def test_local_server_workspace_keeps_the_target_name_and_stops(
     assert any("CREATE DATABASE" in r.message for r in caplog.records)
     assert srv.process is None
     assert not srv.basedir.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE TABLE t (a int);\nDROP TABLE IF EXISTS t;\nCREATE TABLE t (b int);",
+        "CREATE TABLE a (a int);\nRENAME TABLE a TO t;\nDROP TABLE IF EXISTS t;\n"
+        "CREATE TABLE t (b int);",
+        "CREATE TABLE a (a int);\nALTER TABLE a RENAME TO t;\nDROP TABLE IF EXISTS `t`;\n"
+        "CREATE TABLE t (b int);",
+        "/*!50001 CREATE VIEW `t` AS SELECT 1 AS `a` */;\n/*!50001 DROP VIEW IF EXISTS `t`*/;\n"
+        "CREATE TABLE t (b int);",
+    ],
+)
+def test_drop_if_exists_runs_when_something_was_created(
+    temp_ws: TempSchemaWorkspace, text: str
+) -> None:
+    # DROP ... IF EXISTS before any CREATE of that name is skipped as a no-op; after one it runs.
+    with temp_ws as ws:
+        load_sql(split_sql(text), ws)
+        with connected(ws) as c:
+            cols = c.query(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
+                " WHERE TABLE_SCHEMA=%s AND TABLE_NAME='t'",
+                (ws.schema,),
+            )
+    assert cols == [("b",)]

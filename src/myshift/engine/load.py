@@ -154,6 +154,50 @@ def escapes_workspace(stmt: Statement) -> bool:
     return w1 in ("CREATE", "DROP", "ALTER") and w2 in ("DATABASE", "SCHEMA")
 
 
+_DROP_IF_EXISTS = re.compile(
+    r"\s*DROP\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW)\s+IF\s+EXISTS\s+(" + _IDENT + r")\s*$",
+    re.IGNORECASE,
+)
+_CREATES = re.compile(
+    r"\s*CREATE" + _MODIFIERS + r"\s+(?:TABLE|VIEW|SEQUENCE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(" + _IDENT + r")(?:\s*\.\s*(" + _IDENT + r"))?",
+    re.IGNORECASE,
+)
+_RELATION_WORD = re.compile(r"\b(?:TABLE|VIEW|SEQUENCE|RENAME)\b", re.IGNORECASE)
+
+
+class _NoopDrops:
+    """Recognises ``DROP TABLE/VIEW IF EXISTS x`` before anything named x was created.
+
+    The workspace starts empty, so mysqldump's ``DROP TABLE IF EXISTS`` before
+    every table is a no-op; skipping them saves a fifth of the load time.  Any
+    statement whose effect on names we cannot read from its head (RENAME,
+    ALTER ... RENAME, an unusual CREATE) turns the skipping off for the rest.
+    """
+
+    def __init__(self) -> None:
+        self.created: set[str] = set()
+        self.tracking = True
+
+    def is_noop(self, stmt: Statement) -> bool:
+        if not self.tracking:
+            return False
+        head = _head(stmt.sql)
+        w1, _ = _first_words(stmt.sql)
+        if w1 == "DROP":
+            m = _DROP_IF_EXISTS.match(head)
+            return m is not None and unquote_ident(m.group(1)).lower() not in self.created
+        if w1 == "CREATE":
+            m = _CREATES.match(head)
+            if m:
+                self.created.add(unquote_ident(m.group(2) or m.group(1)).lower())
+            elif _RELATION_WORD.search(head.split("(", 1)[0]):
+                self.tracking = False
+        elif w1 in ("RENAME", "ALTER") and _RELATION_WORD.search(stmt.sql):
+            self.tracking = w1 == "ALTER" and "RENAME" not in stmt.sql.upper()
+        return False
+
+
 def _check_unqualified(stmt: Statement, ws_schema: str) -> None:
     # A temp-schema workspace lives on a real server: `CREATE TABLE prod.t` or
     # `DROP TABLE prod.t` would act on another schema there, so refuse it up front.
@@ -188,6 +232,7 @@ def load_sql(statements: list[Statement], ws: Endpoint, *, sql_mode: str | None 
 def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> list[str]:
     warnings: list[str] = []
     runnable: list[Statement] = []
+    noop = _NoopDrops()
     for stmt in statements:
         if escapes_workspace(stmt):
             warnings.append(
@@ -196,7 +241,8 @@ def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> li
             )
             continue
         _check_unqualified(stmt, ws.schema)
-        runnable.append(stmt)
+        if not noop.is_noop(stmt):
+            runnable.append(stmt)
     conn = loader_session(ws, sql_mode=sql_mode, multi=True)
     try:
         batch: list[Statement] = []
