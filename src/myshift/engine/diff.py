@@ -286,6 +286,10 @@ def diff_table(
     # Table options first: a DEFAULT CHARSET change must not leave the columns
     # modified below guessing which default they inherit (changes.AlterTable
     # renders their charset explicitly in that case).
+    # Never CONVERT TO CHARACTER SET here: converting to a multi-byte charset
+    # silently upgrades TEXT to MEDIUMTEXT (and so on), which would not match
+    # the desired model. DEFAULT CHARSET plus one explicit MODIFY per string
+    # column whose charset changes converges exactly.
     if TableOptions.of(current) != TableOptions.of(desired):
         clauses.append(ChangeOptions(TableOptions.of(current), TableOptions.of(desired)))
     # Drops before adds: a CHECK or index may be re-created under the same name.
