@@ -512,7 +512,7 @@ def clone_schema_data(
     workers: int = 4,
     progress: ProgressFn | None = None,
     lock_for_snapshot: bool = False,
-    batch_bytes: int = 4 * 1024 * 1024,
+    batch_bytes: int = 1024 * 1024,
 ) -> CloneStats:
     """Copy ``src.schema`` into the existing (empty) ``dst.schema``.
 
