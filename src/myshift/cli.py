@@ -1,24 +1,343 @@
-"""Command line: parse options, call one workflow, turn errors into messages and exit codes."""
+"""Command line: parse options, call one workflow, turn errors into messages and exit codes.
+
+No logic lives here (sqlite-utils style): every command collects options,
+resolves endpoints, calls one function in ``myshift.workflows`` and prints.
+Connection flags follow the mysql client: ``-h`` is the host (help is
+``--help`` only), ``-P`` port, ``-u`` user, ``-S`` socket, ``-p`` alone prompts.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from myshift import __version__
+from myshift.errors import MyshiftError
+from myshift.exitcodes import ExitCode
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group()
+def _echo_err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn MyshiftError into one clean message and its exit code (never a traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MyshiftError as exc:
+            _echo_err(f"myshift: {exc}")
+            sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            _echo_err("myshift: interrupted.")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def connection_options(fn: F) -> F:
+    """mysql-client style flags for the target endpoint."""
+    opts = [
+        click.option("-h", "--host", default=None, help="Target host."),
+        click.option("-P", "--port", type=int, default=None, help="Target port."),
+        click.option("-u", "--user", default=None, help="Target user."),
+        click.option("-S", "--socket", default=None, help="Target unix socket."),
+        click.option(
+            "-p",
+            "--password",
+            "password_prompt",
+            is_flag=True,
+            default=False,
+            help="Prompt for the password (never give it on the command line).",
+        ),
+        click.option("--defaults-file", default=None, help="A my.cnf to read [client] from."),
+        click.option(
+            "--ssl-mode", default=None, help="DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY"
+        ),
+        click.option("--ssl-ca", default=None),
+        click.option("--ssl-cert", default=None),
+        click.option("--ssl-key", default=None),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def _spec(ref: str | None, kw: dict[str, Any]) -> Any:
+    from myshift.config import EndpointSpec
+
+    return EndpointSpec(
+        ref=ref,
+        host=kw.get("host"),
+        port=kw.get("port"),
+        user=kw.get("user"),
+        socket=kw.get("socket"),
+        password_prompt=bool(kw.get("password_prompt")),
+        defaults_file=kw.get("defaults_file"),
+        ssl_mode=kw.get("ssl_mode"),
+        ssl_ca=kw.get("ssl_ca"),
+        ssl_cert=kw.get("ssl_cert"),
+        ssl_key=kw.get("ssl_key"),
+    )
+
+
+def _prompt(text: str) -> str:
+    return click.prompt(text, hide_input=True, err=True)
+
+
+def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
+    from myshift.config import resolve_endpoint
+
+    return resolve_endpoint(_spec(ref, kw), prompt=_prompt)
+
+
+def resolve_source(value: str | None) -> Any:
+    """A desired source: URL or environment name -> Endpoint; a path or '-' stays a string."""
+    from myshift.config import EndpointSpec, load_settings, resolve_endpoint
+    from myshift.db.connect import is_url
+
+    if value is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give --desired/--from (a file, directory, URL or environment)")
+        return "-"
+    if is_url(value) or value in load_settings().environments:
+        return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt)
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, prog_name="myshift")
 def cli() -> None:
     """Safe, rehearsed schema migrations for MySQL and MariaDB."""
 
 
-def main() -> None:
-    cli(prog_name="myshift")
+# ----------------------------------------------------------------------------- plan
 
 
-if __name__ == "__main__":
-    main()
-    sys.exit(0)
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
+@click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
+@click.option("--allow-drop", is_flag=True, help="Include destructive statements.")
+@click.option("--check", is_flag=True, help="Exit 2 when changes are pending.")
+@click.option("-o", "--output", default=None, help="Write a plan file (JSON) for `apply --plan`.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["human", "sql", "json"]), default=None, help="Output."
+)
+@click.option("--workspace", default=None, help="Where desired SQL loads: temp, local or URL.")
+@click.option("--rename", multiple=True, help="Rename hint: table.old=new or old=new.")
+@click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
+@click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
+@connection_options
+@handle_errors
+def plan(
+    ref: str | None,
+    target: str | None,
+    desired: str | None,
+    allow_drop: bool,
+    check: bool,
+    output: str | None,
+    fmt: str | None,
+    workspace: str | None,
+    rename: tuple[str, ...],
+    no_verify: bool,
+    keep_data: bool,
+    **kw: Any,
+) -> None:
+    """Show the DDL that turns the target schema into the desired one (a dry run)."""
+    from myshift.workflows import commands
+
+    tgt = resolve_target(target or ref, kw)
+    src = resolve_source(desired)
+    result = commands.plan(
+        tgt,
+        src,
+        allow_drop=allow_drop,
+        workspace=workspace,
+        renames=list(rename),
+        verify=not no_verify,
+        output=output,
+        fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
+        color=sys.stdout.isatty(),
+        keep_data=keep_data,
+    )
+    click.echo(result.text, nl=False)
+    if result.notice:
+        _echo_err(result.notice)
+    if check and result.pending:
+        sys.exit(int(ExitCode.CHANGES_PENDING))
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
+@click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
+@click.option("--plan", "plan_path", default=None, help="Apply exactly this reviewed plan file.")
+@click.option("--allow-drop", is_flag=True, help="Run destructive statements too.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
+@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (default 5).")
+@click.option("--workspace", default=None)
+@click.option("--rename", multiple=True)
+@click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
+@click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
+@connection_options
+@handle_errors
+def apply(
+    ref: str | None,
+    target: str | None,
+    desired: str | None,
+    plan_path: str | None,
+    allow_drop: bool,
+    yes: bool,
+    algorithm: str | None,
+    lock_wait_timeout: int | None,
+    workspace: str | None,
+    rename: tuple[str, ...],
+    skip_rehearsal: bool,
+    keep_data: bool | None,
+    **kw: Any,
+) -> None:
+    """Apply the plan (or a reviewed plan file) to the target."""
+    from myshift.workflows import commands
+
+    tgt = resolve_target(target or ref, kw)
+    src = None if plan_path else resolve_source(desired)
+    result = commands.apply(
+        tgt,
+        src,
+        plan_path=plan_path,
+        allow_drop=allow_drop,
+        yes=yes,
+        algorithm=algorithm,
+        lock_wait_timeout=lock_wait_timeout,
+        workspace=workspace,
+        renames=list(rename),
+        skip_rehearsal=skip_rehearsal,
+        keep_data=keep_data,
+        confirm=lambda text: click.confirm(text, default=False, err=True),
+        say=_echo_err,
+        interactive=sys.stdin.isatty(),
+    )
+    click.echo(result.text, nl=False)
+
+
+# ----------------------------------------------------------------------------- dump / drift
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--from", "source", default=None, help="Schema to dump: URL or environment.")
+@click.option("-o", "--output", default=None, help="File to write (default stdout).")
+@click.option("--dir", "directory", default=None, help="One file per object in this directory.")
+@connection_options
+@handle_errors
+def dump(
+    ref: str | None, source: str | None, output: str | None, directory: str | None, **kw: Any
+) -> None:
+    """Dump the schema (no data, with routines, events, triggers) as SQL."""
+    from myshift.workflows import dump as dump_mod
+
+    ep = resolve_target(source or ref, kw)
+    text = dump_mod.dump(ep, output=output, directory=directory)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--target", "--to", "target", default=None)
+@click.option("--desired", "--from", "desired", default=None)
+@click.option("--workspace", default=None)
+@connection_options
+@handle_errors
+def drift(
+    ref: str | None, target: str | None, desired: str | None, workspace: str | None, **kw: Any
+) -> None:
+    """Exit 0 when the target matches the desired schema, 2 (with the difference) otherwise."""
+    from myshift.workflows import commands
+
+    tgt = resolve_target(target or ref, kw)
+    result = commands.plan(
+        tgt,
+        resolve_source(desired),
+        allow_drop=True,
+        workspace=workspace,
+        verify=False,
+        fmt="sql",
+        color=False,
+    )
+    if result.pending:
+        click.echo(f"-- {tgt} differs from the desired schema:")
+        click.echo(result.text, nl=False)
+        sys.exit(int(ExitCode.CHANGES_PENDING))
+    click.echo(f"{tgt} matches the desired schema.")
+
+
+# ----------------------------------------------------------------------------- history
+
+
+@cli.command()
+@click.argument("apply_id", type=int, required=False)
+@click.option("--target", "--to", "target", default=None)
+@click.option("--all", "all_schemas", is_flag=True, help="Applies to every schema.")
+@click.option("--limit", type=int, default=50)
+@connection_options
+@handle_errors
+def history(
+    apply_id: int | None,
+    target: str | None,
+    all_schemas: bool,
+    limit: int,
+    **kw: Any,
+) -> None:
+    """List applies to the target, or show one."""
+    from myshift.workflows import commands
+
+    tgt = resolve_target(target, kw)
+    click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit), nl=False)
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Leave the demo servers running.")
+@handle_errors
+def demo(keep: bool) -> None:
+    """Run dump -> plan -> apply -> history end to end on two throwaway local servers."""
+    from myshift.workflows import demo as demo_mod
+
+    demo_mod.run(say=click.echo, keep=keep)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from myshift.config import reject_inline_password
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        reject_inline_password(args)
+    except MyshiftError as exc:
+        _echo_err(f"myshift: {exc}")
+        sys.exit(int(exc.exit_code))
+    if os.environ.get("MYSHIFT_DEBUG"):
+        cli.main(args=args, prog_name="myshift")
+    else:
+        cli.main(args=args, prog_name="myshift", standalone_mode=True)
+
+
+__all__ = ["cli", "main"]
+_ = Path

@@ -1,0 +1,123 @@
+"""`myshift dump`: the schema as SQL (no data), like
+``mysqldump --no-data --routines --events --triggers --single-transaction``.
+
+Rendered from the introspected model with the same renderer that plans use,
+so a dump loads back and re-plans empty.  ``--dir`` writes one file per object
+(schema as code): ``tables/T.sql`` (the table and its triggers),
+``views/V.sql``, ``routines/R.sql``, ``events/E.sql``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from myshift.db.connect import Endpoint, connected
+from myshift.engine import ddl
+from myshift.engine.introspect import introspect
+from myshift.errors import UsageError
+from myshift.model import Flavor, Schema, View
+
+HEADER = "-- myshift dump of {schema} ({flavor})\n"
+
+
+def views_in_dependency_order(views: tuple[View, ...]) -> list[View]:
+    """Views over views: a view comes after every view its definition names."""
+    names = {v.name for v in views}
+    deps = {v.name: {n for n in names if n != v.name and f"`{n}`" in v.definition} for v in views}
+    by_name = {v.name: v for v in views}
+    out: list[View] = []
+    done: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        if name in done or name in stack:
+            return
+        for d in sorted(deps[name]):
+            visit(d, (*stack, name))
+        done.add(name)
+        out.append(by_name[name])
+
+    for v in sorted(names):
+        visit(v, ())
+    return out
+
+
+def _delimited(sql: str) -> str:
+    return f"DELIMITER ;;\n{sql};;\nDELIMITER ;\n"
+
+
+def render_objects(schema: Schema, flavor: Flavor) -> dict[str, str]:
+    """Map of relative file path -> SQL, one entry per object."""
+    files: dict[str, str] = {}
+    triggers_by_table: dict[str, list[str]] = {}
+    for trg in sorted(schema.triggers, key=lambda t: (t.table, t.timing, t.event, t.order)):
+        triggers_by_table.setdefault(trg.table, []).append(
+            _delimited(ddl.create_trigger(trg, flavor))
+        )
+    for t in schema.tables:
+        body = ddl.create_table(t, flavor) + ";\n"
+        for trig in triggers_by_table.get(t.name, []):
+            body += "\n" + trig
+        files[f"tables/{_fname(t.name)}.sql"] = body
+    for i, v in enumerate(views_in_dependency_order(schema.views)):
+        files[f"views/{i:04d}-{_fname(v.name)}.sql"] = ddl.create_view(v, flavor) + ";\n"
+    for r in schema.routines:
+        files[f"routines/{r.kind.lower()}-{_fname(r.name)}.sql"] = _delimited(
+            ddl.create_routine(r, flavor)
+        )
+    for e in schema.events:
+        files[f"events/{_fname(e.name)}.sql"] = _delimited(ddl.create_event(e, flavor))
+    return files
+
+
+def _fname(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def render_dump(schema: Schema, flavor: Flavor) -> str:
+    """One file, in load order: tables, views, routines, triggers, events."""
+    parts = [HEADER.format(schema=schema.name, flavor=flavor), "SET foreign_key_checks = 0;\n"]
+    for t in schema.tables:
+        parts.append("\n" + ddl.create_table(t, flavor) + ";\n")
+    for v in views_in_dependency_order(schema.views):
+        parts.append("\n" + ddl.create_view(v, flavor) + ";\n")
+    for r in schema.routines:
+        parts.append("\n" + _delimited(ddl.create_routine(r, flavor)))
+    for trg in sorted(schema.triggers, key=lambda t: (t.table, t.timing, t.event, t.order)):
+        parts.append("\n" + _delimited(ddl.create_trigger(trg, flavor)))
+    for e in schema.events:
+        parts.append("\n" + _delimited(ddl.create_event(e, flavor)))
+    parts.append("\nSET foreign_key_checks = 1;\n")
+    return "".join(parts)
+
+
+def dump(ep: Endpoint, *, output: str | None = None, directory: str | None = None) -> str | None:
+    """Dump to stdout (returned), a file, or a directory of one file per object."""
+    if not ep.schema:
+        raise UsageError("No schema to dump.", "Give it in the URL, the environment or as SCHEMA.")
+    with connected(ep) as conn:
+        # One consistent view of the data dictionary, as --single-transaction does.
+        conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        schema = introspect(conn, ep.schema)
+        conn.execute("COMMIT")
+        flavor = conn.flavor
+    unsupported = schema.unsupported_tables
+    if unsupported:
+        names = ", ".join(t.name for t in unsupported)
+        raise UsageError(
+            f"Cannot dump {names}: myshift cannot reproduce their definition "
+            f"({unsupported[0].unsupported}).",
+            "Use mysqldump for these tables and report the case.",
+        )
+    if directory:
+        root = Path(directory)
+        for rel, text in render_objects(schema, flavor).items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return None
+    text = render_dump(schema, flavor)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        return None
+    return text

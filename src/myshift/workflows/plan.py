@@ -1,0 +1,315 @@
+"""Plan: the statements that turn the target schema into the desired one.
+
+``make_plan`` introspects the target, obtains the desired model (a live schema
+introspected directly, or desired SQL loaded into a workspace and
+introspected: the server is the parser), diffs, assesses every statement, and
+*verifies* the result by replaying it on a copy of the affected part of the
+target's structure in a workspace and diffing again.  A plan that does not
+converge there is never shown as final.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from myshift.db.connect import Conn, Endpoint, connected, quote_ident
+from myshift.engine import ddl
+from myshift.engine.changes import Change, RenderOptions
+from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.engine.introspect import introspect
+from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
+from myshift.engine.risk import Algorithm, Lock, Risk
+from myshift.engine.split import Statement
+from myshift.engine.workspace import open_workspace
+from myshift.errors import MyshiftError, UsageError, VerificationFailed
+from myshift.model import Flavor, Schema
+from myshift.model.serialize import fingerprint
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    allow_drop: bool = False
+    hints: RenameHints | None = None
+    verify: bool = True
+    # Where desired SQL is loaded and the plan verified: "temp" (a temporary
+    # schema on the target's server, like Skeema), "local" (a throwaway local
+    # server) or a mysql:// URL of a scratch server.
+    workspace: str = "temp"
+    skip_unsupported: bool = False
+    render: RenderOptions = field(default_factory=RenderOptions)
+
+
+@dataclass(frozen=True)
+class PlannedStatement:
+    sql: str
+    subject: str
+    description: str
+    risk: Risk
+    algorithm: Algorithm
+    lock: Lock
+    reason: str
+    # Destructive statements are kept in the plan but not applied without --allow-drop.
+    skipped: bool = False
+
+
+@dataclass
+class Plan:
+    target: str
+    flavor: Flavor
+    statements: list[PlannedStatement]
+    from_fingerprint: str
+    to_fingerprint: str
+    current: Schema
+    desired: Schema
+    changes: list[Change] = field(default_factory=list, repr=False)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def runnable(self) -> list[PlannedStatement]:
+        return [s for s in self.statements if not s.skipped]
+
+    @property
+    def empty(self) -> bool:
+        return not self.runnable
+
+    def sql_text(self) -> str:
+        """The reviewable migration.sql: skipped statements stay visible as comments."""
+        out = []
+        for st in self.statements:
+            if st.skipped:
+                out.append(f"-- skipped ({st.risk.value}): {st.sql};")
+            else:
+                out.append(f"{st.sql};")
+        return "\n".join(out) + ("\n" if out else "")
+
+
+def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> list[PlannedStatement]:
+    out = []
+    for ch in changes:
+        a = ch.assess(flavor)
+        out.append(
+            PlannedStatement(
+                sql=ch.render(flavor, opts.render),
+                subject=ch.subject,
+                description=ch.describe(),
+                risk=a.risk,
+                algorithm=a.algorithm,
+                lock=a.lock,
+                reason=a.reason,
+                skipped=a.risk is Risk.DESTRUCTIVE and not opts.allow_drop,
+            )
+        )
+    return out
+
+
+def _merge_hints(a: RenameHints | None, b: RenameHints | None) -> RenameHints | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return RenameHints(tables={**a.tables, **b.tables}, columns={**a.columns, **b.columns})
+
+
+def desired_from_source(
+    source: str | Endpoint | list[Statement],
+    target: Endpoint,
+    target_conn: Conn,
+    opts: PlanOptions,
+    current: Schema,
+) -> tuple[Schema, RenameHints | None]:
+    """Introspect a live desired schema, or load desired SQL into a workspace."""
+    if isinstance(source, Endpoint):
+        with connected(source) as dconn:
+            return introspect(dconn, source.schema), None
+    if isinstance(source, list):
+        statements, hints = source, None
+    else:
+        statements, hints = desired_statements_hints(source)
+    with open_workspace(
+        opts.workspace, target, charset=current.charset, collation=current.collation
+    ) as ws:
+        load_sql(statements, ws)
+        with connected(ws) as wconn:
+            desired = introspect(wconn, ws.schema)
+    return replace(desired, name=target.schema), hints
+
+
+def make_plan(
+    target: Endpoint,
+    source: str | Endpoint | list[Statement],
+    opts: PlanOptions | None = None,
+) -> Plan:
+    opts = opts or PlanOptions()
+    if not target.schema:
+        raise UsageError(
+            f"No schema given for the target {target.redacted()}.",
+            "Add it to the URL (mysql://user@host/schema) or the environment.",
+        )
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    with connected(target) as tconn:
+        flavor = tconn.flavor
+        _require_schema(tconn, target)
+        current = introspect(tconn, target.schema)
+        timings["introspect_target"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        desired, file_hints = desired_from_source(source, target, tconn, opts, current)
+        timings["desired"] = time.perf_counter() - t1
+    hints = _merge_hints(file_hints, opts.hints)
+    t2 = time.perf_counter()
+    changes = diff_schemas(
+        current,
+        desired,
+        hints=hints,
+        options=DiffOptions(skip_unsupported=opts.skip_unsupported),
+    )
+    statements = planned(changes, flavor, opts)
+    timings["diff"] = time.perf_counter() - t2
+    plan = Plan(
+        target=target.redacted(),
+        flavor=flavor,
+        statements=statements,
+        from_fingerprint=fingerprint(current),
+        to_fingerprint=fingerprint(desired),
+        current=current,
+        desired=desired,
+        changes=changes,
+        timings=timings,
+    )
+    if opts.verify and changes:
+        t3 = time.perf_counter()
+        verify_plan(plan, target, opts)
+        timings["verify"] = time.perf_counter() - t3
+    timings["total"] = time.perf_counter() - t0
+    return plan
+
+
+def _require_schema(conn: Conn, ep: Endpoint) -> None:
+    found = conn.scalar(
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (ep.schema,)
+    )
+    if not found:
+        raise MyshiftError(
+            f"Schema {ep.schema!r} does not exist on {ep.redacted()}.",
+            f"Create it first (CREATE DATABASE {quote_ident(ep.schema)}) or fix the name.",
+        )
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _scope(plan: Plan) -> tuple[set[str], bool]:
+    """Tables the verification copy needs, and whether all objects must be copied.
+
+    Copying only what the plan touches (plus FK neighbours, which ALTERs
+    validate against) keeps verification cheap on 10,000-table schemas.  Any
+    change to views, routines or events falls back to a full copy, because
+    their dependencies are not modelled.
+    """
+    tables: set[str] = set()
+    full = False
+    for ch in plan.changes:
+        kind = type(ch).__name__
+        if "View" in kind or "Routine" in kind or "Event" in kind:
+            full = True
+        tables.add(ch.subject)
+        for name in getattr(ch, "subjects", ()):  # renames touch two names
+            tables.add(name)
+    for schema in (plan.current, plan.desired):
+        for t in schema.tables:
+            for fk in t.foreign_keys:
+                if t.name in tables:
+                    tables.add(fk.ref_table)
+                if fk.ref_table in tables:
+                    tables.add(t.name)
+    for trig in plan.current.triggers + plan.desired.triggers:
+        if trig.name in tables:
+            tables.add(trig.table)
+    return tables, full
+
+
+def _restrict(schema: Schema, tables: set[str], full: bool) -> Schema:
+    if full:
+        return schema
+    return replace(
+        schema,
+        tables=tuple(t for t in schema.tables if t.name in tables),
+        views=(),
+        routines=(),
+        triggers=tuple(t for t in schema.triggers if t.table in tables),
+        events=(),
+    )
+
+
+def _copy_statements(schema: Schema, flavor: Flavor) -> list[str]:
+    stmts: list[str] = [ddl.create_table(t, flavor) for t in schema.tables]
+    # Views over views: _exec_all retries until dependencies exist.
+    stmts += [ddl.create_view(v, flavor) for v in schema.views]
+    stmts += [ddl.create_routine(r, flavor) for r in schema.routines]
+    stmts += [ddl.create_trigger(t, flavor) for t in sorted(schema.triggers, key=lambda t: t.order)]
+    stmts += [ddl.create_event(e, flavor) for e in schema.events]
+    return stmts
+
+
+def _exec_all(conn: Conn, statements: list[str]) -> None:
+    """Execute, retrying statements that fail on a missing object (views over views)."""
+    pending = list(statements)
+    while pending:
+        failed: list[tuple[str, Exception]] = []
+        for sql in pending:
+            try:
+                conn.execute(sql)
+            except Exception as exc:  # retried below, reported if it never succeeds
+                failed.append((sql, exc))
+        if len(failed) == len(pending):
+            sql, exc = failed[0]
+            raise VerificationFailed(
+                f"verification failed: could not copy the target's structure ({exc}) "
+                f"while running: {sql[:200]}",
+                "This is a myshift bug; please report it with the schema.",
+            )
+        pending = [s for s, _ in failed]
+
+
+def verify_plan(plan: Plan, target: Endpoint, opts: PlanOptions) -> None:
+    """Replay the plan on a structure-only copy in a workspace; re-diff must be empty."""
+    tables, full = _scope(plan)
+    current = _restrict(plan.current, tables, full)
+    desired = _restrict(plan.desired, tables, full)
+    flavor = plan.flavor
+    with open_workspace(
+        opts.workspace, target, charset=plan.current.charset, collation=plan.current.collation
+    ) as ws, connected(ws) as wconn:
+        wconn.execute("SET SESSION foreign_key_checks = 0")
+        _exec_all(wconn, _copy_statements(current, flavor))
+        wconn.execute("SET SESSION foreign_key_checks = 1")
+        for st in plan.statements:
+            if st.skipped:
+                continue
+            try:
+                wconn.execute(st.sql)
+            except Exception as exc:
+                raise VerificationFailed(
+                    f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
+                    f"failed in the workspace: {exc}.",
+                    "This is a myshift bug; please report it with both schemas.",
+                ) from None
+        result = introspect(wconn, ws.schema)
+    remaining = diff_schemas(
+        replace(result, name=desired.name),
+        desired,
+        options=DiffOptions(skip_unsupported=True),
+    )
+    skipped = {s.sql for s in plan.statements if s.skipped}
+    leftover = [c for c in remaining if c.render(flavor, opts.render) not in skipped]
+    if leftover:
+        names = sorted({c.subject for c in leftover})
+        detail = "; ".join(c.render(flavor, opts.render)[:200] for c in leftover[:5])
+        raise VerificationFailed(
+            f"verification failed: after replaying the plan, {', '.join(names)} still differ "
+            f"from the desired schema ({detail}).",
+            "This is a myshift bug; please report it with both schemas.",
+        )

@@ -1,0 +1,164 @@
+"""Plan files: the reviewed artefact that `apply` executes exactly.
+
+A plan file is JSON.  It carries the statements (with risk, algorithm, lock,
+reason and pre-flight checks), the fingerprints of the target before (`from`)
+and of the desired schema (`to`), snapshots of both models (so apply can say
+*what* drifted and verify the result), the target server's identity, the tool
+version and creation time, and the rehearsals run on it.  ``plan_hash`` covers
+what must not change between review and apply: statements, `from` and `to`.
+No password is ever written to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from myshift import __version__
+from myshift.engine.risk import Algorithm, Lock, Risk
+from myshift.errors import UsageError
+from myshift.model import Flavor, Schema
+from myshift.model.identity import ServerIdentity
+from myshift.model.serialize import from_dict, to_dict
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """A query proving a data-dependent statement will succeed: it counts violating rows."""
+
+    description: str
+    sql: str
+    violations: int | None = None
+
+
+@dataclass(frozen=True)
+class FileStatement:
+    sql: str
+    subject: str
+    description: str
+    risk: Risk
+    algorithm: Algorithm
+    lock: Lock
+    reason: str
+    skipped: bool = False
+    preflight: tuple[Preflight, ...] = ()
+
+
+@dataclass
+class PlanFile:
+    target: str
+    schema: str
+    flavor: str
+    identity: ServerIdentity
+    from_fingerprint: str
+    to_fingerprint: str
+    statements: list[FileStatement]
+    current: Schema
+    desired: Schema
+    tool_version: str = __version__
+    created_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
+    allow_drop: bool = False
+    rehearsals: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kind: str = "apply"  # or "rollback"
+    undoes_apply_id: int | None = None
+
+    @property
+    def plan_hash(self) -> str:
+        h = hashlib.sha256()
+        h.update(self.from_fingerprint.encode())
+        h.update(self.to_fingerprint.encode())
+        for st in self.statements:
+            h.update(b"\x00" + (b"S" if st.skipped else b"R") + st.sql.encode())
+        return "sha256:" + h.hexdigest()
+
+    @property
+    def runnable(self) -> list[FileStatement]:
+        return [s for s in self.statements if not s.skipped]
+
+    @property
+    def flavor_value(self) -> Flavor:
+        return Flavor.from_string(self.flavor)
+
+    def to_json(self) -> str:
+        data = {
+            "format": FORMAT_VERSION,
+            "plan_hash": self.plan_hash,
+            "tool_version": self.tool_version,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "undoes_apply_id": self.undoes_apply_id,
+            "target": self.target,
+            "schema": self.schema,
+            "flavor": self.flavor,
+            "identity": to_dict(self.identity),
+            "from": self.from_fingerprint,
+            "to": self.to_fingerprint,
+            "allow_drop": self.allow_drop,
+            "warnings": self.warnings,
+            "statements": [to_dict(s) for s in self.statements],
+            "rehearsals": self.rehearsals,
+            "snapshots": {"from": to_dict(self.current), "to": to_dict(self.desired)},
+        }
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+    def write(self, path: str | Path) -> None:
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(p)
+
+    @classmethod
+    def from_json(cls, text: str, origin: str = "plan file") -> PlanFile:
+        try:
+            data = json.loads(text)
+            if data.get("format") != FORMAT_VERSION:
+                raise ValueError(f"unsupported format {data.get('format')!r}")
+            pf = cls(
+                target=data["target"],
+                schema=data["schema"],
+                flavor=data["flavor"],
+                identity=from_dict(ServerIdentity, data["identity"]),
+                from_fingerprint=data["from"],
+                to_fingerprint=data["to"],
+                statements=[from_dict(FileStatement, s) for s in data["statements"]],
+                current=from_dict(Schema, data["snapshots"]["from"]),
+                desired=from_dict(Schema, data["snapshots"]["to"]),
+                tool_version=data["tool_version"],
+                created_at=data["created_at"],
+                allow_drop=bool(data.get("allow_drop")),
+                rehearsals=list(data.get("rehearsals", [])),
+                warnings=list(data.get("warnings", [])),
+                kind=data.get("kind", "apply"),
+                undoes_apply_id=data.get("undoes_apply_id"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(
+                f"{origin} is not a valid myshift plan ({type(exc).__name__}: {exc}).",
+                "Re-create it with `myshift plan -o FILE`.",
+            ) from None
+        if data.get("plan_hash") != pf.plan_hash:
+            raise UsageError(
+                f"{origin} was modified after it was made: its statements do not match its hash.",
+                "Re-create it with `myshift plan -o FILE` and review it again.",
+            )
+        return pf
+
+    @classmethod
+    def read(cls, path: str | Path) -> PlanFile:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot read plan file {p}: {exc.strerror}.", "Check the path."
+            ) from None
+        return cls.from_json(text, origin=str(p))

@@ -1,0 +1,71 @@
+"""Human-readable plan output: statements grouped by table with their risk.
+
+The human format is still valid SQL (everything but the statements is a
+comment), so it can be reviewed and saved as migration.sql either way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from myshift.workflows.planfile import FileStatement, PlanFile
+
+_COLORS = {"safe": "\x1b[32m", "data-dependent": "\x1b[33m", "destructive": "\x1b[31m"}
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+
+
+def _paint(text: str, color: str | None, on: bool) -> str:
+    return f"{color}{text}{_RESET}" if on and color else text
+
+
+def summary_line(statements: list[FileStatement]) -> str:
+    counts = Counter(s.risk.value for s in statements)
+    skipped = sum(1 for s in statements if s.skipped)
+    parts = [f"{n} {risk}" for risk, n in sorted(counts.items())]
+    text = f"{len(statements)} statement(s): " + ", ".join(parts)
+    if skipped:
+        text += f"; {skipped} destructive skipped (re-run with --allow-drop to include)"
+    return text
+
+
+def format_human(pf: PlanFile, *, color: bool = False) -> str:
+    if not pf.statements:
+        return f"-- {pf.target}: nothing to do, the schema already matches.\n"
+    lines = [
+        f"-- myshift plan for {pf.target} ({pf.flavor})",
+        f"-- {summary_line(pf.statements)}",
+    ]
+    for w in pf.warnings:
+        lines.append(f"-- warning: {w}")
+    current_subject = None
+    for st in pf.statements:
+        if st.subject != current_subject:
+            current_subject = st.subject
+            lines.append("")
+            lines.append(_paint(f"-- {st.subject}", _DIM, color))
+        tag = _paint(f"[{st.risk.value}]", _COLORS.get(st.risk.value), color)
+        lines.append(
+            f"-- {tag} {st.description} · {st.algorithm.value}, lock {st.lock.value}"
+            + (f" — {st.reason}" if st.reason else "")
+        )
+        for pre in st.preflight:
+            if pre.violations is None:
+                state = "not run"
+            elif pre.violations == 0:
+                state = "ok"
+            else:
+                state = _paint(f"{pre.violations} row(s) would fail", _COLORS["destructive"], color)
+            lines.append(f"--   pre-flight: {pre.description}: {state}")
+        if st.skipped:
+            lines.append(f"-- skipped (destructive): {st.sql};")
+        else:
+            lines.append(f"{st.sql};")
+    return "\n".join(lines) + "\n"
+
+
+def format_sql(pf: PlanFile) -> str:
+    out = []
+    for st in pf.statements:
+        out.append(f"-- skipped (destructive): {st.sql};" if st.skipped else f"{st.sql};")
+    return "\n".join(out) + ("\n" if out else "")
