@@ -115,7 +115,10 @@ def test_desired_schema_introspects_the_workspace(temp_ws: TempSchemaWorkspace) 
     with temp_ws as ws:
         schema, result = desired_schema(str(DUMPS / "mariadb_dump.sql"), ws)
     assert isinstance(result, LoadResult)
-    assert schema is not None
+    assert set(schema.table_map) == {"customers", "orders", "order_items", "audit_log"}
+    assert set(schema.view_map) == {"active_customers", "active_customer_emails"}
+    assert set(schema.trigger_map) == {"orders_bi", "orders_ai"}
+    assert not schema.unsupported_tables
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -337,3 +340,26 @@ def test_drop_if_exists_runs_when_something_was_created(
                 (ws.schema,),
             )
     assert cols == [("b",)]
+
+
+def test_views_and_triggers_before_what_they_use_are_retried(temp_ws: TempSchemaWorkspace) -> None:
+    text = (
+        "CREATE VIEW top AS SELECT id FROM middle;\n"
+        "CREATE VIEW middle AS SELECT id FROM base;\n"
+        "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.id = NEW.id + 1;\n"
+        "CREATE VIEW base AS SELECT id FROM t;\n"
+        "CREATE TABLE t (id int);\n"
+    )
+    with temp_ws as ws:
+        load_sql(split_sql(text), ws)
+        objs = _objects(ws)
+    assert objs["views"] == {"top", "middle", "base"}
+    assert objs["triggers"] == {"t_bi"}
+
+
+def test_view_over_a_missing_table_reports_the_view(temp_ws: TempSchemaWorkspace) -> None:
+    text = "CREATE TABLE t (id int);\nCREATE VIEW v AS SELECT id FROM missing;\nSELECT 1;\n"
+    with pytest.raises(SQLLoadError) as err, temp_ws as ws:
+        load_sql(split_sql(text, "v.sql"), ws)
+    assert (err.value.path, err.value.line) == ("v.sql", 2)
+    assert "missing" in err.value.server_message

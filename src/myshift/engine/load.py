@@ -244,27 +244,44 @@ def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> li
         if not noop.is_noop(stmt):
             runnable.append(stmt)
     conn = loader_session(ws, sql_mode=sql_mode, multi=True)
+    deferred: list[Statement] = []
     try:
         batch: list[Statement] = []
         size = 0
         for stmt in runnable:
             if _first_words(stmt.sql)[0] not in _BATCHABLE:
-                _run_batch(conn, batch, ws)
+                _run_batch(conn, batch, ws, deferred)
                 batch, size = [], 0
-                _run_batch(conn, [stmt], ws)
+                _run_batch(conn, [stmt], ws, deferred)
                 continue
             if batch and (len(batch) >= BATCH_STATEMENTS or size + len(stmt.sql) > BATCH_BYTES):
-                _run_batch(conn, batch, ws)
+                _run_batch(conn, batch, ws, deferred)
                 batch, size = [], 0
             batch.append(stmt)
             size += len(stmt.sql)
-        _run_batch(conn, batch, ws)
+        _run_batch(conn, batch, ws, deferred)
+        # Retry deferred statements while that makes progress; then the first still
+        # failing one reports its own error.
+        while deferred:
+            pending, deferred = deferred, []
+            for stmt in pending:
+                _run_batch(conn, [stmt], ws, deferred)
+            if len(deferred) == len(pending):
+                _run_batch(conn, deferred[:1], ws, None)
     finally:
         conn.close()
     return warnings
 
 
-def _run_batch(conn: Conn, batch: list[Statement], ws: Endpoint) -> None:
+def _run_batch(
+    conn: Conn, batch: list[Statement], ws: Endpoint, deferred: list[Statement] | None
+) -> None:
+    """Run ``batch`` in as few round trips as possible.
+
+    A CREATE (view, trigger) that fails because a table it names does not
+    exist yet goes to ``deferred`` instead of failing: hand-written files may
+    define a view before the view it selects from.
+    """
     i = 0
     while i < len(batch):
         # "\n;" and not ";": a statement may end in a `-- comment` that would swallow the `;`.
@@ -284,6 +301,14 @@ def _run_batch(conn: Conn, batch: list[Statement], ws: Endpoint) -> None:
             failed = batch[i + done]
             if code == ER_EMPTY_QUERY:
                 # Only a comment the server does not execute (e.g. a newer version's /*!...*/).
+                i += done + 1
+                continue
+            if (
+                code == ER_NO_SUCH_TABLE
+                and deferred is not None
+                and _first_words(failed.sql)[0] == "CREATE"
+            ):
+                deferred.append(failed)
                 i += done + 1
                 continue
             message = str(exc.args[1] if len(exc.args) > 1 else exc)
