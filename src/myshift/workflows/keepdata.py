@@ -349,19 +349,23 @@ def soft_drop_table_sql(
 
 
 def restore_columns_sql(held: HeldColumns, schema: str, keep_unchanged: Sequence[str] = ()) -> str:
-    """``UPDATE t JOIN backup`` writing the kept values back.
+    """The single-table ``UPDATE`` writing the kept values back, row by key.
+
+    Not ``UPDATE t JOIN backup``: MariaDB's multi-table UPDATE buffers the new
+    values in a temporary table, on disk (Aria, in tmpdir) as soon as a TEXT/BLOB
+    column is involved — three times slower on 100k rows, and a failure when
+    tmpdir is unreliable.  One primary-key lookup per column per row is cheaper.
 
     ``keep_unchanged`` are ``ON UPDATE CURRENT_TIMESTAMP`` columns: assigning
-    them to themselves stops the server from bumping them.  STRAIGHT_JOIN keeps
-    the updated table first in the join, so the server updates rows as it scans
-    instead of buffering every match in an on-disk temporary table.
+    them to themselves stops the server from bumping them.
     """
-    sets = [f"t.{q(c)} = b.{q(c)}" for c in held.column_names]
+    backup = f"{_qualified(held.holding, held.held_name)} AS b"
+    match = _join_on(held.key_columns, "b", "t")
+    sets = [f"t.{q(c)} = (SELECT b.{q(c)} FROM {backup} WHERE {match})" for c in held.column_names]
     sets += [f"t.{q(c)} = t.{q(c)}" for c in keep_unchanged]
     return (
-        f"UPDATE {_qualified(schema, held.table)} AS t "
-        f"STRAIGHT_JOIN {_qualified(held.holding, held.held_name)} AS b "
-        f"ON {_join_on(held.key_columns, 't', 'b')} SET {', '.join(sets)}"
+        f"UPDATE {_qualified(schema, held.table)} AS t SET {', '.join(sets)} "
+        f"WHERE EXISTS (SELECT 1 FROM {backup} WHERE {match})"
     )
 
 
