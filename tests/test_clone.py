@@ -10,13 +10,17 @@ import pytest
 
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
+from myshift.errors import UsageError
+from myshift.model.flavor import MARIADB_10_11, MYSQL_8_0
 from myshift.workflows.clone import (
+    CloneError,
     DataMode,
     Progress,
     TerminalProgress,
     clone_schema_data,
     strip_definer,
 )
+from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note, make_sandbox
 
 
 def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
@@ -185,3 +189,67 @@ def test_terminal_progress_silent_off_tty() -> None:
     assert buf.getvalue() == ""
     line = tp.render(Progress(1, 2, 1234, 2048, 3.0, "t"))
     assert "1/2 tables" in line and "1,234 rows" in line and "2.0 KB" in line and "ETA 3s" in line
+
+
+def test_local_sandbox_copies_and_tears_down(source: Endpoint) -> None:
+    sb = make_sandbox("local")
+    assert isinstance(sb, LocalSandbox)
+    with sb:
+        ep = sb.prepare(source, data=DataMode.parse("sample:10"))
+        assert ep.schema == source.schema and ep.port != source.port
+        with connect(ep) as c:
+            assert c.scalar("SELECT COUNT(*) FROM customers") == 10
+        assert sb.clone_stats is not None and sb.clone_stats.tables == 6
+        assert sb.notes == []  # MariaDB target, MariaDB sandbox: nothing to warn about
+        srv = sb.server
+        assert srv is not None
+    assert sb.server is None and not srv.basedir.exists()
+
+
+def test_kept_sandbox_says_how_to_connect(source: Endpoint, server2: LocalServer) -> None:
+    sb = ServerSandbox(f"mysql://root@127.0.0.1:{server2.port}", keep=True)
+    ep = sb.prepare(source, data=DataMode.parse("none"))
+    assert ep.schema.startswith(f"myshift_rehearse_{source.schema}_")
+    msg = sb.finish()
+    assert msg is not None and f"-P {server2.port}" in msg and ep.schema in msg
+    with connect(ep) as c:  # still there
+        assert c.scalar("SELECT COUNT(*) FROM customers") == 0
+    sb.keep = False
+    sb._finished = False
+    assert sb.finish() is None
+    with connect(endpoint_of(server2)) as c:
+        assert (
+            c.scalar(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                (ep.schema,),
+            )
+            == 0
+        )
+
+
+def test_server_sandbox_refuses_non_empty_schema(source: Endpoint, dest: Endpoint) -> None:
+    with connect(dest) as c:
+        c.execute("CREATE TABLE precious (id INT)")
+    sb = ServerSandbox(f"mysql://root@127.0.0.1:{dest.port}/{dest.schema}")
+    with pytest.raises(UsageError, match="already holds 1 tables"):
+        sb.prepare(source)
+
+
+def test_flavor_note() -> None:
+    note = flavor_note(MYSQL_8_0, MARIADB_10_11)
+    assert note is not None and "mysql:8.0.36" in note and "server:URL" in note
+    assert flavor_note(MARIADB_10_11, MARIADB_10_11) is None
+
+
+def test_refused_object_is_a_clear_error(source: Endpoint, dest: Endpoint) -> None:
+    with connect(source) as c:
+        c.execute("CREATE TABLE zz_bad (id INT PRIMARY KEY)")
+    try:
+        with connect(dest) as d:
+            # The sandbox already has a table of that name: CREATE TABLE fails.
+            d.execute("CREATE TABLE zz_bad (x INT)")
+        with pytest.raises(CloneError, match="refused table `zz_bad`"):
+            clone_schema_data(source, dest, mode=DataMode.parse("none"))
+    finally:
+        with connect(source) as c:
+            c.execute("DROP TABLE zz_bad")

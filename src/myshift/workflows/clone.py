@@ -54,7 +54,8 @@ import pymysql
 import pymysql.cursors
 
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
-from myshift.errors import UsageError
+from myshift.errors import MyshiftError, UsageError
+from myshift.exitcodes import ExitCode
 
 _DEFINER_RE = re.compile(
     r"\s*DEFINER\s*=\s*(`(?:[^`]|``)*`|'[^']*'|\S+?)@(`(?:[^`]|``)*`|'[^']*'|\S+)"
@@ -265,15 +266,29 @@ def _topo_order(tables: Sequence[_Table], fks: Sequence[_ForeignKey]) -> list[_T
     return [by_name[n] for n in done]
 
 
-def _exec_ddl(dst: Conn, sql: str, sql_mode: str | None = None) -> None:
-    if sql_mode is not None:
-        dst.execute("SET SESSION sql_mode = %s", (sql_mode,))
-    dst.execute(sql)
+class CloneError(MyshiftError):
+    """The sandbox server refused an object of the source (usually a flavor difference)."""
+
+    exit_code = ExitCode.REHEARSAL_FAILED
+
+
+def _exec_ddl(dst: Conn, sql: str, what: str, sql_mode: str | None = None) -> None:
+    try:
+        if sql_mode is not None:
+            dst.execute("SET SESSION sql_mode = %s", (sql_mode,))
+        dst.execute(sql)
+    except pymysql.err.MySQLError as exc:
+        msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        raise CloneError(
+            f"The sandbox {dst.endpoint.redacted()} refused {what} copied from the target: {msg}.",
+            "If the sandbox runs another server flavor or version than the target, rehearse "
+            "with --sandbox server:URL on a server like production.",
+        ) from None
 
 
 def _copy_structure(
     src: Conn, dst: Conn, src_schema: str, dst_schema: str, stats: CloneStats
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
     """Create tables, routines and views; return (triggers, events) to create later."""
     s = quote_ident(src_schema)
     dst.execute("SET SESSION foreign_key_checks = 0")
@@ -292,7 +307,7 @@ def _copy_structure(
             ddl = str(src.query(f"SHOW CREATE SEQUENCE {s}.{quote_ident(str(name))}")[0][1])
         else:
             ddl = str(src.query(f"SHOW CREATE TABLE {s}.{quote_ident(str(name))}")[0][1])
-        dst.execute(ddl)
+        _exec_ddl(dst, ddl, f"{'sequence' if ttype == 'SEQUENCE' else 'table'} `{name}`")
         stats.tables += ttype != "SEQUENCE"
     orig_mode = dst.scalar("SELECT @@SESSION.sql_mode")
     for rname, rtype in src.query(
@@ -301,7 +316,7 @@ def _copy_structure(
         (src_schema,),
     ):
         row = src.query(f"SHOW CREATE {rtype} {s}.{quote_ident(str(rname))}")[0]
-        _exec_ddl(dst, strip_definer(str(row[2])), str(row[1]))
+        _exec_ddl(dst, strip_definer(str(row[2])), f"{str(rtype).lower()} `{rname}`", str(row[1]))
         stats.routines += 1
     dst.execute("SET SESSION sql_mode = %s", (orig_mode,))
     # Views may use views: create what can be created, retry the rest.
@@ -332,14 +347,14 @@ def _copy_structure(
         (src_schema,),
     ):
         row = src.query(f"SHOW CREATE TRIGGER {s}.{quote_ident(str(tname))}")[0]
-        triggers.append((strip_definer(str(row[2])), str(row[1])))
+        triggers.append((f"trigger `{tname}`", strip_definer(str(row[2])), str(row[1])))
     events = []
     for (ename,) in src.query(
         "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
         (src_schema,),
     ):
         row = src.query(f"SHOW CREATE EVENT {s}.{quote_ident(str(ename))}")[0]
-        events.append((strip_definer(str(row[3])), str(row[1])))
+        events.append((f"event `{ename}`", strip_definer(str(row[3])), str(row[1])))
     return triggers, events
 
 
@@ -603,11 +618,11 @@ def clone_schema_data(
     # Triggers and events only now: neither may act on the rows being copied.
     with connect(dst) as d:
         orig_mode = d.scalar("SELECT @@SESSION.sql_mode")
-        for ddl, sql_mode in triggers:
-            _exec_ddl(d, ddl, sql_mode)
+        for what, ddl, sql_mode in triggers:
+            _exec_ddl(d, ddl, what, sql_mode)
             stats.triggers += 1
-        for ddl, sql_mode in events:
-            _exec_ddl(d, ddl, sql_mode)
+        for what, ddl, sql_mode in events:
+            _exec_ddl(d, ddl, what, sql_mode)
             stats.events += 1
         d.execute("SET SESSION sql_mode = %s", (orig_mode,))
     stats.rows = tracker.rows
