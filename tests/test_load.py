@@ -267,6 +267,16 @@ def test_loader_session_uses_given_sql_mode(temp_ws: TempSchemaWorkspace) -> Non
             load_sql(split_sql('CREATE TABLE "other" (id int);'), ws, sql_mode="")
 
 
+def test_workspace_endpoint_carries_sql_mode_to_load_sql(server: LocalServer) -> None:
+    url = f"mysql://root@127.0.0.1:{server.port}/"
+    ws_obj = open_workspace(url, sql_mode="ANSI_QUOTES")
+    assert isinstance(ws_obj, TempSchemaWorkspace)
+    with ws_obj as ws:
+        load_sql(split_sql('CREATE TABLE "q" ("id" int);'), ws)
+        assert _objects(ws)["tables"] == {"q"}
+        assert ws.with_schema("x").sql_mode == "ANSI_QUOTES"  # type: ignore[attr-defined]
+
+
 def test_stale_workspaces_are_cleaned_up(server: LocalServer) -> None:
     old = workspace_name(now=time.time() - 3 * 24 * 3600)
     young = workspace_name()
@@ -302,9 +312,14 @@ def test_open_workspace_kinds(server: LocalServer) -> None:
 def test_local_server_workspace_keeps_the_target_name_and_stops(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ws_obj = LocalServerWorkspace("utf8mb4", "utf8mb4_general_ci", schema_name="shop")
+    ws_obj = LocalServerWorkspace(
+        "utf8mb4", "utf8mb4_general_ci", schema_name="shop", sql_mode="ANSI_QUOTES"
+    )
     with caplog.at_level(logging.WARNING), ws_obj as ws:
         assert ws.schema == "shop"
+        with connected(ws) as c:
+            # Every session on the local server defaults to the target's sql_mode.
+            assert c.scalar("SELECT @@GLOBAL.sql_mode") == "ANSI_QUOTES"
         srv = ws_obj.server
         assert srv is not None
         result = load_desired(str(DUMPS / "mysql8_dump.sql"), ws)

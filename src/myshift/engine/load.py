@@ -34,7 +34,7 @@ from myshift.engine.split import (
     split_sql,
     unquote_ident,
 )
-from myshift.engine.workspace import WS_PREFIX, loader_session
+from myshift.engine.workspace import WS_PREFIX, WorkspaceEndpoint, loader_session
 from myshift.errors import SQLLoadError, UsageError
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
     "RenameHints",
     "Statement",
     "desired_schema",
+    "desired_statements_hints",
     "load_desired",
     "load_sql",
     "parse_rename_option",
@@ -229,6 +230,13 @@ def load_sql(statements: list[Statement], ws: Endpoint, *, sql_mode: str | None 
         log.warning("%s", warning)
 
 
+def _mode(ws: Endpoint, sql_mode: str | None) -> str | None:
+    """An explicit sql_mode wins; else the one the workspace was opened with."""
+    if sql_mode is not None:
+        return sql_mode
+    return ws.sql_mode if isinstance(ws, WorkspaceEndpoint) else None
+
+
 def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> list[str]:
     warnings: list[str] = []
     runnable: list[Statement] = []
@@ -243,7 +251,7 @@ def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> li
         _check_unqualified(stmt, ws.schema)
         if not noop.is_noop(stmt):
             runnable.append(stmt)
-    conn = loader_session(ws, sql_mode=sql_mode, multi=True)
+    conn = loader_session(ws, sql_mode=_mode(ws, sql_mode), multi=True)
     deferred: list[Statement] = []
     try:
         batch: list[Statement] = []
@@ -330,6 +338,13 @@ def _load_error(stmt: Statement, code: int, message: str, ws: Endpoint) -> SQLLo
 def _one_line(sql: str, width: int = 60) -> str:
     flat = " ".join(sql.split())
     return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def desired_statements_hints(source: str) -> tuple[list[Statement], RenameHints | None]:
+    """Read desired SQL and its rename hints (``None`` when there are none)."""
+    statements = read_desired(source)
+    hints = rename_hints(statements)
+    return statements, (hints or None)
 
 
 def load_desired(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.connect import Conn, Endpoint, connect, is_url, quote_ident
 from myshift.errors import UsageError
 
 if TYPE_CHECKING:
@@ -37,6 +37,33 @@ log = logging.getLogger(__name__)
 WS_PREFIX = "_myshift_ws_"
 STALE_AFTER_SECONDS = 24 * 3600
 _WS_NAME = re.compile(re.escape(WS_PREFIX) + r"(\d{10})_[0-9a-f]+$")
+
+
+@dataclass(frozen=True)
+class WorkspaceEndpoint(Endpoint):
+    """The endpoint a workspace yields; it remembers the sql_mode to load with.
+
+    ``load_sql(statements, ws)`` picks the mode up from here, so callers that
+    only hold the endpoint still load with the target's sql_mode.
+    """
+
+    sql_mode: str | None = field(default=None, compare=False)
+
+
+def _ws_endpoint(base: Endpoint, schema: str, sql_mode: str | None) -> WorkspaceEndpoint:
+    return WorkspaceEndpoint(
+        host=base.host,
+        port=base.port,
+        user=base.user,
+        password=base.password,
+        schema=schema,
+        socket=base.socket,
+        ssl_mode=base.ssl_mode,
+        ssl_ca=base.ssl_ca,
+        ssl_cert=base.ssl_cert,
+        ssl_key=base.ssl_key,
+        sql_mode=sql_mode,
+    )
 
 
 class Workspace(Protocol):
@@ -120,7 +147,7 @@ class TempSchemaWorkspace:
             admin.close()
             raise
         self._admin = admin
-        return self.server.with_schema(self.name)
+        return _ws_endpoint(self.server, self.name, self.sql_mode)
 
     def __exit__(
         self,
@@ -154,7 +181,10 @@ class LocalServerWorkspace:
     def __enter__(self) -> Endpoint:
         from myshift.db.server import LocalServer
 
-        srv = LocalServer.start()
+        # The server's own default sql_mode is the target's, so every session on it
+        # (also ones opened without load_sql) parses desired SQL as the target would.
+        extra = (f"--sql-mode={self.sql_mode}",) if self.sql_mode is not None else ()
+        srv = LocalServer.start(extra_args=extra)
         try:
             ep = Endpoint(host=srv.host, port=srv.port, user=srv.user, password="")
             name = self.schema_name or workspace_name()
@@ -164,7 +194,7 @@ class LocalServerWorkspace:
             srv.stop()
             raise
         self.server = srv
-        return ep.with_schema(name)
+        return _ws_endpoint(ep, name, self.sql_mode)
 
     def __exit__(
         self,
@@ -182,21 +212,26 @@ WORKSPACE_KINDS = ("temp-schema", "local")
 
 def open_workspace(
     kind: str,
-    *,
     server: Endpoint | None = None,
+    *,
     charset: str | None = None,
     collation: str | None = None,
     sql_mode: str | None = None,
     schema_name: str | None = None,
 ) -> TempSchemaWorkspace | LocalServerWorkspace:
-    """Pick a workspace by name: ``temp-schema`` (needs ``server``) or ``local``."""
+    """Pick a workspace: ``temp-schema`` (on ``server``), ``local``, or a mysql:// URL.
+
+    A URL means a temp schema on that server (``server`` is then ignored).
+    """
+    if is_url(kind):
+        server, kind = Endpoint.from_url(kind).with_schema(""), "temp-schema"
     if kind in ("temp-schema", "temp", "schema"):
         if server is None:
             raise UsageError(
                 "The temp-schema workspace needs a server to create the schema on.",
                 "Pass --workspace-server mysql://user@host:port/ or use --workspace local.",
             )
-        return TempSchemaWorkspace(server, charset, collation, sql_mode)
+        return TempSchemaWorkspace(server.with_schema(""), charset, collation, sql_mode)
     if kind in ("local", "local-server"):
         return LocalServerWorkspace(charset, collation, schema_name, sql_mode)
     raise UsageError(
