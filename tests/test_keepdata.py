@@ -12,13 +12,16 @@ from myshift.errors import UnsafeError, UsageError, VerificationFailed
 from myshift.workflows.keepdata import (
     MAX_IDENT,
     HeldColumns,
+    HeldForeignKey,
     HeldTable,
+    HeldTrigger,
     backup_columns,
     held_for_apply,
     restore_columns,
     restore_table,
     restore_tables,
     soft_drop_table,
+    soft_drop_table_sql,
 )
 
 N = 100_000
@@ -297,3 +300,42 @@ def test_long_and_clashing_names_fit_in_64_characters(
         conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(other)}")
     restore_table(conn, held)
     assert conn.scalar(f"SELECT COUNT(*) FROM {long}") == 0
+
+
+def test_generated_columns_are_not_copied_and_come_back_from_their_expression(
+    conn: Conn, holding: str
+) -> None:
+    conn.execute(
+        "CREATE TABLE g (id INT PRIMARY KEY, a INT, "
+        "twice INT AS (a * 2) VIRTUAL, note VARCHAR(10) DEFAULT 'd')"
+    )
+    conn.execute("INSERT INTO g (id, a, note) SELECT seq, seq, CONCAT('x', seq) FROM seq_1_to_50")
+    held = backup_columns(conn, conn.endpoint.schema, "g", ["twice", "note"], 8, holding)
+    assert held.column_names == ("note",)
+    conn.execute("ALTER TABLE g DROP COLUMN twice, DROP COLUMN note")
+    conn.execute("ALTER TABLE g ADD COLUMN twice INT AS (a * 2) VIRTUAL, ADD note VARCHAR(10)")
+    restore_columns(conn, held)
+    assert conn.query("SELECT twice, note FROM g WHERE id = 7") == [(14, "x7")]
+
+
+def test_views_are_not_soft_dropped(conn: Conn, holding: str) -> None:
+    conn.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+    conn.execute("CREATE VIEW v AS SELECT id FROM t")
+    with pytest.raises(UsageError, match="`v` is a view, not a base table"):
+        soft_drop_table(conn, conn.endpoint.schema, "v", 1, holding)
+    with pytest.raises(UsageError, match="does not exist"):
+        soft_drop_table(conn, conn.endpoint.schema, "nope", 1, holding)
+
+
+def test_sql_twins_show_what_would_run() -> None:
+    fk = HeldForeignKey("fk", ("p",), "s", "parent", ("id",), "CASCADE", "RESTRICT")
+    trig = HeldTrigger("tr", "CREATE TRIGGER tr ...", "", "utf8mb4", "utf8mb4_general_ci")
+    assert soft_drop_table_sql("s", "child", "_myshift_trash", "a1__child", [fk], [trig]) == [
+        "DROP TRIGGER `s`.`tr`",
+        "ALTER TABLE `s`.`child` DROP FOREIGN KEY `fk`",
+        "RENAME TABLE `s`.`child` TO `_myshift_trash`.`a1__child`",
+    ]
+    assert fk.add_clause() == (
+        "ADD CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `s`.`parent` (`id`) "
+        "ON DELETE RESTRICT ON UPDATE CASCADE"
+    )

@@ -415,7 +415,8 @@ def _columns(conn: Conn, schema: str, table: str) -> list[dict[str, Any]]:
     return conn.query_dicts(
         "SELECT COLUMN_NAME AS name, COLUMN_TYPE AS column_type, DATA_TYPE AS data_type, "
         "CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation, "
-        "IS_NULLABLE AS nullable, EXTRA AS extra "
+        "IS_NULLABLE AS nullable, EXTRA AS extra, "
+        "COALESCE(GENERATION_EXPRESSION, '') <> '' AS generated "
         "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
         "ORDER BY ORDINAL_POSITION",
         (schema, table),
@@ -676,10 +677,21 @@ def soft_drop_table(
     apply: foreign keys from them do not block the drop.  Any other table
     referencing this one does: ``UnsafeError`` lists them.
     """
-    if not _table_exists(conn, schema, table):
+    kind = conn.scalar(
+        "SELECT TABLE_TYPE FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+        (schema, table),
+    )
+    if kind is None:
         raise UsageError(
             f"Table `{schema}`.`{table}` does not exist, so it cannot be soft-dropped.",
             "Check the plan against the live schema.",
+        )
+    if kind != "BASE TABLE":
+        raise UsageError(
+            f"`{schema}`.`{table}` is a {str(kind).lower()}, not a base table, so it cannot "
+            "be soft-dropped.",
+            "Drop it normally; its definition is in the pre-apply snapshot.",
         )
     referencing = _referencing_tables(conn, schema, table, co_dropped)
     if referencing:
@@ -763,7 +775,8 @@ def backup_columns(
     On any mismatch the copy is dropped and ``VerificationFailed`` is raised:
     the caller must not run the destructive statement.
     """
-    all_cols = {str(r["name"]).lower(): _column_info(r) for r in _columns(conn, schema, table)}
+    rows = _columns(conn, schema, table)
+    all_cols = {str(r["name"]).lower(): _column_info(r) for r in rows}
     if not all_cols:
         raise UsageError(
             f"Table `{schema}`.`{table}` does not exist, so its columns cannot be backed up.",
@@ -784,10 +797,13 @@ def backup_columns(
         )
     key = [all_cols[k.lower()] for k in key_names]
     key_lower = {k.lower() for k in key_names}
+    # Generated columns are skipped: their values come back from their
+    # expression when the reverse DDL re-adds them (and cannot be assigned).
+    generated = {str(r["name"]).lower() for r in rows if r["generated"]}
     kept: list[ColumnInfo] = []
     for c in columns:
         info = all_cols[c.lower()]
-        if c.lower() not in key_lower and info not in kept:
+        if c.lower() not in key_lower and c.lower() not in generated and info not in kept:
             kept.append(info)
     ensure_holding(conn, holding)
     held_name = held_name_for(conn, holding, apply_id, schema, table, "__cols")
@@ -959,7 +975,7 @@ def restore_columns(conn: Conn, held: HeldColumns, schema: str | None = None) ->
     keep_unchanged = [
         str(r["name"])
         for name, r in live.items()
-        if name not in restoring and "on update" in str(r["extra"]).lower()
+        if name not in restoring and not r["generated"] and "on update" in str(r["extra"]).lower()
     ]
     # Same shape as the checksum recorded at backup time: key, then columns.
     target_cols = [*held.key, *(_column_info(live[c.lower()]) for c in held.column_names)]
@@ -969,7 +985,8 @@ def restore_columns(conn: Conn, held: HeldColumns, schema: str | None = None) ->
         f"AS b ON {_join_on(held.key_columns, 't', 'b')}"
     )
     with _session_sql_mode(conn, "NO_ENGINE_SUBSTITUTION"), _transaction(conn):
-        conn.execute(restore_columns_sql(held, dest, keep_unchanged))
+        if held.columns:
+            conn.execute(restore_columns_sql(held, dest, keep_unchanged))
         mine = conn.query(checksum_sql("t", target_cols, join, lock=True))[0]
         kept = conn.query(checksum_sql("b", backup_cols, join))[0]
         rows = int(kept[0])
