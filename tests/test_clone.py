@@ -17,6 +17,8 @@ from myshift.workflows.clone import (
     DataMode,
     Progress,
     TerminalProgress,
+    _chunks,
+    _introspect,
     clone_schema_data,
     strip_definer,
 )
@@ -135,6 +137,18 @@ def test_full_clone_has_identical_checksums(source: Endpoint, dest: Endpoint) ->
         assert d.scalar("SELECT COUNT(*) FROM audit") == 901
         ddl = str(d.query("SHOW CREATE VIEW v_orders")[0][1])
         assert source.schema not in ddl
+
+
+def test_full_clone_in_pk_chunks(source: Endpoint, dest: Endpoint) -> None:
+    with connect(source) as c:
+        c.execute("ANALYZE TABLE items, orders, customers")
+        tables, _ = _introspect(c, source.schema)
+        items = next(t for t in tables if t.name == "items")
+        wheres = _chunks(c, source.schema, items, 500)
+    assert len(wheres) > 2 and wheres[0].startswith(" WHERE `order_id` <")
+    stats = clone_schema_data(source, dest, mode=DataMode.parse("full"), chunk_rows=500, workers=3)
+    assert _checksums(dest) == _checksums(source)
+    assert stats.rows_per_table["items"] == 2700
 
 
 def test_structure_only(source: Endpoint, dest: Endpoint) -> None:

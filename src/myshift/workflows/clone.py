@@ -41,6 +41,7 @@ back and says so in ``CloneStats.notes``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import sys
 import threading
@@ -453,6 +454,38 @@ def _copy_rows(
     return total
 
 
+_INT_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
+
+
+def _chunks(conn: Conn, schema: str, t: _Table, chunk_rows: int) -> list[str]:
+    """``WHERE`` clauses splitting a big table into primary-key ranges, for several workers.
+
+    Only on an integer leading PK column (ranges on it are disjoint even for a
+    composite key).  The first and last ranges are open so rows outside the
+    MIN/MAX seen here are still copied.
+    """
+    if t.est_rows <= chunk_rows or not t.pk:
+        return [""]
+    first = t.pk[0]
+    if next((c.data_type for c in t.columns if c.name == first), "") not in _INT_TYPES:
+        return [""]
+    q = quote_ident(first)
+    lo, hi = conn.query(
+        f"SELECT MIN({q}), MAX({q}) FROM {quote_ident(schema)}.{quote_ident(t.name)}"
+    )[0]
+    if lo is None or hi is None:
+        return [""]
+    n = min(64, -(-t.est_rows // chunk_rows))
+    step = max(1, (int(hi) - int(lo) + 1) // n)
+    bounds = [int(lo) + i * step for i in range(1, n) if int(lo) + i * step <= int(hi)]
+    if not bounds:
+        return [""]
+    wheres = [f" WHERE {q} < {bounds[0]}"]
+    wheres += [f" WHERE {q} >= {a} AND {q} < {b}" for a, b in itertools.pairwise(bounds)]
+    wheres.append(f" WHERE {q} >= {bounds[-1]}")
+    return wheres
+
+
 def _begin_snapshot(src: Conn) -> None:
     src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
 
@@ -528,6 +561,7 @@ def clone_schema_data(
     progress: ProgressFn | None = None,
     lock_for_snapshot: bool = False,
     batch_bytes: int = 1024 * 1024,
+    chunk_rows: int = 100_000,
 ) -> CloneStats:
     """Copy ``src.schema`` into the existing (empty) ``dst.schema``.
 
@@ -541,9 +575,16 @@ def clone_schema_data(
         triggers, events = _copy_structure(s, d, src.schema, dst.schema, stats)
         tables, fks = _introspect(s, src.schema)
         max_packet = int(d.scalar("SELECT @@max_allowed_packet"))
+        only = set(tables_sql) if tables_sql is not None else None
+        todo = [t for t in tables if only is None or t.name in only]
+        # Biggest tables first so one huge table does not start last; big tables in
+        # PK-range chunks so several workers share them.
+        units = [
+            (t, where)
+            for t in sorted(todo, key=lambda t: -t.est_bytes)
+            for where in (_chunks(s, src.schema, t, chunk_rows) if mode.kind == "full" else [""])
+        ]
     batch_bytes = max(64 * 1024, min(batch_bytes, max_packet // 2))
-    only = set(tables_sql) if tables_sql is not None else None
-    todo = [t for t in tables if only is None or t.name in only]
     tracker = _Tracker(todo, progress)
 
     if mode.kind == "sample":
@@ -568,7 +609,7 @@ def clone_schema_data(
             sc.close()
             dc.close()
     elif mode.kind == "full" and todo:
-        nworkers = max(1, min(workers, len(todo)))
+        nworkers = max(1, min(workers, len(units)))
         pairs = [_open_pair(src, dst) for _ in range(nworkers)]
         lock = _try_global_lock(src) if lock_for_snapshot else None
         try:
@@ -585,8 +626,10 @@ def clone_schema_data(
                 "connection used its own snapshot, so rows written during the copy may "
                 "leave children without parents."
             )
-        # Biggest tables first so one huge table does not start last.
-        queue = sorted(todo, key=lambda t: -t.est_bytes)
+        queue = list(units)
+        left = {t.name: 0 for t, _ in units}
+        for t, _ in units:
+            left[t.name] += 1
         qlock = threading.Lock()
 
         def work(pair: tuple[Conn, Conn]) -> dict[str, int]:
@@ -596,18 +639,21 @@ def clone_schema_data(
                 with qlock:
                     if not queue:
                         break
-                    t = queue.pop(0)
-                counts[t.name] = _copy_rows(
-                    sc, dc, src.schema, dst.schema, t, "", None, batch_bytes, tracker
-                )
-                tracker.add(0, 0, t.name, finished=True)
+                    t, where = queue.pop(0)
+                n = _copy_rows(sc, dc, src.schema, dst.schema, t, where, None, batch_bytes, tracker)
+                counts[t.name] = counts.get(t.name, 0) + n
+                with qlock:
+                    left[t.name] -= 1
+                    finished = left[t.name] == 0
+                tracker.add(0, 0, t.name, finished=finished)
             sc.execute("COMMIT")
             return counts
 
         try:
             with ThreadPoolExecutor(max_workers=nworkers) as ex:
                 for counts in ex.map(work, pairs):
-                    stats.rows_per_table.update(counts)
+                    for name, n in counts.items():
+                        stats.rows_per_table[name] = stats.rows_per_table.get(name, 0) + n
         finally:
             for sc, dc in pairs:
                 sc.close()
