@@ -378,3 +378,9 @@ def test_view_over_a_missing_table_reports_the_view(temp_ws: TempSchemaWorkspace
         load_sql(split_sql(text, "v.sql"), ws)
     assert (err.value.path, err.value.line) == ("v.sql", 2)
     assert "missing" in err.value.server_message
+
+
+def test_utf8_bom_is_not_part_of_the_first_statement(tmp_path: Path) -> None:
+    f = tmp_path / "bom.sql"
+    f.write_bytes("\ufeffCREATE TABLE t (id int);\n".encode())
+    assert [s.sql for s in read_desired(str(f))] == ["CREATE TABLE t (id int)"]

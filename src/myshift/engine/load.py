@@ -103,7 +103,7 @@ def read_desired(source: str) -> list[Statement]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"{path} is not UTF-8 text (byte {exc.start}).",
