@@ -826,21 +826,22 @@ def backup_columns(
                     f"{dst[0]} rows/checksum {dst[1]}.",
                     "Nothing destructive was run; investigate and run again.",
                 )
+            held = HeldColumns(
+                apply_id=str(apply_id),
+                schema=schema,
+                table=table,
+                holding=holding,
+                held_name=held_name,
+                key=tuple(key),
+                columns=tuple(kept),
+                row_count=int(src[0]),
+                checksum=int(src[1]),
+            )
+            # Same transaction: the catalog row exists iff the verified copy does.
+            _insert_catalog(conn, held)
     except BaseException:
         conn.execute(f"DROP TABLE IF EXISTS {_qualified(holding, held_name)}")
         raise
-    held = HeldColumns(
-        apply_id=str(apply_id),
-        schema=schema,
-        table=table,
-        holding=holding,
-        held_name=held_name,
-        key=tuple(key),
-        columns=tuple(kept),
-        row_count=int(src[0]),
-        checksum=int(src[1]),
-    )
-    _insert_catalog(conn, held)
     return held
 
 
