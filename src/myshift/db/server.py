@@ -134,6 +134,9 @@ class LocalServer:
             f"--socket={self.socket_path}",
             f"--pid-file={self.basedir / 'mysqld.pid'}",
             f"--log-error={self.basedir / 'error.log'}",
+            # Own tmpdir: other processes cleaning /tmp must not delete the
+            # server's temporary files mid-query.
+            f"--tmpdir={self.basedir}",
             "--user=root",
             f"--server-id={self.server_id}",
             "--innodb-buffer-pool-size=128M",

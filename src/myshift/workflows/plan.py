@@ -22,7 +22,7 @@ from myshift.engine.introspect import introspect
 from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.engine.split import Statement
-from myshift.engine.workspace import open_workspace
+from myshift.engine.workspace import Workspace, open_workspace, target_defaults
 from myshift.errors import MyshiftError, UsageError, VerificationFailed
 from myshift.model import Flavor, Schema
 from myshift.model.serialize import fingerprint
@@ -128,13 +128,24 @@ def desired_from_source(
         statements, hints = source, None
     else:
         statements, hints = desired_statements_hints(source)
-    with open_workspace(
-        opts.workspace, target, charset=current.charset, collation=current.collation
-    ) as ws:
+    with workspace_for(opts.workspace, target, target_conn) as ws:
         load_sql(statements, ws)
         with connected(ws) as wconn:
             desired = introspect(wconn, ws.schema)
     return replace(desired, name=target.schema), hints
+
+
+def workspace_for(kind: str, target: Endpoint, target_conn: Conn) -> Workspace:
+    """The workspace named by --workspace, with the target's charset, collation, sql_mode."""
+    d = target_defaults(target_conn, target.schema)
+    return open_workspace(
+        kind,
+        server=replace(target, schema=""),
+        charset=d.charset,
+        collation=d.collation,
+        sql_mode=d.sql_mode,
+        schema_name=target.schema if kind == "local" else None,
+    )
 
 
 def make_plan(
@@ -265,10 +276,10 @@ def _exec_all(conn: Conn, statements: list[str]) -> None:
             except Exception as exc:  # retried below, reported if it never succeeds
                 failed.append((sql, exc))
         if len(failed) == len(pending):
-            sql, exc = failed[0]
+            first_sql, first_exc = failed[0]
             raise VerificationFailed(
-                f"verification failed: could not copy the target's structure ({exc}) "
-                f"while running: {sql[:200]}",
+                f"verification failed: could not copy the target's structure ({first_exc}) "
+                f"while running: {first_sql[:200]}",
                 "This is a myshift bug; please report it with the schema.",
             )
         pending = [s for s, _ in failed]
