@@ -92,7 +92,11 @@ def _spec(ref: str | None, kw: dict[str, Any]) -> Any:
 
 
 def _prompt(text: str) -> str:
-    return click.prompt(text, hide_input=True, err=True)
+    # Like the mysql client, read the password from the terminal, never from
+    # stdin: stdin may be the desired SQL (`myshift plan -p db < dump.sql`).
+    import getpass
+
+    return getpass.getpass(text)
 
 
 def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:

@@ -1,0 +1,3 @@
+from myshift.cli import main
+
+main()
