@@ -119,8 +119,24 @@ def myshift_plan_available() -> tuple[bool, str]:
     return True, ""
 
 
-def myshift_plan_cmd(target_url: str, desired: str) -> list[str]:
-    return [myshift_bin(), "plan", "--target", target_url, "--desired", desired]
+def myshift_plan_cmd(target_url: str, desired: str, *extra: str) -> list[str]:
+    """``myshift plan`` printing every statement, drops included, like the peers do.
+
+    Verification in the workspace stays on (the default a user gets) unless
+    ``extra`` says ``--no-verify``.
+    """
+    return [
+        myshift_bin(),
+        "plan",
+        "--target",
+        target_url,
+        "--desired",
+        desired,
+        "--format",
+        "sql",
+        "--allow-drop",
+        *extra,
+    ]
 
 
 # --------------------------------------------------------------------------- alembic
