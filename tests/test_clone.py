@@ -144,11 +144,33 @@ def test_full_clone_in_pk_chunks(source: Endpoint, dest: Endpoint) -> None:
         c.execute("ANALYZE TABLE items, orders, customers")
         tables, _ = _introspect(c, source.schema)
         items = next(t for t in tables if t.name == "items")
-        wheres = _chunks(c, source.schema, items, 500)
-    assert len(wheres) > 2 and wheres[0].startswith(" WHERE `order_id` <")
-    stats = clone_schema_data(source, dest, mode=DataMode.parse("full"), chunk_rows=500, workers=3)
-    assert _checksums(dest) == _checksums(source)
-    assert stats.rows_per_table["items"] == 2700
+        ranges = _chunks(c, source.schema, items, 500)
+        nopk = next(t for t in tables if t.name == "nopk")
+        assert _chunks(c, source.schema, nopk, 500) is None  # streamed row by row
+        # Rows bigger than a grouped batch: the copier narrows, then streams that key.
+        c.execute("CREATE TABLE zz_big (id INT PRIMARY KEY, body LONGTEXT)")
+        c.execute(
+            "INSERT INTO zz_big SELECT seq, IF(seq % 10 = 0, REPEAT('x', 700000), 'small')"
+            " FROM seq_1_to_60"
+        )
+    try:
+        assert ranges is not None and len(ranges) > 2
+        assert ranges[0][0] is None and ranges[-1][1] is None
+        stats = clone_schema_data(
+            source,
+            dest,
+            mode=DataMode.parse("full"),
+            chunk_rows=500,
+            workers=3,
+            batch_bytes=64 * 1024,
+        )
+        assert _checksums(dest) == _checksums(source)
+        assert stats.rows_per_table["items"] == 2700
+        with connect(source) as c, connect(dest) as d:
+            assert c.query("CHECKSUM TABLE zz_big")[0][1] == d.query("CHECKSUM TABLE zz_big")[0][1]
+    finally:
+        with connect(source) as c:
+            c.execute("DROP TABLE zz_big")
 
 
 def test_structure_only(source: Endpoint, dest: Endpoint) -> None:
