@@ -273,7 +273,9 @@ def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") ->
         if sub_default and p.partitions:
             text += f"\nSUBPARTITIONS {len(p.partitions[0].subpartitions)}"
     if hashlike and default_names:
-        text += f"\nPARTITIONS {len(p.partitions)}"
+        # A single default partition prints no count at all.
+        if len(p.partitions) > 1:
+            text += f"\nPARTITIONS {len(p.partitions)}"
     else:
         defs = []
         for part in p.partitions:
@@ -294,7 +296,7 @@ def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") ->
                 subs = ",\n  ".join(
                     f"SUBPARTITION {pname(s)} ENGINE = {eng}" for s in part.subpartitions
                 )
-                d += f"\n ({subs})"
+                d = d.rstrip(" ") + f"\n ({subs})"
             else:
                 d += f"ENGINE = {eng}"
             defs.append(d)

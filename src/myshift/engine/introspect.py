@@ -283,7 +283,7 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
     rows.tables = _query_rows(conn, q.pop("tables"), schema)
 
     qs = ddl.quote(schema)
-    tables = [t["name"] for t in rows.tables if t["type"] == "BASE TABLE"]
+    tables = [t["name"] for t in rows.tables if t["type"] != "VIEW"]
     with ThreadPoolExecutor(max_workers=1) as pool:
         creates = pool.submit(
             _show_create_batches,
@@ -715,6 +715,11 @@ def _definer(raw: Any) -> str:
     return str(raw or "")
 
 
+# SYSTEM VERSIONED tables are modelled like any table; the self-check marks
+# them unsupported (the model has no WITH SYSTEM VERSIONING) instead of hiding them.
+_TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
+
+
 def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
     """Pure: turn introspection rows into the model (and self-check every table)."""
     schema = rows.schema
@@ -722,9 +727,21 @@ def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
     fks, checks, parts = _group(rows.foreign_keys), _group(rows.checks), _group(rows.partitions)
     tables = []
     for t in sorted(rows.tables, key=lambda r: r["name"]):
-        if t["type"] != "BASE TABLE":
+        if t["type"] == "VIEW":
             continue
         name = t["name"]
+        if t["type"] not in _TABLE_TYPES:
+            # e.g. a MariaDB SEQUENCE: listed so it is reported, never silently dropped.
+            tables.append(
+                Table(
+                    name=name,
+                    columns=(),
+                    engine=t["engine"] or "",
+                    create_sql=rows.create_tables.get(name, ""),
+                    unsupported=f"{str(t['type']).lower()} objects are not supported",
+                )
+            )
+            continue
         tables.append(
             _build_table(
                 t,
