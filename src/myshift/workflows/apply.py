@@ -29,7 +29,7 @@ from myshift.db.connect import Conn, Endpoint, connect, connected
 from myshift.engine.diff import DiffOptions, diff_schemas
 from myshift.engine.introspect import introspect
 from myshift.engine.risk import Algorithm
-from myshift.errors import ApplyFailed, DriftError, LockTimeout, UnsafeError
+from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UnsafeError
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint
 
@@ -50,6 +50,8 @@ class ApplyOptions:
     notes: dict[str, object] = field(default_factory=dict)
     kind: str = "apply"
     undoes_apply_id: int | None = None
+    # Where keep-data holds dropped tables and column backups (workflows.keepdata).
+    holding: str = "_myshift_trash"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class ApplyResult:
 
 
 Progress = Callable[[int, int, StatementToRun, float], None]
+# Runs one statement on the DDL session instead of a plain execute (keep-data
+# soft drops, column backups, rollback restores); returns rows affected.
+StatementHook = Callable[[Conn, int, StatementToRun], "int | None"]
 
 
 @contextlib.contextmanager
@@ -180,8 +185,14 @@ def run_statements(
     apply_id: int | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[str], None] | None = None,
+    hook: StatementHook | None = None,
 ) -> list[float]:
-    """Execute statements in order on one DDL session with a short lock_wait_timeout."""
+    """Execute statements in order on one DDL session with a short lock_wait_timeout.
+
+    ``hook(conn, seq, statement)``, when given, runs each statement instead of
+    ``conn.execute``; a MyshiftError it raises is recorded as the statement's
+    failure and stops the apply like a server error does.
+    """
     durations: list[float] = []
     with connected(target, lock_wait_timeout=opts.lock_wait_timeout) as ddl_conn:
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
@@ -197,7 +208,11 @@ def run_statements(
                 history.statement_started(apply_id, seq, st.sql, st.risk)  # type: ignore[attr-defined]
             t0 = time.perf_counter()
             try:
-                rows = ddl_conn.execute(st.sql)
+                rows = hook(ddl_conn, seq, st) if hook is not None else ddl_conn.execute(st.sql)
+            except MyshiftError as exc:
+                if history is not None and apply_id is not None:
+                    history.statement_finished(apply_id, seq, "failed", error=str(exc))  # type: ignore[attr-defined]
+                raise
             except pymysql.err.MySQLError as exc:
                 err = f"{exc.args[1] if len(exc.args) > 1 else exc}"
                 if history is not None and apply_id is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from myshift.errors import DriftError, MyshiftError, UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.apply import (
     ApplyOptions,
+    StatementHook,
     StatementToRun,
     check_algorithms,
     check_drift,
@@ -52,14 +54,31 @@ def _settings() -> Any:
     return load_settings()
 
 
-def to_planfile(plan: Plan, target: Endpoint, allow_drop: bool) -> PlanFile:
-    """Freeze a plan into the reviewable artefact, running its pre-flight checks."""
+def to_planfile(
+    plan: Plan, target: Endpoint, allow_drop: bool, keep_data: bool = False
+) -> PlanFile:
+    """Freeze a plan into the reviewable artefact, running its pre-flight checks.
+
+    With ``keep_data`` the statements that lose data are marked to keep it
+    (soft drop / verified column backup, see workflows.keepdata), and a dropped
+    table that something outside the plan still references is refused now.
+    """
     from myshift.engine.preflight import preflight_checks
+    from myshift.workflows.keepdata import keep_marks, refuse_referenced_soft_drops
 
     with connected(target) as conn:
         identity = server_identity(conn)
         statements = []
-        for st, ch in zip(plan.statements, plan.changes, strict=True):
+        marks = [
+            keep_marks(ch) if keep_data and not st.skipped else (False, ())
+            for st, ch in zip(plan.statements, plan.changes, strict=True)
+        ]
+        dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
+        if dropped:
+            refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
+        for st, ch, (keep_table, keep_columns) in zip(
+            plan.statements, plan.changes, marks, strict=True
+        ):
             checks: list[Preflight] = []
             for desc, sql in preflight_checks(ch, plan.current, target.schema):
                 try:
@@ -78,6 +97,8 @@ def to_planfile(plan: Plan, target: Endpoint, allow_drop: bool) -> PlanFile:
                     reason=st.reason,
                     skipped=st.skipped,
                     preflight=tuple(checks),
+                    keep_table=keep_table,
+                    keep_columns=keep_columns,
                 )
             )
     return PlanFile(
@@ -103,6 +124,7 @@ def build_planfile(
     workspace: str | None = None,
     renames: list[str] | None = None,
     verify: bool = True,
+    keep_data: bool = False,
 ) -> PlanFile:
     opts = PlanOptions(
         allow_drop=allow_drop,
@@ -111,7 +133,7 @@ def build_planfile(
         workspace=workspace or "temp",
     )
     plan = make_plan(target, source, opts)
-    return to_planfile(plan, target, allow_drop)
+    return to_planfile(plan, target, allow_drop, keep_data=keep_data)
 
 
 def plan(
@@ -126,7 +148,9 @@ def plan(
     fmt: str = "sql",
     color: bool = False,
     keep_data: bool = False,
+    runbook: str | None = None,
 ) -> CommandResult:
+    """``keep_data`` is on by default for protected targets (Endpoint.protected)."""
     pf = build_planfile(
         target,
         source,
@@ -134,11 +158,17 @@ def plan(
         workspace=workspace,
         renames=renames,
         verify=verify,
+        keep_data=keep_data or target.protected,
     )
     notice = ""
     if output:
         pf.write(output)
         notice = f"Plan written to {output} ({len(pf.runnable)} statement(s) to run)."
+    if runbook:
+        from myshift.workflows.runbook import write_runbook
+
+        write_runbook(pf, target, runbook, plan_path=output)
+        notice += f"\nRunbook written to {runbook}."
     if fmt == "json":
         text = pf.to_json()
     elif fmt == "human":
@@ -213,6 +243,14 @@ def execute_planfile(
                 return None
             history = None
             apply_id = None
+            notes = dict(opts.notes)
+            from myshift.workflows.rollback import touched_objects
+
+            # What this apply changes, so a rollback can tell later overlapping applies.
+            notes["touched"] = touched_objects(pf.current, pf.desired)
+            kept = [s.subject for s in runnable if s.keep_table or s.keep_columns]
+            if kept:
+                notes["keep_data"] = {"holding": opts.holding, "objects": kept}
             if opts.record_history:
                 history = History(
                     conn_for_history(target),
@@ -221,7 +259,6 @@ def execute_planfile(
                 )
                 user, host = _operator()
                 apply_id = history.begin_apply(
-                    kind=opts.kind,
                     target_schema=target.schema,
                     target=target.redacted(),
                     operator_user=user,
@@ -231,8 +268,9 @@ def execute_planfile(
                     from_fingerprint=pf.from_fingerprint,
                     to_fingerprint=pf.to_fingerprint,
                     snapshot=pf.current,
-                    undoes_apply_id=opts.undoes_apply_id,
-                    notes=dict(opts.notes),
+                    kind=pf.kind if pf.kind != "apply" else opts.kind,
+                    undoes_apply_id=pf.undoes_apply_id or opts.undoes_apply_id,
+                    notes=notes,
                 )
             try:
                 run_statements(
@@ -243,6 +281,7 @@ def execute_planfile(
                     apply_id=apply_id,
                     progress=lambda n, m, st, dt: say(f"[{n}/{m}] {st.subject}: done in {dt:.2f}s"),
                     on_wait=say,
+                    hook=_keepdata_hook(pf, target, opts, apply_id, say),
                 )
                 skipped = {s.sql for s in pf.statements if s.skipped}
                 verify_after(conn, target, pf.desired, skipped)
@@ -253,6 +292,31 @@ def execute_planfile(
             if history is not None and apply_id is not None:
                 history.finish_apply(apply_id, "ok")
             return apply_id
+
+
+def _keepdata_hook(
+    pf: PlanFile,
+    target: Endpoint,
+    opts: ApplyOptions,
+    apply_id: int | None,
+    say: Callable[[str], None],
+) -> StatementHook | None:
+    """The keep-data / restore runner, when the plan keeps or restores anything."""
+    runnable = pf.runnable
+    if not any(s.keep_table or s.keep_columns or s.restore_held for s in runnable):
+        return None
+    from myshift.workflows.keepdata import apply_hook
+
+    # Without history there is no apply id: held names still need a unique tag.
+    tag: str | int = apply_id if apply_id is not None else f"n{int(time.time())}"
+    return apply_hook(
+        runnable,
+        target.schema,
+        tag,
+        holding=opts.holding,
+        undoes_apply_id=pf.undoes_apply_id,
+        say=say,
+    )
 
 
 def conn_for_history(target: Endpoint) -> Any:
@@ -277,10 +341,26 @@ def apply(
     confirm: Callable[[str], bool] = lambda s: False,
     say: Callable[[str], None] = lambda s: None,
     interactive: bool = False,
+    planfile: PlanFile | None = None,
 ) -> CommandResult:
+    """Apply a plan file (``plan_path``, or ``planfile`` already in memory) or a fresh plan.
+
+    ``keep_data`` defaults to on for protected targets; a plan file decides
+    what it keeps when it is made, so keeping data with a plan made without
+    it is refused rather than silently not keeping anything.
+    """
     settings = _settings()
-    if plan_path:
-        pf = PlanFile.read(plan_path)
+    keep = target.protected if keep_data is None else keep_data
+    if planfile is not None or plan_path:
+        pf = planfile if planfile is not None else PlanFile.read(str(plan_path))
+        plan_path = plan_path or "the rollback plan"
+        if keep and pf.kind != "rollback" and not _plan_keeps_data(pf):
+            raise UsageError(
+                f"The plan {plan_path} drops data but was made without --keep-data, "
+                f"and {target} keeps data"
+                + (" (it is protected)." if keep_data is None else " (--keep-data)."),
+                "Make a new plan with --keep-data (or apply with --no-keep-data to lose it).",
+            )
         if allow_drop and not pf.allow_drop and any(s.skipped for s in pf.statements):
             raise UsageError(
                 f"The plan {plan_path} was made without --allow-drop; its destructive "
@@ -295,12 +375,22 @@ def apply(
                 "`myshift apply --plan plan.json`.",
             )
         pf = build_planfile(
-            target, source, allow_drop=allow_drop, workspace=workspace, renames=renames
+            target,
+            source,
+            allow_drop=allow_drop,
+            workspace=workspace,
+            renames=renames,
+            keep_data=keep,
         )
     if not pf.runnable:
         return CommandResult(text=format_sql(pf) + "-- nothing to apply\n")
     notes: dict[str, object] = {}
-    if target.protected:
+    if target.protected and pf.kind == "rollback":
+        # A rollback restores from the holding schema, which no rehearsal clone
+        # has; its safety is the reverse plan's own verification, drift check
+        # and confirmation.
+        notes["rehearsal"] = "not required for a rollback"
+    elif target.protected:
         if not rehearsal_passed(pf):
             if not skip_rehearsal:
                 raise RehearsalRequired(
@@ -336,6 +426,14 @@ def apply(
         + ".\n"
     )
     return CommandResult(text=text, apply_id=apply_id)
+
+
+def _plan_keeps_data(pf: PlanFile) -> bool:
+    """False when the plan runs destructive statements and keeps nothing for any of them."""
+    runnable = pf.runnable
+    if not any(s.risk is Risk.DESTRUCTIVE for s in runnable):
+        return True
+    return any(s.keep_table or s.keep_columns for s in runnable)
 
 
 def history(

@@ -38,17 +38,22 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from myshift.db.connect import quote_ident as q
+from myshift.engine.changes import AlterTable, Change, DropColumn, DropTable, ModifyColumn
+from myshift.engine.risk import TypeChange, classify_type_change
 from myshift.errors import ApplyFailed, UnsafeError, UsageError, VerificationFailed
 
 if TYPE_CHECKING:
     from myshift.db.connect import Conn
+    from myshift.model import Column, Schema
+    from myshift.workflows.apply import StatementHook, StatementToRun
+    from myshift.workflows.planfile import FileStatement
 
 DEFAULT_HOLDING = "_myshift_trash"
 CATALOG = "_held"
@@ -575,9 +580,8 @@ def _create_trigger(conn: Conn, schema: str, trig: HeldTrigger) -> None:
             conn.execute(f"USE {q(str(old[0]))}")
 
 
-def _referencing_tables(
-    conn: Conn, schema: str, table: str, co_dropped: Collection[str]
-) -> list[str]:
+def _referencing_rows(conn: Conn, schema: str, table: str) -> list[tuple[str, str, str]]:
+    """(schema, table, constraint) of every foreign key referencing ``schema.table``."""
     rows = conn.query(
         "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME "
         "FROM information_schema.KEY_COLUMN_USAGE "
@@ -585,10 +589,16 @@ def _referencing_tables(
         "ORDER BY TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME",
         (schema, table),
     )
+    return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+
+def _referencing_tables(
+    conn: Conn, schema: str, table: str, co_dropped: Collection[str]
+) -> list[str]:
     skip = {table.lower(), *(t.lower() for t in co_dropped)}
     out = []
-    for sch, tab, con in rows:
-        if str(sch) == schema and str(tab).lower() in skip:
+    for sch, tab, con in _referencing_rows(conn, schema, table):
+        if sch == schema and tab.lower() in skip:
             continue
         out.append(f"`{sch}`.`{tab}` ({con})")
     return out
@@ -1032,3 +1042,159 @@ def held_for_apply(
         (str(apply_id),),
     )
     return [_from_catalog(r, holding) for r in rows]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def lossy_column_change(before: Column, after: Column) -> bool:
+    """Whether MODIFY from ``before`` to ``after`` can lose or alter stored values.
+
+    Narrowing and converting types (``risk.classify_type_change``), converting
+    to a charset other than utf8mb4, and NULL -> NOT NULL (in a non-strict
+    session NULLs become the type's zero value) all qualify.
+    """
+    kind, _ = classify_type_change(before.type, after.type, after.charset or before.charset)
+    if kind in (TypeChange.NARROWING, TypeChange.CONVERSION):
+        return True
+    if before.charset and after.charset and before.charset != after.charset:
+        return after.charset != "utf8mb4"
+    return before.nullable and not after.nullable
+
+
+def keep_marks(change: Change) -> tuple[bool, tuple[str, ...]]:
+    """What keep-data keeps for one planned change: (soft-drop the table, columns to back up)."""
+    if isinstance(change, DropTable):
+        return True, ()
+    if isinstance(change, AlterTable):
+        cols: list[str] = []
+        for clause in change.clauses:
+            if isinstance(clause, DropColumn):
+                cols.append(clause.column.name)
+            elif isinstance(clause, ModifyColumn) and lossy_column_change(
+                clause.before, clause.after
+            ):
+                cols.append(clause.before.name)
+        return False, tuple(dict.fromkeys(cols))
+    return False, ()
+
+
+def refuse_referenced_soft_drops(
+    conn: Conn, schema: str, dropped: Collection[str], desired: Schema
+) -> None:
+    """At plan time: refuse keeping a dropped table that something will still reference.
+
+    A reference is harmless when the referencing table is dropped by the same
+    plan, or is in this schema and loses the foreign key in the desired schema
+    (the plan drops the key before the table).  Anything else — typically a
+    table in another schema — would make the soft drop fail halfway through an
+    apply, so the plan is refused now, with the referencing tables named.
+    """
+    dropped_l = {t.lower() for t in dropped}
+    desired_tables = {t.name.lower(): t for t in desired.tables}
+    problems: list[str] = []
+    for table in dropped:
+        blocking = []
+        for sch, tab, con in _referencing_rows(conn, schema, table):
+            if sch == schema:
+                if tab.lower() in dropped_l:
+                    continue
+                keeps = desired_tables.get(tab.lower())
+                if keeps is None or not any(
+                    fk.ref_table.lower() == table.lower() and fk.ref_schema in (None, schema)
+                    for fk in keeps.foreign_keys
+                ):
+                    continue
+            blocking.append(f"`{sch}`.`{tab}` ({con})")
+        if blocking:
+            problems.append(f"`{schema}`.`{table}` is referenced by {', '.join(blocking)}")
+    if problems:
+        raise UnsafeError(
+            "Cannot keep the data of dropped tables: "
+            + "; ".join(problems)
+            + " (a soft drop moves the table away, which would break those foreign keys).",
+            "Drop those foreign keys (or those tables) first, or plan without --keep-data.",
+        )
+
+
+# --------------------------------------------------------------------------- apply hook
+
+
+def apply_hook(
+    statements: Sequence[FileStatement],
+    schema: str,
+    apply_id: str | int,
+    *,
+    holding: str = DEFAULT_HOLDING,
+    undoes_apply_id: int | None = None,
+    say: Callable[[str], None] = lambda s: None,
+) -> StatementHook:
+    """The per-statement runner for ``run_statements`` that keeps and restores data.
+
+    ``statements`` are the runnable plan statements, in the order run
+    (``seq`` is 1-based into them).  A kept ``DROP TABLE`` becomes a soft drop;
+    a statement with ``keep_columns`` first takes a verified backup (and does
+    not run if that fails); a rollback restore step renames held tables back
+    and writes kept column values back by key.
+    """
+    co_dropped = [s.subject for s in statements if s.keep_table]
+
+    def hook(conn: Conn, seq: int, st: StatementToRun) -> int | None:
+        fs = statements[seq - 1]
+        if fs.keep_table:
+            held = soft_drop_table(
+                conn, schema, fs.subject, apply_id, holding, co_dropped=co_dropped
+            )
+            say(f"kept table {fs.subject} ({held.row_count} rows) as {holding}.{held.held_name}")
+            return held.row_count
+        if fs.restore_held:
+            return _restore_step(conn, fs, schema, holding, undoes_apply_id, say)
+        if fs.keep_columns:
+            held_cols = backup_columns(conn, schema, fs.subject, fs.keep_columns, apply_id, holding)
+            say(
+                f"kept {', '.join(held_cols.column_names) or 'no stored'} column(s) of "
+                f"{fs.subject} ({held_cols.row_count} rows, verified) as "
+                f"{holding}.{held_cols.held_name}"
+            )
+        return conn.execute(st.sql)
+
+    return hook
+
+
+def _restore_step(
+    conn: Conn,
+    fs: FileStatement,
+    schema: str,
+    holding: str,
+    undoes_apply_id: int | None,
+    say: Callable[[str], None],
+) -> int:
+    if undoes_apply_id is None:
+        raise UsageError(
+            f"The plan restores held data ({', '.join(fs.restore_held)}) but does not say which "
+            "apply it undoes.",
+            "Make the plan with `myshift rollback --plan-only`.",
+        )
+    by_name = {h.held_name: h for h in held_for_apply(conn, undoes_apply_id, holding=holding)}
+    missing = [n for n in fs.restore_held if n not in by_name]
+    if missing:
+        raise UsageError(
+            f"Held data {', '.join(f'`{holding}`.`{n}`' for n in missing)} of apply "
+            f"#{undoes_apply_id} is no longer in the trash (restored or purged).",
+            "Make a new rollback plan.",
+        )
+    wanted = [by_name[n] for n in fs.restore_held]
+    tables = [h for h in wanted if isinstance(h, HeldTable)]
+    restore_tables(conn, tables, schema)
+    rows = sum(h.row_count for h in tables)
+    for h in tables:
+        say(f"restored table {h.table} ({h.row_count} rows) from {holding}.{h.held_name}")
+    for hc in wanted:
+        if isinstance(hc, HeldColumns):
+            done = restore_columns(conn, hc, schema)
+            rows += done.rows_restored
+            say(
+                f"restored {', '.join(hc.column_names)} of {hc.table}: {done.rows_restored} rows"
+                + (f", {done.rows_missing} deleted since" if done.rows_missing else "")
+            )
+    return rows

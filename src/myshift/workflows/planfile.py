@@ -48,6 +48,25 @@ class FileStatement:
     reason: str
     skipped: bool = False
     preflight: tuple[Preflight, ...] = ()
+    # Keep-data (see workflows.keepdata): run a soft drop (rename into the
+    # holding schema) instead of this DROP TABLE, or back up these columns
+    # (with the row key, verified) before the statement runs.
+    keep_table: bool = False
+    keep_columns: tuple[str, ...] = ()
+    # Rollback: this step restores these held objects (held names in the
+    # holding schema) instead of running ``sql`` as written; ``sql`` shows what
+    # the restore does.
+    restore_held: tuple[str, ...] = ()
+
+    @property
+    def keep_marker(self) -> bytes:
+        """What plan_hash adds for keep/restore steps (nothing for plain statements,
+        so plan files made before keep-data hash as they did)."""
+        if not (self.keep_table or self.keep_columns or self.restore_held):
+            return b""
+        parts = ["T" if self.keep_table else "", ",".join(self.keep_columns)]
+        parts.append(",".join(self.restore_held))
+        return b"\x01" + "|".join(parts).encode()
 
 
 @dataclass
@@ -78,6 +97,7 @@ class PlanFile:
         h.update(self.to_fingerprint.encode())
         for st in self.statements:
             h.update(b"\x00" + (b"S" if st.skipped else b"R") + st.sql.encode())
+            h.update(st.keep_marker)
         return "sha256:" + h.hexdigest()
 
     @property

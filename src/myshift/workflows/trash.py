@@ -7,6 +7,7 @@ Ages are measured by the server (``NOW()`` against the catalog's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from myshift.errors import UsageError
 from myshift.workflows.keepdata import CATALOG, DEFAULT_HOLDING
 
 if TYPE_CHECKING:
-    from myshift.db.connect import Conn
+    from myshift.db.connect import Conn, Endpoint
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _AGE_PART = re.compile(r"(\d+)\s*([wdhms])")
@@ -172,3 +173,54 @@ def format_trash(entries: list[TrashEntry]) -> str:
     total = sum(e.size_bytes or 0 for e in entries)
     lines.append(f"{len(entries)} held object(s), {_human_size(total)}.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def trash_list(target: Endpoint, holding: str = DEFAULT_HOLDING) -> str:
+    """``myshift trash list``: what the holding schema keeps on the target's server."""
+    from myshift.db.connect import connected
+
+    with connected(target, schema="") as conn:
+        return format_trash(list_trash(conn, holding)) + "\n"
+
+
+def trash_purge(
+    target: Endpoint,
+    older_than: str,
+    *,
+    holding: str = DEFAULT_HOLDING,
+    yes: bool = False,
+    confirm: Callable[[str], bool] = lambda s: False,
+    say: Callable[[str], None] = lambda s: None,
+    interactive: bool = False,
+) -> str:
+    """``myshift trash purge --older-than 7d``: drop held objects, after confirmation.
+
+    Purged tables can no longer be restored by ``myshift rollback``: the list
+    is shown and confirmed first (or ``--yes``).
+    """
+    from myshift.db.connect import connected
+    from myshift.workflows.commands import Aborted
+
+    age = parse_age(older_than)
+    with connected(target, schema="") as conn:
+        doomed = purge_trash(conn, holding, age, dry_run=True)
+        if not doomed:
+            return f"Nothing in {holding} is older than {older_than}.\n"
+        if not yes:
+            if not interactive:
+                raise Aborted(
+                    f"Purging {len(doomed)} held object(s) from {holding} needs confirmation.",
+                    "Review `myshift trash list` and re-run with --yes.",
+                )
+            say(format_trash(doomed))
+            if not confirm(
+                f"Drop these {len(doomed)} held object(s)? Rollbacks of their applies will no "
+                "longer bring the data back"
+            ):
+                raise Aborted("Nothing was purged.", "")
+        # Re-selected under the same rule: only what is (still) old enough goes.
+        done = purge_trash(conn, holding, age, dry_run=False)
+    return f"Purged {len(done)} held object(s) from {holding}.\n"

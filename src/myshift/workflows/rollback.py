@@ -1,0 +1,477 @@
+"""Rollback: the reverse plan from the target now back to the pre-apply snapshot.
+
+History keeps, for every apply, the model of the target *before* it ran
+(``ApplyDetail.snapshot()``) and, in its notes, the objects it changed
+(``touched``).  A rollback of apply N:
+
+1. refuses when a later apply changed one of those objects again (its own
+   rollback would have to come first — undoing N over it would silently
+   revert that later change too);
+2. builds the desired schema as *the target now* with only the objects N
+   touched put back as they were in the snapshot — later, unrelated changes
+   stay;
+3. restores held data instead of re-creating empty objects: tables N
+   soft-dropped are renamed back (one step, before anything else, so the
+   diff treats them as present), and column values N backed up are written
+   back by key once the reverse DDL has re-added the columns (last steps);
+4. is frozen into an ordinary plan file (``kind='rollback'``,
+   ``undoes_apply_id=N``) with the same risk classes and pre-flight checks
+   as ``plan``, and applied through the same path as ``apply`` (lock, drift,
+   history), so it is itself an apply in history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from myshift.db.connect import Endpoint, connected
+from myshift.db.connect import quote_ident as q
+from myshift.engine.changes import Change, RenameTable
+from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.engine.introspect import introspect
+from myshift.engine.risk import Algorithm, Lock, Risk
+from myshift.errors import UnsafeError, UsageError
+from myshift.model import Schema, Table
+from myshift.model.serialize import fingerprint
+from myshift.workflows.history import ApplyRecord, History
+from myshift.workflows.keepdata import (
+    DEFAULT_HOLDING,
+    HeldColumns,
+    HeldTable,
+    held_for_apply,
+    restore_columns_sql,
+)
+from myshift.workflows.plan import Plan, PlanOptions, planned, verify_plan
+from myshift.workflows.planfile import FileStatement, PlanFile
+
+if TYPE_CHECKING:
+    from myshift.workflows.commands import CommandResult
+
+# Object kinds as recorded in history notes ("touched").
+KINDS = ("table", "view", "routine", "trigger", "event")
+
+
+class RollbackRefused(UnsafeError):
+    """A rollback that would undo more (or other) than the apply it names."""
+
+
+# --------------------------------------------------------------------------- touched objects
+
+
+def _keys(change: Change) -> list[tuple[str, str]]:
+    """(kind, name) of the objects one change alters."""
+    kind = type(change).__name__
+    if "Trigger" in kind:
+        trig = getattr(change, "trigger", None) or getattr(change, "after", None)
+        return [("trigger", trig.name if trig is not None else change.subject)]
+    for word in ("View", "Routine", "Event"):
+        if word in kind:
+            return [(word.lower(), change.subject)]
+    if isinstance(change, RenameTable):
+        return [("table", change.old), ("table", change.new)]
+    return [("table", change.subject)]
+
+
+def touched_objects(before: Schema, after: Schema) -> dict[str, list[str]]:
+    """The objects that differ between two models, by kind (JSON-ready, sorted)."""
+    changes = diff_schemas(before, after, options=DiffOptions(skip_unsupported=True))
+    out: dict[str, set[str]] = {}
+    for ch in changes:
+        for kind, name in _keys(ch):
+            out.setdefault(kind, set()).add(name)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def _overlap(a: Mapping[str, Sequence[str]], b: Mapping[str, Sequence[str]]) -> list[str]:
+    """'table `orders`'-style names present in both touched sets."""
+    found = []
+    for kind in KINDS:
+        mine = {n.lower() for n in a.get(kind, ())}
+        for name in b.get(kind, ()):
+            if name.lower() in mine:
+                found.append(f"{kind} `{name}`")
+    return found
+
+
+def restore_objects(
+    current: Schema, snapshot: Schema, touched: Mapping[str, Sequence[str]]
+) -> Schema:
+    """``current`` with the touched objects as they are in ``snapshot`` (or absent)."""
+
+    def swap(now: tuple[Any, ...], then: tuple[Any, ...], names: set[str]) -> tuple[Any, ...]:
+        kept = [o for o in now if o.name.lower() not in names]
+        back = [o for o in then if o.name.lower() in names]
+        return tuple(sorted(kept + back, key=lambda o: o.name))
+
+    def names(kind: str) -> set[str]:
+        return {n.lower() for n in touched.get(kind, ())}
+
+    tables = names("table")
+    # Triggers live and die with their table: a restored table brings its own back.
+    triggers = names("trigger") | {
+        t.name.lower() for t in (*current.triggers, *snapshot.triggers) if t.table.lower() in tables
+    }
+    return replace(
+        current,
+        tables=swap(current.tables, snapshot.tables, tables),
+        views=swap(current.views, snapshot.views, names("view")),
+        routines=swap(current.routines, snapshot.routines, names("routine")),
+        triggers=swap(current.triggers, snapshot.triggers, triggers),
+        events=swap(current.events, snapshot.events, names("event")),
+    )
+
+
+# --------------------------------------------------------------------------- choosing the apply
+
+
+@dataclass(frozen=True)
+class RollbackTarget:
+    record: ApplyRecord
+    snapshot: Schema
+    touched: dict[str, list[str]]
+
+
+def _undone(records: Sequence[ApplyRecord]) -> set[int]:
+    return {
+        r.undoes_apply_id
+        for r in records
+        if r.kind == "rollback" and r.outcome == "ok" and r.undoes_apply_id is not None
+    }
+
+
+def _touched_of(
+    history: History, rec: ApplyRecord, newer: Sequence[ApplyRecord], current: Schema
+) -> dict[str, list[str]]:
+    """What an apply changed: its notes, else its snapshot against the state after it."""
+    noted = rec.notes.get("touched")
+    if isinstance(noted, dict):
+        return {str(k): [str(n) for n in v] for k, v in noted.items()}
+    before = history.get_apply(rec.id).snapshot()
+    if before is None:
+        raise RollbackRefused(
+            f"Apply #{rec.id} recorded neither what it changed nor a snapshot, so myshift "
+            "cannot tell whether it overlaps.",
+            "Roll back by hand, or make a plan from a known-good schema.",
+        )
+    after = current
+    for r in sorted(newer, key=lambda r: r.id):
+        if r.id > rec.id:
+            snap = history.get_apply(r.id).snapshot()
+            if snap is not None:
+                after = snap
+                break
+    return touched_objects(before, replace(after, name=before.name))
+
+
+def choose_apply(
+    history: History, schema: str, apply_id: int | None, current: Schema
+) -> RollbackTarget:
+    """The apply to undo (default: the latest one not yet rolled back), checked for overlap."""
+    records = history.list_applies(schema, limit=10_000)
+    undone = _undone(records)
+    if apply_id is None:
+        pick = next(
+            (
+                r
+                for r in records
+                if r.kind == "apply" and r.id not in undone and r.outcome in ("ok", "failed")
+            ),
+            None,
+        )
+        if pick is None:
+            raise UsageError(
+                f"There is no apply of schema {schema!r} left to roll back in the history.",
+                "Run `myshift history` to see what was applied.",
+            )
+        apply_id = pick.id
+    detail = history.get_apply(apply_id)
+    rec = detail.record
+    if rec.target_schema != schema:
+        raise UsageError(
+            f"Apply #{apply_id} was made to schema {rec.target_schema!r}, not {schema!r}.",
+            f"Roll it back with --to pointing at schema {rec.target_schema!r}.",
+        )
+    if rec.kind == "rehearsal":
+        raise UsageError(
+            f"#{apply_id} is a rehearsal, which ran on a throwaway copy; there is nothing to roll "
+            "back.",
+            "Run `myshift history` and pick an apply.",
+        )
+    if rec.outcome == "running":
+        raise UsageError(
+            f"Apply #{apply_id} is still marked running (in progress, or it crashed).",
+            "Wait for it to finish, or check the target and `myshift history "
+            f"{apply_id}` before rolling back.",
+        )
+    if apply_id in undone:
+        by = next(r.id for r in records if r.undoes_apply_id == apply_id and r.outcome == "ok")
+        raise UsageError(
+            f"Apply #{apply_id} was already rolled back by #{by}.",
+            "Run `myshift history` to see what is left to roll back.",
+        )
+    snapshot = detail.snapshot()
+    if snapshot is None:
+        raise UsageError(
+            f"Apply #{apply_id} recorded no snapshot of the schema before it ran, so there is "
+            "nothing to roll back to.",
+            "Make a plan from a known-good schema instead.",
+        )
+    later = [r for r in records if r.id > apply_id and r.kind != "rehearsal"]
+    later = [r for r in later if r.outcome in ("ok", "failed")]
+    # An apply undone by a later rollback nets out with it.
+    later_undone = _undone(later)
+    effective = [
+        r
+        for r in later
+        if r.id not in later_undone
+        and not (r.kind == "rollback" and r.undoes_apply_id in later_undone)
+    ]
+    touched = _touched_of(history, rec, records, current)
+    for r in sorted(effective, key=lambda r: -r.id):
+        both = _overlap(touched, _touched_of(history, r, records, current))
+        if both:
+            raise RollbackRefused(
+                f"Apply #{apply_id} cannot be rolled back: {', '.join(both)} "
+                f"{'was' if len(both) == 1 else 'were'} changed again by {r.kind} #{r.id} "
+                f"({r.started_at:%Y-%m-%d %H:%M} UTC, by {r.operator_user}@{r.operator_host}).",
+                f"Roll back #{r.id} first (`myshift rollback {r.id} --to ...`), then #{apply_id}.",
+            )
+    return RollbackTarget(rec, snapshot, touched)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def _restore_table_step(held: Sequence[HeldTable], schema: str, apply_id: int) -> FileStatement:
+    renames = ", ".join(
+        f"{q(h.holding)}.{q(h.held_name)} TO {q(schema)}.{q(h.table)}" for h in held
+    )
+    extras = sum(len(h.foreign_keys) for h in held), sum(len(h.triggers) for h in held)
+    what = ", ".join(f"{h.table} ({h.row_count:,} rows)" for h in held)
+    return FileStatement(
+        sql=f"RENAME TABLE {renames}",
+        subject=", ".join(h.table for h in held),
+        description=f"restore table(s) {what} kept by apply #{apply_id}",
+        risk=Risk.SAFE,
+        algorithm=Algorithm.INSTANT,
+        lock=Lock.EXCLUSIVE,
+        reason=(
+            "renames the held tables back with all their rows"
+            + (f"; re-adds {extras[0]} foreign key(s)" if extras[0] else "")
+            + (f"; re-creates {extras[1]} trigger(s)" if extras[1] else "")
+        ),
+        restore_held=tuple(h.held_name for h in held),
+    )
+
+
+def _restore_columns_step(held: HeldColumns, schema: str, apply_id: int) -> FileStatement:
+    return FileStatement(
+        sql=restore_columns_sql(held, schema),
+        subject=held.table,
+        description=(
+            f"restore the values of {', '.join(held.column_names) or 'no stored column'} of "
+            f"{held.table} ({held.row_count:,} rows kept by apply #{apply_id})"
+        ),
+        risk=Risk.SAFE,
+        algorithm=Algorithm.INSTANT,
+        lock=Lock.NONE,
+        reason=(
+            "writes the kept values back by key, verified by checksum; rows inserted since the "
+            "apply keep the column default"
+        ),
+        restore_held=(held.held_name,),
+    )
+
+
+def _as_held(snapshot_table: Table, held: HeldTable) -> Table:
+    """The snapshot's table as it will be once renamed back: only the foreign keys
+    it still had when it was moved (the apply may have dropped some first)."""
+    names = {fk.name for fk in held.foreign_keys}
+    return replace(
+        snapshot_table,
+        foreign_keys=tuple(fk for fk in snapshot_table.foreign_keys if fk.name in names),
+    )
+
+
+def build_rollback_planfile(
+    target: Endpoint,
+    apply_id: int | None = None,
+    *,
+    history_schema: str = "_myshift",
+    holding: str = DEFAULT_HOLDING,
+    keep_data: bool = False,
+    verify: bool = True,
+    workspace: str = "temp",
+) -> PlanFile:
+    """The reverse plan of one apply, as a plan file ``apply`` can run."""
+    from myshift.workflows.commands import to_planfile
+
+    if not target.schema:
+        raise UsageError(
+            f"No schema given for the target {target.redacted()}.",
+            "Add it to the URL (mysql://user@host/schema) or the environment.",
+        )
+    with connected(target) as conn, connected(target, schema="") as hconn:
+        flavor = conn.flavor
+        current = introspect(conn, target.schema)
+        history = History(hconn, schema=history_schema, audit_path=None)
+        chosen = choose_apply(history, target.schema, apply_id, current)
+        undo_id = chosen.record.id
+        snapshot = replace(chosen.snapshot, name=current.name)
+        desired = restore_objects(current, snapshot, chosen.touched)
+        held = held_for_apply(conn, undo_id, holding=holding)
+
+    warnings: list[str] = []
+    now_tables = {t.name.lower() for t in current.tables}
+    wanted = {t.name.lower(): t for t in desired.tables}
+    tables_back: list[HeldTable] = []
+    columns_back: list[HeldColumns] = []
+    for h in held:
+        if isinstance(h, HeldTable):
+            if h.table.lower() in wanted and h.table.lower() not in now_tables:
+                tables_back.append(h)
+            else:
+                warnings.append(
+                    f"table {h.table} kept as {holding}.{h.held_name} is not restored "
+                    "(a table of that name exists again); it stays in the trash"
+                )
+        elif h.table.lower() in wanted:
+            have = {c.name.lower() for c in wanted[h.table.lower()].columns}
+            if all(c.lower() in have for c in h.column_names):
+                columns_back.append(h)
+
+    # The diff runs from the target as it will be after the renames back.
+    snap_tables = {t.name.lower(): t for t in snapshot.tables}
+    held_names = {h.table.lower() for h in tables_back}
+    restored = [_as_held(snap_tables[h.table.lower()], h) for h in tables_back]
+    held_triggers = {t.name for h in tables_back for t in h.triggers}
+    after_renames = replace(
+        current,
+        tables=tuple(sorted((*current.tables, *restored), key=lambda t: t.name)),
+        triggers=current.triggers
+        + tuple(
+            t
+            for t in snapshot.triggers
+            if t.table.lower() in held_names and t.name in held_triggers
+        ),
+    )
+    changes = diff_schemas(after_renames, desired, options=DiffOptions(skip_unsupported=True))
+    opts = PlanOptions(allow_drop=True, verify=verify, workspace=workspace)
+    statements = planned(changes, flavor, opts)
+    plan = Plan(
+        target=target.redacted(),
+        flavor=flavor,
+        statements=statements,
+        from_fingerprint=fingerprint(current),
+        to_fingerprint=fingerprint(desired),
+        current=after_renames,
+        desired=desired,
+        changes=changes,
+    )
+    if verify and changes:
+        verify_plan(plan, target, opts)
+    pf = to_planfile(plan, target, allow_drop=True, keep_data=keep_data)
+    steps = [_restore_table_step(tables_back, target.schema, undo_id)] if tables_back else []
+    steps += pf.statements
+    steps += [_restore_columns_step(h, target.schema, undo_id) for h in columns_back]
+    for st in pf.statements:
+        if st.risk is Risk.DESTRUCTIVE and not (st.keep_table or st.keep_columns):
+            warnings.append(
+                f"{st.subject}: {st.description} loses data written since apply #{undo_id}"
+                + ("" if keep_data else " (use --keep-data to keep it)")
+            )
+    pf.statements = steps
+    pf.current = current
+    pf.kind = "rollback"
+    pf.undoes_apply_id = undo_id
+    pf.warnings = [*pf.warnings, *warnings]
+    return pf
+
+
+def describe_rollback(pf: PlanFile) -> str:
+    """One paragraph: what the rollback undoes and what it brings back."""
+    restores = [s for s in pf.statements if s.restore_held]
+    lines = [f"-- rollback of apply #{pf.undoes_apply_id} on {pf.target}"]
+    for s in restores:
+        lines.append(f"-- brings back: {s.description}")
+    if not pf.statements:
+        lines.append("-- nothing to undo: the touched objects already match the snapshot")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def rollback(
+    target: Endpoint,
+    apply_id: int | None = None,
+    *,
+    plan_only: bool = False,
+    output: str | None = None,
+    yes: bool = False,
+    keep_data: bool | None = None,
+    fmt: str = "human",
+    color: bool = False,
+    lock_wait_timeout: int | None = None,
+    verify: bool = True,
+    workspace: str | None = None,
+    confirm: Callable[[str], bool] = lambda s: False,
+    say: Callable[[str], None] = lambda s: None,
+    interactive: bool = False,
+) -> CommandResult:
+    """``myshift rollback``: show the reverse plan, then apply it like ``apply`` does."""
+    from myshift.config import load_settings
+    from myshift.workflows import commands
+    from myshift.workflows.report import format_human, format_sql
+
+    settings = load_settings()
+    keep = target.protected if keep_data is None else keep_data
+    pf = build_rollback_planfile(
+        target,
+        apply_id,
+        history_schema=settings.history_schema,
+        keep_data=keep,
+        verify=verify,
+        workspace=workspace or "temp",
+    )
+    shown = format_human(pf, color=color) if fmt == "human" else format_sql(pf)
+    if fmt == "json":
+        shown = pf.to_json()
+    head = describe_rollback(pf)
+    if plan_only or output:
+        notice = ""
+        if output:
+            pf.write(output)
+            notice = (
+                f"Rollback plan of apply #{pf.undoes_apply_id} written to {output}; apply it with "
+                f"`myshift apply --plan {output} --to {target}`."
+            )
+        if plan_only:
+            return CommandResult(
+                text=(head if fmt != "json" else "") + shown,
+                pending=bool(pf.runnable),
+                notice=notice,
+            )
+    if not pf.runnable:
+        return CommandResult(text=head + "-- nothing to undo\n")
+    if not yes and interactive:
+        say(head.rstrip())
+    result = commands.apply(
+        target,
+        None,
+        planfile=pf,
+        yes=yes,
+        lock_wait_timeout=lock_wait_timeout,
+        keep_data=keep,
+        confirm=confirm,
+        say=say,
+        interactive=interactive,
+    )
+    return replace(
+        result,
+        text=f"Rolled back apply #{pf.undoes_apply_id}"
+        + (f" (history id {result.apply_id})" if result.apply_id else "")
+        + ".\n",
+    )
