@@ -142,6 +142,7 @@ def cli() -> None:
 @click.option("--rename", multiple=True, help="Rename hint: table.old=new or old=new.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
+@click.option("--runbook", "runbook", default=None, help="Also write a Markdown runbook here.")
 @connection_options
 @handle_errors
 def plan(
@@ -156,6 +157,7 @@ def plan(
     rename: tuple[str, ...],
     no_verify: bool,
     keep_data: bool,
+    runbook: str | None,
     **kw: Any,
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
@@ -174,6 +176,7 @@ def plan(
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
         color=sys.stdout.isatty(),
         keep_data=keep_data,
+        runbook=runbook,
     )
     click.echo(result.text, nl=False)
     if result.notice:
@@ -313,6 +316,130 @@ def history(
 
     tgt = resolve_target(target, kw)
     click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit), nl=False)
+
+
+# ----------------------------------------------------------------------------- rollback
+
+
+@cli.command()
+@click.argument("apply_id", type=int, required=False)
+@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
+@click.option("--plan-only", is_flag=True, help="Show (and with -o write) the plan; run nothing.")
+@click.option("-o", "--output", default=None, help="Write the rollback plan file (JSON).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
+@click.option("--format", "fmt", type=click.Choice(["human", "sql", "json"]), default=None)
+@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (default 5).")
+@click.option("--workspace", default=None, help="Where the reverse plan is verified.")
+@click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
+@connection_options
+@handle_errors
+def rollback(
+    apply_id: int | None,
+    target: str | None,
+    plan_only: bool,
+    output: str | None,
+    yes: bool,
+    keep_data: bool | None,
+    fmt: str | None,
+    lock_wait_timeout: int | None,
+    workspace: str | None,
+    no_verify: bool,
+    **kw: Any,
+) -> None:
+    """Undo an apply (default: the latest), bringing kept data back."""
+    from myshift.workflows import rollback as rollback_mod
+
+    tgt = resolve_target(target, kw)
+    result = rollback_mod.rollback(
+        tgt,
+        apply_id,
+        plan_only=plan_only,
+        output=output,
+        yes=yes,
+        keep_data=keep_data,
+        fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
+        color=sys.stdout.isatty(),
+        lock_wait_timeout=lock_wait_timeout,
+        verify=not no_verify,
+        workspace=workspace,
+        confirm=lambda text: click.confirm(text, default=False, err=True),
+        say=_echo_err,
+        interactive=sys.stdin.isatty(),
+    )
+    click.echo(result.text, nl=False)
+    if result.notice:
+        _echo_err(result.notice)
+
+
+# ----------------------------------------------------------------------------- runbook
+
+
+@cli.command()
+@click.option("--plan", "plan_path", required=True, help="The plan file to write a runbook for.")
+@click.option("--target", "--to", "target", default=None, help="Target (for history and commands).")
+@click.option("-o", "--output", default=None, help="File to write (default stdout).")
+@connection_options
+@handle_errors
+def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -> None:
+    """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
+    from myshift.workflows import runbook as runbook_mod
+    from myshift.workflows.planfile import PlanFile
+
+    pf = PlanFile.read(plan_path)
+    tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
+    text = runbook_mod.runbook(pf, tgt, plan_path=plan_path, output=output)
+    if output:
+        _echo_err(f"Runbook written to {output}.")
+    else:
+        click.echo(text, nl=False)
+
+
+# ----------------------------------------------------------------------------- trash
+
+
+@cli.group()
+def trash() -> None:
+    """The holding schema where keep-data puts dropped tables and column backups."""
+
+
+@trash.command("list")
+@click.option("--target", "--to", "target", default=None, help="Server: URL or environment.")
+@click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
+@connection_options
+@handle_errors
+def trash_list(target: str | None, holding: str | None, **kw: Any) -> None:
+    """List held tables and column backups, with their apply, size and age."""
+    from myshift.workflows import trash as trash_mod
+
+    tgt = resolve_target(target, kw)
+    click.echo(trash_mod.trash_list(tgt, holding), nl=False)
+
+
+@trash.command("purge")
+@click.option("--target", "--to", "target", default=None, help="Server: URL or environment.")
+@click.option("--older-than", required=True, help="Age, e.g. 7d, 12h, 30m.")
+@click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@connection_options
+@handle_errors
+def trash_purge(
+    target: str | None, older_than: str, holding: str | None, yes: bool, **kw: Any
+) -> None:
+    """Drop held objects older than --older-than (their rollbacks lose the data)."""
+    from myshift.workflows import trash as trash_mod
+
+    tgt = resolve_target(target, kw)
+    text = trash_mod.trash_purge(
+        tgt,
+        older_than,
+        holding=holding,
+        yes=yes,
+        confirm=lambda t: click.confirm(t, default=False, err=True),
+        say=_echo_err,
+        interactive=sys.stdin.isatty(),
+    )
+    click.echo(text, nl=False)
 
 
 # ----------------------------------------------------------------------------- demo

@@ -168,15 +168,14 @@ def format_runbook(
     return "\n".join(lines) + "\n"
 
 
-def write_runbook(
+def format_runbook_for(
     pf: PlanFile,
     target: Endpoint,
-    path: str | Path,
     *,
     plan_path: str | None = None,
     history_schema: str | None = None,
 ) -> str:
-    """Write the runbook, with the recent applies history names (best effort)."""
+    """The runbook, with the recent applies history names (best effort)."""
     recent: list[ApplyRecord] = []
     if history_schema is None:
         from myshift.config import load_settings
@@ -189,6 +188,35 @@ def write_runbook(
             )
     except Exception:  # a runbook without history is still a runbook
         recent = []
-    text = format_runbook(pf, str(target), plan_path=plan_path, recent=recent)
+    return format_runbook(pf, str(target), plan_path=plan_path, recent=recent)
+
+
+def write_runbook(
+    pf: PlanFile,
+    target: Endpoint,
+    path: str | Path,
+    *,
+    plan_path: str | None = None,
+    history_schema: str | None = None,
+) -> str:
+    text = format_runbook_for(pf, target, plan_path=plan_path, history_schema=history_schema)
     Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def runbook(
+    pf: PlanFile,
+    target: Endpoint | None,
+    *,
+    plan_path: str | None = None,
+    output: str | None = None,
+) -> str:
+    """``myshift runbook --plan plan.json``: with a target, history's recent applies too."""
+    if target is not None and output:
+        return write_runbook(pf, target, output, plan_path=plan_path)
+    if target is not None:
+        return format_runbook_for(pf, target, plan_path=plan_path)
+    text = format_runbook(pf, pf.target, plan_path=plan_path)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
     return text

@@ -178,10 +178,11 @@ def format_trash(entries: list[TrashEntry]) -> str:
 # --------------------------------------------------------------------------- commands
 
 
-def trash_list(target: Endpoint, holding: str = DEFAULT_HOLDING) -> str:
+def trash_list(target: Endpoint, holding: str | None = None) -> str:
     """``myshift trash list``: what the holding schema keeps on the target's server."""
     from myshift.db.connect import connected
 
+    holding = holding or DEFAULT_HOLDING
     with connected(target, schema="") as conn:
         return format_trash(list_trash(conn, holding)) + "\n"
 
@@ -190,7 +191,7 @@ def trash_purge(
     target: Endpoint,
     older_than: str,
     *,
-    holding: str = DEFAULT_HOLDING,
+    holding: str | None = None,
     yes: bool = False,
     confirm: Callable[[str], bool] = lambda s: False,
     say: Callable[[str], None] = lambda s: None,
@@ -204,6 +205,7 @@ def trash_purge(
     from myshift.db.connect import connected
     from myshift.workflows.commands import Aborted
 
+    holding = holding or DEFAULT_HOLDING
     age = parse_age(older_than)
     with connected(target, schema="") as conn:
         doomed = purge_trash(conn, holding, age, dry_run=True)
