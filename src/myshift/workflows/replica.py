@@ -24,10 +24,11 @@ from typing import Any
 import pymysql
 
 from myshift.db.connect import Conn
+from myshift.db.identity import server_identity
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.model.flavor import Flavor
-from myshift.workflows.sandbox import ServerIdentity, server_identity
+from myshift.model.identity import ServerIdentity
 
 
 class ReplicaError(MyshiftError):
@@ -92,14 +93,13 @@ def check_replicates_from(replica: Conn, target: ServerIdentity) -> ReplicaStatu
             f"{where} is not a replica (SHOW REPLICA STATUS is empty).",
             "Point --sandbox replica:URL at a replica of the target, or use --sandbox local.",
         )
-    tid = target.uuid.partition(":")[2]
-    uuid_differs = (
-        bool(st.master_uuid) and target.uuid.startswith("server_uuid:") and (st.master_uuid != tid)
-    )
+    # Master_UUID is MySQL's @@server_uuid of the source (MariaDB reports none, and
+    # its identity uuid is a derived hash, so only compare when both are real).
+    uuid_differs = bool(st.master_uuid) and bool(target.uuid) and st.master_uuid != target.uuid
     if st.master_server_id != target.server_id or uuid_differs:
         raise UsageError(
             f"{where} replicates from {st.master_host}:{st.master_port} (server_id "
-            f"{st.master_server_id}), not from the target {target}.",
+            f"{st.master_server_id}), not from the target {target.describe()}.",
             "Point --sandbox replica:URL at a replica of the target.",
         )
     if st.sql_running != "Yes" or st.io_running != "Yes":

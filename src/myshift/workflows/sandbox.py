@@ -13,7 +13,7 @@
   plan can run on real data without copying it (see ``workflows.replica``).
 
 Every sandbox is checked with ``assert_not_target``: a rehearsal that runs on
-production is not a rehearsal.  Servers are compared by *identity* (server
+production is not a rehearsal.  Servers are compared by *identity* (``myshift.db.identity``: server
 UUID, hostname, port, server id), never by the host name in the URL, because
 ``127.0.0.1``, ``localhost`` and the machine's hostname all reach the same
 server.
@@ -29,66 +29,20 @@ Lifecycle::
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.connect import Endpoint, connect, quote_ident
+from myshift.db.identity import server_identity
 from myshift.errors import UnsafeError, UsageError
 from myshift.model.flavor import Flavor
+from myshift.model.identity import ServerIdentity
 
 if TYPE_CHECKING:
     from myshift.db.server import LocalServer
     from myshift.workflows.clone import CloneStats, DataMode, ProgressFn
-
-
-@dataclass(frozen=True)
-class ServerIdentity:
-    """Who a server *is*, independent of how it was reached.
-
-    ``uuid`` is ``@@server_uuid`` on MySQL and ``@@server_uid`` on MariaDB
-    (10.3+: a hash the server derives from its MAC address, port and datadir).
-    When neither exists it is a hash of hostname, port, server id and datadir,
-    which two distinct running servers cannot share on one machine.
-    """
-
-    hostname: str
-    server_id: int
-    version: str
-    port: int
-    uuid: str
-    datadir: str = field(default="", compare=False)
-
-    def same_server(self, other: ServerIdentity) -> bool:
-        return self.uuid == other.uuid
-
-    def __str__(self) -> str:
-        return f"{self.hostname}:{self.port} (server_id {self.server_id}, {self.version})"
-
-
-def server_identity(conn: Conn) -> ServerIdentity:
-    row = conn.query("SELECT @@hostname, @@server_id, @@version, @@port, @@datadir")[0]
-    hostname, server_id, version, port, datadir = (
-        str(row[0]),
-        int(row[1]),
-        str(row[2]),
-        int(row[3]),
-        str(row[4]),
-    )
-    uid = ""
-    # MySQL has @@server_uuid, MariaDB @@server_uid; asking for the other one errors.
-    for var in ("server_uuid", "server_uid"):
-        rows = conn.query("SHOW GLOBAL VARIABLES LIKE %s", (var,))
-        if rows and rows[0][1]:
-            uid = f"{var}:{rows[0][1]}"
-            break
-    if not uid:
-        digest = hashlib.sha256(f"{hostname}|{port}|{server_id}|{datadir}".encode()).hexdigest()
-        uid = f"derived:{digest[:32]}"
-    return ServerIdentity(hostname, server_id, version, port, uid, datadir)
 
 
 def assert_not_target(
@@ -107,12 +61,12 @@ def assert_not_target(
     if same_schema:
         raise UnsafeError(
             f"The sandbox {sandbox_ep.redacted()} is the target itself "
-            f"(same server {tid}, same schema {target_ep.schema!r}).",
+            f"(same server {tid.describe()}, same schema {target_ep.schema!r}).",
             "Point --sandbox at another server, or use --sandbox local.",
         )
     if not allow_same_server:
         raise UnsafeError(
-            f"The sandbox {sandbox_ep.redacted()} is on the production server {tid} "
+            f"The sandbox {sandbox_ep.redacted()} is on the production server {tid.describe()} "
             f"(reached as {target_ep.host}:{target_ep.port}); a rehearsal there would load "
             "production.",
             "Point --sandbox at another server, or use --sandbox local.",
@@ -386,3 +340,17 @@ def make_sandbox(spec: str, *, keep: bool = False) -> Sandbox:
         f"Unknown --sandbox {spec!r}.",
         "Use local, server:mysql://user@host/schema or replica:mysql://user@host.",
     )
+
+
+# ServerIdentity and server_identity are re-exported for callers of the sandbox API.
+__all__ = [
+    "LocalSandbox",
+    "ReplicaSandbox",
+    "Sandbox",
+    "ServerIdentity",
+    "ServerSandbox",
+    "assert_not_target",
+    "flavor_note",
+    "make_sandbox",
+    "server_identity",
+]
