@@ -424,6 +424,7 @@ def rollback(
     """``myshift rollback``: show the reverse plan, then apply it like ``apply`` does."""
     from myshift.config import load_settings
     from myshift.workflows import commands
+    from myshift.workflows.commands import CommandResult
     from myshift.workflows.report import format_human, format_sql
 
     settings = load_settings()
