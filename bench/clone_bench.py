@@ -210,7 +210,7 @@ def bench_clone(args: Any = None) -> dict[str, Any]:
         result["generate_seconds"] = round(time.monotonic() - t0, 2)
         expected = sum(counts.values())
         result["row_counts"] = counts
-        for tool, (fn, binary) in tools.items():
+        for tool, (_fn, binary) in tools.items():
             entry: dict[str, Any] = {"runs": [], "status": "ok", "note": ""}
             result["tools"][tool] = entry
             if binary and not shutil.which(binary):
@@ -219,8 +219,15 @@ def bench_clone(args: Any = None) -> dict[str, Any]:
                     note=f"{binary} not installed (apt-get install"
                     f" {'mydumper' if binary == 'mydumper' else 'mariadb-client'})",
                 )
-                continue
-            for i in range(repeat):
+        # Warm the source's buffer pool, then interleave the tools run by run so a
+        # change in machine load hits all of them alike.
+        with connect(src) as c:
+            c.execute("CHECKSUM TABLE " + ", ".join(SHARES))
+        for i in range(repeat):
+            for tool, (fn, _binary) in tools.items():
+                entry = result["tools"][tool]
+                if entry["status"] != "ok":
+                    continue
                 dst = _fresh(
                     Endpoint(host=b.host, port=b.port, user="root", password=""), f"bench_dst_{i}"
                 )
@@ -229,12 +236,12 @@ def bench_clone(args: Any = None) -> dict[str, Any]:
                     fn(src, dst, workers)
                 except (subprocess.CalledProcessError, RuntimeError) as exc:
                     entry.update(status="error", note=str(exc)[:200])
-                    break
+                    continue
                 entry["runs"].append(round(time.monotonic() - t, 3))
                 got = _rows(dst)
                 if got != expected:
                     entry.update(status="error", note=f"copied {got} rows, expected {expected}")
-                    break
+        for entry in result["tools"].values():
             if entry["runs"]:
                 entry["median"] = statistics.median(entry["runs"])
         mine = result["tools"]["myshift clone"].get("median")

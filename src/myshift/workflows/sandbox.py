@@ -122,8 +122,6 @@ class Sandbox(ABC):
     def __exit__(self, *exc: object) -> None:
         msg = self.finish()
         if msg:
-            import sys
-
             print(msg, file=sys.stderr)
 
     def _clone(
