@@ -70,7 +70,30 @@ class ApplyResult:
     after: Schema | None = None
 
 
+@dataclass(frozen=True)
+class StatementRun:
+    """What one statement did, as the executor saw it (for rehearsal reports).
+
+    ``rows`` is the server's rows-affected count (for an ALTER: rows copied,
+    0 when the server worked in place); ``error``/``error_code`` are the
+    server's own message and number when the statement failed.
+    """
+
+    seq: int
+    statement: StatementToRun
+    seconds: float
+    rows: int | None = None
+    error: str = ""
+    error_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
 Progress = Callable[[int, int, StatementToRun, float], None]
+# Told about every statement once it finished or failed (rehearse times them).
+Observer = Callable[[StatementRun], None]
 # Runs one statement on the DDL session instead of a plain execute (keep-data
 # soft drops, column backups, rollback restores); returns rows affected.
 StatementHook = Callable[[Conn, int, StatementToRun], "int | None"]
@@ -186,12 +209,14 @@ def run_statements(
     progress: Progress | None = None,
     on_wait: Callable[[str], None] | None = None,
     hook: StatementHook | None = None,
+    observe: Observer | None = None,
 ) -> list[float]:
     """Execute statements in order on one DDL session with a short lock_wait_timeout.
 
     ``hook(conn, seq, statement)``, when given, runs each statement instead of
     ``conn.execute``; a MyshiftError it raises is recorded as the statement's
-    failure and stops the apply like a server error does.
+    failure and stops the apply like a server error does.  ``observe`` is
+    called with a ``StatementRun`` after each statement, failed ones included.
     """
     durations: list[float] = []
     with connected(target, lock_wait_timeout=opts.lock_wait_timeout) as ddl_conn:
@@ -212,12 +237,24 @@ def run_statements(
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     history.statement_finished(apply_id, seq, "failed", error=str(exc))  # type: ignore[attr-defined]
+                if observe:
+                    observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
                 raise
             except pymysql.err.MySQLError as exc:
                 err = f"{exc.args[1] if len(exc.args) > 1 else exc}"
                 if history is not None and apply_id is not None:
                     history.statement_finished(apply_id, seq, "failed", error=err)  # type: ignore[attr-defined]
                 code = exc.args[0] if exc.args else 0
+                if observe:
+                    observe(
+                        StatementRun(
+                            seq,
+                            st,
+                            time.perf_counter() - t0,
+                            error=err,
+                            error_code=code if isinstance(code, int) else 0,
+                        )
+                    )
                 if code == 1205:
                     raise LockTimeout(
                         f"Statement {seq} of {total} on {st.subject!r} could not get its metadata "
@@ -235,6 +272,8 @@ def run_statements(
             durations.append(dt)
             if history is not None and apply_id is not None:
                 history.statement_finished(apply_id, seq, "ok", rows=rows)  # type: ignore[attr-defined]
+            if observe:
+                observe(StatementRun(seq, st, dt, rows))
             if progress:
                 progress(seq, total, st, dt)
     return durations
@@ -274,6 +313,8 @@ def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set
 __all__ = [
     "ApplyOptions",
     "ApplyResult",
+    "Observer",
+    "StatementRun",
     "StatementToRun",
     "check_algorithms",
     "check_drift",

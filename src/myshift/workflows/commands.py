@@ -19,6 +19,7 @@ from myshift.errors import DriftError, MyshiftError, UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.apply import (
     ApplyOptions,
+    Observer,
     StatementHook,
     StatementToRun,
     check_algorithms,
@@ -207,8 +208,13 @@ def execute_planfile(
     opts: ApplyOptions,
     *,
     say: Callable[[str], None] = lambda s: None,
+    observe: Observer | None = None,
 ) -> int | None:
-    """Apply a plan file: identity, lock, drift, pre-flight, algorithm policy, run, verify."""
+    """Apply a plan file: identity, lock, drift, pre-flight, algorithm policy, run, verify.
+
+    ``observe`` sees every statement's timing, rows and error (``rehearse``
+    runs the plan in its sandbox through this same function).
+    """
     from myshift.workflows.history import History
 
     if pf.schema != target.schema:
@@ -282,6 +288,7 @@ def execute_planfile(
                     progress=lambda n, m, st, dt: say(f"[{n}/{m}] {st.subject}: done in {dt:.2f}s"),
                     on_wait=say,
                     hook=_keepdata_hook(pf, target, opts, apply_id, say),
+                    observe=observe,
                 )
                 skipped = {s.sql for s in pf.statements if s.skipped}
                 verify_after(conn, target, pf.desired, skipped)
