@@ -29,6 +29,7 @@ Lifecycle::
 
 from __future__ import annotations
 
+import sys
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
