@@ -44,6 +44,7 @@ class Measured:
     timed_out: bool
     stdout: str
     stderr_tail: str
+    stderr_error: str = ""  # the first line that looks like the cause of a failure
 
 
 GNU_TIME = "/usr/bin/time"
@@ -91,14 +92,27 @@ def measure(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -
             rss_kb = int(lines[-1]) if lines and lines[-1].isdigit() else 0
         out.seek(0)
         err.seek(0)
+        stderr = err.read().decode(errors="replace")
         return Measured(
             seconds=t_end - t0,
             peak_rss_mb=rss_kb / 1024.0 if rss_kb else None,
             returncode=None if timed_out else proc.returncode,
             timed_out=timed_out,
             stdout=out.read().decode(errors="replace"),
-            stderr_tail=err.read().decode(errors="replace")[-800:],
+            stderr_tail=stderr[-800:],
+            stderr_error=first_error_line(stderr),
         )
+
+
+def first_error_line(stderr: str) -> str:
+    """The line that names the failure: mysql-schema-diff dumps all of mysqldump's
+    output after the error, so the last line is noise."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith("Traceback"):
+        return lines[-1]  # a Python exception: its message comes last
+    return next((ln for ln in lines if "error" in ln.lower() or "failed" in ln.lower()), lines[-1])
 
 
 # --------------------------------------------------------------------------- myshift

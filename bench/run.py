@@ -314,8 +314,7 @@ def _schema_size(
             elif m.returncode != 0:
                 # One failed run does not disqualify a tool (the machine is
                 # shared and servers hiccup); a tool with no good run is an error.
-                last = (m.stderr_tail.strip().splitlines() or [""])[-1]
-                outcome = f"error: exit {m.returncode}: {last[-200:]}"
+                outcome = f"error: exit {m.returncode}: {m.stderr_error[:200]}"
                 row.failures.append(outcome)
                 row.status = "ok" if row.runs else "error"
                 row.note = f"{len(row.failures)} failed run(s), last {outcome}"
