@@ -173,6 +173,16 @@ def test_full_clone_in_pk_chunks(source: Endpoint, dest: Endpoint) -> None:
             c.execute("DROP TABLE zz_big")
 
 
+def test_global_lock_gives_one_snapshot(source: Endpoint, dest: Endpoint) -> None:
+    stats = clone_schema_data(
+        source, dest, mode=DataMode.parse("full"), workers=2, lock_for_snapshot=True
+    )
+    assert stats.consistent and stats.notes == []
+    with connect(source) as c:  # the lock was released
+        c.execute("INSERT INTO nopk VALUES (9, 'w')")
+        c.execute("DELETE FROM nopk WHERE a = 9")
+
+
 def test_structure_only(source: Endpoint, dest: Endpoint) -> None:
     stats = clone_schema_data(source, dest, mode=DataMode.parse("none"))
     assert stats.rows == 0 and stats.tables == 6
