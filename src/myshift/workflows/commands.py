@@ -87,11 +87,19 @@ def to_planfile(
                 except Exception:  # a check that cannot run is reported as such
                     n = None
                 checks.append(Preflight(desc, sql, n))
+            kept = ""
+            if keep_table:
+                kept = " — keep-data: table moved to the holding schema, restorable by rollback"
+            elif keep_columns:
+                kept = (
+                    f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
+                    "restorable by rollback"
+                )
             statements.append(
                 FileStatement(
                     sql=st.sql,
                     subject=st.subject,
-                    description=st.description,
+                    description=st.description + kept,
                     risk=st.risk,
                     algorithm=st.algorithm,
                     lock=st.lock,
