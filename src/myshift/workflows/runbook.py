@@ -48,18 +48,19 @@ def _kept(st: FileStatement, holding: str) -> str:
 def _restores(st: FileStatement) -> str:
     if st.keep_table:
         return f"table `{st.subject}` comes back with every row it had (renamed back)."
+    undo = f"`{st.subject}`: reversed by DDL ({st.description.split(' — keep-data')[0]})"
     if st.keep_columns:
         cols = ", ".join(f"`{c}`" for c in st.keep_columns)
         return (
-            f"{cols} of `{st.subject}` come back with their original definitions and values "
+            f"{undo}; {cols} come back with their original definitions and values "
             "(by primary key); rows inserted after the apply get the column default."
         )
     if st.risk is Risk.DESTRUCTIVE:
         return (
-            f"**not restored**: the structure of `{st.subject}` comes back but the data this "
-            "statement destroys does not (re-plan with --keep-data to keep it)."
+            f"{undo}; **not restored**: the data this statement destroys does not come back "
+            "(re-plan with --keep-data to keep it)."
         )
-    return f"reversed by DDL ({st.description})."
+    return f"{undo}."
 
 
 def format_runbook(

@@ -1,0 +1,107 @@
+"""The Markdown runbook generated per plan (plan --runbook, myshift runbook --plan)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from myshift.cli import cli
+from myshift.db.connect import Conn, Endpoint
+from myshift.workflows import commands
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.runbook import format_runbook
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def url(ep: Endpoint) -> str:
+    return f"mysql://{ep.user}@{ep.host}:{ep.port}/{ep.schema}"
+
+
+DESIRED = """CREATE TABLE orders (
+  id INT NOT NULL PRIMARY KEY,
+  total DECIMAL(12,2) NOT NULL,
+  status VARCHAR(10) NOT NULL DEFAULT 'new',
+  UNIQUE KEY total_u (total)
+);
+"""
+
+
+def _seed(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, total DECIMAL(12,2) NOT NULL, note TEXT)"
+    )
+    conn.execute("CREATE TABLE old_stuff (id INT NOT NULL PRIMARY KEY)")
+    conn.execute("INSERT INTO orders VALUES (1, 10, 'a'), (2, 10, 'b'), (3, 30, NULL)")
+
+
+def test_plan_runbook_names_changes_risks_rollback_and_checks(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    _seed(conn)
+    (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
+    commands.plan(
+        fresh_schema,
+        "d.sql",
+        allow_drop=True,
+        keep_data=True,
+        output="plan.json",
+        runbook="runbook.md",
+    )
+    text = Path("runbook.md").read_text(encoding="utf-8")
+    pf = PlanFile.read("plan.json")
+    assert text.startswith(f"# Runbook: `{fresh_schema.schema}`")
+    assert pf.plan_hash[:19] in text
+    # Every statement is a row with its risk and what is kept.
+    assert "| `old_stuff` | drop table old_stuff" in text
+    assert "yes: table moved to `_myshift_trash`" in text
+    assert "yes: note backed up (verified)" in text
+    assert "**destructive**" in text and "fails on duplicate rows" in text
+    # The duplicate totals make the UNIQUE key's pre-flight check fail: the runbook says so.
+    assert "1 row(s) now" in text
+    # Rollback: the command and what it brings back.
+    assert f"`myshift rollback --to {fresh_schema}`" in text
+    assert "table `old_stuff` comes back with every row it had" in text
+    assert "`orders`: reversed by DDL (alter table orders: drop column note" in text
+    assert "`note` come back with their original definitions and values" in text
+    # Operator and the checks to run after.
+    assert "Operator (history will record): " in text
+    assert "myshift drift --to" in text and "myshift trash list" in text
+
+
+def test_runbook_says_plainly_what_a_rollback_cannot_restore(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    _seed(conn)
+    (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
+    pf = commands.build_planfile(fresh_schema, "d.sql", allow_drop=True, keep_data=False)
+    text = format_runbook(pf, "prod", operator="alice@ops1")
+    assert "Operator (history will record): alice@ops1" in text
+    assert "**not restored**" in text
+    assert text.count("| **no** |") == 2  # the column drop and the table drop
+
+
+def test_runbook_command_and_history_operator(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    _seed(conn)
+    (tmp_path / "d.sql").write_text(
+        DESIRED.replace(",\n  UNIQUE KEY total_u (total)", ""), encoding="utf-8"
+    )
+    done = commands.apply(fresh_schema, "d.sql", allow_drop=True, keep_data=True, yes=True)
+    assert done.apply_id
+    commands.plan(fresh_schema, "d.sql", output="empty.json")
+    out = CliRunner().invoke(
+        cli, ["runbook", "--plan", "empty.json", "--to", url(fresh_schema), "-o", "rb.md"]
+    )
+    assert out.exit_code == 0, out.output
+    text = Path("rb.md").read_text(encoding="utf-8")
+    # The recent applies, with the operator history recorded for them.
+    assert "Recent applies of this schema in history:" in text
+    assert f"| {done.apply_id} | apply |" in text
+    assert "Nothing: the target already matches." in text
