@@ -242,6 +242,65 @@ def apply(
     click.echo(result.text, nl=False)
 
 
+# ----------------------------------------------------------------------------- rehearse
+
+
+@cli.command()
+@click.argument("ref", required=False)
+@click.option("--plan", "plan_path", required=True, help="The plan file to rehearse.")
+@click.option("--target", "--to", "target", default=None, help="Production: URL or environment.")
+@click.option(
+    "--sandbox", default="local", show_default=True, help="local, server:URL or replica:URL."
+)
+@click.option("--data", default=None, help="none, sample:N or full (default sample:10000).")
+@click.option("--check", "check_path", default=None, help="checks.sql: queries that must pass.")
+@click.option("--run", "run_cmd", default=None, help="A command run against the sandbox.")
+@click.option("--keep", is_flag=True, help="Keep the sandbox afterwards (to inspect it).")
+@click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
+@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (as for apply).")
+@click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
+@click.option("--report-md", default=None, help="Also write the report as Markdown.")
+@click.option("--report-json", default=None, help="Also write the report as JSON.")
+@connection_options
+@handle_errors
+def rehearse(
+    ref: str | None,
+    plan_path: str,
+    target: str | None,
+    sandbox: str,
+    data: str | None,
+    check_path: str | None,
+    run_cmd: str | None,
+    keep: bool,
+    algorithm: str | None,
+    lock_wait_timeout: int | None,
+    workers: int,
+    report_md: str | None,
+    report_json: str | None,
+    **kw: Any,
+) -> None:
+    """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
+    from myshift.workflows import rehearse as rehearse_mod
+
+    tgt = resolve_target(target or ref, kw)
+    opts = rehearse_mod.RehearseOptions(
+        sandbox=sandbox,
+        data=data,
+        check=check_path,
+        run=run_cmd,
+        keep=keep,
+        algorithm=algorithm,
+        lock_wait_timeout=lock_wait_timeout,
+        workers=workers,
+        report_md=report_md,
+        report_json=report_json,
+    )
+    report = rehearse_mod.rehearse(plan_path, tgt, opts, say=_echo_err)
+    click.echo(report.to_text(), nl=False)
+    if not report.passed:
+        sys.exit(int(ExitCode.REHEARSAL_FAILED))
+
+
 # ----------------------------------------------------------------------------- dump / drift
 
 

@@ -1,0 +1,785 @@
+"""Rehearse a plan on a copy of production: clone, apply, verify, validate, time, record.
+
+``myshift rehearse --plan plan.json --to prod`` runs, in order:
+
+1. **Checks on production** (read only): the target is the server the plan was
+   made for (server identity) and still has the plan's ``from`` fingerprint.
+   A stale plan is refused here (``DriftError``), not rehearsed.
+2. **Sandbox** (``workflows.sandbox``): ``local`` | ``server:URL`` |
+   ``replica:URL``.  Each one refuses to be production (server identity, not
+   host names); rehearse asserts it once more right before running anything.
+3. **Copy** structure and ``--data`` (``workflows.clone``), with a progress bar
+   on a terminal.  A replica already holds all the rows.
+4. **Run** the plan's runnable statements with the *production* executor
+   (``commands.execute_planfile``: lock_wait_timeout, algorithm policy,
+   pre-flight checks, keep-data hook, verification against the plan's ``to``).
+   Only two things differ, on purpose: the identity the plan is checked
+   against is the sandbox's (the sandbox's *fingerprint* must still equal the
+   plan's ``from``), and nothing is written to a history on the sandbox.
+   Each statement is timed; rows affected and whether InnoDB rebuilt the
+   table (its table id changes) tell which algorithm the server really used.
+5. **Validate**: ``--check checks.sql`` and ``--run CMD`` (``workflows.validate``).
+6. **Report** (terminal, Markdown, JSON) and **record** the outcome: appended
+   to the plan file's ``rehearsals`` (written back atomically; ``plan_hash``
+   does not cover rehearsals, so it is unchanged) and as a ``rehearsal`` entry
+   in production's history.  ``apply`` to a protected environment requires a
+   passed entry with the same ``plan_hash`` and ``from``
+   (``commands.rehearsal_passed``).
+
+A pre-flight refusal is a failed rehearsal (production would refuse too).  To
+say *why* in the server's own words, rehearse then runs the plan once more in
+the sandbox without the pre-flight checks (nothing had run yet) and reports
+the statement and error the server gives.
+
+Estimated production durations: with ``full`` data or a replica the sandbox
+holds production's rows, so the sandbox time is the estimate; with
+``sample:N`` the time is scaled by production rows / sandbox rows of the
+statement's table (InnoDB's ``TABLE_ROWS`` estimate on production); with
+``none`` there is nothing to scale and no estimate is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from myshift.db.connect import Conn, Endpoint, connect, connected
+from myshift.db.identity import server_identity
+from myshift.engine.risk import Algorithm
+from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UsageError
+from myshift.workflows.apply import ApplyOptions, StatementRun, check_drift
+from myshift.workflows.clone import DataMode, TerminalProgress
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
+from myshift.workflows.validate import CheckResult, CommandResult, run_checks, run_command
+
+DEFAULT_DATA = "sample:10000"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RehearseOptions:
+    """Everything ``myshift rehearse`` takes besides the plan and the target."""
+
+    sandbox: str = "local"
+    data: str | None = None  # None: DEFAULT_DATA (a replica always has all rows)
+    check: str | None = None
+    run: str | None = None
+    keep: bool = False
+    algorithm: str | None = None  # the same --algorithm policy apply would get
+    lock_wait_timeout: int | None = None  # default: myshift.toml / 5s, like apply
+    workers: int = 4
+    record_history: bool = True
+    progress: bool = True  # a progress bar on stderr while copying, when it is a terminal
+    report_md: str | None = None
+    report_json: str | None = None
+
+
+@dataclass
+class StatementReport:
+    seq: int
+    subject: str
+    sql: str
+    risk: str
+    planned_algorithm: str
+    status: str = "not run"  # ok | failed | not run
+    seconds: float | None = None
+    rows: int | None = None  # rows affected, as the server reported them
+    sandbox_rows: int | None = None  # rows in the table before the statement (sandbox)
+    production_rows: int | None = None  # InnoDB's estimate on production
+    estimated_seconds: float | None = None  # on production
+    observed: str = ""  # copy | rebuild | no rebuild | "" (not observable)
+    error: str = ""
+    error_code: int = 0
+    warning: str = ""
+
+
+@dataclass
+class RehearsalReport:
+    id: str
+    plan: str
+    plan_hash: str
+    from_fingerprint: str
+    target: str
+    sandbox: str
+    data: str
+    started_at: str
+    finished_at: str = ""
+    seconds: float = 0.0
+    result: str = "failed"  # passed | failed
+    stage: str = ""  # where it failed: sandbox | run | pre-flight | verify | checks | command
+    error: str = ""
+    statements: list[StatementReport] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    command: CommandResult | None = None
+    clone: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    history_id: int | None = None
+    kept: str = ""  # how to connect to the kept sandbox
+
+    @property
+    def passed(self) -> bool:
+        return self.result == "passed"
+
+    def plan_entry(self) -> dict[str, Any]:
+        """The plan file's entry (``commands.rehearsal_passed`` reads result, plan_hash, from)."""
+        return {
+            "id": self.id,
+            "result": self.result,
+            "at": self.finished_at,
+            "started_at": self.started_at,
+            "plan_hash": self.plan_hash,
+            "from": self.from_fingerprint,
+            "target": self.target,
+            "sandbox": self.sandbox,
+            "data": self.data,
+            "seconds": round(self.seconds, 3),
+            "stage": self.stage or None,
+            "error": self.error or None,
+            "history_id": self.history_id,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["checks"] = [
+            {
+                "name": c.name,
+                "where": c.where,
+                "passed": c.passed,
+                "row_count": c.row_count,
+                "error": c.error,
+                "columns": list(c.columns),
+                "rows": [[_jsonable(v) for v in r] for r in c.rows],
+            }
+            for c in self.checks
+        ]
+        if self.command is not None:
+            d["command"] = {
+                "command": self.command.command,
+                "exit_code": self.command.exit_code,
+                "seconds": round(self.command.seconds, 3),
+                "output_tail": self.command.output_tail,
+            }
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+
+    def to_text(self) -> str:
+        return _format(self, markdown=False)
+
+    def to_markdown(self) -> str:
+        return _format(self, markdown=True)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, bytes | bytearray):
+        return "0x" + bytes(v).hex()
+    if v is None or isinstance(v, int | float | str | bool):
+        return v
+    return str(v)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _secs(v: float | None) -> str:
+    if v is None:
+        return "—"
+    if v < 1:
+        return f"{v * 1000:.0f} ms"
+    if v < 120:
+        return f"{v:.1f} s"
+    return f"{v / 60:.1f} min"
+
+
+def _num(v: int | None) -> str:
+    return "—" if v is None else f"{v:,}"
+
+
+def _format(r: RehearsalReport, *, markdown: bool) -> str:
+    out: list[str] = []
+    verdict = "PASSED" if r.passed else f"FAILED ({r.stage})"
+    if markdown:
+        out += [f"# Rehearsal {r.id}: {verdict}", ""]
+        out += [
+            f"- plan: `{r.plan}` ({r.plan_hash[:19]}…)",
+            f"- target: `{r.target}`",
+            f"- sandbox: {r.sandbox}, data: {r.data}",
+            f"- started {r.started_at}, took {_secs(r.seconds)}",
+        ]
+        if r.history_id is not None:
+            out.append(f"- history id {r.history_id} (kind rehearsal)")
+        out.append("")
+    else:
+        out.append(f"Rehearsal {r.id}: {verdict}")
+        out.append(f"  plan {r.plan}  target {r.target}")
+        out.append(f"  sandbox {r.sandbox}, data {r.data}, {_secs(r.seconds)}")
+    if r.clone:
+        c = r.clone
+        line = (
+            f"copied {c.get('tables', 0)} tables, {c.get('rows', 0):,} rows in "
+            f"{_secs(c.get('seconds'))}"
+        )
+        out.append(f"- {line}" if markdown else f"  {line}")
+    if markdown:
+        out += ["", "## Statements", ""]
+        out.append(
+            "| # | object | status | time | rows touched | rows in sandbox | rows in prod "
+            "| est. on prod | algorithm planned / seen |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for s in r.statements:
+            out.append(
+                f"| {s.seq} | `{s.subject}` | {s.status} | {_secs(s.seconds)} | {_num(s.rows)} "
+                f"| {_num(s.sandbox_rows)} | {_num(s.production_rows)} "
+                f"| {_secs(s.estimated_seconds)} | {s.planned_algorithm} / {s.observed or '—'} |"
+            )
+    else:
+        out.append("")
+        out.append(
+            f"  {'#':>3} {'object':<24} {'status':<8} {'time':>9} {'rows':>10} "
+            f"{'est. prod':>10}  algorithm (planned/seen)"
+        )
+        for s in r.statements:
+            out.append(
+                f"  {s.seq:>3} {s.subject[:24]:<24} {s.status:<8} {_secs(s.seconds):>9} "
+                f"{_num(s.rows):>10} {_secs(s.estimated_seconds):>10}  "
+                f"{s.planned_algorithm}/{s.observed or '—'}"
+            )
+    failed = [s for s in r.statements if s.status == "failed"]
+    warned = [s for s in r.statements if s.warning]
+    if failed or r.error:
+        out += ["", "## Failure" if markdown else "Failure:"]
+        if r.error:
+            out.append(r.error if markdown else f"  {r.error}")
+        for s in failed:
+            if markdown:
+                out += [
+                    "",
+                    f"Statement {s.seq} on `{s.subject}` failed: **{s.error}**",
+                    "",
+                    "```sql",
+                    s.sql,
+                    "```",
+                ]
+            else:
+                out += [f"  statement {s.seq} on {s.subject}: {s.error}", f"    {s.sql}"]
+    if warned:
+        out += ["", "## Warnings" if markdown else "Warnings:"]
+        out += [f"- {s.subject}: {s.warning}" if markdown else f"  {s.warning}" for s in warned]
+    if r.checks:
+        out += ["", "## Checks" if markdown else "Checks:"]
+        for chk in r.checks:
+            text = chk.describe()
+            out.append(("    " + text.replace("\n", "\n    ")) if markdown else "  " + text)
+    if r.command is not None:
+        cmd = r.command
+        status = "ok" if cmd.ok else f"FAILED (exit {cmd.exit_code})"
+        head = f"command `{cmd.command}`: {status} in {_secs(cmd.seconds)}"
+        out += ["", "## Command" if markdown else "Command:", head if markdown else "  " + head]
+        if not cmd.ok and cmd.output_tail:
+            tail = cmd.output_tail.rstrip("\n")
+            out += ["```", tail, "```"] if markdown else ["    " + tail.replace("\n", "\n    ")]
+    if r.notes:
+        out += ["", "## Notes" if markdown else "Notes:"]
+        out += [f"- {n}" if markdown else f"  {n}" for n in r.notes]
+    if r.kept:
+        out += ["", r.kept]
+    if r.next_steps:
+        out += ["", "## Next steps" if markdown else "Next:"]
+        out += [f"- {n}" if markdown else f"  {n}" for n in r.next_steps]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- observing
+
+
+def _fs_name(name: str) -> str:
+    """How InnoDB spells a schema or table name in its dictionary (``multi-prod`` ->
+    ``multi@002dprod``): the server's filename encoding, exact for ASCII names."""
+    return "".join(
+        c if (c.isascii() and (c.isalnum() or c == "_")) else f"@{ord(c):04x}" for c in name
+    )
+
+
+def _table_ids(conn: Conn, schema: str) -> dict[str, int]:
+    """InnoDB's table id per table: a new id after a statement means the table was rebuilt.
+
+    Partitioned tables (one id per partition) and names InnoDB spells
+    differently are simply absent: for them the algorithm is not observed.
+    """
+    view = "INNODB_TABLES" if conn.flavor.is_mysql else "INNODB_SYS_TABLES"
+    try:
+        tables = [
+            str(r[0])
+            for r in conn.query(
+                "SELECT TABLE_NAME FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+                (schema,),
+            )
+        ]
+        ids = {
+            str(name): int(tid)
+            for name, tid in conn.query(f"SELECT NAME, TABLE_ID FROM information_schema.{view}")
+            if str(name).startswith(_fs_name(schema) + "/")
+        }
+    except Exception:  # not visible (privileges, another engine): not observable
+        return {}
+    prefix = _fs_name(schema) + "/"
+    return {t: ids[prefix + _fs_name(t)] for t in tables if prefix + _fs_name(t) in ids}
+
+
+def _row_counts(conn: Conn, schema: str) -> dict[str, int]:
+    rows = conn.query(
+        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+        (schema,),
+    )
+    return {str(n): int(c or 0) for n, c in rows}
+
+
+def _is_table_ddl(sql: str) -> bool:
+    head = sql.lstrip()[:30].upper()
+    return head.startswith(("ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE", "DROP INDEX"))
+
+
+class _Observer:
+    """Collects each statement's timing, rows and the algorithm the server was seen to use."""
+
+    def __init__(
+        self,
+        conn: Conn,
+        schema: str,
+        reports: list[StatementReport],
+        say: Say,
+    ) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.reports = reports
+        self.say = say
+        self.ids = _table_ids(conn, schema)
+        self.seen = 0
+
+    def __call__(self, run: StatementRun) -> None:
+        rep = self.reports[run.seq - 1]
+        self.seen = max(self.seen, run.seq)
+        rep.seconds = run.seconds
+        rep.rows = run.rows
+        if not run.ok:
+            rep.status = "failed"
+            rep.error = run.error
+            rep.error_code = run.error_code
+            self.say(f"[{run.seq}/{len(self.reports)}] {rep.subject}: FAILED: {run.error}")
+            return
+        rep.status = "ok"
+        ids = _table_ids(self.conn, self.schema)
+        before, after = self.ids.get(rep.subject), ids.get(rep.subject)
+        self.ids = ids
+        if _is_table_ddl(rep.sql) and before is not None and after is not None:
+            if run.rows:
+                rep.observed = "COPY"  # the SQL layer copied rows: ALGORITHM=COPY
+            elif before != after:
+                rep.observed = "rebuild"  # INPLACE with a rebuild (or COPY of an empty table)
+            else:
+                rep.observed = "no rebuild"  # INSTANT, or INPLACE without a rebuild
+            if rep.planned_algorithm == "INSTANT" and rep.observed != "no rebuild":
+                rep.warning = (
+                    f"planned as INSTANT, but the server {'copied' if run.rows else 'rebuilt'} "
+                    f"`{rep.subject}` in the sandbox."
+                )
+            elif rep.planned_algorithm == "INPLACE" and rep.observed == "COPY":
+                rep.warning = f"planned as INPLACE, but the server copied `{rep.subject}`."
+        self.say(
+            f"[{run.seq}/{len(self.reports)}] {rep.subject}: {_secs(run.seconds)}"
+            + (f", {run.rows:,} rows" if run.rows else "")
+            + (f" ({rep.observed})" if rep.observed else "")
+        )
+
+
+def _estimate(rep: StatementReport, data: str) -> float | None:
+    if rep.seconds is None or rep.status != "ok":
+        return None
+    if data in ("full", "replica"):
+        return rep.seconds
+    if data == "none":
+        return None
+    if rep.production_rows is None or rep.sandbox_rows is None:
+        return None
+    if rep.sandbox_rows == 0:
+        return rep.seconds if rep.production_rows == 0 else None
+    return rep.seconds * max(1.0, rep.production_rows / rep.sandbox_rows)
+
+
+# --------------------------------------------------------------------------- the workflow
+
+
+def _new_id() -> str:
+    now = dt.datetime.now(dt.UTC)
+    return f"r{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
+    """The plan must be for this target, and the target must still be its ``from``.
+
+    Raises ``DriftError``: rehearsing a stale plan proves nothing about it.
+    """
+    if pf.schema != target.schema:
+        raise DriftError(
+            f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
+            "Rehearse with --to naming the plan's target.",
+        )
+    with connected(target) as conn:
+        ident = server_identity(conn)
+        if not pf.identity.same_server(ident):
+            raise DriftError(
+                f"The plan was made for server {pf.identity.describe()}, but --to is "
+                f"{ident.describe()}.",
+                "Rehearse with --to naming the plan's target, or make a new plan.",
+            )
+        check_drift(conn, target, pf.from_fingerprint, pf.current)
+
+
+def rehearse(
+    plan_path: str | Path,
+    target: Endpoint,
+    options: RehearseOptions = RehearseOptions(),
+    *,
+    say: Say = lambda s: None,
+    sandbox: Sandbox | None = None,
+) -> RehearsalReport:
+    """Rehearse the plan file at ``plan_path`` for ``target``; record and return the outcome.
+
+    A failed rehearsal is a report with ``result == "failed"`` (the plan file
+    and history record it); errors that stop a rehearsal from happening at all
+    (a stale plan, a sandbox that cannot be made) are raised as MyshiftError.
+    ``sandbox`` overrides ``options.sandbox`` (tests pass a prepared one).
+    """
+    from myshift.config import load_settings
+
+    settings = load_settings()
+    pf = PlanFile.read(plan_path)
+    if pf.kind == "rollback":
+        raise UsageError(
+            f"{plan_path} is a rollback plan; it restores from the holding schema on the target, "
+            "which no sandbox has.",
+            "Apply rollback plans directly (they need no rehearsal).",
+        )
+    sb = sandbox or make_sandbox(options.sandbox, keep=options.keep)
+    replica = sb.kind == "replica"
+    if replica and options.data is not None:
+        say(f"--data {options.data} ignored: a replica already holds all of production's rows.")
+    mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
+    data = "replica" if mode is None else str(mode)
+    algorithm = Algorithm(options.algorithm.upper()) if options.algorithm else None
+    lock_wait = options.lock_wait_timeout or settings.lock_wait_timeout
+
+    check_plan_target(target, pf)
+    with connected(target) as prod:
+        prod_rows = _row_counts(prod, target.schema)
+
+    report = RehearsalReport(
+        id=_new_id(),
+        plan=str(plan_path),
+        plan_hash=pf.plan_hash,
+        from_fingerprint=pf.from_fingerprint,
+        target=target.redacted(),
+        sandbox=sb.kind,
+        data=data,
+        started_at=_now(),
+    )
+    t_start = time.monotonic()
+    history = _begin_history(target, pf, report, settings, options, say)
+    try:
+        with sb:
+            progress = TerminalProgress(sys.stderr) if options.progress else None
+            say(f"Preparing the {sb.kind} sandbox ({data})...")
+            try:
+                ep = sb.prepare(target, data=mode, progress=progress, workers=options.workers)
+            finally:
+                if progress is not None:
+                    progress.close()
+            report.notes.extend(sb.notes)
+            if sb.clone_stats is not None:
+                cs = sb.clone_stats
+                report.clone = {
+                    "tables": cs.tables,
+                    "rows": cs.rows,
+                    "bytes": cs.bytes,
+                    "seconds": round(cs.seconds, 3),
+                    "consistent": cs.consistent,
+                }
+            # Belt and braces: whatever the sandbox says, never run the plan on production.
+            assert_not_target(ep, target)
+            copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
+            _run_in_sandbox(pf, ep, report, prod_rows, copied, algorithm, lock_wait, say)
+            if report.stage == "" and (options.check or options.run):
+                _validate(ep, options, report, say)
+            report.result = "passed" if report.stage == "" else "failed"
+            if sb.keep:
+                report.kept = sb.finish() or ""
+    except BaseException as exc:
+        if history is not None:
+            with contextlib.suppress(Exception):
+                history[0].finish_apply(history[1], "failed", error=f"rehearsal stopped: {exc}")
+                history[0].close()
+        raise
+    report.finished_at = _now()
+    report.seconds = time.monotonic() - t_start
+    if mode is not None and mode.kind == "none":
+        pending = sum(p.violations or 0 for s in pf.runnable for p in s.preflight)
+        if pending:
+            report.notes.append(
+                f"The plan recorded {pending} pre-flight violation(s) on production; with "
+                "--data none the sandbox had no rows to test them."
+            )
+    _next_steps(report, target)
+    _finish_history(history, report)
+    _record_in_plan(plan_path, report)
+    if options.report_md:
+        _write(options.report_md, report.to_markdown())
+    if options.report_json:
+        _write(options.report_json, report.to_json())
+    return report
+
+
+def _run_in_sandbox(
+    pf: PlanFile,
+    ep: Endpoint,
+    report: RehearsalReport,
+    prod_rows: dict[str, int],
+    copied_rows: dict[str, int],
+    algorithm: Algorithm | None,
+    lock_wait: int,
+    say: Say,
+) -> None:
+    """Run the plan in the sandbox with apply's executor; fill ``report`` (stage on failure)."""
+    from myshift.workflows.commands import execute_planfile
+
+    runnable = pf.runnable
+    report.statements = [
+        StatementReport(
+            seq=i,
+            subject=s.subject,
+            sql=s.sql,
+            risk=s.risk.value,
+            planned_algorithm=s.algorithm.value,
+            production_rows=prod_rows.get(s.subject),
+        )
+        for i, s in enumerate(runnable, start=1)
+    ]
+    with connect(ep) as conn:
+        sandbox_rows = _row_counts(conn, ep.schema)
+        # TABLE_ROWS is an estimate; the copy counted the rows it wrote exactly.
+        sandbox_rows.update(copied_rows)
+        for rep in report.statements:
+            rep.sandbox_rows = sandbox_rows.get(rep.subject)
+        # The sandbox stands in for production: the plan is checked against the
+        # sandbox's identity (it is another server) but its *fingerprint* must
+        # still be the plan's `from`, and its schema may have another name.
+        sandbox_pf = replace(pf, schema=ep.schema, identity=server_identity(conn))
+        observer = _Observer(conn, ep.schema, report.statements, say)
+        opts = ApplyOptions(lock_wait_timeout=lock_wait, algorithm=algorithm, record_history=False)
+        try:
+            execute_planfile(ep, sandbox_pf, opts, say=lambda s: None, observe=observer)
+        except DriftError as exc:
+            report.stage = "sandbox"
+            report.error = (
+                f"The sandbox copy does not match the plan's `from` ({exc.message}); the copy is "
+                "not faithful (a different server flavor or version renders the schema "
+                "differently)."
+            )
+        except (ApplyFailed, LockTimeout) as exc:
+            if any(s.status == "failed" for s in report.statements):
+                report.stage = "run"
+                report.error = exc.message
+            elif observer.seen == len(runnable):
+                report.stage = "verify"
+                report.error = exc.message
+            else:
+                report.stage = "run"
+                report.error = str(exc)
+        except MyshiftError as exc:
+            # Pre-flight refusal or algorithm policy: nothing ran yet.
+            report.stage = "pre-flight" if "pre-flight" in exc.message else "policy"
+            report.error = str(exc)
+            if report.stage == "pre-flight":
+                _diagnose(sandbox_pf, ep, opts, report, say)
+    for rep in report.statements:
+        rep.estimated_seconds = _estimate(rep, report.data)
+
+
+def _diagnose(
+    pf: PlanFile, ep: Endpoint, opts: ApplyOptions, report: RehearsalReport, say: Say
+) -> None:
+    """After a pre-flight refusal, run the plan anyway (in the sandbox only) for the server's
+    own error on the offending statement."""
+    from myshift.workflows.commands import execute_planfile
+
+    say("Pre-flight check refused the plan; running it anyway in the sandbox to see the error...")
+    bare = replace(
+        pf, statements=[replace(s, preflight=()) if not s.skipped else s for s in pf.statements]
+    )
+    with connect(ep) as conn:
+        observer = _Observer(conn, ep.schema, report.statements, say)
+        with contextlib.suppress(MyshiftError):
+            execute_planfile(ep, bare, opts, say=lambda s: None, observe=observer)
+    failed = [s for s in report.statements if s.status == "failed"]
+    if failed:
+        s = failed[0]
+        report.error += f" Run anyway in the sandbox, statement {s.seq} failed: {s.error}."
+
+
+def _validate(ep: Endpoint, options: RehearseOptions, report: RehearsalReport, say: Say) -> None:
+    if options.check:
+        say(f"Running checks from {options.check}...")
+        with connect(ep) as conn:
+            report.checks = run_checks(conn, options.check)
+        bad = [c for c in report.checks if not c.passed]
+        if bad:
+            report.stage = "checks"
+            report.error = f"{len(bad)} of {len(report.checks)} check(s) failed: " + ", ".join(
+                f"{c.name} ({c.where})" for c in bad
+            )
+            return
+    if options.run:
+        say(f"Running `{options.run}` against the sandbox...")
+        report.command = run_command(options.run, ep)
+        if not report.command.ok:
+            report.stage = "command"
+            report.error = f"The command `{options.run}` exited with {report.command.exit_code}."
+
+
+def _next_steps(report: RehearsalReport, target: Endpoint) -> None:
+    steps = report.next_steps
+    if report.passed:
+        steps.append(f"Apply it: myshift apply --plan {report.plan} --to {target}")
+        if report.data == "none":
+            steps.append(
+                "This rehearsal copied no rows: data-dependent statements were not tested and no "
+                "production duration can be estimated (rehearse with --data sample:N or full)."
+            )
+        return
+    if report.stage in ("run", "pre-flight", "verify"):
+        steps.append(
+            "Fix the data on production or change the migration in dev, make a new plan "
+            f"(myshift plan --to {target} -o {report.plan}) and rehearse again."
+        )
+    elif report.stage in ("checks", "command"):
+        steps.append(
+            "The migration ran but the application's expectations failed: fix the migration "
+            "(or the checks), re-plan and rehearse again."
+        )
+    elif report.stage == "sandbox":
+        steps.append("Rehearse on a server of the same flavor and version (--sandbox server:URL).")
+    if not report.kept:
+        steps.append("Re-run with --keep to inspect the sandbox after a failure.")
+
+
+def _begin_history(
+    target: Endpoint,
+    pf: PlanFile,
+    report: RehearsalReport,
+    settings: Any,
+    options: RehearseOptions,
+    say: Say,
+) -> tuple[Any, int] | None:
+    """A ``rehearsal`` entry in production's history; a history that cannot be written
+    is a note, not a reason to skip the rehearsal."""
+    if not options.record_history:
+        return None
+    from myshift.workflows.history import History, HistoryError
+
+    try:
+        h = History.open(target, schema=settings.history_schema, audit_path=settings.audit_log)
+        hid = h.begin_apply(
+            kind="rehearsal",
+            target_schema=target.schema,
+            target=target,
+            plan_hash=pf.plan_hash,
+            from_fingerprint=pf.from_fingerprint,
+            to_fingerprint=pf.to_fingerprint,
+            notes={"rehearsal_id": report.id, "sandbox": report.sandbox, "data": report.data},
+        )
+    except HistoryError as exc:
+        report.notes.append(f"Not recorded in production's history: {exc.message}")
+        say(report.notes[-1])
+        return None
+    report.history_id = hid
+    return h, hid
+
+
+def _finish_history(history: tuple[Any, int] | None, report: RehearsalReport) -> None:
+    if history is None:
+        return
+    from myshift.workflows.history import HistoryError
+
+    h, hid = history
+    try:
+        h.add_notes(
+            hid,
+            {
+                "result": report.result,
+                "stage": report.stage or None,
+                "statements": [
+                    {
+                        "seq": s.seq,
+                        "subject": s.subject,
+                        "status": s.status,
+                        "seconds": s.seconds,
+                        "rows": s.rows,
+                        "estimated_seconds": s.estimated_seconds,
+                        "observed": s.observed,
+                    }
+                    for s in report.statements
+                ],
+            },
+        )
+        h.finish_apply(hid, "ok" if report.passed else "failed", error=report.error or None)
+    except HistoryError as exc:
+        report.notes.append(f"Could not finish the history entry: {exc.message}")
+    finally:
+        h.close()
+
+
+def _record_in_plan(plan_path: str | Path, report: RehearsalReport) -> None:
+    """Append the outcome to the plan file, re-read just now so nothing else is lost."""
+    pf = PlanFile.read(plan_path)
+    pf.rehearsals.append(report.plan_entry())
+    pf.write(plan_path)
+
+
+def _write(path: str, text: str) -> None:
+    p = Path(path)
+    tmp = p.with_name(p.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(p)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write the report {path}: {exc.strerror}.", "Check the path."
+        ) from None
+
+
+__all__ = [
+    "DEFAULT_DATA",
+    "RehearsalReport",
+    "RehearseOptions",
+    "StatementReport",
+    "check_plan_target",
+    "rehearse",
+]
