@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pytest import MonkeyPatch
 
+from myshift.cli import cli
 from myshift.db.connect import Conn, Endpoint, quote_ident
 from myshift.errors import UsageError
 from myshift.workflows.keepdata import CATALOG, backup_columns, held_for_apply, soft_drop_table
@@ -111,3 +115,39 @@ def test_a_held_table_dropped_by_hand_shows_as_gone_and_purges(conn: Conn, holdi
     assert "gone" in format_trash([entry])
     assert purge_trash(conn, holding, timedelta(0), dry_run=False) == [entry]
     assert list_trash(conn, holding) == []
+
+
+def test_trash_cli_lists_and_purges_only_with_confirmation(
+    conn: Conn, fresh_schema: Endpoint, holding: str, tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    conn.execute("CREATE TABLE old (id INT PRIMARY KEY)")
+    conn.execute("CREATE TABLE new (id INT PRIMARY KEY)")
+    conn.execute("INSERT INTO old VALUES (1), (2), (3)")
+    a = soft_drop_table(conn, fresh_schema.schema, "old", 901, holding)
+    b = soft_drop_table(conn, fresh_schema.schema, "new", 902, holding)
+    _age(conn, holding, a.held_name, 8)
+    url = f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/{fresh_schema.schema}"
+    run = CliRunner()
+
+    listed = run.invoke(cli, ["trash", "list", "--to", url, "--holding", holding])
+    assert listed.exit_code == 0, listed.output
+    assert f"{fresh_schema.schema}.old" in listed.output and "2 held object(s)" in listed.output
+
+    # Not a terminal and no --yes: nothing is dropped.
+    refused = run.invoke(
+        cli, ["trash", "purge", "--older-than", "7d", "--to", url, "--holding", holding]
+    )
+    assert refused.exit_code != 0 and "needs confirmation" in refused.output
+    assert _tables(conn, holding) >= {a.held_name, b.held_name}
+
+    purged = run.invoke(
+        cli, ["trash", "purge", "--older-than", "7d", "--to", url, "--holding", holding, "--yes"]
+    )
+    assert purged.exit_code == 0, purged.output
+    assert "Purged 1 held object(s)" in purged.output
+    left = _tables(conn, holding)
+    assert a.held_name not in left and b.held_name in left
+
+    bad = run.invoke(cli, ["trash", "purge", "--older-than", "soon", "--to", url, "--yes"])
+    assert bad.exit_code != 0 and "is not an age" in bad.output
