@@ -334,3 +334,25 @@ def test_protected_targets_keep_data_by_default(
     with pytest.raises(Exception) as exc:
         commands.apply(prod, None, plan_path="bare.json", yes=True, skip_rehearsal=True)
     assert "without --keep-data" in str(exc.value)
+
+
+def test_a_reference_added_after_the_plan_refuses_the_apply_before_anything_runs(
+    conn: Conn, fresh_schema: Endpoint, other_schema: str, tmp_path: Path
+) -> None:
+    conn.execute("CREATE TABLE customers (id INT NOT NULL PRIMARY KEY)")
+    conn.execute("CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note TEXT)")
+    desired = write(tmp_path, "d.sql", "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY);")
+    commands.plan(fresh_schema, desired, allow_drop=True, keep_data=True, output="p.json")
+    conn.execute(
+        f"CREATE TABLE {quote_ident(other_schema)}.invoices (id INT PRIMARY KEY, cid INT, "
+        f"CONSTRAINT inv_cust FOREIGN KEY (cid) REFERENCES "
+        f"{quote_ident(fresh_schema.schema)}.customers (id))"
+    )
+    with pytest.raises(UnsafeError, match=r"`customers` is referenced by .*`invoices`"):
+        commands.apply(fresh_schema, None, plan_path="p.json", yes=True)
+    # Nothing ran: the column drop listed before the table drop did not happen either.
+    assert conn.scalar(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+        "AND TABLE_NAME = 'orders' AND COLUMN_NAME = 'note'",
+        (fresh_schema.schema,),
+    )

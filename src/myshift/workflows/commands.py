@@ -252,6 +252,13 @@ def execute_planfile(
                             f"{n} row(s) would make `{st.sql[:150]}` fail.",
                             "Fix the data (or the migration) and make a new plan.",
                         )
+            soft_dropped = [s.subject for s in runnable if s.keep_table]
+            if soft_dropped:
+                # References from other schemas are not in the drift fingerprint:
+                # check again now, before anything runs.
+                from myshift.workflows.keepdata import refuse_referenced_soft_drops
+
+                refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
             if not runnable:
                 say("Nothing to apply.")
                 return None
