@@ -97,7 +97,14 @@ def is_url(text: str) -> bool:
 
 def _ssl_args(ep: Endpoint) -> dict[str, Any]:
     mode = (ep.ssl_mode or "").upper()
-    if mode == "DISABLED" or (not mode and not ep.ssl_ca):
+    if mode == "DISABLED":
+        return {"ssl_disabled": True}
+    if not mode and not ep.ssl_ca:
+        # PyMySQL's default is "preferred" TLS, which builds a fresh SSL context
+        # (~40 ms) per connection.  Loopback and socket connections gain nothing
+        # from TLS, so skip it there; remote hosts keep the preferred default.
+        if ep.socket or ep.host in ("127.0.0.1", "localhost", "::1"):
+            return {"ssl_disabled": True}
         return {}
     ctx = (
         ssl.create_default_context(cafile=ep.ssl_ca) if ep.ssl_ca else ssl.create_default_context()
