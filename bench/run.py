@@ -275,8 +275,9 @@ def _schema_size(
             return
         row.timeout_s = timeout
         result.rows.append(row)
-        # A slow peer gets at least one run, then stops once it used its budget.
-        jobs.append(_Job(row, cmd, parse, budget=timeout))
+        # A slow tool gets at least one run, then stops once it used its budget
+        # (60 s at 1,000 tables, 120 s at 10,000), so the default run fits in 20 min.
+        jobs.append(_Job(row, cmd, parse, budget=max(60.0, timeout * 2 / 3)))
 
     if "myshift" in opts.tools:
         add(Row("myshift", DB_TO_DB, n), peers.myshift_plan_cmd(prod_url, dev_url), _sql_parse)
