@@ -65,7 +65,11 @@ def to_planfile(
     table that something outside the plan still references is refused now.
     """
     from myshift.engine.preflight import preflight_checks
-    from myshift.workflows.keepdata import keep_marks, refuse_referenced_soft_drops
+    from myshift.workflows.keepdata import (
+        keep_marks,
+        refuse_keyless_backups,
+        refuse_referenced_soft_drops,
+    )
 
     with connected(target) as conn:
         identity = server_identity(conn)
@@ -77,6 +81,9 @@ def to_planfile(
         dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
         if dropped:
             refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
+        backed_up = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[1]]
+        if backed_up:
+            refuse_keyless_backups(conn, target.schema, backed_up)
         for st, ch, (keep_table, keep_columns) in zip(
             plan.statements, plan.changes, marks, strict=True
         ):

@@ -1117,6 +1117,18 @@ def refuse_referenced_soft_drops(
         )
 
 
+def refuse_keyless_backups(conn: Conn, schema: str, tables: Collection[str]) -> None:
+    """At plan time: column values can only be kept for tables with a row key."""
+    keyless = [t for t in tables if row_key(conn, schema, t) is None]
+    if keyless:
+        raise UnsafeError(
+            f"Cannot keep the dropped or narrowed column values of "
+            f"{', '.join(f'`{schema}`.`{t}`' for t in keyless)}: no PRIMARY KEY or NOT NULL "
+            "UNIQUE key to match them back to their rows on rollback.",
+            "Add a primary key first (in an earlier apply), or plan without --keep-data.",
+        )
+
+
 # --------------------------------------------------------------------------- apply hook
 
 
