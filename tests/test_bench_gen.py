@@ -7,6 +7,7 @@ reference reader of mysqldump-style files (``DELIMITER ;;`` blocks included).
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -103,3 +104,32 @@ def test_generation_is_deterministic_and_drift_leaves_current_alone() -> None:
     gen.drift(current, seed=4)
     assert gen.render(current) == a
     assert gen.render(gen.generate(60, seed=4)) != a
+
+
+def _load_peers() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_peers", BENCH / "peers.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_peers"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_measure_reports_the_childs_own_peak_rss_and_kills_on_timeout() -> None:
+    peers = _load_peers()
+    ballast = bytearray(200 * 1024 * 1024)  # the bench process is big; the child is not
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    small = peers.measure([sys.executable, "-c", "pass"], 60)
+    big = peers.measure(
+        [sys.executable, "-c", "b = bytearray(120 * 2**20); b[::4096] = b'x' * len(b[::4096])"], 60
+    )
+    assert small.returncode == 0 and big.returncode == 0
+    assert small.peak_rss_mb is not None and big.peak_rss_mb is not None
+    if os.access(peers.GNU_TIME, os.X_OK):  # the wait4() fallback inherits our high-water mark
+        assert small.peak_rss_mb < 100  # not the parent's 200 MB
+    assert big.peak_rss_mb >= 120
+    failed = peers.measure([sys.executable, "-c", "raise SystemExit('boom: bad option')"], 60)
+    assert failed.returncode == 1 and failed.stderr_error == "boom: bad option"
+    hung = peers.measure(["sleep", "30"], 0.5)
+    assert hung.timed_out and hung.returncode is None
+    del ballast
