@@ -220,7 +220,6 @@ def _format(r: RehearsalReport, *, markdown: bool) -> str:
         ]
         if r.history_id is not None:
             out.append(f"- history id {r.history_id} (kind rehearsal)")
-        out.append("")
     else:
         out.append(f"Rehearsal {r.id}: {verdict}")
         out.append(f"  plan {r.plan}  target {r.target}")
@@ -525,6 +524,7 @@ def rehearse(
                 }
             # Belt and braces: whatever the sandbox says, never run the plan on production.
             assert_not_target(ep, target)
+            _match_sql_mode(target, ep, sb.kind == "local", report)
             copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
             _run_in_sandbox(pf, ep, report, prod_rows, copied, algorithm, lock_wait, say)
             if report.stage == "" and (options.check or options.run):
@@ -555,6 +555,29 @@ def rehearse(
     if options.report_json:
         _write(options.report_json, report.to_json())
     return report
+
+
+def _match_sql_mode(
+    target: Endpoint, ep: Endpoint, own_server: bool, report: RehearsalReport
+) -> None:
+    """Run under production's sql_mode: strict or not decides whether a narrowing ALTER
+    fails or silently truncates.  Only a server myshift started is changed globally."""
+    with connect(target, schema="") as t, connect(ep, schema="") as s:
+        want = str(t.scalar("SELECT @@GLOBAL.sql_mode"))
+        have = str(s.scalar("SELECT @@GLOBAL.sql_mode"))
+        if want == have:
+            return
+        if own_server:
+            try:
+                s.execute("SET GLOBAL sql_mode = %s", (want,))
+                return
+            except Exception as exc:  # a mode this flavor does not know
+                report.notes.append(f"Could not use production's sql_mode {want!r}: {exc}.")
+                return
+        report.notes.append(
+            f"The sandbox runs sql_mode {have!r}, production {want!r}: statements that depend "
+            "on strictness may behave differently."
+        )
 
 
 def _run_in_sandbox(
