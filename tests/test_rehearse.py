@@ -344,3 +344,30 @@ def test_protected_apply_needs_a_passed_rehearsal(
     with History.open(prod.with_schema(""), audit_path=None) as h:
         applied = h.latest_apply(prod.schema, kinds=["apply"])
     assert applied is not None and applied.notes.get("skip_rehearsal") is True
+
+
+@pytest.mark.parametrize(
+    ("desired", "observed", "rows"),
+    [
+        # A trailing column is INSTANT on MariaDB 10.3+: same table id, nothing copied.
+        (BASE.replace("n int)", "n int, x int)"), "no rebuild", 0),
+        # Changing a column's type copies every row (rows affected = rows copied).
+        (BASE.replace("n int)", "n bigint)"), "COPY", 100),
+    ],
+)
+def test_observed_algorithm(
+    prod: Endpoint,
+    server2: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    desired: str,
+    observed: str,
+    rows: int,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    plan = _plan(prod, tmp_path, desired)
+    r = rehearse(plan, prod, _opts(server2, data="sample:100"))
+    assert r.passed, r.to_text()
+    (st,) = r.statements
+    assert (st.observed, st.rows) == (observed, rows)
+    assert not st.warning, st.warning  # the server did what the plan predicted

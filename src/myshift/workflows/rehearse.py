@@ -689,6 +689,8 @@ def _validate(ep: Endpoint, options: RehearseOptions, report: RehearsalReport, s
 
 def _next_steps(report: RehearsalReport, target: Endpoint) -> None:
     steps = report.next_steps
+    if report.sandbox == "replica":
+        steps.extend(n for n in report.notes if "no longer replicates" in n)
     if report.passed:
         steps.append(f"Apply it: myshift apply --plan {report.plan} --to {target}")
         if report.data == "none":
