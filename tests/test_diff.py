@@ -676,3 +676,21 @@ CREATE TABLE becomes_table (id int);
 CREATE VIEW becomes_view AS SELECT 1 AS id
 """
     converge(server, admin, current, desired)
+
+
+def test_converge_unnamed_fk_repointed_keeps_its_index_name(
+    server: LocalServer, admin: Conn
+) -> None:
+    # MariaDB names the implicit index of an unnamed FK after the column and
+    # renames it to the constraint's name when the FK is re-added over it
+    # (sqldef ModifyUnnamedForeignKey); the plan must keep the name.
+    current = """
+CREATE TABLE users (id bigint NOT NULL PRIMARY KEY);
+CREATE TABLE admins (id bigint NOT NULL PRIMARY KEY);
+CREATE TABLE posts (id bigint NOT NULL PRIMARY KEY, author_id bigint,
+  FOREIGN KEY (author_id) REFERENCES users (id))
+"""
+    changes = converge(
+        server, admin, current, current.replace("REFERENCES users", "REFERENCES admins")
+    )
+    assert any("DROP INDEX `author_id`" in c.render(MARIADB_10_11) for c in changes)

@@ -607,6 +607,43 @@ class RemovePartitioning(Clause):
 _PARTITION_CLAUSES = (ChangePartitioning, RemovePartitioning)
 
 
+def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ...]) -> list[str]:
+    """MariaDB: re-create, in the same ALTER, the index an added foreign key will use.
+
+    An index MariaDB created implicitly for a foreign key is flagged as
+    "generated" in the table definition (invisible in SHOW CREATE TABLE).
+    When a foreign key named ``c`` is added over the same columns, MariaDB
+    creates a new generated index named ``c`` and drops the old one, so an
+    index ``author_id`` silently becomes ``posts_ibfk_1`` (sqldef case
+    ModifyUnnamedForeignKey). Dropping and re-adding the index explicitly in
+    the same statement makes it a normal index the new key reuses. It costs
+    nothing extra: adding a foreign key with foreign_key_checks=1 copies the
+    table anyway. ``table`` must be the table after the statement.
+    """
+    if not flavor.is_mariadb:
+        return []
+    names = {ix.name for ix in table.indexes}
+    out: list[str] = []
+    done: set[str] = set()
+    for clause in clauses:
+        if not isinstance(clause, AddForeignKey):
+            continue
+        fk = clause.foreign_key
+        if fk.name in names:
+            continue
+        for ix in table.indexes:
+            if (
+                ix.kind is IndexKind.INDEX
+                and ix.name not in done
+                and tuple(p.column for p in ix.parts) == fk.columns
+                and all(p.length is None and p.expression is None for p in ix.parts)
+            ):
+                done.add(ix.name)
+                out += [f"DROP INDEX {q(ix.name)}", f"ADD {ddl.index_definition(ix, flavor)}"]
+                break
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Table-level changes
 
@@ -644,6 +681,7 @@ class AlterTable(Change):
         specs = [
             c.render(flavor, ctx) for c in self.clauses if not isinstance(c, _PARTITION_CLAUSES)
         ]
+        specs += _keep_fk_index_names(flavor, ctx, self.clauses)
         if opts.algorithm:
             specs.append(f"ALGORITHM={opts.algorithm}")
         if opts.lock:

@@ -589,7 +589,10 @@ def diff_schemas(
     for des in desired.tables:
         fks = fk_adds.get(des.name, []) + deferred.get(des.name, [])
         if fks:
-            changes.append(AlterTable(des.name, tuple(AddForeignKey(fk) for fk in fks)))
+            # after=des: the renderer needs the indexes the new keys will use.
+            changes.append(
+                AlterTable(des.name, tuple(AddForeignKey(fk) for fk in fks), after=_no_fks(des))
+            )
 
     # ---- phase 8: views
     wanted = [v.name for v in desired.views if v.name not in cur_views or cur_views[v.name] != v]
