@@ -42,6 +42,7 @@ from myshift.engine.changes import (
     DropView,
     ModifyColumn,
     Position,
+    RecreateColumn,
     RemovePartitioning,
     RenameColumn,
     RenameIndex,
@@ -694,3 +695,24 @@ CREATE TABLE posts (id bigint NOT NULL PRIMARY KEY, author_id bigint,
         server, admin, current, current.replace("REFERENCES users", "REFERENCES admins")
     )
     assert any("DROP INDEX `author_id`" in c.render(MARIADB_10_11) for c in changes)
+
+
+def test_converge_generated_column_kind_changes(server: LocalServer, admin: Conn) -> None:
+    # MariaDB refuses MODIFY between VIRTUAL/STORED/ordinary (error 1907): the
+    # diff re-creates the column, and rebuilds the index that contains it.
+    current = """
+CREATE TABLE g (id int NOT NULL PRIMARY KEY, a int,
+  v int AS (a * 2) VIRTUAL, s int AS (a + 1) STORED, o int, w int AS (a - 1) VIRTUAL,
+  KEY ix_v (v, id))
+"""
+    desired = """
+CREATE TABLE g (id int NOT NULL PRIMARY KEY, a int,
+  v int AS (a * 2) STORED, s int AS (a + 1) VIRTUAL, o int AS (a * 3) VIRTUAL, w int,
+  KEY ix_v (v, id))
+"""
+    changes = converge(server, admin, current, desired)
+    assert [type(c) for c in changes] == [AlterTable]
+    alter = changes[0]
+    assert isinstance(alter, AlterTable)
+    assert sum(isinstance(c, RecreateColumn) for c in alter.clauses) == 4
+    assert alter.assess(MARIADB_10_11).risk is Risk.DESTRUCTIVE  # o and w lose their values

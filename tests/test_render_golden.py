@@ -42,6 +42,7 @@ from myshift.engine.changes import (
     DropView,
     ModifyColumn,
     Position,
+    RecreateColumn,
     RemovePartitioning,
     RenameColumn,
     RenameIndex,
@@ -124,6 +125,20 @@ CASES: dict[str, Change] = {
     ),
     "add_column_first": alter(AddColumn(Column("seq", "bigint(20)", nullable=False), Position())),
     "drop_column": alter(DropColumn(NAME, Position("id"))),
+    "recreate_column_virtual_to_stored": alter(
+        RecreateColumn(
+            Column("total", "int(11)", generated="`id` * 2"),
+            Column("total", "int(11)", generated="`id` * 2", stored=True),
+            Position("id"),
+        )
+    ),
+    "recreate_column_ordinary_to_generated": alter(
+        RecreateColumn(
+            Column("total", "int(11)", default="NULL"),
+            Column("total", "int(11)", generated="`id` * 2"),
+            Position("id"),
+        )
+    ),
     "modify_column_widen": alter(
         ModifyColumn(
             Column("parent_id", "int(11)", default="NULL"),

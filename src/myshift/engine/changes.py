@@ -183,6 +183,64 @@ class DropColumn(Clause):
         return f"drop column {self.column.name}"
 
 
+def needs_recreate(old: Column, new: Column) -> bool:
+    """Whether ``old`` can only become ``new`` by DROP + ADD, not MODIFY.
+
+    MariaDB refuses (error 1907, "not yet supported for generated columns") to
+    MODIFY a column between VIRTUAL and STORED or between generated and
+    ordinary; MySQL refuses VIRTUAL <-> STORED and ordinary <-> VIRTUAL. One
+    rule for both keeps the diff flavor-free: MySQL's permitted ordinary <->
+    STORED MODIFY becomes a drop + add too, which converges the same.
+    """
+    if (old.generated is None) != (new.generated is None):
+        return True
+    return old.generated is not None and old.stored != new.stored
+
+
+@dataclass(frozen=True)
+class RecreateColumn(Clause):
+    """DROP COLUMN + ADD COLUMN of the same name, in one ALTER (see ``needs_recreate``)."""
+
+    before: Column
+    after: Column
+    position: Position
+    old_position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        return (
+            f"DROP COLUMN {q(self.before.name)}, "
+            f"ADD COLUMN {ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        name = self.after.name
+        parts = [AddColumn(self.after, self.position).assess(flavor)]
+        if self.before.generated is None:
+            why = f"column {name} becomes generated: its stored values are replaced"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        elif self.after.generated is None:
+            why = f"column {name} stops being generated: it is re-created empty"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        else:
+            # Generated values are recomputed: nothing is lost.
+            why = f"column {name}: generated column re-created as {_kind(self.after)}"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, reason=why))
+        return combine(parts)
+
+    def reverse(self) -> Clause:
+        back = self.old_position if self.old_position is not None else self.position
+        return RecreateColumn(self.after, self.before, back, self.position)
+
+    def describe(self) -> str:
+        return f"re-create column {self.after.name} as {_kind(self.after)}"
+
+
+def _kind(c: Column) -> str:
+    if c.generated is None:
+        return "an ordinary column"
+    return "STORED generated" if c.stored else "VIRTUAL generated"
+
+
 def _column_assessment(flavor: Flavor, old: Column, new: Column) -> list[Assessment]:
     """Every aspect in which ``old`` and ``new`` differ, assessed."""
     out: list[Assessment] = []

@@ -44,11 +44,13 @@ from myshift.engine.changes import (
     DropView,
     ModifyColumn,
     Position,
+    RecreateColumn,
     RemovePartitioning,
     RenameColumn,
     RenameIndex,
     RenameTable,
     TableOptions,
+    needs_recreate,
 )
 from myshift.errors import UnsupportedError
 from myshift.model.schema import Column, ForeignKey, Index, IndexPart, Schema, Table, Trigger, View
@@ -228,6 +230,11 @@ def _diff_columns(
             out.append(AddColumn(col, pos))
             continue
         old = cur_map[old_name]
+        if needs_recreate(old, col):
+            # DROP `old_name`, ADD `col`: a rename hint has nothing to keep here.
+            modified.add(col.name)
+            out.append(RecreateColumn(old, col, pos, cur_pos[old_name]))
+            continue
         move = pos if col.name not in stay else None
         same_def = replace(old, name=col.name) == col and col_checks(
             current, old_name
@@ -255,18 +262,24 @@ def diff_table(
     # Indexes: compare by name, current columns seen through the renames.
     cur_ix = {ix.name: _rename_index(ix, colmap) for ix in current.indexes}
     des_ix = desired.index_map
+    # DROP COLUMN of a re-created column strips it out of its indexes: rebuild them.
+    recreated = {c.after.name for c in col_changes if isinstance(c, RecreateColumn)}
+
+    def rebuilt(ix: Index) -> bool:
+        return any(p.column in recreated for p in ix.parts)
+
     ix_drops: list[Index] = []
     ix_adds: list[Index] = []
     for name, ix in cur_ix.items():
-        if name not in des_ix or des_ix[name] != ix:
+        if name not in des_ix or des_ix[name] != ix or rebuilt(ix):
             ix_drops.append(current.index_map[name])
     for ix in desired.indexes:
-        if ix.name not in cur_ix or cur_ix[ix.name] != ix:
+        if ix.name not in cur_ix or cur_ix[ix.name] != ix or rebuilt(ix):
             ix_adds.append(ix)
     # An index that only changes its name is renamed, not rebuilt.
     renamed: list[Clause] = []
     for old in list(ix_drops):
-        if old.is_primary or old.name in des_ix:
+        if old.is_primary or old.name in des_ix or rebuilt(cur_ix[old.name]):
             continue
         mapped = cur_ix[old.name]
         for new in ix_adds:
