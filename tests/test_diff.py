@@ -716,3 +716,21 @@ CREATE TABLE g (id int NOT NULL PRIMARY KEY, a int,
     assert isinstance(alter, AlterTable)
     assert sum(isinstance(c, RecreateColumn) for c in alter.clauses) == 4
     assert alter.assess(MARIADB_10_11).risk is Risk.DESTRUCTIVE  # o and w lose their values
+
+
+def test_same_objects_and_fingerprint_ignore_index_order() -> None:
+    # A table that got ix_b by ALTER lists it after ix_a; a fresh CREATE may list
+    # it first. The diff cannot (cheaply) reorder, so equality must not care.
+    from myshift.model.serialize import fingerprint
+
+    cols = (Column("id", "int(11)", nullable=False), Column("a", "int(11)"), Column("b", "int(11)"))
+    pk = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("id"),))
+    ix_a = Index("ix_a", IndexKind.INDEX, (IndexPart("a"),))
+    ix_b = Index("ix_b", IndexKind.INDEX, (IndexPart("b"),))
+    one = Schema("s", tables=(Table("t", cols, (pk, ix_a, ix_b)),))
+    two = Schema("s", tables=(Table("t", cols, (pk, ix_b, ix_a)),))
+    assert one != two and one.same_objects(two) and not one.same_objects_strict(two)
+    assert fingerprint(one) == fingerprint(two)
+    assert diff_schemas(one, two) == []
+    three = Schema("s", tables=(Table("t", cols, (pk, ix_a)),))
+    assert not one.same_objects(three) and fingerprint(one) != fingerprint(three)

@@ -19,7 +19,7 @@ so they are the *server's* normalised spelling, never user text):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 
@@ -280,12 +280,42 @@ class Schema:
     def unsupported_tables(self) -> tuple[Table, ...]:
         return tuple(t for t in self.tables if t.unsupported)
 
+    def canonical(self) -> Schema:
+        """This schema with each table's indexes, foreign keys and checks in name order.
+
+        Their order is not structure: the server lists secondary keys (and FKs,
+        CHECKs) in creation order, so a table that got an index by ALTER lists
+        it after one that a fresh CREATE TABLE lists before it. Reproducing the
+        order would mean rebuilding indexes for nothing; like Skeema (without
+        --exact-match) the diff ignores it, and so do ``same_objects`` and the
+        fingerprint. PRIMARY stays first.
+        """
+        return replace(
+            self,
+            tables=tuple(
+                replace(
+                    t,
+                    indexes=tuple(sorted(t.indexes, key=lambda i: (not i.is_primary, i.name))),
+                    foreign_keys=tuple(sorted(t.foreign_keys, key=lambda f: f.name)),
+                    checks=tuple(sorted(t.checks, key=lambda c: c.name)),
+                )
+                for t in self.tables
+            ),
+        )
+
     def same_objects(self, other: Schema) -> bool:
         """Structural equality of the objects, ignoring the schema's name and defaults.
 
         A schema's default charset cannot be expressed in a mysqldump of it (the
         dump has no CREATE DATABASE), so it is not part of the desired state.
+        The order of indexes, foreign keys and checks is ignored (``canonical``).
         """
+        if self.tables != other.tables:
+            return self.canonical().same_objects_strict(other.canonical())
+        return self.same_objects_strict(other)
+
+    def same_objects_strict(self, other: Schema) -> bool:
+        """``same_objects`` including the order of indexes, foreign keys and checks."""
         return (
             self.tables == other.tables
             and self.views == other.views

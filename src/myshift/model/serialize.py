@@ -2,7 +2,8 @@
 
 Used for plan files and history snapshots.  ``fingerprint`` hashes only the
 fields that take part in equality (``compare=True``), so two schemas have the
-same fingerprint exactly when ``same_objects`` says they are equal.
+same fingerprint exactly when ``same_objects`` says they are equal (both ignore
+the order of indexes, foreign keys and checks, see ``Schema.canonical``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def schema_from_json(text: str) -> Schema:
 
 def fingerprint(schema: Schema) -> str:
     """sha256 over the structural fields of every object (not the schema name)."""
-    data = to_dict(schema, compare_only=True)
+    data = to_dict(schema.canonical(), compare_only=True)
     data.pop("name", None)
     data.pop("charset", None)
     data.pop("collation", None)
