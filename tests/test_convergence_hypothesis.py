@@ -4,7 +4,8 @@ Hypothesis draws two schemas from the same small pools of table and column
 names (so they overlap: most draws alter tables rather than replace them):
 a few tables with an int/bigint primary key, columns of assorted types,
 nullability and defaults, an optional ordinary/VIRTUAL/STORED computed column,
-secondary and unique indexes (with prefixes on TEXT), and foreign keys between
+charsets, collations and comments, named CHECKs, table comments, secondary
+and unique indexes (with prefixes on TEXT), and foreign keys between
 tables whose column type always matches the referenced primary key. Both are
 rendered to CREATE TABLE SQL by the small renderer below, loaded into the live
 server, planned with drops allowed, applied, and then the re-plan must be
@@ -71,12 +72,18 @@ TYPES: dict[str, tuple[str | None, ...]] = {
 INDEXABLE = [t for t in TYPES if t != "text"]
 
 
+# Extra column attributes; only for string types where it says so.
+STRING_ATTRS = ("", " CHARACTER SET latin1", " COLLATE utf8mb4_bin", " CHARACTER SET ascii")
+COMMENTS = ("", " COMMENT 'note'", " COMMENT 'it''s'")
+
+
 @dataclass(frozen=True)
 class Col:
     name: str
     type: str
     nullable: bool
     default: str | None
+    attrs: str = ""  # charset/collation (strings only) and/or COMMENT
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Tab:
     computed: str
     indexes: tuple[tuple[bool, tuple[str, ...]], ...]  # (unique, column names)
     fks: tuple[tuple[str, str], ...]  # (on delete, referenced table)
+    checks: tuple[str, ...] = ()  # names of integer columns that get CHECK (c >= 0)
+    comment: str = ""
 
 
 @st.composite
@@ -101,7 +110,9 @@ def columns(draw: st.DrawFn) -> tuple[Col, ...]:
         default = draw(st.sampled_from(TYPES[typ]))
         if default is None and nullable and draw(st.booleans()):
             default = "NULL"
-        out.append(Col(name, typ, nullable, default))
+        attrs = draw(st.sampled_from(STRING_ATTRS)) if "char" in typ or typ == "text" else ""
+        attrs += draw(st.sampled_from(COMMENTS))
+        out.append(Col(name, typ, nullable, default, attrs))
     return tuple(out)
 
 
@@ -132,6 +143,10 @@ def table(draw: st.DrawFn, name: str, tables: tuple[str, ...]) -> Tab:
         computed=draw(st.sampled_from(["none", "ordinary", "virtual", "stored"])),
         indexes=tuple(indexes),
         fks=fks,
+        checks=tuple(
+            c.name for c in cols if c.type in ("int", "decimal(8,2)") and draw(st.booleans())
+        ),
+        comment=draw(st.sampled_from(["", "orders", "v2"])),
     )
 
 
@@ -158,10 +173,14 @@ def render(tables: tuple[Tab, ...]) -> str:
         ]
         for c in t.columns:
             spec = f"{q(c.name)} {c.type}"
+            charset, _, comment = c.attrs.partition(" COMMENT ")
+            spec += charset
             if "NULL" not in c.type:
                 spec += " NULL" if c.nullable else " NOT NULL"
             if c.default is not None:
                 spec += f" DEFAULT {c.default}"
+            if comment:
+                spec += f" COMMENT {comment}"
             lines.append(spec)
         if t.computed != "none":
             # Not computed from `id`: a generated column may not use an AUTO_INCREMENT one.
@@ -178,8 +197,11 @@ def render(tables: tuple[Tab, ...]) -> str:
             cols = ", ".join(q(p) + ("(10)" if p in text_cols else "") for p in parts)
             kind = "UNIQUE KEY" if unique else "KEY"
             lines.append(f"{kind} {q(('ux_' if unique else 'ix_') + '_'.join(parts))} ({cols})")
+        for name in t.checks:
+            lines.append(f"CONSTRAINT {q('chk_' + name)} CHECK ({q(name)} >= 0)")
         body = ",\n  ".join(lines)
-        out.append(f"CREATE TABLE {q(t.name)} (\n  {body}\n) ENGINE=InnoDB;")
+        comment = f" COMMENT='{t.comment}'" if t.comment else ""
+        out.append(f"CREATE TABLE {q(t.name)} (\n  {body}\n) ENGINE=InnoDB{comment};")
     for t in tables:
         adds = [
             f"ADD CONSTRAINT {q(f'fk_{t.name}_{ref}')} FOREIGN KEY ({q('r_' + ref)}) "
