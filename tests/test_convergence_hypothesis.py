@@ -5,11 +5,12 @@ names (so they overlap: most draws alter tables rather than replace them):
 a few tables with an int/bigint primary key, columns of assorted types,
 nullability and defaults, an optional ordinary/VIRTUAL/STORED computed column,
 charsets, collations and comments, named CHECKs, table comments, secondary
-and unique indexes (with prefixes on TEXT), and foreign keys between
+and unique indexes (with prefixes on TEXT), a view and a trigger per table,
+and foreign keys between
 tables whose column type always matches the referenced primary key. Both are
 rendered to CREATE TABLE SQL by the small renderer below, loaded into the live
 server, planned with drops allowed, applied, and then the re-plan must be
-empty and the two schemas must hold the same objects.
+empty and the two schemas must hold the same objects; then the other way round.
 
 Deterministic in CI: ``derandomize=True`` makes the examples a function of the
 test alone.
@@ -98,6 +99,8 @@ class Tab:
     fks: tuple[tuple[str, str], ...]  # (on delete, referenced table)
     checks: tuple[str, ...] = ()  # names of integer columns that get CHECK (c >= 0)
     comment: str = ""
+    view: int = 0  # 0: no view; n: a view over `id` and the first n-1 columns
+    trigger: int = 0  # 0: no trigger; n: a BEFORE INSERT trigger whose body uses n
 
 
 @st.composite
@@ -147,6 +150,8 @@ def table(draw: st.DrawFn, name: str, tables: tuple[str, ...]) -> Tab:
             c.name for c in cols if c.type in ("int", "decimal(8,2)") and draw(st.booleans())
         ),
         comment=draw(st.sampled_from(["", "orders", "v2"])),
+        view=draw(st.integers(0, 3)),
+        trigger=draw(st.integers(0, 2)),
     )
 
 
@@ -210,6 +215,15 @@ def render(tables: tuple[Tab, ...]) -> str:
         ]
         if adds:
             out.append(f"ALTER TABLE {q(t.name)} " + ", ".join(adds) + ";")
+    for t in tables:
+        if t.view:
+            cols = ", ".join(q(n) for n in ["id", *(c.name for c in t.columns[: t.view - 1])])
+            out.append(f"CREATE VIEW {q('v_' + t.name)} AS SELECT {cols} FROM {q(t.name)};")
+        if t.trigger:
+            out.append(
+                f"CREATE TRIGGER {q('trg_' + t.name)} BEFORE INSERT ON {q(t.name)} "
+                f"FOR EACH ROW SET @x = NEW.id + {t.trigger};"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -272,17 +286,26 @@ def test_renderer_output_loads(server: LocalServer, admin: Conn) -> None:
 def test_random_schema_pairs_converge(
     server: LocalServer, admin: Conn, pair: tuple[tuple[Tab, ...], tuple[Tab, ...]]
 ) -> None:
-    current_sql, desired_sql = render(pair[0]), render(pair[1])
+    first, second = render(pair[0]), render(pair[1])
+    # Both ways, each from freshly loaded schemas.
+    for current_sql, desired_sql in ((first, second), (second, first)):
+        converges(server, admin, current_sql, desired_sql)
+
+
+def converges(server: LocalServer, admin: Conn, current_sql: str, desired_sql: str) -> None:
     a = _loaded(server, admin, current_sql)
     b = _loaded(server, admin, desired_sql)
     try:
         opts = PlanOptions(allow_drop=True, verify=False)
         plan = make_plan(a, b, opts)
+        context = f"\n-- current\n{current_sql}-- desired\n{desired_sql}-- plan\n{plan.sql_text()}"
         with connect(a) as c:
             for s in plan.runnable:
-                c.execute(s.sql)
+                try:
+                    c.execute(s.sql)
+                except Exception as exc:
+                    raise AssertionError(f"{exc}{context}") from None
         again = make_plan(a, b, opts)
-        context = f"\n-- current\n{current_sql}-- desired\n{desired_sql}-- plan\n{plan.sql_text()}"
         assert again.empty, f"re-plan not empty: {again.sql_text()}{context}"
         assert again.current.same_objects(again.desired), context
     finally:
