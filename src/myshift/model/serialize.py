@@ -21,18 +21,36 @@ from myshift.model.schema import Schema
 T = TypeVar("T")
 
 
+_FIELDS: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type, compare_only: bool) -> tuple[str, ...]:
+    """Field names of a dataclass, cached: fingerprints walk ~10^6 objects."""
+    key = (cls, compare_only)
+    names = _FIELDS.get(key)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.compare or not compare_only
+        )
+        _FIELDS[key] = names
+    return names
+
+
 def to_dict(obj: Any, *, compare_only: bool = False) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(obj):
-            if compare_only and not f.compare:
-                continue
-            out[f.name] = to_dict(getattr(obj, f.name), compare_only=compare_only)
-        return out
+    cls = type(obj)
+    if obj is None or cls in (str, int, bool, float):
+        return obj
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, tuple | list):
         return [to_dict(x, compare_only=compare_only) for x in obj]
+    if hasattr(cls, "__dataclass_fields__"):
+        return {
+            name: to_dict(getattr(obj, name), compare_only=compare_only)
+            for name in _field_names(cls, compare_only)
+        }
     return obj
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from myshift.db.connect import Conn, Endpoint, connected, quote_ident
@@ -118,7 +119,6 @@ def desired_from_source(
     target: Endpoint,
     target_conn: Conn,
     opts: PlanOptions,
-    current: Schema,
 ) -> tuple[Schema, RenameHints | None]:
     """Introspect a live desired schema, or load desired SQL into a workspace."""
     if isinstance(source, Endpoint):
@@ -164,11 +164,20 @@ def make_plan(
     with connected(target) as tconn:
         flavor = tconn.flavor
         _require_schema(tconn, target)
-        current = introspect(tconn, target.schema)
-        timings["introspect_target"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        desired, file_hints = desired_from_source(source, target, tconn, opts, current)
-        timings["desired"] = time.perf_counter() - t1
+
+        def _current() -> Schema:
+            # Its own connection: the two sides are read at the same time
+            # (most of introspection is waiting on the servers).
+            with connected(target) as c:
+                schema = introspect(c, target.schema)
+            timings["introspect_target"] = time.perf_counter() - t0
+            return schema
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            current_f = pool.submit(_current)
+            desired, file_hints = desired_from_source(source, target, tconn, opts)
+            timings["desired"] = time.perf_counter() - t0
+            current = current_f.result()
     hints = _merge_hints(file_hints, opts.hints)
     t2 = time.perf_counter()
     changes = diff_schemas(
@@ -212,103 +221,135 @@ def _require_schema(conn: Conn, ep: Endpoint) -> None:
 # --------------------------------------------------------------------------- verify
 
 
-def _scope(plan: Plan) -> tuple[set[str], bool]:
-    """Tables the verification copy needs, and whether all objects must be copied.
+@dataclass(frozen=True)
+class _Scope:
+    """The objects a verification copy needs: what the plan touches, plus what
+    the server validates those against when they are created or altered."""
 
-    Copying only what the plan touches (plus FK neighbours, which ALTERs
-    validate against) keeps verification cheap on 10,000-table schemas.  Any
-    change to views, routines or events falls back to a full copy, because
-    their dependencies are not modelled.
+    tables: frozenset[str]
+    views: frozenset[str]
+    routines: frozenset[tuple[str, str]]
+    triggers: frozenset[str]
+    events: frozenset[str]
+
+
+def _referenced(definition: str, names: set[str]) -> set[str]:
+    # The server prints view definitions with every identifier backquoted.
+    return {n for n in names if f"`{n}`" in definition}
+
+
+def _scope(plan: Plan) -> _Scope:
+    """Copy only what the plan touches, so verification stays cheap on 10,000 tables.
+
+    * tables the plan changes, renames, creates or drops, and their foreign-key
+      neighbours (an ALTER or CREATE validates FKs in both directions);
+    * views it changes, and (transitively) the tables and views their
+      definitions name, in both versions (CREATE VIEW validates them);
+    * routines and events it changes (their bodies are not validated when
+      created, so they need nothing else);
+    * triggers on tables in scope (they move with their table).
     """
-    tables: set[str] = set()
-    full = False
+    cur, des = plan.current, plan.desired
+    touched: set[str] = set()
     for ch in plan.changes:
-        kind = type(ch).__name__
-        if "View" in kind or "Routine" in kind or "Event" in kind:
-            full = True
-        tables.add(ch.subject)
-        for name in getattr(ch, "subjects", ()):  # renames touch two names
-            tables.add(name)
-    for schema in (plan.current, plan.desired):
+        touched.add(ch.subject)
+        old = getattr(ch, "old", None)
+        if isinstance(old, str):  # RenameTable touches two names
+            touched.add(old)
+    all_tables = set(cur.table_map) | set(des.table_map)
+    all_views = set(cur.view_map) | set(des.view_map)
+    tables = touched & all_tables
+    for schema in (cur, des):
         for t in schema.tables:
             for fk in t.foreign_keys:
-                if t.name in tables:
+                if t.name in touched:
                     tables.add(fk.ref_table)
-                if fk.ref_table in tables:
+                if fk.ref_table in touched:
                     tables.add(t.name)
-    for trig in plan.current.triggers + plan.desired.triggers:
-        if trig.name in tables:
-            tables.add(trig.table)
-    return tables, full
-
-
-def _restrict(schema: Schema, tables: set[str], full: bool) -> Schema:
-    if full:
-        return schema
-    return replace(
-        schema,
-        tables=tuple(t for t in schema.tables if t.name in tables),
-        views=(),
-        routines=(),
-        triggers=tuple(t for t in schema.triggers if t.table in tables),
-        events=(),
+    views = touched & all_views
+    pending = list(views)
+    while pending:
+        name = pending.pop()
+        for schema in (cur, des):
+            v = schema.view_map.get(name)
+            if v is None:
+                continue
+            for ref in _referenced(v.definition, all_tables | all_views):
+                if ref in all_views and ref not in views:
+                    views.add(ref)
+                    pending.append(ref)
+                elif ref in all_tables:
+                    tables.add(ref)
+    routines = {
+        key for schema in (cur, des) for key, r in schema.routine_map.items() if r.name in touched
+    }
+    triggers = {t.name for schema in (cur, des) for t in schema.triggers if t.table in tables}
+    events = touched & (set(cur.event_map) | set(des.event_map))
+    return _Scope(
+        frozenset(tables),
+        frozenset(views),
+        frozenset(routines),
+        frozenset(triggers),
+        frozenset(events),
     )
 
 
-def _copy_statements(schema: Schema, flavor: Flavor) -> list[str]:
-    stmts: list[str] = [ddl.create_table(t, flavor) for t in schema.tables]
-    # Views over views: _exec_all retries until dependencies exist.
-    stmts += [ddl.create_view(v, flavor) for v in schema.views]
-    stmts += [ddl.create_routine(r, flavor) for r in schema.routines]
-    stmts += [ddl.create_trigger(t, flavor) for t in sorted(schema.triggers, key=lambda t: t.order)]
-    stmts += [ddl.create_event(e, flavor) for e in schema.events]
-    return stmts
+def _restrict(schema: Schema, scope: _Scope) -> Schema:
+    return replace(
+        schema,
+        tables=tuple(t for t in schema.tables if t.name in scope.tables),
+        views=tuple(v for v in schema.views if v.name in scope.views),
+        routines=tuple(r for r in schema.routines if r.key in scope.routines),
+        triggers=tuple(t for t in schema.triggers if t.name in scope.triggers),
+        events=tuple(e for e in schema.events if e.name in scope.events),
+    )
 
 
-def _exec_all(conn: Conn, statements: list[str]) -> None:
-    """Execute, retrying statements that fail on a missing object (views over views)."""
-    pending = list(statements)
-    while pending:
-        failed: list[tuple[str, Exception]] = []
-        for sql in pending:
-            try:
-                conn.execute(sql)
-            except Exception as exc:  # retried below, reported if it never succeeds
-                failed.append((sql, exc))
-        if len(failed) == len(pending):
-            first_sql, first_exc = failed[0]
-            raise VerificationFailed(
-                f"verification failed: could not copy the target's structure ({first_exc}) "
-                f"while running: {first_sql[:200]}",
-                "This is a myshift bug; please report it with the schema.",
-            )
-        pending = [s for s, _ in failed]
+def _copy_statements(schema: Schema, flavor: Flavor) -> list[Statement]:
+    """The structure of ``schema`` as statements for the batched loader.
+
+    The loader runs tables with foreign_key_checks=0 and retries views that
+    come before the views they select from.
+    """
+    sql: list[str] = [ddl.create_table(t, flavor) for t in schema.tables]
+    sql += [ddl.create_view(v, flavor) for v in schema.views]
+    sql += [ddl.create_routine(r, flavor) for r in schema.routines]
+    sql += [
+        ddl.create_trigger(t, flavor)
+        for t in sorted(schema.triggers, key=lambda t: (t.table, t.timing, t.event, t.order))
+    ]
+    sql += [ddl.create_event(e, flavor) for e in schema.events]
+    return [Statement(sql=text, path="<target copy>", line=i + 1) for i, text in enumerate(sql)]
 
 
 def verify_plan(plan: Plan, target: Endpoint, opts: PlanOptions) -> None:
     """Replay the plan on a structure-only copy in a workspace; re-diff must be empty."""
-    tables, full = _scope(plan)
-    current = _restrict(plan.current, tables, full)
-    desired = _restrict(plan.desired, tables, full)
+    scope = _scope(plan)
+    current = _restrict(plan.current, scope)
+    desired = _restrict(plan.desired, scope)
     flavor = plan.flavor
-    with open_workspace(
-        opts.workspace, target, charset=plan.current.charset, collation=plan.current.collation
-    ) as ws, connected(ws) as wconn:
-        wconn.execute("SET SESSION foreign_key_checks = 0")
-        _exec_all(wconn, _copy_statements(current, flavor))
-        wconn.execute("SET SESSION foreign_key_checks = 1")
-        for st in plan.statements:
-            if st.skipped:
-                continue
-            try:
-                wconn.execute(st.sql)
-            except Exception as exc:
-                raise VerificationFailed(
-                    f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
-                    f"failed in the workspace: {exc}.",
-                    "This is a myshift bug; please report it with both schemas.",
-                ) from None
-        result = introspect(wconn, ws.schema)
+    with connected(target) as tconn, workspace_for(opts.workspace, target, tconn) as ws:
+        try:
+            load_sql(_copy_statements(current, flavor), ws)
+        except MyshiftError as exc:
+            raise VerificationFailed(
+                f"verification failed: could not copy the target's structure ({exc}).",
+                "This is a myshift bug; please report it with the schema.",
+            ) from None
+        with connected(ws) as wconn:
+            wconn.execute("SET SESSION foreign_key_checks = 1")
+            for st in plan.statements:
+                if st.skipped:
+                    continue
+                try:
+                    wconn.execute(st.sql)
+                except Exception as exc:
+                    raise VerificationFailed(
+                        f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
+                        f"failed in the workspace: {exc}.",
+                        "This is a myshift bug; please report it with both schemas.",
+                    ) from None
+            result = introspect(wconn, ws.schema)
     remaining = diff_schemas(
         replace(result, name=desired.name),
         desired,
