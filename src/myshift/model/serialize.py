@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import types
 import typing
 from enum import Enum
@@ -29,11 +30,7 @@ def _field_names(cls: type, compare_only: bool) -> tuple[str, ...]:
     key = (cls, compare_only)
     names = _FIELDS.get(key)
     if names is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.compare or not compare_only
-        )
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.compare or not compare_only)
         _FIELDS[key] = names
     return names
 
@@ -90,14 +87,41 @@ def schema_from_json(text: str) -> Schema:
     return from_dict(Schema, json.loads(text))
 
 
+_GETTERS: dict[type, Any] = {}
+
+
+def _structure(obj: Any) -> Any:
+    """Nested tuples of the compare=True field values (C-speed attrgetter per class)."""
+    cls = type(obj)
+    if obj is None or cls in (str, int, bool, float):
+        return obj
+    if isinstance(obj, tuple | list):
+        return tuple(_structure(x) for x in obj)
+    if isinstance(obj, Enum):
+        return obj.value
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        names = _field_names(cls, True)
+        getter = (
+            operator.attrgetter(*names)
+            if len(names) > 1
+            else (lambda o, n=names[0]: (getattr(o, n),))
+        )
+        _GETTERS[cls] = getter
+    return tuple(_structure(v) for v in getter(obj))
+
+
 def fingerprint(schema: Schema) -> str:
-    """sha256 over the structural fields of every object (not the schema name)."""
-    data = to_dict(schema.canonical(), compare_only=True)
-    data.pop("name", None)
-    data.pop("charset", None)
-    data.pop("collation", None)
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
+    """sha256 over the structural fields of every object (not the schema name).
+
+    The canonical form ignores the order of indexes, FKs and checks, like
+    ``same_objects``.  Hashes the repr of nested tuples: ~10x faster than JSON
+    over dicts, and stable for one myshift version (plan files carry the
+    tool version and are re-made, not migrated).
+    """
+    c = schema.canonical()
+    data = (c.tables, c.views, c.routines, c.triggers, c.events)
+    return "sha256:" + hashlib.sha256(repr(_structure(data)).encode()).hexdigest()
 
 
 __all__ = ["fingerprint", "from_dict", "schema_from_json", "schema_to_json", "to_dict"]
