@@ -141,7 +141,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS `default`, c.EXTRA AS extra,
                    c.CHARACTER_SET_NAME AS charset, c.COLLATION_NAME AS collation,
                    c.COLUMN_COMMENT AS comment, c.GENERATION_EXPRESSION AS generation,
-                   {srid} AS srid
+                   {srid} AS srid, c.ORDINAL_POSITION AS ordinal
             FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s
             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION""",
         "statistics": f"""
@@ -158,7 +158,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
             SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name,
                    k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_SCHEMA AS ref_schema,
                    k.REFERENCED_TABLE_NAME AS ref_table,
-                   k.REFERENCED_COLUMN_NAME AS ref_column
+                   k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS ordinal
             FROM information_schema.KEY_COLUMN_USAGE k
             WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL
             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION""",
@@ -253,8 +253,44 @@ def _show_create_batches(
     return out
 
 
-def _query_rows(conn: Conn, sql: str, schema: str) -> list[Row]:
+# The big per-column queries come back as ONE JSON value (JSON_ARRAYAGG) on
+# MariaDB 10.5+: the server serialises, json.loads (C) parses, instead of
+# PyMySQL decoding ~10^5 fields in Python -- about 3x faster for those queries.
+# The derived table drops ORDER BY, so rows are re-sorted by these keys (all
+# selected); a result too large for max_allowed_packet comes back NULL and the
+# plain query is used.  MySQL's JSON_ARRAYAGG would do too, but without a
+# MySQL server to test on, MySQL stays on the plain path.
+_JSON_SORT = {
+    "columns": ("table_name", "ordinal"),
+    "statistics": ("table_name", "name", "seq"),
+    "foreign_keys": ("table_name", "name", "ordinal"),
+}
+_ALIAS = re.compile(r"\bAS\s+`?(\w+)`?", re.IGNORECASE)
+
+
+def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> list[Row] | None:
+    aliases = _ALIAS.findall(sql)
+    cols = ", ".join(f"q.{ddl.quote(a)}" for a in aliases)
+    with conn.raw.cursor() as cur:
+        cur.execute("SET SESSION group_concat_max_len = 1073741824")
+        cur.execute(f"SELECT JSON_ARRAYAGG(JSON_ARRAY({cols})) FROM ({sql}) q", (schema,))
+        got = cur.fetchone()
+    if not got or got[0] is None:
+        cur_count = conn.scalar(f"SELECT COUNT(*) FROM ({sql}) q", (schema,))
+        return [] if not cur_count else None
+    text = got[0].decode() if isinstance(got[0], bytes | bytearray) else str(got[0])
+    rows = [dict(zip(aliases, values, strict=True)) for values in json.loads(text)]
+    keys = _JSON_SORT[kind]
+    rows.sort(key=lambda r: tuple(r[k] if r[k] is not None else "" for k in keys))
+    return rows
+
+
+def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> list[Row]:
     """Rows as dicts keyed by the query's aliases (a plain cursor: DictCursor is slower)."""
+    if kind in _JSON_SORT and conn.flavor.min_mariadb(10, 5):
+        rows = _json_rows(conn, kind, sql, schema)
+        if rows is not None:
+            return rows
     with conn.raw.cursor() as cur:
         cur.execute(sql, (schema,))
         names = [d[0] for d in cur.description or ()]
@@ -299,7 +335,7 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
             (r["table_name"], r["name"]): r for r in _query_rows(conn, q.pop("fk_rules"), schema)
         }
         for kind, sql in q.items():
-            setattr(rows, kind, _query_rows(conn, sql, schema))
+            setattr(rows, kind, _query_rows(conn, sql, schema, kind))
         for fk in rows.foreign_keys:
             rule = rules.get((fk["table_name"], fk["name"]), {})
             fk["on_update"] = rule.get("on_update", "RESTRICT")
