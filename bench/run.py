@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
@@ -328,7 +329,7 @@ def _schema_size(
             if m.peak_rss_mb is not None:
                 row.peak_rss_mb = max(row.peak_rss_mb or 0.0, m.peak_rss_mb)
             print(
-                f"  [{n}] run {rep + 1}/{opts.repeat} {row.tool:<18} {row.scenario:<16}"
+                f"  [{n}] run {rep + 1}/{opts.repeat} {row.tool:<24} {row.scenario:<16}"
                 f" {m.seconds:8.2f} s  rss {m.peak_rss_mb or 0:7.1f} MB  {outcome}",
                 flush=True,
             )
@@ -396,7 +397,11 @@ def bench_clone(opts: Options) -> BenchResult:
     except ImportError as exc:
         note = f"clone benchmark not available ({exc})"
         return BenchResult(rows=[Row("myshift", "clone", 0, status="unavailable", note=note)])
-    raw = clone_bench.bench_clone(SimpleNamespace(repeat=opts.repeat))
+    return clone_result(clone_bench.bench_clone(SimpleNamespace(repeat=opts.repeat)))
+
+
+def clone_result(raw: dict[str, Any]) -> BenchResult:
+    """``clone_bench.bench_clone``'s dict as rows and a target."""
     res = BenchResult(meta={k: v for k, v in raw.items() if k != "tools"})
     n = int(raw.get("rows", 0))
     for tool, entry in raw.get("tools", {}).items():
@@ -444,7 +449,7 @@ def _baseline(rows: list[Row], r: Row) -> Row | None:
 def print_report(name: str, res: BenchResult) -> None:
     print(f"\n== {name} ==")
     hdr = (
-        f"{'tool':<18} {'scenario':<16} {'N':>6} {'median s':>10} {'vs myshift':>10}"
+        f"{'tool':<24} {'scenario':<16} {'N':>6} {'median s':>10} {'vs myshift':>10}"
         f" {'peak RSS MB':>12} {'runs':>4} {'changes':>7}  note"
     )
     print(hdr)
@@ -460,7 +465,7 @@ def print_report(name: str, res: BenchResult) -> None:
         rss = "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f}"
         changes = "-" if r.changes is None else str(r.changes)
         print(
-            f"{r.tool:<18} {r.scenario:<16} {r.n:>6} {r.seconds_text():>10} {ratio:>10} {rss:>12}"
+            f"{r.tool:<24} {r.scenario:<16} {r.n:>6} {r.seconds_text():>10} {ratio:>10} {rss:>12}"
             f" {len(r.runs):>4} {changes:>7}  {r.note}"
         )
     if res.targets:
