@@ -197,6 +197,11 @@ def test_partition_clause_per_flavor() -> None:
     assert ddl.partition_clause(key, MY) == "\n/*!50100 PARTITION BY KEY (id)\nPARTITIONS 3 */"
     cols = Partitioning("LIST COLUMNS", "`r`", (Partition("eu", "1,2"),))
     assert ddl.partition_clause(cols, MY).startswith("\n/*!50500 PARTITION BY LIST  COLUMNS(r)\n")
+    # RANGE COLUMNS parenthesises MAXVALUE even for one column (sqldef PartitionByRangeColumns).
+    rcol = Partitioning("RANGE COLUMNS", "`d`", (Partition("p_max", "MAXVALUE"),))
+    assert ddl.partition_clause(rcol, M).endswith(
+        "(PARTITION `p_max` VALUES LESS THAN (MAXVALUE) ENGINE = InnoDB)"
+    )
 
 
 def test_table_options() -> None:

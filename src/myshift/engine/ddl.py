@@ -282,9 +282,11 @@ def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") ->
             d = f"PARTITION {pname(part.name)} "
             if part.values is not None:
                 if p.method.startswith("RANGE"):
+                    # Only plain RANGE prints a bare MAXVALUE; RANGE COLUMNS
+                    # parenthesises it even for one column: (MAXVALUE).
                     d += (
                         "VALUES LESS THAN MAXVALUE "
-                        if part.values == "MAXVALUE"
+                        if part.values == "MAXVALUE" and p.method == "RANGE"
                         else f"VALUES LESS THAN ({part.values}) "
                     )
                 else:
