@@ -513,7 +513,7 @@ def parse_args(argv: list[str]) -> Options:
     unknown = set(tools) - set(TOOLS)
     if unknown:
         ap.error(f"unknown tool(s) {sorted(unknown)}; choose from {', '.join(TOOLS)}")
-    only: list[str] = a.only or ["schema"]
+    only: list[str] = a.only or ["schema", "clone"]
     return Options(sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only)
 
 
