@@ -300,6 +300,7 @@ def execute_planfile(
                     undoes_apply_id=pf.undoes_apply_id or opts.undoes_apply_id,
                     notes=notes,
                 )
+            started = time.monotonic()
             try:
                 run_statements(
                     target,
@@ -307,7 +308,10 @@ def execute_planfile(
                     opts,
                     history=history,
                     apply_id=apply_id,
-                    progress=lambda n, m, st, dt: say(f"[{n}/{m}] {st.subject}: done in {dt:.2f}s"),
+                    progress=lambda n, m, st, dt: say(
+                        f"[{n}/{m}] {st.subject}: {dt:.2f}s "
+                        f"(elapsed {time.monotonic() - started:.1f}s)"
+                    ),
                     on_wait=say,
                     hook=_keepdata_hook(pf, target, opts, apply_id, say),
                     observe=observe,
@@ -317,6 +321,14 @@ def execute_planfile(
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     history.finish_apply(apply_id, "failed", error=str(exc))
+                raise
+            except KeyboardInterrupt:
+                # The statement in flight may or may not have completed on the
+                # server; history keeps it 'running' and the apply 'interrupted'.
+                if history is not None and apply_id is not None:
+                    history.finish_apply(
+                        apply_id, "interrupted", error="interrupted by the operator"
+                    )
                 raise
             if history is not None and apply_id is not None:
                 history.finish_apply(apply_id, "ok")
