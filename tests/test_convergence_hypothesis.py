@@ -5,7 +5,8 @@ names (so they overlap: most draws alter tables rather than replace them):
 a few tables with an int/bigint primary key, columns of assorted types,
 nullability and defaults, an optional ordinary/VIRTUAL/STORED computed column,
 charsets, collations and comments, named CHECKs, table comments, secondary
-and unique indexes (with prefixes on TEXT), a view and a trigger per table,
+and unique indexes (with prefixes on TEXT), composite primary keys, a view and
+a trigger per table,
 and foreign keys between
 tables whose column type always matches the referenced primary key. Both are
 rendered to CREATE TABLE SQL by the small renderer below, loaded into the live
@@ -99,6 +100,9 @@ class Tab:
     fks: tuple[tuple[str, str], ...]  # (on delete, referenced table)
     checks: tuple[str, ...] = ()  # names of integer columns that get CHECK (c >= 0)
     comment: str = ""
+    # A NOT NULL column `k` that joins `id` in a composite primary key (it stays
+    # a left prefix, so FKs to `id` keep their index).
+    pk_k: bool = False
     view: int = 0  # 0: no view; n: a view over `id` and the first n-1 columns
     trigger: int = 0  # 0: no trigger; n: a BEFORE INSERT trigger whose body uses n
 
@@ -150,6 +154,7 @@ def table(draw: st.DrawFn, name: str, tables: tuple[str, ...]) -> Tab:
             c.name for c in cols if c.type in ("int", "decimal(8,2)") and draw(st.booleans())
         ),
         comment=draw(st.sampled_from(["", "orders", "v2"])),
+        pk_k=draw(st.booleans()),
         view=draw(st.integers(0, 3)),
         trigger=draw(st.integers(0, 2)),
     )
@@ -196,7 +201,11 @@ def render(tables: tuple[Tab, ...]) -> str:
             lines.append(f"{q('g')} bigint AS ({q('gb')} * 2) {t.computed.upper()}")
         for _, ref in t.fks:
             lines.append(f"{q('r_' + ref)} {pk_of[ref]} NULL")
-        lines.append(f"PRIMARY KEY ({q('id')})")
+        if t.pk_k:
+            lines.append(f"{q('k')} smallint NOT NULL DEFAULT 0")
+            lines.append(f"PRIMARY KEY ({q('id')}, {q('k')})")
+        else:
+            lines.append(f"PRIMARY KEY ({q('id')})")
         text_cols = {c.name for c in t.columns if c.type == "text"}
         for unique, parts in t.indexes:
             cols = ", ".join(q(p) + ("(10)" if p in text_cols else "") for p in parts)
