@@ -6,9 +6,8 @@ a few tables with an int/bigint primary key, columns of assorted types,
 nullability and defaults, an optional ordinary/VIRTUAL/STORED computed column,
 charsets, collations and comments, named CHECKs, table comments, secondary
 and unique indexes (with prefixes on TEXT), composite primary keys, a view and
-a trigger per table,
-and foreign keys between
-tables whose column type always matches the referenced primary key. Both are
+a trigger per table, and foreign keys between tables whose column type always
+matches the referenced primary key. Both are
 rendered to CREATE TABLE SQL by the small renderer below, loaded into the live
 server, planned with drops allowed, applied, and then the re-plan must be
 empty and the two schemas must hold the same objects; then the other way round.
