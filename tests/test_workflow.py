@@ -336,3 +336,18 @@ def test_bad_sql_names_file_and_line(prod: Endpoint, tmp_path: Path) -> None:
     r = run_cli("plan", "--to", url(prod), "--desired", str(f), cwd=tmp_path, env=PWD)
     assert r.returncode == ExitCode.BAD_SQL
     assert f"{f}:3:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_privilege_is_one_sentence_with_the_fix(
+    server: LocalServer, prod: Endpoint, tmp_path: Path
+) -> None:
+    admin = connect(Endpoint(port=server.port, password=""))
+    admin.execute("CREATE USER IF NOT EXISTS 'reader'@'%' IDENTIFIED BY 'rpw'")
+    admin.execute(f"GRANT SELECT ON {quote_ident(prod.schema)}.* TO 'reader'@'%'")
+    f = tmp_path / "d.sql"
+    f.write_text("CREATE TABLE t (id int PRIMARY KEY);")
+    target = f"mysql://reader@127.0.0.1:{prod.port}/{prod.schema}"
+    r = run_cli("plan", "--to", target, "--desired", str(f), cwd=tmp_path, env={"MYSQL_PWD": "rpw"})
+    assert r.returncode == ExitCode.CONNECTION
+    assert "may not create the temporary workspace schema" in r.stderr
+    assert "--workspace local" in r.stderr and "Traceback" not in r.stderr

@@ -41,6 +41,14 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             _echo_err("myshift: interrupted.")
             sys.exit(130)
+        except Exception as exc:
+            from myshift.db.connect import translate_driver_error
+
+            err = translate_driver_error(exc)
+            if err is None:
+                raise
+            _echo_err(f"myshift: {err}")
+            sys.exit(int(err.exit_code))
 
     return wrapper  # type: ignore[return-value]
 

@@ -156,6 +156,34 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
     return ConnectionFailed(f"Database error on {where}: {msg}.", "")
 
 
+def translate_driver_error(
+    exc: BaseException, ep: Endpoint | None = None
+) -> ConnectionFailed | None:
+    """A driver error that escaped the workflows, as one sentence for the user.
+
+    The CLI's last line of defence: a missing privilege or a dropped connection
+    is a user-facing condition, never a traceback.  Returns None for anything
+    that is not a server error (a bug, which should surface as one).
+    """
+    if not isinstance(exc, pymysql.err.MySQLError):
+        return None
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if ep is not None:
+        return friendly_error(exc, ep)
+    if code in (1044, 1142, 1143, 1227, 1370):
+        return ConnectionFailed(
+            f"The server refused: {msg}.",
+            "Grant the missing privilege (see the README's 'Privileges') or use another user.",
+        )
+    if code in (2002, 2003, 2006, 2013):
+        return ConnectionFailed(
+            f"Lost the connection to the server: {msg}.",
+            "Check that the server is up and reachable, then run again.",
+        )
+    return ConnectionFailed(f"The server reported error {code}: {msg}.", "")
+
+
 class Conn:
     """A thin wrapper over a PyMySQL connection with the queries myshift needs."""
 

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
+import pymysql
+
 from myshift.db.connect import Conn, Endpoint, connect, is_url, quote_ident
-from myshift.errors import UsageError
+from myshift.errors import ConnectionFailed, UsageError
 
 if TYPE_CHECKING:
     from myshift.db.server import LocalServer
@@ -143,6 +145,16 @@ class TempSchemaWorkspace:
         try:
             drop_stale_workspaces(admin)
             _create_schema(admin, self.name, self.charset, self.collation)
+        except pymysql.err.MySQLError as exc:
+            admin.close()
+            if exc.args and exc.args[0] in (1044, 1045, 1142, 1227):
+                raise ConnectionFailed(
+                    f"User {self.server.user!r} may not create the temporary workspace schema "
+                    f"on {self.server.redacted()} where desired SQL is loaded ({exc.args[1]}).",
+                    f"Grant CREATE, DROP ON `{WS_PREFIX.replace('_', chr(92) + '_')}%`.* to it, "
+                    "or use --workspace local (a throwaway local server).",
+                ) from None
+            raise
         except BaseException:
             admin.close()
             raise
