@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck demo bench corpus clean server-deps
+.PHONY: install test lint typecheck demo bench bench-deps corpus clean server-deps
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,13 @@ test: install server-deps lint
 demo: install server-deps
 	$(BIN)/myshift demo
 
-bench: install server-deps
+# The peers the benchmarks compare against (Debian packages).
+bench-deps:
+	@command -v mysql-schema-diff >/dev/null 2>&1 && command -v mydumper >/dev/null 2>&1 || { \
+	  echo "installing benchmark peers: libmysql-diff-perl mydumper"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmysql-diff-perl mydumper >/dev/null; }
+
+bench: install server-deps bench-deps
 	$(BIN)/python bench/run.py
 
 clean:
