@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 .PHONY: install test lint typecheck demo bench bench-deps corpus clean server-deps
 
 $(STAMP): pyproject.toml
+	@$(PY) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "python3-venv missing: installing it"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,bench]'
