@@ -25,6 +25,10 @@ from myshift.model.flavor import Flavor
 
 DEFAULT_LOCK_WAIT_TIMEOUT = 5
 
+# The driver's base error, re-exported so the rest of myshift catches server
+# errors without importing the driver itself.
+DriverError = pymysql.err.MySQLError
+
 
 @dataclass(frozen=True)
 class Endpoint:

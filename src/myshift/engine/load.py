@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pymysql
-
-from myshift.db.connect import Conn, Endpoint, connected, friendly_error
+from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
 from myshift.engine.split import (
     RenameHint,
     RenameHints,
@@ -302,7 +300,7 @@ def _run_batch(
                 while cur.nextset():
                     done += 1
             return
-        except pymysql.err.MySQLError as exc:
+        except DriverError as exc:
             code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
             if code in (2006, 2013, 2003):
                 raise friendly_error(exc, conn.endpoint) from None

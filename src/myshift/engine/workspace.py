@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-import pymysql
-
-from myshift.db.connect import Conn, Endpoint, connect, is_url, quote_ident
+from myshift.db.connect import Conn, DriverError, Endpoint, connect, is_url, quote_ident
 from myshift.errors import ConnectionFailed, UsageError
 
 if TYPE_CHECKING:
@@ -145,7 +143,7 @@ class TempSchemaWorkspace:
         try:
             drop_stale_workspaces(admin)
             _create_schema(admin, self.name, self.charset, self.collation)
-        except pymysql.err.MySQLError as exc:
+        except DriverError as exc:
             admin.close()
             if exc.args and exc.args[0] in (1044, 1045, 1142, 1227):
                 raise ConnectionFailed(

@@ -23,9 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-import pymysql
-
-from myshift.db.connect import Conn, Endpoint, connect, connected
+from myshift.db.connect import Conn, DriverError, Endpoint, connect, connected
 from myshift.engine.diff import DiffOptions, diff_schemas
 from myshift.engine.introspect import introspect
 from myshift.engine.risk import Algorithm
@@ -240,7 +238,7 @@ def run_statements(
                 if observe:
                     observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
                 raise
-            except pymysql.err.MySQLError as exc:
+            except DriverError as exc:
                 err = f"{exc.args[1] if len(exc.args) > 1 else exc}"
                 if history is not None and apply_id is not None:
                     history.statement_finished(apply_id, seq, "failed", error=err)  # type: ignore[attr-defined]

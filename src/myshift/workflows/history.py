@@ -34,10 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import pymysql
-
 from myshift import __version__
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident, redact_url
+from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident, redact_url
 from myshift.errors import MyshiftError, UnsupportedError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.model.serialize import schema_from_json, schema_to_json
@@ -239,7 +237,7 @@ class History:
         ep = self._conn.endpoint
         return ep.with_schema("").redacted()
 
-    def _fail(self, exc: pymysql.err.MySQLError, doing: str) -> HistoryError:
+    def _fail(self, exc: DriverError, doing: str) -> HistoryError:
         msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
         return HistoryError(
             f"Cannot {doing} the apply history in schema {self.schema!r} on "
@@ -254,13 +252,13 @@ class History:
             with self._conn.raw.cursor() as cur:
                 cur.execute(sql, args)
                 return int(cur.lastrowid or 0)
-        except pymysql.err.MySQLError as exc:
+        except DriverError as exc:
             raise self._fail(exc, "write") from None
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn.query(sql.format(q=self._q), args)
-        except pymysql.err.MySQLError as exc:
+        except DriverError as exc:
             raise self._fail(exc, "read") from None
 
     def _exists(self) -> bool:
@@ -285,7 +283,7 @@ class History:
                 (LAYOUT_VERSION, _now()),
             )
             version = int(self._conn.scalar(f"SELECT version FROM {self._q}.`layout` WHERE id = 1"))
-        except pymysql.err.MySQLError as exc:
+        except DriverError as exc:
             raise self._fail(exc, "create") from None
         if version > LAYOUT_VERSION:
             raise UnsupportedError(

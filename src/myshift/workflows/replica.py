@@ -21,9 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pymysql
-
-from myshift.db.connect import Conn
+from myshift.db.connect import Conn, DriverError
 from myshift.db.identity import server_identity
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
@@ -131,7 +129,7 @@ def wait_caught_up(replica: Conn, target: Conn, timeout: float) -> None:
     else:
         try:
             rows = target.query("SHOW MASTER STATUS")
-        except pymysql.err.MySQLError:
+        except DriverError:
             rows = target.query("SHOW BINARY LOG STATUS")  # MySQL 8.4 removed the old name
         if not rows:
             raise ReplicaError(

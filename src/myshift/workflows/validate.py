@@ -45,9 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pymysql
-
-from myshift.db.connect import Conn, Endpoint
+from myshift.db.connect import Conn, DriverError, Endpoint
 from myshift.engine.split import split_sql
 from myshift.errors import UsageError
 
@@ -153,7 +151,7 @@ def _run_one(conn: Conn, sql: str, name: str, path: str, line: int) -> CheckResu
             cols = tuple(d[0] for d in (cur.description or ()))
             rows = cur.fetchmany(MAX_SHOWN_ROWS + 1)
             rest = len(cur.fetchall())
-    except pymysql.err.MySQLError as exc:
+    except DriverError as exc:
         msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
         return CheckResult(name, path, line, False, sql, error=msg)
     count = len(rows) + rest
