@@ -11,6 +11,9 @@ matches the referenced primary key. Both are
 rendered to CREATE TABLE SQL by the small renderer below, loaded into the live
 server, planned with drops allowed, applied, and then the re-plan must be
 empty and the two schemas must hold the same objects; then the other way round.
+Half the examples also declare rename hints (a table only in one schema renamed
+from one only in the other, likewise a column per table), reversed for the way
+back, so RENAME TABLE / CHANGE COLUMN plans are checked too.
 
 Deterministic in CI: ``derandomize=True`` makes the examples a function of the
 test alone.
@@ -29,7 +32,7 @@ from hypothesis import strategies as st
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
-from myshift.engine.split import split_sql
+from myshift.engine.split import RenameHints, split_sql
 from myshift.workflows.plan import PlanOptions, make_plan
 
 TABLES = ("t0", "t1", "t2")
@@ -290,21 +293,61 @@ def test_renderer_output_loads(server: LocalServer, admin: Conn) -> None:
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(pair=st.tuples(schemas(), schemas()))
+@given(pair=st.tuples(schemas(), schemas()), renames=st.booleans())
 def test_random_schema_pairs_converge(
-    server: LocalServer, admin: Conn, pair: tuple[tuple[Tab, ...], tuple[Tab, ...]]
+    server: LocalServer,
+    admin: Conn,
+    pair: tuple[tuple[Tab, ...], tuple[Tab, ...]],
+    renames: bool,
 ) -> None:
     first, second = render(pair[0]), render(pair[1])
+    hints = rename_hints(pair[0], pair[1]) if renames else None
+    back = (
+        RenameHints({o: n for n, o in hints.tables.items()}, inverse_columns(hints))
+        if hints
+        else None
+    )
     # Both ways, each from freshly loaded schemas.
-    for current_sql, desired_sql in ((first, second), (second, first)):
-        converges(server, admin, current_sql, desired_sql)
+    converges(server, admin, first, second, hints)
+    converges(server, admin, second, first, back)
 
 
-def converges(server: LocalServer, admin: Conn, current_sql: str, desired_sql: str) -> None:
+def rename_hints(cur: tuple[Tab, ...], des: tuple[Tab, ...]) -> RenameHints:
+    """Declare renames the pair allows: a table only in ``des`` from one only in
+    ``cur``, and in each common table a column only in ``des`` from one only in ``cur``."""
+    cur_t, des_t = {t.name: t for t in cur}, {t.name: t for t in des}
+    tables: dict[str, str] = {}
+    gone, new = sorted(set(cur_t) - set(des_t)), sorted(set(des_t) - set(cur_t))
+    if gone and new:
+        tables[new[0]] = gone[0]
+    columns: dict[tuple[str, str], str] = {}
+    for name, t in des_t.items():
+        old = cur_t.get(tables.get(name, name))
+        if old is None:
+            continue
+        was = [c.name for c in old.columns if c.name not in {d.name for d in t.columns}]
+        now = [c.name for c in t.columns if c.name not in {o.name for o in old.columns}]
+        if was and now:
+            columns[(name, now[0])] = was[0]
+    return RenameHints(tables, columns)
+
+
+def inverse_columns(h: RenameHints) -> dict[tuple[str, str], str]:
+    old_table = {new: old for new, old in h.tables.items()}
+    return {(old_table.get(t, t), old): new for (t, new), old in h.columns.items()}
+
+
+def converges(
+    server: LocalServer,
+    admin: Conn,
+    current_sql: str,
+    desired_sql: str,
+    hints: RenameHints | None = None,
+) -> None:
     a = _loaded(server, admin, current_sql)
     b = _loaded(server, admin, desired_sql)
     try:
-        opts = PlanOptions(allow_drop=True, verify=False)
+        opts = PlanOptions(allow_drop=True, verify=False, hints=hints)
         plan = make_plan(a, b, opts)
         context = f"\n-- current\n{current_sql}-- desired\n{desired_sql}-- plan\n{plan.sql_text()}"
         with connect(a) as c:
@@ -313,7 +356,7 @@ def converges(server: LocalServer, admin: Conn, current_sql: str, desired_sql: s
                     c.execute(s.sql)
                 except Exception as exc:
                     raise AssertionError(f"{exc}{context}") from None
-        again = make_plan(a, b, opts)
+        again = make_plan(a, b, PlanOptions(allow_drop=True, verify=False))
         assert again.empty, f"re-plan not empty: {again.sql_text()}{context}"
         assert again.current.same_objects(again.desired), context
     finally:
