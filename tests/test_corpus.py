@@ -16,6 +16,9 @@ qualify tables with it, so that qualifier is removed; and sqldef's own parser
 accepts compound ``CREATE TRIGGER/EVENT/PROCEDURE/FUNCTION ... BEGIN ... END;``
 without ``DELIMITER``, which the mysql client (and myshift's splitter, which
 follows it) does not, so such statements are wrapped in ``DELIMITER //``.
+sqldef's ``-- @renamed from=old`` on a column or table line becomes myshift's
+``-- myshift:renamed-from `old```, and the hints go to the plan (inverted for
+the way back), so the corpus's rename cases plan renames, not drop + add.
 
 Cases are classified, none silently dropped:
 
@@ -46,7 +49,7 @@ import yaml
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
-from myshift.engine.split import split_sql
+from myshift.engine.split import RenameHints, rename_hints, split_sql
 from myshift.errors import MyshiftError, SQLLoadError
 from myshift.workflows.plan import Plan, PlanOptions, make_plan
 
@@ -131,9 +134,23 @@ _BEGIN = re.compile(r"\bBEGIN\b", re.IGNORECASE)
 _END = re.compile(r"\bEND\b(?!\s+(?:IF|LOOP|WHILE|CASE|REPEAT)\b)", re.IGNORECASE)
 
 
+# sqldef's rename annotation, on a column or CREATE TABLE line. On index lines it
+# names an index rename, which myshift detects by itself: those are left alone.
+_RENAMED = re.compile(r"@renamed\s+from=(?:\"([^\"]*)\"|([^\s*]+))")
+_INDEX_LINE = re.compile(r"^\s*(?:UNIQUE\b|INDEX\b|KEY\b|CREATE\s+(?:UNIQUE\s+)?INDEX\b)", re.I)
+
+
+def _hint(m: re.Match[str]) -> str:
+    old = m.group(1) if m.group(1) is not None else m.group(2)
+    return "myshift:renamed-from " + quote_ident(old)
+
+
 def adapt_sql(text: str) -> str:
     """sqldef's SQL as the mysql client would need it (see the module docstring)."""
     text = _QUALIFIER.sub("", text)
+    text = "\n".join(
+        line if _INDEX_LINE.match(line) else _RENAMED.sub(_hint, line) for line in text.splitlines()
+    ) + ("\n" if text.endswith("\n") else "")
     if "DELIMITER" in text.upper() or not _BEGIN.search(text):
         return text
     out: list[str] = []
@@ -171,17 +188,19 @@ class CaseFailed(Exception):
     """One line saying why a loadable case did not converge."""
 
 
-def _plan(target: Endpoint, source: Endpoint) -> Plan:
+def _plan(target: Endpoint, source: Endpoint, hints: RenameHints | None = None) -> Plan:
     # verify=True: the plan must also pass make_plan's own replay on a copy in a
     # temporary schema (which exercises ddl.create_table on every touched table)
     # before it is run for real; it costs about a tenth more.
-    return make_plan(target, source, PlanOptions(allow_drop=True, verify=True))
+    return make_plan(target, source, PlanOptions(allow_drop=True, verify=True, hints=hints))
 
 
-def migrate(target: Endpoint, source: Endpoint, direction: str) -> None:
+def migrate(
+    target: Endpoint, source: Endpoint, direction: str, hints: RenameHints | None = None
+) -> None:
     """Plan target -> source, run it on target, check convergence; raise CaseFailed."""
     try:
-        plan = _plan(target, source)
+        plan = _plan(target, source, hints)
     except MyshiftError as exc:
         raise CaseFailed(f"{direction}: plan: {one_line(exc)}") from None
     with connect(target) as c:
@@ -243,8 +262,19 @@ def run_case(case: Case, schemas: Schemas) -> tuple[str, str]:
                     why = f"{label} line {exc.line}: {one_line(exc.server_message, 100)}"
                     return NOT_LOADABLE, f"{NOT_LOADABLE}: {why}"
         try:
-            migrate(a, b, "forward")
-            migrate(b, c, "reverse")
+            hints = rename_hints(split_sql(adapt_sql(case.desired), f"{case.name}.desired"))
+        except SQLLoadError as exc:
+            return "failed", f"rename hints: {one_line(exc.server_message, 100)}"
+        back = RenameHints(
+            {old: new for new, old in hints.tables.items()},
+            {
+                ({o: n for n, o in hints.tables.items()}.get(t, t), old): new
+                for (t, new), old in hints.columns.items()
+            },
+        )
+        try:
+            migrate(a, b, "forward", hints)
+            migrate(b, c, "reverse", back)
         except CaseFailed as exc:
             return "failed", str(exc)
         return "passed", ""
