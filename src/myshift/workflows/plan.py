@@ -19,7 +19,7 @@ from myshift.db.connect import Conn, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.changes import Change, RenderOptions
 from myshift.engine.diff import DiffOptions, diff_schemas
-from myshift.engine.introspect import introspect
+from myshift.engine.introspect import gc_paused, introspect
 from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.engine.split import Statement
@@ -159,6 +159,15 @@ def make_plan(
             f"No schema given for the target {target.redacted()}.",
             "Add it to the URL (mysql://user@host/schema) or the environment.",
         )
+    # Both models, the diff and the fingerprints are millions of acyclic
+    # objects: the cyclic collector only slows them down (see gc_paused).
+    with gc_paused():
+        return _make_plan(target, source, opts)
+
+
+def _make_plan(
+    target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanOptions
+) -> Plan:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     with connected(target) as tconn:
