@@ -48,6 +48,7 @@ from myshift.engine.changes import (
     RenameIndex,
     RenameTable,
     TableOptions,
+    cast_refused,
 )
 from myshift.engine.diff import DiffOptions, UnsupportedTableWarning, diff_schemas, reverse_changes
 from myshift.engine.introspect import introspect
@@ -734,3 +735,37 @@ def test_same_objects_and_fingerprint_ignore_index_order() -> None:
     assert diff_schemas(one, two) == []
     three = Schema("s", tables=(Table("t", cols, (pk, ix_a)),))
     assert not one.same_objects(three) and fingerprint(one) != fingerprint(three)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "refused"),
+    [
+        ("int(11)", "uuid", True),
+        ("uuid", "inet6", True),
+        ("inet4", "bigint(20) unsigned", True),
+        ("datetime", "inet6", True),
+        ("uuid", "char(36)", False),
+        ("varchar(40)", "inet6", False),
+        ("binary(16)", "uuid", False),
+        ("int(11)", "bigint(20)", False),
+    ],
+)
+def test_cast_refused(old: str, new: str, refused: bool) -> None:
+    assert cast_refused(old, new) is refused
+
+
+def test_converge_uuid_and_inet_type_changes(server: LocalServer, admin: Conn) -> None:
+    # MariaDB refuses MODIFY between UUID/INET* and non-string types (error 4078):
+    # such a column is re-created (destructive); string <-> UUID stays a MODIFY.
+    current = "CREATE TABLE u (id int NOT NULL PRIMARY KEY, a int, b varchar(40), c uuid)"
+    desired = "CREATE TABLE u (id int NOT NULL PRIMARY KEY, a uuid, b inet6, c inet6)"
+    changes = converge(server, admin, current, desired)
+    alter = changes[0]
+    assert isinstance(alter, AlterTable)
+    kinds = {type(c).__name__: c for c in alter.clauses}
+    assert [type(c).__name__ for c in alter.clauses] == [
+        "RecreateColumn",
+        "ModifyColumn",
+        "RecreateColumn",
+    ]
+    assert kinds["RecreateColumn"].assess(MARIADB_10_11).risk is Risk.DESTRUCTIVE

@@ -190,11 +190,36 @@ def needs_recreate(old: Column, new: Column) -> bool:
     MODIFY a column between VIRTUAL and STORED or between generated and
     ordinary; MySQL refuses VIRTUAL <-> STORED and ordinary <-> VIRTUAL. One
     rule for both keeps the diff flavor-free: MySQL's permitted ordinary <->
-    STORED MODIFY becomes a drop + add too, which converges the same.
+    STORED MODIFY becomes a drop + add too, which converges the same. Also
+    when the server refuses the type conversion outright (``cast_refused``).
     """
     if (old.generated is None) != (new.generated is None):
         return True
-    return old.generated is not None and old.stored != new.stored
+    if old.generated is not None and old.stored != new.stored:
+        return True
+    return cast_refused(old.type, new.type)
+
+
+# MariaDB's UUID/INET4/INET6 types convert only to and from string types; any
+# other ALTER ... MODIFY fails with error 4078 ("Cannot cast ... in assignment"),
+# even on an empty table.
+_PLUGIN_TYPES = frozenset({"uuid", "inet4", "inet6"})
+_STRING_TYPES = frozenset(
+    {"char", "varchar", "binary", "varbinary", "enum", "set", "json"}
+    | {f"{size}{kind}" for size in ("tiny", "", "medium", "long") for kind in ("text", "blob")}
+)
+
+
+def _base(col_type: str) -> str:
+    return col_type.split("(", 1)[0].split(" ", 1)[0].lower()
+
+
+def cast_refused(old_type: str, new_type: str) -> bool:
+    """Whether the server refuses to MODIFY a column from ``old_type`` to ``new_type``."""
+    a, b = _base(old_type), _base(new_type)
+    if a == b or (a not in _PLUGIN_TYPES and b not in _PLUGIN_TYPES):
+        return False
+    return a not in _STRING_TYPES and b not in _STRING_TYPES
 
 
 @dataclass(frozen=True)
@@ -215,10 +240,16 @@ class RecreateColumn(Clause):
     def assess(self, flavor: Flavor) -> Assessment:
         name = self.after.name
         parts = [AddColumn(self.after, self.position).assess(flavor)]
-        if self.before.generated is None:
+        if cast_refused(self.before.type, self.after.type):
+            why = (
+                f"column {name}: {self.before.type} cannot be converted to {self.after.type}; "
+                "the column is re-created empty"
+            )
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        elif self.before.generated is None and self.after.generated is not None:
             why = f"column {name} becomes generated: its stored values are replaced"
             parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
-        elif self.after.generated is None:
+        elif self.after.generated is None and self.before.generated is not None:
             why = f"column {name} stops being generated: it is re-created empty"
             parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
         else:
@@ -232,6 +263,8 @@ class RecreateColumn(Clause):
         return RecreateColumn(self.after, self.before, back, self.position)
 
     def describe(self) -> str:
+        if cast_refused(self.before.type, self.after.type):
+            return f"re-create column {self.after.name} as {self.after.type}"
         return f"re-create column {self.after.name} as {_kind(self.after)}"
 
 
