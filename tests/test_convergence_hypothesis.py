@@ -64,6 +64,8 @@ TYPES: dict[str, tuple[str | None, ...]] = {
     "enum('a','b','c')": (None, "'a'", "'c'"),
     "enum('a','b','c','d')": (None, "'b'"),
     "set('x','y','z')": (None, "'x,y'", "''"),
+    "uuid": (None,),
+    "inet6": (None, "'::1'"),
 }
 # TEXT gets a prefix index; BLOB and JSON (a LONGTEXT on MariaDB) get none.
 INDEXABLE = [t for t in TYPES if t not in ("blob", "json")]
