@@ -334,7 +334,9 @@ def write_expected(path: Path, out: Outcome) -> None:
 @pytest.fixture(scope="module")
 def corpus() -> Iterator[list[Case]]:
     d = corpus_dir()
-    if d is None or not d.is_dir():
+    if d is not None and not d.is_dir():
+        pytest.fail(f"MYSHIFT_CORPUS={d} is not a directory")
+    if d is None:
         msg = (
             f"sqldef corpus not found (set MYSHIFT_CORPUS, or put shared/corpus/sqldef "
             f"beside the repository; looked upwards from {HERE})"
