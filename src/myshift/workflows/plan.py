@@ -247,11 +247,38 @@ def _referenced(definition: str, names: set[str]) -> set[str]:
     return {n for n in names if f"`{n}`" in definition}
 
 
+def _affected_columns(cur: Schema, des: Schema, name: str) -> set[str] | None:
+    """Columns of table ``name`` whose definition or indexes the plan changes.
+
+    None means "the whole table" (created, dropped, renamed, or its engine,
+    charset or partitioning changes): every FK pointing at it is validated.
+    """
+    a, b = cur.table_map.get(name), des.table_map.get(name)
+    if a is None or b is None:
+        return None
+    if (a.engine, a.charset, a.collation, a.partitioning) != (
+        b.engine,
+        b.charset,
+        b.collation,
+        b.partitioning,
+    ):
+        return None
+    out = {c.name for c in a.columns if b.column_map.get(c.name) != c}
+    out |= {c.name for c in b.columns if a.column_map.get(c.name) != c}
+    for x, y in ((a, b), (b, a)):
+        for ix in x.indexes:
+            if y.index_map.get(ix.name) != ix:
+                out |= {p.column for p in ix.parts if p.column is not None}
+    return out
+
+
 def _scope(plan: Plan) -> _Scope:
     """Copy only what the plan touches, so verification stays cheap on 10,000 tables.
 
-    * tables the plan changes, renames, creates or drops, and their foreign-key
-      neighbours (an ALTER or CREATE validates FKs in both directions);
+    * tables the plan changes, renames, creates or drops, the tables their
+      foreign keys reference, and the tables whose foreign keys reference
+      columns (or indexes over columns) the plan changes (an ALTER or CREATE
+      validates FKs in both directions);
     * views it changes, and (transitively) the tables and views their
       definitions name, in both versions (CREATE VIEW validates them);
     * routines and events it changes (their bodies are not validated when
@@ -268,13 +295,22 @@ def _scope(plan: Plan) -> _Scope:
     all_tables = set(cur.table_map) | set(des.table_map)
     all_views = set(cur.view_map) | set(des.view_map)
     tables = touched & all_tables
+    affected: dict[str, set[str] | None] = {}  # touched table -> _affected_columns
     for schema in (cur, des):
         for t in schema.tables:
             for fk in t.foreign_keys:
                 if t.name in touched:
                     tables.add(fk.ref_table)
-                if fk.ref_table in touched:
-                    tables.add(t.name)
+                if fk.ref_table in touched and t.name not in tables:
+                    # A child that is not changed itself only matters when the
+                    # plan changes what its FK points at (the server then
+                    # validates the FK); most children of altered tables don't.
+                    ref = fk.ref_table
+                    if ref not in affected:
+                        affected[ref] = _affected_columns(cur, des, ref)
+                    hit = affected[ref]
+                    if hit is None or not hit.isdisjoint(fk.ref_columns):
+                        tables.add(t.name)
     views = touched & all_views
     pending = list(views)
     while pending:
