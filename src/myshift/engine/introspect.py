@@ -287,7 +287,14 @@ def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> list[Row] | None
         cur_count = conn.scalar(f"SELECT COUNT(*) FROM ({sql}) q", (schema,))
         return [] if not cur_count else None
     text = got[0].decode() if isinstance(got[0], bytes | bytearray) else str(got[0])
-    return [dict(zip(aliases, values, strict=True)) for values in json.loads(text)]
+    # One object per distinct value: json.loads makes a new string for each of
+    # the ~10^6 values (types, collations, table names repeat endlessly), and
+    # the model keeps many of them -- sharing them halves the memory.
+    seen: dict[Any, Any] = {}
+    share = seen.setdefault
+    return [
+        dict(zip(aliases, map(share, values, values), strict=True)) for values in json.loads(text)
+    ]
 
 
 def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> list[Row]:
