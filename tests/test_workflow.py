@@ -316,6 +316,24 @@ def test_inline_password_is_refused(tmp_path: Path) -> None:
     assert "MYSQL_PWD" in r.stderr and PASSWORD not in r.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("apply", "--algorithm", "instnt"),
+        ("drift", "--bogus-flag"),
+        ("nosuchcommand",),
+        ("trash", "purge"),
+    ],
+)
+def test_command_line_mistakes_exit_usage_not_changes_pending(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # click's own exit code for a usage error is 2, which is "changes pending" here.
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == ExitCode.USAGE, r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_unreachable_host_is_one_sentence(tmp_path: Path) -> None:
     r = run_cli(
         "plan",

@@ -9,16 +9,14 @@ Connection flags follow the mysql client: ``-h`` is the host (help is
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from myshift import __version__
-from myshift.errors import MyshiftError
+from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,14 +118,40 @@ def resolve_source(value: str | None) -> Any:
 
     if value is None:
         if sys.stdin.isatty():
-            raise click.UsageError("give --desired/--from (a file, directory, URL or environment)")
+            raise UsageError(
+                "No desired schema was given and stdin is a terminal.",
+                "Give --desired/--from (a file, directory, URL or environment) or pipe SQL in.",
+            )
         return "-"
     if is_url(value) or value in load_settings().environments:
         return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt)
     return value
 
 
-@click.group(context_settings={"help_option_names": ["--help"]})
+class _Group(click.Group):
+    """A group whose command-line mistakes exit 3 (ExitCode.USAGE), not click's 2.
+
+    Exit 2 means "changes pending" for ``plan --check`` and ``drift``: a CI job
+    must not read a mistyped option as drift.  Subcommands are parsed inside
+    the parent group's ``invoke``, so catching there covers every level.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, prog_name="myshift")
 def cli() -> None:
     """Safe, rehearsed schema migrations for MySQL and MariaDB."""
@@ -465,7 +489,7 @@ def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -
 # ----------------------------------------------------------------------------- trash
 
 
-@cli.group()
+@cli.group(cls=_Group)
 def trash() -> None:
     """The holding schema where keep-data puts dropped tables and column backups."""
 
@@ -531,11 +555,7 @@ def main(argv: list[str] | None = None) -> None:
     except MyshiftError as exc:
         _echo_err(f"myshift: {exc}")
         sys.exit(int(exc.exit_code))
-    if os.environ.get("MYSHIFT_DEBUG"):
-        cli.main(args=args, prog_name="myshift")
-    else:
-        cli.main(args=args, prog_name="myshift", standalone_mode=True)
+    cli.main(args=args, prog_name="myshift")
 
 
 __all__ = ["cli", "main"]
-_ = Path
