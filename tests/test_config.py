@@ -114,6 +114,14 @@ def test_wrong_type_is_refused(tmp_path: Path) -> None:
         load_settings(tmp_path)
 
 
+@pytest.mark.parametrize("value", [0, -1])
+def test_lock_wait_timeout_must_be_positive(tmp_path: Path, value: int) -> None:
+    # MariaDB reads 0 or less as "never wait": every contended DDL would fail at once.
+    (tmp_path / "myshift.toml").write_text(f"lock_wait_timeout = {value}\n")
+    with pytest.raises(UsageError, match="lock_wait_timeout"):
+        load_settings(tmp_path)
+
+
 # --------------------------------------------------------------------------- refs
 
 
@@ -172,6 +180,14 @@ def test_url_ref_and_flags_override(tmp_path: Path, home: Path) -> None:
     assert (ep.host, ep.port, ep.user, ep.password, ep.schema) == ("h", 3307, "u", "p@ss", "db")
     ep = resolve(EndpointSpec(ref="mysql://u@h:3307/db", port=3310, schema="other"), tmp_path, home)
     assert (ep.port, ep.schema) == (3310, "other")
+
+
+@pytest.mark.parametrize("ref", ["postgres://u@h/db", "http://h/db", "mysql:/h/db"])
+def test_url_of_another_scheme_is_refused_not_taken_as_a_schema(
+    tmp_path: Path, home: Path, ref: str
+) -> None:
+    with pytest.raises(UsageError, match="mysql://"):
+        resolve(EndpointSpec(ref=ref), tmp_path, home)
 
 
 def test_flags_override_env(project: Path, home: Path) -> None:

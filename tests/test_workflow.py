@@ -334,6 +334,23 @@ def test_command_line_mistakes_exit_usage_not_changes_pending(
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("flag", ["--to", "--from"])
+def test_url_of_another_scheme_is_refused_without_echoing_its_password(
+    tmp_path: Path, flag: str
+) -> None:
+    other = "--from" if flag == "--to" else "--to"
+    r = run_cli(
+        "plan",
+        flag,
+        f"postgres://u:{PASSWORD}@h/db",
+        other,
+        "mysql://u@127.0.0.1:1/x",
+        cwd=tmp_path,
+    )
+    assert r.returncode == ExitCode.USAGE, r.stderr
+    assert "mysql://" in r.stderr and PASSWORD not in r.stderr
+
+
 def test_unreachable_host_is_one_sentence(tmp_path: Path) -> None:
     r = run_cli(
         "plan",

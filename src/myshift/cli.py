@@ -113,8 +113,7 @@ def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
 
 def resolve_source(value: str | None) -> Any:
     """A desired source: URL or environment name -> Endpoint; a path or '-' stays a string."""
-    from myshift.config import EndpointSpec, load_settings, resolve_endpoint
-    from myshift.db.connect import is_url
+    from myshift.config import EndpointSpec, load_settings, looks_like_url, resolve_endpoint
 
     if value is None:
         if sys.stdin.isatty():
@@ -123,7 +122,7 @@ def resolve_source(value: str | None) -> Any:
                 "Give --desired/--from (a file, directory, URL or environment) or pipe SQL in.",
             )
         return "-"
-    if is_url(value) or value in load_settings().environments:
+    if looks_like_url(value) or value in load_settings().environments:
         return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt)
     return value
 
@@ -228,7 +227,9 @@ def plan(
 @click.option("--allow-drop", is_flag=True, help="Run destructive statements too.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
-@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (default 5).")
+@click.option(
+    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
+)
 @click.option("--workspace", default=None)
 @click.option("--rename", multiple=True)
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
@@ -289,7 +290,9 @@ def apply(
 @click.option("--run", "run_cmd", default=None, help="A command run against the sandbox.")
 @click.option("--keep", is_flag=True, help="Keep the sandbox afterwards (to inspect it).")
 @click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
-@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (as for apply).")
+@click.option(
+    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (as for apply)."
+)
 @click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
 @click.option("--report-md", default=None, help="Also write the report as Markdown.")
 @click.option("--report-json", default=None, help="Also write the report as JSON.")
@@ -420,7 +423,9 @@ def history(
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
 @click.option("--format", "fmt", type=click.Choice(["human", "sql", "json"]), default=None)
-@click.option("--lock-wait-timeout", type=int, default=None, help="Seconds (default 5).")
+@click.option(
+    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
+)
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @connection_options

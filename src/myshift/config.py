@@ -28,6 +28,7 @@ from __future__ import annotations
 import configparser
 import getpass
 import os
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,8 @@ CONFIG_FILE = "myshift.toml"
 DEFAULT_HISTORY_SCHEMA = "_myshift"
 DEFAULT_AUDIT_LOG = "myshift-audit.jsonl"
 SSL_MODES = ("DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
+# A scheme of two letters or more ("C:/dump.sql" stays a path).
+_LOOKS_LIKE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
 # Option-file sections read, later ones overriding earlier ones.
 MYCNF_SECTIONS = ("client", "myshift")
 
@@ -152,6 +155,12 @@ def load_settings(cwd: Path | None = None) -> Settings:
     _check_type(path, "history_schema", history_schema, str)
     lock_wait = data.pop("lock_wait_timeout", DEFAULT_LOCK_WAIT_TIMEOUT)
     _check_type(path, "lock_wait_timeout", lock_wait, int)
+    if lock_wait < 1:
+        # MariaDB reads 0 or less as "never wait": every contended DDL would fail at once.
+        raise UsageError(
+            f"{path}: `lock_wait_timeout` must be at least 1 second, not {lock_wait}.",
+            "Fix the value in myshift.toml.",
+        )
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     return Settings(
@@ -164,12 +173,17 @@ def load_settings(cwd: Path | None = None) -> Settings:
     )
 
 
+def looks_like_url(text: str) -> bool:
+    """A ``mysql://`` URL, or something meant as a URL (refused with a clear message)."""
+    return is_url(text) or _LOOKS_LIKE_URL.match(text) is not None
+
+
 def _check_type(path: Path, key: str, value: object, tp: type) -> None:
     # bool is an int subclass: `port = true` must not pass as a port.
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
     if not ok:
         raise UsageError(
-            f"{path}: `{key}` must be a {tp.__name__}, not {value!r}.",
+            f"{path}: `{key}` must be {'an' if tp is int else 'a'} {tp.__name__}, not {value!r}.",
             "Fix the value in myshift.toml.",
         )
 
@@ -349,7 +363,7 @@ class _Layer:
 
 def _url_layer(url: str) -> _Layer:
     parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("mysql", "mariadb"):
+    if parsed.scheme not in ("mysql", "mariadb") or not url.partition(":")[2].startswith("//"):
         raise UsageError(
             f"{redact_url(url)!r} is not a mysql:// URL.",
             "Use mysql://user[:password]@host[:port]/schema.",
@@ -415,7 +429,8 @@ def resolve_endpoint(
     url: _Layer | None = None
     env: EnvConfig | None = None
     bare_schema: str | None = None
-    if ref is not None and is_url(ref):
+    # "postgres://…" or "mysql:/h/db" is a mistyped URL, not a schema name: _url_layer says so.
+    if ref is not None and looks_like_url(ref):
         url = _url_layer(ref)
     elif ref is not None and ref in settings.environments:
         env = settings.environments[ref]
@@ -570,6 +585,7 @@ __all__ = [
     "EnvConfig",
     "Settings",
     "load_settings",
+    "looks_like_url",
     "read_option_file",
     "reject_inline_password",
     "resolve_endpoint",
