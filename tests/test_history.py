@@ -284,3 +284,39 @@ def test_unwritable_audit_log_records_nothing(server: LocalServer, tmp_path: Pat
     finally:
         with connect(endpoint_of(server)) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+
+
+def test_failed_apply_closes_its_history_connection(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    """Every connection an apply opens is closed when it fails, even while the error lives on."""
+    import time
+
+    from myshift.errors import MyshiftError
+    from myshift.workflows.apply import ApplyOptions, StatementRun
+    from myshift.workflows.commands import build_planfile, execute_planfile
+
+    desired = tmp_path / "d.sql"
+    desired.write_text("CREATE TABLE t (id int PRIMARY KEY);")
+    pf = build_planfile(fresh_schema, str(desired), verify=False)
+    schema = f"_h_{uuid.uuid4().hex[:8]}"
+    opts = ApplyOptions(history_schema=schema, audit_path=None)
+    ids = "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+    with connect(fresh_schema) as admin:
+        before = {r[0] for r in admin.query(ids)}
+        during: set[Any] = set()
+
+        def observe(_run: StatementRun) -> None:
+            during.update(r[0] for r in admin.query(ids))
+            raise MyshiftError("stop here", "")
+
+        with pytest.raises(MyshiftError) as err:
+            execute_planfile(fresh_schema, pf, opts, observe=observe)
+        opened = during - before
+        assert len(opened) >= 2  # the DDL session and the history connection
+        left: set[Any] = opened
+        for _ in range(100):  # the server drops a closed session asynchronously
+            left = opened & {r[0] for r in admin.query(ids)}
+            if not left:
+                break
+            time.sleep(0.05)
+        assert err.value is not None and not left
+        admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import socket
 import time
@@ -240,7 +241,10 @@ def execute_planfile(
     runnable = pf.runnable
     to_run = [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in runnable]
     check_algorithms(to_run, opts.algorithm)
-    with connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn:
+    with (
+        connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn,
+        contextlib.ExitStack() as closing,
+    ):
         ident = server_identity(conn)
         if not pf.identity.same_server(ident):
             raise DriftError(
@@ -280,10 +284,13 @@ def execute_planfile(
             if kept:
                 notes["keep_data"] = {"holding": opts.holding, "objects": kept}
             if opts.record_history:
-                history = History(
-                    conn_for_history(target),
-                    schema=opts.history_schema,
-                    audit_path=Path(opts.audit_path) if opts.audit_path else None,
+                # Its own autocommit connection (see History), closed with the DDL one.
+                history = closing.enter_context(
+                    History.open(
+                        target,
+                        schema=opts.history_schema,
+                        audit_path=Path(opts.audit_path) if opts.audit_path else None,
+                    )
                 )
                 user, host = _operator()
                 apply_id = history.begin_apply(
@@ -358,12 +365,6 @@ def _keepdata_hook(
         undoes_apply_id=pf.undoes_apply_id,
         say=say,
     )
-
-
-def conn_for_history(target: Endpoint) -> Any:
-    from myshift.db.connect import connect
-
-    return connect(replace(target, schema=""))
 
 
 def apply(
