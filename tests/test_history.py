@@ -320,3 +320,13 @@ def test_failed_apply_closes_its_history_connection(fresh_schema: Endpoint, tmp_
             time.sleep(0.05)
         assert err.value is not None and not left
         admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(schema)}")
+
+
+def test_history_command_output_ends_with_a_newline(fresh_schema: Endpoint) -> None:
+    from click.testing import CliRunner
+
+    from myshift.cli import cli
+
+    target = f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/{fresh_schema.schema}"
+    out = CliRunner().invoke(cli, ["history", "--to", target])
+    assert out.exit_code == 0 and out.output == "No applies recorded.\n", out.output

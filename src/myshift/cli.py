@@ -409,7 +409,8 @@ def history(
     from myshift.workflows import commands
 
     tgt = resolve_target(target, kw)
-    click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit), nl=False)
+    # The formatters return lines without the final newline.
+    click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit))
 
 
 # ----------------------------------------------------------------------------- rollback
