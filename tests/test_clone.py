@@ -10,6 +10,7 @@ import pytest
 
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
+from myshift.engine.ddl import strip_definer
 from myshift.errors import UsageError
 from myshift.model.flavor import MARIADB_10_11, MYSQL_8_0
 from myshift.workflows.clone import (
@@ -20,7 +21,6 @@ from myshift.workflows.clone import (
     _chunks,
     _introspect,
     clone_schema_data,
-    strip_definer,
 )
 from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note, make_sandbox
 
@@ -222,6 +222,7 @@ def test_sample_parse_errors() -> None:
 
 
 def test_strip_definer() -> None:
+    # The clone and the renderer share engine.ddl.strip_definer.
     sql = "CREATE DEFINER=`ro``ot`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1"
     assert strip_definer(sql) == "CREATE SQL SECURITY DEFINER VIEW v AS SELECT 1"
     assert strip_definer("CREATE DEFINER=root@localhost TRIGGER t") == "CREATE TRIGGER t"

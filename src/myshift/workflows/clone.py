@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 import sys
 import threading
 import time
@@ -55,12 +54,10 @@ import pymysql
 import pymysql.cursors
 
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.engine.ddl import strip_definer
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
-_DEFINER_RE = re.compile(
-    r"\s*DEFINER\s*=\s*(`(?:[^`]|``)*`|'[^']*'|\S+?)@(`(?:[^`]|``)*`|'[^']*'|\S+)"
-)
 _BINARY_TYPES = frozenset(
     {
         "binary",
@@ -171,10 +168,6 @@ class _Table:
     pk: tuple[str, ...]
     est_rows: int
     est_bytes: int
-
-
-def strip_definer(sql: str) -> str:
-    return _DEFINER_RE.sub("", sql, count=1)
 
 
 def _value_expr(col: _Column) -> str:
@@ -820,5 +813,4 @@ __all__ = [
     "ProgressFn",
     "TerminalProgress",
     "clone_schema_data",
-    "strip_definer",
 ]
