@@ -14,6 +14,7 @@ from pathlib import Path
 
 from myshift.db.connect import Endpoint, connected
 from myshift.engine import ddl
+from myshift.engine.diff import _toposort, _view_deps
 from myshift.engine.introspect import introspect
 from myshift.errors import UsageError
 from myshift.model import Flavor, Schema, View
@@ -22,24 +23,14 @@ HEADER = "-- myshift dump of {schema} ({flavor})\n"
 
 
 def views_in_dependency_order(views: tuple[View, ...]) -> list[View]:
-    """Views over views: a view comes after every view its definition names."""
-    names = {v.name for v in views}
-    deps = {v.name: {n for n in names if n != v.name and f"`{n}`" in v.definition} for v in views}
+    """Views over views: a view comes after every view its definition names.
+
+    The same dependency reading and ordering as the diff's CREATE VIEW order
+    (name order where free, cycles broken as the diff breaks them).
+    """
     by_name = {v.name: v for v in views}
-    out: list[View] = []
-    done: set[str] = set()
-
-    def visit(name: str, stack: tuple[str, ...]) -> None:
-        if name in done or name in stack:
-            return
-        for d in sorted(deps[name]):
-            visit(d, (*stack, name))
-        done.add(name)
-        out.append(by_name[name])
-
-    for v in sorted(names):
-        visit(v, ())
-    return out
+    order, _ = _toposort(sorted(by_name), _view_deps(views))
+    return [by_name[n] for n in order]
 
 
 def _delimited(sql: str) -> str:
