@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.ddl import strip_definer
 from myshift.errors import UsageError
@@ -20,6 +20,7 @@ from myshift.workflows.clone import (
     TerminalProgress,
     _chunks,
     _introspect,
+    _open_pair,
     clone_schema_data,
 )
 from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note, make_sandbox
@@ -219,6 +220,17 @@ def test_sample_parse_errors() -> None:
         with pytest.raises(Exception, match="--data"):
             DataMode.parse(bad)
     assert str(DataMode.parse("sample:5")) == "sample:5"
+
+
+def test_copy_reads_on_the_source_wait_only_the_short_lock_wait_timeout(
+    source: Endpoint, dest: Endpoint
+) -> None:
+    src, dst = _open_pair(source, dest)
+    try:
+        assert int(src.scalar("SELECT @@SESSION.lock_wait_timeout")) == DEFAULT_LOCK_WAIT_TIMEOUT
+    finally:
+        src.close()
+        dst.close()
 
 
 def test_strip_definer() -> None:

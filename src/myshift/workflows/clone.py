@@ -382,7 +382,9 @@ class _Tracker:
 
 
 def _open_pair(src_ep: Endpoint, dst_ep: Endpoint, max_group: int = 1 << 20) -> tuple[Conn, Conn]:
-    src = connect(src_ep, lock_wait_timeout=None)
+    # The source is production: its reads take metadata locks too, and one
+    # queued behind someone's ALTER must give up in seconds, not wait a year.
+    src = connect(src_ep)
     src.raw.use_unicode = False  # rows arrive as ready SQL bytes: no decode/encode per row
     src.execute("SET SESSION time_zone = '+00:00', SESSION group_concat_max_len = %s", (max_group,))
     dst = connect(dst_ep, lock_wait_timeout=None)
