@@ -371,3 +371,18 @@ def test_observed_algorithm(
     (st,) = r.statements
     assert (st.observed, st.rows) == (observed, rows)
     assert not st.warning, st.warning  # the server did what the plan predicted
+
+
+def test_unreadable_checks_file_is_refused_before_anything_runs(
+    prod: Endpoint, server2: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from myshift.errors import UsageError
+
+    monkeypatch.chdir(tmp_path)
+    plan = _plan(prod, tmp_path)
+    missing = str(tmp_path / "no-such-checks.sql")
+    with pytest.raises(UsageError, match=r"no-such-checks\.sql"):
+        rehearse(plan, prod, _opts(server2, data="none", check=missing))
+    # Refused before the sandbox was made: no rehearsal in production's history.
+    with History.open(prod) as h:
+        assert h.list_applies(prod.schema) == []

@@ -59,7 +59,13 @@ from myshift.workflows.apply import ApplyOptions, StatementRun, check_drift
 from myshift.workflows.clone import DataMode, TerminalProgress
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
-from myshift.workflows.validate import CheckResult, CommandResult, run_checks, run_command
+from myshift.workflows.validate import (
+    CheckResult,
+    CommandResult,
+    read_checks_file,
+    run_checks,
+    run_command,
+)
 
 DEFAULT_DATA = "sample:10000"
 
@@ -478,6 +484,9 @@ def rehearse(
             "which no sandbox has.",
             "Apply rollback plans directly (they need no rehearsal).",
         )
+    if options.check is not None:
+        # A mistyped --check path fails now, not after the copy and the run.
+        read_checks_file(options.check)
     sb = sandbox or make_sandbox(options.sandbox, keep=options.keep)
     replica = sb.kind == "replica"
     if replica and options.data is not None:

@@ -124,15 +124,21 @@ def _name_for(line: int, prev_end: int, names: dict[int, str]) -> str | None:
     return found[-1] if found else None
 
 
+def read_checks_file(path: str | Path) -> str:
+    """The text of a checks.sql file; a path that cannot be read is a UsageError."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise UsageError(
+            f"Cannot read the checks file {str(path)!r}: {why}.", "Check the --check path."
+        ) from None
+
+
 def run_checks(conn: Conn, path: str | Path) -> list[CheckResult]:
     """Run every query of a checks.sql file on ``conn`` (see the module docstring)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(
-            f"Cannot read the checks file {str(p)!r}: {exc.strerror}.", "Check the --check path."
-        ) from None
+    text = read_checks_file(p)
     statements = split_sql(text, str(p))
     names = _names(text)
     results: list[CheckResult] = []
