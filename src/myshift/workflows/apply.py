@@ -22,6 +22,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connect, connected
 from myshift.engine.diff import DiffOptions, diff_schemas
@@ -30,6 +31,9 @@ from myshift.engine.risk import Algorithm
 from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UnsafeError
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint
+
+if TYPE_CHECKING:
+    from myshift.workflows.history import History
 
 _ALGO_COST = {Algorithm.INSTANT: 0, Algorithm.INPLACE: 1, Algorithm.COPY: 2}
 
@@ -202,7 +206,7 @@ def run_statements(
     statements: list[StatementToRun],
     opts: ApplyOptions,
     *,
-    history: object | None = None,
+    history: History | None = None,
     apply_id: int | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[str], None] | None = None,
@@ -228,20 +232,20 @@ def run_statements(
             )
             wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
             if history is not None and apply_id is not None:
-                history.statement_started(apply_id, seq, st.sql, st.risk)  # type: ignore[attr-defined]
+                history.statement_started(apply_id, seq, st.sql, st.risk)
             t0 = time.perf_counter()
             try:
                 rows = hook(ddl_conn, seq, st) if hook is not None else ddl_conn.execute(st.sql)
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
-                    history.statement_finished(apply_id, seq, "failed", error=str(exc))  # type: ignore[attr-defined]
+                    history.statement_finished(apply_id, seq, "failed", error=str(exc))
                 if observe:
                     observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
                 raise
             except DriverError as exc:
                 err = f"{exc.args[1] if len(exc.args) > 1 else exc}"
                 if history is not None and apply_id is not None:
-                    history.statement_finished(apply_id, seq, "failed", error=err)  # type: ignore[attr-defined]
+                    history.statement_finished(apply_id, seq, "failed", error=err)
                 code = exc.args[0] if exc.args else 0
                 if observe:
                     observe(
@@ -269,7 +273,7 @@ def run_statements(
             dt = time.perf_counter() - t0
             durations.append(dt)
             if history is not None and apply_id is not None:
-                history.statement_finished(apply_id, seq, "ok", rows=rows)  # type: ignore[attr-defined]
+                history.statement_finished(apply_id, seq, "ok", rows=rows)
             if observe:
                 observe(StatementRun(seq, st, dt, rows))
             if progress:
