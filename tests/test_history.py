@@ -330,3 +330,11 @@ def test_history_command_output_ends_with_a_newline(fresh_schema: Endpoint) -> N
     target = f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/{fresh_schema.schema}"
     out = CliRunner().invoke(cli, ["history", "--to", target])
     assert out.exit_code == 0 and out.output == "No applies recorded.\n", out.output
+
+
+def test_recorded_operator_is_what_the_runbook_announces(history: History) -> None:
+    from myshift.workflows.history import operator
+
+    apply_id = history.begin_apply(kind="apply", target_schema="shop")
+    rec = history.get_apply(apply_id).record
+    assert f"{rec.operator_user}@{rec.operator_host}" == operator()

@@ -70,7 +70,9 @@ def test_plan_runbook_names_changes_risks_rollback_and_checks(
     assert "`orders`: reversed by DDL (alter table orders: drop column note" in text
     assert "`note` come back with their original definitions and values" in text
     # Operator and the checks to run after.
-    assert "Operator (history will record): " in text
+    from myshift.workflows.history import operator
+
+    assert f"Operator (history will record): {operator()}" in text
     assert "myshift drift --to" in text and "myshift trash list" in text
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -201,14 +199,6 @@ def plan(
     return CommandResult(text=text, pending=bool(pf.runnable), notice=notice.strip())
 
 
-def _operator() -> tuple[str, str]:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers
-        user = "unknown"
-    return user, socket.gethostname()
-
-
 def rehearsal_passed(pf: PlanFile) -> bool:
     return any(
         r.get("result") == "passed"
@@ -292,12 +282,9 @@ def execute_planfile(
                         audit_path=Path(opts.audit_path) if opts.audit_path else None,
                     )
                 )
-                user, host = _operator()
                 apply_id = history.begin_apply(
                     target_schema=target.schema,
                     target=target.redacted(),
-                    operator_user=user,
-                    operator_host=host,
                     tool_version=__version__,
                     plan_hash=pf.plan_hash,
                     from_fingerprint=pf.from_fingerprint,

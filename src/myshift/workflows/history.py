@@ -134,6 +134,11 @@ def _operator_user() -> str:
         return os.environ.get("USER", "unknown")
 
 
+def operator() -> str:
+    """``user@host`` of this process, as ``begin_apply`` records it by default."""
+    return f"{_operator_user()}@{socket.gethostname()}"
+
+
 def _ddl(schema: str) -> list[str]:
     q = quote_ident(schema)
     return [
@@ -704,4 +709,5 @@ __all__ = [
     "StatementRecord",
     "format_apply_detail",
     "format_history_table",
+    "operator",
 ]

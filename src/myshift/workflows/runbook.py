@@ -7,8 +7,6 @@ back — and, just as plainly, what it cannot (data dropped without keep-data).
 
 from __future__ import annotations
 
-import getpass
-import socket
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 from myshift.db.connect import Endpoint, connected
 from myshift.engine.risk import Risk
 from myshift.workflows.history import ApplyRecord, History
+from myshift.workflows.history import operator as history_operator
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.planfile import FileStatement, PlanFile
 from myshift.workflows.report import summary_line
@@ -23,14 +22,6 @@ from myshift.workflows.report import summary_line
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _operator() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 def _kept(st: FileStatement, holding: str) -> str:
@@ -82,7 +73,7 @@ def format_runbook(
         f"{pf.tool_version} for {pf.flavor}",
         f"- Kind: {pf.kind}"
         + (f" (undoes apply #{pf.undoes_apply_id})" if pf.undoes_apply_id else ""),
-        f"- Operator (history will record): {operator or _operator()}",
+        f"- Operator (history will record): {operator or history_operator()}",
         f"- {summary_line(pf.statements) if pf.statements else 'nothing to do'}",
     ]
     if recent:
