@@ -386,3 +386,12 @@ def test_missing_privilege_is_one_sentence_with_the_fix(
     assert r.returncode == ExitCode.CONNECTION
     assert "may not create the temporary workspace schema" in r.stderr
     assert "--workspace local" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_empty_stdin_is_refused_not_read_as_drop_everything(
+    prod: Endpoint, tmp_path: Path
+) -> None:
+    _seed(prod)
+    r = run_cli("drift", "--to", url(prod), cwd=tmp_path, stdin="", env=PWD)
+    assert r.returncode == ExitCode.USAGE
+    assert "No desired SQL arrived on standard input" in r.stderr

@@ -75,7 +75,15 @@ class LoadResult:
 def read_desired(source: str) -> list[Statement]:
     """Statements of a file, of every ``*.sql`` under a directory (sorted by path), or of stdin."""
     if source == "-":
-        return split_sql(sys.stdin.read(), "<stdin>")
+        statements = split_sql(sys.stdin.read(), "<stdin>")
+        if not statements:
+            # An empty desired schema means "drop everything": never infer that
+            # from a forgotten redirect.
+            raise UsageError(
+                "No desired SQL arrived on standard input.",
+                "Pipe the schema in (myshift plan ... < dev_schema.sql) or pass --desired FILE.",
+            )
+        return statements
     path = Path(source)
     if path.is_dir():
         files = sorted(
