@@ -2,7 +2,7 @@
 ALTER TABLE `orders` DROP CONSTRAINT `chk_name`;
 -- reverse: alter table orders: add check chk_name
 ALTER TABLE `orders` ADD CONSTRAINT `chk_name` CHECK (`name` <> '');
--- mysql:8.0.36: safe INSTANT LOCK=NONE: drops CHECK chk_name
+-- mysql:8.0.36: safe INPLACE LOCK=NONE: drops CHECK chk_name
 ALTER TABLE `orders` DROP CHECK `chk_name`;
 -- reverse: alter table orders: add check chk_name
 ALTER TABLE `orders` ADD CONSTRAINT `chk_name` CHECK (`name` <> '');

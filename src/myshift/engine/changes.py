@@ -535,9 +535,15 @@ class AddCheck(Clause):
         return f"ADD {ddl.check_definition(self.check, flavor)}"
 
     def assess(self, flavor: Flavor) -> Assessment:
-        risk = Risk.DATA_DEPENDENT if self.check.enforced else Risk.SAFE
+        if not self.check.enforced:
+            return assess_op(
+                flavor, Op.ADD_CHECK_NOT_ENFORCED, Risk.SAFE, f"adds CHECK {self.check.name}"
+            )
         return assess_op(
-            flavor, Op.ADD_CHECK, risk, f"adds CHECK {self.check.name} (fails on violating rows)"
+            flavor,
+            Op.ADD_CHECK,
+            Risk.DATA_DEPENDENT,
+            f"adds CHECK {self.check.name} (fails on violating rows)",
         )
 
     def reverse(self) -> Clause:

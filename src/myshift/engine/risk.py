@@ -111,6 +111,9 @@ class Op(StrEnum):
     ADD_FOREIGN_KEY = "add foreign key"
     DROP_FOREIGN_KEY = "drop foreign key"
     ADD_CHECK = "add check constraint"
+    # MySQL's NOT ENFORCED checks validate no rows (mysql-test check_constraints.result
+    # records ALGORITHM=INPLACE succeeding for them).
+    ADD_CHECK_NOT_ENFORCED = "add unenforced check constraint"
     DROP_CHECK = "drop check constraint"
     CONVERT_CHARSET = "convert table character set"
     DEFAULT_CHARSET = "change default character set"
@@ -152,7 +155,9 @@ _MYSQL: dict[Op, tuple[Algorithm, Lock]] = {
     Op.ADD_FOREIGN_KEY: (_C, _S),  # INPLACE only with foreign_key_checks=0
     Op.DROP_FOREIGN_KEY: (_P, _N),
     Op.ADD_CHECK: (_C, _S),  # rows are validated by a table copy
-    Op.DROP_CHECK: (_I, _N),
+    Op.ADD_CHECK_NOT_ENFORCED: (_P, _N),
+    # Only ALGORITHM=INPLACE is recorded for DROP CHECK on MySQL 8.0.
+    Op.DROP_CHECK: (_P, _N),
     Op.CONVERT_CHARSET: (_C, _S),
     Op.DEFAULT_CHARSET: (_P, _N),
     Op.ROW_FORMAT: (_P, _N),  # rebuilds
@@ -189,6 +194,7 @@ _MARIADB: dict[Op, tuple[Algorithm, Lock]] = {
     Op.ADD_FOREIGN_KEY: (_C, _S),  # INPLACE only with foreign_key_checks=0
     Op.DROP_FOREIGN_KEY: (_I, _N),
     Op.ADD_CHECK: (_C, _S),
+    Op.ADD_CHECK_NOT_ENFORCED: (_C, _S),  # MariaDB has no NOT ENFORCED
     Op.DROP_CHECK: (_I, _N),
     Op.CONVERT_CHARSET: (_C, _S),
     Op.DEFAULT_CHARSET: (_I, _N),
