@@ -30,7 +30,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,41 @@ __all__ = [
 
 Row = dict[str, Any]
 
+
+class CompactRows:
+    """Rows as tuples sharing one tuple of names; iterating yields one dict at a time.
+
+    A dict per row costs ~650 bytes for a 12-column query, a tuple ~150: the
+    ~10^5 column and index rows of a 10,000-table schema, held for both sides
+    of a plan at once, were the plan's peak memory (178 MB per side).  The
+    dicts are made only while ``build_schema`` models their table.
+    """
+
+    __slots__ = ("names", "tuples")
+
+    def __init__(self, names: tuple[str, ...], tuples: list[tuple[Any, ...]]) -> None:
+        self.names = names
+        self.tuples = tuples
+
+    def __iter__(self) -> Iterator[Row]:
+        names = self.names
+        return (dict(zip(names, t, strict=True)) for t in self.tuples)
+
+    def __len__(self) -> int:
+        return len(self.tuples)
+
+    def group(self, key: str) -> dict[str, CompactRows]:
+        """The rows by the value of column ``key`` (in order)."""
+        i = self.names.index(key)
+        by: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for t in self.tuples:
+            by[t[i]].append(t)
+        return {k: CompactRows(self.names, v) for k, v in by.items()}
+
+
+# What build_schema accepts: plain dict rows (fixtures, tests) or compact ones.
+Rows = list[Row] | CompactRows
+
 # How many SHOW CREATE statements travel in one round trip.
 SHOW_CREATE_CHUNK = 500
 
@@ -83,8 +118,8 @@ class IntrospectionRows:
     charset: str = "utf8mb4"
     collation: str = "utf8mb4_general_ci"
     tables: list[Row] = field(default_factory=list)
-    columns: list[Row] = field(default_factory=list)
-    statistics: list[Row] = field(default_factory=list)
+    columns: Rows = field(default_factory=list)
+    statistics: Rows = field(default_factory=list)
     foreign_keys: list[Row] = field(default_factory=list)
     checks: list[Row] = field(default_factory=list)
     partitions: list[Row] = field(default_factory=list)
@@ -98,7 +133,12 @@ class IntrospectionRows:
     create_events: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, default=str, sort_keys=True)
+        data = {
+            f.name: list(v) if isinstance(v, CompactRows) else v
+            for f in fields(self)
+            for v in (getattr(self, f.name),)
+        }
+        return json.dumps(data, indent=1, default=str, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> IntrospectionRows:
@@ -273,7 +313,7 @@ _JSON_SORT = {
 _ALIAS = re.compile(r"\bAS\s+`?(\w+)`?", re.IGNORECASE)
 
 
-def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> list[Row] | None:
+def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> CompactRows | None:
     aliases = _ALIAS.findall(sql)
     cols = ", ".join(f"q.{ddl.quote(a)}" for a in aliases)
     order = ", ".join(f"q.{ddl.quote(k)}" for k in _JSON_SORT[kind])
@@ -285,19 +325,21 @@ def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> list[Row] | None
         got = cur.fetchone()
     if not got or got[0] is None:
         cur_count = conn.scalar(f"SELECT COUNT(*) FROM ({sql}) q", (schema,))
-        return [] if not cur_count else None
+        return CompactRows(tuple(aliases), []) if not cur_count else None
     text = got[0].decode() if isinstance(got[0], bytes | bytearray) else str(got[0])
     # One object per distinct value: json.loads makes a new string for each of
     # the ~10^6 values (types, collations, table names repeat endlessly), and
     # the model keeps many of them -- sharing them halves the memory.
     seen: dict[Any, Any] = {}
     share = seen.setdefault
-    return [
-        dict(zip(aliases, map(share, values, values), strict=True)) for values in json.loads(text)
-    ]
+    data = json.loads(text)
+    del text, got
+    for i, values in enumerate(data):  # in place: each list is freed as its tuple is made
+        data[i] = tuple(map(share, values, values))
+    return CompactRows(tuple(aliases), data)
 
 
-def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> list[Row]:
+def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> Rows:
     """Rows as dicts keyed by the query's aliases (a plain cursor: DictCursor is slower)."""
     if kind in _JSON_SORT and conn.flavor.min_mariadb(10, 5):
         rows = _json_rows(conn, kind, sql, schema)
@@ -331,7 +373,7 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
     )
     if meta:
         rows.charset, rows.collation = str(meta[0][0]), str(meta[0][1])
-    rows.tables = _query_rows(conn, q.pop("tables"), schema)
+    rows.tables = list(_query_rows(conn, q.pop("tables"), schema))
 
     qs = ddl.quote(schema)
     tables = [t["name"] for t in rows.tables if t["type"] != "VIEW"]
@@ -346,6 +388,7 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
         rules = {
             (r["table_name"], r["name"]): r for r in _query_rows(conn, q.pop("fk_rules"), schema)
         }
+        rows.foreign_keys = list(_query_rows(conn, q.pop("foreign_keys"), schema, "foreign_keys"))
         if not any("partitioned" in (t["create_options"] or "").lower() for t in rows.tables):
             # PARTITIONS opens every table (~0.25 s per 10,000) to say "none";
             # TABLES.CREATE_OPTIONS already says "partitioned" for those that are.
@@ -418,6 +461,12 @@ def introspect(conn: Conn, schema: str) -> Schema:
 # ------------------------------------------------------------ rows -> model
 
 
+def _group_rows(rows: Rows, key: str = "table_name") -> dict[str, Rows]:
+    if isinstance(rows, CompactRows):
+        return dict(rows.group(key))
+    return dict(_group(rows, key))
+
+
 def _group(rows: Iterable[Row], key: str = "table_name") -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
@@ -458,7 +507,7 @@ def _column_default(r: Row, flavor: Flavor, generated: bool, auto_inc: bool) -> 
 _ON_UPDATE_RE = re.compile(r"on update (current_timestamp(?:\(\d*\))?)", re.IGNORECASE)
 
 
-def _build_columns(cols: list[Row], flavor: Flavor) -> list[Column]:
+def _build_columns(cols: Iterable[Row], flavor: Flavor) -> list[Column]:
     out = []
     mariadb = flavor.is_mariadb
     marker = " /*M!100301 COMPRESSED*/"
@@ -575,7 +624,7 @@ def _index_kind(first: Row) -> IndexKind:
     return IndexKind.INDEX
 
 
-def _build_indexes(stats: list[Row], lines: _CreateLines) -> list[Index]:
+def _build_indexes(stats: Iterable[Row], lines: _CreateLines) -> list[Index]:
     by_name: dict[str, list[Row]] = defaultdict(list)
     for r in stats:
         by_name[r["name"]].append(r)
@@ -739,12 +788,13 @@ def self_check(table: Table, flavor: Flavor) -> str | None:
     return "texts differ"  # pragma: no cover — lines equal means texts equal
 
 
-def _mysql_unescape(rows: list[Row], key: str) -> list[Row]:
+def _mysql_unescape(rows: Iterable[Row], key: str) -> list[Row]:
     """MySQL 8 writes a quote inside I_S expression text as ``\\'`` where SHOW CREATE
     TABLE prints ``'`` (COLUMN_DEFAULT, GENERATION_EXPRESSION, STATISTICS.EXPRESSION,
     CHECK_CLAUSE; recorded in mysql-test/r/default_as_expr.result, and Skeema's
     fixGenerationExpr/fixChecks).  Other differences (4-byte characters, literal
     introducers) are left to the self-check."""
+    rows = list(rows)
     if not any("\\'" in (r.get(key) or "") for r in rows):
         return rows
     return [
@@ -755,8 +805,8 @@ def _mysql_unescape(rows: list[Row], key: str) -> list[Row]:
 
 def _build_table(
     t: Row,
-    cols: list[Row],
-    stats: list[Row],
+    cols: Rows,
+    stats: Rows,
     fks: list[Row],
     checks: list[Row],
     parts: list[Row],
@@ -840,7 +890,7 @@ _TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
 def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
     """Pure: turn introspection rows into the model (and self-check every table)."""
     schema = rows.schema
-    cols, stats = _group(rows.columns), _group(rows.statistics)
+    cols, stats = _group_rows(rows.columns), _group_rows(rows.statistics)
     fks, checks, parts = _group(rows.foreign_keys), _group(rows.checks), _group(rows.partitions)
     tables = []
     for t in sorted(rows.tables, key=lambda r: r["name"]):
