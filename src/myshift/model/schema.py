@@ -32,7 +32,7 @@ class IndexKind(StrEnum):
     SPATIAL = "SPATIAL"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     type: str
@@ -53,7 +53,7 @@ class Column:
     compressed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexPart:
     column: str | None = None
     # Functional key part (MySQL 8.0.13+): the expression, without the outer parentheses.
@@ -62,7 +62,7 @@ class IndexPart:
     descending: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     name: str
     kind: IndexKind
@@ -87,7 +87,7 @@ class Index:
         return tuple(p.column for p in self.parts if p.column is not None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForeignKey:
     name: str
     columns: tuple[str, ...]
@@ -99,7 +99,7 @@ class ForeignKey:
     on_update: str = "RESTRICT"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     name: str
     clause: str
@@ -108,7 +108,7 @@ class Check:
     column: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partition:
     name: str
     # "LESS THAN (10)", "LESS THAN MAXVALUE", "IN (1,2)"; None for HASH/KEY.
@@ -118,7 +118,7 @@ class Partition:
     engine: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partitioning:
     # RANGE, LIST, HASH, KEY, LINEAR HASH, LINEAR KEY, RANGE COLUMNS, LIST COLUMNS, SYSTEM_TIME
     method: str
