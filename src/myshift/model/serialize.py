@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import marshal
 import operator
 import types
 import typing
@@ -209,9 +210,11 @@ def fingerprint(schema: Schema) -> str:
     """sha256 over the structural fields of every object (not the schema name).
 
     The canonical form ignores the order of indexes, FKs and checks, like
-    ``same_objects``.  Hashes the repr of nested tuples: ~10x faster than JSON
-    over dicts, and stable for one myshift version (plan files carry the
-    tool version and are re-made, not migrated).
+    ``same_objects``.  Hashes nested tuples serialised by ``marshal`` format 2
+    (C speed, 3x faster than their repr; format 2 has no object sharing, so
+    equal values give equal bytes whichever objects hold them): ~10x faster
+    than JSON over dicts, and stable for one myshift version (plan files
+    carry the tool version and are re-made, not migrated).
     """
     data = tuple(
         tuple(map(_compiled(cls), objs))
@@ -223,7 +226,7 @@ def fingerprint(schema: Schema) -> str:
             (Event, schema.events),
         )
     )
-    return "sha256:" + hashlib.sha256(repr(data).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(marshal.dumps(data, 2)).hexdigest()
 
 
 __all__ = ["fingerprint", "from_dict", "schema_from_json", "schema_to_json", "to_dict"]
