@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IntrospectionRows",
+    "TableMemo",
     "build_schema",
     "fetch_rows",
     "gc_paused",
@@ -455,10 +456,37 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def introspect(conn: Conn, schema: str) -> Schema:
-    """The model of ``schema`` on ``conn``'s server (flavor from the connection)."""
+class TableMemo:
+    """Tables already modelled and self-checked, shared by the introspections of one plan.
+
+    The two sides of a plan (and the verification copy) are mostly the same
+    tables: a table whose server text (SHOW CREATE TABLE) and information_schema
+    rows equal those of a table already built is that table -- the model and the
+    self-check are pure functions of them -- so the built ``Table`` is reused:
+    no second model, no second render.  Keyed by (flavor, server text); the rows
+    are compared whole (C-speed tuple and dict equality), with the schema name
+    taken out of foreign-key rows exactly as ``_build_fks`` does.  Thread-safe
+    for the plan's two introspection threads (single dict operations).
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[Flavor, str], tuple[tuple[Any, ...], Table]] = {}
+
+    def get(self, key: tuple[Flavor, str], signature: tuple[Any, ...]) -> Table | None:
+        hit = self._tables.get(key)
+        return hit[1] if hit is not None and hit[0] == signature else None
+
+    def put(self, key: tuple[Flavor, str], signature: tuple[Any, ...], table: Table) -> None:
+        self._tables.setdefault(key, (signature, table))
+
+
+def introspect(conn: Conn, schema: str, memo: TableMemo | None = None) -> Schema:
+    """The model of ``schema`` on ``conn``'s server (flavor from the connection).
+
+    ``memo`` shares identical tables between introspections (see TableMemo).
+    """
     with gc_paused():
-        return build_schema(fetch_rows(conn, schema), conn.flavor)
+        return build_schema(fetch_rows(conn, schema), conn.flavor, memo)
 
 
 # ------------------------------------------------------------ rows -> model
@@ -801,8 +829,7 @@ def _mysql_unescape(rows: Iterable[Row], key: str) -> list[Row]:
     if not any("\\'" in (r.get(key) or "") for r in rows):
         return rows
     return [
-        {**r, key: r[key].replace("\\'", "'")} if "\\'" in (r.get(key) or "") else r
-        for r in rows
+        {**r, key: r[key].replace("\\'", "'")} if "\\'" in (r.get(key) or "") else r for r in rows
     ]
 
 
@@ -890,8 +917,15 @@ def _definer(raw: Any) -> str:
 _TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
 
 
-def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
-    """Pure: turn introspection rows into the model (and self-check every table)."""
+def _signature(rows: Rows) -> Any:
+    return rows.tuples if isinstance(rows, CompactRows) else rows
+
+
+def build_schema(rows: IntrospectionRows, flavor: Flavor, memo: TableMemo | None = None) -> Schema:
+    """Pure: turn introspection rows into the model (and self-check every table).
+
+    With ``memo``, a table already built from the same text and rows is reused.
+    """
     schema = rows.schema
     cols, stats = _group_rows(rows.columns), _group_rows(rows.statistics)
     fks, checks, parts = _group(rows.foreign_keys), _group(rows.checks), _group(rows.partitions)
@@ -912,18 +946,40 @@ def build_schema(rows: IntrospectionRows, flavor: Flavor) -> Schema:
                 )
             )
             continue
-        tables.append(
-            _build_table(
+        t_cols, t_stats = cols.get(name, []), stats.get(name, [])
+        t_fks, t_checks, t_parts = fks.get(name, []), checks.get(name, []), parts.get(name, [])
+        create_sql = rows.create_tables.get(name, "")
+        if memo is not None and create_sql:
+            key = (flavor, create_sql)
+            signature = (
                 t,
-                cols.get(name, []),
-                stats.get(name, []),
-                fks.get(name, []),
-                checks.get(name, []),
-                parts.get(name, []),
-                rows.create_tables.get(name, ""),
-                schema,
-                flavor,
+                _signature(t_cols),
+                _signature(t_stats),
+                [
+                    (
+                        r["name"],
+                        r["column_name"],
+                        r["ref_table"],
+                        r["ref_column"],
+                        r["on_update"],
+                        r["on_delete"],
+                        r["ref_schema"] if r["ref_schema"] != schema else None,
+                    )
+                    for r in t_fks
+                ],
+                t_checks,
+                t_parts,
             )
+            table = memo.get(key, signature)
+            if table is None:
+                table = _build_table(
+                    t, t_cols, t_stats, t_fks, t_checks, t_parts, create_sql, schema, flavor
+                )
+                memo.put(key, signature, table)
+            tables.append(table)
+            continue
+        tables.append(
+            _build_table(t, t_cols, t_stats, t_fks, t_checks, t_parts, create_sql, schema, flavor)
         )
 
     views = []

@@ -19,7 +19,7 @@ from myshift.db.connect import Conn, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.changes import Change, RenderOptions
 from myshift.engine.diff import DiffOptions, diff_schemas
-from myshift.engine.introspect import gc_paused, introspect
+from myshift.engine.introspect import TableMemo, gc_paused, introspect
 from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.engine.split import Statement
@@ -119,11 +119,12 @@ def desired_from_source(
     target: Endpoint,
     target_conn: Conn,
     opts: PlanOptions,
+    memo: TableMemo | None = None,
 ) -> tuple[Schema, RenameHints | None]:
     """Introspect a live desired schema, or load desired SQL into a workspace."""
     if isinstance(source, Endpoint):
         with connected(source) as dconn:
-            return introspect(dconn, source.schema), None
+            return introspect(dconn, source.schema, memo), None
     if isinstance(source, list):
         statements, hints = source, None
     else:
@@ -131,7 +132,7 @@ def desired_from_source(
     with workspace_for(opts.workspace, target, target_conn) as ws:
         load_sql(statements, ws)
         with connected(ws) as wconn:
-            desired = introspect(wconn, ws.schema)
+            desired = introspect(wconn, ws.schema, memo)
     return replace(desired, name=target.schema), hints
 
 
@@ -170,6 +171,9 @@ def _make_plan(
 ) -> Plan:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    # Both sides and the verification copy are mostly the same tables: each
+    # distinct one is modelled and self-checked once (see TableMemo).
+    memo = TableMemo()
     with connected(target) as tconn:
         flavor = tconn.flavor
         _require_schema(tconn, target)
@@ -178,13 +182,13 @@ def _make_plan(
             # Its own connection: the two sides are read at the same time
             # (most of introspection is waiting on the servers).
             with connected(target) as c:
-                schema = introspect(c, target.schema)
+                schema = introspect(c, target.schema, memo)
             timings["introspect_target"] = time.perf_counter() - t0
             return schema
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             current_f = pool.submit(_current)
-            desired, file_hints = desired_from_source(source, target, tconn, opts)
+            desired, file_hints = desired_from_source(source, target, tconn, opts, memo)
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
     hints = _merge_hints(file_hints, opts.hints)
@@ -210,7 +214,7 @@ def _make_plan(
     )
     if opts.verify and changes:
         t3 = time.perf_counter()
-        verify_plan(plan, target, opts)
+        verify_plan(plan, target, opts, memo)
         timings["verify"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return plan
@@ -367,7 +371,9 @@ def _copy_statements(schema: Schema, flavor: Flavor) -> list[Statement]:
     return [Statement(sql=text, path="<target copy>", line=i + 1) for i, text in enumerate(sql)]
 
 
-def verify_plan(plan: Plan, target: Endpoint, opts: PlanOptions) -> None:
+def verify_plan(
+    plan: Plan, target: Endpoint, opts: PlanOptions, memo: TableMemo | None = None
+) -> None:
     """Replay the plan on a structure-only copy in a workspace; re-diff must be empty."""
     scope = _scope(plan)
     current = _restrict(plan.current, scope)
@@ -394,7 +400,7 @@ def verify_plan(plan: Plan, target: Endpoint, opts: PlanOptions) -> None:
                         f"failed in the workspace: {exc}.",
                         "This is a myshift bug; please report it with both schemas.",
                     ) from None
-            result = introspect(wconn, ws.schema)
+            result = introspect(wconn, ws.schema, memo)
     remaining = diff_schemas(
         replace(result, name=desired.name),
         desired,
