@@ -10,8 +10,11 @@ converge there is never shown as final.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -205,17 +208,21 @@ def _make_plan(
         target=target.redacted(),
         flavor=flavor,
         statements=statements,
-        from_fingerprint=fingerprint(current),
-        to_fingerprint=fingerprint(desired),
+        from_fingerprint="",
+        to_fingerprint="",
         current=current,
         desired=desired,
         changes=changes,
         timings=timings,
     )
-    if opts.verify and changes:
-        t3 = time.perf_counter()
-        verify_plan(plan, target, opts, memo)
-        timings["verify"] = time.perf_counter() - t3
+    with contextlib.ExitStack() as later:
+        if opts.verify and changes:
+            t3 = time.perf_counter()
+            verify_plan(plan, target, opts, memo, later=later)
+            timings["verify"] = time.perf_counter() - t3
+        # Pure Python, while the server drops the verification workspace.
+        plan.from_fingerprint = fingerprint(current)
+        plan.to_fingerprint = fingerprint(desired)
     timings["total"] = time.perf_counter() - t0
     return plan
 
@@ -371,36 +378,60 @@ def _copy_statements(schema: Schema, flavor: Flavor) -> list[Statement]:
     return [Statement(sql=text, path="<target copy>", line=i + 1) for i, text in enumerate(sql)]
 
 
+@contextlib.contextmanager
+def _closing_in_background(ws: Workspace) -> Iterator[None]:
+    """Close (drop) a workspace in a thread; wait for it, and raise its error, on exit.
+
+    Dropping a workspace of a few thousand tables takes the server ~0.5 s that
+    the client only waits for.
+    """
+    failure: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            ws.__exit__(None, None, None)
+        except BaseException as exc:  # handed to the waiting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=close, name="myshift-workspace-drop")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 def verify_plan(
-    plan: Plan, target: Endpoint, opts: PlanOptions, memo: TableMemo | None = None
+    plan: Plan,
+    target: Endpoint,
+    opts: PlanOptions,
+    memo: TableMemo | None = None,
+    *,
+    later: contextlib.ExitStack | None = None,
 ) -> None:
-    """Replay the plan on a structure-only copy in a workspace; re-diff must be empty."""
+    """Replay the plan on a structure-only copy in a workspace; re-diff must be empty.
+
+    With ``later``, the workspace is dropped in the background and waited for
+    when ``later`` closes (the caller's remaining work overlaps the drop).
+    """
     scope = _scope(plan)
     current = _restrict(plan.current, scope)
     desired = _restrict(plan.desired, scope)
     flavor = plan.flavor
-    with connected(target) as tconn, workspace_for(opts.workspace, target, tconn) as ws:
-        try:
-            load_sql(_copy_statements(current, flavor), ws)
-        except MyshiftError as exc:
-            raise VerificationFailed(
-                f"verification failed: could not copy the target's structure ({exc}).",
-                "This is a myshift bug; please report it with the schema.",
-            ) from None
-        with connected(ws) as wconn:
-            wconn.execute("SET SESSION foreign_key_checks = 1")
-            for st in plan.statements:
-                if st.skipped:
-                    continue
-                try:
-                    wconn.execute(st.sql)
-                except Exception as exc:
-                    raise VerificationFailed(
-                        f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
-                        f"failed in the workspace: {exc}.",
-                        "This is a myshift bug; please report it with both schemas.",
-                    ) from None
-            result = introspect(wconn, ws.schema, memo)
+    with connected(target) as tconn:
+        workspace = workspace_for(opts.workspace, target, tconn)
+    ws = workspace.__enter__()
+    try:
+        result = _replay(plan, current, ws, memo)
+    except BaseException:
+        workspace.__exit__(*sys.exc_info())
+        raise
+    if later is None:
+        workspace.__exit__(None, None, None)
+    else:
+        later.enter_context(_closing_in_background(workspace))
     remaining = diff_schemas(
         replace(result, name=desired.name),
         desired,
@@ -416,3 +447,28 @@ def verify_plan(
             f"from the desired schema ({detail}).",
             "This is a myshift bug; please report it with both schemas.",
         )
+
+
+def _replay(plan: Plan, current: Schema, ws: Endpoint, memo: TableMemo | None) -> Schema:
+    """Copy ``current`` into the workspace, run the plan there, and introspect the result."""
+    try:
+        load_sql(_copy_statements(current, plan.flavor), ws)
+    except MyshiftError as exc:
+        raise VerificationFailed(
+            f"verification failed: could not copy the target's structure ({exc}).",
+            "This is a myshift bug; please report it with the schema.",
+        ) from None
+    with connected(ws) as wconn:
+        wconn.execute("SET SESSION foreign_key_checks = 1")
+        for st in plan.statements:
+            if st.skipped:
+                continue
+            try:
+                wconn.execute(st.sql)
+            except Exception as exc:
+                raise VerificationFailed(
+                    f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
+                    f"failed in the workspace: {exc}.",
+                    "This is a myshift bug; please report it with both schemas.",
+                ) from None
+        return introspect(wconn, ws.schema, memo)

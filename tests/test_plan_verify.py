@@ -1,0 +1,74 @@
+"""Verification drops its workspace in the background: never leaves it behind."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+
+import pytest
+
+from myshift.db.connect import Conn, Endpoint
+from myshift.engine.split import Statement
+from myshift.engine.workspace import WS_PREFIX
+from myshift.errors import VerificationFailed
+from myshift.workflows.plan import PlanOptions, make_plan, verify_plan
+
+
+def _workspaces(conn: Conn) -> list[str]:
+    rows = conn.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+    return [str(r[0]) for r in rows if str(r[0]).startswith(WS_PREFIX)]
+
+
+def _setup(conn: Conn) -> None:
+    conn.execute("CREATE TABLE a (id int PRIMARY KEY, v int)")
+    conn.execute(
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int, FOREIGN KEY (a_id) REFERENCES a (id))"
+    )
+
+
+def test_plan_verifies_and_drops_the_workspace(conn: Conn, fresh_schema: Endpoint) -> None:
+    _setup(conn)
+    before = _workspaces(conn)
+    desired = [
+        "CREATE TABLE a (id int PRIMARY KEY, v int, w varchar(5))",
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int, FOREIGN KEY (a_id) REFERENCES a (id))",
+    ]
+    source = [Statement(sql=s, path="<test>", line=n + 1) for n, s in enumerate(desired)]
+    plan = make_plan(fresh_schema, source)
+    assert [s.sql for s in plan.runnable] == [
+        "ALTER TABLE `a` ADD COLUMN `w` varchar(5) DEFAULT NULL AFTER `v`"
+    ]
+    assert "verify" in plan.timings
+    assert (
+        plan.from_fingerprint.startswith("sha256:") and plan.to_fingerprint != plan.from_fingerprint
+    )
+    assert _workspaces(conn) == before
+
+
+def test_failed_verification_still_drops_the_workspace(conn: Conn, fresh_schema: Endpoint) -> None:
+    _setup(conn)
+    conn2_desired = "CREATE TABLE a (id int PRIMARY KEY, v bigint)"
+    plan = make_plan(
+        fresh_schema,
+        [
+            Statement(sql=conn2_desired, path="<test>", line=1),
+            Statement(
+                sql="CREATE TABLE b (id int PRIMARY KEY, a_id int, "
+                "FOREIGN KEY (a_id) REFERENCES a (id))",
+                path="<test>",
+                line=2,
+            ),
+        ],
+        PlanOptions(verify=False),
+    )
+    before = _workspaces(conn)
+    # A statement that cannot run: replaying it in the workspace fails.
+    plan.statements[0] = replace(plan.statements[0], sql="ALTER TABLE `nosuch` ADD COLUMN x int")
+    with pytest.raises(VerificationFailed, match="nosuch"), contextlib.ExitStack() as later:
+        verify_plan(plan, fresh_schema, PlanOptions(), later=later)
+    assert _workspaces(conn) == before
+    # A statement that runs but does not converge: the background drop is waited for.
+    plan.statements[0] = replace(plan.statements[0], sql="ALTER TABLE `a` COMMENT 'x'")
+    with pytest.raises(VerificationFailed, match="still differ"), contextlib.ExitStack() as later:
+        verify_plan(plan, fresh_schema, PlanOptions(), later=later)
+    assert _workspaces(conn) == before
