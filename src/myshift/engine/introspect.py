@@ -283,9 +283,10 @@ def _show_create_batches(
         for chunk_start in range(0, len(stmts), SHOW_CREATE_CHUNK):
             chunk = stmts[chunk_start : chunk_start + SHOW_CREATE_CHUNK]
             try:
-                results = list(multi.multi_query(";\n".join(sql for _, sql in chunk)))
-                for (key, _), rows in zip(chunk, results, strict=True):
-                    out[key] = str(rows[0][col])
+                texts = multi.multi_column(";\n".join(sql for _, sql in chunk), col)
+                for (key, _), text in zip(chunk, texts, strict=True):
+                    if text is not None:
+                        out[key] = text
             except pymysql.err.MySQLError:  # fall back to one statement at a time
                 multi.close()
                 multi = connect(conn.endpoint, schema=schema, multi=True)
