@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import operator
 import re
 import threading
 from collections import defaultdict
@@ -545,19 +546,42 @@ def _column_default(r: Row, flavor: Flavor, generated: bool, auto_inc: bool) -> 
 _ON_UPDATE_RE = re.compile(r"on update (current_timestamp(?:\(\d*\))?)", re.IGNORECASE)
 
 
-def _build_columns(cols: Iterable[Row], flavor: Flavor) -> list[Column]:
+_COLUMN_FIELDS = (
+    "name",
+    "type",
+    "nullable",
+    "default",
+    "extra",
+    "charset",
+    "collation",
+    "comment",
+    "generation",
+    "srid",
+)
+
+
+def _column_values(cols: Rows) -> Iterable[tuple[Any, ...]]:
+    """The _COLUMN_FIELDS of each row, straight from compact tuples (no dict per row)."""
+    if isinstance(cols, CompactRows):
+        pick = operator.itemgetter(*(cols.names.index(f) for f in _COLUMN_FIELDS))
+        return map(pick, cols.tuples)
+    return (tuple(r.get(f) for f in _COLUMN_FIELDS) for r in cols)
+
+
+def _build_columns(cols: Rows, flavor: Flavor) -> list[Column]:
     out = []
     mariadb = flavor.is_mariadb
     marker = " /*M!100301 COMPRESSED*/"
-    for r in cols:
-        extra = r["extra"] or ""
+    for values in _column_values(cols):
+        name, typ, nullable, default, extra, charset, collation, comment, generation, srid = values
+        extra = extra or ""
         extra_u = extra.upper()
-        typ: str = r["type"]
+        raw_type: str = typ
         compressed = False
         if mariadb and marker in typ:
             typ = typ.replace(marker, "")
             compressed = True
-        gen = r["generation"] if "GENERATED" in extra_u and r["generation"] else None
+        gen = generation if "GENERATED" in extra_u and generation else None
         if gen is not None and not mariadb and "\\'" in gen:
             gen = gen.replace("\\'", "'")  # see _mysql_unescape
         auto_inc = "auto_increment" in extra
@@ -567,21 +591,28 @@ def _build_columns(cols: Iterable[Row], flavor: Flavor) -> list[Column]:
             on_update = m.group(1)
             if "(" not in on_update and "(" in typ:
                 on_update += typ[typ.index("(") :]  # some versions drop the precision
+        if gen is not None or auto_inc:
+            col_default = None
+        elif mariadb:
+            col_default = default  # see _column_default
+        else:
+            row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
+            col_default = _column_default(row, flavor, False, False)
         out.append(
             Column(
-                name=r["name"],
+                name=name,
                 type=typ,
-                nullable=r["nullable"] == "YES",
-                default=_column_default(r, flavor, gen is not None, auto_inc),
+                nullable=nullable == "YES",
+                default=col_default,
                 on_update=on_update,
                 auto_increment=auto_inc,
-                charset=r["charset"] if r["collation"] else None,
-                collation=r["collation"] or None,
-                comment=r["comment"] or "",
+                charset=charset if collation else None,
+                collation=collation or None,
+                comment=comment or "",
                 generated=gen,
                 stored="STORED GENERATED" in extra_u,
                 invisible="INVISIBLE" in extra_u,
-                srid=int(r["srid"]) if r.get("srid") is not None else None,
+                srid=int(srid) if srid is not None else None,
                 compressed=compressed,
             )
         )
