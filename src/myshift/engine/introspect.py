@@ -680,46 +680,69 @@ class _CreateLines:
         return out
 
 
-def _index_kind(first: Row) -> IndexKind:
-    if first["name"] == "PRIMARY":
+def _index_kind(name: str, non_unique: Any, index_type: str | None) -> IndexKind:
+    if name == "PRIMARY":
         return IndexKind.PRIMARY
-    itype = (first["index_type"] or "").upper()
+    itype = (index_type or "").upper()
     if itype == "FULLTEXT":
         return IndexKind.FULLTEXT
     if itype == "SPATIAL":
         return IndexKind.SPATIAL
-    if not int(first["non_unique"]):
+    if not int(non_unique):
         return IndexKind.UNIQUE
     return IndexKind.INDEX
 
 
-def _build_indexes(stats: Iterable[Row], lines: _CreateLines) -> list[Index]:
-    by_name: dict[str, list[Row]] = defaultdict(list)
-    for r in stats:
-        by_name[r["name"]].append(r)
+_STAT_FIELDS = (
+    "name",
+    "non_unique",
+    "seq",
+    "column_name",
+    "direction",
+    "sub_part",
+    "index_type",
+    "comment",
+    "ignored",
+    "expression",
+)
+
+
+def _stat_values(stats: Rows) -> Iterable[tuple[Any, ...]]:
+    """The _STAT_FIELDS of each row, straight from compact tuples (no dict per row)."""
+    if isinstance(stats, CompactRows):
+        pick = operator.itemgetter(*(stats.names.index(f) for f in _STAT_FIELDS))
+        return map(pick, stats.tuples)
+    return (tuple(r.get(f) for f in _STAT_FIELDS) for r in stats)
+
+
+def _build_indexes(stats: Rows, lines: _CreateLines) -> list[Index]:
+    by_name: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for values in _stat_values(stats):
+        by_name[values[0]].append(values)
     out = []
     for name, parts in by_name.items():
-        parts.sort(key=lambda r: int(r["seq"]))
-        kind = _index_kind(parts[0])
+        if len(parts) > 1:
+            parts.sort(key=lambda v: int(v[2]))
+        first = parts[0]
+        kind = _index_kind(name, first[1], first[6])
+        # SPATIAL reports a SUB_PART (32) that SHOW CREATE never prints.
+        spatial = kind is IndexKind.SPATIAL
         ix_parts = tuple(
             IndexPart(
-                column=p["column_name"],
-                expression=p.get("expression") if p["column_name"] is None else None,
-                # SPATIAL reports a SUB_PART (32) that SHOW CREATE never prints.
-                length=int(p["sub_part"])
-                if p["sub_part"] is not None and kind is not IndexKind.SPATIAL
-                else None,
-                descending=p["direction"] == "D",
+                column=column,
+                expression=expression if column is None else None,
+                length=int(sub_part) if sub_part is not None and not spatial else None,
+                descending=direction == "D",
             )
-            for p in parts
+            for _, _, _, column, direction, sub_part, _, _, _, expression in parts
         )
         out.append(
             Index(
                 name=name,
                 kind=kind,
                 parts=ix_parts,
-                comment=parts[0]["comment"] or "",
-                invisible=parts[0]["ignored"] == "YES",
+                comment=first[7] or "",
+                invisible=first[8] == "YES",
                 using=lines.index_using.get(name),
             )
         )
