@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
+from myshift.engine.lazyre import LazyRegex
 from myshift.engine.split import (
     RenameHint,
     RenameHints,
@@ -59,7 +60,7 @@ BATCH_BYTES = 1 << 20  # well under the 16 MiB default max_allowed_packet
 ER_EMPTY_QUERY = 1065  # a statement that is only a comment, e.g. /*!99999 ... */
 ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
-_NAMED_SCHEMA = re.compile(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
+_NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,14 @@ def _read_text(path: Path) -> str:
 # --- statement heads (keywords only; never structure) ---------------------------------------
 
 # Conditional-comment markers are dropped so `/*!40000 DROP DATABASE x*/` reads as its words.
-_MARKERS = re.compile(r"/\*M?!\d*|\*/")
-_WORDS = re.compile(r"\s*(\w+)(?:\s+(\w+))?")
+_MARKERS = LazyRegex(r"/\*M?!\d*|\*/")
+_WORDS = LazyRegex(r"\s*(\w+)(?:\s+(\w+))?")
 _IDENT = r"`(?:[^`]|``)*`|[A-Za-z0-9_$\u0080-\uffff]+"
 _MODIFIERS = (
     r"(?:\s+(?:OR\s+REPLACE|DEFINER\s*=\s*\S+|ALGORITHM\s*=\s*\w+|SQL\s+SECURITY\s+\w+"
     r"|TEMPORARY|ONLINE|OFFLINE|IGNORE|UNIQUE|FULLTEXT|SPATIAL|AGGREGATE))*"
 )
-_QUALIFIED = re.compile(
+_QUALIFIED = LazyRegex(
     r"\s*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)" + _MODIFIERS + r"\s+"
     r"(?:TABLE|VIEW|PROCEDURE|FUNCTION|TRIGGER|EVENT|SEQUENCE)\s+"
     r"(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(" + _IDENT + r")\s*\.\s*(" + _IDENT + r")",
@@ -161,16 +162,16 @@ def escapes_workspace(stmt: Statement) -> bool:
     return w1 in ("CREATE", "DROP", "ALTER") and w2 in ("DATABASE", "SCHEMA")
 
 
-_DROP_IF_EXISTS = re.compile(
+_DROP_IF_EXISTS = LazyRegex(
     r"\s*DROP\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW)\s+IF\s+EXISTS\s+(" + _IDENT + r")\s*$",
     re.IGNORECASE,
 )
-_CREATES = re.compile(
+_CREATES = LazyRegex(
     r"\s*CREATE" + _MODIFIERS + r"\s+(?:TABLE|VIEW|SEQUENCE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"(" + _IDENT + r")(?:\s*\.\s*(" + _IDENT + r"))?",
     re.IGNORECASE,
 )
-_RELATION_WORD = re.compile(r"\b(?:TABLE|VIEW|SEQUENCE|RENAME)\b", re.IGNORECASE)
+_RELATION_WORD = LazyRegex(r"\b(?:TABLE|VIEW|SEQUENCE|RENAME)\b", re.IGNORECASE)
 
 
 class _NoopDrops:

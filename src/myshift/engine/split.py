@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from myshift.engine.lazyre import LazyRegex
 from myshift.errors import SQLLoadError
 
 
@@ -92,10 +93,10 @@ _TOKENS = r"""
 |(?P<delim>{delim})
 """
 
-_NONSPACE = re.compile(r"\S")
+_NONSPACE = LazyRegex(r"\S")
 _TOKEN_STARTS = frozenset("'\"`-#/\n")
 # Between statements: whitespace and comments that are neither hints nor DELIMITER lines.
-_LEAD = re.compile(
+_LEAD = LazyRegex(
     r"""(?:
       [ \t\r\f\v]++
      |\n(?![ \t]*(?i:DELIMITER)[ \t])
@@ -104,9 +105,9 @@ _LEAD = re.compile(
     )*+""",
     re.VERBOSE | re.DOTALL,
 )
-_HINT = re.compile(r"myshift:renamed-from\s+(" + _IDENT + r")", re.IGNORECASE)
-_FIRST_IDENT = re.compile(r"[ \t]*(" + _IDENT + r")")
-_DELIM_ARG = re.compile(r"[ \t]+(\S+)[^\n]*")
+_HINT = LazyRegex(r"myshift:renamed-from\s+(" + _IDENT + r")", re.IGNORECASE)
+_FIRST_IDENT = LazyRegex(r"[ \t]*(" + _IDENT + r")")
+_DELIM_ARG = LazyRegex(r"[ \t]+(\S+)[^\n]*")
 
 
 # Inside a statement almost everything is "more of the statement": this matches a whole
@@ -273,7 +274,7 @@ def _first_ident_of_line(text: str, offset: int) -> str:
 
 # --- rename hints -------------------------------------------------------------------------
 
-_CREATE_TABLE = re.compile(
+_CREATE_TABLE = LazyRegex(
     r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"(" + _IDENT + r")(?:\s*\.\s*(" + _IDENT + r"))?",
     re.IGNORECASE,
