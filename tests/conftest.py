@@ -59,3 +59,27 @@ def conn(fresh_schema: Endpoint) -> Iterator[Conn]:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def replication_pair() -> Iterator[tuple[LocalServer, LocalServer]]:
+    """A primary and a replica with real (GTID) replication between them."""
+    primary = LocalServer.start(
+        extra_args=("--log-bin=mysql-bin", "--binlog-format=ROW"), server_id=11
+    )
+    try:
+        replica = LocalServer.start(extra_args=("--relay-log=relay-bin",), server_id=12)
+        try:
+            with connect(endpoint_of(replica)) as r:
+                r.execute(
+                    "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
+                    "MASTER_USER='root', MASTER_USE_GTID=slave_pos",
+                    (primary.port,),
+                )
+                r.execute("START SLAVE")
+                r.execute("SET GLOBAL read_only = 1")
+            yield primary, replica
+        finally:
+            replica.stop()
+    finally:
+        primary.stop()

@@ -244,27 +244,8 @@ def test_checks_and_run_command_see_the_sandbox(
 
 
 @pytest.fixture
-def pair() -> Iterator[tuple[LocalServer, LocalServer]]:
-    """A primary and a replica with real (GTID) replication between them."""
-    primary = LocalServer.start(
-        extra_args=("--log-bin=mysql-bin", "--binlog-format=ROW"), server_id=21
-    )
-    try:
-        replica = LocalServer.start(extra_args=("--relay-log=relay-bin",), server_id=22)
-        try:
-            with connect(_ep(replica)) as r:
-                r.execute(
-                    "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
-                    "MASTER_USER='root', MASTER_USE_GTID=slave_pos",
-                    (primary.port,),
-                )
-                r.execute("START SLAVE")
-                r.execute("SET GLOBAL read_only = 1")
-            yield primary, replica
-        finally:
-            replica.stop()
-    finally:
-        primary.stop()
+def pair(replication_pair: tuple[LocalServer, LocalServer]) -> tuple[LocalServer, LocalServer]:
+    return replication_pair
 
 
 def test_rehearse_on_a_detached_replica(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from myshift.db.connect import Endpoint, connect
@@ -24,26 +22,8 @@ def _ep(srv: LocalServer, schema: str = "", host: str = "127.0.0.1") -> Endpoint
 
 
 @pytest.fixture
-def pair() -> Iterator[tuple[LocalServer, LocalServer]]:
-    primary = LocalServer.start(
-        extra_args=("--log-bin=mysql-bin", "--binlog-format=ROW"), server_id=11
-    )
-    try:
-        replica = LocalServer.start(extra_args=("--relay-log=relay-bin",), server_id=12)
-        try:
-            with connect(_ep(replica)) as r:
-                r.execute(
-                    "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
-                    "MASTER_USER='root', MASTER_USE_GTID=slave_pos",
-                    (primary.port,),
-                )
-                r.execute("START SLAVE")
-                r.execute("SET GLOBAL read_only = 1")
-            yield primary, replica
-        finally:
-            replica.stop()
-    finally:
-        primary.stop()
+def pair(replication_pair: tuple[LocalServer, LocalServer]) -> tuple[LocalServer, LocalServer]:
+    return replication_pair
 
 
 def test_replica_check_catch_up_detach(pair: tuple[LocalServer, LocalServer]) -> None:
