@@ -282,6 +282,18 @@ def test_kill_9_mid_apply_leaves_history_and_replan_finishes(
     f = tmp_path / "desired.sql"
     r = run_cli("apply", "--to", url(prod), "--desired", str(f), "--yes", cwd=tmp_path, env=PWD)
     assert r.returncode == 0, r.stderr
+    assert f"apply {apply_id} never finished; marked interrupted" in r.stderr
+    # the killed apply is now 'interrupted', and still shows the statement it was on
+    assert c.scalar("SELECT outcome FROM _myshift.applies WHERE id=%s", (apply_id,)) == (
+        "interrupted"
+    )
+    assert (
+        c.scalar(
+            "SELECT outcome FROM _myshift.statements WHERE apply_id=%s AND seq=%s",
+            (apply_id, running),
+        )
+        == "running"
+    )
     r = run_cli("plan", "--to", url(prod), "--desired", str(f), "--check", cwd=tmp_path, env=PWD)
     assert r.returncode == 0, r.stdout
 
@@ -388,9 +400,7 @@ def test_missing_privilege_is_one_sentence_with_the_fix(
     assert "--workspace local" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_empty_stdin_is_refused_not_read_as_drop_everything(
-    prod: Endpoint, tmp_path: Path
-) -> None:
+def test_empty_stdin_is_refused_not_read_as_drop_everything(prod: Endpoint, tmp_path: Path) -> None:
     _seed(prod)
     r = run_cli("drift", "--to", url(prod), cwd=tmp_path, stdin="", env=PWD)
     assert r.returncode == ExitCode.USAGE

@@ -282,6 +282,18 @@ def execute_planfile(
                         audit_path=Path(opts.audit_path) if opts.audit_path else None,
                     )
                 )
+                # We hold the schema's advisory lock, so an apply or rollback
+                # still marked running died (kill -9, lost host) without
+                # finishing: say so, keeping the statement it stopped at.
+                for stale in history.list_applies(
+                    target.schema, kinds=("apply", "rollback"), outcome="running"
+                ):
+                    history.finish_apply(
+                        stale.id,
+                        "interrupted",
+                        error="the process died mid-apply; found by a later apply",
+                    )
+                    say(f"History: apply {stale.id} never finished; marked interrupted.")
                 apply_id = history.begin_apply(
                     target_schema=target.schema,
                     target=target.redacted(),
