@@ -769,3 +769,13 @@ def test_converge_uuid_and_inet_type_changes(server: LocalServer, admin: Conn) -
         "RecreateColumn",
     ]
     assert kinds["RecreateColumn"].assess(MARIADB_10_11).risk is Risk.DESTRUCTIVE
+
+
+def test_names_in_definition_matches_quoted_names_only() -> None:
+    from myshift.engine.diff import names_in_definition
+
+    definition = "select `a``b`.`id` AS `id` from `a``b` join `orders` `o`"
+    assert names_in_definition(definition, {"a`b", "orders", "order", "id2"}) == {
+        "a`b",
+        "orders",
+    }

@@ -84,7 +84,7 @@ class UnsupportedTableWarning(UserWarning):
 # Helpers
 
 
-def _toposort(
+def toposort(
     nodes: Sequence[str], deps: Mapping[str, Iterable[str]]
 ) -> tuple[list[str], set[tuple[str, str]]]:
     """Order ``nodes`` so that each comes after its ``deps`` (deps outside ``nodes`` ignored).
@@ -112,14 +112,21 @@ def _toposort(
     return order, broken
 
 
-def _view_deps(views: Iterable[View]) -> dict[str, set[str]]:
-    """View -> the views its definition names (in backquoted form, as the server prints)."""
+def names_in_definition(definition: str, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` a view definition uses.
+
+    The server prints stored view definitions with every identifier
+    backquoted, so a name is used when its quoted form (backquotes doubled)
+    occurs in the text; no parsing of the SELECT is needed.
+    """
+    return {n for n in names if "`" + n.replace("`", "``") + "`" in definition}
+
+
+def view_deps(views: Iterable[View]) -> dict[str, set[str]]:
+    """View -> the other views its definition names."""
     views = list(views)
-    quoted = {v.name: f"`{v.name.replace('`', '``')}`" for v in views}
-    out: dict[str, set[str]] = {}
-    for v in views:
-        out[v.name] = {n for n, q in quoted.items() if n != v.name and q in v.definition}
-    return out
+    names = {v.name for v in views}
+    return {v.name: names_in_definition(v.definition, names - {v.name}) for v in views}
 
 
 def _positions(columns: Sequence[Column]) -> dict[str, Position]:
@@ -515,7 +522,7 @@ def diff_schemas(
     # Dropped tables: children before parents (a parent "depends" on the
     # dropped tables that reference it). An FK closing a cycle among them is
     # dropped in phase 2.
-    drop_order, drop_cycles = _toposort(
+    drop_order, drop_cycles = toposort(
         [t.name for t in dropped],
         {
             t.name: {
@@ -535,7 +542,7 @@ def diff_schemas(
 
     # New tables: referenced first; cycle edges become deferred ALTER ADD FKs.
     created_names = [t.name for t in created]
-    create_order, create_cycles = _toposort(
+    create_order, create_cycles = toposort(
         created_names,
         {t.name: {fk.ref_table for fk in t.foreign_keys if fk.ref_schema is None} for t in created},
     )
@@ -569,7 +576,7 @@ def diff_schemas(
 
     cur_views, des_views = current.view_map, desired.view_map
     gone = [v.name for v in current.views if v.name not in des_views]
-    order, _ = _toposort(gone, _view_deps(current.views))
+    order, _ = toposort(gone, view_deps(current.views))
     changes += [DropView(cur_views[n]) for n in reversed(order)]
 
     des_routines = desired.routine_map
@@ -621,7 +628,7 @@ def diff_schemas(
 
     # ---- phase 8: views
     wanted = [v.name for v in desired.views if v.name not in cur_views or cur_views[v.name] != v]
-    order, _ = _toposort(wanted, _view_deps(desired.views))
+    order, _ = toposort(wanted, view_deps(desired.views))
     for n in order:
         v = des_views[n]
         changes.append(AlterView(cur_views[n], v) if n in cur_views else CreateView(v))

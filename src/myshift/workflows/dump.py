@@ -14,7 +14,7 @@ from pathlib import Path
 
 from myshift.db.connect import Endpoint, connected
 from myshift.engine import ddl
-from myshift.engine.diff import _toposort, _view_deps
+from myshift.engine.diff import toposort, view_deps
 from myshift.engine.introspect import introspect
 from myshift.errors import UsageError
 from myshift.model import Flavor, Schema, View
@@ -29,7 +29,7 @@ def views_in_dependency_order(views: tuple[View, ...]) -> list[View]:
     (name order where free, cycles broken as the diff breaks them).
     """
     by_name = {v.name: v for v in views}
-    order, _ = _toposort(sorted(by_name), _view_deps(views))
+    order, _ = toposort(sorted(by_name), view_deps(views))
     return [by_name[n] for n in order]
 
 

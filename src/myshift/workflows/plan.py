@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from myshift.db.connect import Conn, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.changes import Change, RenderOptions
-from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.engine.diff import DiffOptions, diff_schemas, names_in_definition
 from myshift.engine.introspect import TableMemo, gc_paused, introspect
 from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
 from myshift.engine.risk import Algorithm, Lock, Risk
@@ -253,11 +253,6 @@ class _Scope:
     events: frozenset[str]
 
 
-def _referenced(definition: str, names: set[str]) -> set[str]:
-    # The server prints view definitions with every identifier backquoted.
-    return {n for n in names if f"`{n}`" in definition}
-
-
 def _affected_columns(cur: Schema, des: Schema, name: str) -> set[str] | None:
     """Columns of table ``name`` whose definition or indexes the plan changes.
 
@@ -330,7 +325,7 @@ def _scope(plan: Plan) -> _Scope:
             v = schema.view_map.get(name)
             if v is None:
                 continue
-            for ref in _referenced(v.definition, all_tables | all_views):
+            for ref in names_in_definition(v.definition, all_tables | all_views):
                 if ref in all_views and ref not in views:
                     views.add(ref)
                     pending.append(ref)
