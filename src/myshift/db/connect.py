@@ -157,7 +157,10 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
             f"User {ep.user!r} lacks a privilege on {where}: {msg}.",
             "Grant the privilege (see the README's 'Privileges') or use another user.",
         )
-    return ConnectionFailed(f"Database error on {where}: {msg}.", "")
+    return ConnectionFailed(
+        f"Database error on {where}: {msg}.",
+        "Check the server's error log and the connection settings.",
+    )
 
 
 def translate_driver_error(
@@ -185,7 +188,10 @@ def translate_driver_error(
             f"Lost the connection to the server: {msg}.",
             "Check that the server is up and reachable, then run again.",
         )
-    return ConnectionFailed(f"The server reported error {code}: {msg}.", "")
+    return ConnectionFailed(
+        f"The server reported error {code}: {msg}.",
+        "Fix the cause the server names and run again.",
+    )
 
 
 class Conn:

@@ -285,7 +285,7 @@ def _blocker_text(target: Endpoint, table: str) -> str:
     try:
         with connected(target) as c:
             b = blocking_transactions(c, target.schema, table)
-    except Exception:
+    except (DriverError, MyshiftError):  # only decorates an error message already on its way
         return "blocker unknown"
     if not b:
         return "no blocking transaction visible now"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from myshift import __version__
-from myshift.db.connect import Endpoint, connected
+from myshift.db.connect import DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.engine.load import parse_rename_option
 from myshift.engine.risk import Algorithm, Risk
@@ -90,7 +90,7 @@ def to_planfile(
             for desc, sql in preflight_checks(ch, plan.current, target.schema):
                 try:
                     n = int(conn.scalar(sql) or 0)
-                except Exception:  # a check that cannot run is reported as such
+                except DriverError:  # a check the server cannot run is reported as such
                     n = None
                 checks.append(Preflight(desc, sql, n))
             kept = ""
@@ -450,7 +450,7 @@ def apply(
             )
         say(format_human(pf, color=False))
         if not confirm(f"Apply {len(pf.runnable)} statement(s) to {target}?"):
-            raise Aborted("Not applied.", "")
+            raise Aborted("Not applied: the confirmation was declined.", "Nothing was changed.")
     opts = ApplyOptions(
         lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         algorithm=Algorithm(algorithm.upper()) if algorithm else None,

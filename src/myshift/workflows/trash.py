@@ -222,7 +222,10 @@ def trash_purge(
                 f"Drop these {len(doomed)} held object(s)? Rollbacks of their applies will no "
                 "longer bring the data back"
             ):
-                raise Aborted("Nothing was purged.", "")
+                raise Aborted(
+                    "Nothing was purged: the confirmation was declined.",
+                    "The holding schema is unchanged.",
+                )
         # Re-selected under the same rule: only what is (still) old enough goes.
         done = purge_trash(conn, holding, age, dry_run=False)
     return f"Purged {len(done)} held object(s) from {holding}.\n"
