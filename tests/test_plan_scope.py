@@ -22,9 +22,13 @@ def _table(name: str, *cols: str, fk_to: str | None = None) -> Table:
     return Table(name, tuple(columns), tuple(indexes), tuple(fks))
 
 
-def _plan(current: Schema, desired: Schema) -> Plan:
+MARIADB = Flavor.parse("10.11.0-MariaDB")
+MYSQL = Flavor.parse("8.0.36")
+
+
+def _plan(current: Schema, desired: Schema, flavor: Flavor = MARIADB) -> Plan:
     changes = diff_schemas(current, desired)
-    return Plan("t", Flavor.parse("10.11.0-MariaDB"), [], "", "", current, desired, changes)
+    return Plan("t", flavor, [], "", "", current, desired, changes)
 
 
 def test_children_join_only_when_what_they_reference_changes() -> None:
@@ -34,17 +38,37 @@ def test_children_join_only_when_what_they_reference_changes() -> None:
     other = _table("other")
     current = Schema("s", tables=(child, grand, other, parent))
 
-    # An unrelated column of the parent changes: its referenced parent joins
-    # (the ALTER validates the parent's own FK), the child does not.
+    # An unrelated column of the parent changes: neither the child nor (on
+    # MariaDB, which does not open a parent for that ALTER) the table the
+    # parent's own FK references joins.  MySQL copies every parent.
     p2 = replace(parent, columns=(*parent.columns, Column("extra", "int(11)")))
     scope = _scope(_plan(current, replace(current, tables=(child, grand, other, p2))))
+    assert scope.tables == {"parent"}
+    scope = _scope(_plan(current, replace(current, tables=(child, grand, other, p2)), MYSQL))
     assert scope.tables == {"parent", "grand"}
+
+    # The FK's own column changes: the server checks it against the parent.
+    pcols = tuple(
+        replace(c, type="bigint(20)") if c.name == "parent_id" else c for c in parent.columns
+    )
+    p4 = replace(parent, columns=pcols)
+    scope = _scope(_plan(current, replace(current, tables=(child, grand, other, p4))))
+    assert scope.tables == {"parent", "grand"}
+
+    # A new FK is validated against its parent.
+    o2 = replace(
+        other,
+        columns=(*other.columns, Column("parent_id", "int(11)")),
+        foreign_keys=(ForeignKey("fk_other", ("parent_id",), "grand", ("id",)),),
+    )
+    scope = _scope(_plan(current, replace(current, tables=(child, grand, o2, parent))))
+    assert scope.tables == {"other", "grand"}
 
     # The referenced column itself changes: the child's FK is validated, so it joins.
     cols = tuple(replace(c, type="bigint(20)") if c.name == "id" else c for c in parent.columns)
     p3 = replace(parent, columns=cols)
     scope = _scope(_plan(current, replace(current, tables=(child, grand, other, p3))))
-    assert {"parent", "grand", "child"} <= scope.tables and "other" not in scope.tables
+    assert scope.tables == {"parent", "child"}
 
     # The parent is dropped: every child referencing it joins.
     scope = _scope(_plan(current, replace(current, tables=(grand, other))))

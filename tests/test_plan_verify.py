@@ -72,3 +72,29 @@ def test_failed_verification_still_drops_the_workspace(conn: Conn, fresh_schema:
     with pytest.raises(VerificationFailed, match="still differ"), contextlib.ExitStack() as later:
         verify_plan(plan, fresh_schema, PlanOptions(), later=later)
     assert _workspaces(conn) == before
+
+
+def test_mariadb_alters_a_child_whose_parent_is_missing(conn: Conn) -> None:
+    """What _validates_parent relies on: with foreign_key_checks=1, MariaDB
+    runs ALTERs that leave a child's FK alone without opening its parent, so
+    the verification copy may leave such parents out."""
+    conn.execute("SET SESSION foreign_key_checks = 0")
+    conn.execute(
+        "CREATE TABLE c (id int PRIMARY KEY, p int, KEY (p), "
+        "CONSTRAINT fk FOREIGN KEY (p) REFERENCES missing_parent (id))"
+    )
+    conn.execute("SET SESSION foreign_key_checks = 1")
+    for sql in (
+        "ALTER TABLE c ADD COLUMN x int",
+        "ALTER TABLE c ADD INDEX ix (x)",
+        "ALTER TABLE c MODIFY x bigint",
+        "ALTER TABLE c DROP INDEX ix",
+        "ALTER TABLE c DROP COLUMN x",
+        "ALTER TABLE c COMMENT 'copied', ALGORITHM=COPY",
+    ):
+        conn.execute(sql)
+    # ... while what does touch the FK needs the parent (so it is copied).
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        conn.execute(
+            "ALTER TABLE c ADD CONSTRAINT fk2 FOREIGN KEY (p) REFERENCES missing_parent (id)"
+        )

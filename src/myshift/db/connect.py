@@ -32,6 +32,8 @@ DriverError = pymysql.err.MySQLError
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where to connect: host/port or socket, user, password, schema and TLS."""
+
     host: str = "127.0.0.1"
     port: int = 3306
     user: str = "root"
@@ -286,6 +288,12 @@ class Conn:
             out.append(value)
             if not EOFPacketWrapper(packet).has_next:
                 return out
+
+    def sibling(self, **kwargs: Any) -> Conn:
+        """Another connection to the same endpoint; knows the flavor without asking."""
+        other = connect(self.endpoint, **kwargs)
+        other._flavor = self._flavor
+        return other
 
     def scalar(self, sql: str, args: Sequence[Any] | None = None) -> Any:
         rows = self.query(sql, args)

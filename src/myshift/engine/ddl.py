@@ -376,10 +376,50 @@ def table_options(table: Table, flavor: Flavor, *, with_auto_increment: bool = F
     return " ".join(parts)
 
 
-def create_table(table: Table, flavor: Flavor, *, with_auto_increment: bool = False) -> str:
-    """The flavor's SHOW CREATE TABLE text for this table."""
-    lines = [column_definition(c, table, flavor) for c in table.columns]
-    lines += [index_definition(ix, flavor) for ix in table.indexes]
+class RenderMemo:
+    """Column and index lines already rendered, for many tables sharing objects.
+
+    Introspection shares equal Column and Index objects between tables (most
+    schemas repeat ``id``, ``tenant_id``, ``created_at``, ``PRIMARY KEY
+    (id)``...), so the self-check renders each once.  Keyed by identity; the
+    values keep the objects alive, so an id is never reused while cached.
+    """
+
+    __slots__ = ("columns", "indexes")
+
+    def __init__(self) -> None:
+        self.columns: dict[tuple[int, str], tuple[Column, str]] = {}
+        self.indexes: dict[int, tuple[Index, str]] = {}
+
+    def column(self, col: Column, table: Table, flavor: Flavor) -> str:
+        key = (id(col), table.collation)
+        hit = self.columns.get(key)
+        if hit is None:
+            hit = self.columns[key] = (col, column_definition(col, table, flavor))
+        return hit[1]
+
+    def index(self, ix: Index, flavor: Flavor) -> str:
+        hit = self.indexes.get(id(ix))
+        if hit is None:
+            hit = self.indexes[id(ix)] = (ix, index_definition(ix, flavor))
+        return hit[1]
+
+
+def create_table(
+    table: Table,
+    flavor: Flavor,
+    *,
+    with_auto_increment: bool = False,
+    memo: RenderMemo | None = None,
+) -> str:
+    """The flavor's SHOW CREATE TABLE text for this table (``memo``: one flavor only)."""
+    if memo is not None and not any(ch.column is not None for ch in table.checks):
+        # (A column-level CHECK prints on its column line: no sharing then.)
+        lines = [memo.column(c, table, flavor) for c in table.columns]
+        lines += [memo.index(ix, flavor) for ix in table.indexes]
+    else:
+        lines = [column_definition(c, table, flavor) for c in table.columns]
+        lines += [index_definition(ix, flavor) for ix in table.indexes]
     lines += [foreign_key_definition(fk, flavor) for fk in table.foreign_keys]
     lines += [check_definition(ch, flavor) for ch in table.checks if ch.column is None]
     text = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(lines) + "\n) "

@@ -30,7 +30,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IntrospectionRows",
-    "TableMemo",
+    "Twin",
+    "TwinUnavailable",
     "build_schema",
     "fetch_rows",
     "gc_paused",
@@ -133,6 +134,8 @@ class IntrospectionRows:
     create_tables: dict[str, str] = field(default_factory=dict)
     create_routines: dict[str, str] = field(default_factory=dict)
     create_events: dict[str, str] = field(default_factory=dict)
+    # Tables not asked about because a Twin has them (their SHOW CREATE text is equal).
+    borrowed: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         data = {
@@ -163,7 +166,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
         checks = """
             SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause,
                    'YES' AS enforced, LEVEL AS `level`
-            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s"""
+            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s{only}"""
     else:
         ignored = "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')"
         expr = "s.EXPRESSION"
@@ -175,27 +178,27 @@ def _queries(flavor: Flavor) -> dict[str, str]:
             JOIN information_schema.CHECK_CONSTRAINTS cc
               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
              AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
-            WHERE tc.TABLE_SCHEMA = %s AND tc.CONSTRAINT_TYPE = 'CHECK'"""
+            WHERE tc.TABLE_SCHEMA = %s AND tc.CONSTRAINT_TYPE = 'CHECK'{only:tc}"""
     return {
         "tables": """
             SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
                    TABLE_COLLATION AS collation, CREATE_OPTIONS AS create_options,
                    TABLE_COMMENT AS comment
-            FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s""",
+            FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s{only}""",
         "columns": f"""
             SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type,
                    c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS `default`, c.EXTRA AS extra,
                    c.CHARACTER_SET_NAME AS charset, c.COLLATION_NAME AS collation,
                    c.COLUMN_COMMENT AS comment, c.GENERATION_EXPRESSION AS generation,
                    {srid} AS srid, c.ORDINAL_POSITION AS ordinal
-            FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s
+            FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s{{only:c}}
             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION""",
         "statistics": f"""
             SELECT s.TABLE_NAME AS table_name, s.INDEX_NAME AS name, s.NON_UNIQUE AS non_unique,
                    s.SEQ_IN_INDEX AS seq, s.COLUMN_NAME AS column_name, s.COLLATION AS direction,
                    s.SUB_PART AS sub_part, s.INDEX_TYPE AS index_type,
                    s.INDEX_COMMENT AS comment, {ignored} AS ignored, {expr} AS expression
-            FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = %s
+            FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = %s{{only:s}}
             ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX""",
         # KEY_COLUMN_USAGE joined to REFERENTIAL_CONSTRAINTS inside the server
         # costs ~6x the two queries apart (information_schema joins open every
@@ -206,12 +209,12 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    k.REFERENCED_TABLE_NAME AS ref_table,
                    k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS ordinal
             FROM information_schema.KEY_COLUMN_USAGE k
-            WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL
+            WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL{only:k}
             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION""",
         "fk_rules": """
             SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name,
                    UPDATE_RULE AS on_update, DELETE_RULE AS on_delete
-            FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s""",
+            FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s{only}""",
         "checks": checks,
         "partitions": """
             SELECT TABLE_NAME AS table_name, PARTITION_NAME AS name,
@@ -220,7 +223,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    SUBPARTITION_EXPRESSION AS sub_expression,
                    PARTITION_DESCRIPTION AS description, PARTITION_COMMENT AS comment
             FROM information_schema.PARTITIONS
-            WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL
+            WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL{only}
             ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION""",
         "views": """
             SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option,
@@ -315,17 +318,22 @@ def _show_create_batches(
 # selected; the server sorts faster than a Python key function); a result too
 # large for group_concat_max_len comes back NULL and the plain query is used.
 # MySQL's JSON_ARRAYAGG would do too, but without a MySQL server to test on,
-# MySQL stays on the plain path.
+# MySQL stays on the plain path.  The first key names the table (the buckets
+# split by it).  The per-table queries with a row or so per table come this
+# way too: PyMySQL's per-row decoding cost more than the server's JSON.
 _JSON_SORT = {
     "columns": ("table_name", "ordinal"),
     "statistics": ("table_name", "name", "seq"),
     "foreign_keys": ("table_name", "name", "ordinal"),
+    "tables": ("name",),
+    "fk_rules": ("table_name", "name"),
+    "checks": ("table_name", "name"),
 }
 _JSON_BUCKETS = 64
 _ALIAS = re.compile(r"\bAS\s+`?(\w+)`?", re.IGNORECASE)
 
 
-def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> CompactRows | None:
+def _json_rows(conn: Conn, kind: str, sql: str, params: tuple[str, ...]) -> CompactRows | None:
     aliases = _ALIAS.findall(sql)
     cols = ", ".join(f"q.{ddl.quote(a)}" for a in aliases)
     order = ", ".join(f"q.{ddl.quote(k)}" for k in _JSON_SORT[kind])
@@ -333,8 +341,8 @@ def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> CompactRows | No
         cur.execute("SET SESSION group_concat_max_len = 1073741824")
         cur.execute(
             f"SELECT JSON_ARRAYAGG(JSON_ARRAY({cols}) ORDER BY {order}) FROM ({sql}) q "
-            f"GROUP BY MOD(CRC32(q.table_name), {_JSON_BUCKETS})",
-            (schema,),
+            f"GROUP BY MOD(CRC32(q.{ddl.quote(_JSON_SORT[kind][0])}), {_JSON_BUCKETS})",
+            params,
         )
         groups = cur.fetchall()
     # One object per distinct value: types, collations, table names repeat
@@ -351,14 +359,43 @@ def _json_rows(conn: Conn, kind: str, sql: str, schema: str) -> CompactRows | No
     return CompactRows(tuple(aliases), data)
 
 
-def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> Rows:
-    """Rows as dicts keyed by the query's aliases (a plain cursor: DictCursor is slower)."""
+_ONLY = re.compile(r"\{only(?::(\w+))?\}")
+
+
+def _scoped(sql: str, names: list[str] | None) -> tuple[str, tuple[str, ...]]:
+    """A whole-schema query restricted to ``names`` (None: the whole schema).
+
+    MariaDB and MySQL test a TABLE_NAME condition before they open a table
+    for information_schema, so the cost follows the tables named, not the
+    schema.
+    """
+    if names is None or "{only" not in sql:
+        return _ONLY.sub("", sql), ()
+
+    def cond(m: re.Match[str]) -> str:
+        col = f"{m[1]}.TABLE_NAME" if m[1] else "TABLE_NAME"
+        return f" AND {col} IN ({', '.join(['%s'] * len(names))})"
+
+    return _ONLY.sub(cond, sql), tuple(names)
+
+
+def _query_rows(
+    conn: Conn, sql: str, schema: str, kind: str = "", only: list[str] | None = None
+) -> Rows:
+    """Rows as dicts keyed by the query's aliases (a plain cursor: DictCursor is slower).
+
+    ``only``: just these tables (see ``_scoped``); an empty list asks nothing.
+    """
+    if only is not None and not only and "{only" in sql:
+        return []
+    sql, only_names = _scoped(sql, only)
+    params = (schema, *only_names)
     if kind in _JSON_SORT and conn.flavor.min_mariadb(10, 5):
-        rows = _json_rows(conn, kind, sql, schema)
+        rows = _json_rows(conn, kind, sql, params)
         if rows is not None:
             return rows
     with conn.raw.cursor() as cur:
-        cur.execute(sql, (schema,))
+        cur.execute(sql, params)
         names = [d[0] for d in cur.description or ()]
         out = []
         for raw in cur.fetchall():
@@ -369,44 +406,143 @@ def _query_rows(conn: Conn, sql: str, schema: str, kind: str = "") -> Rows:
         return out
 
 
-def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
+# sql_mode flags known NOT to change how SHOW CREATE TABLE spells a table
+# (strictness, dates, GROUP BY and expression rules).  Dev and prod often
+# differ in these; any other flag (ANSI_QUOTES, NO_*_OPTIONS, ORACLE,
+# NO_BACKSLASH_ESCAPES, one we do not know...) must agree for two texts to
+# be compared (see Twin).
+_NOT_DISPLAY_MODES = frozenset(
+    {
+        "ALLOW_INVALID_DATES",
+        "EMPTY_STRING_IS_NULL",
+        "ERROR_FOR_DIVISION_BY_ZERO",
+        "HIGH_NOT_PRECEDENCE",
+        "IGNORE_BAD_TABLE_OPTIONS",
+        "IGNORE_SPACE",
+        "NO_AUTO_CREATE_USER",
+        "NO_AUTO_VALUE_ON_ZERO",
+        "NO_DIR_IN_CREATE",
+        "NO_ENGINE_SUBSTITUTION",
+        "NO_UNSIGNED_SUBTRACTION",
+        "NO_ZERO_DATE",
+        "NO_ZERO_IN_DATE",
+        "ONLY_FULL_GROUP_BY",
+        "PAD_CHAR_TO_FULL_LENGTH",
+        "PIPES_AS_CONCAT",
+        "REAL_AS_FLOAT",
+        "SIMULTANEOUS_ASSIGNMENT",
+        "STRICT_ALL_TABLES",
+        "STRICT_TRANS_TABLES",
+        "TIME_ROUND_FRACTIONAL",
+        "TIME_TRUNCATE_FRACTIONAL",
+        "TRADITIONAL",
+    }
+)
+
+
+def _display_modes(sql_mode: Any) -> tuple[str, ...]:
+    """The sql_mode flags that may change SHOW CREATE TABLE's text."""
+    flags = str(sql_mode or "").upper().split(",")
+    return tuple(sorted(f for f in flags if f and f not in _NOT_DISPLAY_MODES))
+
+
+# Queries run on connections of their own for a big schema (see fetch_rows).
+_ASIDE = ("columns", "statistics")
+_ASIDE_MIN_TABLES = 200
+
+
+def _query_aside(conn: Conn, sql: str, schema: str, kind: str) -> Rows:
+    with conn.sibling() as other:
+        return _query_rows(other, sql, schema, kind)
+
+
+def fetch_rows(
+    conn: Conn, schema: str, *, borrow: Twin | None = None, lend: Twin | None = None
+) -> IntrospectionRows:
     """Query the server: a handful of whole-schema queries plus batched SHOW CREATE.
 
     The SHOW CREATE TABLE batches run on their own connection in a thread while
     this connection reads information_schema: the two overlap on the server.
+    With ``borrow``, the tables whose text equals the twin's are not asked
+    about again (see Twin); ``lend`` is offered this schema's texts.
     """
     flavor = conn.flavor
     q = _queries(flavor)
     rows = IntrospectionRows(schema=schema)
     meta = conn.query(
-        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
-        "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        # The SHOW CREATE texts come from new sessions: the global sql_mode.
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, @@GLOBAL.sql_mode, "
+        + ("@@character_set_collations" if flavor.min_mariadb(11, 2) else "NULL")
+        + " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
         (schema,),
     )
+    context: tuple[Any, ...] = (flavor, None, None)
     if meta:
         rows.charset, rows.collation = str(meta[0][0]), str(meta[0][1])
-    rows.tables = list(_query_rows(conn, q.pop("tables"), schema))
-
+        context = (flavor, _display_modes(meta[0][2]), meta[0][3])
     qs = ddl.quote(schema)
-    tables = [t["name"] for t in rows.tables if t["type"] != "VIEW"]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        creates = pool.submit(
-            _show_create_batches,
-            conn,
-            schema,
-            [(t, f"SHOW CREATE TABLE {qs}.{ddl.quote(t)}") for t in tables],
-            1,
+
+    def show_create_tables(names: list[str]) -> dict[str, str]:
+        texts = _show_create_batches(
+            conn, schema, [(t, f"SHOW CREATE TABLE {qs}.{ddl.quote(t)}") for t in names], 1
         )
+        if lend is not None:
+            lend.offer_texts(context, texts)
+        return texts
+
+    only: list[str] | None = None  # None: every table
+    aside: dict[str, Future[Rows]] = {}
+    types: dict[str, str] = {}
+    if borrow is not None:
+        # Names first (no table is opened for them); a small schema is read
+        # whole (borrowing saves nothing there and costs round trips).
+        listing = conn.query(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+            (schema,),
+        )
+        types = {str(n): str(t) for n, t in listing}
+        if len(types) < Twin.MIN_TABLES:
+            borrow = None
+    if borrow is None:
+        rows.tables = list(_query_rows(conn, q.pop("tables"), schema, "tables"))
+        tables = [t["name"] for t in rows.tables if t["type"] != "VIEW"]
+        creates = ThreadPoolExecutor(max_workers=1 + len(_ASIDE))
+        created = creates.submit(show_create_tables, tables)
+        if len(tables) >= _ASIDE_MIN_TABLES:
+            # The two biggest scans on connections of their own: the server
+            # runs them beside the rest instead of after it.
+            aside = {
+                kind: creates.submit(_query_aside, conn, q.pop(kind), schema, kind)
+                for kind in _ASIDE
+            }
+    else:
+        # The texts, then information_schema for only the tables the twin
+        # does not have.
+        rows.create_tables = show_create_tables([n for n, t in types.items() if t != "VIEW"])
+        same = borrow.same_tables(context, rows.create_tables, types)
+        if same:
+            rows.borrowed = sorted(same)
+            only = sorted(n for n in types if n not in same)
+            rows.tables = [{"name": n, "type": types[n]} for n in rows.borrowed]
+            rows.tables += _query_rows(conn, q.pop("tables"), schema, "tables", only=only)
+        else:
+            rows.tables = list(_query_rows(conn, q.pop("tables"), schema, "tables"))
+    try:
         rules = {
-            (r["table_name"], r["name"]): r for r in _query_rows(conn, q.pop("fk_rules"), schema)
+            (r["table_name"], r["name"]): r
+            for r in _query_rows(conn, q.pop("fk_rules"), schema, "fk_rules", only=only)
         }
-        rows.foreign_keys = list(_query_rows(conn, q.pop("foreign_keys"), schema, "foreign_keys"))
-        if not any("partitioned" in (t["create_options"] or "").lower() for t in rows.tables):
+        rows.foreign_keys = list(
+            _query_rows(conn, q.pop("foreign_keys"), schema, "foreign_keys", only=only)
+        )
+        if not any("partitioned" in (t.get("create_options") or "").lower() for t in rows.tables):
             # PARTITIONS opens every table (~0.25 s per 10,000) to say "none";
             # TABLES.CREATE_OPTIONS already says "partitioned" for those that are.
             del q["partitions"]
         for kind, sql in q.items():
-            setattr(rows, kind, _query_rows(conn, sql, schema, kind))
+            setattr(rows, kind, _query_rows(conn, sql, schema, kind, only=only))
+        for kind, rows_f in aside.items():
+            setattr(rows, kind, rows_f.result())
         for fk in rows.foreign_keys:
             rule = rules.get((fk["table_name"], fk["name"]), {})
             fk["on_update"] = rule.get("on_update", "RESTRICT")
@@ -429,7 +565,11 @@ def fetch_rows(conn: Conn, schema: str) -> IntrospectionRows:
             [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
             3,
         )
-        rows.create_tables = creates.result()
+    finally:
+        if borrow is None:
+            creates.shutdown(wait=True)
+    if borrow is None:
+        rows.create_tables = created.result()
     return rows
 
 
@@ -464,37 +604,105 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class TableMemo:
-    """Tables already modelled and self-checked, shared by the introspections of one plan.
+class TwinUnavailable(Exception):
+    """The twin an introspection borrows from failed before it built its tables.
 
-    The two sides of a plan (and the verification copy) are mostly the same
-    tables: a table whose server text (SHOW CREATE TABLE) and information_schema
-    rows equal those of a table already built is that table -- the model and the
-    self-check are pure functions of them -- so the built ``Table`` is reused:
-    no second model, no second render.  Keyed by (flavor, server text); the rows
-    are compared whole (C-speed tuple and dict equality), with the schema name
-    taken out of foreign-key rows exactly as ``_build_fks`` does.  Thread-safe
-    for the plan's two introspection threads (single dict operations).
+    Internal: the twin's own error is the one to report (see make_plan).
     """
+
+
+class Twin:
+    """One introspection's tables, lent to another whose SHOW CREATE TABLE texts match.
+
+    The second side of a plan is mostly the first side's tables.  Skeema
+    decides that two tables are the same when their SHOW CREATE TABLE texts
+    are; so does a borrower here: a table whose text (AUTO_INCREMENT removed)
+    equals the lender's, read in the same context (flavor, sql_mode,
+    character_set_collations: what the text's spelling depends on), is the
+    lender's Table, and information_schema is asked only about the other
+    tables (``TABLE_NAME IN (...)``).  That skips most of the second side's
+    server work and modelling.  Sound because every structural field of a
+    Table is spelled in its text (the self-check renders it back from the
+    model; tests/test_twin.py checks that different tables render
+    differently), so equal texts cannot hide different tables.
+
+    The lender offers its texts as soon as it has them and its tables once
+    built; ``close`` (always called, on failure too) releases a waiting
+    borrower: with no texts it reads everything itself, with texts but no
+    tables it raises TwinUnavailable.
+    """
+
+    # Below this share of equal tables, restricting the queries is not worth it.
+    MIN_SHARE = 0.5
+    # Nor for a schema of fewer tables than this.
+    MIN_TABLES = 100
 
     def __init__(self) -> None:
-        self._tables: dict[tuple[Flavor, str], tuple[tuple[Any, ...], Table]] = {}
+        self._texts_ready = threading.Event()
+        self._tables_ready = threading.Event()
+        self._context: tuple[Any, ...] | None = None
+        self._texts: dict[str, str] = {}
+        self._tables: dict[str, Table] | None = None
 
-    def get(self, key: tuple[Flavor, str], signature: tuple[Any, ...]) -> Table | None:
-        hit = self._tables.get(key)
-        return hit[1] if hit is not None and hit[0] == signature else None
+    # -- lender side
+    def offer_texts(self, context: tuple[Any, ...], texts: dict[str, str]) -> None:
+        if self._texts_ready.is_set():
+            return
+        self._texts = {name: strip_auto_increment(text)[0] for name, text in texts.items()}
+        self._context = context
+        self._texts_ready.set()
 
-    def put(self, key: tuple[Flavor, str], signature: tuple[Any, ...], table: Table) -> None:
-        self._tables.setdefault(key, (signature, table))
+    def offer_tables(self, tables: Iterable[Table]) -> None:
+        self._tables = {t.name: t for t in tables}
+        self._tables_ready.set()
+
+    def close(self) -> None:
+        self._texts_ready.set()
+        self._tables_ready.set()
+
+    # -- borrower side
+    def same_tables(
+        self, context: tuple[Any, ...], texts: dict[str, str], types: dict[str, str]
+    ) -> set[str]:
+        """Names of the borrower's tables that are the twin's (waits for its texts)."""
+        self._texts_ready.wait()
+        if self._context is None or self._context != context:
+            return set()
+        mine = self._texts
+        same = {
+            name
+            for name, text in texts.items()
+            if types.get(name) in _TABLE_TYPES and mine.get(name) == strip_auto_increment(text)[0]
+        }
+        return same if len(same) >= self.MIN_SHARE * max(1, len(texts)) else set()
+
+    def table(self, name: str) -> Table:
+        """The twin's table ``name`` (waits until the twin has built its tables)."""
+        self._tables_ready.wait()
+        if self._tables is None or name not in self._tables:
+            raise TwinUnavailable(name)
+        return self._tables[name]
 
 
-def introspect(conn: Conn, schema: str, memo: TableMemo | None = None) -> Schema:
+def introspect(
+    conn: Conn,
+    schema: str,
+    *,
+    borrow: Twin | None = None,
+    lend: Twin | None = None,
+) -> Schema:
     """The model of ``schema`` on ``conn``'s server (flavor from the connection).
 
-    ``memo`` shares identical tables between introspections (see TableMemo).
+    ``borrow`` takes equal tables from another introspection, ``lend`` offers
+    this one's (see Twin).
     """
-    with gc_paused():
-        return build_schema(fetch_rows(conn, schema), conn.flavor, memo)
+    try:
+        with gc_paused():
+            rows = fetch_rows(conn, schema, borrow=borrow, lend=lend)
+            return build_schema(rows, conn.flavor, borrow=borrow, lend=lend)
+    finally:
+        if lend is not None:
+            lend.close()
 
 
 # ------------------------------------------------------------ rows -> model
@@ -568,55 +776,78 @@ def _column_values(cols: Rows) -> Iterable[tuple[Any, ...]]:
     return (tuple(r.get(f) for f in _COLUMN_FIELDS) for r in cols)
 
 
-def _build_columns(cols: Rows, flavor: Flavor) -> list[Column]:
+class _Shared:
+    """Equal parts of different tables, built (and rendered) once per schema.
+
+    A real schema repeats its conventions in every table (``id``,
+    ``tenant_id``, ``created_at``, ``PRIMARY KEY (id)``): 13,256 columns of
+    the 1,000-table benchmark are 827 distinct ones.  The model is immutable,
+    so equal rows can share one object.
+    """
+
+    __slots__ = ("columns", "indexes", "render")
+
+    def __init__(self) -> None:
+        self.columns: dict[tuple[Any, ...], Column] = {}
+        self.indexes: dict[tuple[Any, ...], Index] = {}
+        self.render = ddl.RenderMemo()
+
+
+def _build_columns(cols: Rows, flavor: Flavor, shared: _Shared | None = None) -> list[Column]:
     out = []
+    seen = shared.columns if shared is not None else {}
+    for values in _column_values(cols):
+        col = seen.get(values)
+        if col is None:
+            col = seen[values] = _build_column(values, flavor)
+        out.append(col)
+    return out
+
+
+def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
     mariadb = flavor.is_mariadb
     marker = " /*M!100301 COMPRESSED*/"
-    for values in _column_values(cols):
-        name, typ, nullable, default, extra, charset, collation, comment, generation, srid = values
-        extra = extra or ""
-        extra_u = extra.upper()
-        raw_type: str = typ
-        compressed = False
-        if mariadb and marker in typ:
-            typ = typ.replace(marker, "")
-            compressed = True
-        gen = generation if "GENERATED" in extra_u and generation else None
-        if gen is not None and not mariadb and "\\'" in gen:
-            gen = gen.replace("\\'", "'")  # see _mysql_unescape
-        auto_inc = "auto_increment" in extra
-        on_update = None
-        m = _ON_UPDATE_RE.search(extra) if "ON UPDATE" in extra_u else None
-        if m:
-            on_update = m.group(1)
-            if "(" not in on_update and "(" in typ:
-                on_update += typ[typ.index("(") :]  # some versions drop the precision
-        if gen is not None or auto_inc:
-            col_default = None
-        elif mariadb:
-            col_default = default  # see _column_default
-        else:
-            row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
-            col_default = _column_default(row, flavor, False, False)
-        out.append(
-            Column(
-                name=name,
-                type=typ,
-                nullable=nullable == "YES",
-                default=col_default,
-                on_update=on_update,
-                auto_increment=auto_inc,
-                charset=charset if collation else None,
-                collation=collation or None,
-                comment=comment or "",
-                generated=gen,
-                stored="STORED GENERATED" in extra_u,
-                invisible="INVISIBLE" in extra_u,
-                srid=int(srid) if srid is not None else None,
-                compressed=compressed,
-            )
-        )
-    return out
+    name, typ, nullable, default, extra, charset, collation, comment, generation, srid = values
+    extra = extra or ""
+    extra_u = extra.upper()
+    raw_type: str = typ
+    compressed = False
+    if mariadb and marker in typ:
+        typ = typ.replace(marker, "")
+        compressed = True
+    gen = generation if "GENERATED" in extra_u and generation else None
+    if gen is not None and not mariadb and "\\'" in gen:
+        gen = gen.replace("\\'", "'")  # see _mysql_unescape
+    auto_inc = "auto_increment" in extra
+    on_update = None
+    m = _ON_UPDATE_RE.search(extra) if "ON UPDATE" in extra_u else None
+    if m:
+        on_update = m.group(1)
+        if "(" not in on_update and "(" in typ:
+            on_update += typ[typ.index("(") :]  # some versions drop the precision
+    if gen is not None or auto_inc:
+        col_default = None
+    elif mariadb:
+        col_default = default  # see _column_default
+    else:
+        row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
+        col_default = _column_default(row, flavor, False, False)
+    return Column(
+        name=name,
+        type=typ,
+        nullable=nullable == "YES",
+        default=col_default,
+        on_update=on_update,
+        auto_increment=auto_inc,
+        charset=charset if collation else None,
+        collation=collation or None,
+        comment=comment or "",
+        generated=gen,
+        stored="STORED GENERATED" in extra_u,
+        invisible="INVISIBLE" in extra_u,
+        srid=int(srid) if srid is not None else None,
+        compressed=compressed,
+    )
 
 
 def _ident_at(text: str, start: int) -> str | None:
@@ -715,40 +946,47 @@ def _stat_values(stats: Rows) -> Iterable[tuple[Any, ...]]:
     return (tuple(r.get(f) for f in _STAT_FIELDS) for r in stats)
 
 
-def _build_indexes(stats: Rows, lines: _CreateLines) -> list[Index]:
+def _build_indexes(stats: Rows, lines: _CreateLines, shared: _Shared | None = None) -> list[Index]:
     by_name: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for values in _stat_values(stats):
         by_name[values[0]].append(values)
     out = []
+    seen = shared.indexes if shared is not None else {}
     for name, parts in by_name.items():
         if len(parts) > 1:
             parts.sort(key=lambda v: int(v[2]))
-        first = parts[0]
-        kind = _index_kind(name, first[1], first[6])
-        # SPATIAL reports a SUB_PART (32) that SHOW CREATE never prints.
-        spatial = kind is IndexKind.SPATIAL
-        ix_parts = tuple(
-            IndexPart(
-                column=column,
-                expression=expression if column is None else None,
-                length=int(sub_part) if sub_part is not None and not spatial else None,
-                descending=direction == "D",
-            )
-            for _, _, _, column, direction, sub_part, _, _, _, expression in parts
-        )
-        out.append(
-            Index(
-                name=name,
-                kind=kind,
-                parts=ix_parts,
-                comment=first[7] or "",
-                invisible=first[8] == "YES",
-                using=lines.index_using.get(name),
-            )
-        )
+        key = (*parts, lines.index_using.get(name))
+        index = seen.get(key)
+        if index is None:
+            index = seen[key] = _build_index(name, parts, lines)
+        out.append(index)
     big = 1 << 30
     out.sort(key=lambda ix: (lines.index_pos.get(ix.name, big), ix.name))
     return out
+
+
+def _build_index(name: str, parts: list[tuple[Any, ...]], lines: _CreateLines) -> Index:
+    first = parts[0]
+    kind = _index_kind(name, first[1], first[6])
+    # SPATIAL reports a SUB_PART (32) that SHOW CREATE never prints.
+    spatial = kind is IndexKind.SPATIAL
+    ix_parts = tuple(
+        IndexPart(
+            column=column,
+            expression=expression if column is None else None,
+            length=int(sub_part) if sub_part is not None and not spatial else None,
+            descending=direction == "D",
+        )
+        for _, _, _, column, direction, sub_part, _, _, _, expression in parts
+    )
+    return Index(
+        name=name,
+        kind=kind,
+        parts=ix_parts,
+        comment=first[7] or "",
+        invisible=first[8] == "YES",
+        using=lines.index_using.get(name),
+    )
 
 
 def _build_fks(rows: list[Row], schema: str, lines: _CreateLines) -> list[ForeignKey]:
@@ -863,12 +1101,12 @@ def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
     return create_sql
 
 
-def self_check(table: Table, flavor: Flavor) -> str | None:
+def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None) -> str | None:
     """None when the model reproduces the server's SHOW CREATE TABLE, else why not."""
     if not table.create_sql:
         return "SHOW CREATE TABLE returned nothing"
     want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
-    got = ddl.create_table(table, flavor)
+    got = ddl.create_table(table, flavor, memo=memo)
     if got == want:
         return None
     w, g = want.split("\n"), got.split("\n")
@@ -904,6 +1142,7 @@ def _build_table(
     create_sql: str,
     schema: str,
     flavor: Flavor,
+    shared: _Shared | None = None,
 ) -> Table:
     collation: str = t["collation"] or ""
     charset = collation.split("_", 1)[0] if collation else ""
@@ -916,8 +1155,8 @@ def _build_table(
     _, auto_inc = strip_auto_increment(create_sql)
     table = Table(
         name=t["name"],
-        columns=tuple(_build_columns(cols, flavor)),
-        indexes=tuple(_build_indexes(stats, lines)),
+        columns=tuple(_build_columns(cols, flavor, shared)),
+        indexes=tuple(_build_indexes(stats, lines, shared)),
         foreign_keys=tuple(_build_fks(fks, schema, lines)),
         checks=tuple(_build_checks(checks, lines)),
         partitioning=_build_partitioning(parts, create_sql),
@@ -930,7 +1169,7 @@ def _build_table(
         auto_increment=auto_inc,
         create_sql=create_sql,
     )
-    why = self_check(table, flavor)
+    why = self_check(table, flavor, shared.render if shared is not None else None)
     return table if why is None else replace(table, unsupported=why)
 
 
@@ -978,16 +1217,22 @@ def _definer(raw: Any) -> str:
 _TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
 
 
-def _signature(rows: Rows) -> Any:
-    return rows.tuples if isinstance(rows, CompactRows) else rows
-
-
-def build_schema(rows: IntrospectionRows, flavor: Flavor, memo: TableMemo | None = None) -> Schema:
+def build_schema(
+    rows: IntrospectionRows,
+    flavor: Flavor,
+    *,
+    borrow: Twin | None = None,
+    lend: Twin | None = None,
+) -> Schema:
     """Pure: turn introspection rows into the model (and self-check every table).
 
-    With ``memo``, a table already built from the same text and rows is reused.
+    ``rows.borrowed`` tables come from ``borrow``; ``lend`` gets the tables.
     """
     schema = rows.schema
+    borrowed = set(rows.borrowed)
+    shared = _Shared()
+    if borrowed and borrow is None:
+        raise ValueError("rows name borrowed tables but no twin lends them")
     cols, stats = _group_rows(rows.columns), _group_rows(rows.statistics)
     fks, checks, parts = _group(rows.foreign_keys), _group(rows.checks), _group(rows.partitions)
     tables = []
@@ -995,6 +1240,16 @@ def build_schema(rows: IntrospectionRows, flavor: Flavor, memo: TableMemo | None
         if t["type"] == "VIEW":
             continue
         name = t["name"]
+        if name in borrowed:
+            assert borrow is not None
+            twin_table = borrow.table(name)
+            own = rows.create_tables.get(name, "")
+            if own != twin_table.create_sql:  # only AUTO_INCREMENT can differ
+                twin_table = replace(
+                    twin_table, auto_increment=strip_auto_increment(own)[1], create_sql=own
+                )
+            tables.append(twin_table)
+            continue
         if t["type"] not in _TABLE_TYPES:
             # e.g. a MariaDB SEQUENCE: listed so it is reported, never silently dropped.
             tables.append(
@@ -1010,39 +1265,14 @@ def build_schema(rows: IntrospectionRows, flavor: Flavor, memo: TableMemo | None
         t_cols, t_stats = cols.get(name, []), stats.get(name, [])
         t_fks, t_checks, t_parts = fks.get(name, []), checks.get(name, []), parts.get(name, [])
         create_sql = rows.create_tables.get(name, "")
-        if memo is not None and create_sql:
-            key = (flavor, create_sql)
-            signature = (
-                t,
-                _signature(t_cols),
-                _signature(t_stats),
-                [
-                    (
-                        r["name"],
-                        r["column_name"],
-                        r["ref_table"],
-                        r["ref_column"],
-                        r["on_update"],
-                        r["on_delete"],
-                        r["ref_schema"] if r["ref_schema"] != schema else None,
-                    )
-                    for r in t_fks
-                ],
-                t_checks,
-                t_parts,
-            )
-            table = memo.get(key, signature)
-            if table is None:
-                table = _build_table(
-                    t, t_cols, t_stats, t_fks, t_checks, t_parts, create_sql, schema, flavor
-                )
-                memo.put(key, signature, table)
-            tables.append(table)
-            continue
         tables.append(
-            _build_table(t, t_cols, t_stats, t_fks, t_checks, t_parts, create_sql, schema, flavor)
+            _build_table(
+                t, t_cols, t_stats, t_fks, t_checks, t_parts, create_sql, schema, flavor, shared
+            )
         )
 
+    if lend is not None:
+        lend.offer_tables(tables)
     views = []
     for v in sorted(rows.views, key=lambda r: r["name"]):
         view = View(

@@ -13,6 +13,7 @@ import hashlib
 import json
 import marshal
 import operator
+import struct
 import types
 import typing
 from enum import Enum
@@ -206,7 +207,20 @@ def _compiled(cls: type) -> _Conv:
     return fn
 
 
-def fingerprint(schema: Schema) -> str:
+# marshal format 2 writes a tuple as "(" + its length (int32, little-endian) +
+# its items, with no references between objects: a tuple's bytes are the
+# concatenation of its items' bytes, so per-object bytes can be cached.
+_TUPLE = b"("
+
+
+def _tuple_bytes(items: list[bytes]) -> bytes:
+    return _TUPLE + struct.pack("<i", len(items)) + b"".join(items)
+
+
+FingerprintCache = dict[int, tuple[object, bytes]]
+
+
+def fingerprint(schema: Schema, cache: FingerprintCache | None = None) -> str:
     """sha256 over the structural fields of every object (not the schema name).
 
     The canonical form ignores the order of indexes, FKs and checks, like
@@ -215,18 +229,29 @@ def fingerprint(schema: Schema) -> str:
     equal values give equal bytes whichever objects hold them): ~10x faster
     than JSON over dicts, and stable for one myshift version (plan files
     carry the tool version and are re-made, not migrated).
+
+    ``cache`` (by object identity; it keeps the objects alive) lets the two
+    sides of a plan, which share most Table objects, serialise each once.
     """
-    data = tuple(
-        tuple(map(_compiled(cls), objs))
-        for cls, objs in (
-            (Table, schema.tables),
-            (View, schema.views),
-            (Routine, schema.routines),
-            (Trigger, schema.triggers),
-            (Event, schema.events),
-        )
-    )
-    return "sha256:" + hashlib.sha256(marshal.dumps(data, 2)).hexdigest()
+    kinds = []
+    for cls, objs in (
+        (Table, schema.tables),
+        (View, schema.views),
+        (Routine, schema.routines),
+        (Trigger, schema.triggers),
+        (Event, schema.events),
+    ):
+        conv = _compiled(cls)
+        items = []
+        for obj in objs:
+            hit = cache.get(id(obj)) if cache is not None else None
+            if hit is None:
+                hit = (obj, marshal.dumps(conv(obj), 2))
+                if cache is not None:
+                    cache[id(obj)] = hit
+            items.append(hit[1])
+        kinds.append(_tuple_bytes(items))
+    return "sha256:" + hashlib.sha256(_tuple_bytes(kinds)).hexdigest()
 
 
 __all__ = ["fingerprint", "from_dict", "schema_from_json", "schema_to_json", "to_dict"]
