@@ -9,9 +9,7 @@ from myshift.model.identity import ServerIdentity
 
 
 def server_identity(conn: Conn) -> ServerIdentity:
-    row = conn.query(
-        "SELECT @@hostname, @@server_id, @@version, @@port, @@sql_mode, @@datadir"
-    )[0]
+    row = conn.query("SELECT @@hostname, @@server_id, @@version, @@port, @@sql_mode, @@datadir")[0]
     hostname, server_id, version, port, sql_mode, datadir = row
     uuid = ""
     if conn.flavor.is_mysql:

@@ -134,6 +134,8 @@ def _pos(p: Position | None) -> str:
 
 @dataclass(frozen=True)
 class AddColumn(Clause):
+    """ADD COLUMN, at a position when column order requires it."""
+
     column: Column
     position: Position | None = None
 
@@ -161,6 +163,8 @@ class AddColumn(Clause):
 
 @dataclass(frozen=True)
 class DropColumn(Clause):
+    """DROP COLUMN (destructive: its values are lost)."""
+
     column: Column
     # Where the column was, so that reverse() puts it back in place.
     position: Position | None = None
@@ -412,6 +416,8 @@ class RenameColumn(Clause):
 
 @dataclass(frozen=True)
 class AddIndex(Clause):
+    """ADD INDEX / UNIQUE / FULLTEXT / SPATIAL / PRIMARY KEY."""
+
     index: Index
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -448,6 +454,8 @@ class AddIndex(Clause):
 
 @dataclass(frozen=True)
 class DropIndex(Clause):
+    """DROP INDEX / DROP PRIMARY KEY."""
+
     index: Index
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -469,6 +477,8 @@ class DropIndex(Clause):
 
 @dataclass(frozen=True)
 class RenameIndex(Clause):
+    """RENAME INDEX: only the name differs."""
+
     before: Index
     after: Index
 
@@ -487,6 +497,8 @@ class RenameIndex(Clause):
 
 @dataclass(frozen=True)
 class AddForeignKey(Clause):
+    """ADD CONSTRAINT ... FOREIGN KEY."""
+
     foreign_key: ForeignKey
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -510,6 +522,8 @@ class AddForeignKey(Clause):
 
 @dataclass(frozen=True)
 class DropForeignKey(Clause):
+    """DROP FOREIGN KEY."""
+
     foreign_key: ForeignKey
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -529,6 +543,8 @@ class DropForeignKey(Clause):
 
 @dataclass(frozen=True)
 class AddCheck(Clause):
+    """ADD CONSTRAINT ... CHECK (data-dependent: existing rows must pass)."""
+
     check: Check
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -555,6 +571,8 @@ class AddCheck(Clause):
 
 @dataclass(frozen=True)
 class DropCheck(Clause):
+    """DROP CONSTRAINT of a CHECK."""
+
     check: Check
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -686,6 +704,8 @@ class ChangePartitioning(Clause):
 
 @dataclass(frozen=True)
 class RemovePartitioning(Clause):
+    """REMOVE PARTITIONING (rebuilds the table)."""
+
     before: Partitioning
 
     def render(self, flavor: Flavor, table: Table) -> str:
@@ -808,6 +828,8 @@ class AlterTable(Change):
 
 @dataclass(frozen=True)
 class CreateTable(Change):
+    """CREATE TABLE."""
+
     table: Table
 
     @property
@@ -834,6 +856,8 @@ class CreateTable(Change):
 
 @dataclass(frozen=True)
 class DropTable(Change):
+    """DROP TABLE (destructive)."""
+
     table: Table
 
     @property
@@ -860,6 +884,8 @@ class DropTable(Change):
 
 @dataclass(frozen=True)
 class RenameTable(Change):
+    """RENAME TABLE, from a rename hint."""
+
     old: str
     new: str
 
@@ -892,6 +918,8 @@ def _meta(reason: str) -> Assessment:
 
 @dataclass(frozen=True)
 class CreateView(Change):
+    """CREATE VIEW."""
+
     view: View
 
     @property
@@ -913,6 +941,8 @@ class CreateView(Change):
 
 @dataclass(frozen=True)
 class DropView(Change):
+    """DROP VIEW."""
+
     view: View
 
     @property
@@ -961,6 +991,8 @@ class AlterView(Change):
 
 @dataclass(frozen=True)
 class CreateRoutine(Change):
+    """CREATE PROCEDURE / FUNCTION."""
+
     routine: Routine
 
     @property
@@ -982,6 +1014,8 @@ class CreateRoutine(Change):
 
 @dataclass(frozen=True)
 class DropRoutine(Change):
+    """DROP PROCEDURE / FUNCTION."""
+
     routine: Routine
 
     @property
@@ -1004,6 +1038,8 @@ class DropRoutine(Change):
 
 @dataclass(frozen=True)
 class CreateTrigger(Change):
+    """CREATE TRIGGER."""
+
     trigger: Trigger
 
     @property
@@ -1025,6 +1061,8 @@ class CreateTrigger(Change):
 
 @dataclass(frozen=True)
 class DropTrigger(Change):
+    """DROP TRIGGER."""
+
     trigger: Trigger
 
     @property
@@ -1046,6 +1084,8 @@ class DropTrigger(Change):
 
 @dataclass(frozen=True)
 class CreateEvent(Change):
+    """CREATE EVENT."""
+
     event: Event
 
     @property
@@ -1067,6 +1107,8 @@ class CreateEvent(Change):
 
 @dataclass(frozen=True)
 class DropEvent(Change):
+    """DROP EVENT."""
+
     event: Event
 
     @property

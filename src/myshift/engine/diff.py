@@ -71,6 +71,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DiffOptions:
+    """Switches of diff_schemas (which unsupported tables to skip...)."""
+
     # Leave tables the model cannot describe exactly out of the diff (with an
     # UnsupportedTableWarning) instead of refusing to diff at all.
     skip_unsupported: bool = False
@@ -184,6 +186,8 @@ def _is_prefix(cols: Sequence[str], parts: Sequence[IndexPart]) -> bool:
 
 @dataclass(frozen=True)
 class _TableDiff:
+    """The clauses one table needs, before they are ordered into changes."""
+
     clauses: tuple[Clause, ...]
     # Columns (desired names) whose definition changes: FKs over them must be
     # dropped first and re-added after (the server refuses to change them).

@@ -27,9 +27,7 @@ class LazyRegex:
             self._compiled = re.compile(self._pattern, self._flags)
         return self._compiled
 
-    def match(
-        self, string: str, pos: int = 0, endpos: int = sys.maxsize
-    ) -> re.Match[str] | None:
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled.match(string, pos, endpos)
 
     def fullmatch(
@@ -37,9 +35,7 @@ class LazyRegex:
     ) -> re.Match[str] | None:
         return self.compiled.fullmatch(string, pos, endpos)
 
-    def search(
-        self, string: str, pos: int = 0, endpos: int = sys.maxsize
-    ) -> re.Match[str] | None:
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled.search(string, pos, endpos)
 
     def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:

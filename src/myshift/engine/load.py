@@ -65,6 +65,8 @@ _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exis
 
 @dataclass(frozen=True)
 class LoadResult:
+    """What loading desired SQL produced: its statements, rename hints and warnings."""
+
     statements: tuple[Statement, ...]
     hints: RenameHints
     warnings: tuple[str, ...] = ()

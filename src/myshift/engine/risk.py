@@ -63,6 +63,8 @@ _LOCK_RANK = {Lock.NONE: 0, Lock.SHARED: 1, Lock.EXCLUSIVE: 2}
 
 @dataclass(frozen=True)
 class Assessment:
+    """A statement's risk class, expected algorithm and lock, and why."""
+
     risk: Risk
     algorithm: Algorithm
     lock: Lock
@@ -287,6 +289,8 @@ _TYPE_RE = re.compile(r"^\s*([a-z]+)\s*(?:\((.*)\))?\s*(.*)$", re.IGNORECASE | r
 
 @dataclass(frozen=True)
 class _Type:
+    """A column type taken apart for the online-DDL rules (base, length, signedness...)."""
+
     base: str
     args: str
     unsigned: bool

@@ -14,6 +14,8 @@ class Vendor(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Flavor:
+    """Server vendor and version: every renderer and every online-DDL fact depends on it."""
+
     vendor: Vendor
     version: tuple[int, int, int]
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ServerIdentity:
+    """What makes a server itself (uuid, hostname, port): plans refuse another server."""
+
     hostname: str
     server_id: int
     version: str

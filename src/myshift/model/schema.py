@@ -34,6 +34,8 @@ class IndexKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column as SHOW CREATE TABLE defines it (effective charset/collation for strings)."""
+
     name: str
     type: str
     nullable: bool = True
@@ -55,6 +57,8 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class IndexPart:
+    """One key part: a column (with optional prefix length) or an expression."""
+
     column: str | None = None
     # Functional key part (MySQL 8.0.13+): the expression, without the outer parentheses.
     expression: str | None = None
@@ -64,6 +68,8 @@ class IndexPart:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """A primary, unique, plain, FULLTEXT or SPATIAL index, in key-part order."""
+
     name: str
     kind: IndexKind
     parts: tuple[IndexPart, ...]
@@ -89,6 +95,8 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class ForeignKey:
+    """A foreign key; ``ref_schema`` only when the parent lives in another schema."""
+
     name: str
     columns: tuple[str, ...]
     ref_table: str
@@ -101,6 +109,8 @@ class ForeignKey:
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """A CHECK constraint (table level, or MariaDB column level when ``column`` is set)."""
+
     name: str
     clause: str
     enforced: bool = True
@@ -110,6 +120,8 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Partition:
+    """One partition of a partitioned table, with its subpartition names."""
+
     name: str
     # "LESS THAN (10)", "LESS THAN MAXVALUE", "IN (1,2)"; None for HASH/KEY.
     values: str | None = None
@@ -120,6 +132,8 @@ class Partition:
 
 @dataclass(frozen=True, slots=True)
 class Partitioning:
+    """A table's PARTITION BY clause: method, expression and partitions."""
+
     # RANGE, LIST, HASH, KEY, LINEAR HASH, LINEAR KEY, RANGE COLUMNS, LIST COLUMNS, SYSTEM_TIME
     method: str
     expression: str
@@ -132,6 +146,8 @@ class Partitioning:
 
 @dataclass(frozen=True)
 class Table:
+    """A base table: its structure, options, and the server text it was read from."""
+
     name: str
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...] = ()
@@ -180,6 +196,8 @@ class Table:
 
 @dataclass(frozen=True)
 class View:
+    """A view; the definer is reported, never rendered (see ddl.strip_definer)."""
+
     name: str
     # The SELECT, as the server stores it, with the schema's own qualifier removed
     # (so a view loaded in a workspace schema compares equal to the target's).
@@ -194,6 +212,8 @@ class View:
 
 @dataclass(frozen=True)
 class Routine:
+    """A stored procedure or function with its characteristics."""
+
     name: str
     kind: str  # PROCEDURE | FUNCTION
     # Parameter list as the server prints it between the parentheses.
@@ -215,6 +235,8 @@ class Routine:
 
 @dataclass(frozen=True)
 class Trigger:
+    """A trigger on a table, in firing order."""
+
     name: str
     table: str
     timing: str  # BEFORE | AFTER
@@ -229,6 +251,8 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Event:
+    """A scheduled event."""
+
     name: str
     # "AT '2030-01-01 00:00:00'" or "EVERY 1 HOUR"
     schedule: str
@@ -247,6 +271,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Schema:
+    """Everything in one schema: the unit myshift reads, diffs and fingerprints."""
+
     name: str
     charset: str = "utf8mb4"
     collation: str = "utf8mb4_general_ci"

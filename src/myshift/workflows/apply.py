@@ -40,6 +40,8 @@ _ALGO_COST = {Algorithm.INSTANT: 0, Algorithm.INPLACE: 1, Algorithm.COPY: 2}
 
 @dataclass(frozen=True)
 class ApplyOptions:
+    """How an apply runs: confirmation, algorithm policy, lock wait, keep-data."""
+
     lock_wait_timeout: int = 5
     # Refuse statements needing a more expensive algorithm than this.
     algorithm: Algorithm | None = None
@@ -58,6 +60,8 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class StatementToRun:
+    """One statement of an apply, with what history records about it."""
+
     sql: str
     subject: str
     risk: str
@@ -66,6 +70,8 @@ class StatementToRun:
 
 @dataclass
 class ApplyResult:
+    """What an apply did: its history id, statements run and timings."""
+
     apply_id: int | None
     executed: int
     durations: list[float]

@@ -42,6 +42,8 @@ class RehearsalRequired(MyshiftError):
 
 @dataclass(frozen=True)
 class CommandResult:
+    """What a command prints and the exit code it ends with."""
+
     text: str
     pending: bool = False
     notice: str = ""

@@ -39,6 +39,8 @@ class Preflight:
 
 @dataclass(frozen=True)
 class FileStatement:
+    """A plan-file statement: SQL, risk, algorithm, lock, pre-flight checks, keep-data marks."""
+
     sql: str
     subject: str
     description: str
@@ -71,6 +73,8 @@ class FileStatement:
 
 @dataclass
 class PlanFile:
+    """The reviewable, tamper-evident plan file that ``apply --plan`` runs exactly."""
+
     target: str
     schema: str
     flavor: str
