@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from myshift.db.connect import Conn, Endpoint
+from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.split import Statement
 from myshift.engine.workspace import WS_PREFIX
 from myshift.errors import VerificationFailed
@@ -98,3 +98,99 @@ def test_mariadb_alters_a_child_whose_parent_is_missing(conn: Conn) -> None:
         conn.execute(
             "ALTER TABLE c ADD CONSTRAINT fk2 FOREIGN KEY (p) REFERENCES missing_parent (id)"
         )
+
+
+# --- the early verification copy (see workflows.plan._EarlyCopy) ---------------------------
+
+_CURRENT = [
+    "CREATE TABLE a (id int PRIMARY KEY, v int)",
+    "CREATE TABLE b (id int PRIMARY KEY, a_id int, FOREIGN KEY (a_id) REFERENCES a (id))",
+    "CREATE TABLE c (id int PRIMARY KEY)",
+    "CREATE TABLE gone (id int PRIMARY KEY)",
+]
+_DESIRED = [
+    "CREATE TABLE a (id int PRIMARY KEY, v int, w varchar(5))",
+    "CREATE TABLE b (id int PRIMARY KEY, a_id int, FOREIGN KEY (a_id) REFERENCES a (id))",
+    "CREATE TABLE c (id int PRIMARY KEY)",
+    "CREATE TABLE new_one (id int PRIMARY KEY)",
+]
+
+
+@pytest.fixture
+def borrow_small(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Borrowing (hence the early copy) for these few tables; records what take() gave."""
+    from myshift.engine.introspect import Twin
+    from myshift.workflows import plan as plan_mod
+
+    monkeypatch.setattr(Twin, "MIN_TABLES", 0)
+    taken: list[object] = []
+    original = plan_mod._EarlyCopy.take
+
+    def take(self: plan_mod._EarlyCopy) -> object:
+        got = original(self)
+        taken.append(got)
+        return got
+
+    monkeypatch.setattr(plan_mod._EarlyCopy, "take", take)
+    return taken
+
+
+def _statements(sqls: list[str]) -> list[Statement]:
+    return [Statement(sql=s, path="<test>", line=n + 1) for n, s in enumerate(sqls)]
+
+
+def test_early_copy_holds_the_changed_tables(
+    conn: Conn, fresh_schema: Endpoint, borrow_small: list[object]
+) -> None:
+    for sql in _CURRENT:
+        conn.execute(sql)
+    before = _workspaces(conn)
+    plan = make_plan(fresh_schema, _statements(_DESIRED), PlanOptions(allow_drop=True))
+    assert {s.subject for s in plan.runnable} == {"a", "gone", "new_one"}
+    prepared = borrow_small[0]
+    assert prepared is not None
+    # The target's tables whose text the desired side does not share.
+    assert prepared.tables == {"a", "gone"}  # type: ignore[attr-defined]
+    assert _workspaces(conn) == before
+
+
+def test_tables_copied_early_but_out_of_scope_are_dropped(
+    conn: Conn, fresh_schema: Endpoint
+) -> None:
+    """A prepared workspace may hold a table the plan does not touch (its text
+    differs only cosmetically): it is dropped before the replay."""
+    from myshift.workflows.plan import _Prepared, workspace_for
+
+    for sql in _CURRENT:
+        conn.execute(sql)
+    plan = make_plan(fresh_schema, _statements(_DESIRED), PlanOptions(verify=False))
+    workspace = workspace_for("temp", fresh_schema, conn)
+    ws = workspace.__enter__()
+    with connect(ws) as wconn:
+        wconn.execute("CREATE TABLE a (id int PRIMARY KEY, v int)")
+        wconn.execute("CREATE TABLE junk (id int PRIMARY KEY, j text)")
+    before = _workspaces(conn)
+    prepared = _Prepared(workspace, ws, frozenset({"a", "junk"}))
+    verify_plan(plan, fresh_schema, PlanOptions(), prepared=prepared)  # passes: junk is gone
+    assert ws.schema not in _workspaces(conn) and len(_workspaces(conn)) == len(before) - 1
+
+
+def test_a_failed_early_copy_falls_back(
+    conn: Conn, fresh_schema: Endpoint, borrow_small: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from myshift.engine.introspect import Twin
+
+    for sql in _CURRENT:
+        conn.execute(sql)
+    real = Twin.differing
+
+    def broken(self: Twin) -> dict[str, str] | None:
+        texts = real(self)
+        return None if texts is None else {**texts, "zz": "CREATE TABLE zz (nonsense"}
+
+    monkeypatch.setattr(Twin, "differing", broken)
+    before = _workspaces(conn)
+    plan = make_plan(fresh_schema, _statements(_DESIRED), PlanOptions(allow_drop=True))
+    assert borrow_small[0] is None  # the early copy failed: verification copied itself
+    assert "verify" in plan.timings
+    assert _workspaces(conn) == before

@@ -1,3 +1,3 @@
-from myshift.cli import main
+from myshift.cli import run
 
-main()
+run()

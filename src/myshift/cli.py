@@ -9,9 +9,12 @@ Connection flags follow the mysql client: ``-h`` is the host (help is
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -564,4 +567,35 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=args, prog_name="myshift")
 
 
-__all__ = ["cli", "main"]
+def run() -> NoReturn:
+    """The console command: ``main()``, then leave without tearing Python down.
+
+    A plan of a big schema holds a few hundred thousand model objects; the
+    interpreter's shutdown freed them one by one and garbage-collected them
+    (~50 ms of a 1,000-table plan) for memory the OS reclaims anyway.  Every
+    file, connection and server is closed by its own ``with`` before main
+    returns; what is left is flushed here, and the threads are waited for,
+    as a normal exit would.
+    """
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        if isinstance(exc.code, int):
+            code = exc.code
+        elif exc.code is not None:
+            _echo_err(str(exc.code))
+            code = 1
+    logging.shutdown()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (myshift plan | head): nothing to do
+            code = code or 1
+    os._exit(code)
+
+
+__all__ = ["cli", "main", "run"]

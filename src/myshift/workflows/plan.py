@@ -185,11 +185,27 @@ def _make_plan(
     target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanOptions
 ) -> Plan:
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
     # Both sides and the verification copy are mostly the same tables: the
     # desired side borrows the target's unchanged ones, the verification copy
     # the desired side's (see Twin), so each is read and modelled once.
     current_twin, desired_twin = Twin(), Twin()
+    with contextlib.ExitStack() as stack:
+        early: _EarlyCopy | None = None
+        if opts.verify:
+            early = stack.enter_context(_EarlyCopy(target, opts, current_twin))
+        return _plan_with(target, source, opts, t0, current_twin, desired_twin, early)
+
+
+def _plan_with(
+    target: Endpoint,
+    source: str | Endpoint | list[Statement],
+    opts: PlanOptions,
+    t0: float,
+    current_twin: Twin,
+    desired_twin: Twin,
+    early: _EarlyCopy | None,
+) -> Plan:
+    timings: dict[str, float] = {}
     with connected(target) as tconn:
         flavor = tconn.flavor
         _require_schema(tconn, target)
@@ -213,6 +229,7 @@ def _make_plan(
                 raise
             finally:
                 desired_twin.close()
+                current_twin.end_borrowing()
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
     hints = _merge_hints(file_hints, opts.hints)
@@ -247,7 +264,8 @@ def _make_plan(
         fingerprints_f = pool.submit(fingerprints)
         if opts.verify and changes:
             t3 = time.perf_counter()
-            verify_plan(plan, target, opts, later=later, twin=desired_twin)
+            prepared = early.take() if early is not None else None
+            verify_plan(plan, target, opts, later=later, twin=desired_twin, prepared=prepared)
             timings["verify"] = time.perf_counter() - t3
         plan.from_fingerprint, plan.to_fingerprint = fingerprints_f.result()
     timings["total"] = time.perf_counter() - t0
@@ -456,6 +474,76 @@ def _closing_in_background(ws: Workspace) -> Iterator[None]:
         raise failure[0]
 
 
+@dataclass
+class _Prepared:
+    """A verification workspace with some of the target's tables already in it."""
+
+    workspace: Workspace
+    endpoint: Endpoint
+    tables: frozenset[str]
+
+
+class _EarlyCopy:
+    """Start the verification copy while the two schemas are still being read.
+
+    The tables the plan will touch are, but for a few neighbours, the
+    target's tables whose SHOW CREATE TABLE text the desired side does not
+    share -- known as soon as the desired side has compared the texts (see
+    Twin.differing), long before the models are built and diffed.  A thread
+    then opens the workspace and runs those texts there (the server's own
+    DDL, AUTO_INCREMENT removed), while the client models the schemas; the
+    verification adds what else its scope needs.  Nothing happens when the
+    sides were not compared (small schemas, other flavors).  An early copy
+    that fails is dropped and verification copies everything itself.
+    """
+
+    def __init__(self, target: Endpoint, opts: PlanOptions, twin: Twin) -> None:
+        self._target, self._opts, self._twin = target, opts, twin
+        self._prepared: _Prepared | None = None
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="myshift-early-copy", daemon=True)
+
+    def __enter__(self) -> _EarlyCopy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._twin.end_borrowing()  # never leave the thread waiting
+        prepared = self.take()
+        if prepared is not None:  # not used: an error, or nothing to verify
+            prepared.workspace.__exit__(None, None, None)
+
+    def _run(self) -> None:
+        texts = self._twin.differing()
+        if not texts:
+            return
+        try:
+            with connected(self._target) as tconn:
+                workspace = workspace_for(self._opts.workspace, self._target, tconn)
+            ws = workspace.__enter__()
+        except BaseException as exc:  # verification will report it, copying itself
+            self._failed = exc
+            return
+        self._prepared = _Prepared(workspace, ws, frozenset(texts))
+        try:
+            statements = [
+                Statement(sql=text, path="<target copy>", line=n + 1)
+                for n, text in enumerate(texts.values())
+            ]
+            load_sql(statements, ws)
+        except BaseException as exc:
+            self._failed = exc
+
+    def take(self) -> _Prepared | None:
+        """The prepared workspace (now the caller's), or None; waits for the copy."""
+        self._thread.join()
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and self._failed is not None:
+            prepared.workspace.__exit__(None, None, None)
+            return None
+        return prepared
+
+
 def verify_plan(
     plan: Plan,
     target: Endpoint,
@@ -463,22 +551,29 @@ def verify_plan(
     *,
     later: contextlib.ExitStack | None = None,
     twin: Twin | None = None,
+    prepared: _Prepared | None = None,
 ) -> None:
     """Replay the plan on a structure-only copy in a workspace; re-diff must be empty.
 
     With ``later``, the workspace is dropped in the background and waited for
     when ``later`` closes (the caller's remaining work overlaps the drop).
     ``twin``: the desired side's tables, lent to the re-read of the workspace.
+    ``prepared``: a workspace already holding some of the target's tables
+    (see _EarlyCopy); it is used, and dropped, here.
     """
     scope = _scope(plan)
     current = _restrict(plan.current, scope)
     desired = _restrict(plan.desired, scope)
     flavor = plan.flavor
-    with connected(target) as tconn:
-        workspace = workspace_for(opts.workspace, target, tconn)
-    ws = workspace.__enter__()
+    present: frozenset[str] = frozenset()
+    if prepared is not None:
+        workspace, ws, present = prepared.workspace, prepared.endpoint, prepared.tables
+    else:
+        with connected(target) as tconn:
+            workspace = workspace_for(opts.workspace, target, tconn)
+        ws = workspace.__enter__()
     try:
-        result = _replay(plan, current, ws, twin)
+        result = _replay(plan, current, ws, twin, present)
     except BaseException:
         workspace.__exit__(*sys.exc_info())
         raise
@@ -503,10 +598,25 @@ def verify_plan(
         )
 
 
-def _replay(plan: Plan, current: Schema, ws: Endpoint, twin: Twin | None) -> Schema:
-    """Copy ``current`` into the workspace, run the plan there, and introspect the result."""
+def _replay(
+    plan: Plan,
+    current: Schema,
+    ws: Endpoint,
+    twin: Twin | None,
+    present: frozenset[str] = frozenset(),
+) -> Schema:
+    """Copy ``current`` into the workspace, run the plan there, and introspect the result.
+
+    ``present``: tables already copied (see _EarlyCopy); those outside the
+    scope are dropped first, so the workspace holds exactly ``current``.
+    """
+    extra = sorted(present - {t.name for t in current.tables})
+    missing = replace(current, tables=tuple(t for t in current.tables if t.name not in present))
     try:
-        load_sql(_copy_statements(current, plan.flavor), ws)
+        if extra:
+            drop = "DROP TABLE " + ", ".join(quote_ident(name) for name in extra)
+            load_sql([Statement(sql=drop, path="<target copy>", line=1)], ws)
+        load_sql(_copy_statements(missing, plan.flavor), ws)
     except MyshiftError as exc:
         raise VerificationFailed(
             f"verification failed: could not copy the target's structure ({exc}).",
