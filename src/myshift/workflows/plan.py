@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from myshift.db.connect import Conn, Endpoint, connected, quote_ident
+from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.changes import Change, RenderOptions
 from myshift.engine.diff import DiffOptions, diff_schemas, names_in_definition
@@ -622,17 +622,36 @@ def _replay(
             f"verification failed: could not copy the target's structure ({exc}).",
             "This is a myshift bug; please report it with the schema.",
         ) from None
-    with connected(ws) as wconn:
+    with connected(ws, multi=True) as wconn:
         wconn.execute("SET SESSION foreign_key_checks = 1")
-        for st in plan.statements:
-            if st.skipped:
-                continue
-            try:
-                wconn.execute(st.sql)
-            except Exception as exc:
-                raise VerificationFailed(
-                    f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
-                    f"failed in the workspace: {exc}.",
-                    "This is a myshift bug; please report it with both schemas.",
-                ) from None
+        _run_batched(wconn, [st for st in plan.statements if not st.skipped])
         return introspect(wconn, ws.schema, borrow=twin)
+
+
+# Statements per round trip when a plan is replayed (the server runs them in order).
+REPLAY_BATCH = 50
+
+
+def _run_batched(conn: Conn, statements: list[PlannedStatement]) -> None:
+    """Run ``statements`` in ``;``-separated batches on a multi-statement session.
+
+    The server stops a batch at its first failing statement; the results read
+    before the error say which one it was.
+    """
+    for start in range(0, len(statements), REPLAY_BATCH):
+        batch = statements[start : start + REPLAY_BATCH]
+        done = 0
+        try:
+            with conn.raw.cursor() as cur:
+                # "\n;\n": a statement may end in a `-- comment` that would swallow a `;`.
+                cur.execute("\n;\n".join(st.sql for st in batch))
+                done = 1
+                while cur.nextset():
+                    done += 1
+        except DriverError as exc:
+            st = batch[done]
+            raise VerificationFailed(
+                f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
+                f"failed in the workspace: {exc}.",
+                "This is a myshift bug; please report it with both schemas.",
+            ) from None
