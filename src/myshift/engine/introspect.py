@@ -345,18 +345,27 @@ def _json_rows(conn: Conn, kind: str, sql: str, params: tuple[str, ...]) -> Comp
             params,
         )
         groups = cur.fetchall()
-    # One object per distinct value: types, collations, table names repeat
-    # endlessly, and the model keeps many of them.
-    seen: dict[Any, Any] = {}
-    share = seen.setdefault
+    if any(text is None for (text,) in groups):
+        return None
     data: list[tuple[Any, ...]] = []
     add = data.append
+    if sum(len(text) for (text,) in groups) < _SHARE_FROM_BYTES:
+        for (text,) in groups:
+            data += map(tuple, json.loads(text))
+        return CompactRows(tuple(aliases), data)
+    # One object per distinct value: types, collations, table names repeat
+    # endlessly, and the model keeps many of them.  (Twice the parsing time,
+    # so only where memory is at stake.)
+    seen: dict[Any, Any] = {}
+    share = seen.setdefault
     for (text,) in groups:
-        if text is None:
-            return None
         for values in json.loads(text):
             add(tuple(map(share, values, values)))
     return CompactRows(tuple(aliases), data)
+
+
+# Below this much JSON (~2,000 tables of columns), rows keep their own strings.
+_SHARE_FROM_BYTES = 8 << 20
 
 
 _ONLY = re.compile(r"\{only(?::(\w+))?\}")
