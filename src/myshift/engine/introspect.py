@@ -221,7 +221,9 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    SUBPARTITION_NAME AS sub_name, PARTITION_METHOD AS method,
                    SUBPARTITION_METHOD AS sub_method, PARTITION_EXPRESSION AS expression,
                    SUBPARTITION_EXPRESSION AS sub_expression,
-                   PARTITION_DESCRIPTION AS description, PARTITION_COMMENT AS comment
+                   PARTITION_DESCRIPTION AS description, PARTITION_COMMENT AS comment,
+                   PARTITION_ORDINAL_POSITION AS ordinal,
+                   SUBPARTITION_ORDINAL_POSITION AS sub_ordinal
             FROM information_schema.PARTITIONS
             WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL{only}
             ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION""",
@@ -328,13 +330,15 @@ _JSON_SORT = {
     "tables": ("name",),
     "fk_rules": ("table_name", "name"),
     "checks": ("table_name", "name"),
+    "partitions": ("table_name", "ordinal", "sub_ordinal"),
 }
 _JSON_BUCKETS = 64
 _ALIAS = re.compile(r"\bAS\s+`?(\w+)`?", re.IGNORECASE)
 
 
-def _json_rows(conn: Conn, kind: str, sql: str, params: tuple[str, ...]) -> CompactRows | None:
-    aliases = _ALIAS.findall(sql)
+def _json_rows(
+    conn: Conn, kind: str, sql: str, params: tuple[str, ...], aliases: list[str]
+) -> CompactRows | None:
     cols = ", ".join(f"q.{ddl.quote(a)}" for a in aliases)
     order = ", ".join(f"q.{ddl.quote(k)}" for k in _JSON_SORT[kind])
     with conn.raw.cursor() as cur:
@@ -371,21 +375,37 @@ _SHARE_FROM_BYTES = 8 << 20
 _ONLY = re.compile(r"\{only(?::(\w+))?\}")
 
 
-def _scoped(sql: str, names: list[str] | None) -> tuple[str, tuple[str, ...]]:
-    """A whole-schema query restricted to ``names`` (None: the whole schema).
+# Tables per query when a query is restricted to some tables (see _scoped).
+SCOPED_CHUNK = 500
 
-    MariaDB and MySQL test a TABLE_NAME condition before they open a table
-    for information_schema, so the cost follows the tables named, not the
-    schema.
+
+def _scoped(
+    sql: str, schema: str, names: list[str] | None, kind: str = ""
+) -> tuple[str, tuple[str, ...]]:
+    """A whole-schema query, or the same restricted to ``names``; with its parameters.
+
+    Restricted, it is a UNION ALL of one branch per table, each with
+    ``TABLE_SCHEMA = s AND TABLE_NAME = t``: for those two equalities the
+    server opens just that table, while any other condition on TABLE_NAME
+    (``IN (...)`` included) is tested against every table of the schema
+    first -- ~0.4 s per query at 10,000 tables, however few are wanted.
+    Measured there for 1,000 of 10,000 tables: 82 ms instead of 378 ms for
+    REFERENTIAL_CONSTRAINTS, 196 instead of 532 for STATISTICS.
     """
     if names is None or "{only" not in sql:
-        return _ONLY.sub("", sql), ()
+        return _ONLY.sub("", sql), (schema,)
 
     def cond(m: re.Match[str]) -> str:
-        col = f"{m[1]}.TABLE_NAME" if m[1] else "TABLE_NAME"
-        return f" AND {col} IN ({', '.join(['%s'] * len(names))})"
+        return f" AND {m[1]}.TABLE_NAME = %s" if m[1] else " AND TABLE_NAME = %s"
 
-    return _ONLY.sub(cond, sql), tuple(names)
+    branch = _ONLY.sub(cond, sql)
+    cut = branch.rfind("ORDER BY")
+    if cut >= 0:
+        branch = branch[:cut]
+    text = "SELECT * FROM (" + " UNION ALL ".join(f"({branch})" for _ in names) + ") u"
+    if kind in _JSON_SORT:
+        text += " ORDER BY " + ", ".join(ddl.quote(k) for k in _JSON_SORT[kind])
+    return text, tuple(p for name in names for p in (schema, name))
 
 
 def _query_rows(
@@ -395,12 +415,24 @@ def _query_rows(
 
     ``only``: just these tables (see ``_scoped``); an empty list asks nothing.
     """
-    if only is not None and not only and "{only" in sql:
-        return []
-    sql, only_names = _scoped(sql, only)
-    params = (schema, *only_names)
+    if only is not None and "{only" in sql:
+        if not only:
+            return []
+        if len(only) > SCOPED_CHUNK:
+            parts = [
+                _query_rows(conn, sql, schema, kind, only[i : i + SCOPED_CHUNK])
+                for i in range(0, len(only), SCOPED_CHUNK)
+            ]
+            if all(isinstance(p, CompactRows) for p in parts):
+                first = parts[0]
+                assert isinstance(first, CompactRows)
+                tuples = [t for p in parts if isinstance(p, CompactRows) for t in p.tuples]
+                return CompactRows(first.names, tuples)
+            return [row for p in parts for row in p]
+    aliases = _ALIAS.findall(sql)
+    sql, params = _scoped(sql, schema, only, kind)
     if kind in _JSON_SORT and conn.flavor.min_mariadb(10, 5):
-        rows = _json_rows(conn, kind, sql, params)
+        rows = _json_rows(conn, kind, sql, params, aliases)
         if rows is not None:
             return rows
     with conn.raw.cursor() as cur:
