@@ -704,8 +704,9 @@ class Twin:
     equals the lender's, read in the same context (flavor, sql_mode,
     character_set_collations: what the text's spelling depends on), is the
     lender's Table, and information_schema is asked only about the other
-    tables (``TABLE_NAME IN (...)``).  That skips most of the second side's
-    server work and modelling.  Sound because every structural field of a
+    tables (one ``TABLE_NAME = t`` branch each, see _scoped).  That skips
+    most of the second side's modelling and, but for a per-query cost that
+    grows with the schema, its server work.  Sound because every structural field of a
     Table is spelled in its text (the self-check renders it back from the
     model; tests/test_twin.py checks that different tables render
     differently), so equal texts cannot hide different tables.
