@@ -528,26 +528,30 @@ def _table_rows(
     only: list[str] | None,
     aside: frozenset[str] = frozenset(),
     meanwhile: Callable[[], None] | None = None,
+    first: Callable[[], None] | None = None,
 ) -> None:
     """Columns, indexes, foreign keys, checks and partitions of ``only`` (None: all tables).
 
     ``rows.tables`` must hold those tables' TABLES rows (for the partition
-    test).  The ``aside`` kinds run on connections of their own; ``meanwhile``
+    test) once ``first`` has run.  The ``aside`` kinds (columns, statistics)
+    run on connections of their own, started before ``first``; ``meanwhile``
     runs on this one before they are waited for.
     """
     q = _queries(conn.flavor)
-    kinds = ["fk_rules", "foreign_keys", "checks", "columns", "statistics"]
-    if any("partitioned" in (t.get("create_options") or "").lower() for t in rows.tables):
-        # PARTITIONS opens every table (~0.25 s per 10,000) to say "none";
-        # TABLES.CREATE_OPTIONS already says "partitioned" for those that are.
-        kinds.append("partitions")
     got: dict[str, Rows] = {}
     with ThreadPoolExecutor(max_workers=max(1, len(aside))) as pool:
         futures = {
             kind: pool.submit(_query_aside, conn, q[kind], schema, kind, only)
-            for kind in kinds
+            for kind in ("columns", "statistics")
             if kind in aside
         }
+        if first is not None:
+            first()
+        kinds = ["fk_rules", "foreign_keys", "checks", "columns", "statistics"]
+        if any("partitioned" in (t.get("create_options") or "").lower() for t in rows.tables):
+            # PARTITIONS opens every table (~0.25 s per 10,000) to say "none";
+            # TABLES.CREATE_OPTIONS already says "partitioned" for those that are.
+            kinds.append("partitions")
         for kind in kinds:
             if kind not in aside:
                 got[kind] = _query_rows(conn, q[kind], schema, kind, only=only)
@@ -626,8 +630,17 @@ def fetch_rows(
             rows.tables += [{"name": n, "type": types[n]} for n in rows.borrowed]
             _schema_rows(conn, schema, rows)
             return rows
-    rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
-    types = {t["name"]: t["type"] for t in rows.tables}
+    # The names (no table is opened for them) start the SHOW CREATE batches
+    # and the big scans; TABLES, which opens every table, runs beside them.
+    listing = conn.query(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+        (schema,),
+    )
+    types = {str(n): str(t) for n, t in listing}
+
+    def read_tables() -> None:
+        rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         created = pool.submit(_show_create_tables, conn, schema, types, lend, context)
         big = len(types) >= _ASIDE_MIN_TABLES
@@ -638,6 +651,7 @@ def fetch_rows(
             None,
             _ASIDE if big else frozenset(),
             meanwhile=lambda: _schema_rows(conn, schema, rows),
+            first=read_tables,
         )
         rows.create_tables = created.result()
     return rows
