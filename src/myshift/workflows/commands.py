@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from myshift import __version__
 from myshift.db.connect import DriverError, Endpoint, connected
@@ -16,20 +16,14 @@ from myshift.engine.load import parse_rename_option
 from myshift.engine.risk import Algorithm, Risk
 from myshift.errors import DriftError, MyshiftError, UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.apply import (
-    ApplyOptions,
-    Observer,
-    StatementHook,
-    StatementToRun,
-    check_algorithms,
-    check_drift,
-    run_statements,
-    schema_lock,
-    verify_after,
-)
 from myshift.workflows.plan import Plan, PlanOptions, make_plan
 from myshift.workflows.planfile import FileStatement, PlanFile, Preflight
 from myshift.workflows.report import format_human, format_sql
+
+if TYPE_CHECKING:
+    # workflows.apply (and the diff machinery it imports) loads only when a
+    # command applies something: a plan imports it while it reads the servers.
+    from myshift.workflows.apply import ApplyOptions, Observer, StatementHook
 
 
 class Aborted(MyshiftError):
@@ -223,6 +217,14 @@ def execute_planfile(
     ``observe`` sees every statement's timing, rows and error (``rehearse``
     runs the plan in its sandbox through this same function).
     """
+    from myshift.workflows.apply import (
+        StatementToRun,
+        check_algorithms,
+        check_drift,
+        run_statements,
+        schema_lock,
+        verify_after,
+    )
     from myshift.workflows.history import History
 
     if pf.schema != target.schema:
@@ -453,6 +455,8 @@ def apply(
         say(format_human(pf, color=False))
         if not confirm(f"Apply {len(pf.runnable)} statement(s) to {target}?"):
             raise Aborted("Not applied: the confirmation was declined.", "Nothing was changed.")
+    from myshift.workflows.apply import ApplyOptions
+
     opts = ApplyOptions(
         lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         algorithm=Algorithm(algorithm.upper()) if algorithm else None,

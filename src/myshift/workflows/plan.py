@@ -11,17 +11,17 @@ converge there is never shown as final.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
-from myshift.engine.changes import Change, RenderOptions
-from myshift.engine.diff import DiffOptions, diff_schemas, names_in_definition
 from myshift.engine.introspect import Twin, TwinUnavailable, gc_paused, introspect
 from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
 from myshift.engine.risk import Algorithm, Lock, Risk
@@ -30,7 +30,26 @@ from myshift.engine.workspace import Workspace, open_workspace, target_defaults
 from myshift.errors import MyshiftError, UsageError, VerificationFailed
 from myshift.model import Flavor, Schema
 from myshift.model.schema import ForeignKey
-from myshift.model.serialize import FingerprintCache, fingerprint
+
+if TYPE_CHECKING:
+    from myshift.engine.changes import Change, RenderOptions
+    from myshift.model.serialize import FingerprintCache
+
+
+def _render_options() -> RenderOptions:
+    from myshift.engine.changes import RenderOptions
+
+    return RenderOptions()
+
+
+def _import_engine() -> None:
+    """Import the diff machinery (~30 ms) while the plan's first reads wait on servers.
+
+    make_plan starts it in a thread; what is needed only after the schemas
+    are read is not imported before (see the function-level imports here and
+    in workflows.commands).
+    """
+    importlib.import_module("myshift.engine.diff")
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class PlanOptions:
     # server) or a mysql:// URL of a scratch server.
     workspace: str = "temp"
     skip_unsupported: bool = False
-    render: RenderOptions = field(default_factory=RenderOptions)
+    render: RenderOptions = field(default_factory=_render_options)
 
 
 @dataclass(frozen=True)
@@ -185,6 +204,7 @@ def _make_plan(
     target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanOptions
 ) -> Plan:
     t0 = time.perf_counter()
+    threading.Thread(target=_import_engine, name="myshift-imports", daemon=True).start()
     # Both sides and the verification copy are mostly the same tables: the
     # desired side borrows the target's unchanged ones, the verification copy
     # the desired side's (see Twin), so each is read and modelled once.
@@ -232,6 +252,9 @@ def _plan_with(
                 current_twin.end_borrowing()
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
+    from myshift.engine.diff import DiffOptions, diff_schemas
+    from myshift.model.serialize import fingerprint
+
     hints = _merge_hints(file_hints, opts.hints)
     t2 = time.perf_counter()
     changes = diff_schemas(
@@ -364,6 +387,8 @@ def _scope(plan: Plan) -> _Scope:
       created, so they need nothing else);
     * triggers on tables in scope (they move with their table).
     """
+    from myshift.engine.diff import names_in_definition
+
     cur, des = plan.current, plan.desired
     touched: set[str] = set()
     for ch in plan.changes:
@@ -561,6 +586,8 @@ def verify_plan(
     ``prepared``: a workspace already holding some of the target's tables
     (see _EarlyCopy); it is used, and dropped, here.
     """
+    from myshift.engine.diff import DiffOptions, diff_schemas
+
     scope = _scope(plan)
     current = _restrict(plan.current, scope)
     desired = _restrict(plan.desired, scope)
