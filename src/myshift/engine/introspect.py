@@ -618,6 +618,9 @@ def fetch_rows(
             # The texts, then information_schema for only the tables the
             # twin does not have.
             rows.create_tables = _show_create_tables(conn, schema, types, lend, context)
+            # Views, routines...: nothing to borrow, read while the twin's
+            # texts may still be on their way.
+            _schema_rows(conn, schema, rows)
             same = borrow.same_tables(context, rows.create_tables, types)
             only: list[str] | None = None
             if same:
@@ -628,7 +631,6 @@ def fetch_rows(
                 rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
             _table_rows(conn, schema, rows, only)
             rows.tables += [{"name": n, "type": types[n]} for n in rows.borrowed]
-            _schema_rows(conn, schema, rows)
             return rows
     # The names (no table is opened for them) start the SHOW CREATE batches
     # and the big scans; TABLES, which opens every table, runs beside them.
