@@ -60,25 +60,28 @@ def to_planfile(
     table that something outside the plan still references is refused now.
     """
     from myshift.engine.preflight import preflight_checks
-    from myshift.workflows.keepdata import (
-        keep_marks,
-        refuse_keyless_backups,
-        refuse_referenced_soft_drops,
-    )
 
     with connected(target) as conn:
         identity = server_identity(conn)
         statements = []
-        marks = [
-            keep_marks(ch) if keep_data and not st.skipped else (False, ())
-            for st, ch in zip(plan.statements, plan.changes, strict=True)
-        ]
-        dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
-        if dropped:
-            refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
-        backed_up = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[1]]
-        if backed_up:
-            refuse_keyless_backups(conn, target.schema, backed_up)
+        marks: list[tuple[bool, tuple[str, ...]]] = [(False, ())] * len(plan.statements)
+        if keep_data:
+            from myshift.workflows.keepdata import (
+                keep_marks,
+                refuse_keyless_backups,
+                refuse_referenced_soft_drops,
+            )
+
+            marks = [
+                keep_marks(ch) if not st.skipped else (False, ())
+                for st, ch in zip(plan.statements, plan.changes, strict=True)
+            ]
+            dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
+            if dropped:
+                refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
+            backed_up = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[1]]
+            if backed_up:
+                refuse_keyless_backups(conn, target.schema, backed_up)
         for st, ch, (keep_table, keep_columns) in zip(
             plan.statements, plan.changes, marks, strict=True
         ):
