@@ -146,8 +146,10 @@ def build_planfile(
         verify=verify,
         workspace=workspace or "temp",
     )
-    plan = make_plan(target, source, opts)
-    return to_planfile(plan, target, allow_drop, keep_data=keep_data)
+    # The plan file's server queries overlap the drop of the verification workspace.
+    with contextlib.ExitStack() as later:
+        plan = make_plan(target, source, opts, later=later)
+        return to_planfile(plan, target, allow_drop, keep_data=keep_data)
 
 
 def plan(
