@@ -230,7 +230,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
         "views": """
             SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option,
                    DEFINER AS definer, SECURITY_TYPE AS security, ALGORITHM AS algorithm
-            FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s""",
+            FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s{only}""",
         "routines": """
             SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS kind, ROUTINE_DEFINITION AS body,
                    IS_DETERMINISTIC AS `deterministic`, SQL_DATA_ACCESS AS data_access,
@@ -570,11 +570,17 @@ def _table_rows(
     rows.partitions = list(got.pop("partitions", []))
 
 
-def _schema_rows(conn: Conn, schema: str, rows: IntrospectionRows) -> None:
-    """Views, routines, triggers and events, with the SHOW CREATE texts they need."""
+def _schema_rows(conn: Conn, schema: str, rows: IntrospectionRows, types: dict[str, str]) -> None:
+    """Views, routines, triggers and events, with the SHOW CREATE texts they need.
+
+    ``types`` (name -> TABLE_TYPE, the schema's listing) names the views: VIEWS
+    is asked about just those (see _scoped), not made to look at every table.
+    """
     q = _queries(conn.flavor)
     qs = ddl.quote(schema)
-    for kind in ("views", "routines", "triggers", "events"):
+    views = sorted(n for n, t in types.items() if t == "VIEW")
+    rows.views = list(_query_rows(conn, q["views"], schema, "views", only=views))
+    for kind in ("routines", "triggers", "events"):
         setattr(rows, kind, list(_query_rows(conn, q[kind], schema, kind)))
     rows.create_routines = _show_create_batches(
         conn,
@@ -620,7 +626,7 @@ def fetch_rows(
             rows.create_tables = _show_create_tables(conn, schema, types, lend, context)
             # Views, routines...: nothing to borrow, read while the twin's
             # texts may still be on their way.
-            _schema_rows(conn, schema, rows)
+            _schema_rows(conn, schema, rows, types)
             same = borrow.same_tables(context, rows.create_tables, types)
             only: list[str] | None = None
             if same:
@@ -652,7 +658,7 @@ def fetch_rows(
             rows,
             None,
             _ASIDE if big else frozenset(),
-            meanwhile=lambda: _schema_rows(conn, schema, rows),
+            meanwhile=lambda: _schema_rows(conn, schema, rows, types),
             first=read_tables,
         )
         rows.create_tables = created.result()
