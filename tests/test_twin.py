@@ -261,7 +261,14 @@ def test_a_small_schema_is_read_whole(twin_schemas: tuple[Endpoint, Endpoint]) -
 
 
 @pytest.mark.usefixtures("small_twins")
-def test_borrowing_gives_what_reading_gives(twin_schemas: tuple[Endpoint, Endpoint]) -> None:
+@pytest.mark.parametrize("chunk", [500, 1], ids=["one-query", "query-per-table"])
+def test_borrowing_gives_what_reading_gives(
+    twin_schemas: tuple[Endpoint, Endpoint], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``chunk`` 1 every restricted query is split per table (as past 500 tables)."""
+    from myshift.engine import introspect as introspect_mod
+
+    monkeypatch.setattr(introspect_mod, "SCOPED_CHUNK", chunk)
     a_ep, b_ep = twin_schemas
     with connected(a_ep) as a, connected(b_ep) as b:
         for sql in TABLES:
