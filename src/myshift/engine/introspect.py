@@ -3,9 +3,12 @@
 Two halves, kept apart so the MySQL path can be tested from recorded rows:
 
 * ``fetch_rows(conn, schema) -> IntrospectionRows`` talks to the server: one
-  information_schema query per object kind for the WHOLE schema, plus the
-  server's SHOW CREATE texts sent in ``;``-separated batches over a second,
+  information_schema query per object kind for the WHOLE schema (the two
+  biggest on connections of their own for a big schema), plus the server's
+  SHOW CREATE texts sent in ``;``-separated batches over another,
   multi-statement connection (a few round trips for thousands of tables).
+  With a ``Twin`` to borrow from, the tables whose text equals the twin's
+  are not asked about (the second side of a plan reads only what differs).
 * ``build_schema(rows, flavor) -> Schema`` is pure: rows in, model out.  Every
   flavor difference in how information_schema spells things is handled in one
   helper here (``_column_default``, ``_index_visibility`` ...).
@@ -17,7 +20,8 @@ and never diffed — we never guess.
 
 The server's text is only read for things information_schema does not expose
 (display order of indexes/foreign keys/checks, an explicit ``USING`` clause,
-routine parameter lists); never to learn structure.
+routine parameter lists), and compared whole to tell equal tables apart;
+never to learn structure.
 """
 
 from __future__ import annotations
