@@ -195,15 +195,13 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    c.CHARACTER_SET_NAME AS charset, c.COLLATION_NAME AS collation,
                    c.COLUMN_COMMENT AS comment, c.GENERATION_EXPRESSION AS generation,
                    {srid} AS srid, c.ORDINAL_POSITION AS ordinal
-            FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s{{only:c}}
-            ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION""",
+            FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s{{only:c}}""",
         "statistics": f"""
             SELECT s.TABLE_NAME AS table_name, s.INDEX_NAME AS name, s.NON_UNIQUE AS non_unique,
                    s.SEQ_IN_INDEX AS seq, s.COLUMN_NAME AS column_name, s.COLLATION AS direction,
                    s.SUB_PART AS sub_part, s.INDEX_TYPE AS index_type,
                    s.INDEX_COMMENT AS comment, {ignored} AS ignored, {expr} AS expression
-            FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = %s{{only:s}}
-            ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX""",
+            FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = %s{{only:s}}""",
         # KEY_COLUMN_USAGE joined to REFERENTIAL_CONSTRAINTS inside the server
         # costs ~6x the two queries apart (information_schema joins open every
         # table once per row); fetch_rows joins them in Python.
@@ -213,8 +211,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    k.REFERENCED_TABLE_NAME AS ref_table,
                    k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS ordinal
             FROM information_schema.KEY_COLUMN_USAGE k
-            WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL{only:k}
-            ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION""",
+            WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_COLUMN_NAME IS NOT NULL{only:k}""",
         "fk_rules": """
             SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name,
                    UPDATE_RULE AS on_update, DELETE_RULE AS on_delete
@@ -229,8 +226,7 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    PARTITION_ORDINAL_POSITION AS ordinal,
                    SUBPARTITION_ORDINAL_POSITION AS sub_ordinal
             FROM information_schema.PARTITIONS
-            WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL{only}
-            ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION""",
+            WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL{only}""",
         "views": """
             SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option,
                    DEFINER AS definer, SECURITY_TYPE AS security, ALGORITHM AS algorithm
@@ -320,14 +316,15 @@ def _show_create_batches(
 # parsing 10^6 values at once held ~100 MB of duplicates before they could be
 # shared; a 64th at a time they are shared at once.  (One value per table did
 # the same for memory but cost PyMySQL a row per table.)
-# The derived table drops ORDER BY, so the aggregate sorts by these keys (all
-# selected; the server sorts faster than a Python key function); a result too
+# The rows of a query are in the order of its keys in _ORDER (all selected):
+# the plain query sorts by them, and, as the derived table drops ORDER BY, the
+# aggregate too (the server sorts faster than a Python key function); a result too
 # large for group_concat_max_len comes back NULL and the plain query is used.
 # MySQL's JSON_ARRAYAGG would do too, but without a MySQL server to test on,
 # MySQL stays on the plain path.  The first key names the table (the buckets
 # split by it).  The per-table queries with a row or so per table come this
 # way too: PyMySQL's per-row decoding cost more than the server's JSON.
-_JSON_SORT = {
+_ORDER = {
     "columns": ("table_name", "ordinal"),
     "statistics": ("table_name", "name", "seq"),
     "foreign_keys": ("table_name", "name", "ordinal"),
@@ -344,12 +341,12 @@ def _json_rows(
     conn: Conn, kind: str, sql: str, params: tuple[str, ...], aliases: list[str]
 ) -> CompactRows | None:
     cols = ", ".join(f"q.{ddl.quote(a)}" for a in aliases)
-    order = ", ".join(f"q.{ddl.quote(k)}" for k in _JSON_SORT[kind])
+    order = ", ".join(f"q.{ddl.quote(k)}" for k in _ORDER[kind])
     with conn.raw.cursor() as cur:
         cur.execute("SET SESSION group_concat_max_len = 1073741824")
         cur.execute(
             f"SELECT JSON_ARRAYAGG(JSON_ARRAY({cols}) ORDER BY {order}) FROM ({sql}) q "
-            f"GROUP BY MOD(CRC32(q.{ddl.quote(_JSON_SORT[kind][0])}), {_JSON_BUCKETS})",
+            f"GROUP BY MOD(CRC32(q.{ddl.quote(_ORDER[kind][0])}), {_JSON_BUCKETS})",
             params,
         )
         groups = cur.fetchall()
@@ -396,20 +393,17 @@ def _scoped(
     Measured there for 1,000 of 10,000 tables: 82 ms instead of 378 ms for
     REFERENTIAL_CONSTRAINTS, 196 instead of 532 for STATISTICS.
     """
+    # Ordered by the keys of _ORDER (selected aliases), whole or restricted.
+    order = " ORDER BY " + ", ".join(map(ddl.quote, _ORDER[kind])) if kind in _ORDER else ""
     if names is None or "{only" not in sql:
-        return _ONLY.sub("", sql), (schema,)
+        return _ONLY.sub("", sql) + order, (schema,)
 
     def cond(m: re.Match[str]) -> str:
         return f" AND {m[1]}.TABLE_NAME = %s" if m[1] else " AND TABLE_NAME = %s"
 
     branch = _ONLY.sub(cond, sql)
-    cut = branch.rfind("ORDER BY")
-    if cut >= 0:
-        branch = branch[:cut]
     text = "SELECT * FROM (" + " UNION ALL ".join(f"({branch})" for _ in names) + ") u"
-    if kind in _JSON_SORT:
-        text += " ORDER BY " + ", ".join(ddl.quote(k) for k in _JSON_SORT[kind])
-    return text, tuple(p for name in names for p in (schema, name))
+    return text + order, tuple(p for name in names for p in (schema, name))
 
 
 def _query_rows(
@@ -435,7 +429,7 @@ def _query_rows(
             return [row for p in parts for row in p]
     aliases = _ALIAS.findall(sql)
     sql, params = _scoped(sql, schema, only, kind)
-    if kind in _JSON_SORT and conn.flavor.min_mariadb(10, 5):
+    if kind in _ORDER and conn.flavor.min_mariadb(10, 5):
         rows = _json_rows(conn, kind, sql, params, aliases)
         if rows is not None:
             return rows
@@ -616,40 +610,34 @@ def fetch_rows(
     rows = IntrospectionRows(schema=schema)
     context = _meta(conn, schema, rows)
     q = _queries(conn.flavor)
-    if borrow is not None:
-        # Names first (no table is opened for them); a small schema is read
-        # whole (borrowing saves nothing there and costs round trips).
-        listing = conn.query(
-            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-            (schema,),
-        )
-        types = {str(n): str(t) for n, t in listing}
-        if len(types) >= Twin.MIN_TABLES:
-            # The texts, then information_schema for only the tables the
-            # twin does not have.
-            rows.create_tables = _show_create_tables(conn, schema, types, lend, context)
-            # Views, routines...: nothing to borrow, read while the twin's
-            # texts may still be on their way.
-            _schema_rows(conn, schema, rows, types)
-            same = borrow.same_tables(context, rows.create_tables, types)
-            only: list[str] | None = None
-            if same:
-                rows.borrowed = sorted(same)
-                only = sorted(n for n in types if n not in same)
-                rows.tables = list(_query_rows(conn, q["tables"], schema, "tables", only=only))
-            else:
-                rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
-            _table_rows(conn, schema, rows, only)
-            rows.tables += [{"name": n, "type": types[n]} for n in rows.borrowed]
-            return rows
-    # The names (no table is opened for them) start the SHOW CREATE batches
-    # and the big scans; TABLES, which opens every table, runs beside them.
+    # The names first (no table is opened for them): they start the SHOW
+    # CREATE batches, and say whether the schema is big enough to borrow
+    # from a twin (a small one is read whole: borrowing only adds round trips).
     listing = conn.query(
         "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
         (schema,),
     )
     types = {str(n): str(t) for n, t in listing}
+    if borrow is not None and len(types) >= Twin.MIN_TABLES:
+        # The texts, then information_schema for only the tables the twin
+        # does not have.
+        rows.create_tables = _show_create_tables(conn, schema, types, lend, context)
+        # Views, routines...: nothing to borrow, read while the twin's texts
+        # may still be on their way.
+        _schema_rows(conn, schema, rows, types)
+        same = borrow.same_tables(context, rows.create_tables, types)
+        only: list[str] | None = None
+        if same:
+            rows.borrowed = sorted(same)
+            only = sorted(n for n in types if n not in same)
+            rows.tables = list(_query_rows(conn, q["tables"], schema, "tables", only=only))
+        else:
+            rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
+        _table_rows(conn, schema, rows, only)
+        rows.tables += [{"name": n, "type": types[n]} for n in rows.borrowed]
+        return rows
 
+    # TABLES, which opens every table, runs beside the texts and the big scans.
     def read_tables() -> None:
         rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
 
