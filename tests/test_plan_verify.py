@@ -67,6 +67,18 @@ def test_failed_verification_still_drops_the_workspace(conn: Conn, fresh_schema:
     with pytest.raises(VerificationFailed, match="nosuch"), contextlib.ExitStack() as later:
         verify_plan(plan, fresh_schema, PlanOptions(), later=later)
     assert _workspaces(conn) == before
+    # The failing statement is named when others ran before it in its batch.
+    plan.statements[:] = [
+        replace(plan.statements[0], sql="ALTER TABLE `a` COMMENT 'first'", subject="a"),
+        replace(plan.statements[0], sql="ALTER TABLE `gone` ADD COLUMN x int", subject="gone"),
+    ]
+    with (
+        pytest.raises(VerificationFailed, match="gone: the statement `ALTER TABLE `gone`"),
+        contextlib.ExitStack() as later,
+    ):
+        verify_plan(plan, fresh_schema, PlanOptions(), later=later)
+    assert _workspaces(conn) == before
+    plan.statements[:] = plan.statements[:1]
     # A statement that runs but does not converge: the background drop is waited for.
     plan.statements[0] = replace(plan.statements[0], sql="ALTER TABLE `a` COMMENT 'x'")
     with pytest.raises(VerificationFailed, match="still differ"), contextlib.ExitStack() as later:

@@ -680,14 +680,11 @@ def _run_batched(conn: Conn, statements: list[PlannedStatement]) -> None:
     """
     for start in range(0, len(statements), REPLAY_BATCH):
         batch = statements[start : start + REPLAY_BATCH]
-        done = 0
+        done = 0  # results read: the statement after them is the one that failed
         try:
-            with conn.raw.cursor() as cur:
-                # "\n;\n": a statement may end in a `-- comment` that would swallow a `;`.
-                cur.execute("\n;\n".join(st.sql for st in batch))
-                done = 1
-                while cur.nextset():
-                    done += 1
+            # "\n;\n": a statement may end in a `-- comment` that would swallow a `;`.
+            for _ in conn.multi_query("\n;\n".join(st.sql for st in batch)):
+                done += 1
         except DriverError as exc:
             st = batch[done]
             raise VerificationFailed(
