@@ -39,6 +39,16 @@ def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
     return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
 
 
+@pytest.fixture(scope="module")
+def admin(server: LocalServer) -> Iterator[Conn]:
+    """A root connection to the session server, without a schema."""
+    c = connect(endpoint_of(server))
+    try:
+        yield c
+    finally:
+        c.close()
+
+
 @pytest.fixture
 def fresh_schema(server: LocalServer) -> Iterator[Endpoint]:
     """An empty schema on the session server, dropped after the test."""

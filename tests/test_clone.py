@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from conftest import endpoint_of
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.ddl import strip_definer
@@ -24,11 +25,6 @@ from myshift.workflows.clone import (
     clone_schema_data,
 )
 from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note, make_sandbox
-
-
-def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
-
 
 SOURCE_SQL = [
     "CREATE TABLE customers (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50) NOT NULL,"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import endpoint_of
 from myshift.config import (
     EndpointSpec,
     load_settings,
@@ -344,7 +345,7 @@ def test_ssl_files_must_exist(tmp_path: Path, home: Path) -> None:
 def pw_user(server: LocalServer) -> Iterator[tuple[str, str]]:
     user = f"u_{uuid.uuid4().hex[:8]}"
     password = "Pw-" + uuid.uuid4().hex
-    admin = connect(Endpoint(host=server.host, port=server.port, user="root", password=""))
+    admin = connect(endpoint_of(server))
     admin.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
     try:
         yield user, password

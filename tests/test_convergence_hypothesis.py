@@ -22,13 +22,12 @@ test alone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import endpoint_of
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
@@ -232,19 +231,6 @@ def render(tables: tuple[Tab, ...]) -> str:
 
 
 # ------------------------------------------------------------------------------ the test
-
-
-def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
-
-
-@pytest.fixture(scope="module")
-def admin(server: LocalServer) -> Iterator[Conn]:
-    c = connect(endpoint_of(server))
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _loaded(server: LocalServer, admin: Conn, sql: str) -> Endpoint:

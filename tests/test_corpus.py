@@ -46,6 +46,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import endpoint_of
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
@@ -173,10 +174,6 @@ def adapt_sql(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------- running
-
-
-def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
 
 
 def one_line(text: object, width: int = 160) -> str:

@@ -9,11 +9,11 @@ and a second diff must be empty. The reverse plan must bring X back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from conftest import endpoint_of
+from myshift.db.connect import Conn, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.changes import (
     AddCheck,
@@ -502,19 +502,6 @@ def test_every_change_reverses_to_itself() -> None:
 
 
 # ---------------------------------------------------------------- live convergence
-
-
-def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
-
-
-@pytest.fixture(scope="module")
-def admin(server: LocalServer) -> Iterator[Conn]:
-    c = connect(endpoint_of(server))
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 def _load(server: LocalServer, admin: Conn, sql: str) -> Conn:

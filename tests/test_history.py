@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conftest import endpoint_of
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import UnsupportedError, UsageError
@@ -20,11 +21,6 @@ from myshift.workflows.history import (
     format_apply_detail,
     format_history_table,
 )
-
-
-def endpoint_of(srv: LocalServer) -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="")
-
 
 SNAPSHOT = Schema(
     name="shop",

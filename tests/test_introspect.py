@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import endpoint_of
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine import ddl
@@ -146,10 +147,10 @@ def _load(conn: Conn, statements: list[str]) -> None:
 def other_schema(server: LocalServer) -> Iterator[Endpoint]:
     """A second empty schema with a different name on the same server."""
     name = f"other_{uuid.uuid4().hex[:8]}"
-    admin = connect(Endpoint(host=server.host, port=server.port, user="root", password=""))
+    admin = connect(endpoint_of(server))
     admin.execute(f"CREATE DATABASE {quote_ident(name)} DEFAULT CHARACTER SET utf8mb4")
     try:
-        yield Endpoint(host=server.host, port=server.port, user="root", password="", schema=name)
+        yield endpoint_of(server, name)
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
         admin.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import endpoint_of
 from myshift.db.connect import Endpoint, connect, connected, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import (
@@ -32,10 +33,6 @@ from myshift.engine.workspace import (
 from myshift.errors import SQLLoadError, UsageError
 
 DUMPS = Path(__file__).parent / "data" / "dumps"
-
-
-def endpoint_of(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host=srv.host, port=srv.port, user="root", password="", schema=schema)
 
 
 def _schemas(srv: LocalServer) -> set[str]:
