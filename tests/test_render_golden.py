@@ -278,16 +278,23 @@ def test_golden(name: str) -> None:
 
 
 def test_every_change_class_has_a_golden() -> None:
+    import importlib
+    import pkgutil
+
     import myshift.engine.changes as mod
 
+    prefix = mod.__name__ + "."
+    modules = [importlib.import_module(m.name) for m in pkgutil.iter_modules(mod.__path__, prefix)]
     classes = {
         obj
-        for obj in vars(mod).values()
+        for m in modules
+        for obj in vars(m).values()
         if isinstance(obj, type)
-        and obj.__module__ == mod.__name__
+        and obj.__module__ == m.__name__
         and issubclass(obj, (mod.Change, mod.Clause))
         and obj not in (mod.Change, mod.Clause)
     }
+    assert {AddColumn, AddIndex, AlterTable, CreateView} <= classes  # every module was walked
     covered = {type(c) for c in CASES.values()}
     covered |= {type(cl) for c in CASES.values() if isinstance(c, AlterTable) for cl in c.clauses}
     assert classes - covered == set()

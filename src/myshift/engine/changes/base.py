@@ -1,0 +1,96 @@
+"""What every change and ALTER TABLE clause is, and the rendering switches they share.
+
+The helpers with a leading underscore are private to the ``changes`` package.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from myshift.engine import ddl
+from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
+from myshift.model.flavor import Flavor
+from myshift.model.schema import Table
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Every rendering / safety switch, in one place (tengo's StatementModifiers)."""
+
+    # Append ``, ALGORITHM=...`` / ``, LOCK=...`` to ALTER TABLE so the server
+    # refuses (instead of silently copying / locking) when it cannot comply.
+    algorithm: str | None = None
+    lock: str | None = None
+    # ``DROP ... IF EXISTS`` / ``CREATE TABLE IF NOT EXISTS``: for re-runnable scripts.
+    if_exists: bool = False
+    if_not_exists: bool = False
+
+
+DEFAULT_OPTIONS = RenderOptions()
+
+_SAFE_INSTANT = Assessment(Risk.SAFE, Algorithm.INSTANT, Lock.NONE, "")
+
+
+def q(name: str) -> str:
+    return ddl.quote(name)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------------------
+# Base classes
+
+
+class Change(ABC):
+    """A top-level statement of a plan."""
+
+    @property
+    @abstractmethod
+    def subject(self) -> str:
+        """The table or object this change touches (for grouping and locks)."""
+
+    @abstractmethod
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str: ...
+
+    @abstractmethod
+    def assess(self, flavor: Flavor) -> Assessment: ...
+
+    @abstractmethod
+    def reverse(self) -> Change: ...
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+
+class Clause(ABC):
+    """One clause of an ALTER TABLE. ``table`` is the table state the clause builds
+    towards (column definitions need its charset and column-level checks)."""
+
+    @abstractmethod
+    def render(self, flavor: Flavor, table: Table) -> str: ...
+
+    @abstractmethod
+    def assess(self, flavor: Flavor) -> Assessment: ...
+
+    @abstractmethod
+    def reverse(self) -> Clause: ...
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Position:
+    """``FIRST`` (after is None) or ``AFTER `after```."""
+
+    after: str | None = None
+
+    def render(self) -> str:
+        return " FIRST" if self.after is None else f" AFTER {q(self.after)}"
+
+
+def _pos(p: Position | None) -> str:
+    return p.render() if p is not None else ""

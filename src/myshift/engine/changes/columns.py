@@ -1,0 +1,301 @@
+"""ALTER TABLE clauses on columns: add, drop, re-create, modify, rename."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from myshift.engine import ddl
+from myshift.engine.changes.base import _SAFE_INSTANT, Clause, Position, _pos, q
+from myshift.engine.risk import (
+    Assessment,
+    Op,
+    Risk,
+    TypeChange,
+    assess_op,
+    classify_type_change,
+    combine,
+)
+from myshift.model.flavor import Flavor
+from myshift.model.schema import Column, Table
+
+
+@dataclass(frozen=True)
+class AddColumn(Clause):
+    """ADD COLUMN, at a position when column order requires it."""
+
+    column: Column
+    position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        return (
+            f"ADD COLUMN {ddl.column_definition(self.column, table, flavor)}{_pos(self.position)}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        c = self.column
+        if c.auto_increment:
+            return assess_op(flavor, Op.ADD_AUTO_INCREMENT, reason=f"adds AUTO_INCREMENT {c.name}")
+        if c.generated is not None and c.stored:
+            return assess_op(
+                flavor, Op.CHANGE_TYPE, reason=f"adds STORED generated column {c.name}"
+            )
+        return assess_op(flavor, Op.ADD_COLUMN, reason=f"adds column {c.name}")
+
+    def reverse(self) -> Clause:
+        return DropColumn(self.column, self.position)
+
+    def describe(self) -> str:
+        return f"add column {self.column.name} {self.column.type}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Clause):
+    """DROP COLUMN (destructive: its values are lost)."""
+
+    column: Column
+    # Where the column was, so that reverse() puts it back in place.
+    position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        return f"DROP COLUMN {q(self.column.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return assess_op(
+            flavor,
+            Op.DROP_COLUMN,
+            Risk.DESTRUCTIVE,
+            f"drops column {self.column.name} and its data",
+        )
+
+    def reverse(self) -> Clause:
+        return AddColumn(self.column, self.position)
+
+    def describe(self) -> str:
+        return f"drop column {self.column.name}"
+
+
+def needs_recreate(old: Column, new: Column) -> bool:
+    """Whether ``old`` can only become ``new`` by DROP + ADD, not MODIFY.
+
+    MariaDB refuses (error 1907, "not yet supported for generated columns") to
+    MODIFY a column between VIRTUAL and STORED or between generated and
+    ordinary; MySQL refuses VIRTUAL <-> STORED and ordinary <-> VIRTUAL. One
+    rule for both keeps the diff flavor-free: MySQL's permitted ordinary <->
+    STORED MODIFY becomes a drop + add too, which converges the same. Also
+    when the server refuses the type conversion outright (``cast_refused``).
+    """
+    if (old.generated is None) != (new.generated is None):
+        return True
+    if old.generated is not None and old.stored != new.stored:
+        return True
+    return cast_refused(old.type, new.type)
+
+
+# MariaDB's UUID/INET4/INET6 types convert only to and from string types; any
+# other ALTER ... MODIFY fails with error 4078 ("Cannot cast ... in assignment"),
+# even on an empty table.
+_PLUGIN_TYPES = frozenset({"uuid", "inet4", "inet6"})
+_STRING_TYPES = frozenset(
+    {"char", "varchar", "binary", "varbinary", "enum", "set", "json"}
+    | {f"{size}{kind}" for size in ("tiny", "", "medium", "long") for kind in ("text", "blob")}
+)
+
+
+def _base(col_type: str) -> str:
+    return col_type.split("(", 1)[0].split(" ", 1)[0].lower()
+
+
+def cast_refused(old_type: str, new_type: str) -> bool:
+    """Whether the server refuses to MODIFY a column from ``old_type`` to ``new_type``."""
+    a, b = _base(old_type), _base(new_type)
+    if a == b or (a not in _PLUGIN_TYPES and b not in _PLUGIN_TYPES):
+        return False
+    return a not in _STRING_TYPES and b not in _STRING_TYPES
+
+
+@dataclass(frozen=True)
+class RecreateColumn(Clause):
+    """DROP COLUMN + ADD COLUMN of the same name, in one ALTER (see ``needs_recreate``)."""
+
+    before: Column
+    after: Column
+    position: Position
+    old_position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        return (
+            f"DROP COLUMN {q(self.before.name)}, "
+            f"ADD COLUMN {ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        name = self.after.name
+        parts = [AddColumn(self.after, self.position).assess(flavor)]
+        if cast_refused(self.before.type, self.after.type):
+            why = (
+                f"column {name}: {self.before.type} cannot be converted to {self.after.type}; "
+                "the column is re-created empty"
+            )
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        elif self.before.generated is None and self.after.generated is not None:
+            why = f"column {name} becomes generated: its stored values are replaced"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        elif self.after.generated is None and self.before.generated is not None:
+            why = f"column {name} stops being generated: it is re-created empty"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, why))
+        else:
+            # Generated values are recomputed: nothing is lost.
+            why = f"column {name}: generated column re-created as {_kind(self.after)}"
+            parts.append(assess_op(flavor, Op.DROP_COLUMN, reason=why))
+        return combine(parts)
+
+    def reverse(self) -> Clause:
+        back = self.old_position if self.old_position is not None else self.position
+        return RecreateColumn(self.after, self.before, back, self.position)
+
+    def describe(self) -> str:
+        if cast_refused(self.before.type, self.after.type):
+            return f"re-create column {self.after.name} as {self.after.type}"
+        return f"re-create column {self.after.name} as {_kind(self.after)}"
+
+
+def _kind(c: Column) -> str:
+    if c.generated is None:
+        return "an ordinary column"
+    return "STORED generated" if c.stored else "VIRTUAL generated"
+
+
+def _column_assessment(flavor: Flavor, old: Column, new: Column) -> list[Assessment]:
+    """Every aspect in which ``old`` and ``new`` differ, assessed."""
+    out: list[Assessment] = []
+    name = new.name
+    kind, why = classify_type_change(old.type, new.type, new.charset or old.charset)
+    if kind is TypeChange.METADATA:
+        op = Op.EXTEND_VARCHAR if "var" in new.type.lower() else Op.COLUMN_METADATA
+        out.append(assess_op(flavor, op, reason=f"column {name}: {why}"))
+    elif kind is TypeChange.WIDENING:
+        out.append(assess_op(flavor, Op.CHANGE_TYPE, reason=f"column {name}: {why}"))
+    elif kind is TypeChange.NARROWING:
+        out.append(assess_op(flavor, Op.CHANGE_TYPE, Risk.DESTRUCTIVE, f"column {name}: {why}"))
+    elif kind is TypeChange.CONVERSION:
+        out.append(assess_op(flavor, Op.CHANGE_TYPE, Risk.DATA_DEPENDENT, f"column {name}: {why}"))
+    if (old.charset, old.collation) != (new.charset, new.collation) and old.charset is not None:
+        if old.charset != new.charset:
+            # Converting into utf8mb4 keeps every character; anything else may not.
+            risk = Risk.SAFE if new.charset == "utf8mb4" else Risk.DESTRUCTIVE
+            why = f"column {name}: converts {old.charset} -> {new.charset}"
+        else:
+            risk, why = Risk.SAFE, f"column {name}: collation {old.collation} -> {new.collation}"
+        out.append(assess_op(flavor, Op.CHANGE_TYPE, risk, why))
+    if old.nullable and not new.nullable:
+        out.append(
+            assess_op(
+                flavor,
+                Op.MAKE_NOT_NULL,
+                Risk.DATA_DEPENDENT,
+                f"column {name} becomes NOT NULL (fails or converts existing NULLs)",
+            )
+        )
+    elif new.nullable and not old.nullable:
+        out.append(assess_op(flavor, Op.MAKE_NULL, reason=f"column {name} becomes nullable"))
+    if new.auto_increment and not old.auto_increment:
+        out.append(
+            assess_op(
+                flavor,
+                Op.ADD_AUTO_INCREMENT,
+                Risk.DATA_DEPENDENT,
+                f"column {name} becomes AUTO_INCREMENT (fails on duplicates, renumbers 0s)",
+            )
+        )
+    if (old.generated, old.stored) != (new.generated, new.stored):
+        out.append(
+            assess_op(
+                flavor,
+                Op.CHANGE_TYPE,
+                Risk.DATA_DEPENDENT,
+                f"column {name}: generated expression changes",
+            )
+        )
+    if (old.default, old.on_update) != (new.default, new.on_update):
+        out.append(assess_op(flavor, Op.SET_DEFAULT, reason=f"column {name}: default changes"))
+    if (old.comment, old.invisible) != (new.comment, new.invisible):
+        out.append(assess_op(flavor, Op.COLUMN_METADATA, reason=f"column {name}: attributes"))
+    if (old.srid, old.compressed) != (new.srid, new.compressed):
+        out.append(assess_op(flavor, Op.CHANGE_TYPE, reason=f"column {name}: storage changes"))
+    return out
+
+
+@dataclass(frozen=True)
+class ModifyColumn(Clause):
+    """MODIFY COLUMN: a new definition and/or a new place (``position``)."""
+
+    before: Column
+    after: Column
+    position: Position | None = None
+    # The column's place before the change, for reverse().
+    old_position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        return (
+            f"MODIFY COLUMN {ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        parts = _column_assessment(flavor, self.before, self.after)
+        if self.position is not None:
+            parts.append(
+                assess_op(flavor, Op.REORDER_COLUMN, reason=f"moves column {self.after.name}")
+            )
+        return combine(parts) if parts else _SAFE_INSTANT
+
+    def reverse(self) -> Clause:
+        pos = self.old_position if self.position is not None else None
+        return ModifyColumn(self.after, self.before, pos, self.position)
+
+    def describe(self) -> str:
+        if self.before == self.after:
+            return f"move column {self.after.name}"
+        return f"modify column {self.after.name} {self.before.type} -> {self.after.type}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Clause):
+    """RENAME COLUMN when only the name changes, else CHANGE COLUMN."""
+
+    before: Column
+    after: Column
+    position: Position | None = None
+    old_position: Position | None = None
+
+    def render(self, flavor: Flavor, table: Table) -> str:
+        only_name = replace(self.before, name=self.after.name) == self.after
+        # RENAME COLUMN: MySQL 8.0+, MariaDB 10.5.2+.
+        has_rename = flavor.is_mysql or flavor.min(10, 5, 2)
+        if only_name and self.position is None and has_rename:
+            return f"RENAME COLUMN {q(self.before.name)} TO {q(self.after.name)}"
+        return (
+            f"CHANGE COLUMN {q(self.before.name)} "
+            f"{ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        parts = [
+            assess_op(
+                flavor,
+                Op.RENAME_COLUMN,
+                reason=f"renames column {self.before.name} to {self.after.name}",
+            )
+        ]
+        parts += _column_assessment(flavor, replace(self.before, name=self.after.name), self.after)
+        if self.position is not None:
+            parts.append(
+                assess_op(flavor, Op.REORDER_COLUMN, reason=f"moves column {self.after.name}")
+            )
+        return combine(parts)
+
+    def reverse(self) -> Clause:
+        pos = self.old_position if self.position is not None else None
+        return RenameColumn(self.after, self.before, pos, self.position)
+
+    def describe(self) -> str:
+        return f"rename column {self.before.name} to {self.after.name}"

@@ -1,0 +1,267 @@
+"""Views, routines, triggers, events: metadata only, no rows at stake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from myshift.engine import ddl
+from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, RenderOptions, _literal, q
+from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
+from myshift.model.flavor import Flavor
+from myshift.model.schema import Event, Routine, Trigger, View
+
+_META = Assessment(Risk.SAFE, Algorithm.INSTANT, Lock.NONE, "")
+
+
+def _meta(reason: str) -> Assessment:
+    return replace(_META, reason=reason)
+
+
+@dataclass(frozen=True)
+class CreateView(Change):
+    """CREATE VIEW."""
+
+    view: View
+
+    @property
+    def subject(self) -> str:
+        return self.view.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return ddl.create_view(self.view, flavor)
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"creates view {self.view.name}")
+
+    def reverse(self) -> Change:
+        return DropView(self.view)
+
+    def describe(self) -> str:
+        return f"create view {self.view.name}"
+
+
+@dataclass(frozen=True)
+class DropView(Change):
+    """DROP VIEW."""
+
+    view: View
+
+    @property
+    def subject(self) -> str:
+        return self.view.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return f"DROP VIEW {'IF EXISTS ' * opts.if_exists}{q(self.view.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"drops view {self.view.name}")
+
+    def reverse(self) -> Change:
+        return CreateView(self.view)
+
+    def describe(self) -> str:
+        return f"drop view {self.view.name}"
+
+
+@dataclass(frozen=True)
+class AlterView(Change):
+    """CREATE OR REPLACE VIEW: one atomic statement, dependants stay valid."""
+
+    before: View
+    after: View
+
+    @property
+    def subject(self) -> str:
+        return self.after.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        sql = ddl.create_view(self.after, flavor)
+        if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
+            sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
+        return sql
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"replaces view {self.after.name}")
+
+    def reverse(self) -> Change:
+        return AlterView(self.after, self.before)
+
+    def describe(self) -> str:
+        return f"replace view {self.after.name}"
+
+
+@dataclass(frozen=True)
+class CreateRoutine(Change):
+    """CREATE PROCEDURE / FUNCTION."""
+
+    routine: Routine
+
+    @property
+    def subject(self) -> str:
+        return self.routine.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return ddl.create_routine(self.routine, flavor)
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"creates {self.routine.kind.lower()} {self.routine.name}")
+
+    def reverse(self) -> Change:
+        return DropRoutine(self.routine)
+
+    def describe(self) -> str:
+        return f"create {self.routine.kind.lower()} {self.routine.name}"
+
+
+@dataclass(frozen=True)
+class DropRoutine(Change):
+    """DROP PROCEDURE / FUNCTION."""
+
+    routine: Routine
+
+    @property
+    def subject(self) -> str:
+        return self.routine.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        exists = "IF EXISTS " * opts.if_exists
+        return f"DROP {self.routine.kind.upper()} {exists}{q(self.routine.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"drops {self.routine.kind.lower()} {self.routine.name}")
+
+    def reverse(self) -> Change:
+        return CreateRoutine(self.routine)
+
+    def describe(self) -> str:
+        return f"drop {self.routine.kind.lower()} {self.routine.name}"
+
+
+@dataclass(frozen=True)
+class CreateTrigger(Change):
+    """CREATE TRIGGER."""
+
+    trigger: Trigger
+
+    @property
+    def subject(self) -> str:
+        return self.trigger.table
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return ddl.create_trigger(self.trigger, flavor)
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"creates trigger {self.trigger.name}")
+
+    def reverse(self) -> Change:
+        return DropTrigger(self.trigger)
+
+    def describe(self) -> str:
+        return f"create trigger {self.trigger.name} on {self.trigger.table}"
+
+
+@dataclass(frozen=True)
+class DropTrigger(Change):
+    """DROP TRIGGER."""
+
+    trigger: Trigger
+
+    @property
+    def subject(self) -> str:
+        return self.trigger.table
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return f"DROP TRIGGER {'IF EXISTS ' * opts.if_exists}{q(self.trigger.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"drops trigger {self.trigger.name}")
+
+    def reverse(self) -> Change:
+        return CreateTrigger(self.trigger)
+
+    def describe(self) -> str:
+        return f"drop trigger {self.trigger.name} on {self.trigger.table}"
+
+
+@dataclass(frozen=True)
+class CreateEvent(Change):
+    """CREATE EVENT."""
+
+    event: Event
+
+    @property
+    def subject(self) -> str:
+        return self.event.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return ddl.create_event(self.event, flavor)
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"creates event {self.event.name}")
+
+    def reverse(self) -> Change:
+        return DropEvent(self.event)
+
+    def describe(self) -> str:
+        return f"create event {self.event.name}"
+
+
+@dataclass(frozen=True)
+class DropEvent(Change):
+    """DROP EVENT."""
+
+    event: Event
+
+    @property
+    def subject(self) -> str:
+        return self.event.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return f"DROP EVENT {'IF EXISTS ' * opts.if_exists}{q(self.event.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"drops event {self.event.name}")
+
+    def reverse(self) -> Change:
+        return CreateEvent(self.event)
+
+    def describe(self) -> str:
+        return f"drop event {self.event.name}"
+
+
+@dataclass(frozen=True)
+class AlterEvent(Change):
+    """ALTER EVENT restating every attribute (both flavors accept all of them)."""
+
+    before: Event
+    after: Event
+
+    @property
+    def subject(self) -> str:
+        return self.after.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        e = self.after
+        sched = f"ON SCHEDULE {e.schedule}"
+        if e.starts and e.schedule.upper().startswith("EVERY"):
+            sched += f" STARTS {_literal(e.starts)}"
+        if e.ends and e.schedule.upper().startswith("EVERY"):
+            sched += f" ENDS {_literal(e.ends)}"
+        status = {
+            "ENABLED": "ENABLE",
+            "DISABLED": "DISABLE",
+            "SLAVESIDE_DISABLED": "DISABLE ON SLAVE",
+        }.get(e.status.upper(), "ENABLE")
+        return (
+            f"ALTER EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
+            f" COMMENT {_literal(e.comment)} DO {e.body}"
+        )
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"alters event {self.after.name}")
+
+    def reverse(self) -> Change:
+        return AlterEvent(self.after, self.before)
+
+    def describe(self) -> str:
+        return f"alter event {self.after.name}"

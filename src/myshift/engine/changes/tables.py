@@ -1,0 +1,192 @@
+"""Table-level changes: one ALTER TABLE (its clauses together), CREATE, DROP, RENAME."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from myshift.engine import ddl
+from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, Clause, RenderOptions, q
+from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
+from myshift.engine.risk import Algorithm, Assessment, Lock, Op, Risk, assess_op, combine
+from myshift.model.flavor import Flavor
+from myshift.model.schema import IndexKind, Table
+
+_PARTITION_CLAUSES = (ChangePartitioning, RemovePartitioning)
+
+
+def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ...]) -> list[str]:
+    """MariaDB: re-create, in the same ALTER, the index an added foreign key will use.
+
+    An index MariaDB created implicitly for a foreign key is flagged as
+    "generated" in the table definition (invisible in SHOW CREATE TABLE).
+    When a foreign key named ``c`` is added over the same columns, MariaDB
+    creates a new generated index named ``c`` and drops the old one, so an
+    index ``author_id`` silently becomes ``posts_ibfk_1`` (sqldef case
+    ModifyUnnamedForeignKey). Dropping and re-adding the index explicitly in
+    the same statement makes it a normal index the new key reuses. It costs
+    nothing extra: adding a foreign key with foreign_key_checks=1 copies the
+    table anyway. ``table`` must be the table after the statement.
+    """
+    if not flavor.is_mariadb:
+        return []
+    names = {ix.name for ix in table.indexes}
+    out: list[str] = []
+    done: set[str] = set()
+    for clause in clauses:
+        if not isinstance(clause, AddForeignKey):
+            continue
+        fk = clause.foreign_key
+        if fk.name in names:
+            continue
+        for ix in table.indexes:
+            if (
+                ix.kind is IndexKind.INDEX
+                and ix.name not in done
+                and tuple(p.column for p in ix.parts) == fk.columns
+                and all(p.length is None and p.expression is None for p in ix.parts)
+            ):
+                done.add(ix.name)
+                out += [f"DROP INDEX {q(ix.name)}", f"ADD {ddl.index_definition(ix, flavor)}"]
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class AlterTable(Change):
+    """One ALTER TABLE with comma-separated clauses.
+
+    ``before``/``after`` are the table exactly before and after this statement
+    (foreign keys aside: those travel in their own ALTERs, see diff.py). When
+    both are known, ``reverse()`` re-diffs them, which gets column positions
+    right where reversing clause by clause cannot.
+    """
+
+    table: str
+    clauses: tuple[Clause, ...]
+    before: Table | None = field(default=None, compare=False, repr=False)
+    after: Table | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def subject(self) -> str:
+        return self.table
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        ctx = self.after or self.before or Table(self.table, ())
+        if (
+            self.before is not None
+            and self.after is not None
+            and self.before.collation != self.after.collation
+        ):
+            # The table default changes in this very statement: spell out
+            # every column's charset instead of relying on which default
+            # the server applies to MODIFY/ADD without one.
+            ctx = replace(ctx, collation="")
+        specs = [
+            c.render(flavor, ctx) for c in self.clauses if not isinstance(c, _PARTITION_CLAUSES)
+        ]
+        specs += _keep_fk_index_names(flavor, ctx, self.clauses)
+        if opts.algorithm:
+            specs.append(f"ALGORITHM={opts.algorithm}")
+        if opts.lock:
+            specs.append(f"LOCK={opts.lock}")
+        # partition_options follow the alter options without a comma (both grammars).
+        tail = [c.render(flavor, ctx) for c in self.clauses if isinstance(c, _PARTITION_CLAUSES)]
+        sql = f"ALTER TABLE {q(self.table)}"
+        if specs:
+            sql += " " + ", ".join(specs)
+        if tail:
+            sql += " " + " ".join(tail)
+        return sql
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return combine(c.assess(flavor) for c in self.clauses)
+
+    def reverse(self) -> Change:
+        if self.before is not None and self.after is not None:
+            from myshift.engine.diff import reverse_alter  # diff imports this module
+
+            return reverse_alter(self)
+        return AlterTable(self.table, tuple(c.reverse() for c in reversed(self.clauses)))
+
+    def describe(self) -> str:
+        return f"alter table {self.table}: " + ", ".join(c.describe() for c in self.clauses)
+
+
+@dataclass(frozen=True)
+class CreateTable(Change):
+    """CREATE TABLE."""
+
+    table: Table
+
+    @property
+    def subject(self) -> str:
+        return self.table.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        sql = ddl.create_table(self.table, flavor)
+        if opts.if_not_exists and sql.startswith("CREATE TABLE "):
+            sql = "CREATE TABLE IF NOT EXISTS " + sql[len("CREATE TABLE ") :]
+        return sql
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return Assessment(
+            Risk.SAFE, Algorithm.INSTANT, Lock.NONE, f"creates table {self.table.name}"
+        )
+
+    def reverse(self) -> Change:
+        return DropTable(self.table)
+
+    def describe(self) -> str:
+        return f"create table {self.table.name}"
+
+
+@dataclass(frozen=True)
+class DropTable(Change):
+    """DROP TABLE (destructive)."""
+
+    table: Table
+
+    @property
+    def subject(self) -> str:
+        return self.table.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return f"DROP TABLE {'IF EXISTS ' * opts.if_exists}{q(self.table.name)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return Assessment(
+            Risk.DESTRUCTIVE,
+            Algorithm.INSTANT,
+            Lock.EXCLUSIVE,
+            f"drops table {self.table.name} and all its rows",
+        )
+
+    def reverse(self) -> Change:
+        return CreateTable(self.table)
+
+    def describe(self) -> str:
+        return f"drop table {self.table.name}"
+
+
+@dataclass(frozen=True)
+class RenameTable(Change):
+    """RENAME TABLE, from a rename hint."""
+
+    old: str
+    new: str
+
+    @property
+    def subject(self) -> str:
+        return self.new
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return f"RENAME TABLE {q(self.old)} TO {q(self.new)}"
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return assess_op(flavor, Op.RENAME_TABLE, reason=f"renames table {self.old} to {self.new}")
+
+    def reverse(self) -> Change:
+        return RenameTable(self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename table {self.old} to {self.new}"
