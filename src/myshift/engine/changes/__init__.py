@@ -19,6 +19,9 @@ The package, by seam (import every name from here):
 * ``clauses``: its index, foreign key, CHECK, option and partitioning clauses.
 * ``tables``: ``AlterTable`` and CREATE / DROP / RENAME TABLE.
 * ``objects``: views, routines, triggers and events.
+* ``table_diff``: ``diff_table``, the clauses that turn one table into
+  another: engine/diff.py calls it for every paired table, and
+  ``AlterTable.reverse`` re-diffs its after-state back with it.
 """
 
 from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, Clause, Position, RenderOptions, q

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from myshift.engine import ddl
 from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, Clause, RenderOptions, q
 from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
+from myshift.engine.changes.columns import RenameColumn
+from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.risk import Algorithm, Assessment, Lock, Op, Risk, assess_op, combine
 from myshift.model.flavor import Flavor
 from myshift.model.schema import IndexKind, Table
@@ -103,9 +105,12 @@ class AlterTable(Change):
 
     def reverse(self) -> Change:
         if self.before is not None and self.after is not None:
-            from myshift.engine.diff import reverse_alter  # diff imports this module
-
-            return reverse_alter(self)
+            # Diff the after-state back to the before-state (renames reversed).
+            renames = {
+                c.before.name: c.after.name for c in self.clauses if isinstance(c, RenameColumn)
+            }
+            d = diff_table(self.after, self.before, column_renames=renames)
+            return AlterTable(self.table, d.clauses, self.after, self.before)
         return AlterTable(self.table, tuple(c.reverse() for c in reversed(self.clauses)))
 
     def describe(self) -> str:
