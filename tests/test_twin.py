@@ -266,9 +266,9 @@ def test_borrowing_gives_what_reading_gives(
     twin_schemas: tuple[Endpoint, Endpoint], chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With ``chunk`` 1 every restricted query is split per table (as past 500 tables)."""
-    from myshift.engine import introspect as introspect_mod
+    from myshift.engine.introspect import queries
 
-    monkeypatch.setattr(introspect_mod, "SCOPED_CHUNK", chunk)
+    monkeypatch.setattr(queries, "SCOPED_CHUNK", chunk)
     a_ep, b_ep = twin_schemas
     with connected(a_ep) as a, connected(b_ep) as b:
         for sql in TABLES:
