@@ -16,7 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from myshift.engine.changes import (
     AddForeignKey,
@@ -193,13 +193,100 @@ def diff_schemas(
     9. Create routines.
     10. Create triggers (their tables exist now), in ACTION_ORDER.
     11. Create / alter events last (they may call anything above).
+
+    Everything the phases need to know (which table becomes which, each
+    table's clauses, which foreign keys go and come back, the orders) is
+    worked out first, by ``_prepare``; each phase then only emits.
     """
     options = options or DiffOptions()
     current, desired = _check_unsupported(current, desired, options)
+    work = _prepare(current, desired, hints)
+    phases = (
+        _drop_objects,  # 1
+        _drop_foreign_keys,  # 2
+        _rename_tables,  # 3
+        _drop_tables,  # 4
+        _alter_tables,  # 5
+        _create_tables,  # 6
+        _add_foreign_keys,  # 7
+        _create_views,  # 8
+        _create_routines,  # 9
+        _create_triggers,  # 10
+        _create_events,  # 11
+    )
+    return [change for phase in phases for change in phase(work)]
+
+
+# ---------------------------------------------------------------------------
+# Before the phases: pairing, per-table diffs, foreign keys, orders
+
+
+class _Paired(NamedTuple):
+    """A current table and the desired table it becomes, with what it needs."""
+
+    current: Table
+    desired: Table
+    diff: TableDiff
+    column_renames: dict[str, str]  # new name -> old name
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    """Which current table becomes which desired one (through rename hints)."""
+
+    renames: dict[str, str]  # desired name -> current name, renamed tables only
+    new_of: dict[str, str]  # current name -> desired name, renamed tables only
+    pairs: list[tuple[Table, Table]]  # (current, desired), in desired order
+    dropped: list[Table]  # current tables no desired table pairs with
+    created: list[Table]  # desired tables no current table pairs with
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What the phases of diff_schemas read; worked out before any change is emitted."""
+
+    current: Schema
+    desired: Schema
+    pairing: _Pairing
+    paired: dict[str, _Paired]  # by desired table name
+    fk_drops: dict[str, list[ForeignKey]]  # current table name -> FKs dropped in phase 2
+    fk_adds: dict[str, list[ForeignKey]]  # desired table name -> FKs added in phase 7
+    drop_order: list[str]  # dropped tables, children before parents
+    create_order: list[str]  # created tables, referenced tables first
+    deferred: dict[str, list[ForeignKey]]  # created tables' FKs closing a cycle (phase 7)
+    trigger_drops: list[Trigger]  # phase 1, in the order they are dropped
+    trigger_creates: list[Trigger]  # phase 10
+
+
+def _prepare(current: Schema, desired: Schema, hints: RenameHints | None) -> _Work:
+    """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
+    pairing = _pair_tables(current, desired, hints)
+    paired = {
+        des.name: _diff_pair(cur, des, _column_renames(cur, des, hints))
+        for cur, des in pairing.pairs
+    }
+    fk_drops, fk_adds = _foreign_key_changes(pairing, paired)
+    drop_order = _drop_order(pairing.dropped, fk_drops)
+    create_order, deferred = _create_order(pairing.created)
+    trigger_drops, trigger_creates = _trigger_changes(current, desired, pairing.new_of)
+    return _Work(
+        current,
+        desired,
+        pairing,
+        paired,
+        fk_drops,
+        fk_adds,
+        drop_order,
+        create_order,
+        deferred,
+        trigger_drops,
+        trigger_creates,
+    )
+
+
+def _pair_tables(current: Schema, desired: Schema, hints: RenameHints | None) -> _Pairing:
     cur_tables = current.table_map
     des_tables = desired.table_map
-
-    # ---- table pairing through rename hints
     table_renames: dict[str, str] = {}  # new -> old
     if hints is not None:
         for new, old in hints.tables.items():
@@ -219,67 +306,77 @@ def diff_schemas(
     paired_old = {c.name for c, _ in pairs}
     dropped = [t for t in current.tables if t.name not in paired_old]
     created = [t for t in desired.tables if table_renames.get(t.name, t.name) not in cur_tables]
+    return _Pairing(table_renames, new_of, pairs, dropped, created)
 
-    def column_renames(cur: Table, des: Table) -> dict[str, str]:
-        if hints is None:
-            return {}
-        out: dict[str, str] = {}
-        for (tname, new_col), old_col in hints.columns.items():
-            if (
-                tname in (des.name, cur.name)
-                and old_col in cur.column_map
-                and new_col in des.column_map
-                and new_col not in cur.column_map
-            ):
-                out[new_col] = old_col
-        return out
 
-    # ---- per-table diffs (FKs excluded)
-    table_diffs: dict[str, tuple[Table, Table, TableDiff, dict[str, str]]] = {}
-    for cur, des in pairs:
-        ren = column_renames(cur, des)
-        table_diffs[des.name] = (cur, des, diff_table(cur, des, column_renames=ren), ren)
+def _column_renames(cur: Table, des: Table, hints: RenameHints | None) -> dict[str, str]:
+    if hints is None:
+        return {}
+    out: dict[str, str] = {}
+    for (tname, new_col), old_col in hints.columns.items():
+        if (
+            tname in (des.name, cur.name)
+            and old_col in cur.column_map
+            and new_col in des.column_map
+            and new_col not in cur.column_map
+        ):
+            out[new_col] = old_col
+    return out
 
-    # ---- foreign keys
-    def mapped_fk(fk: ForeignKey, cur: Table) -> ForeignKey:
-        """How the server will show a current FK after renames (it follows them)."""
-        des_name = new_of.get(cur.name, cur.name)
-        colmap = (
-            {o: n for n, o in table_diffs[des_name][3].items()} if des_name in table_diffs else {}
+
+def _diff_pair(cur: Table, des: Table, renames: dict[str, str]) -> _Paired:
+    """Everything but foreign keys (those go in their own phases)."""
+    return _Paired(cur, des, diff_table(cur, des, column_renames=renames), renames)
+
+
+def _mapped_fk(
+    fk: ForeignKey, cur: Table, pairing: _Pairing, paired: dict[str, _Paired]
+) -> ForeignKey:
+    """How the server will show a current FK after renames (it follows them)."""
+    new_of = pairing.new_of
+    des_name = new_of.get(cur.name, cur.name)
+    colmap = (
+        {o: n for n, o in paired[des_name].column_renames.items()} if des_name in paired else {}
+    )
+    ref_new = new_of.get(fk.ref_table, fk.ref_table)
+    ref_cols = fk.ref_columns
+    if ref_new in paired and fk.ref_schema is None:
+        ref_map = {o: n for n, o in paired[ref_new].column_renames.items()}
+        ref_cols = tuple(ref_map.get(c, c) for c in ref_cols)
+    columns = tuple(colmap.get(c, c) for c in fk.columns)
+    if columns == fk.columns and ref_new == fk.ref_table and ref_cols == fk.ref_columns:
+        return fk  # nothing renamed (the usual case): no copy
+    return replace(fk, columns=columns, ref_table=ref_new, ref_columns=ref_cols)
+
+
+def _blocked(fk: ForeignKey, mapped: ForeignKey, d: TableDiff, ref: _Paired | None) -> bool:
+    """Whether ``fk`` must be dropped for its table's or its parent's ALTER to pass."""
+    return (
+        bool(set(mapped.columns) & d.modified_columns)
+        or any(_is_prefix(fk.columns, ix.parts) for ix in d.dropped_indexes)
+        or (
+            ref is not None
+            and mapped.ref_schema is None
+            and (
+                bool(set(mapped.ref_columns) & ref.diff.modified_columns)
+                or any(_is_prefix(fk.ref_columns, ix.parts) for ix in ref.diff.dropped_indexes)
+            )
         )
-        ref_new = new_of.get(fk.ref_table, fk.ref_table)
-        ref_cols = fk.ref_columns
-        if ref_new in table_diffs and fk.ref_schema is None:
-            ref_map = {o: n for n, o in table_diffs[ref_new][3].items()}
-            ref_cols = tuple(ref_map.get(c, c) for c in ref_cols)
-        columns = tuple(colmap.get(c, c) for c in fk.columns)
-        if columns == fk.columns and ref_new == fk.ref_table and ref_cols == fk.ref_columns:
-            return fk  # nothing renamed (the usual case): no copy
-        return replace(fk, columns=columns, ref_table=ref_new, ref_columns=ref_cols)
+    )
 
-    fk_drops: dict[str, list[ForeignKey]] = {}  # current table name -> FKs
-    fk_adds: dict[str, list[ForeignKey]] = {}  # desired table name -> FKs
-    for cur, des in pairs:
-        d = table_diffs[des.name][2]
+
+def _foreign_key_changes(
+    pairing: _Pairing, paired: dict[str, _Paired]
+) -> tuple[dict[str, list[ForeignKey]], dict[str, list[ForeignKey]]]:
+    """The paired tables' FKs to drop (by current name) and to add (by desired name)."""
+    fk_drops: dict[str, list[ForeignKey]] = {}
+    fk_adds: dict[str, list[ForeignKey]] = {}
+    for cur, des in pairing.pairs:
+        d = paired[des.name].diff
         des_fks = des.fk_map
         for fk in cur.foreign_keys:
-            m = mapped_fk(fk, cur)
-            ref = table_diffs.get(m.ref_table)
-            blocked = (
-                bool(set(m.columns) & d.modified_columns)
-                or any(_is_prefix(fk.columns, ix.parts) for ix in d.dropped_indexes)
-                or (
-                    ref is not None
-                    and m.ref_schema is None
-                    and (
-                        bool(set(m.ref_columns) & ref[2].modified_columns)
-                        or any(
-                            _is_prefix(fk.ref_columns, ix.parts) for ix in ref[2].dropped_indexes
-                        )
-                    )
-                )
-            )
-            if des_fks.get(fk.name) != m or blocked:
+            m = _mapped_fk(fk, cur, pairing, paired)
+            if des_fks.get(fk.name) != m or _blocked(fk, m, d, paired.get(m.ref_table)):
                 fk_drops.setdefault(cur.name, []).append(fk)
                 if fk.name in des_fks:
                     fk_adds.setdefault(des.name, []).append(des_fks[fk.name])
@@ -287,10 +384,15 @@ def diff_schemas(
         for fk in des.foreign_keys:
             if fk.name not in cur_names:
                 fk_adds.setdefault(des.name, []).append(fk)
+    return fk_drops, fk_adds
 
-    # Dropped tables: children before parents (a parent "depends" on the
-    # dropped tables that reference it). An FK closing a cycle among them is
-    # dropped in phase 2.
+
+def _drop_order(dropped: list[Table], fk_drops: dict[str, list[ForeignKey]]) -> list[str]:
+    """Dropped tables, children before parents.
+
+    A parent "depends" on the dropped tables that reference it. An FK
+    closing a cycle among them goes into ``fk_drops`` (dropped in phase 2).
+    """
     drop_order, drop_cycles = toposort(
         [t.name for t in dropped],
         {
@@ -304,15 +406,18 @@ def diff_schemas(
             for t in dropped
         },
     )
+    dropped_map = {t.name: t for t in dropped}
     for parent, child in drop_cycles:
-        for fk in cur_tables[child].foreign_keys:
+        for fk in dropped_map[child].foreign_keys:
             if fk.ref_table == parent and fk.ref_schema is None:
                 fk_drops.setdefault(child, []).append(fk)
+    return drop_order
 
-    # New tables: referenced first; cycle edges become deferred ALTER ADD FKs.
-    created_names = [t.name for t in created]
+
+def _create_order(created: list[Table]) -> tuple[list[str], dict[str, list[ForeignKey]]]:
+    """New tables, referenced first; FKs on cycle edges, deferred to ALTER ADD FKs."""
     create_order, create_cycles = toposort(
-        created_names,
+        [t.name for t in created],
         {t.name: {fk.ref_table for fk in t.foreign_keys if fk.ref_schema is None} for t in created},
     )
     created_map = {t.name: t for t in created}
@@ -321,97 +426,144 @@ def diff_schemas(
         for fk in created_map[child].foreign_keys:
             if fk.ref_table == parent and fk.ref_schema is None:
                 deferred.setdefault(child, []).append(fk)
+    return create_order, deferred
 
-    changes: list[Change] = []
 
-    # ---- phase 1: drop triggers / events / views / routines that go away or change
+def _trigger_changes(
+    current: Schema, desired: Schema, new_of: Mapping[str, str]
+) -> tuple[list[Trigger], list[Trigger]]:
+    """Triggers to drop (phase 1, in order) and to create (phase 10)."""
     cur_groups = _trigger_groups(
         replace(t, table=new_of.get(t.table, t.table)) for t in current.triggers
     )
     des_groups = _trigger_groups(desired.triggers)
-    trig_creates: list[Trigger] = []
+    drops: list[Trigger] = []
+    creates: list[Trigger] = []
     for key in sorted(set(cur_groups) | set(des_groups)):
         cur_g, des_g = cur_groups.get(key, []), des_groups.get(key, [])
         if cur_g == des_g[: len(cur_g)]:
-            trig_creates += des_g[len(cur_g) :]
+            creates += des_g[len(cur_g) :]
             continue
         # ACTION_ORDER can only be rebuilt by re-creating the whole group.
         # Dropped last-first, so that the reversed plan re-creates them in order.
-        changes += [DropTrigger(current.trigger_map[t.name]) for t in reversed(cur_g)]
-        trig_creates += des_g
+        drops += [current.trigger_map[t.name] for t in reversed(cur_g)]
+        creates += des_g
+    return drops, creates
 
+
+# ---------------------------------------------------------------------------
+# The phases, in diff_schemas' order
+
+
+def _drop_objects(w: _Work) -> list[Change]:
+    """Phase 1: triggers, events, views and routines that go away or change."""
+    current, desired = w.current, w.desired
+    changes: list[Change] = [DropTrigger(t) for t in w.trigger_drops]
     des_events = desired.event_map
     changes += [DropEvent(e) for e in current.events if e.name not in des_events]
-
     cur_views, des_views = current.view_map, desired.view_map
     gone = [v.name for v in current.views if v.name not in des_views]
     order, _ = toposort(gone, view_deps(current.views))
     changes += [DropView(cur_views[n]) for n in reversed(order)]
-
     des_routines = desired.routine_map
     changes += [DropRoutine(r) for r in current.routines if des_routines.get(r.key) != r]
+    return changes
 
-    # ---- phase 2: drop foreign keys
-    for cur in current.tables:
-        fks = fk_drops.get(cur.name)
-        if fks:
-            changes.append(AlterTable(cur.name, tuple(DropForeignKey(fk) for fk in fks)))
 
-    # ---- phase 3: rename tables
-    changes += [RenameTable(old, new) for new, old in table_renames.items()]
+def _drop_foreign_keys(w: _Work) -> list[Change]:
+    """Phase 2."""
+    return [
+        AlterTable(cur.name, tuple(DropForeignKey(fk) for fk in fks))
+        for cur in w.current.tables
+        if (fks := w.fk_drops.get(cur.name))
+    ]
 
-    # ---- phase 4: drop tables
-    # Each DropTable carries the table as it is at that point (without the
-    # FKs phase 2 dropped), so its reverse re-creates it in a valid order.
-    for n in drop_order:
+
+def _rename_tables(w: _Work) -> list[Change]:
+    """Phase 3."""
+    return [RenameTable(old, new) for new, old in w.pairing.renames.items()]
+
+
+def _drop_tables(w: _Work) -> list[Change]:
+    """Phase 4.
+
+    Each DropTable carries the table as it is at that point (without the
+    FKs phase 2 dropped), so its reverse re-creates it in a valid order.
+    """
+    cur_tables = w.current.table_map
+    changes: list[Change] = []
+    for n in w.drop_order:
         t = cur_tables[n]
-        gone_fks = fk_drops.get(n, [])
+        gone_fks = w.fk_drops.get(n, [])
         kept_fks = tuple(f for f in t.foreign_keys if f not in gone_fks)
         changes.append(DropTable(replace(t, foreign_keys=kept_fks)))
+    return changes
 
-    # ---- phase 5: alter tables
-    for des in desired.tables:
-        if des.name not in table_diffs:
-            continue
-        cur, _, d, _ = table_diffs[des.name]
-        if d.clauses:
-            before = replace(_no_fks(cur), name=des.name)
-            changes.append(AlterTable(des.name, d.clauses, before, _no_fks(des)))
 
-    # ---- phase 6: create tables
-    for n in create_order:
+def _alter_tables(w: _Work) -> list[Change]:
+    """Phase 5: one ALTER TABLE per changed table, FKs excluded."""
+    changes: list[Change] = []
+    for des in w.desired.tables:
+        p = w.paired.get(des.name)
+        if p is not None and p.diff.clauses:
+            before = replace(_no_fks(p.current), name=des.name)
+            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des)))
+    return changes
+
+
+def _create_tables(w: _Work) -> list[Change]:
+    """Phase 6 (FKs closing a cycle among new tables are left for phase 7)."""
+    created_map = {t.name: t for t in w.pairing.created}
+    changes: list[Change] = []
+    for n in w.create_order:
         t = created_map[n]
-        later = deferred.get(n, [])
+        later = w.deferred.get(n, [])
         changes.append(
             CreateTable(replace(t, foreign_keys=tuple(f for f in t.foreign_keys if f not in later)))
         )
+    return changes
 
-    # ---- phase 7: add foreign keys
-    for des in desired.tables:
-        fks = fk_adds.get(des.name, []) + deferred.get(des.name, [])
+
+def _add_foreign_keys(w: _Work) -> list[Change]:
+    """Phase 7."""
+    changes: list[Change] = []
+    for des in w.desired.tables:
+        fks = w.fk_adds.get(des.name, []) + w.deferred.get(des.name, [])
         if fks:
             # after=des: the renderer needs the indexes the new keys will use.
             changes.append(
                 AlterTable(des.name, tuple(AddForeignKey(fk) for fk in fks), after=_no_fks(des))
             )
+    return changes
 
-    # ---- phase 8: views
-    wanted = [v.name for v in desired.views if v.name not in cur_views or cur_views[v.name] != v]
-    order, _ = toposort(wanted, view_deps(desired.views))
-    for n in order:
-        v = des_views[n]
-        changes.append(AlterView(cur_views[n], v) if n in cur_views else CreateView(v))
 
-    # ---- phase 9: routines
-    cur_routines = current.routine_map
-    changes += [CreateRoutine(r) for r in desired.routines if cur_routines.get(r.key) != r]
+def _create_views(w: _Work) -> list[Change]:
+    """Phase 8: new and changed views, dependencies first."""
+    cur_views, des_views = w.current.view_map, w.desired.view_map
+    wanted = [v.name for v in w.desired.views if v.name not in cur_views or cur_views[v.name] != v]
+    order, _ = toposort(wanted, view_deps(w.desired.views))
+    return [
+        AlterView(cur_views[n], des_views[n]) if n in cur_views else CreateView(des_views[n])
+        for n in order
+    ]
 
-    # ---- phase 10: triggers
-    changes += [CreateTrigger(t) for t in trig_creates]
 
-    # ---- phase 11: events
-    cur_events = current.event_map
-    for e in desired.events:
+def _create_routines(w: _Work) -> list[Change]:
+    """Phase 9."""
+    cur_routines = w.current.routine_map
+    return [CreateRoutine(r) for r in w.desired.routines if cur_routines.get(r.key) != r]
+
+
+def _create_triggers(w: _Work) -> list[Change]:
+    """Phase 10."""
+    return [CreateTrigger(t) for t in w.trigger_creates]
+
+
+def _create_events(w: _Work) -> list[Change]:
+    """Phase 11."""
+    cur_events = w.current.event_map
+    changes: list[Change] = []
+    for e in w.desired.events:
         if e.name not in cur_events:
             changes.append(CreateEvent(e))
         elif cur_events[e.name] != e:
