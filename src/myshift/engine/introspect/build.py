@@ -134,19 +134,34 @@ def _build_tables(
 
 def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) -> Schema:
     """The schema around its built ``tables``: views, routines, triggers, events."""
-    schema = rows.schema
+    return Schema(
+        name=rows.schema,
+        charset=rows.charset,
+        collation=rows.collation,
+        tables=tuple(tables),
+        views=tuple(_build_views(rows, flavor)),
+        routines=tuple(_build_routines(rows)),
+        triggers=tuple(_build_triggers(rows)),
+        events=tuple(_build_events(rows)),
+    )
+
+
+def _build_views(rows: IntrospectionRows, flavor: Flavor) -> list[View]:
     views = []
     for v in sorted(rows.views, key=lambda r: r["name"]):
         view = View(
             name=v["name"],
-            definition=_strip_qualifier(v["definition"] or "", schema),
+            definition=_strip_qualifier(v["definition"] or "", rows.schema),
             algorithm=v["algorithm"] or "UNDEFINED",
             security=v["security"] or "DEFINER",
             check_option=v["check_option"] or "NONE",
             definer=_definer(v["definer"]),
         )
         views.append(replace(view, create_sql=ddl.create_view(view, flavor)))
+    return views
 
+
+def _build_routines(rows: IntrospectionRows) -> list[Routine]:
     routines = []
     for r in sorted(rows.routines, key=lambda r: (r["kind"], r["name"])):
         create_sql = rows.create_routines.get(f"{r['kind']} {r['name']}", "")
@@ -156,7 +171,7 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
                 name=r["name"],
                 kind=r["kind"],
                 params=params,
-                body=_strip_qualifier(r["body"] or "", schema),
+                body=_strip_qualifier(r["body"] or "", rows.schema),
                 returns=returns,
                 deterministic=r["deterministic"] == "YES",
                 data_access=r["data_access"] or "CONTAINS SQL",
@@ -167,14 +182,17 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
                 create_sql=create_sql,
             )
         )
+    return routines
 
-    triggers = [
+
+def _build_triggers(rows: IntrospectionRows) -> list[Trigger]:
+    return [
         Trigger(
             name=tr["name"],
             table=tr["table_name"],
             timing=tr["timing"],
             event=tr["event"],
-            body=_strip_qualifier(tr["body"] or "", schema),
+            body=_strip_qualifier(tr["body"] or "", rows.schema),
             order=int(tr["action_order"] or 1),
             sql_mode=tr["sql_mode"] or "",
             definer=_definer(tr["definer"]),
@@ -182,6 +200,8 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
         for tr in sorted(rows.triggers, key=lambda r: r["name"])
     ]
 
+
+def _build_events(rows: IntrospectionRows) -> list[Event]:
     events = []
     for e in sorted(rows.events, key=lambda r: r["name"]):
         if e["type"] == "ONE TIME":
@@ -195,7 +215,7 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
             Event(
                 name=e["name"],
                 schedule=schedule,
-                body=_strip_qualifier(e["body"] or "", schema),
+                body=_strip_qualifier(e["body"] or "", rows.schema),
                 status=e["status"] or "ENABLED",
                 on_completion=e["on_completion"] or "NOT PRESERVE",
                 comment=e["comment"] or "",
@@ -206,14 +226,4 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
                 create_sql=rows.create_events.get(e["name"], ""),
             )
         )
-
-    return Schema(
-        name=schema,
-        charset=rows.charset,
-        collation=rows.collation,
-        tables=tuple(tables),
-        views=tuple(views),
-        routines=tuple(routines),
-        triggers=tuple(triggers),
-        events=tuple(events),
-    )
+    return events

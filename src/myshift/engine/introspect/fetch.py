@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from myshift.engine import ddl
-from myshift.engine.introspect.queries import _queries, _query_rows
+from myshift.engine.introspect.queries import _LISTING, _meta_query, _queries, _query_rows
 from myshift.engine.introspect.rows import _TABLE_TYPES, IntrospectionRows, Rows
 from myshift.engine.introspect.twin import Twin, _display_modes
 
@@ -30,9 +30,7 @@ def _show_create_batches(
     """
     if not stmts:
         return {}
-    import pymysql  # only the server-facing half needs the driver
-
-    from myshift.db.connect import connect
+    from myshift.db.connect import DriverError, connect
 
     out: dict[str, str] = {}
     multi = connect(conn.endpoint, schema=schema, multi=True)
@@ -44,13 +42,13 @@ def _show_create_batches(
                 for (key, _), text in zip(chunk, texts, strict=True):
                     if text is not None:
                         out[key] = text
-            except pymysql.err.MySQLError:  # fall back to one statement at a time
+            except DriverError:  # fall back to one statement at a time
                 multi.close()
                 multi = connect(conn.endpoint, schema=schema, multi=True)
                 for key, sql in chunk:
                     try:
                         rows = multi.query(sql)
-                    except pymysql.err.MySQLError:  # the object vanished: skip it
+                    except DriverError:  # the object vanished: skip it
                         continue
                     if rows:
                         out[key] = str(rows[0][col])
@@ -62,13 +60,7 @@ def _show_create_batches(
 def _meta(conn: Conn, schema: str, rows: IntrospectionRows) -> tuple[Any, ...]:
     """The schema's default charset and collation into ``rows``; the texts' context (Twin)."""
     flavor = conn.flavor
-    meta = conn.query(
-        # The SHOW CREATE texts come from new sessions: the global sql_mode.
-        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, @@GLOBAL.sql_mode, "
-        + ("@@character_set_collations" if flavor.min_mariadb(11, 2) else "NULL")
-        + " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-        (schema,),
-    )
+    meta = conn.query(_meta_query(flavor), (schema,))
     if not meta:
         return (flavor, None, None)
     rows.charset, rows.collation = str(meta[0][0]), str(meta[0][1])
@@ -187,10 +179,7 @@ def fetch_rows(
     # The names first (no table is opened for them): they start the SHOW
     # CREATE batches, and say whether the schema is big enough to borrow
     # from a twin (a small one is read whole: borrowing only adds round trips).
-    listing = conn.query(
-        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-        (schema,),
-    )
+    listing = conn.query(_LISTING, (schema,))
     types = {str(n): str(t) for n, t in listing}
     if borrow is not None and len(types) >= Twin.MIN_TABLES:
         # The texts, then information_schema for only the tables the twin

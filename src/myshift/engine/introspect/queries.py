@@ -19,26 +19,8 @@ if TYPE_CHECKING:
 
 def _queries(flavor: Flavor) -> dict[str, str]:
     """One query per object kind, for the whole schema (``%s`` = schema name)."""
-    if flavor.is_mariadb:
-        ignored = "IF(s.IGNORED = 'YES', 'YES', 'NO')" if flavor.min(10, 6) else "'NO'"
-        expr = "NULL"
-        srid = "NULL"
-        checks = """
-            SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause,
-                   'YES' AS enforced, LEVEL AS `level`
-            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s{only}"""
-    else:
-        ignored = "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')"
-        expr = "s.EXPRESSION"
-        srid = "c.SRS_ID"
-        checks = """
-            SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name,
-                   cc.CHECK_CLAUSE AS clause, tc.ENFORCED AS enforced, 'Table' AS level
-            FROM information_schema.TABLE_CONSTRAINTS tc
-            JOIN information_schema.CHECK_CONSTRAINTS cc
-              ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
-             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
-            WHERE tc.TABLE_SCHEMA = %s AND tc.CONSTRAINT_TYPE = 'CHECK'{only:tc}"""
+    ignored, expr, srid = _flavored_columns(flavor)
+    checks = _checks_query(flavor)
     return {
         "tables": """
             SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
@@ -110,6 +92,44 @@ def _queries(flavor: Flavor) -> dict[str, str]:
                    SQL_MODE AS sql_mode, DEFINER AS definer
             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s""",
     }
+
+
+def _flavored_columns(flavor: Flavor) -> tuple[str, str, str]:
+    """STATISTICS' ignored and expression, and COLUMNS' SRID, as each flavor has them."""
+    if flavor.is_mariadb:
+        ignored = "IF(s.IGNORED = 'YES', 'YES', 'NO')" if flavor.min(10, 6) else "'NO'"
+        return ignored, "NULL", "NULL"
+    return "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')", "s.EXPRESSION", "c.SRS_ID"
+
+
+def _checks_query(flavor: Flavor) -> str:
+    if flavor.is_mariadb:
+        return """
+            SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause,
+                   'YES' AS enforced, LEVEL AS `level`
+            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s{only}"""
+    return """
+            SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name,
+                   cc.CHECK_CLAUSE AS clause, tc.ENFORCED AS enforced, 'Table' AS level
+            FROM information_schema.TABLE_CONSTRAINTS tc
+            JOIN information_schema.CHECK_CONSTRAINTS cc
+              ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
+             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+            WHERE tc.TABLE_SCHEMA = %s AND tc.CONSTRAINT_TYPE = 'CHECK'{only:tc}"""
+
+
+# The schema's tables and their types: no table is opened for these.
+_LISTING = "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+
+
+def _meta_query(flavor: Flavor) -> str:
+    """The schema's defaults, and what the spelling of its SHOW CREATE texts depends on."""
+    return (
+        # The SHOW CREATE texts come from new sessions: the global sql_mode.
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, @@GLOBAL.sql_mode, "
+        + ("@@character_set_collations" if flavor.min_mariadb(11, 2) else "NULL")
+        + " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s"
+    )
 
 
 def _plain(row: dict[str, Any]) -> Row:
