@@ -1,9 +1,9 @@
 """The clauses that turn one table into another: ``diff_table``.
 
-Both sides need it: ``engine/diff.py`` diffs every paired table with it, and
-``AlterTable.reverse`` re-diffs its after-state back to its before-state, so
-it lives here, below both (foreign keys are not its business: whole-schema
-phases add and drop them).
+Two callers need it: ``engine/diff.py`` diffs every paired table with it,
+and ``AlterTable.reverse`` re-diffs its after-state back to its before-state;
+it lives here, below both, so neither imports the other.  Foreign keys are
+not its business: the whole-schema phases of diff.py drop and add them.
 """
 
 from __future__ import annotations
