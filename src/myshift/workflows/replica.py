@@ -18,6 +18,7 @@ styles) are handled in this one module:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.model.flavor import Flavor
 from myshift.model.identity import ServerIdentity
+
+# Seconds a freshly (re)started replica gets for its IO thread to reach its source.
+CONNECT_TIMEOUT = 10.0
 
 
 class ReplicaError(MyshiftError):
@@ -77,6 +81,26 @@ def _status(conn: Conn) -> ReplicaStatus | None:
     )
 
 
+def _connected_status(replica: Conn, timeout: float = CONNECT_TIMEOUT) -> ReplicaStatus | None:
+    """The replica's status once its IO thread has reached its source (bounded wait).
+
+    Until the IO thread has connected, ``Master_Server_Id`` reads 0, which would
+    look like "replicates from another server"; a replica that was just started
+    (or restarted) is given ``timeout`` seconds to connect first.
+    """
+    deadline = time.monotonic() + timeout
+    st = _status(replica)
+    while (
+        st is not None
+        and st.master_server_id == 0
+        and st.io_running.lower() == "connecting"
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+        st = _status(replica)
+    return st
+
+
 def check_replicates_from(replica: Conn, target: ServerIdentity) -> ReplicaStatus:
     """Raise unless ``replica`` is a working replica of the ``target`` server.
 
@@ -85,7 +109,7 @@ def check_replicates_from(replica: Conn, target: ServerIdentity) -> ReplicaStatu
     or a proxy.
     """
     where = replica.endpoint.redacted()
-    st = _status(replica)
+    st = _connected_status(replica)
     if st is None:
         raise UsageError(
             f"{where} is not a replica (SHOW REPLICA STATUS is empty).",
