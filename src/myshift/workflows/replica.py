@@ -84,18 +84,15 @@ def _status(conn: Conn) -> ReplicaStatus | None:
 def _connected_status(replica: Conn, timeout: float = CONNECT_TIMEOUT) -> ReplicaStatus | None:
     """The replica's status once its IO thread has reached its source (bounded wait).
 
-    Until the IO thread has connected, ``Master_Server_Id`` reads 0, which would
-    look like "replicates from another server"; a replica that was just started
-    (or restarted) is given ``timeout`` seconds to connect first.
+    Until the IO thread has connected, ``Master_Server_Id`` reads 0 and IO is
+    "Connecting" or "Preparing", which would look like "replicates from another
+    server" or "replication is stopped"; a replica that was just started (or
+    restarted) is given ``timeout`` seconds to connect first.
     """
     deadline = time.monotonic() + timeout
     st = _status(replica)
-    while (
-        st is not None
-        and st.master_server_id == 0
-        and st.io_running.lower() == "connecting"
-        and time.monotonic() < deadline
-    ):
+    # "Connecting" / "Preparing": the IO thread is on its way; "Yes" and "No" are final.
+    while st is not None and st.io_running not in ("Yes", "No") and time.monotonic() < deadline:
         time.sleep(0.1)
         st = _status(replica)
     return st
