@@ -264,7 +264,10 @@ def _scalar_or_none(conn: Conn, sql: str) -> Any:
 def _threads(conn: Conn, ids: Sequence[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    return conn.query_dicts(SQL_THREADS_BY_ID.format(ids=", ".join(str(int(i)) for i in ids)))
+    try:
+        return conn.query_dicts(SQL_THREADS_BY_ID.format(ids=", ".join(str(int(i)) for i in ids)))
+    except DriverError:  # no PROCESS privilege
+        return [{"ID": i} for i in ids]
 
 
 def table_holders(
@@ -284,12 +287,19 @@ def table_holders(
         if locks is not None:
             ids = sorted({int(r["THREAD_ID"]) for r in locks})
             return parse_holders(locks, _threads(conn, ids))
-    return parse_fallback(conn.query_dicts(SQL_THREADS_BUSY), schema, table)
+    try:
+        rows = conn.query_dicts(SQL_THREADS_BUSY)
+    except DriverError:  # no PROCESS privilege: nothing to see (lock_wait_timeout still bounds)
+        return []
+    return parse_fallback(rows, schema, table)
 
 
 def tagged_statements(conn: Conn, schema: str) -> list[Blocker]:
     """myshift statements running on the server for ``schema`` (not this connection's)."""
-    rows = conn.query_dicts(SQL_TAGGED, (TAG_PREFIX + "%",))
+    try:
+        rows = conn.query_dicts(SQL_TAGGED, (TAG_PREFIX + "%",))
+    except DriverError:  # no PROCESS privilege: only the lock protects
+        return []
     found = [_thread(r) for r in rows]
     return [b for b in found if b.db == schema or (b.info and f"`{schema}`" in b.info)]
 

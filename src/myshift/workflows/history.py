@@ -341,8 +341,11 @@ class History:
         if self._ready:
             return
         try:
-            for stmt in _ddl(self.schema):
-                self._conn.execute(stmt)
+            # No DDL when the tables are there: a CREATE ... IF NOT EXISTS still
+            # waits for DDL locks (a backup's BACKUP STAGE BLOCK_DDL, FTWRL).
+            if not self._exists():
+                for stmt in _ddl(self.schema):
+                    self._conn.execute(stmt)
             self._conn.execute(
                 f"INSERT IGNORE INTO {self._q}.`layout` VALUES (1, %s, %s)",
                 (LAYOUT_VERSION, _now()),

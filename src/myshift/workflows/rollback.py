@@ -494,6 +494,37 @@ def build_rollback_planfile(
     return pf
 
 
+def _close_out_unfinished(target: Endpoint, pf: PlanFile, history_schema: str, audit: str) -> str:
+    """Record that an unfinished apply left nothing to undo, so it stops standing in the way.
+
+    An apply that failed or was interrupted with a statement in flight may
+    have changed its objects, so later rollbacks count it; when its rollback
+    finds them as they were, an (empty, ok) rollback of it is recorded.
+    """
+    undo = pf.undoes_apply_id
+    if undo is None:
+        return ""
+    with History.open(target, schema=history_schema, audit_path=audit or None) as h:
+        rec = h.get_apply(undo).record
+        if rec.outcome == "ok":
+            return ""
+        rid = h.begin_apply(
+            kind="rollback",
+            target_schema=target.schema,
+            target=target.redacted(),
+            from_fingerprint=pf.from_fingerprint,
+            to_fingerprint=pf.to_fingerprint,
+            snapshot=pf.current,
+            undoes_apply_id=undo,
+            notes={"touched": {}, "nothing_to_undo": True},
+        )
+        h.finish_apply(rid, "ok")
+    return (
+        f"-- apply #{undo} ({rec.outcome}) left its objects as they were; recorded as rolled "
+        f"back by #{rid}\n"
+    )
+
+
 def describe_rollback(pf: PlanFile) -> str:
     """One paragraph: what the rollback undoes and what it brings back."""
     restores = [s for s in pf.statements if s.restore_held]
@@ -560,7 +591,8 @@ def rollback(
                 notice=notice,
             )
     if not pf.runnable:
-        return CommandResult(text=head + "-- nothing to undo\n")
+        closed = _close_out_unfinished(target, pf, settings.history_schema, str(settings.audit_log))
+        return CommandResult(text=head + "-- nothing to undo\n" + closed)
     if not yes and interactive:
         say(head.rstrip())
     result = commands.apply(
