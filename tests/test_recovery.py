@@ -359,7 +359,7 @@ def limited(fresh_schema: Endpoint, admin: Conn) -> Iterator[Endpoint]:
     admin.execute(f"GRANT SELECT ON `_myshift_trash`.* TO '{user}'@'%'")
     admin.execute(f"GRANT PROCESS ON *.* TO '{user}'@'%'")
     # plan verifies the reverse plan in temporary workspace schemas
-    admin.execute(f"GRANT ALL ON `myshift\\_%`.* TO '{user}'@'%'")
+    admin.execute(f"GRANT ALL ON `\\_myshift\\_ws\\_%`.* TO '{user}'@'%'")
     try:
         yield replace(fresh_schema, user=user, password="pw-lim")
     finally:

@@ -274,6 +274,7 @@ def wait_for_blockers(
     """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
     start = time.monotonic()
     delay = 0.1
+    told: set[int] = set()
     while True:
         found = blocking_transactions(conn, schema, table)
         if not found:
@@ -286,8 +287,9 @@ def wait_for_blockers(
                 f"{deadline:.0f}s without sending the statement.",
                 f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
             )
-        if on_wait:
-            on_wait(f"waiting for thread {found[0].thread_id} holding {table}")
+        if on_wait and found[0].thread_id not in told:
+            told.add(found[0].thread_id)
+            on_wait(f"waiting for {found[0].describe()}, which holds {table}")
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
 
@@ -427,7 +429,7 @@ def _statement_failed(
         return ApplyInterrupted(
             f"Lost connection to server at {where} while running statement {seq} of {total} "
             f"on {st.subject!r} ({err}); whether it completed on the server is unknown. "
-            f"Statement: {st.sql[:200]}",
+            f"Statement: {st.sql[:200]}.",
             "Check that the server is up (its error log says why it went away), then see "
             "`myshift history` for where the apply stopped, and re-plan and apply again (or "
             "roll it back by its id).",
