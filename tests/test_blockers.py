@@ -268,11 +268,13 @@ def _quiet(conn: Conn, sql: str) -> None:
 
 
 class Load:
-    """Short transactions on `t` (read, update, commit over three round trips) from
-    ``threads`` sessions in the target's schema, paced to ``tps`` in total."""
+    """Short transactions on `t` from ``threads`` sessions in the target's schema, paced to
+    ``tps`` in total: read a row, think ``think`` seconds (the application's work), update
+    it, commit -- so a few transactions are open at any instant, each for milliseconds."""
 
-    def __init__(self, ep: Endpoint, tps: int = 1000, threads: int = 8) -> None:
+    def __init__(self, ep: Endpoint, tps: int = 1000, threads: int = 8, think: float = 0.005):
         self.ep = ep
+        self.think = think
         self.period = threads / tps
         self.stop = threading.Event()
         self.done = [0] * threads
@@ -296,6 +298,7 @@ class Load:
                     try:
                         cur.execute("SELECT v FROM t WHERE id = %s", (k,))
                         cur.fetchall()
+                        time.sleep(self.think)
                         cur.execute("UPDATE t SET v = v + 1 WHERE id = %s", (k,))
                         c.raw.commit()
                     except DriverError as exc:
