@@ -24,6 +24,7 @@ additive (new nullable columns) and bump ``LAYOUT_VERSION``.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -295,10 +296,12 @@ class History:
         except DriverError as exc:
             if not _lost(exc):
                 raise
+            raw = self._conn.raw
+            with contextlib.suppress(Exception):  # already broken: closing may fail too
+                raw.close()
             try:
-                self._conn.raw.ping(reconnect=True)
-                self._conn.raw.autocommit(True)
-            except DriverError:
+                raw.connect()  # same parameters and init command, autocommit as set
+            except (DriverError, OSError):
                 raise exc from None
             return run()
 
