@@ -2,16 +2,20 @@
 
 Safety, in the order it happens:
 
-1. one advisory lock per target schema (``GET_LOCK``): a second concurrent
-   apply fails fast instead of interleaving DDL;
+1. one advisory lock per target schema (``GET_LOCK``), held by the DDL
+   session itself, so it outlives a killed myshift exactly as long as the
+   server runs its statement; a second apply waits (bounded) and refuses
+   naming the holder, and also waits for any tagged myshift statement still
+   running on the schema;
 2. the target must still be what the plan was made from: same server
    identity, same fingerprint (else: drift, with what changed);
 3. pre-flight data checks of data-dependent statements are re-run;
 4. an ``--algorithm`` policy refuses, before anything runs, a statement that
    would need a more expensive algorithm;
 5. every DDL session has a short ``lock_wait_timeout``; before each statement
-   we look for transactions that would block its metadata lock and wait with
-   backoff up to a deadline, then stop cleanly naming the blocker;
+   we look for the connections holding the table's metadata lock for a
+   second or more (workflows.blockers) and wait with backoff up to a
+   deadline, then stop, without sending it, naming the blocker;
 6. each statement is recorded in history *before* it runs and completed after;
 7. the target is re-introspected at the end and must match the plan's ``to``.
 """
