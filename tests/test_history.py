@@ -18,6 +18,7 @@ from myshift.model.schema import Column, Index, IndexKind, IndexPart, Schema, Ta
 from myshift.model.serialize import fingerprint
 from myshift.workflows.history import (
     History,
+    HistoryError,
     format_apply_detail,
     format_history_table,
 )
@@ -334,3 +335,32 @@ def test_recorded_operator_is_what_the_runbook_announces(history: History) -> No
     apply_id = history.begin_apply(kind="apply", target_schema="shop")
     rec = history.get_apply(apply_id).record
     assert f"{rec.operator_user}@{rec.operator_host}" == operator()
+
+
+def test_a_history_session_closed_by_the_server_is_reopened(
+    server: LocalServer, history: History
+) -> None:
+    """An ALTER of hours leaves the history session idle; wait_timeout may close it. The
+    statement's end must still be recorded, not turned into a failed apply."""
+    apply_id = history.begin_apply(kind="apply", target_schema="shop")
+    history.statement_started(apply_id, 1, "ALTER TABLE t ADD c INT", "safe")
+    with connect(endpoint_of(server)) as admin:
+        admin.execute(f"KILL CONNECTION {history._conn.thread_id()}")
+    history.statement_finished(apply_id, 1, "ok", rows=0)
+    history.finish_apply(apply_id, "ok")
+    detail = history.get_apply(apply_id)
+    assert detail.record.outcome == "ok" and detail.statements[0].outcome == "ok"
+
+
+def test_history_errors_say_a_lost_server_is_lost_not_a_missing_grant(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    h = History(connect(endpoint_of(server)), schema="_myshift", audit_path=None)
+    h.ensure()
+    h._conn.raw.close()  # the session is gone and cannot be reopened: the port is wrong now
+    h._conn.raw.port = 1  # type: ignore[misc]
+    with pytest.raises(HistoryError) as exc:
+        h.begin_apply(kind="apply", target_schema="shop")
+    text = str(exc.value)
+    assert "lost the connection to the server" in text and "Grant" not in text
+    assert not text.rstrip().endswith(": .")

@@ -28,6 +28,8 @@ DEFAULT_LOCK_WAIT_TIMEOUT = 5
 # The driver's base error, re-exported so the rest of myshift catches server
 # errors without importing the driver itself.
 DriverError = pymysql.err.MySQLError
+# Raised for a connection that is already closed (a lost session used again).
+DriverInterfaceError = pymysql.err.InterfaceError
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,20 @@
 
 Safety, in the order it happens:
 
-1. one advisory lock per target schema (``GET_LOCK``): a second concurrent
-   apply fails fast instead of interleaving DDL;
+1. one advisory lock per target schema (``GET_LOCK``), held by the DDL
+   session itself, so it outlives a killed myshift exactly as long as the
+   server runs its statement; a second apply waits (bounded) and refuses
+   naming the holder, and also waits for any tagged myshift statement still
+   running on the schema;
 2. the target must still be what the plan was made from: same server
    identity, same fingerprint (else: drift, with what changed);
 3. pre-flight data checks of data-dependent statements are re-run;
 4. an ``--algorithm`` policy refuses, before anything runs, a statement that
    would need a more expensive algorithm;
 5. every DDL session has a short ``lock_wait_timeout``; before each statement
-   we look for transactions that would block its metadata lock and wait with
-   backoff up to a deadline, then stop cleanly naming the blocker;
+   we look for the connections holding the table's metadata lock for a
+   second or more (workflows.blockers) and wait with backoff up to a
+   deadline, then stop, without sending it, naming the blocker;
 6. each statement is recorded in history *before* it runs and completed after;
 7. the target is re-introspected at the end and must match the plan's ``to``.
 """
@@ -22,15 +26,23 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from myshift.db.connect import Conn, DriverError, Endpoint, connect, connected
+from myshift.db.connect import (
+    Conn,
+    DriverError,
+    DriverInterfaceError,
+    Endpoint,
+    connect,
+    connected,
+)
 from myshift.engine.diff import DiffOptions, diff_schemas
 from myshift.engine.introspect import introspect
 from myshift.engine.risk import Algorithm
 from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UnsafeError
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint
+from myshift.workflows import blockers
 
 if TYPE_CHECKING:
     from myshift.workflows.history import History
@@ -107,24 +119,99 @@ Observer = Callable[[StatementRun], None]
 StatementHook = Callable[[Conn, int, StatementToRun], "int | None"]
 
 
+def lock_name(schema: str) -> str:
+    return f"myshift:{schema}"[:64]
+
+
 @contextlib.contextmanager
-def schema_lock(target: Endpoint, conn: Conn) -> Iterator[None]:
-    """Advisory lock named after the schema; fails fast when held elsewhere."""
-    name = f"myshift:{target.schema}"[:64]
-    got = conn.scalar("SELECT GET_LOCK(%s, 0)", (name,))
-    if got != 1:
+def schema_lock(
+    target: Endpoint,
+    conn: Conn,
+    *,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Advisory lock named after the schema, taken on ``conn`` -- the DDL session itself.
+
+    Held by the session that runs the statements, the lock lives exactly as
+    long as they do: when the myshift process is killed mid-ALTER the server
+    keeps running the ALTER, and keeps the lock, until it ends.  (Held on a
+    separate connection it was released at once and a second apply ran
+    alongside.)  Before going on, myshift statements still running on the
+    server for this schema without the lock (an older myshift) are waited for
+    too.  ``wait`` (default: the session's lock_wait_timeout) bounds each wait;
+    then the refusal names the thread and what it runs.
+    """
+    name = lock_name(target.schema)
+    budget = float(wait if wait is not None else conn.scalar("SELECT @@lock_wait_timeout") or 5)
+    deadline = time.monotonic() + budget
+    told = False
+    while conn.scalar("SELECT GET_LOCK(%s, %s)", (name, 0 if not told else 1)) != 1:
         holder = conn.scalar("SELECT IS_USED_LOCK(%s)", (name,))
-        raise LockTimeout(
-            f"Another myshift apply holds the lock on schema {target.schema!r} "
-            f"(connection id {holder}).",
-            "Wait for it to finish (see `myshift history`), or kill that connection "
-            "if it is stale.",
-        )
+        if time.monotonic() >= deadline:
+            raise LockTimeout(
+                f"Another myshift apply holds the lock on schema {target.schema!r} "
+                f"(connection id {holder}: {_holder_text(conn, holder)}); "
+                f"gave up after {budget:.0f}s.",
+                _holder_fix(holder),
+            )
+        if on_wait and not told:
+            on_wait(f"waiting for the myshift lock on {target.schema} (connection id {holder})")
+        told = True
     try:
+        _wait_for_tagged(conn, target.schema, deadline, budget, on_wait)
         yield
     finally:
         with contextlib.suppress(Exception):
             conn.scalar("SELECT RELEASE_LOCK(%s)", (name,))
+
+
+def _holder_text(conn: Conn, holder: object) -> str:
+    if holder is None:
+        return "it was released meanwhile"
+    who = blockers.thread_info(conn, int(str(holder)))
+    if who is None:
+        return "gone"
+    if who.command != "Sleep" and who.info:
+        return (
+            f"{who.user_host} has been running `{blockers._one_line(who.info, 160)}` for "
+            f"{who.seconds:.0f}s; if its myshift process is gone (killed), the server is "
+            "still running that statement"
+        )
+    return f"{who.user_host}, idle for {who.seconds:.0f}s between statements"
+
+
+def _holder_fix(holder: object) -> str:
+    return (
+        "Wait for it to finish (see `myshift history` and SHOW PROCESSLIST), or, if it is "
+        f"stale, stop it with `KILL {holder}` and check the target; then run again."
+    )
+
+
+def _wait_for_tagged(
+    conn: Conn,
+    schema: str,
+    deadline: float,
+    budget: float,
+    on_wait: Callable[[str], None] | None,
+) -> None:
+    """Wait (until ``deadline``) while another myshift statement runs on ``schema``."""
+    told = False
+    while True:
+        running = blockers.tagged_statements(conn, schema)
+        if not running:
+            return
+        b = running[0]
+        if time.monotonic() >= deadline:
+            raise LockTimeout(
+                f"A myshift statement is still running on schema {schema!r}: "
+                f"{b.describe()}; gave up after {budget:.0f}s.",
+                _holder_fix(b.thread_id),
+            )
+        if on_wait and not told:
+            on_wait(f"waiting for myshift statement of thread {b.thread_id} on {schema}")
+        told = True
+        time.sleep(0.5)
 
 
 def check_algorithms(statements: list[StatementToRun], policy: Algorithm | None) -> None:
@@ -163,48 +250,68 @@ def check_drift(conn: Conn, target: Endpoint, expected_fp: str, snapshot: Schema
     return now
 
 
-def blocking_transactions(conn: Conn, schema: str, table: str) -> list[tuple[int, str, int]]:
-    """Open transactions that could hold a metadata lock on schema.table.
+def blocking_transactions(
+    conn: Conn, schema: str, table: str, *, min_age: float = 1.0
+) -> list[blockers.Blocker]:
+    """Connections that hold ``schema.table``'s metadata lock, open for ``min_age`` or more.
 
-    A transaction that has touched the table holds its MDL until it ends; we
-    cannot see MDLs portably (metadata_lock_info is a MariaDB plugin,
-    performance_schema.metadata_locks needs instrumentation), so we treat every
-    transaction older than a moment, from another connection, as a potential
-    blocker and report it.  Returns (thread id, user@host, seconds open).
+    From what actually holds the lock where the server shows it (see
+    workflows.blockers), whatever their default schema; sub-second holders
+    (short OLTP transactions) are left out: the DDL waits them out.  Without
+    an MDL view, only statements that name the table are certain; other open
+    transactions are left out here and named if the DDL times out.
     """
-    rows = conn.query(
-        "SELECT t.trx_mysql_thread_id, CONCAT(p.USER, '@', p.HOST), "
-        "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) "
-        "FROM information_schema.INNODB_TRX t "
-        "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-        "WHERE t.trx_mysql_thread_id <> CONNECTION_ID() "
-        "AND (p.DB = %s OR p.DB IS NULL OR p.INFO LIKE %s)",
-        (schema, f"%{table}%"),
-    )
-    return [(int(r[0]), str(r[1]), int(r[2] or 0)) for r in rows]
+    found = []
+    for name in _tables_of(table):
+        found += blockers.table_holders(conn, schema, name)
+    return [b for b in found if b.certain and b.seconds >= min_age]
+
+
+def _tables_of(subject: str) -> list[str]:
+    # A restore step's subject lists several tables ("a, b").
+    return [t.strip() for t in subject.split(", ") if t.strip()] or [subject]
 
 
 def wait_for_blockers(
     conn: Conn, schema: str, table: str, deadline: float, on_wait: Callable[[str], None] | None
 ) -> None:
-    """Wait with backoff while transactions that may block the table are open."""
+    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
     start = time.monotonic()
     delay = 0.1
+    told: set[int] = set()
     while True:
-        blockers = blocking_transactions(conn, schema, table)
-        if not blockers:
+        found = blocking_transactions(conn, schema, table)
+        if not found:
             return
         if time.monotonic() - start >= deadline:
-            tid, who, age = blockers[0]
+            b = found[0]
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise LockTimeout(
-                f"Table {table!r} is held by an open transaction: thread {tid} ({who}), "
-                f"open for {age}s; gave up after {deadline:.0f}s.",
-                f"Let it finish or end it (KILL {tid}), then apply the same plan again.",
+                f"Table `{schema}`.`{table}` is held by {b.describe()}{more}; gave up after "
+                f"{deadline:.0f}s without sending the statement.",
+                f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
             )
-        if on_wait:
-            on_wait(f"waiting for transaction of thread {blockers[0][0]} on {table}")
+        if on_wait and found[0].thread_id not in told:
+            told.add(found[0].thread_id)
+            on_wait(f"waiting for {found[0].describe()}, which holds {table}")
         time.sleep(delay)
-        delay = min(delay * 2, 2.0)
+        delay = min(delay * 2, 1.0)
+
+
+class ApplyInterrupted(ApplyFailed):
+    """The DDL session was lost mid-statement: whether the statement ended on the server is
+    unknown, so history keeps it ``running`` and the apply ``interrupted``."""
+
+
+_LOST = (2006, 2013, 2055, 1927, 1053)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """A driver error that means the session is gone (not a refusal of the statement)."""
+    if isinstance(exc, DriverInterfaceError):
+        return True
+    code = exc.args[0] if exc.args else 0
+    return isinstance(exc, DriverError) and code in _LOST
 
 
 def run_statements(
@@ -218,16 +325,28 @@ def run_statements(
     on_wait: Callable[[str], None] | None = None,
     hook: StatementHook | None = None,
     observe: Observer | None = None,
+    conn: Conn | None = None,
+    label: str = "apply",
 ) -> list[float]:
     """Execute statements in order on one DDL session with a short lock_wait_timeout.
 
-    ``hook(conn, seq, statement)``, when given, runs each statement instead of
-    ``conn.execute``; a MyshiftError it raises is recorded as the statement's
-    failure and stops the apply like a server error does.  ``observe`` is
-    called with a ``StatementRun`` after each statement, failed ones included.
+    ``conn`` is that session when the caller holds the schema lock on it
+    (``schema_lock``); without it a session is opened here.  Each statement
+    is sent tagged (``/* myshift apply 14, statement 2/5 */``) so it can be
+    recognised in the processlist.  ``hook(conn, seq, statement)``, when
+    given, runs each statement instead of ``conn.execute``; a MyshiftError it
+    raises is recorded as the statement's failure and stops the apply like a
+    server error does.  ``observe`` is called with a ``StatementRun`` after
+    each statement, failed ones included.
     """
     durations: list[float] = []
-    with connected(target, lock_wait_timeout=opts.lock_wait_timeout) as ddl_conn:
+    own = (
+        contextlib.nullcontext(conn)
+        if conn is not None
+        else connected(target, lock_wait_timeout=opts.lock_wait_timeout)
+    )
+    recorded = history is not None and apply_id is not None
+    with own as ddl_conn:
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
         total = len(statements)
         for seq, st in enumerate(statements, start=1):
@@ -239,42 +358,32 @@ def run_statements(
             wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk)
+            tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
             t0 = time.perf_counter()
             try:
-                rows = hook(ddl_conn, seq, st) if hook is not None else ddl_conn.execute(st.sql)
+                rows = (
+                    hook(ddl_conn, seq, tagged)
+                    if hook is not None
+                    else ddl_conn.execute(tagged.sql)
+                )
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
-                    history.statement_finished(apply_id, seq, "failed", error=str(exc))
+                    _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
                 if observe:
                     observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
                 raise
             except DriverError as exc:
-                err = f"{exc.args[1] if len(exc.args) > 1 else exc}"
-                if history is not None and apply_id is not None:
-                    history.statement_finished(apply_id, seq, "failed", error=err)
-                code = exc.args[0] if exc.args else 0
-                if observe:
-                    observe(
-                        StatementRun(
-                            seq,
-                            st,
-                            time.perf_counter() - t0,
-                            error=err,
-                            error_code=code if isinstance(code, int) else 0,
-                        )
-                    )
-                if code == 1205:
-                    raise LockTimeout(
-                        f"Statement {seq} of {total} on {st.subject!r} could not get its metadata "
-                        f"lock within lock_wait_timeout={opts.lock_wait_timeout}s "
-                        f"({_blocker_text(target, st.subject)}).",
-                        "Nothing after it ran; re-plan and apply again when the blocker is gone.",
-                    ) from None
-                raise ApplyFailed(
-                    f"Statement {seq} of {total} on {st.subject!r} failed: {err}. "
-                    f"Statement: {st.sql[:300]}",
-                    f"Statements 1..{seq - 1} were applied; fix the cause, re-plan and "
-                    "apply again.",
+                raise _statement_failed(
+                    exc,
+                    target,
+                    st,
+                    seq,
+                    total,
+                    opts,
+                    history if recorded else None,
+                    apply_id,
+                    observe,
+                    time.perf_counter() - t0,
                 ) from None
             dt = time.perf_counter() - t0
             durations.append(dt)
@@ -287,16 +396,75 @@ def run_statements(
     return durations
 
 
+def _quietly(write: Callable[..., None], *args: Any, **kwargs: Any) -> str:
+    """Run a history write on a failure path; its own failure must not hide the first one."""
+    try:
+        write(*args, **kwargs)
+    except (MyshiftError, DriverError) as exc:
+        return str(exc)
+    return ""
+
+
+def _statement_failed(
+    exc: BaseException,
+    target: Endpoint,
+    st: StatementToRun,
+    seq: int,
+    total: int,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    observe: Observer | None,
+    seconds: float,
+) -> MyshiftError:
+    """The error to raise for a statement the server refused or a session that was lost."""
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    err = str(exc.args[1]) if len(exc.args) > 1 and exc.args[1] else ""
+    lost = connection_lost(exc)
+    where = target.socket or f"{target.host}:{target.port}"
+    if lost:
+        err = err or "the connection was already closed"
+    elif history is not None and apply_id is not None:
+        # Lost: the statement may still have completed; history keeps it running.
+        _quietly(history.statement_finished, apply_id, seq, "failed", error=err)
+    if observe:
+        observe(StatementRun(seq, st, seconds, error=err, error_code=code))
+    if lost:
+        return ApplyInterrupted(
+            f"Lost connection to server at {where} while running statement {seq} of {total} "
+            f"on {st.subject!r} ({err}); whether it completed on the server is unknown. "
+            f"Statement: {st.sql[:200]}.",
+            "Check that the server is up (its error log says why it went away), then see "
+            "`myshift history` for where the apply stopped, and re-plan and apply again (or "
+            "roll it back by its id).",
+        )
+    if code == 1205:
+        return LockTimeout(
+            f"Statement {seq} of {total} on {st.subject!r} could not get its metadata "
+            f"lock within lock_wait_timeout={opts.lock_wait_timeout}s "
+            f"({_blocker_text(target, st.subject)}).",
+            "Nothing after it ran; re-plan and apply again when the blocker is gone.",
+        )
+    return ApplyFailed(
+        f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
+        f"Statement: {st.sql[:300]}",
+        f"Statements 1..{seq - 1} were applied; fix the cause, re-plan and apply again.",
+    )
+
+
 def _blocker_text(target: Endpoint, table: str) -> str:
     try:
         with connected(target) as c:
-            b = blocking_transactions(c, target.schema, table)
+            found = [
+                b for t in _tables_of(table) for b in blockers.table_holders(c, target.schema, t)
+            ]
     except (DriverError, MyshiftError):  # only decorates an error message already on its way
         return "blocker unknown"
-    if not b:
+    if not found:
         return "no blocking transaction visible now"
-    tid, who, age = b[0]
-    return f"blocked by thread {tid} ({who}), open {age}s"
+    b = found[0]
+    text = "blocked by " if b.certain else "possibly blocked by "
+    return text + b.describe() + (f" and {len(found) - 1} more" if len(found) > 1 else "")
 
 
 def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set[str]) -> Schema:
@@ -319,15 +487,19 @@ def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set
 
 
 __all__ = [
+    "ApplyInterrupted",
     "ApplyOptions",
     "ApplyResult",
     "Observer",
     "StatementRun",
     "StatementToRun",
+    "blocking_transactions",
     "check_algorithms",
     "check_drift",
     "connect",
+    "connection_lost",
     "run_statements",
     "schema_lock",
     "verify_after",
+    "wait_for_blockers",
 ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # workflows.apply (and the diff machinery it imports) loads only when a
     # command applies something: a plan imports it while it reads the servers.
     from myshift.workflows.apply import ApplyOptions, Observer, StatementHook
+    from myshift.workflows.history import History
 
 
 class Aborted(MyshiftError):
@@ -291,18 +292,10 @@ def execute_planfile(
                         audit_path=Path(opts.audit_path) if opts.audit_path else None,
                     )
                 )
-                # We hold the schema's advisory lock, so an apply or rollback
-                # still marked running died (kill -9, lost host) without
-                # finishing: say so, keeping the statement it stopped at.
-                for stale in history.list_applies(
-                    target.schema, kinds=("apply", "rollback"), outcome="running"
-                ):
-                    history.finish_apply(
-                        stale.id,
-                        "interrupted",
-                        error="the process died mid-apply; found by a later apply",
-                    )
-                    say(f"History: apply {stale.id} never finished; marked interrupted.")
+                # We hold the schema's lock and no myshift statement runs on it
+                # (schema_lock waited for both), so an apply or rollback still
+                # marked running died (kill -9, lost host or server).
+                _mark_stale(history, target.schema, say)
                 apply_id = history.begin_apply(
                     target_schema=target.schema,
                     target=target.redacted(),
@@ -316,6 +309,7 @@ def execute_planfile(
                     notes=notes,
                 )
             started = time.monotonic()
+            kind = pf.kind if pf.kind != "apply" else opts.kind
             try:
                 run_statements(
                     target,
@@ -330,24 +324,64 @@ def execute_planfile(
                     on_wait=say,
                     hook=_keepdata_hook(pf, target, opts, apply_id, say),
                     observe=observe,
+                    conn=conn,
+                    label=kind,
                 )
                 skipped = {s.sql for s in pf.statements if s.skipped}
                 verify_after(conn, target, pf.desired, skipped)
-            except MyshiftError as exc:
+            except BaseException as exc:
                 if history is not None and apply_id is not None:
-                    history.finish_apply(apply_id, "failed", error=str(exc))
-                raise
-            except KeyboardInterrupt:
-                # The statement in flight may or may not have completed on the
-                # server; history keeps it 'running' and the apply 'interrupted'.
-                if history is not None and apply_id is not None:
-                    history.finish_apply(
-                        apply_id, "interrupted", error="interrupted by the operator"
-                    )
+                    _record_failure(history, apply_id, exc, target.schema)
                 raise
             if history is not None and apply_id is not None:
                 history.finish_apply(apply_id, "ok")
             return apply_id
+
+
+def _mark_stale(history: History, schema: str, say: Callable[[str], None]) -> None:
+    """Mark applies and rollbacks of ``schema`` still 'running' as interrupted."""
+    for stale in history.list_applies(schema, kinds=("apply", "rollback"), outcome="running"):
+        detail = history.get_apply(stale.id)
+        at = detail.stopped_at
+        where = f" at statement {at.seq} ({at.outcome})" if at is not None else ""
+        history.finish_apply(
+            stale.id,
+            "interrupted",
+            error=(
+                f"the myshift process stopped{where} without recording why (killed, or it lost "
+                "the server); found by a later apply"
+            ),
+        )
+        say(f"History: apply {stale.id} never finished; marked interrupted.")
+
+
+def _record_failure(history: History, apply_id: int, exc: BaseException, schema: str) -> None:
+    """Record how an apply ended when it did not end well; never hide ``exc``.
+
+    A lost session or an operator's Ctrl-C leaves the statement in flight
+    unknown (``interrupted``); a refusal or a server error is ``failed``.  When
+    the history itself cannot be written (the server is gone), the error says
+    so and the next apply or rollback marks this one.
+    """
+    from myshift.workflows.apply import ApplyInterrupted
+
+    if isinstance(exc, KeyboardInterrupt):
+        outcome, error = "interrupted", "interrupted by the operator"
+    elif isinstance(exc, ApplyInterrupted):
+        outcome, error = "interrupted", str(exc.message)
+    elif isinstance(exc, MyshiftError):
+        outcome, error = "failed", str(exc)
+    else:
+        outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+    try:
+        history.finish_apply(apply_id, outcome, error=error)
+    except (MyshiftError, DriverError) as hexc:
+        if isinstance(exc, MyshiftError):
+            reason = hexc.message if isinstance(hexc, MyshiftError) else str(hexc)
+            exc.message += (
+                f" (The history could not record this: {reason.rstrip('.')}; the next apply "
+                f"or rollback of {schema!r} marks apply {apply_id} interrupted.)"
+            )
 
 
 def _keepdata_hook(

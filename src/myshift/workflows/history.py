@@ -24,18 +24,27 @@ additive (new nullable columns) and bump ``LAYOUT_VERSION``.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from myshift import __version__
-from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident, redact_url
+from myshift.db.connect import (
+    Conn,
+    DriverError,
+    DriverInterfaceError,
+    Endpoint,
+    connect,
+    quote_ident,
+    redact_url,
+)
 from myshift.errors import MyshiftError, UnsupportedError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.model.serialize import schema_from_json, schema_to_json
@@ -56,6 +65,17 @@ _STATEMENT_OUTCOMES = ("running", "ok", "failed")
 
 # Sentinel: "use the default audit path" (None means "no audit log").
 _DEFAULT: Any = object()
+
+_T = TypeVar("_T")
+# Lost sessions: gone away, lost during query, killed, server shutting down.
+_LOST_CODES = (2003, 2006, 2013, 2055, 1927, 1053)
+_PRIVILEGE_ERRORS = (1044, 1045, 1142, 1143, 1227, 1370)
+
+
+def _lost(exc: BaseException) -> bool:
+    if isinstance(exc, DriverInterfaceError):
+        return True
+    return bool(exc.args) and exc.args[0] in _LOST_CODES
 
 
 class HistoryError(MyshiftError):
@@ -243,26 +263,69 @@ class History:
         return ep.with_schema("").redacted()
 
     def _fail(self, exc: DriverError, doing: str) -> HistoryError:
-        msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        msg = str(exc.args[1]) if len(exc.args) > 1 and exc.args[1] else ""
+        where = f"the apply history in schema {self.schema!r} on {self._server()}"
+        if _lost(exc):
+            return HistoryError(
+                f"Cannot {doing} {where}: lost the connection to the server "
+                f"({msg or 'the connection was already closed'}).",
+                "Check that the server is up and reachable (its error log says why it went "
+                "away); the next apply or rollback marks an unfinished apply interrupted.",
+            )
+        if code in _PRIVILEGE_ERRORS:
+            return HistoryError(
+                f"Cannot {doing} {where}: {msg}.",
+                f"Grant CREATE, SELECT, INSERT, UPDATE on {self._q}.* to the user, "
+                "or set history_schema in myshift.toml.",
+            )
         return HistoryError(
-            f"Cannot {doing} the apply history in schema {self.schema!r} on "
-            f"{self._server()}: {msg}.",
-            f"Grant CREATE, SELECT, INSERT, UPDATE on {self._q}.* to the user, "
-            "or set history_schema in myshift.toml.",
+            f"Cannot {doing} {where}: server error {code}: {msg or exc}.",
+            "Fix the cause the server names and run again.",
         )
+
+    def _retry(self, run: Callable[[], _T]) -> _T:
+        """Run ``run``; once more on a fresh session when the history session was lost.
+
+        The history session idles while a long ALTER runs, and the server's
+        wait_timeout may close it: that must not turn an ALTER that succeeded
+        into an apply reported as failed.
+        """
+        try:
+            return run()
+        except DriverError as exc:
+            if not _lost(exc):
+                raise
+            raw = self._conn.raw
+            with contextlib.suppress(Exception):  # already broken: closing may fail too
+                raw.close()
+            try:
+                raw.connect()  # same parameters and init command, autocommit as set
+            except (DriverError, OSError):
+                raise exc from None
+            return run()
 
     def _write(self, sql: str, args: Sequence[Any]) -> int:
         self.ensure()
-        try:
+
+        def run() -> int:
             with self._conn.raw.cursor() as cur:
                 cur.execute(sql, args)
                 return int(cur.lastrowid or 0)
+
+        try:
+            return self._retry(run)
         except DriverError as exc:
             raise self._fail(exc, "write") from None
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        def run() -> list[tuple[Any, ...]]:
+            with self._conn.raw.cursor() as cur:
+                cur.execute(sql.format(q=self._q), args)
+                return list(cur.fetchall())
+
         try:
-            return self._conn.query(sql.format(q=self._q), args)
+            return self._retry(run)
         except DriverError as exc:
             raise self._fail(exc, "read") from None
 
@@ -281,8 +344,11 @@ class History:
         if self._ready:
             return
         try:
-            for stmt in _ddl(self.schema):
-                self._conn.execute(stmt)
+            # No DDL when the tables are there: a CREATE ... IF NOT EXISTS still
+            # waits for DDL locks (a backup's BACKUP STAGE BLOCK_DDL, FTWRL).
+            if not self._exists():
+                for stmt in _ddl(self.schema):
+                    self._conn.execute(stmt)
             self._conn.execute(
                 f"INSERT IGNORE INTO {self._q}.`layout` VALUES (1, %s, %s)",
                 (LAYOUT_VERSION, _now()),

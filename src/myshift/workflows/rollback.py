@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from myshift.db.connect import Endpoint, connected
+from myshift.db.connect import Conn, Endpoint, connected
 from myshift.db.connect import quote_ident as q
 from myshift.engine.changes import Change, RenameTable
 from myshift.engine.diff import DiffOptions, diff_schemas
@@ -165,27 +165,99 @@ def _touched_of(
     return touched_objects(before, replace(after, name=before.name))
 
 
+def _may_have_changed(history: History, rec: ApplyRecord) -> bool:
+    """Whether an apply or rollback may have changed the target.
+
+    One that ended ok did.  One that failed, was interrupted or is still
+    marked running did only if a statement completed, or one was in flight
+    when the record stops (a failed statement changed nothing: the server
+    refused it whole).
+    """
+    if rec.outcome == "ok" or rec.statements_ok > 0:
+        return True
+    if rec.statements_total == 0:
+        return False
+    return any(s.outcome == "running" for s in history.get_apply(rec.id).statements)
+
+
+def _still_running(probe: Conn | None, schema: str) -> str:
+    """What of myshift still runs on ``schema`` on the server ('' when nothing)."""
+    if probe is None:
+        return "myshift could not check the server"
+    from myshift.workflows.apply import lock_name
+    from myshift.workflows.blockers import tagged_statements, thread_info
+
+    holder = probe.scalar("SELECT IS_USED_LOCK(%s)", (lock_name(schema),))
+    if holder is not None and int(holder) != probe.thread_id():
+        who = thread_info(probe, int(holder))
+        return f"connection {holder} holds its lock" + (f": {who.describe()}" if who else "")
+    running = tagged_statements(probe, schema)
+    return f"the server still runs its statement: {running[0].describe()}" if running else ""
+
+
+def _unfinished(history: History, rec: ApplyRecord) -> str:
+    """'interrupted at statement 3 of 5 (…), which may or may not have completed'."""
+    detail = history.get_apply(rec.id)
+    at = detail.stopped_at
+    text = f"marked {rec.outcome}"
+    if at is not None:
+        text += f" at statement {at.seq} of {len(detail.statements)}"
+        if at.outcome == "running":
+            text += ", which may or may not have completed on the server"
+    if rec.error:
+        text += f" ({' '.join(rec.error.split())[:160]})"
+    return text
+
+
+def _pick_newest(history: History, records: Sequence[ApplyRecord], schema: str) -> int:
+    """The newest apply not yet rolled back -- whatever its outcome -- or a refusal naming it."""
+    undone = _undone(records)
+    applies = [r for r in records if r.kind == "apply" and r.id not in undone]
+    if not applies:
+        raise UsageError(
+            f"There is no apply of schema {schema!r} left to roll back in the history.",
+            "Run `myshift history` to see what was applied.",
+        )
+    newest = applies[0]
+    if newest.outcome in ("running", "interrupted"):
+        raise UsageError(
+            f"The newest apply of {schema!r}, #{newest.id}, is {_unfinished(history, newest)}; "
+            "a rollback without an id will not pass over it.",
+            f"Check the target (`myshift history {newest.id}`, `myshift drift`), then roll it "
+            f"back with `myshift rollback {newest.id}` (it returns what it touched to its "
+            "snapshot, from what actually ran).",
+        )
+    if not _may_have_changed(history, newest):
+        earlier = next((r for r in applies[1:] if _may_have_changed(history, r)), None)
+        raise UsageError(
+            f"The newest apply of {schema!r}, #{newest.id}, failed before changing anything "
+            f"({' '.join((newest.error or 'no statement ran').split())[:160]}); there is "
+            "nothing of it to roll back.",
+            (
+                f"To roll back the apply before it, name it: `myshift rollback {earlier.id}`."
+                if earlier is not None
+                else "Run `myshift history` to see what was applied."
+            ),
+        )
+    return newest.id
+
+
 def choose_apply(
-    history: History, schema: str, apply_id: int | None, current: Schema
+    history: History,
+    schema: str,
+    apply_id: int | None,
+    current: Schema,
+    probe: Conn | None = None,
 ) -> RollbackTarget:
-    """The apply to undo (default: the latest one not yet rolled back), checked for overlap."""
+    """The apply to undo (default: the newest one not yet rolled back), checked for overlap.
+
+    ``probe``, a connection to the target, tells whether an unfinished apply
+    still runs there.
+    """
     records = history.list_applies(schema, limit=10_000)
     undone = _undone(records)
     if apply_id is None:
-        pick = next(
-            (
-                r
-                for r in records
-                if r.kind == "apply" and r.id not in undone and r.outcome in ("ok", "failed")
-            ),
-            None,
-        )
-        if pick is None:
-            raise UsageError(
-                f"There is no apply of schema {schema!r} left to roll back in the history.",
-                "Run `myshift history` to see what was applied.",
-            )
-        apply_id = pick.id
+        apply_id = _pick_newest(history, records, schema)
     detail = history.get_apply(apply_id)
     rec = detail.record
     if rec.target_schema != schema:
@@ -199,12 +271,26 @@ def choose_apply(
             "back.",
             "Run `myshift history` and pick an apply.",
         )
-    if rec.outcome == "running":
-        raise UsageError(
-            f"Apply #{apply_id} is still marked running (in progress, or it crashed).",
-            "Wait for it to finish, or check the target and `myshift history "
-            f"{apply_id}` before rolling back.",
+    if rec.kind == "rollback" and rec.outcome != "ok" and rec.undoes_apply_id is not None:
+        n = rec.undoes_apply_id
+        ran = (
+            f"it completed {rec.statements_ok} statement(s)"
+            if _may_have_changed(history, rec)
+            else "it changed nothing"
         )
+        raise UsageError(
+            f"#{apply_id} is an unfinished rollback of apply #{n} ({rec.outcome}; {ran}); "
+            f"rolling it back would redo apply #{n}.",
+            f"Finish undoing apply #{n} with `myshift rollback {n}`.",
+        )
+    if rec.outcome in ("running", "interrupted"):
+        live = _still_running(probe, schema)
+        if live:
+            raise UsageError(
+                f"Apply #{apply_id} is still marked {rec.outcome} and {live}.",
+                "Wait for it to finish (or stop it with KILL), check the target and "
+                f"`myshift history {apply_id}`, then roll it back.",
+            )
     if apply_id in undone:
         by = next(r.id for r in records if r.undoes_apply_id == apply_id and r.outcome == "ok")
         raise UsageError(
@@ -218,8 +304,27 @@ def choose_apply(
             "nothing to roll back to.",
             "Make a plan from a known-good schema instead.",
         )
-    later = [r for r in records if r.id > apply_id and r.kind != "rehearsal"]
-    later = [r for r in later if r.outcome in ("ok", "failed")]
+    _refuse_overlap(history, rec, records, current)
+    return RollbackTarget(rec, snapshot, _touched_of(history, rec, records, current))
+
+
+def _refuse_overlap(
+    history: History, rec: ApplyRecord, records: Sequence[ApplyRecord], current: Schema
+) -> None:
+    """Refuse when a later apply that changed something changed what ``rec`` touched.
+
+    Later records that changed nothing (refused, failed on their first
+    statement) do not count, nor do unfinished rollbacks of ``rec`` itself:
+    rolling ``rec`` back again starts from the target as they left it.
+    """
+    later = [
+        r
+        for r in records
+        if r.id > rec.id
+        and r.kind != "rehearsal"
+        and not (r.kind == "rollback" and r.undoes_apply_id == rec.id and r.outcome != "ok")
+        and _may_have_changed(history, r)
+    ]
     # An apply undone by a later rollback nets out with it.
     later_undone = _undone(later)
     effective = [
@@ -233,12 +338,11 @@ def choose_apply(
         both = _overlap(touched, _touched_of(history, r, records, current))
         if both:
             raise RollbackRefused(
-                f"Apply #{apply_id} cannot be rolled back: {', '.join(both)} "
+                f"Apply #{rec.id} cannot be rolled back: {', '.join(both)} "
                 f"{'was' if len(both) == 1 else 'were'} changed again by {r.kind} #{r.id} "
                 f"({r.started_at:%Y-%m-%d %H:%M} UTC, by {r.operator_user}@{r.operator_host}).",
-                f"Roll back #{r.id} first (`myshift rollback {r.id} --to ...`), then #{apply_id}.",
+                f"Roll back #{r.id} first (`myshift rollback {r.id} --to ...`), then #{rec.id}.",
             )
-    return RollbackTarget(rec, snapshot, touched)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -317,7 +421,7 @@ def build_rollback_planfile(
         flavor = conn.flavor
         current = introspect(conn, target.schema)
         history = History(hconn, schema=history_schema, audit_path=None)
-        chosen = choose_apply(history, target.schema, apply_id, current)
+        chosen = choose_apply(history, target.schema, apply_id, current, probe=conn)
         undo_id = chosen.record.id
         snapshot = replace(chosen.snapshot, name=current.name)
         desired = restore_objects(current, snapshot, chosen.touched)
@@ -390,6 +494,37 @@ def build_rollback_planfile(
     return pf
 
 
+def _close_out_unfinished(target: Endpoint, pf: PlanFile, history_schema: str, audit: str) -> str:
+    """Record that an unfinished apply left nothing to undo, so it stops standing in the way.
+
+    An apply that failed or was interrupted with a statement in flight may
+    have changed its objects, so later rollbacks count it; when its rollback
+    finds them as they were, an (empty, ok) rollback of it is recorded.
+    """
+    undo = pf.undoes_apply_id
+    if undo is None:
+        return ""
+    with History.open(target, schema=history_schema, audit_path=audit or None) as h:
+        rec = h.get_apply(undo).record
+        if rec.outcome == "ok":
+            return ""
+        rid = h.begin_apply(
+            kind="rollback",
+            target_schema=target.schema,
+            target=target.redacted(),
+            from_fingerprint=pf.from_fingerprint,
+            to_fingerprint=pf.to_fingerprint,
+            snapshot=pf.current,
+            undoes_apply_id=undo,
+            notes={"touched": {}, "nothing_to_undo": True},
+        )
+        h.finish_apply(rid, "ok")
+    return (
+        f"-- apply #{undo} ({rec.outcome}) left its objects as they were; recorded as rolled "
+        f"back by #{rid}\n"
+    )
+
+
 def describe_rollback(pf: PlanFile) -> str:
     """One paragraph: what the rollback undoes and what it brings back."""
     restores = [s for s in pf.statements if s.restore_held]
@@ -456,7 +591,8 @@ def rollback(
                 notice=notice,
             )
     if not pf.runnable:
-        return CommandResult(text=head + "-- nothing to undo\n")
+        closed = _close_out_unfinished(target, pf, settings.history_schema, str(settings.audit_log))
+        return CommandResult(text=head + "-- nothing to undo\n" + closed)
     if not yes and interactive:
         say(head.rstrip())
     result = commands.apply(

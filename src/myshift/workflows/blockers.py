@@ -1,0 +1,329 @@
+"""Who holds (or may hold) a table's metadata lock, and which myshift statements still run.
+
+An ALTER needs the table's exclusive metadata lock (MDL).  While it waits for
+it, every new query on the table queues behind it, so apply looks for the
+holders *before* sending the statement and waits for them (bounded), naming
+the real thread when it gives up.  Where the holders come from, best first:
+
+1. MariaDB's ``information_schema.METADATA_LOCK_INFO`` (the
+   ``metadata_lock_info`` plugin; installed on first use when the user may,
+   never required): the granted MDLs by schema and table, with how long each
+   has been held (``LOCK_TIME_MS``, 10.5+);
+2. ``performance_schema.metadata_locks`` (MySQL 5.7+/8.0 with the
+   ``wait/lock/metadata/sql/mdl`` instrument enabled, the 8.0 default;
+   MariaDB with performance_schema on): ``OBJECT_TYPE='TABLE'``,
+   ``LOCK_STATUS='GRANTED'``, owner mapped to a connection through
+   ``performance_schema.threads.PROCESSLIST_ID``;
+3. otherwise InnoDB transactions (``INNODB_TRX`` joined to ``PROCESSLIST``)
+   and running statements whose text names the table -- qualified with the
+   schema, or unqualified from a session whose default schema is the target's.
+   A transaction that shows no statement on the table *may* hold it; it is
+   not waited for (the DDL's lock_wait_timeout bounds the queue) but it is
+   named if the statement then times out.
+
+Holders younger than ``min_age`` (1 s) are ignored: at ~1,000 short
+transactions per second some transaction always holds the table for a
+millisecond, and the DDL simply waits that millisecond.
+
+All the SQL is in this module; the row parsing (``parse_*``) is separate so
+it can be tested without a server of each flavor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from myshift.db.connect import Conn, DriverError
+
+# The comment every statement myshift runs on a target starts with, so a DBA
+# (and the next myshift) can tell it in the processlist after its process died.
+TAG_PREFIX = "/* myshift "
+
+SOURCE_MDL_INFO = "metadata_lock_info"
+SOURCE_PERFORMANCE_SCHEMA = "performance_schema"
+SOURCE_NONE = "processlist"
+
+# ----------------------------------------------------------------------------- SQL
+
+SQL_MDL_INFO_PLUGIN = (
+    "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'"
+)
+SQL_MDL_INFO_INSTALL = "INSTALL SONAME 'metadata_lock_info'"
+SQL_MDL_INFO_HOLDERS = (
+    "SELECT * FROM information_schema.METADATA_LOCK_INFO "
+    "WHERE LOCK_TYPE = 'Table metadata lock' AND TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+    "AND THREAD_ID <> CONNECTION_ID()"
+)
+# MySQL manual, "The metadata_locks Table": one row per granted or pending
+# lock; OWNER_THREAD_ID is a performance-schema thread id, mapped to the
+# connection id (PROCESSLIST_ID) through performance_schema.threads.
+SQL_PS_ENABLED = (
+    "SELECT COUNT(*) FROM performance_schema.setup_instruments "
+    "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES'"
+)
+SQL_PS_HOLDERS = (
+    "SELECT t.PROCESSLIST_ID AS THREAD_ID, m.LOCK_TYPE AS LOCK_MODE, "
+    "m.LOCK_DURATION, m.LOCK_STATUS "
+    "FROM performance_schema.metadata_locks m "
+    "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
+    "WHERE m.OBJECT_TYPE = 'TABLE' AND m.OBJECT_SCHEMA = %s AND m.OBJECT_NAME = %s "
+    "AND m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID IS NOT NULL "
+    "AND t.PROCESSLIST_ID <> CONNECTION_ID()"
+)
+# One row per connection: what it runs and since when, and its InnoDB
+# transaction's age if it has one.  ``p.*`` because MariaDB has TIME_MS and
+# MySQL does not; the parser reads what is there.
+_SQL_THREADS = (
+    "SELECT p.*, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS TRX_SECONDS "
+    "FROM information_schema.PROCESSLIST p "
+    "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
+    "WHERE p.ID <> CONNECTION_ID()"
+)
+SQL_THREADS_BY_ID = _SQL_THREADS + " AND p.ID IN ({ids})"
+SQL_THREADS_BUSY = (
+    _SQL_THREADS + " AND (t.trx_mysql_thread_id IS NOT NULL "
+    "OR (p.COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump') AND p.INFO IS NOT NULL))"
+)
+SQL_TAGGED = _SQL_THREADS + " AND p.INFO LIKE %s AND p.COMMAND <> 'Sleep'"
+
+
+# ----------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A connection that holds (``certain``) or may hold the table's metadata lock."""
+
+    thread_id: int
+    user_host: str
+    db: str | None
+    seconds: float  # how long it has held the lock / been in its transaction (lower bound)
+    command: str  # PROCESSLIST.COMMAND: Query, Sleep, ...
+    info: str | None  # the statement it runs, if any
+    in_transaction: bool = False
+    lock_mode: str = ""
+    certain: bool = True
+
+    def describe(self) -> str:
+        """``thread 12 (app@10.0.0.5:4711, db shop, idle in transaction for 14s)``."""
+        secs = f"{self.seconds:.0f}s" if self.seconds >= 1 else f"{self.seconds:.1f}s"
+        if self.info and self.command != "Sleep":
+            what = f"running for {secs}: {_one_line(self.info, 120)}"
+        elif self.in_transaction or self.lock_mode:
+            what = f"idle in transaction for {secs}"
+        else:
+            what = f"idle for {secs}"
+        held = f", holds {self.lock_mode}" if self.lock_mode else ""
+        return f"thread {self.thread_id} ({self.user_host}, db {self.db or '(none)'}, {what}{held})"
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _thread(row: Mapping[str, Any]) -> Blocker:
+    """A processlist(+INNODB_TRX) row as a Blocker; ``seconds`` is a lower bound.
+
+    TIME_MS (MariaDB) is exact; TIME is whole seconds; trx_started has
+    one-second resolution, so its age is known only to within a second.
+    """
+    time_ms = _num(row.get("TIME_MS"))
+    state = time_ms / 1000 if time_ms is not None else float(row.get("TIME") or 0)
+    trx = _num(row.get("TRX_SECONDS"))
+    trx_lower = max(trx - 1, 0.0) if trx is not None else 0.0
+    host = str(row.get("HOST") or "")
+    return Blocker(
+        thread_id=int(row["ID"]),
+        user_host=f"{row.get('USER') or '?'}@{host}" if host else str(row.get("USER") or "?"),
+        db=row.get("DB"),
+        seconds=max(state, trx_lower),
+        command=str(row.get("COMMAND") or ""),
+        info=row.get("INFO"),
+        in_transaction=trx is not None,
+    )
+
+
+def parse_holders(
+    locks: Iterable[Mapping[str, Any]], threads: Iterable[Mapping[str, Any]]
+) -> list[Blocker]:
+    """Join lock rows (``THREAD_ID``, ``LOCK_MODE``, optional ``LOCK_TIME_MS``) to thread rows.
+
+    The same rows shape comes from METADATA_LOCK_INFO and from
+    performance_schema.metadata_locks (``SQL_PS_HOLDERS`` renames its columns).
+    A lock's own age, when the server says it, wins over the thread's.
+    """
+    by_id = {int(t["ID"]): _thread(t) for t in threads}
+    out: dict[int, Blocker] = {}
+    for lk in locks:
+        tid = int(lk["THREAD_ID"])
+        base = by_id.get(tid)
+        if base is None:  # ended between the two queries
+            continue
+        held_ms = _num(lk.get("LOCK_TIME_MS"))
+        seconds = held_ms / 1000 if held_ms is not None else base.seconds
+        mode = str(lk.get("LOCK_MODE") or "")
+        prev = out.get(tid)
+        if prev is not None and prev.seconds >= seconds:
+            continue
+        out[tid] = Blocker(
+            thread_id=tid,
+            user_host=base.user_host,
+            db=base.db,
+            seconds=seconds,
+            command=base.command,
+            info=base.info,
+            in_transaction=base.in_transaction or base.command == "Sleep",
+            lock_mode=mode,
+        )
+    return sorted(out.values(), key=lambda b: -b.seconds)
+
+
+def _ident(name: str) -> str:
+    """A regex for one identifier, bare or backquoted (case-insensitive)."""
+    return rf"(?:`{re.escape(name.replace('`', '``'))}`|(?<![\w$`]){re.escape(name)}(?![\w$`]))"
+
+
+def statement_touches(info: str | None, db: str | None, schema: str, table: str) -> bool:
+    """Whether a running statement's text names ``schema.table``.
+
+    Qualified names count from any session; an unqualified name counts when
+    the session's default schema is ``schema``.  A heuristic on the text of
+    someone else's query (never used to learn structure): it can only make
+    apply wait for, or name, one more thread.
+    """
+    if not info:
+        return False
+    sep = r"\s*\.\s*"
+    if re.search(_ident(schema) + sep + _ident(table), info, re.IGNORECASE):
+        return True
+    if db is not None and db == schema:
+        return bool(re.search(r"(?<![.\w$])\s*" + _ident(table), info, re.IGNORECASE))
+    return False
+
+
+def parse_fallback(rows: Iterable[Mapping[str, Any]], schema: str, table: str) -> list[Blocker]:
+    """Without an MDL view: statements on the table (certain), other open transactions (maybe)."""
+    out = []
+    for row in rows:
+        b = _thread(row)
+        touches = b.command != "Sleep" and statement_touches(b.info, b.db, schema, table)
+        if touches:
+            out.append(b)
+        elif b.in_transaction:
+            out.append(
+                Blocker(
+                    b.thread_id, b.user_host, b.db, b.seconds, b.command, b.info, True, "", False
+                )
+            )
+    return sorted(out, key=lambda b: (not b.certain, -b.seconds))
+
+
+# ----------------------------------------------------------------------------- queries
+
+_SOURCES: weakref.WeakKeyDictionary[Conn, str] = weakref.WeakKeyDictionary()
+
+
+def mdl_source(conn: Conn) -> str:
+    """Which view of metadata locks this server gives us (asked once per connection)."""
+    known = _SOURCES.get(conn)
+    if known is not None:
+        return known
+    source = SOURCE_NONE
+    if conn.flavor.is_mariadb:
+        status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
+        if status is None:
+            # Needs INSERT on mysql.plugin; without it (or without the library) we go on.
+            with contextlib.suppress(DriverError):
+                conn.execute(SQL_MDL_INFO_INSTALL)
+            status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
+        if status == "ACTIVE":
+            source = SOURCE_MDL_INFO
+    if source == SOURCE_NONE and int(_scalar_or_none(conn, SQL_PS_ENABLED) or 0) > 0:
+        source = SOURCE_PERFORMANCE_SCHEMA
+    _SOURCES[conn] = source
+    return source
+
+
+def _scalar_or_none(conn: Conn, sql: str) -> Any:
+    try:
+        return conn.scalar(sql)
+    except DriverError:  # no such view, or performance_schema off / not granted
+        return None
+
+
+def _threads(conn: Conn, ids: Sequence[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    try:
+        return conn.query_dicts(SQL_THREADS_BY_ID.format(ids=", ".join(str(int(i)) for i in ids)))
+    except DriverError:  # no PROCESS privilege
+        return [{"ID": i} for i in ids]
+
+
+def table_holders(
+    conn: Conn, schema: str, table: str, *, source: str | None = None
+) -> list[Blocker]:
+    """Connections that hold (or, without an MDL view, may hold) ``schema.table``'s MDL.
+
+    Oldest first, certain ones before maybes.  ``source`` forces a path (tests).
+    """
+    src = source or mdl_source(conn)
+    if src in (SOURCE_MDL_INFO, SOURCE_PERFORMANCE_SCHEMA):
+        sql = SQL_MDL_INFO_HOLDERS if src == SOURCE_MDL_INFO else SQL_PS_HOLDERS
+        try:
+            locks = conn.query_dicts(sql, (schema, table))
+        except DriverError:
+            locks = None  # privilege revoked, plugin uninstalled: fall back below
+        if locks is not None:
+            ids = sorted({int(r["THREAD_ID"]) for r in locks})
+            return parse_holders(locks, _threads(conn, ids))
+    try:
+        rows = conn.query_dicts(SQL_THREADS_BUSY)
+    except DriverError:  # no PROCESS privilege: nothing to see (lock_wait_timeout still bounds)
+        return []
+    return parse_fallback(rows, schema, table)
+
+
+def tagged_statements(conn: Conn, schema: str) -> list[Blocker]:
+    """myshift statements running on the server for ``schema`` (not this connection's)."""
+    try:
+        rows = conn.query_dicts(SQL_TAGGED, (TAG_PREFIX + "%",))
+    except DriverError:  # no PROCESS privilege: only the lock protects
+        return []
+    found = [_thread(r) for r in rows]
+    return [b for b in found if b.db == schema or (b.info and f"`{schema}`" in b.info)]
+
+
+def thread_info(conn: Conn, thread_id: int) -> Blocker | None:
+    rows = _threads(conn, [thread_id])
+    return _thread(rows[0]) if rows else None
+
+
+def tag(kind: str, apply_id: int | None, seq: int, total: int) -> str:
+    """``/* myshift apply 14, statement 2/5 */ `` -- prefixed to each statement run."""
+    ident = f"{kind} {apply_id}" if apply_id is not None else kind
+    return f"{TAG_PREFIX}{ident}, statement {seq}/{total} */ "
+
+
+__all__ = [
+    "TAG_PREFIX",
+    "Blocker",
+    "mdl_source",
+    "parse_fallback",
+    "parse_holders",
+    "statement_touches",
+    "table_holders",
+    "tag",
+    "tagged_statements",
+    "thread_info",
+]
