@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from myshift import __version__
-from myshift.db.connect import DriverError, Endpoint, connected
+from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.engine.load import parse_rename_option
 from myshift.engine.risk import Algorithm, Risk
 from myshift.errors import DriftError, MyshiftError, UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.plan import Plan, PlanOptions, make_plan
-from myshift.workflows.planfile import FileStatement, PlanFile, Preflight
+from myshift.workflows.planfile import PlanFile, Preflight
 from myshift.workflows.report import format_human, format_sql
 
 if TYPE_CHECKING:
@@ -59,62 +59,31 @@ def to_planfile(
     (soft drop / verified column backup, see workflows.keepdata), and a dropped
     table that something outside the plan still references is refused now.
     """
-    from myshift.engine.preflight import preflight_checks
+    from myshift.workflows.plancheck import derivation_of, file_statements
 
+    # The statements as apply will derive them again (workflows.plancheck),
+    # then what only the server knows: refusals and the pre-flight counts.
+    statements = file_statements(plan.statements, plan.changes, plan.current, keep_data)
     with connected(target) as conn:
         identity = server_identity(conn)
-        statements = []
-        marks: list[tuple[bool, tuple[str, ...]]] = [(False, ())] * len(plan.statements)
         if keep_data:
             from myshift.workflows.keepdata import (
-                keep_marks,
                 refuse_keyless_backups,
                 refuse_referenced_soft_drops,
             )
 
-            marks = [
-                keep_marks(ch) if not st.skipped else (False, ())
-                for st, ch in zip(plan.statements, plan.changes, strict=True)
-            ]
-            dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
+            dropped = [st.subject for st in statements if st.keep_table]
             if dropped:
                 refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
-            backed_up = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[1]]
+            backed_up = [st.subject for st in statements if st.keep_columns]
             if backed_up:
                 refuse_keyless_backups(conn, target.schema, backed_up)
-        for st, ch, (keep_table, keep_columns) in zip(
-            plan.statements, plan.changes, marks, strict=True
-        ):
-            checks: list[Preflight] = []
-            for desc, sql in preflight_checks(ch, plan.current, target.schema):
-                try:
-                    n = int(conn.scalar(sql) or 0)
-                except DriverError:  # a check the server cannot run is reported as such
-                    n = None
-                checks.append(Preflight(desc, sql, n))
-            kept = ""
-            if keep_table:
-                kept = " — keep-data: table moved to the holding schema, restorable by rollback"
-            elif keep_columns:
-                kept = (
-                    f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
-                    "restorable by rollback"
-                )
-            statements.append(
-                FileStatement(
-                    sql=st.sql,
-                    subject=st.subject,
-                    description=st.description + kept,
-                    risk=st.risk,
-                    algorithm=st.algorithm,
-                    lock=st.lock,
-                    reason=st.reason,
-                    skipped=st.skipped,
-                    preflight=tuple(checks),
-                    keep_table=keep_table,
-                    keep_columns=keep_columns,
-                )
-            )
+        statements = [
+            replace(st, preflight=tuple(_counted(conn, p) for p in st.preflight))
+            if st.preflight
+            else st
+            for st in statements
+        ]
     return PlanFile(
         target=target.redacted(),
         schema=target.schema,
@@ -127,7 +96,17 @@ def to_planfile(
         desired=plan.desired,
         allow_drop=allow_drop,
         warnings=list(plan.warnings),
+        derivation=derivation_of(plan.changes, keep_data),
     )
+
+
+def _counted(conn: Conn, check: Preflight) -> Preflight:
+    """A pre-flight check with the violating rows it counts now (None: the server
+    cannot run it, reported as such)."""
+    try:
+        return replace(check, violations=int(conn.scalar(check.sql) or 0))
+    except DriverError:
+        return replace(check, violations=None)
 
 
 def build_planfile(
@@ -178,8 +157,13 @@ def plan(
     )
     notice = ""
     if output:
-        pf.write(output)
-        notice = f"Plan written to {output} ({len(pf.runnable)} statement(s) to run)."
+        from myshift.workflows.plancheck import plan_key
+
+        key = plan_key(_settings(), target.env_name)
+        pf.write(output, key=key.secret if key is not None else None)
+        notice = f"Plan written to {output} ({len(pf.runnable)} statement(s) to run)" + (
+            ", signed with the team key." if key is not None else "."
+        )
     if runbook:
         from myshift.workflows.runbook import write_runbook
 
@@ -200,13 +184,29 @@ def plan(
     return CommandResult(text=text, pending=bool(pf.runnable), notice=notice.strip())
 
 
-def rehearsal_passed(pf: PlanFile) -> bool:
-    return any(
-        r.get("result") == "passed"
-        and r.get("plan_hash") == pf.plan_hash
-        and r.get("from") == pf.from_fingerprint
-        for r in pf.rehearsals
-    )
+def rehearsal_passed(
+    target: Endpoint, pf: PlanFile, history_schema: str = "_myshift"
+) -> dict[str, Any] | None:
+    """The latest passed rehearsal of exactly this plan from its ``from``, as the
+    TARGET's own history records it (``rehearse`` writes it there); None if none.
+
+    The plan file's ``rehearsals`` are for reviewers: anyone can write into a file.
+    """
+    from myshift.workflows.history import History
+
+    with History.open(target, schema=history_schema, audit_path=None) as h:
+        found = h.passed_rehearsals(target.schema, pf.plan_hash, pf.from_fingerprint)
+    if not found:
+        return None
+    rec = found[0]
+    return {
+        "id": rec.notes.get("rehearsal_id"),
+        "history_id": rec.id,
+        "at": rec.finished_at.isoformat() if rec.finished_at else None,
+        "sandbox": rec.notes.get("sandbox"),
+        "data": rec.notes.get("data"),
+        "by": f"{rec.operator_user}@{rec.operator_host}",
+    }
 
 
 def execute_planfile(
@@ -216,11 +216,16 @@ def execute_planfile(
     *,
     say: Callable[[str], None] = lambda s: None,
     observe: Observer | None = None,
+    preflight: bool = True,
 ) -> int | None:
-    """Apply a plan file: identity, lock, drift, pre-flight, algorithm policy, run, verify.
+    """Apply a plan file: identity, lock, drift, re-derivation, pre-flight, algorithm
+    policy, run, verify.
 
+    Only what the engine derives from the plan's snapshots runs: the file's
+    statements must equal it (workflows.plancheck.trusted_planfile).
     ``observe`` sees every statement's timing, rows and error (``rehearse``
-    runs the plan in its sandbox through this same function).
+    runs the plan in its sandbox through this same function; ``preflight=False``
+    is its run-anyway diagnosis there, never an apply).
     """
     from myshift.workflows.apply import (
         StatementToRun,
@@ -237,9 +242,13 @@ def execute_planfile(
             f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
             "Use the plan made for this target, or make a new one.",
         )
-    runnable = pf.runnable
-    to_run = [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in runnable]
-    check_algorithms(to_run, opts.algorithm)
+    from myshift.workflows.plancheck import trusted_planfile
+
+    def statements_of(plan: PlanFile) -> list[StatementToRun]:
+        return [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in plan.runnable]
+
+    # Refused before connecting; the statements that run are checked again below.
+    check_algorithms(statements_of(pf), opts.algorithm)
     with (
         connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn,
         contextlib.ExitStack() as closing,
@@ -252,8 +261,15 @@ def execute_planfile(
                 "Make a new plan against this server.",
             )
         with schema_lock(target, conn):
-            check_drift(conn, target, pf.from_fingerprint, pf.current)
-            for st in runnable:
+            live = check_drift(conn, target, pf.from_fingerprint, pf.current)
+            # From here on, pf is what the engine derives (or this refuses).
+            pf = trusted_planfile(
+                pf, live, target, history_schema=opts.history_schema, holding=opts.holding
+            )
+            runnable = pf.runnable
+            to_run = statements_of(pf)
+            check_algorithms(to_run, opts.algorithm)
+            for st in runnable if preflight else []:
                 for pre in st.preflight:
                     n = int(conn.scalar(pre.sql) or 0)
                     if n:
@@ -402,7 +418,13 @@ def apply(
     settings = _settings()
     keep = target.protected if keep_data is None else keep_data
     if planfile is not None or plan_path:
-        pf = planfile if planfile is not None else PlanFile.read(str(plan_path))
+        if planfile is None:
+            from myshift.workflows.plancheck import check_signature, plan_key
+
+            pf = PlanFile.read(str(plan_path))
+            check_signature(pf, plan_key(settings, target.env_name), str(plan_path))
+        else:
+            pf = planfile
         plan_path = plan_path or "the rollback plan"
         if keep and pf.kind != "rollback" and not _plan_keeps_data(pf):
             raise UsageError(
@@ -441,16 +463,19 @@ def apply(
         # and confirmation.
         notes["rehearsal"] = "not required for a rollback"
     elif target.protected:
-        if not rehearsal_passed(pf):
+        passed = rehearsal_passed(target, pf, settings.history_schema)
+        if passed is None:
             if not skip_rehearsal:
+                claimed = " (the plan file claims one)" if pf.rehearsals else ""
                 raise RehearsalRequired(
-                    f"{target} is protected and this plan has no passed rehearsal.",
+                    f"{target} is protected and its history records no passed rehearsal of "
+                    f"this plan{claimed}.",
                     f"Run `myshift rehearse --plan {plan_path} --to {target}` first "
                     "(or --skip-rehearsal, which history records).",
                 )
             notes["skip_rehearsal"] = True
         else:
-            notes["rehearsal"] = [r for r in pf.rehearsals if r.get("result") == "passed"][-1]
+            notes["rehearsal"] = passed
     if not yes:
         if not interactive:
             raise Aborted(

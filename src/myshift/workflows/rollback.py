@@ -444,7 +444,10 @@ def rollback(
     if plan_only or output:
         notice = ""
         if output:
-            pf.write(output)
+            from myshift.workflows.plancheck import plan_key
+
+            key = plan_key(settings, target.env_name)  # signed like `plan -o` plans
+            pf.write(output, key=key.secret if key is not None else None)
             notice = (
                 f"Rollback plan of apply #{pf.undoes_apply_id} written to {output}; apply it with "
                 f"`myshift apply --plan {output} --to {target}`."
