@@ -174,37 +174,38 @@ def _comparable(st: FileStatement) -> FileStatement:
     return replace(st, preflight=tuple(replace(p, violations=None) for p in st.preflight))
 
 
+_FIELDS = (
+    "subject",
+    "risk",
+    "algorithm",
+    "lock",
+    "skipped",
+    "preflight",
+    "keep_table",
+    "keep_columns",
+    "restore_held",
+    "description",
+    "reason",
+)
+
+
 def _first_difference(claimed: Sequence[FileStatement], derived: Sequence[FileStatement]) -> str:
-    """'' when equal, else what the file holds that the engine would not produce."""
+    """'' when equal, else the first thing the file holds that the engine would not
+    produce (phrased to go before "from the plan's own snapshots and options")."""
     for n, (a, b) in enumerate(zip(claimed, derived, strict=False), start=1):
         if a.sql != b.sql:
-            return f"statement {n} `{_short(a.sql)}`, where myshift derives `{_short(b.sql)}`"
-        if _comparable(a) != _comparable(b):
-            fields = [
-                f
-                for f in (
-                    "subject",
-                    "risk",
-                    "algorithm",
-                    "lock",
-                    "skipped",
-                    "preflight",
-                    "keep_table",
-                    "keep_columns",
-                    "restore_held",
-                    "description",
-                    "reason",
-                )
-                if getattr(_comparable(a), f) != getattr(_comparable(b), f)
-            ]
-            return f"statement {n} `{_short(a.sql)}` with another {' and '.join(fields[:2])}"
+            return f"statement {n} `{_short(a.sql)}` where myshift would produce `{_short(b.sql)}`"
+        x, y = _comparable(a), _comparable(b)
+        if x != y:
+            fields = " and ".join([f for f in _FIELDS if getattr(x, f) != getattr(y, f)][:2])
+            return f"statement {n} `{_short(a.sql)}` with another {fields} than myshift would give"
     if len(claimed) > len(derived):
-        extra = claimed[len(derived)]
-        return f"statement {len(derived) + 1} `{_short(extra.sql)}`, which myshift does not derive"
+        extra = _short(claimed[len(derived)].sql)
+        return f"statement {len(derived) + 1} `{extra}`, which myshift would not produce"
     if len(claimed) < len(derived):
         return (
-            f"{len(claimed)} statement(s) where myshift derives {len(derived)} "
-            f"(it leaves out `{_short(derived[len(claimed)].sql)}`)"
+            f"{len(claimed)} statement(s), leaving out `{_short(derived[len(claimed)].sql)}` "
+            f"that myshift would produce"
         )
     return ""
 
@@ -252,8 +253,8 @@ def trusted_planfile(
     wrong = _first_difference(pf.statements, trusted.statements)
     if wrong:
         raise PlanMismatch(
-            f"The plan holds {wrong}: myshift does not produce that from the plan's own "
-            "snapshots and options, so the file was edited after it was made; nothing was run.",
+            f"The plan holds {wrong} from the plan's own snapshots and options: the file "
+            "was edited after it was made, and nothing was run.",
             REMAKE,
         )
     return replace(
