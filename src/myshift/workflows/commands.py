@@ -261,10 +261,10 @@ def execute_planfile(
                 "Make a new plan against this server.",
             )
         with schema_lock(target, conn):
-            live = check_drift(conn, target, pf.from_fingerprint, pf.current)
+            check_drift(conn, target, pf.from_fingerprint, pf.current)
             # From here on, pf is what the engine derives (or this refuses).
             pf = trusted_planfile(
-                pf, live, target, history_schema=opts.history_schema, holding=opts.holding
+                pf, target, history_schema=opts.history_schema, holding=opts.holding
             )
             runnable = pf.runnable
             to_run = statements_of(pf)

@@ -4,9 +4,9 @@ A plan file is JSON anyone with the file can edit, and ``plan_hash`` is an
 unkeyed digest anyone can recompute.  So before a statement runs, apply
 re-derives the plan from
 
-* the target as it is now (introspected for the drift check anyway; its
-  fingerprint is the plan's ``from``, and so must the file's own ``from``
-  snapshot's be),
+* the target as it is now: introspected for the drift check anyway, its
+  fingerprint must be the plan's ``from``, and so must the file's ``from``
+  snapshot's (the diff then runs from that snapshot: see trusted_planfile),
 * the file's ``to`` snapshot (which must fingerprint to its ``to``), and
 * the options the plan was made with (``Derivation``: keep-data, the renames
   the diff used; ``allow_drop`` and the flavor it rendered for),
@@ -120,7 +120,7 @@ def derivation_of(changes: Sequence[Change], keep_data: bool) -> Derivation:
     return Derivation(keep_data, tuple(tables), tuple(columns))
 
 
-def _derive_apply(pf: PlanFile, live: Schema, derivation: Derivation) -> list[FileStatement]:
+def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[FileStatement]:
     from myshift.engine.diff import DiffOptions, diff_schemas
     from myshift.engine.load import RenameHints
     from myshift.workflows.plan import PlanOptions, planned
@@ -129,9 +129,9 @@ def _derive_apply(pf: PlanFile, live: Schema, derivation: Derivation) -> list[Fi
         tables={new: old for old, new in derivation.rename_tables},
         columns={(table, new): old for table, old, new in derivation.rename_columns},
     )
-    changes = diff_schemas(live, pf.desired, hints=hints or None, options=DiffOptions())
+    changes = diff_schemas(pf.current, pf.desired, hints=hints or None, options=DiffOptions())
     statements = planned(changes, pf.flavor_value, PlanOptions(allow_drop=pf.allow_drop))
-    return file_statements(statements, changes, live, derivation.keep_data)
+    return file_statements(statements, changes, pf.current, derivation.keep_data)
 
 
 def _derive_rollback(
@@ -212,30 +212,34 @@ def _first_difference(claimed: Sequence[FileStatement], derived: Sequence[FileSt
 
 def trusted_planfile(
     pf: PlanFile,
-    live: Schema,
     target: Endpoint,
     *,
     history_schema: str = "_myshift",
     holding: str = "_myshift_trash",
 ) -> PlanFile:
-    """The plan as the engine derives it now, or PlanMismatch when the file differs.
+    """The plan as the engine derives it, or PlanMismatch when the file differs.
 
-    ``live`` is the target introspected under the apply's lock, already checked
-    to have the plan's ``from`` fingerprint (``apply.check_drift``).  The
-    result is what apply runs: the re-derived statements (with pre-flight
-    queries, without the file's counts) and ``current`` = ``live``.
+    Call it once ``apply.check_drift`` has shown that the target, introspected
+    under the apply's lock, has the plan's ``from`` fingerprint.  The file's
+    ``from`` snapshot must have it too, so it is the live model as far as the
+    fingerprint can tell (which is all the diff looks at); deriving from it
+    rather than from the live objects keeps both sides of the diff sharing
+    their unchanged tables (PlanFile reads them as one object), which makes
+    the check cheap.  The result is what apply runs: the re-derived
+    statements, with pre-flight queries but not the file's counts.
     """
-    from myshift.model.serialize import fingerprint
+    from myshift.model.serialize import FingerprintCache, fingerprint
 
     if pf.kind not in ("apply", "rollback"):
         raise PlanMismatch(f"The plan is of an unknown kind {pf.kind!r}.", REMAKE)
-    if fingerprint(pf.current) != pf.from_fingerprint:
+    cache: FingerprintCache = {}  # the two snapshots share their unchanged objects
+    if fingerprint(pf.current, cache) != pf.from_fingerprint:
         raise PlanMismatch(
             "The plan's `from` snapshot does not match its `from` fingerprint: the file was "
             "edited after it was made.",
             REMAKE,
         )
-    if fingerprint(pf.desired) != pf.to_fingerprint:
+    if fingerprint(pf.desired, cache) != pf.to_fingerprint:
         raise PlanMismatch(
             "The plan's `to` snapshot does not match its `to` fingerprint: the file was edited "
             "after it was made.",
@@ -244,12 +248,10 @@ def trusted_planfile(
     derivation = pf.derivation
     if derivation is None:  # made before plans recorded it: the marks say whether it kept data
         derivation = Derivation(any(s.keep_table or s.keep_columns for s in pf.statements))
-    # The name is not part of the fingerprint (a rehearsal sandbox has its own).
-    live = replace(live, name=pf.current.name)
     if pf.kind == "rollback":
         trusted = _derive_rollback(pf, target, derivation, history_schema, holding)
     else:
-        trusted = replace(pf, current=live, statements=_derive_apply(pf, live, derivation))
+        trusted = replace(pf, statements=_derive_apply(pf, derivation))
     wrong = _first_difference(pf.statements, trusted.statements)
     if wrong:
         raise PlanMismatch(

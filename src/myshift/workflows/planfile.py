@@ -24,14 +24,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from myshift import __version__
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.errors import UsageError
-from myshift.model import Flavor, Schema
+from myshift.model import Event, Flavor, Routine, Schema, Table, Trigger, View
 from myshift.model.identity import ServerIdentity
 from myshift.model.serialize import from_dict, to_dict
 
@@ -229,6 +229,7 @@ class PlanFile:
             data = json.loads(text)
             if data.get("format") != FORMAT_VERSION:
                 raise ValueError(f"unsupported format {data.get('format')!r}")
+            current, desired = _snapshots(data["snapshots"])
             pf = cls(
                 target=data["target"],
                 schema=data["schema"],
@@ -237,8 +238,8 @@ class PlanFile:
                 from_fingerprint=data["from"],
                 to_fingerprint=data["to"],
                 statements=[from_dict(FileStatement, s) for s in data["statements"]],
-                current=from_dict(Schema, data["snapshots"]["from"]),
-                desired=from_dict(Schema, data["snapshots"]["to"]),
+                current=current,
+                desired=desired,
                 tool_version=data["tool_version"],
                 created_at=data["created_at"],
                 allow_drop=bool(data.get("allow_drop")),
@@ -273,6 +274,41 @@ class PlanFile:
                 f"Cannot read plan file {p}: {exc.strerror}.", "Check the path."
             ) from None
         return cls.from_json(text, origin=str(p))
+
+
+_KINDS: tuple[tuple[str, type], ...] = (
+    ("tables", Table),
+    ("views", View),
+    ("routines", Routine),
+    ("triggers", Trigger),
+    ("events", Event),
+)
+
+
+def _snapshots(snapshots: dict[str, Any]) -> tuple[Schema, Schema]:
+    """Both models; an object the two sides have alike is one object, as when the plan
+    was made (introspect.Twin), so fingerprinting and diffing the pair stay cheap."""
+    before, after = snapshots["from"], snapshots["to"]
+    current = from_dict(Schema, before)
+    desired = from_dict(Schema, {k: v for k, v in after.items() if k not in dict(_KINDS)})
+    shared: dict[str, tuple[Any, ...]] = {}
+    for kind, cls in _KINDS:
+        mine: dict[str, list[tuple[Any, Any]]] = {}
+        for raw, obj in zip(before.get(kind, ()), getattr(current, kind), strict=True):
+            mine.setdefault(raw.get("name"), []).append((raw, obj))
+        shared[kind] = tuple(
+            next((obj for raw, obj in mine.get(d.get("name"), ()) if raw == d), None)
+            or from_dict(cls, d)
+            for d in after.get(kind, ())
+        )
+    return current, replace(
+        desired,
+        tables=shared["tables"],
+        views=shared["views"],
+        routines=shared["routines"],
+        triggers=shared["triggers"],
+        events=shared["events"],
+    )
 
 
 def _optional_str(value: object, name: str) -> str | None:

@@ -462,8 +462,8 @@ def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
                 f"{ident.describe()}.",
                 "Rehearse with --to naming the plan's target, or make a new plan.",
             )
-        live = check_drift(conn, target, pf.from_fingerprint, pf.current)
-        trusted_planfile(pf, live, target)
+        check_drift(conn, target, pf.from_fingerprint, pf.current)
+        trusted_planfile(pf, target)
 
 
 def rehearse(
