@@ -193,6 +193,22 @@ def test_statement_edited_in_place_is_refused(prod: Endpoint, tmp_path: Path, sq
     assert_untouched(prod)
 
 
+def test_preflight_query_comes_from_the_engine_not_the_file(prod: Endpoint, tmp_path: Path) -> None:
+    """plan_hash does not cover pre-flight queries: on main a DELETE put there ran."""
+    (tmp_path / "desired.sql").write_text(BASE.replace("note varchar(20)", "note varchar(20), "
+                                                       "UNIQUE KEY uq_a (a)"))  # fmt: skip
+    plan = make_plan(tmp_path)
+    data = json.loads(plan.read_text())
+    [check] = data["statements"][0]["preflight"]
+    assert check["sql"].startswith("SELECT COUNT(*)") and check["violations"] == 0
+    check["sql"] = "DELETE FROM t1 WHERE id > 1"
+    plan.write_text(json.dumps(data))  # the hash still matches: nothing to recompute
+    r = apply(tmp_path, plan, "--skip-rehearsal")
+    assert r.returncode == ExitCode.UNSAFE, r.stdout + r.stderr
+    assert "with another preflight" in r.stderr
+    assert_untouched(prod)
+
+
 def _forge_snapshots(data: dict[str, Any], *, from_live: bool) -> None:
     """A consistent forgery: `to` gains a column `evil`, the statement matches it,
     the fingerprints are recomputed; unless ``from_live``, `from` is forged too."""
