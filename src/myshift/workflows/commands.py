@@ -23,7 +23,7 @@ from myshift.workflows.report import format_human, format_sql
 if TYPE_CHECKING:
     # workflows.apply (and the diff machinery it imports) loads only when a
     # command applies something: a plan imports it while it reads the servers.
-    from myshift.workflows.apply import ApplyOptions, Observer, StatementHook
+    from myshift.workflows.apply import ApplyOptions, Observer, StatementHook, StatementToRun
 
 
 class Aborted(MyshiftError):
@@ -228,9 +228,7 @@ def execute_planfile(
     is its run-anyway diagnosis there, never an apply).
     """
     from myshift.workflows.apply import (
-        StatementToRun,
         check_algorithms,
-        check_drift,
         run_statements,
         schema_lock,
         verify_after,
@@ -242,13 +240,8 @@ def execute_planfile(
             f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
             "Use the plan made for this target, or make a new one.",
         )
-    from myshift.workflows.plancheck import trusted_planfile
-
-    def statements_of(plan: PlanFile) -> list[StatementToRun]:
-        return [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in plan.runnable]
-
     # Refused before connecting; the statements that run are checked again below.
-    check_algorithms(statements_of(pf), opts.algorithm)
+    check_algorithms(_statements_to_run(pf), opts.algorithm)
     with (
         connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn,
         contextlib.ExitStack() as closing,
@@ -261,30 +254,10 @@ def execute_planfile(
                 "Make a new plan against this server.",
             )
         with schema_lock(target, conn):
-            check_drift(conn, target, pf.from_fingerprint, pf.current)
             # From here on, pf is what the engine derives (or this refuses).
-            pf = trusted_planfile(
-                pf, target, history_schema=opts.history_schema, holding=opts.holding
-            )
+            pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
             runnable = pf.runnable
-            to_run = statements_of(pf)
-            check_algorithms(to_run, opts.algorithm)
-            for st in runnable if preflight else []:
-                for pre in st.preflight:
-                    n = int(conn.scalar(pre.sql) or 0)
-                    if n:
-                        raise UnsafeError(
-                            f"{st.subject}: pre-flight check failed: {pre.description}: "
-                            f"{n} row(s) would make `{st.sql[:150]}` fail.",
-                            "Fix the data (or the migration) and make a new plan.",
-                        )
-            soft_dropped = [s.subject for s in runnable if s.keep_table]
-            if soft_dropped:
-                # References from other schemas are not in the drift fingerprint:
-                # check again now, before anything runs.
-                from myshift.workflows.keepdata import refuse_referenced_soft_drops
-
-                refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+            to_run = _statements_to_run(pf)
             if not runnable:
                 say("Nothing to apply.")
                 return None
@@ -364,6 +337,45 @@ def execute_planfile(
             if history is not None and apply_id is not None:
                 history.finish_apply(apply_id, "ok")
             return apply_id
+
+
+def _statements_to_run(pf: PlanFile) -> list[StatementToRun]:
+    from myshift.workflows.apply import StatementToRun
+
+    return [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in pf.runnable]
+
+
+def _checked_under_lock(
+    conn: Conn, target: Endpoint, pf: PlanFile, opts: ApplyOptions, *, preflight: bool
+) -> PlanFile:
+    """What must hold before anything runs, under the schema lock: no drift, the
+    plan is what the engine derives (the returned plan is that derivation, which
+    is all that runs), the algorithm policy, the pre-flight checks, and no
+    outside reference to a table the plan soft-drops."""
+    from myshift.workflows.apply import check_algorithms, check_drift
+    from myshift.workflows.plancheck import trusted_planfile
+
+    check_drift(conn, target, pf.from_fingerprint, pf.current)
+    pf = trusted_planfile(pf, target, history_schema=opts.history_schema, holding=opts.holding)
+    runnable = pf.runnable
+    check_algorithms(_statements_to_run(pf), opts.algorithm)
+    for st in runnable if preflight else []:
+        for pre in st.preflight:
+            n = int(conn.scalar(pre.sql) or 0)
+            if n:
+                raise UnsafeError(
+                    f"{st.subject}: pre-flight check failed: {pre.description}: "
+                    f"{n} row(s) would make `{st.sql[:150]}` fail.",
+                    "Fix the data (or the migration) and make a new plan.",
+                )
+    soft_dropped = [s.subject for s in runnable if s.keep_table]
+    if soft_dropped:
+        # References from other schemas are not in the drift fingerprint:
+        # check again now, before anything runs.
+        from myshift.workflows.keepdata import refuse_referenced_soft_drops
+
+        refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+    return pf
 
 
 def _keepdata_hook(
