@@ -61,8 +61,11 @@ _ENV_KEYS: dict[str, type] = {
     "ssl_cert": str,
     "ssl_key": str,
     "defaults_file": str,
+    "plan_key_file": str,
 }
-_ENV_PATH_KEYS = ("ssl_ca", "ssl_cert", "ssl_key", "defaults_file")
+_ENV_PATH_KEYS = ("ssl_ca", "ssl_cert", "ssl_key", "defaults_file", "plan_key_file")
+# The team key that signs plan files (workflows.plancheck); it wins over plan_key_file.
+PLAN_KEY_ENV = "MYSHIFT_PLAN_KEY"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class EnvConfig:
     ssl_cert: str | None = None
     ssl_key: str | None = None
     defaults_file: str | None = None
+    plan_key_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ class Settings:
     audit_log: Path = field(default_factory=lambda: Path(DEFAULT_AUDIT_LOG))
     environments: Mapping[str, EnvConfig] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
+    plan_key_file: Path | None = None
 
 
 # --------------------------------------------------------------------------- toml
@@ -163,6 +169,9 @@ def load_settings(cwd: Path | None = None) -> Settings:
         )
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
+    key_file = data.pop("plan_key_file", None)
+    if key_file is not None:
+        _check_type(path, "plan_key_file", key_file, str)
     return Settings(
         path=path,
         history_schema=history_schema,
@@ -170,6 +179,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
         audit_log=_relative_to(path.parent, audit),
         environments=envs,
         extra=data,
+        plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
     )
 
 

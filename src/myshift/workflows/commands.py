@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from myshift import __version__
-from myshift.db.connect import DriverError, Endpoint, connected
+from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.engine.load import parse_rename_option
 from myshift.engine.risk import Algorithm, Risk
 from myshift.errors import DriftError, MyshiftError, UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.plan import Plan, PlanOptions, make_plan
-from myshift.workflows.planfile import FileStatement, PlanFile, Preflight
+from myshift.workflows.planfile import PlanFile, Preflight
 from myshift.workflows.report import format_human, format_sql
 
 if TYPE_CHECKING:
     # workflows.apply (and the diff machinery it imports) loads only when a
     # command applies something: a plan imports it while it reads the servers.
-    from myshift.workflows.apply import ApplyOptions, Observer, StatementHook
+    from myshift.workflows.apply import ApplyOptions, Observer, StatementHook, StatementToRun
     from myshift.workflows.history import History
 
 
@@ -60,62 +60,31 @@ def to_planfile(
     (soft drop / verified column backup, see workflows.keepdata), and a dropped
     table that something outside the plan still references is refused now.
     """
-    from myshift.engine.preflight import preflight_checks
+    from myshift.workflows.plancheck import derivation_of, file_statements
 
+    # The statements as apply will derive them again (workflows.plancheck),
+    # then what only the server knows: refusals and the pre-flight counts.
+    statements = file_statements(plan.statements, plan.changes, plan.current, keep_data)
     with connected(target) as conn:
         identity = server_identity(conn)
-        statements = []
-        marks: list[tuple[bool, tuple[str, ...]]] = [(False, ())] * len(plan.statements)
         if keep_data:
             from myshift.workflows.keepdata import (
-                keep_marks,
                 refuse_keyless_backups,
                 refuse_referenced_soft_drops,
             )
 
-            marks = [
-                keep_marks(ch) if not st.skipped else (False, ())
-                for st, ch in zip(plan.statements, plan.changes, strict=True)
-            ]
-            dropped = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[0]]
+            dropped = [st.subject for st in statements if st.keep_table]
             if dropped:
                 refuse_referenced_soft_drops(conn, target.schema, dropped, plan.desired)
-            backed_up = [st.subject for st, m in zip(plan.statements, marks, strict=True) if m[1]]
+            backed_up = [st.subject for st in statements if st.keep_columns]
             if backed_up:
                 refuse_keyless_backups(conn, target.schema, backed_up)
-        for st, ch, (keep_table, keep_columns) in zip(
-            plan.statements, plan.changes, marks, strict=True
-        ):
-            checks: list[Preflight] = []
-            for desc, sql in preflight_checks(ch, plan.current, target.schema):
-                try:
-                    n = int(conn.scalar(sql) or 0)
-                except DriverError:  # a check the server cannot run is reported as such
-                    n = None
-                checks.append(Preflight(desc, sql, n))
-            kept = ""
-            if keep_table:
-                kept = " — keep-data: table moved to the holding schema, restorable by rollback"
-            elif keep_columns:
-                kept = (
-                    f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
-                    "restorable by rollback"
-                )
-            statements.append(
-                FileStatement(
-                    sql=st.sql,
-                    subject=st.subject,
-                    description=st.description + kept,
-                    risk=st.risk,
-                    algorithm=st.algorithm,
-                    lock=st.lock,
-                    reason=st.reason,
-                    skipped=st.skipped,
-                    preflight=tuple(checks),
-                    keep_table=keep_table,
-                    keep_columns=keep_columns,
-                )
-            )
+        statements = [
+            replace(st, preflight=tuple(_counted(conn, p) for p in st.preflight))
+            if st.preflight
+            else st
+            for st in statements
+        ]
     return PlanFile(
         target=target.redacted(),
         schema=target.schema,
@@ -128,7 +97,17 @@ def to_planfile(
         desired=plan.desired,
         allow_drop=allow_drop,
         warnings=list(plan.warnings),
+        derivation=derivation_of(plan.changes, keep_data),
     )
+
+
+def _counted(conn: Conn, check: Preflight) -> Preflight:
+    """A pre-flight check with the violating rows it counts now (None: the server
+    cannot run it, reported as such)."""
+    try:
+        return replace(check, violations=int(conn.scalar(check.sql) or 0))
+    except DriverError:
+        return replace(check, violations=None)
 
 
 def build_planfile(
@@ -179,8 +158,13 @@ def plan(
     )
     notice = ""
     if output:
-        pf.write(output)
-        notice = f"Plan written to {output} ({len(pf.runnable)} statement(s) to run)."
+        from myshift.workflows.plancheck import plan_key
+
+        key = plan_key(_settings(), target.env_name)
+        pf.write(output, key=key.secret if key is not None else None)
+        notice = f"Plan written to {output} ({len(pf.runnable)} statement(s) to run)" + (
+            ", signed with the team key." if key is not None else "."
+        )
     if runbook:
         from myshift.workflows.runbook import write_runbook
 
@@ -201,13 +185,29 @@ def plan(
     return CommandResult(text=text, pending=bool(pf.runnable), notice=notice.strip())
 
 
-def rehearsal_passed(pf: PlanFile) -> bool:
-    return any(
-        r.get("result") == "passed"
-        and r.get("plan_hash") == pf.plan_hash
-        and r.get("from") == pf.from_fingerprint
-        for r in pf.rehearsals
-    )
+def rehearsal_passed(
+    target: Endpoint, pf: PlanFile, history_schema: str = "_myshift"
+) -> dict[str, Any] | None:
+    """The latest passed rehearsal of exactly this plan from its ``from``, as the
+    TARGET's own history records it (``rehearse`` writes it there); None if none.
+
+    The plan file's ``rehearsals`` are for reviewers: anyone can write into a file.
+    """
+    from myshift.workflows.history import History
+
+    with History.open(target, schema=history_schema, audit_path=None) as h:
+        found = h.passed_rehearsals(target.schema, pf.plan_hash, pf.from_fingerprint)
+    if not found:
+        return None
+    rec = found[0]
+    return {
+        "id": rec.notes.get("rehearsal_id"),
+        "history_id": rec.id,
+        "at": rec.finished_at.isoformat() if rec.finished_at else None,
+        "sandbox": rec.notes.get("sandbox"),
+        "data": rec.notes.get("data"),
+        "by": f"{rec.operator_user}@{rec.operator_host}",
+    }
 
 
 def execute_planfile(
@@ -217,16 +217,19 @@ def execute_planfile(
     *,
     say: Callable[[str], None] = lambda s: None,
     observe: Observer | None = None,
+    preflight: bool = True,
 ) -> int | None:
-    """Apply a plan file: identity, lock, drift, pre-flight, algorithm policy, run, verify.
+    """Apply a plan file: identity, lock, drift, re-derivation, pre-flight, algorithm
+    policy, run, verify.
 
+    Only what the engine derives from the plan's snapshots runs: the file's
+    statements must equal it (workflows.plancheck.trusted_planfile).
     ``observe`` sees every statement's timing, rows and error (``rehearse``
-    runs the plan in its sandbox through this same function).
+    runs the plan in its sandbox through this same function; ``preflight=False``
+    is its run-anyway diagnosis there, never an apply).
     """
     from myshift.workflows.apply import (
-        StatementToRun,
         check_algorithms,
-        check_drift,
         run_statements,
         schema_lock,
         verify_after,
@@ -238,9 +241,8 @@ def execute_planfile(
             f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
             "Use the plan made for this target, or make a new one.",
         )
-    runnable = pf.runnable
-    to_run = [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in runnable]
-    check_algorithms(to_run, opts.algorithm)
+    # Refused before connecting; the statements that run are checked again below.
+    check_algorithms(_statements_to_run(pf), opts.algorithm)
     with (
         connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn,
         contextlib.ExitStack() as closing,
@@ -253,23 +255,10 @@ def execute_planfile(
                 "Make a new plan against this server.",
             )
         with schema_lock(target, conn):
-            check_drift(conn, target, pf.from_fingerprint, pf.current)
-            for st in runnable:
-                for pre in st.preflight:
-                    n = int(conn.scalar(pre.sql) or 0)
-                    if n:
-                        raise UnsafeError(
-                            f"{st.subject}: pre-flight check failed: {pre.description}: "
-                            f"{n} row(s) would make `{st.sql[:150]}` fail.",
-                            "Fix the data (or the migration) and make a new plan.",
-                        )
-            soft_dropped = [s.subject for s in runnable if s.keep_table]
-            if soft_dropped:
-                # References from other schemas are not in the drift fingerprint:
-                # check again now, before anything runs.
-                from myshift.workflows.keepdata import refuse_referenced_soft_drops
-
-                refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+            # From here on, pf is what the engine derives (or this refuses).
+            pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
+            runnable = pf.runnable
+            to_run = _statements_to_run(pf)
             if not runnable:
                 say("Nothing to apply.")
                 return None
@@ -384,6 +373,51 @@ def _record_failure(history: History, apply_id: int, exc: BaseException, schema:
             )
 
 
+def _statements_to_run(pf: PlanFile) -> list[StatementToRun]:
+    from myshift.workflows.apply import StatementToRun
+
+    return [StatementToRun(s.sql, s.subject, s.risk.value, s.algorithm) for s in pf.runnable]
+
+
+def _checked_under_lock(
+    conn: Conn, target: Endpoint, pf: PlanFile, opts: ApplyOptions, *, preflight: bool
+) -> PlanFile:
+    """What must hold before anything runs, under the schema lock: no drift, the
+    plan is what the engine derives (the returned plan is that derivation, which
+    is all that runs), the algorithm policy, the pre-flight checks, and no
+    outside reference to a table the plan soft-drops."""
+    from myshift.workflows.apply import check_algorithms, check_drift
+    from myshift.workflows.plancheck import trusted_planfile
+
+    check_drift(conn, target, pf.from_fingerprint, pf.current)
+    pf = trusted_planfile(
+        pf,
+        target,
+        history_schema=opts.history_schema,
+        holding=opts.holding,
+        own_lock=conn.thread_id(),
+    )
+    runnable = pf.runnable
+    check_algorithms(_statements_to_run(pf), opts.algorithm)
+    for st in runnable if preflight else []:
+        for pre in st.preflight:
+            n = int(conn.scalar(pre.sql) or 0)
+            if n:
+                raise UnsafeError(
+                    f"{st.subject}: pre-flight check failed: {pre.description}: "
+                    f"{n} row(s) would make `{st.sql[:150]}` fail.",
+                    "Fix the data (or the migration) and make a new plan.",
+                )
+    soft_dropped = [s.subject for s in runnable if s.keep_table]
+    if soft_dropped:
+        # References from other schemas are not in the drift fingerprint:
+        # check again now, before anything runs.
+        from myshift.workflows.keepdata import refuse_referenced_soft_drops
+
+        refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+    return pf
+
+
 def _keepdata_hook(
     pf: PlanFile,
     target: Endpoint,
@@ -436,7 +470,13 @@ def apply(
     settings = _settings()
     keep = target.protected if keep_data is None else keep_data
     if planfile is not None or plan_path:
-        pf = planfile if planfile is not None else PlanFile.read(str(plan_path))
+        if planfile is None:
+            from myshift.workflows.plancheck import check_signature, plan_key
+
+            pf = PlanFile.read(str(plan_path))
+            check_signature(pf, plan_key(settings, target.env_name), str(plan_path))
+        else:
+            pf = planfile
         plan_path = plan_path or "the rollback plan"
         if keep and pf.kind != "rollback" and not _plan_keeps_data(pf):
             raise UsageError(
@@ -475,16 +515,19 @@ def apply(
         # and confirmation.
         notes["rehearsal"] = "not required for a rollback"
     elif target.protected:
-        if not rehearsal_passed(pf):
+        passed = rehearsal_passed(target, pf, settings.history_schema)
+        if passed is None:
             if not skip_rehearsal:
+                claimed = " (the plan file claims one)" if pf.rehearsals else ""
                 raise RehearsalRequired(
-                    f"{target} is protected and this plan has no passed rehearsal.",
+                    f"{target} is protected and its history records no passed rehearsal of "
+                    f"this plan{claimed}.",
                     f"Run `myshift rehearse --plan {plan_path} --to {target}` first "
                     "(or --skip-rehearsal, which history records).",
                 )
             notes["skip_rehearsal"] = True
         else:
-            notes["rehearsal"] = [r for r in pf.rehearsals if r.get("result") == "passed"][-1]
+            notes["rehearsal"] = passed
     if not yes:
         if not interactive:
             raise Aborted(

@@ -600,6 +600,21 @@ class History:
         found = self.list_applies(target_schema, 1, kinds=kinds, outcome=outcome)
         return found[0] if found else None
 
+    def passed_rehearsals(
+        self, target_schema: str, plan_hash: str, from_fingerprint: str
+    ) -> list[ApplyRecord]:
+        """Passed rehearsals of this plan hash from this ``from``, newest first
+        (the gate of a protected apply, commands.rehearsal_passed)."""
+        if not self._exists():
+            return []
+        rows = self._read(
+            f"SELECT {_APPLY_COLS} FROM {{q}}.applies a WHERE a.kind = 'rehearsal' "
+            "AND a.outcome = 'ok' AND a.target_schema = %s AND a.plan_hash = %s "
+            "AND a.from_fingerprint = %s ORDER BY a.id DESC",
+            (target_schema, plan_hash, from_fingerprint),
+        )
+        return [self._record(r) for r in rows]
+
     def get_apply(self, apply_id: int) -> ApplyDetail:
         rows = (
             self._read(

@@ -20,11 +20,12 @@
    table (its table id changes) tell which algorithm the server really used.
 5. **Validate**: ``--check checks.sql`` and ``--run CMD`` (``workflows.validate``).
 6. **Report** (terminal, Markdown, JSON) and **record** the outcome: appended
-   to the plan file's ``rehearsals`` (written back atomically; ``plan_hash``
-   does not cover rehearsals, so it is unchanged) and as a ``rehearsal`` entry
-   in production's history.  ``apply`` to a protected environment requires a
-   passed entry with the same ``plan_hash`` and ``from``
-   (``commands.rehearsal_passed``).
+   to the plan file's ``rehearsals`` (written back atomically; neither
+   ``plan_hash`` nor a signature covers rehearsals, so both are unchanged)
+   and as a ``rehearsal`` entry in production's history, with the plan hash
+   and ``from`` fingerprint.  ``apply`` to a protected environment requires a
+   passed entry with the same ``plan_hash`` and ``from`` *in that history*
+   (``commands.rehearsal_passed``); the file's entries are for reviewers.
 
 A pre-flight refusal is a failed rehearsal (production would refuse too).  To
 say *why* in the server's own words, rehearse then runs the plan once more in
@@ -439,10 +440,15 @@ def _now() -> str:
 
 
 def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
-    """The plan must be for this target, and the target must still be its ``from``.
+    """The plan must be for this target, the target must still be its ``from``, and
+    the plan must be what the engine derives from its snapshots.
 
-    Raises ``DriftError``: rehearsing a stale plan proves nothing about it.
+    Raises ``DriftError``: rehearsing a stale plan proves nothing about it;
+    ``PlanMismatch`` for an edited one (workflows.plancheck), before any
+    sandbox is made or anything is recorded.
     """
+    from myshift.workflows.plancheck import trusted_planfile
+
     if pf.schema != target.schema:
         raise DriftError(
             f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
@@ -457,6 +463,7 @@ def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
                 "Rehearse with --to naming the plan's target, or make a new plan.",
             )
         check_drift(conn, target, pf.from_fingerprint, pf.current)
+        trusted_planfile(pf, target)
 
 
 def rehearse(
@@ -475,9 +482,11 @@ def rehearse(
     ``sandbox`` overrides ``options.sandbox`` (tests pass a prepared one).
     """
     from myshift.config import load_settings
+    from myshift.workflows.plancheck import check_signature, plan_key
 
     settings = load_settings()
     pf = PlanFile.read(plan_path)
+    check_signature(pf, plan_key(settings, target.env_name), str(plan_path))
     if pf.kind == "rollback":
         raise UsageError(
             f"{plan_path} is a rollback plan; it restores from the holding schema on the target, "
@@ -663,13 +672,10 @@ def _diagnose(
     from myshift.workflows.commands import execute_planfile
 
     say("Pre-flight check refused the plan; running it anyway in the sandbox to see the error...")
-    bare = replace(
-        pf, statements=[replace(s, preflight=()) if not s.skipped else s for s in pf.statements]
-    )
     with connect(ep) as conn:
         observer = _Observer(conn, ep.schema, report.statements, say)
         with contextlib.suppress(MyshiftError):
-            execute_planfile(ep, bare, opts, say=lambda s: None, observe=observer)
+            execute_planfile(ep, pf, opts, say=lambda s: None, observe=observer, preflight=False)
     failed = [s for s in report.statements if s.status == "failed"]
     if failed:
         s = failed[0]

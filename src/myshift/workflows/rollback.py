@@ -180,15 +180,19 @@ def _may_have_changed(history: History, rec: ApplyRecord) -> bool:
     return any(s.outcome == "running" for s in history.get_apply(rec.id).statements)
 
 
-def _still_running(probe: Conn | None, schema: str) -> str:
-    """What of myshift still runs on ``schema`` on the server ('' when nothing)."""
+def _still_running(probe: Conn | None, schema: str, own_lock: int | None = None) -> str:
+    """What of myshift still runs on ``schema`` on the server ('' when nothing).
+
+    ``own_lock`` is the connection of this process that holds the schema lock
+    (apply re-deriving a rollback plan under it), which is not "still running".
+    """
     if probe is None:
         return "myshift could not check the server"
     from myshift.workflows.apply import lock_name
     from myshift.workflows.blockers import tagged_statements, thread_info
 
     holder = probe.scalar("SELECT IS_USED_LOCK(%s)", (lock_name(schema),))
-    if holder is not None and int(holder) != probe.thread_id():
+    if holder is not None and int(holder) not in (probe.thread_id(), own_lock):
         who = thread_info(probe, int(holder))
         return f"connection {holder} holds its lock" + (f": {who.describe()}" if who else "")
     running = tagged_statements(probe, schema)
@@ -248,11 +252,12 @@ def choose_apply(
     apply_id: int | None,
     current: Schema,
     probe: Conn | None = None,
+    own_lock: int | None = None,
 ) -> RollbackTarget:
     """The apply to undo (default: the newest one not yet rolled back), checked for overlap.
 
     ``probe``, a connection to the target, tells whether an unfinished apply
-    still runs there.
+    still runs there (``own_lock``: see ``_still_running``).
     """
     records = history.list_applies(schema, limit=10_000)
     undone = _undone(records)
@@ -284,7 +289,7 @@ def choose_apply(
             f"Finish undoing apply #{n} with `myshift rollback {n}`.",
         )
     if rec.outcome in ("running", "interrupted"):
-        live = _still_running(probe, schema)
+        live = _still_running(probe, schema, own_lock)
         if live:
             raise UsageError(
                 f"Apply #{apply_id} is still marked {rec.outcome} and {live}.",
@@ -408,8 +413,13 @@ def build_rollback_planfile(
     keep_data: bool = False,
     verify: bool = True,
     workspace: str = "temp",
+    own_lock: int | None = None,
 ) -> PlanFile:
-    """The reverse plan of one apply, as a plan file ``apply`` can run."""
+    """The reverse plan of one apply, as a plan file ``apply`` can run.
+
+    ``own_lock``: the connection id through which the caller already holds the
+    schema lock (apply re-deriving this plan), not a sign of a live apply.
+    """
     from myshift.workflows.commands import to_planfile
 
     if not target.schema:
@@ -421,7 +431,9 @@ def build_rollback_planfile(
         flavor = conn.flavor
         current = introspect(conn, target.schema)
         history = History(hconn, schema=history_schema, audit_path=None)
-        chosen = choose_apply(history, target.schema, apply_id, current, probe=conn)
+        chosen = choose_apply(
+            history, target.schema, apply_id, current, probe=conn, own_lock=own_lock
+        )
         undo_id = chosen.record.id
         snapshot = replace(chosen.snapshot, name=current.name)
         desired = restore_objects(current, snapshot, chosen.touched)
@@ -579,7 +591,10 @@ def rollback(
     if plan_only or output:
         notice = ""
         if output:
-            pf.write(output)
+            from myshift.workflows.plancheck import plan_key
+
+            key = plan_key(settings, target.env_name)  # signed like `plan -o` plans
+            pf.write(output, key=key.secret if key is not None else None)
             notice = (
                 f"Rollback plan of apply #{pf.undoes_apply_id} written to {output}; apply it with "
                 f"`myshift apply --plan {output} --to {target}`."

@@ -1,0 +1,347 @@
+"""Trusting a plan file: apply runs only what the engine itself derives.
+
+A plan file is JSON anyone with the file can edit, and ``plan_hash`` is an
+unkeyed digest anyone can recompute.  So before a statement runs, apply
+re-derives the plan from
+
+* the target as it is now: introspected for the drift check anyway, its
+  fingerprint must be the plan's ``from``, and so must the file's ``from``
+  snapshot's (the diff then runs from that snapshot: see trusted_planfile),
+* the file's ``to`` snapshot (which must fingerprint to its ``to``), and
+* the options the plan was made with (``Derivation``: keep-data, the renames
+  the diff used; ``allow_drop`` and the flavor it rendered for),
+
+through the same diff, render, assessment, keep-data marks and pre-flight
+queries that ``plan`` uses (``file_statements``), and refuses the file unless
+every statement matches, naming the first one the engine would not have
+produced.  What runs is the re-derived list, never the file's: pre-flight
+queries included.  A rollback plan is re-derived the way ``rollback`` makes
+it (the undone apply's snapshot in history, the objects it touched, the held
+data in the trash catalog).  Data statements never come from a file: the
+keep-data backups and restores are generated at run time (workflows.keepdata).
+
+This makes a plan file *consistent*, not *authentic*: someone who rewrites
+the ``to`` snapshot and the statements together produces a consistent plan
+(with another ``plan_hash``, which no rehearsal in the target's history
+vouches for).  Authenticity is the optional team key: ``plan -o`` signs the
+file with HMAC-SHA256 and ``apply --plan``/``rehearse`` refuse unsigned or
+badly signed files (``check_signature``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from myshift.errors import UnsafeError, UsageError
+from myshift.workflows.planfile import Derivation, FileStatement, PlanFile, Preflight
+
+if TYPE_CHECKING:
+    from myshift.config import Settings
+    from myshift.db.connect import Endpoint
+    from myshift.engine.changes import Change
+    from myshift.model import Schema
+    from myshift.workflows.plan import PlannedStatement
+
+REMAKE = "Make a new plan with `myshift plan -o FILE` and review it again."
+
+
+class PlanMismatch(UnsafeError):
+    """A plan file holding something the engine would not have derived from it."""
+
+
+# --------------------------------------------------------------------------- deriving
+
+
+def file_statements(
+    statements: Sequence[PlannedStatement],
+    changes: Sequence[Change],
+    current: Schema,
+    keep_data: bool,
+) -> list[FileStatement]:
+    """The plan-file statements of a plan: keep-data marks and pre-flight queries added.
+
+    Pure (no server): ``plan`` fills in the pre-flight counts afterwards, and
+    ``apply`` compares the file against this.
+    """
+    from myshift.engine.preflight import preflight_checks
+    from myshift.workflows.keepdata import keep_marks
+
+    out = []
+    for st, ch in zip(statements, changes, strict=True):
+        keep_table, keep_columns = keep_marks(ch) if keep_data and not st.skipped else (False, ())
+        kept = ""
+        if keep_table:
+            kept = " — keep-data: table moved to the holding schema, restorable by rollback"
+        elif keep_columns:
+            kept = (
+                f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
+                "restorable by rollback"
+            )
+        out.append(
+            FileStatement(
+                sql=st.sql,
+                subject=st.subject,
+                description=st.description + kept,
+                risk=st.risk,
+                algorithm=st.algorithm,
+                lock=st.lock,
+                reason=st.reason,
+                skipped=st.skipped,
+                preflight=tuple(
+                    Preflight(desc, sql) for desc, sql in preflight_checks(ch, current)
+                ),
+                keep_table=keep_table,
+                keep_columns=keep_columns,
+            )
+        )
+    return out
+
+
+def derivation_of(changes: Sequence[Change], keep_data: bool) -> Derivation:
+    """What to record so the statements can be derived again: keep-data and the
+    renames the diff made (each came from a hint; the others had no effect)."""
+    from myshift.engine.changes import AlterTable, RenameColumn, RenameTable
+
+    tables: list[tuple[str, str]] = []
+    columns: list[tuple[str, str, str]] = []
+    for ch in changes:
+        if isinstance(ch, RenameTable):
+            tables.append((ch.old, ch.new))
+        elif isinstance(ch, AlterTable):
+            columns += [
+                (ch.table, c.before.name, c.after.name)
+                for c in ch.clauses
+                if isinstance(c, RenameColumn)
+            ]
+    return Derivation(keep_data, tuple(tables), tuple(columns))
+
+
+def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[FileStatement]:
+    from myshift.engine.diff import DiffOptions, diff_schemas
+    from myshift.engine.load import RenameHints
+    from myshift.workflows.plan import PlanOptions, planned
+
+    hints = RenameHints(
+        tables={new: old for old, new in derivation.rename_tables},
+        columns={(table, new): old for table, old, new in derivation.rename_columns},
+    )
+    changes = diff_schemas(pf.current, pf.desired, hints=hints or None, options=DiffOptions())
+    statements = planned(changes, pf.flavor_value, PlanOptions(allow_drop=pf.allow_drop))
+    return file_statements(statements, changes, pf.current, derivation.keep_data)
+
+
+def _derive_rollback(
+    pf: PlanFile,
+    target: Endpoint,
+    derivation: Derivation,
+    history_schema: str,
+    holding: str,
+    own_lock: int | None,
+) -> PlanFile:
+    from myshift.workflows.rollback import build_rollback_planfile
+
+    if pf.undoes_apply_id is None:
+        raise PlanMismatch("The rollback plan does not say which apply it undoes.", REMAKE)
+    again = build_rollback_planfile(
+        target,
+        pf.undoes_apply_id,
+        history_schema=history_schema,
+        holding=holding,
+        keep_data=derivation.keep_data,
+        verify=False,
+        own_lock=own_lock,
+    )
+    if again.to_fingerprint != pf.to_fingerprint:
+        raise PlanMismatch(
+            f"The rollback plan's `to` is not the schema a rollback of apply "
+            f"#{pf.undoes_apply_id} restores now.",
+            f"Make a new rollback plan with `myshift rollback {pf.undoes_apply_id} "
+            "--plan-only -o FILE` and review it again.",
+        )
+    return again
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _short(sql: str) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= 120 else flat[:117] + "..."
+
+
+def _comparable(st: FileStatement) -> FileStatement:
+    """Pre-flight counts are what plan saw on the data, not part of the statement."""
+    if not st.preflight:
+        return st
+    return replace(st, preflight=tuple(replace(p, violations=None) for p in st.preflight))
+
+
+_FIELDS = (
+    "subject",
+    "risk",
+    "algorithm",
+    "lock",
+    "skipped",
+    "preflight",
+    "keep_table",
+    "keep_columns",
+    "restore_held",
+    "description",
+    "reason",
+)
+
+
+def _first_difference(claimed: Sequence[FileStatement], derived: Sequence[FileStatement]) -> str:
+    """'' when equal, else the first thing the file holds that the engine would not
+    produce (phrased to go before "from the plan's own snapshots and options")."""
+    for n, (a, b) in enumerate(zip(claimed, derived, strict=False), start=1):
+        if a.sql != b.sql:
+            return f"statement {n} `{_short(a.sql)}` where myshift would produce `{_short(b.sql)}`"
+        x, y = _comparable(a), _comparable(b)
+        if x != y:
+            fields = " and ".join([f for f in _FIELDS if getattr(x, f) != getattr(y, f)][:2])
+            return f"statement {n} `{_short(a.sql)}` with another {fields} than myshift would give"
+    if len(claimed) > len(derived):
+        extra = _short(claimed[len(derived)].sql)
+        return f"statement {len(derived) + 1} `{extra}`, which myshift would not produce"
+    if len(claimed) < len(derived):
+        return (
+            f"{len(claimed)} statement(s), leaving out `{_short(derived[len(claimed)].sql)}` "
+            f"that myshift would produce"
+        )
+    return ""
+
+
+def trusted_planfile(
+    pf: PlanFile,
+    target: Endpoint,
+    *,
+    history_schema: str = "_myshift",
+    holding: str = "_myshift_trash",
+    own_lock: int | None = None,
+) -> PlanFile:
+    """The plan as the engine derives it, or PlanMismatch when the file differs.
+
+    Call it once ``apply.check_drift`` has shown that the target, introspected
+    under the apply's lock, has the plan's ``from`` fingerprint.  The file's
+    ``from`` snapshot must have it too, so it is the live model as far as the
+    fingerprint can tell (which is all the diff looks at); deriving from it
+    rather than from the live objects keeps both sides of the diff sharing
+    their unchanged tables (PlanFile reads them as one object), which makes
+    the check cheap.  The result is what apply runs: the re-derived
+    statements, with pre-flight queries but not the file's counts.
+    """
+    from myshift.model.serialize import FingerprintCache, fingerprint
+
+    if pf.kind not in ("apply", "rollback"):
+        raise PlanMismatch(f"The plan is of an unknown kind {pf.kind!r}.", REMAKE)
+    cache: FingerprintCache = {}  # the two snapshots share their unchanged objects
+    if fingerprint(pf.current, cache) != pf.from_fingerprint:
+        raise PlanMismatch(
+            "The plan's `from` snapshot does not match its `from` fingerprint: the file was "
+            "edited after it was made.",
+            REMAKE,
+        )
+    if fingerprint(pf.desired, cache) != pf.to_fingerprint:
+        raise PlanMismatch(
+            "The plan's `to` snapshot does not match its `to` fingerprint: the file was edited "
+            "after it was made.",
+            REMAKE,
+        )
+    derivation = pf.derivation
+    if derivation is None:  # made before plans recorded it: the marks say whether it kept data
+        derivation = Derivation(any(s.keep_table or s.keep_columns for s in pf.statements))
+    if pf.kind == "rollback":
+        trusted = _derive_rollback(pf, target, derivation, history_schema, holding, own_lock)
+    else:
+        trusted = replace(pf, statements=_derive_apply(pf, derivation))
+    wrong = _first_difference(pf.statements, trusted.statements)
+    if wrong:
+        raise PlanMismatch(
+            f"The plan holds {wrong} from the plan's own snapshots and options: the file "
+            "was edited after it was made, and nothing was run.",
+            REMAKE,
+        )
+    return replace(
+        pf, statements=trusted.statements, current=trusted.current, desired=trusted.desired
+    )
+
+
+# --------------------------------------------------------------------------- the team key
+
+
+@dataclass(frozen=True)
+class PlanKey:
+    """The team key plan files are signed with, and where it came from (for messages)."""
+
+    secret: bytes = field(repr=False)
+    source: str
+
+
+def plan_key(
+    settings: Settings, env_name: str | None = None, environ: Mapping[str, str] | None = None
+) -> PlanKey | None:
+    """The configured plan key: ``MYSHIFT_PLAN_KEY``, else the environment's
+    ``plan_key_file``, else the top-level ``plan_key_file``; None when there is none."""
+    from myshift.config import PLAN_KEY_ENV
+
+    env_vars: Mapping[str, str] = os.environ if environ is None else environ
+    value = env_vars.get(PLAN_KEY_ENV, "").strip()
+    if value:
+        return PlanKey(value.encode(), f"the {PLAN_KEY_ENV} environment variable")
+    env = settings.environments.get(env_name) if env_name else None
+    if env is not None and env.plan_key_file is not None:
+        where = f"plan_key_file of environment {env.name!r} in {settings.path}"
+        return _read_key(Path(env.plan_key_file), where)
+    if settings.plan_key_file is not None:
+        return _read_key(settings.plan_key_file, f"plan_key_file in {settings.path}")
+    return None
+
+
+def _read_key(path: Path, where: str) -> PlanKey:
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot read the plan key file {path} ({where}): {exc.strerror}.",
+            "Fix the path, or give the key in MYSHIFT_PLAN_KEY.",
+        ) from None
+    if not secret:
+        raise UsageError(
+            f"The plan key file {path} ({where}) is empty.",
+            "Put the team's key in it (e.g. `openssl rand -hex 32 > FILE`).",
+        )
+    return PlanKey(secret, f"{where}: {path}")
+
+
+def check_signature(pf: PlanFile, key: PlanKey | None, origin: str) -> None:
+    """With a key configured, the plan file must carry its signature (HMAC-SHA256)."""
+    if key is None:
+        return
+    if pf.signature is None:
+        raise UnsafeError(
+            f"{origin} is not signed, and a plan key is configured ({key.source}).",
+            "Make the plan with `myshift plan -o FILE` where the team key is configured, "
+            "and review it again.",
+        )
+    if not pf.signature_ok(key.secret):
+        raise UnsafeError(
+            f"{origin} has a signature that does not match the plan key ({key.source}): it was "
+            "changed after it was signed, or signed with another key.",
+            REMAKE,
+        )
+
+
+__all__ = [
+    "PlanKey",
+    "PlanMismatch",
+    "check_signature",
+    "derivation_of",
+    "file_statements",
+    "plan_key",
+    "trusted_planfile",
+]
