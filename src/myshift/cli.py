@@ -559,9 +559,10 @@ def demo(keep: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from myshift.config import reject_inline_password
+    from myshift.config import reject_inline_password, warn_url_password
 
     args = list(sys.argv[1:] if argv is None else argv)
+    warn_url_password(args, _echo_err)
     try:
         reject_inline_password(args)
     except MyshiftError as exc:
