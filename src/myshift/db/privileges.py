@@ -219,19 +219,35 @@ def _on_object(
     )
 
 
+# What a 1044 ("access denied to database") was about, from the statement's words.
+_SCHEMA_VERBS = (
+    (re.compile(r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\b", re.I), "CREATE"),
+    (re.compile(r"^\s*DROP\s+(?:DATABASE|SCHEMA)\b", re.I), "DROP"),
+    (re.compile(r"^\s*CREATE\b.*?\b(?:FUNCTION|PROCEDURE)\b", re.I | re.S), "CREATE ROUTINE"),
+    (re.compile(r"^\s*CREATE\b.*?\bEVENT\b", re.I | re.S), "EVENT"),
+)
+# The README's grant on the workspace schemas (plan, drift, rollback's verification).
+WORKSPACE_PRIVILEGES = (
+    "SELECT, CREATE, DROP, ALTER, REFERENCES, CREATE VIEW, TRIGGER, CREATE ROUTINE, "
+    "ALTER ROUTINE, EVENT"
+)
+
+
 def _on_schema(db: str, d: _Denied, who: str) -> PrivilegeError:
     """1044: ``Access denied for user ... to database 'db'`` (the server names no privilege)."""
-    words = (d.statement or "").split(None, 2)
-    verb = " ".join(words[:2]).upper() if len(words) >= 2 else ""
-    priv = {"CREATE DATABASE": "CREATE", "DROP DATABASE": "DROP"}.get(verb, "")
+    priv = next((p for rx, p in _SCHEMA_VERBS if rx.match(d.statement or "")), "")
     if priv:
         what = f"the {priv} privilege on {_schema_label(db)}"
     elif db.startswith(WORKSPACE_PREFIX):
-        priv = "CREATE"
-        what = f"the CREATE privilege on {_schema_label(db)}"
-    else:
+        # Loading desired SQL: a routine (CREATE ROUTINE) or an event (EVENT) was refused.
+        priv = WORKSPACE_PRIVILEGES
+        what = f"a privilege on {_schema_label(db)} (CREATE ROUTINE or EVENT, by the statement)"
+    elif d.statement is None:
         priv = "SELECT"
         what = f"any privilege on {_schema_label(db)}"
+    else:
+        priv = "the privilege the statement needs"
+        what = f"a privilege on {_schema_label(db)} for `{d.statement[:60]}`"
     grant = f"GRANT {priv} ON {_grant_schema(db)} TO {who};"
     return PrivilegeError(
         f"User {who} lacks {what}.",
