@@ -502,3 +502,104 @@ def test_sweep_every_grant(
                 if bad:
                     report[-1] += "   <-- NOT NAMED"
     print("\n" + "\n".join(report))
+
+
+# --------------------------------------------------------------------------- the mapping itself
+
+
+def test_binary_logging_without_trust_names_the_variable(ctx: Ctx) -> None:
+    """1419: creating the desired file's trigger/function in the workspace on a binlog server."""
+    user = user_for(ctx, "plan")
+    ctx.root.execute("SET GLOBAL log_bin_trust_function_creators = 0")
+    try:
+        code, _, err = run_plan(ctx, user)
+    finally:
+        ctx.root.execute("SET GLOBAL log_bin_trust_function_creators = 1")
+    assert code == ExitCode.CONNECTION, err
+    assert "log_bin_trust_function_creators" in err and "SUPER" in err
+    assert "--workspace local" in err and "Fix the statement" not in err
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "expect"),
+    [
+        (
+            1142,
+            "ALTER command denied to user 'm'@'10.0.0.7' for table `shop`.`orders`",
+            ["ALTER privilege on `orders`", "GRANT ALTER ON `shop`.* TO 'm'@'10.0.0.7';"],
+        ),
+        (  # MySQL spells the table without its schema
+            1142,
+            "DROP command denied to user 'm'@'localhost' for table 'orders'",
+            ["DROP privilege on `orders`", "GRANT DROP ON `app`.*"],
+        ),
+        (
+            1143,
+            "SELECT command denied to user 'm'@'h' for column 'secret' in table 'users'",
+            ["column `secret`", "GRANT SELECT ON `app`.*"],
+        ),
+        (
+            1142,
+            "CREATE VIEW command denied to user 'm'@'h' for table `_myshift_ws_1_ab`.`v`",
+            ["workspace schemas", "GRANT CREATE VIEW ON `\\_myshift\\_ws\\_%`.*", "local"],
+        ),
+        (
+            1227,
+            "Access denied; you need (at least one of) the PROCESS privilege(s) for this operation",
+            ["PROCESS privilege", "GRANT PROCESS ON *.* TO 'm'@'%';"],
+        ),
+        (
+            1227,
+            "Access denied; you need (at least one of) the SUPER, SET USER privilege(s) for this "
+            "operation",
+            ["one of the SUPER, SET USER privileges", "DEFINER"],
+        ),
+        (
+            1370,
+            "alter routine command denied to user 'm'@'%' for routine 'shop.twice'",
+            [
+                "ALTER ROUTINE privilege on routine `shop`.`twice`",
+                "GRANT ALTER ROUTINE ON `shop`.*",
+            ],
+        ),
+        (
+            1044,
+            "Access denied for user 'm'@'%' to database 'shop_2'",
+            ["any privilege on schema `shop_2`", "GRANT SELECT ON `shop\\_2`.* TO 'm'@'%';"],
+        ),
+        (
+            1419,
+            "You do not have the SUPER privilege and binary logging is enabled (you *might* want "
+            "to use the less safe log_bin_trust_function_creators variable)",
+            ["log_bin_trust_function_creators = 1", "SUPER"],
+        ),
+        (
+            1290,
+            "The MariaDB server is running with the --read-only option so it cannot execute this "
+            "statement",
+            ["--read-only", "writable primary"],
+        ),
+    ],
+)
+def test_each_refusal_becomes_one_sentence_and_a_grant(
+    code: int, message: str, expect: list[str]
+) -> None:
+    from myshift.db.connect import DriverError
+    from myshift.db.privileges import explain, from_driver_error
+    from myshift.errors import SQLLoadError
+
+    exc = DriverError(code, message)
+    err = from_driver_error(exc, "m", "app")
+    assert err is not None and err.exit_code == ExitCode.CONNECTION
+    text = str(err)
+    for piece in expect:
+        assert piece in text, text
+    assert "bug" not in text
+    # Wrapped the way the workspace loader wraps it: still the privilege.
+    try:
+        try:
+            raise exc
+        except DriverError:
+            raise SQLLoadError("d.sql", 3, message) from None
+    except SQLLoadError as wrapped:
+        assert str(explain(wrapped, "m", "app")) == text
