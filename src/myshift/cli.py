@@ -37,8 +37,11 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except MyshiftError as exc:
-            _echo_err(f"myshift: {exc}")
-            sys.exit(int(exc.exit_code))
+            from myshift.db.connect import explain_error
+
+            shown = explain_error(exc)  # a missing privilege, however it was wrapped
+            _echo_err(f"myshift: {shown}")
+            sys.exit(int(shown.exit_code))
         except KeyboardInterrupt:
             _echo_err("myshift: interrupted.")
             sys.exit(130)
@@ -556,9 +559,10 @@ def demo(keep: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from myshift.config import reject_inline_password
+    from myshift.config import reject_inline_password, warn_url_password
 
     args = list(sys.argv[1:] if argv is None else argv)
+    warn_url_password(args, _echo_err)
     try:
         reject_inline_password(args)
     except MyshiftError as exc:

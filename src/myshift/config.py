@@ -330,6 +330,38 @@ def reject_inline_password(argv: Sequence[str]) -> None:
             )
 
 
+# A mysql:// URL anywhere in an argument (also inside server:URL or a --run command).
+_URL_IN_ARG = re.compile(r"(?:mysql|mariadb)://[^\s'\"]+", re.IGNORECASE)
+_warned_url_password = False
+
+
+def warn_url_password(argv: Sequence[str], write: Callable[[str], None]) -> bool:
+    """Warn once (through ``write``) when a ``mysql://`` URL in ``argv`` carries a password.
+
+    Unlike ``-pSECRET`` it is not refused -- a URL is how many tools pass a
+    DSN -- but every local user can read it in ``/proc/<pid>/cmdline``.
+    Returns whether a warning was written.
+    """
+    global _warned_url_password
+    if _warned_url_password:
+        return False
+    for arg in argv:
+        for m in _URL_IN_ARG.finditer(arg):
+            try:
+                password = urllib.parse.urlsplit(m.group(0)).password
+            except ValueError:
+                continue
+            if password:
+                _warned_url_password = True
+                write(
+                    "myshift: warning: a password in a mysql:// URL on the command line is "
+                    "readable by every local user (ps, /proc/<pid>/cmdline); leave it out of "
+                    "the URL and set MYSQL_PWD, password_env in myshift.toml, or ~/.my.cnf."
+                )
+                return True
+    return False
+
+
 def _os_user(environ: Mapping[str, str]) -> str:
     for var in ("USER", "LOGNAME"):
         if environ.get(var):
@@ -599,4 +631,5 @@ __all__ = [
     "read_option_file",
     "reject_inline_password",
     "resolve_endpoint",
+    "warn_url_password",
 ]

@@ -35,6 +35,19 @@ class ConnectionFailed(MyshiftError):
     exit_code = ExitCode.CONNECTION
 
 
+class PrivilegeError(ConnectionFailed):
+    """The server refused a statement for lack of a privilege (see ``db.privileges``).
+
+    ``privilege`` names it ("ALTER", "PROCESS", "SUPER or SET USER"); ``grant``
+    is the GRANT statement that fixes it, when one does.
+    """
+
+    def __init__(self, message: str, fix: str, *, privilege: str = "", grant: str = "") -> None:
+        super().__init__(message, fix)
+        self.privilege = privilege
+        self.grant = grant
+
+
 class SQLLoadError(MyshiftError):
     """A desired-state statement failed; carries file:line."""
 

@@ -20,7 +20,8 @@ import pymysql
 import pymysql.constants.CLIENT
 import pymysql.cursors
 
-from myshift.errors import ConnectionFailed, UsageError
+from myshift.db import privileges
+from myshift.errors import ConnectionFailed, MyshiftError, UsageError
 from myshift.model.flavor import Flavor
 
 DEFAULT_LOCK_WAIT_TIMEOUT = 5
@@ -141,10 +142,11 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
     msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     where = ep.socket or f"{ep.host}:{ep.port}"
-    if code == 1045:
+    if code in privileges.LOGIN_CODES:
         return ConnectionFailed(
             f"Access denied for user {ep.user!r} on {where}.",
-            "Check the password (MYSQL_PWD, password_env in myshift.toml, ~/.my.cnf or -p).",
+            "Check the password (MYSQL_PWD, password_env in myshift.toml, ~/.my.cnf or -p) "
+            "and that the server has an account for this user from this host.",
         )
     if code in (2002, 2003, 2005, 2013):
         return ConnectionFailed(
@@ -156,11 +158,9 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
             f"Schema {ep.schema!r} does not exist on {where}.",
             "Create it first or fix the schema name.",
         )
-    if code in (1044, 1142, 1227, 1370, 1143):
-        return ConnectionFailed(
-            f"User {ep.user!r} lacks a privilege on {where}: {msg}.",
-            "Grant the privilege (see the README's 'Privileges') or use another user.",
-        )
+    denied = privileges.from_driver_error(exc, ep.user, ep.schema)
+    if denied is not None:
+        return denied
     return ConnectionFailed(
         f"Database error on {where}: {msg}.",
         "Check the server's error log and the connection settings.",
@@ -182,11 +182,9 @@ def translate_driver_error(
     msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if ep is not None:
         return friendly_error(exc, ep)
-    if code in (1044, 1142, 1143, 1227, 1370):
-        return ConnectionFailed(
-            f"The server refused: {msg}.",
-            "Grant the missing privilege (see the README's 'Privileges') or use another user.",
-        )
+    denied = privileges.from_driver_error(exc)
+    if denied is not None:
+        return denied
     if code in (2002, 2003, 2006, 2013):
         return ConnectionFailed(
             f"Lost the connection to the server: {msg}.",
@@ -196,6 +194,11 @@ def translate_driver_error(
         f"The server reported error {code}: {msg}.",
         "Fix the cause the server names and run again.",
     )
+
+
+def explain_error(exc: MyshiftError) -> MyshiftError:
+    """``exc``, or the missing privilege hidden in its causes (see ``privileges.explain``)."""
+    return privileges.explain(exc)
 
 
 class Conn:
@@ -209,8 +212,10 @@ class Conn:
     @property
     def flavor(self) -> Flavor:
         if self._flavor is None:
-            row = self.query("SELECT @@version, @@version_comment")[0]
+            # CURRENT_USER() rides along for free: a privilege error names the account.
+            row = self.query("SELECT @@version, @@version_comment, CURRENT_USER()")[0]
             self._flavor = Flavor.parse(str(row[0]), str(row[1]))
+            privileges.remember_account(str(row[2]))
         return self._flavor
 
     def query(
@@ -223,18 +228,41 @@ class Conn:
         except pymysql.err.OperationalError as exc:
             if exc.args and exc.args[0] in (2006, 2013, 2003):
                 raise friendly_error(exc, self.endpoint) from exc
+            self._annotate(exc, sql)
+            raise
+        except pymysql.err.MySQLError as exc:
+            self._annotate(exc, sql)
             raise
 
     def query_dicts(
         self, sql: str, args: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        with self.raw.cursor(pymysql.cursors.DictCursor) as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
+        try:
+            with self.raw.cursor(pymysql.cursors.DictCursor) as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+        except pymysql.err.MySQLError as exc:
+            self._annotate(exc, sql)
+            raise
 
     def execute(self, sql: str, args: Sequence[Any] | dict[str, Any] | None = None) -> int:
-        with self.raw.cursor() as cur:
-            return int(cur.execute(sql, args))
+        try:
+            with self.raw.cursor() as cur:
+                return int(cur.execute(sql, args))
+        except pymysql.err.MySQLError as exc:
+            self._annotate(exc, sql)
+            raise
+
+    def _annotate(self, exc: BaseException, sql: str) -> None:
+        """On a privilege error, note the statement and the account, for the message."""
+        if not (exc.args and exc.args[0] in privileges.PRIVILEGE_CODES):
+            return
+        privileges.note_statement(exc, sql)
+        # The note only improves the message: any failure here is ignored.
+        with contextlib.suppress(Exception), self.raw.cursor() as cur:
+            cur.execute("SELECT CURRENT_USER()")
+            user, _, host = str(cur.fetchone()[0]).rpartition("@")
+            privileges.note_account(exc, f"'{user}'@'{host}'")
 
     def multi_query(self, sql: str) -> Iterator[list[tuple[Any, ...]]]:
         """Run several `;`-separated statements in one round trip; yield each result set.

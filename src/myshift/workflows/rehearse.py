@@ -66,6 +66,7 @@ from myshift.workflows.validate import (
     read_checks_file,
     run_checks,
     run_command,
+    secret_variables,
 )
 
 DEFAULT_DATA = "sample:10000"
@@ -546,7 +547,8 @@ def rehearse(
             copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
             _run_in_sandbox(pf, ep, report, prod_rows, copied, algorithm, lock_wait, say)
             if report.stage == "" and (options.check or options.run):
-                _validate(ep, options, report, say)
+                scrub = [e.password_env for e in settings.environments.values()]
+                _validate(ep, options, report, say, scrub)
             report.result = "passed" if report.stage == "" else "failed"
             if sb.keep:
                 report.kept = sb.finish() or ""
@@ -682,7 +684,13 @@ def _diagnose(
         report.error += f" Run anyway in the sandbox, statement {s.seq} failed: {s.error}."
 
 
-def _validate(ep: Endpoint, options: RehearseOptions, report: RehearsalReport, say: Say) -> None:
+def _validate(
+    ep: Endpoint,
+    options: RehearseOptions,
+    report: RehearsalReport,
+    say: Say,
+    scrub: list[str | None],
+) -> None:
     if options.check:
         say(f"Running checks from {options.check}...")
         with connect(ep) as conn:
@@ -696,7 +704,8 @@ def _validate(ep: Endpoint, options: RehearseOptions, report: RehearsalReport, s
             return
     if options.run:
         say(f"Running `{options.run}` against the sandbox...")
-        report.command = run_command(options.run, ep)
+        # Production's password variables stay out of the command's environment.
+        report.command = run_command(options.run, ep, scrub=secret_variables(scrub))
         if not report.command.ok:
             report.stage = "command"
             report.error = f"The command `{options.run}` exited with {report.command.exit_code}."

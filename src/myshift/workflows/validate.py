@@ -31,6 +31,13 @@ the password), ``MYSQL_HOST``, ``MYSQL_TCP_PORT``, ``MYSQL_USER``,
 ``MYSQL_PWD``, ``MYSQL_DATABASE`` — so ``mysql``/``mariadb`` clients and most
 drivers connect without arguments.  Its output is streamed as it comes; the
 exit code and duration are returned.
+
+The command is the application's test suite, not something production should
+trust: it gets the sandbox's connection details and nothing of production's.
+Every ``password_env`` variable named in ``myshift.toml``, production's
+``MYSQL_PWD`` (replaced by the sandbox's), ``MYSQL_UNIX_PORT`` when the sandbox
+has no socket and the plan-signing key ``MYSHIFT_PLAN_KEY`` are removed from
+its environment (``child_environment``).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,6 +210,28 @@ def command_env(ep: Endpoint) -> dict[str, str]:
     return env
 
 
+# Secrets of production (or of the team) a --run command never sees, besides the
+# password_env variables of myshift.toml.
+ALWAYS_SCRUBBED = ("MYSQL_PWD", "MYSHIFT_PLAN_KEY")
+
+
+def secret_variables(password_envs: Iterable[str | None] = ()) -> frozenset[str]:
+    """The variables removed from a --run command's environment (see the module docstring)."""
+    return frozenset(ALWAYS_SCRUBBED) | {name for name in password_envs if name}
+
+
+def child_environment(
+    sandbox_ep: Endpoint,
+    scrub: Iterable[str] = (),
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """``base`` (this process's environment) without ``scrub`` and ALWAYS_SCRUBBED,
+    plus the sandbox's connection variables."""
+    drop = secret_variables(scrub) | {"MYSQL_UNIX_PORT"}
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in drop}
+    return {**env, **command_env(sandbox_ep)}
+
+
 def run_command(
     cmd: str,
     sandbox_ep: Endpoint,
@@ -210,16 +239,18 @@ def run_command(
     echo: Callable[[str], None] | None = None,
     cwd: str | Path | None = None,
     tail_lines: int = 40,
+    scrub: Iterable[str] = (),
 ) -> CommandResult:
     """Run ``cmd`` in a shell against the sandbox, streaming its output line by line.
 
     ``echo`` receives each output line (stdout and stderr merged, in order);
     by default lines go to this process's stderr so they never mix with a
-    machine-readable report on stdout.
+    machine-readable report on stdout.  ``scrub``: more variables to withhold
+    (production's ``password_env`` names), see ``child_environment``.
     """
     out: Callable[[str], None] = echo or (lambda s: print(s, end="", file=sys.stderr))
     extra = command_env(sandbox_ep)
-    env = {**os.environ, **extra}
+    env = child_environment(sandbox_ep, scrub)
     start = time.monotonic()
     tail: list[str] = []
     proc = subprocess.Popen(
