@@ -434,7 +434,6 @@ KEY_REVOKES = [
     ("apply", "CREATE ROUTINE", APP),
     ("apply", "ALTER ROUTINE", APP),
     ("apply", "PROCESS", "*.*"),
-    ("apply", "CREATE", HIST),
     ("apply", "INSERT", HIST),
     ("apply", "UPDATE", HIST),
     ("apply --keep-data", "CREATE", TRASH),

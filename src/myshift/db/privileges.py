@@ -302,10 +302,16 @@ def explain(exc: MyshiftError, user: str = "", schema: str = "") -> MyshiftError
     return exc
 
 
+# Leading block comments, e.g. the ``/* myshift apply 3, statement 7/8 */`` tag apply puts
+# on every statement: the statement's words come after them.
+_LEADING_COMMENTS = re.compile(r"\s*(?:/\*(?!M?!).*?\*/\s*)+", re.S)
+
+
 def note_statement(exc: BaseException, sql: str) -> None:
     """Attach the statement to a driver error (a 1044 does not say what was attempted)."""
     if getattr(exc, "args", ()) and exc.args[0] in PRIVILEGE_CODES:
-        exc.add_note(f"statement: {sql[:300]}")
+        m = _LEADING_COMMENTS.match(sql)
+        exc.add_note(f"statement: {sql[m.end() if m else 0 :][:300]}")
 
 
 def note_account(exc: BaseException, account: str) -> None:

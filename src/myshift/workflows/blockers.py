@@ -62,6 +62,9 @@ SQL_MDL_INFO_HOLDERS = (
 # MySQL manual, "The metadata_locks Table": one row per granted or pending
 # lock; OWNER_THREAD_ID is a performance-schema thread id, mapped to the
 # connection id (PROCESSLIST_ID) through performance_schema.threads.
+# Needs PROCESS (error 1227 without it).  Every view of other sessions is filtered
+# to the user's own threads without PROCESS -- silently -- so apply asks this first.
+SQL_SEES_OTHERS = "SELECT trx_id FROM information_schema.INNODB_TRX LIMIT 1"
 SQL_PS_ENABLED = (
     "SELECT COUNT(*) FROM performance_schema.setup_instruments "
     "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES'"
@@ -238,6 +241,8 @@ def mdl_source(conn: Conn) -> str:
     known = _SOURCES.get(conn)
     if known is not None:
         return known
+    # Raises (the CLI names PROCESS and its GRANT) rather than look for blockers blind.
+    conn.scalar(SQL_SEES_OTHERS)
     source = SOURCE_NONE
     if conn.flavor.is_mariadb:
         status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
