@@ -44,8 +44,6 @@ BT = "bt"  # `identifier`
 WORD = "word"  # keyword, bare identifier or number (the lexer does not tell them apart)
 PUNCT = "punct"  # one character
 
-_INSIGNIFICANT = frozenset({WS, COMMENT, HIDDEN})
-
 
 class LexError(Exception):
     """The text cannot be lexed the way the server surely would: refuse it."""
@@ -110,47 +108,113 @@ class Mode:
         return cls(ansi, "NO_BACKSLASH_ESCAPES" in flags)
 
 
-@dataclass
-class Lexed:
-    """One statement's tokens (parallel lists) and its significant tokens' positions."""
+_WORD_START = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$")
 
-    kinds: list[str]
-    texts: list[str]
-    starts: list[int]  # offset of each token in the original text
-    sig: list[int]  # indexes of the tokens that are neither whitespace nor comments
-    conditional: bool  # whether a conditional comment was resolved
+
+def kind_of(token: str) -> str:
+    """A significant token's kind, from its first character."""
+    c = token[0]
+    if c == "`":
+        return BT
+    if c == "'":
+        return SQ
+    if c == '"':
+        return DQ
+    if c in _WORD_START or c >= "\x80":
+        return WORD
+    return PUNCT
+
+
+class Lexed:
+    """One statement's significant tokens, and how to turn it into the text to send.
+
+    ``toks`` are the tokens that are neither whitespace nor comments, ``ups``
+    the same upper-cased (for keyword tests).  The text to send is the
+    original with every resolved conditional-comment marker or skipped
+    content replaced by a space, and the edits classification made (a
+    qualifier pointed at the workspace, a status clause rewritten).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        toks: list[str],
+        spans: list[tuple[int, int]] | None,
+        hidden: list[tuple[int, int]],
+        *,
+        dialect: Dialect,
+        mode: Mode,
+    ) -> None:
+        self.source = source
+        self.toks = toks
+        self.ups = [t.upper() for t in toks]
+        self.conditional = bool(hidden)
+        self._spans = spans
+        self._hidden = hidden
+        self._edits: list[tuple[int, int, str]] = []
+        self._dialect = dialect
+        self._mode = mode
+
+    def __len__(self) -> int:
+        return len(self.toks)
+
+    def word(self, k: int) -> str:
+        """The k-th significant token, upper-cased ("" past the end)."""
+        return self.ups[k] if 0 <= k < len(self.ups) else ""
+
+    def kind(self, k: int) -> str:
+        return kind_of(self.toks[k]) if 0 <= k < len(self.toks) else ""
+
+    def name(self, k: int) -> str:
+        """The name token k stands for (quotes removed)."""
+        tok = self.toks[k]
+        return unquote(kind_of(tok), tok)
+
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:  # the fast path records none: lex again, slowly
+            self._spans = _lex_slow(self.source, self._dialect, self._mode)[1]
+        return self._spans
+
+    def replace(self, first: int, last: int, text: str) -> None:
+        """Replace tokens first..last (and what lies between them) by ``text``."""
+        spans = self.spans()
+        self._edits.append((spans[first][0], spans[last][1], text))
+
+    def insert_before(self, k: int, text: str) -> None:
+        at = self.spans()[k][0]
+        self._edits.append((at, at, text))
 
     def text(self) -> str:
         """The resolved text: what is sent to the server."""
-        return "".join(self.texts)
+        if not self._hidden and not self._edits:
+            return self.source
+        cuts = sorted(
+            [(a, b, " ") for a, b in self._hidden] + self._edits, key=lambda e: (e[0], e[1])
+        )
+        out: list[str] = []
+        pos = 0
+        for a, b, repl in cuts:
+            if a < pos:  # inside an edit already applied (an edit spans whole tokens)
+                continue
+            out.append(self.source[pos:a])
+            out.append(repl)
+            pos = b
+        out.append(self.source[pos:])
+        return "".join(out)
 
-    def word(self, k: int) -> str:
-        """The k-th significant token, upper-cased if it is a word ("" past the end)."""
-        if k >= len(self.sig):
-            return ""
-        i = self.sig[k]
-        t = self.texts[i]
-        return t.upper() if self.kinds[i] == WORD else t
 
-    def kind(self, k: int) -> str:
-        return self.kinds[self.sig[k]] if k < len(self.sig) else ""
-
-
-# --- the scanner ------------------------------------------------------------------------------
+# --- the scanners ----------------------------------------------------------------------------
 
 _SPACE = "[ \t\n\r\x0b\x0c]"
-_COMMON = (
-    rf"(?P<ws>{_SPACE}++)"
-    r"|(?P<lc>(?:--(?=[ \t\n\r\x0b\x0c]|\Z)|\#)[^\n]*+)"
-    r"|(?P<cond>/\*(?P<m>M?)!(?P<v>[0-9]*+))"
-    r"|(?P<bc>/\*(?:[^*]++|\*(?!/))*+\*/)"
-    r"|(?P<word>[0-9A-Za-z_$\u0080-\U0010ffff]++)"
-    r"|(?P<bt>`(?:[^`]++|``)*+`)"
-    r"|(?P<sq>{sq})"
-    r"|(?P<dq>{dq})"
-    r"|(?P<open>['\"`]|/\*)"
-    r"|(?P<ctl>[\x00-\x08\x0e-\x1f\x7f])"
+_WORD = r"[0-9A-Za-z_$\u0080-\U0010ffff]++"
+_PLAIN = (
+    rf"{_SPACE}++"
+    r"|(?:--(?=[ \t\n\r\x0b\x0c]|\Z)|\#)[^\n]*+"
+    r"|/\*(?!M?!)(?:[^*]++|\*(?!/))*+\*/"
 )
+# Tokens the fast scanner may return that mean "cannot lex this": an opening quote or
+# comment that is never closed, a control character outside a string.
+_BAD = frozenset(["'", '"', "`", "/*"] + [chr(c) for c in (*range(0, 9), *range(14, 32), 127)])
 
 
 def _quoted(q: str, backslash: bool) -> str:
@@ -160,31 +224,52 @@ def _quoted(q: str, backslash: bool) -> str:
 
 
 @lru_cache(maxsize=8)
-def _patterns(mode: Mode) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(outside a conditional comment, inside one: ``*/`` closes it)."""
+def _patterns(mode: Mode) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(fast: every token after its whitespace, in one findall; slow outside a
+    conditional comment; slow inside one, where ``*/`` closes it)."""
     backslash = not mode.no_backslash_escapes
+    sq = _quoted("'", backslash)
     # Under ANSI_QUOTES "x" is an identifier: "" doubles, a backslash is just a character.
     dq = _quoted('"', backslash and not mode.ansi_quotes)
-    body = _COMMON.format(sq=_quoted("'", backslash), dq=dq)
-    return (
-        re.compile(body + r"|(?P<punct>[\s\S])"),
-        re.compile(r"(?P<close>\*/)|" + body + r"|(?P<punct>[\s\S])"),
+    tokens = rf"{_WORD}|`(?:[^`]++|``)*+`|{sq}|{dq}"
+    fast = re.compile(rf"(?:{_PLAIN})*+({tokens}|/\*|[\s\S]|\Z)")
+    common = (
+        rf"(?P<plain>{_PLAIN})"
+        r"|(?P<cond>/\*(?P<m>M?)!(?P<v>[0-9]*+))"
+        rf"|(?P<tok>{tokens})"
+        r"|(?P<open>['\"`]|/\*)"
+        r"|(?P<ctl>[\x00-\x08\x0e-\x1f\x7f])"
+        r"|(?P<punct>[\s\S])"
     )
+    return fast, re.compile(common), re.compile(r"(?P<close>\*/)|" + common)
 
 
 _OPEN_WHAT = {"'": "quoted string", '"': "quoted string", "`": "quoted identifier", "/*": "comment"}
 
 
 def lex(text: str, dialect: Dialect, mode: Mode) -> Lexed:
-    """Tokens of one statement, conditional comments resolved for ``dialect``."""
+    """Significant tokens of one statement, conditional comments resolved for ``dialect``."""
     if "\x00" in text:
         raise LexError(text.index("\x00"), "a NUL character in the SQL text")
-    outside, inside = _patterns(mode)
-    kinds: list[str] = []
-    texts: list[str] = []
-    starts: list[int] = []
-    sig: list[int] = []
-    conditional = False
+    if "/*!" not in text and "/*M!" not in text:
+        toks = _patterns(mode)[0].findall(text)
+        while toks and not toks[-1]:
+            toks.pop()  # the empty match(es) at the end
+        if _BAD.isdisjoint(toks):
+            return Lexed(text, toks, None, [], dialect=dialect, mode=mode)
+        # Something to refuse: the slow scanner says where.
+    toks, spans, hidden = _lex_slow(text, dialect, mode)
+    return Lexed(text, toks, spans, hidden, dialect=dialect, mode=mode)
+
+
+def _lex_slow(
+    text: str, dialect: Dialect, mode: Mode
+) -> tuple[list[str], list[tuple[int, int]], list[tuple[int, int]]]:
+    """(tokens, their spans, hidden spans): one token at a time, following conditional comments."""
+    _, outside, inside = _patterns(mode)
+    toks: list[str] = []
+    spans: list[tuple[int, int]] = []
+    hidden: list[tuple[int, int]] = []
     in_cond = -1  # offset of the open conditional comment, or -1
     pat = outside
     pos, n = 0, len(text)
@@ -193,76 +278,58 @@ def lex(text: str, dialect: Dialect, mode: Mode) -> Lexed:
         assert m is not None  # the last alternative matches any character
         kind = m.lastgroup
         end = m.end()
-        if kind == "ws":
-            kind = WS
-        elif kind == "lc" or kind == "bc":
-            kind = COMMENT
+        if kind == "tok" or kind == "punct":
+            toks.append(m.group())
+            spans.append((pos, end))
         elif kind == "cond":
-            conditional = True
             if in_cond >= 0:
                 raise LexError(pos, "a conditional comment (/*!...) inside another one")
-            mariadb_marker = m.group("m") == "M"
-            if mariadb_marker and not dialect.mariadb:
-                # MySQL: /*M!...*/ is a plain comment.
-                close = text.find("*/", pos + 2)
-                if close < 0:
-                    raise LexError(pos, "unterminated comment (/* without */)")
-                end, kind = close + 2, COMMENT
-            else:
-                try:
-                    runs = dialect.executes(mariadb_marker, m.group("v"))
-                except ValueError as exc:
-                    raise LexError(pos, str(exc)) from None
-                if runs:
-                    in_cond, pat, kind = pos, inside, HIDDEN
-                else:
-                    close = text.find("*/", end)
-                    if close < 0:
-                        raise LexError(pos, "unterminated conditional comment (/*! without */)")
-                    if "/*" in text[end:close]:
-                        raise LexError(pos, "a comment inside a skipped conditional comment")
-                    end, kind = close + 2, HIDDEN
-            kinds.append(kind)
-            texts.append(" ")
-            starts.append(pos)
-            pos = end
-            continue
+            end = _conditional(text, m, dialect)
+            if end == m.end():  # it runs: lex its content, up to its */
+                in_cond, pat = pos, inside
+            hidden.append((pos, end))
         elif kind == "close":
             in_cond, pat = -1, outside
-            kinds.append(HIDDEN)
-            texts.append(" ")
-            starts.append(pos)
-            pos = end
-            continue
+            hidden.append((pos, end))
         elif kind == "open":
             what = _OPEN_WHAT[m.group()]
             raise LexError(pos, f"unterminated {what} ({m.group()} is never closed)")
         elif kind == "ctl":
             raise LexError(pos, f"control character {m.group()!r} outside a string")
-        else:
-            assert kind is not None
-            sig.append(len(kinds))
-        kinds.append(kind)
-        texts.append(m.group())
-        starts.append(pos)
         pos = end
     if in_cond >= 0:
         raise LexError(in_cond, "unterminated conditional comment (/*! without */)")
-    return Lexed(kinds, texts, starts, sig, conditional)
+    return toks, spans, hidden
 
 
-def relex_matches(lexed: Lexed, dialect: Dialect, mode: Mode) -> bool:
-    """Whether the resolved text lexes to the same significant tokens (no new comment)."""
-    again = lex(lexed.text(), dialect, mode)
-    if again.conditional:
+def _conditional(text: str, m: re.Match[str], dialect: Dialect) -> int:
+    """Where a conditional comment's hidden part ends: its marker, or all of it if skipped."""
+    pos = m.start()
+    mariadb_marker = m.group("m") == "M"
+    if mariadb_marker and not dialect.mariadb:
+        runs = False  # MySQL: /*M!...*/ is a plain comment
+    else:
+        try:
+            runs = dialect.executes(mariadb_marker, m.group("v"))
+        except ValueError as exc:
+            raise LexError(pos, str(exc)) from None
+    if runs:
+        return m.end()
+    close = text.find("*/", m.end())
+    if close < 0:
+        raise LexError(pos, "unterminated conditional comment (/*! without */)")
+    if "/*" in text[m.end() : close]:
+        # MariaDB counts nested comments in a skipped one, MySQL does not.
+        raise LexError(pos, "a comment inside a skipped conditional comment")
+    return close + 2
+
+
+def relex_matches(lexed: Lexed) -> bool:
+    """Whether the resolved text lexes to the same tokens, with no conditional comment."""
+    text = lexed.text()
+    if "/*!" in text or "/*M!" in text:
         return False
-    a = [(lexed.kinds[i], lexed.texts[i]) for i in lexed.sig]
-    b = [(again.kinds[i], again.texts[i]) for i in again.sig]
-    return a == b
-
-
-def significant(kind: str) -> bool:
-    return kind not in _INSIGNIFICANT
+    return lex(text, lexed._dialect, lexed._mode).toks == lexed.toks
 
 
 def unquote(kind: str, text: str) -> str:

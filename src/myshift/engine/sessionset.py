@@ -97,7 +97,7 @@ class _SetParser:
         self.lx = lx
         self.state = state
         self.k = 1
-        self.n = len(lx.sig)
+        self.n = len(lx)
 
     def w(self, d: int = 0) -> str:
         return self.lx.word(self.k + d)
@@ -106,7 +106,7 @@ class _SetParser:
         return self.lx.kind(self.k + d)
 
     def text(self, d: int = 0) -> str:
-        return self.lx.texts[self.lx.sig[self.k + d]]
+        return self.lx.toks[self.k + d]
 
     def ident(self) -> str:
         if self.kind() not in (WORD, BT, SQ, DQ):
@@ -215,7 +215,7 @@ class _SetParser:
             return UNKNOWN
         if self.w() in ("(", "."):
             raise ValueError(f"`{word}` in a SET value")
-        return self.lx.texts[self.lx.sig[self.k - 1]]  # a bare word: the value's name
+        return self.lx.toks[self.k - 1]  # a bare word: the value's name
 
     def punct_primary(self, word: str, reads: set[str]) -> Value:
         if word == "-" and self.kind(1) == WORD and self.w(1).isdigit():

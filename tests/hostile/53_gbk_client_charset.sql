@@ -1,0 +1,2 @@
+SET NAMES gbk;
+CREATE TABLE g (c varchar(10));
