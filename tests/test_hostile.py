@@ -531,3 +531,38 @@ def test_event_status_is_put_back_into_show_create_text() -> None:
     )
     assert "NOT PRESERVE ENABLE DO" in with_status(sql, "ENABLED")
     assert "DISABLE ON SLAVE DO" in with_status(sql, "SLAVESIDE_DISABLED")
+
+
+MYSQLDUMP8 = """\
+/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+/*!50503 SET NAMES utf8mb4 */;
+/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;
+/*!40103 SET TIME_ZONE='+00:00' */;
+/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;
+/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
+/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;
+SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;
+SET @@SESSION.SQL_LOG_BIN= 0;
+SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5';
+DROP TABLE IF EXISTS `t`;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!50503 SET character_set_client = utf8mb4 */;
+CREATE TABLE `t` (`id` int NOT NULL, PRIMARY KEY (`id`)) /*!80016 ENCRYPTION='N' */;
+/*!40101 SET character_set_client = @saved_cs_client */;
+SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;
+/*!40101 SET SQL_MODE=IFNULL(@OLD_SQL_MODE, '') */;
+/*!40014 SET FOREIGN_KEY_CHECKS=IF(@OLD_FOREIGN_KEY_CHECKS IS NULL, 1, @OLD_FOREIGN_KEY_CHECKS) */;
+/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;
+/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;
+"""
+
+
+@pytest.mark.parametrize("dialect", [MARIADB, MYSQL], ids=["mariadb", "mysql"])
+def test_mysqldump_8_headers_load_and_binlog_lines_are_absorbed(dialect: Dialect) -> None:
+    c = Classifier(dialect, SessionState("STRICT_TRANS_TABLES", "utf8mb4"), "_ws_x", "prod")
+    acts = [c.classify(st) for st in split_sql(MYSQLDUMP8, "d.sql")]
+    absorbed = [a.stmt.line for a in acts if a.kind == "absorbed"]
+    assert absorbed == [8, 9, 10, 16]
+    assert [a.kind for a in acts if a.sql is not None].count("CREATE TABLE") == 1
+    assert c.session.sql_mode == "STRICT_TRANS_TABLES"  # IFNULL(@OLD_SQL_MODE, ...) restored it
+    assert not any("SQL_LOG_BIN" in (a.sql or "") for a in acts)

@@ -33,6 +33,7 @@ server's own parser, with multi-statements off, refuse any text after them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from myshift.engine.lexer import (
@@ -215,6 +216,17 @@ def _first_words(lx: Lexed, limit: int = 8) -> str:
     if len(lx) > limit:
         text += " ..."
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _at(items: list[str], word: str, start: int) -> Iterator[int]:
+    """Indexes of ``word`` in ``items`` from ``start`` on (list.index runs in C)."""
+    try:
+        while True:
+            start = items.index(word, start)
+            yield start
+            start += 1
+    except ValueError:
+        return
 
 
 def _has_semicolon(lx: Lexed) -> bool:
@@ -407,7 +419,7 @@ class _Statement:
         if "SELECT" in ups:
             raise self.refuse("CREATE TABLE ... SELECT copies rows; define the columns")
         renames = False
-        for j in [i for i, u in enumerate(ups) if u in _TABLE_WORDS and i >= k]:
+        for j in sorted(i for word in _TABLE_WORDS.intersection(ups) for i in _at(ups, word, k)):
             word, nxt = ups[j], self.w(j + 1)
             if lx.kind(j) != WORD:
                 continue

@@ -147,7 +147,8 @@ class Lexed:
     ) -> None:
         self.source = source
         self.toks = toks
-        self.ups = [t.upper() for t in toks]
+        # One upper() over all tokens at once (tokens never hold a NUL).
+        self.ups = "\x00".join(toks).upper().split("\x00") if toks else []
         self.conditional = bool(hidden)
         self._spans = spans
         self._hidden = hidden
