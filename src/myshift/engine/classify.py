@@ -50,7 +50,7 @@ from myshift.engine.lexer import (
     quote,
     relex_matches,
 )
-from myshift.engine.sessionset import SessionState, classify_set
+from myshift.engine.sessionset import UTF8, SessionState, classify_set
 from myshift.engine.split import Statement
 from myshift.errors import SQLLoadError
 
@@ -147,6 +147,14 @@ class Classifier:
 
     def classify(self, stmt: Statement) -> Action:
         mode = self.session.mode
+        charset = self.session.charset_client
+        if charset not in UTF8 and not stmt.sql.isascii():
+            raise _error(
+                stmt,
+                0,
+                f"non-ASCII text under character_set_client={charset}: the server would not read"
+                " it as written (set the client character set to utf8mb4)",
+            )
         try:
             lx = lex(stmt.sql, self.dialect, mode)
         except LexError as exc:

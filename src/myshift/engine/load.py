@@ -1,15 +1,20 @@
 """Load desired-state SQL into a workspace schema, so the server parses it.
 
 ``read_desired`` reads files / directories / stdin and splits them;
-``load_sql`` executes the statements, in file order, in the workspace and
-nowhere else; ``load_desired`` does both and collects rename hints.
+``load_sql`` classifies the statements (engine.classify: a schema file is
+data, not a script -- anything but schema-defining statements is refused with
+file:line before the first statement runs) and executes the rest, in file
+order, in the workspace and nowhere else; ``load_desired`` does both and
+collects rename hints.
 
-Speed: statements travel in multi-statement round trips (up to
+Speed: simple statements travel in multi-statement round trips (up to
 ``BATCH_STATEMENTS`` per trip).  On a local server that halves the time of a
 1,000-table dump compared with one round trip per statement, while keeping
 file order and session semantics exact (mysqldump's ``SET character_set_client``
-/ ``sql_mode`` around each object apply just as with the ``mysql`` client) —
-which parallel connections would not.  When a statement of a batch fails, the
+/ ``sql_mode`` around each object apply just as with the ``mysql`` client) --
+which parallel connections would not.  A batch only holds statements the
+lexer showed to have no ``;``; compound ones (routines, triggers, events) go
+alone with multi-statements off.  When a statement of a batch fails, the
 number of results already read says which one it was.
 """
 
@@ -65,7 +70,6 @@ log = logging.getLogger(__name__)
 BATCH_STATEMENTS = 100
 BATCH_BYTES = 1 << 20  # well under the 16 MiB default max_allowed_packet
 
-ER_EMPTY_QUERY = 1065  # a statement that is only a comment, e.g. /*!99999 ... */
 ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"

@@ -13,8 +13,9 @@ literals, ``@user`` variables, ``@@`` reads of those same variables, and the
 ``IF(x IS NULL, ...)`` / ``IFNULL`` / ``COALESCE`` forms dumps use.  A tiny
 evaluator follows them through the file so the lexer always knows the
 session's sql_mode (``ANSI_QUOTES`` and ``NO_BACKSLASH_ESCAPES`` change where
-strings end) and client character set (a multi-byte one such as GBK can
-swallow a backslash): a ``SET`` of those it cannot evaluate is refused.
+strings end) and client character set (one other than utf8 may read bytes of
+non-ASCII text as spaces or swallow a backslash, see ``UTF8``): a ``SET`` of
+those it cannot evaluate is refused.
 
 mysqldump's ``SQL_LOG_BIN`` and ``GTID_PURGED`` lines are absorbed: they are
 about replaying a dump on a replica set, not about the schema.
@@ -32,14 +33,10 @@ SESSION_VARS = frozenset(
     | {"unique_checks", "sql_notes", "note_verbosity"}
 )
 _BINLOG_VARS = frozenset({"sql_log_bin", "gtid_purged"})
-# Client character sets in which every byte below 0x80 is that ASCII character, so
-# the server finds quotes and backslashes where the lexer does (not GBK, SJIS, BIG5...).
-SAFE_CHARSETS = frozenset(
-    {"utf8", "utf8mb3", "utf8mb4", "latin1", "latin2", "latin5", "latin7", "ascii", "binary"}
-    | {"cp1250", "cp1251", "cp1256", "cp1257", "cp850", "cp852", "cp866", "koi8r", "koi8u"}
-    | {"greek", "hebrew", "armscii8", "geostd8", "keybcs2", "macce", "macroman", "swe7"}
-    | {"dec8", "hp8", "tis620"}
-)
+# Client character sets this lexer reads exactly as the server does.  Under any other
+# (latin1 reads byte 0xA0 as a space, GBK can swallow a backslash) only ASCII text is
+# sent: every client character set reads ASCII alike.
+UTF8 = frozenset({"utf8", "utf8mb3", "utf8mb4"})
 
 
 class _Unknown:
@@ -77,10 +74,8 @@ class SessionState:
             self.mode = Mode.parse(value)  # ValueError for ORACLE / MSSQL
             self.sql_mode = value
         elif var in ("character_set_client", "names"):
-            if not isinstance(value, str) or value.lower() not in SAFE_CHARSETS:
-                raise ValueError(
-                    f"client character set {value!r} may hide quotes and backslashes (use utf8mb4)"
-                )
+            if not isinstance(value, str):
+                raise ValueError("myshift cannot tell which client character set this sets")
             self.charset_client = value.lower()
 
 

@@ -13,6 +13,10 @@ way out, also when loading failed.  Two kinds:
 
 The creation time is part of the temp schema's name, so a workspace leaked by a
 killed process is recognised and dropped by the next run after a day.
+
+A workspace is inert: only classified statements reach it (engine.classify),
+events are created DISABLE there, nothing is called, and every session on it
+is time-bounded (``make_inert``).
 """
 
 from __future__ import annotations
