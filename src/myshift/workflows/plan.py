@@ -36,7 +36,13 @@ from myshift.engine.load import (
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.engine.split import Statement
 from myshift.engine.workspace import Workspace, make_inert, open_workspace, target_defaults
-from myshift.errors import MyshiftError, UsageError, VerificationFailed
+from myshift.errors import (
+    MyshiftError,
+    SQLLoadError,
+    UnsupportedError,
+    UsageError,
+    VerificationFailed,
+)
 from myshift.model import Flavor, Schema
 from myshift.model.schema import ForeignKey
 
@@ -669,6 +675,19 @@ def _replay(
         drops = [f"DROP TABLE IF EXISTS {quote_ident(name)}" for name in extra]
         load_sql([Statement(sql=d, path="<target copy>", line=1) for d in drops], ws)
         load_sql(_copy_statements(missing, plan.flavor), ws)
+    except SQLLoadError as exc:
+        if not exc.server_message.startswith("refused"):
+            raise VerificationFailed(
+                f"verification failed: could not copy the target's structure ({exc}).",
+                "This is a myshift bug; please report it with the schema.",
+            ) from None
+        # A table that reaches outside its schema (FEDERATED, DATA DIRECTORY...)
+        # is never created in a workspace, not even as a copy.
+        raise UnsupportedError(
+            "The plan cannot be verified: the target holds an object myshift never creates"
+            f" in a workspace ({exc.server_message}).",
+            "Run plan with --no-verify after reviewing the statements yourself.",
+        ) from None
     except MyshiftError as exc:
         raise VerificationFailed(
             f"verification failed: could not copy the target's structure ({exc}).",
