@@ -121,6 +121,9 @@ class LocalServer:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--user=root",
+                # Its bootstrap's temporary tables too: something cleaning /tmp made
+                # it fail ("Could not remove temporary table '/tmp/#sql-temptable...'").
+                f"--tmpdir={basedir}",
             ],
             capture_output=True,
             check=False,
