@@ -331,7 +331,7 @@ def test_local_server_workspace_keeps_the_target_name_and_stops(
     "text",
     [
         "CREATE TABLE t (a int);\nDROP TABLE IF EXISTS t;\nCREATE TABLE t (b int);",
-        "CREATE TABLE a (a int);\nRENAME TABLE a TO t;\nDROP TABLE IF EXISTS t;\n"
+        "CREATE TABLE a (a int);\nALTER TABLE a RENAME AS t;\nDROP TABLE IF EXISTS t;\n"
         "CREATE TABLE t (b int);",
         "CREATE TABLE a (a int);\nALTER TABLE a RENAME TO t;\nDROP TABLE IF EXISTS `t`;\n"
         "CREATE TABLE t (b int);",
@@ -370,7 +370,7 @@ def test_views_and_triggers_before_what_they_use_are_retried(temp_ws: TempSchema
 
 
 def test_view_over_a_missing_table_reports_the_view(temp_ws: TempSchemaWorkspace) -> None:
-    text = "CREATE TABLE t (id int);\nCREATE VIEW v AS SELECT id FROM missing;\nSELECT 1;\n"
+    text = "CREATE TABLE t (id int);\nCREATE VIEW v AS SELECT id FROM missing;\n"
     with pytest.raises(SQLLoadError) as err, temp_ws as ws:
         load_sql(split_sql(text, "v.sql"), ws)
     assert (err.value.path, err.value.line) == ("v.sql", 2)

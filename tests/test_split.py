@@ -56,8 +56,6 @@ def sqls(text: str) -> list[str]:
         ),
         ("delimiter $$\nSELECT 1; SELECT 2$$\ndelimiter ;\nx;", ["SELECT 1; SELECT 2", "x"]),
         ("DELIMITER //\nSELECT '//' // SELECT 2//", ["SELECT '//'", "SELECT 2"]),
-        # An unterminated string runs to the end; the server will report it.
-        ("SELECT 'abc; x", ["SELECT 'abc; x"]),
     ],
 )
 def test_split_cases(text: str, expected: list[str]) -> None:
@@ -210,3 +208,23 @@ def test_parse_rename_option() -> None:
 
 def test_statement_where() -> None:
     assert Statement("SELECT 1", "a.sql", 3).where == "a.sql:3"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("CREATE TABLE a (id int);\n/* forgot to close\nCREATE TABLE b (id int);\n", 2, "comment"),
+        ("CREATE TABLE a (id int);\n\nSELECT 'abc; x\n", 3, "quoted string"),
+        ('CREATE TABLE a (c int DEFAULT "x);\n', 1, "quoted string"),
+        ("CREATE TABLE `a (id int);\n", 1, "quoted identifier"),
+        ("DELIMITER ;;\nCREATE TABLE a (id int);;\n/*\n", 3, "comment"),
+    ],
+)
+def test_unterminated_comment_or_quote_is_refused_with_its_line(
+    text: str, line: int, what: str
+) -> None:
+    # Before, an unterminated /* silently swallowed the rest of the file.
+    with pytest.raises(SQLLoadError) as err:
+        split_sql(text, "s.sql")
+    assert (err.value.path, err.value.line) == ("s.sql", line)
+    assert f"unterminated {what}" in err.value.message

@@ -170,6 +170,7 @@ def cli() -> None:
 @click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
 @click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
 @click.option("--allow-drop", is_flag=True, help="Include destructive statements.")
+@click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @click.option("--check", is_flag=True, help="Exit 2 when changes are pending.")
 @click.option("-o", "--output", default=None, help="Write a plan file (JSON) for `apply --plan`.")
 @click.option(
@@ -187,6 +188,7 @@ def plan(
     target: str | None,
     desired: str | None,
     allow_drop: bool,
+    allow_empty: bool,
     check: bool,
     output: str | None,
     fmt: str | None,
@@ -199,22 +201,24 @@ def plan(
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
     from myshift.workflows import commands
+    from myshift.workflows.plan import allowing_empty
 
     tgt = resolve_target(target or ref, kw)
     src = resolve_source(desired)
-    result = commands.plan(
-        tgt,
-        src,
-        allow_drop=allow_drop,
-        workspace=workspace,
-        renames=list(rename),
-        verify=not no_verify,
-        output=output,
-        fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
-        color=sys.stdout.isatty(),
-        keep_data=keep_data,
-        runbook=runbook,
-    )
+    with allowing_empty(allow_empty):
+        result = commands.plan(
+            tgt,
+            src,
+            allow_drop=allow_drop,
+            workspace=workspace,
+            renames=list(rename),
+            verify=not no_verify,
+            output=output,
+            fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
+            color=sys.stdout.isatty(),
+            keep_data=keep_data,
+            runbook=runbook,
+        )
     click.echo(result.text, nl=False)
     if result.notice:
         _echo_err(result.notice)
@@ -231,6 +235,7 @@ def plan(
 @click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
 @click.option("--plan", "plan_path", default=None, help="Apply exactly this reviewed plan file.")
 @click.option("--allow-drop", is_flag=True, help="Run destructive statements too.")
+@click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
 @click.option(
@@ -248,6 +253,7 @@ def apply(
     desired: str | None,
     plan_path: str | None,
     allow_drop: bool,
+    allow_empty: bool,
     yes: bool,
     algorithm: str | None,
     lock_wait_timeout: int | None,
@@ -259,25 +265,27 @@ def apply(
 ) -> None:
     """Apply the plan (or a reviewed plan file) to the target."""
     from myshift.workflows import commands
+    from myshift.workflows.plan import allowing_empty
 
     tgt = resolve_target(target or ref, kw)
     src = None if plan_path else resolve_source(desired)
-    result = commands.apply(
-        tgt,
-        src,
-        plan_path=plan_path,
-        allow_drop=allow_drop,
-        yes=yes,
-        algorithm=algorithm,
-        lock_wait_timeout=lock_wait_timeout,
-        workspace=workspace,
-        renames=list(rename),
-        skip_rehearsal=skip_rehearsal,
-        keep_data=keep_data,
-        confirm=lambda text: click.confirm(text, default=False, err=True),
-        say=_echo_err,
-        interactive=sys.stdin.isatty(),
-    )
+    with allowing_empty(allow_empty):
+        result = commands.apply(
+            tgt,
+            src,
+            plan_path=plan_path,
+            allow_drop=allow_drop,
+            yes=yes,
+            algorithm=algorithm,
+            lock_wait_timeout=lock_wait_timeout,
+            workspace=workspace,
+            renames=list(rename),
+            skip_rehearsal=skip_rehearsal,
+            keep_data=keep_data,
+            confirm=lambda text: click.confirm(text, default=False, err=True),
+            say=_echo_err,
+            interactive=sys.stdin.isatty(),
+        )
     click.echo(result.text, nl=False)
 
 
@@ -369,24 +377,32 @@ def dump(
 @click.option("--target", "--to", "target", default=None)
 @click.option("--desired", "--from", "desired", default=None)
 @click.option("--workspace", default=None)
+@click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @connection_options
 @handle_errors
 def drift(
-    ref: str | None, target: str | None, desired: str | None, workspace: str | None, **kw: Any
+    ref: str | None,
+    target: str | None,
+    desired: str | None,
+    workspace: str | None,
+    allow_empty: bool,
+    **kw: Any,
 ) -> None:
     """Exit 0 when the target matches the desired schema, 2 (with the difference) otherwise."""
     from myshift.workflows import commands
+    from myshift.workflows.plan import allowing_empty
 
     tgt = resolve_target(target or ref, kw)
-    result = commands.plan(
-        tgt,
-        resolve_source(desired),
-        allow_drop=True,
-        workspace=workspace,
-        verify=False,
-        fmt="sql",
-        color=False,
-    )
+    with allowing_empty(allow_empty):
+        result = commands.plan(
+            tgt,
+            resolve_source(desired),
+            allow_drop=True,
+            workspace=workspace,
+            verify=False,
+            fmt="sql",
+            color=False,
+        )
     if result.pending:
         click.echo(f"-- {tgt} differs from the desired schema:")
         click.echo(result.text, nl=False)

@@ -319,6 +319,20 @@ class Conn:
             if not EOFPacketWrapper(packet).has_next:
                 return out
 
+    def set_multi_statements(self, on: bool) -> None:
+        """Switch the server's multi-statement parsing for this session (COM_SET_OPTION).
+
+        Off, a ``;`` followed by more text is a syntax error: one round trip
+        runs at most one statement, whatever the text holds.  Needs a
+        connection opened with ``multi=True`` (the driver then reads several
+        results when it is on).
+        """
+        from pymysql.constants import COMMAND
+
+        raw: Any = self.raw  # the packet-level API is not in the type stubs
+        raw._execute_command(COMMAND.COM_SET_OPTION, b"\x00\x00" if on else b"\x01\x00")
+        raw._read_packet()  # EOF on success; an error packet raises
+
     def sibling(self, **kwargs: Any) -> Conn:
         """Another connection to the same endpoint; knows the flavor without asking."""
         other = connect(self.endpoint, **kwargs)

@@ -37,6 +37,16 @@ def _which(*names: str) -> str | None:
     return None
 
 
+# The only variables a local server (and mariadb-install-db) inherits: never a
+# password (MYSQL_PWD, a password_env variable) or anything else of the caller's.
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
+
+
+def server_env() -> dict[str, str]:
+    """The environment for a local server's processes: a short allow-list, no secrets."""
+    return {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -52,7 +62,13 @@ def _scratch_root() -> Path:
 
 @dataclass
 class LocalServer:
-    """A throwaway ``mariadbd`` on 127.0.0.1 with user root and no password."""
+    """A throwaway ``mariadbd`` on 127.0.0.1 with user root and no password.
+
+    It can do nothing outside its own datadir: ``secure_file_priv`` is an
+    empty directory of its own (no ``SELECT ... INTO OUTFILE`` / ``LOAD_FILE``
+    elsewhere), ``local_infile`` is off, the event scheduler is off, and its
+    environment holds no password (see ``server_env``).
+    """
 
     port: int = 0
     basedir: Path = field(default_factory=Path)
@@ -67,6 +83,11 @@ class LocalServer:
     @property
     def user(self) -> str:
         return "root"
+
+    @property
+    def files_dir(self) -> Path:
+        """The server's secure_file_priv: empty, and the only place it may touch files."""
+        return self.basedir / "files"
 
     @property
     def socket_path(self) -> Path:
@@ -100,9 +121,13 @@ class LocalServer:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--user=root",
+                # Its bootstrap's temporary tables too: something cleaning /tmp made
+                # it fail ("Could not remove temporary table '/tmp/#sql-temptable...'").
+                f"--tmpdir={basedir}",
             ],
             capture_output=True,
             check=False,
+            env=server_env(),
         )
         if res.returncode != 0:
             shutil.rmtree(basedir, ignore_errors=True)
@@ -125,6 +150,7 @@ class LocalServer:
         raise ServerMissing(f"Could not start a local mariadbd: {last_err}", "See the log above.")
 
     def _spawn(self, mariadbd: str, datadir: Path) -> None:
+        self.files_dir.mkdir(mode=0o700, exist_ok=True)
         args = [
             mariadbd,
             "--no-defaults",
@@ -149,10 +175,13 @@ class LocalServer:
             "--table-definition-cache=20000",
             "--table-open-cache=20000",
             "--event-scheduler=OFF",
+            f"--secure-file-priv={self.files_dir}",
+            "--local-infile=0",
             *self.extra_args,
         ]
         self.process = subprocess.Popen(
             args,
+            env=server_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

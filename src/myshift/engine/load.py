@@ -1,29 +1,39 @@
 """Load desired-state SQL into a workspace schema, so the server parses it.
 
 ``read_desired`` reads files / directories / stdin and splits them;
-``load_sql`` executes the statements, in file order, in the workspace and
-nowhere else; ``load_desired`` does both and collects rename hints.
+``load_sql`` classifies the statements (engine.classify: a schema file is
+data, not a script -- anything but schema-defining statements is refused with
+file:line before the first statement runs) and executes the rest, in file
+order, in the workspace and nowhere else; ``load_desired`` does both and
+collects rename hints.
 
-Speed: statements travel in multi-statement round trips (up to
+Speed: simple statements travel in multi-statement round trips (up to
 ``BATCH_STATEMENTS`` per trip).  On a local server that halves the time of a
 1,000-table dump compared with one round trip per statement, while keeping
 file order and session semantics exact (mysqldump's ``SET character_set_client``
-/ ``sql_mode`` around each object apply just as with the ``mysql`` client) —
-which parallel connections would not.  When a statement of a batch fails, the
+/ ``sql_mode`` around each object apply just as with the ``mysql`` client) --
+which parallel connections would not.  A batch only holds statements the
+lexer showed to have no ``;``; compound ones (routines, triggers, events) go
+alone with multi-statements off.  When a statement of a batch fails, the
 number of results already read says which one it was.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
+from myshift.engine.classify import Action, Classifier, with_status
 from myshift.engine.lazyre import LazyRegex
+from myshift.engine.lexer import Dialect
+from myshift.engine.sessionset import SessionState
 from myshift.engine.split import (
     RenameHint,
     RenameHints,
@@ -31,7 +41,6 @@ from myshift.engine.split import (
     parse_rename_option,
     rename_hints,
     split_sql,
-    unquote_ident,
 )
 from myshift.engine.workspace import WS_PREFIX, WorkspaceEndpoint, loader_session
 from myshift.errors import SQLLoadError, UsageError
@@ -40,16 +49,20 @@ if TYPE_CHECKING:
     from myshift.model.schema import Schema
 
 __all__ = [
+    "LoadReport",
     "LoadResult",
     "RenameHint",
     "RenameHints",
     "Statement",
+    "allowing_empty",
     "desired_schema",
     "desired_statements_hints",
     "load_desired",
+    "load_desired_sql",
     "load_sql",
     "parse_rename_option",
     "read_desired",
+    "restore_event_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,7 +70,6 @@ log = logging.getLogger(__name__)
 BATCH_STATEMENTS = 100
 BATCH_BYTES = 1 << 20  # well under the 16 MiB default max_allowed_packet
 
-ER_EMPTY_QUERY = 1065  # a statement that is only a comment, e.g. /*!99999 ... */
 ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
@@ -70,6 +82,7 @@ class LoadResult:
     statements: tuple[Statement, ...]
     hints: RenameHints
     warnings: tuple[str, ...] = ()
+    event_status: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -122,121 +135,98 @@ def _read_text(path: Path) -> str:
         raise UsageError(f"Cannot read {path}: {exc.strerror}.", "Check the path.") from None
 
 
-# --- statement heads (keywords only; never structure) ---------------------------------------
-
-# Conditional-comment markers are dropped so `/*!40000 DROP DATABASE x*/` reads as its words.
-_MARKERS = LazyRegex(r"/\*M?!\d*|\*/")
-_WORDS = LazyRegex(r"\s*(\w+)(?:\s+(\w+))?")
-_IDENT = r"`(?:[^`]|``)*`|[A-Za-z0-9_$\u0080-\uffff]+"
-_MODIFIERS = (
-    r"(?:\s+(?:OR\s+REPLACE|DEFINER\s*=\s*\S+|ALGORITHM\s*=\s*\w+|SQL\s+SECURITY\s+\w+"
-    r"|TEMPORARY|ONLINE|OFFLINE|IGNORE|UNIQUE|FULLTEXT|SPATIAL|AGGREGATE))*"
-)
-_QUALIFIED = LazyRegex(
-    r"\s*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)" + _MODIFIERS + r"\s+"
-    r"(?:TABLE|VIEW|PROCEDURE|FUNCTION|TRIGGER|EVENT|SEQUENCE)\s+"
-    r"(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(" + _IDENT + r")\s*\.\s*(" + _IDENT + r")",
-    re.IGNORECASE,
-)
-# Statements that yield exactly one result each, so a failing one in a batch is identifiable.
-_BATCHABLE = frozenset(
-    {"CREATE", "ALTER", "DROP", "SET", "INSERT", "REPLACE", "UPDATE", "DELETE", "RENAME"}
-    | {"TRUNCATE", "LOCK", "UNLOCK"}
-)
+# --- classifying ------------------------------------------------------------------------------
 
 
-def _head(sql: str) -> str:
-    return _MARKERS.sub(" ", sql[:400])
+@dataclass
+class LoadReport:
+    """What a load did besides creating objects: notes, and the events' real status.
 
+    Events are created ``DISABLE``d in a workspace (engine.classify);
+    ``event_status`` maps each event's name to the status its text asked for,
+    which ``restore_event_status`` puts back into the introspected model.
+    """
 
-def _first_words(sql: str) -> tuple[str, str]:
-    m = _WORDS.match(_head(sql))
-    if m is None:
-        return "", ""
-    return m.group(1).upper(), (m.group(2) or "").upper()
-
-
-def escapes_workspace(stmt: Statement) -> bool:
-    """CREATE/DROP/ALTER DATABASE and USE act outside the workspace schema; they are skipped."""
-    w1, w2 = _first_words(stmt.sql)
-    if w1 == "USE":
-        return True
-    return w1 in ("CREATE", "DROP", "ALTER") and w2 in ("DATABASE", "SCHEMA")
-
-
-_DROP_IF_EXISTS = LazyRegex(
-    r"\s*DROP\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW)\s+IF\s+EXISTS\s+(" + _IDENT + r")\s*$",
-    re.IGNORECASE,
-)
-_CREATES = LazyRegex(
-    r"\s*CREATE" + _MODIFIERS + r"\s+(?:TABLE|VIEW|SEQUENCE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r"(" + _IDENT + r")(?:\s*\.\s*(" + _IDENT + r"))?",
-    re.IGNORECASE,
-)
-_RELATION_WORD = LazyRegex(r"\b(?:TABLE|VIEW|SEQUENCE|RENAME)\b", re.IGNORECASE)
+    warnings: list[str] = field(default_factory=list)
+    event_status: dict[str, str] = field(default_factory=dict)
 
 
 class _NoopDrops:
     """Recognises ``DROP TABLE/VIEW IF EXISTS x`` before anything named x was created.
 
     The workspace starts empty, so mysqldump's ``DROP TABLE IF EXISTS`` before
-    every table is a no-op; skipping them saves a fifth of the load time.  Any
-    statement whose effect on names we cannot read from its head (RENAME,
-    ALTER ... RENAME, an unusual CREATE) turns the skipping off for the rest.
+    every table is a no-op; skipping them saves a fifth of the load time.  An
+    ``ALTER TABLE ... RENAME`` turns the skipping off for the rest.
     """
 
     def __init__(self) -> None:
         self.created: set[str] = set()
         self.tracking = True
 
-    def is_noop(self, stmt: Statement) -> bool:
-        if not self.tracking:
+    def is_noop(self, act: Action) -> bool:
+        if not self.tracking or act.name is None:
             return False
-        head = _head(stmt.sql)
-        w1, _ = _first_words(stmt.sql)
-        if w1 == "DROP":
-            m = _DROP_IF_EXISTS.match(head)
-            return m is not None and unquote_ident(m.group(1)).lower() not in self.created
-        if w1 == "CREATE":
-            m = _CREATES.match(head)
-            if m:
-                self.created.add(unquote_ident(m.group(2) or m.group(1)).lower())
-            elif _RELATION_WORD.search(head.split("(", 1)[0]):
-                self.tracking = False
-        elif w1 in ("RENAME", "ALTER") and _RELATION_WORD.search(stmt.sql):
-            self.tracking = w1 == "ALTER" and "RENAME" not in stmt.sql.upper()
+        if act.kind in ("DROP TABLE", "DROP VIEW"):
+            return act.name not in self.created
+        if act.kind in ("CREATE TABLE", "CREATE VIEW"):
+            self.created.add(act.name)
+        elif act.renames:
+            self.tracking = False
         return False
 
 
-def _check_unqualified(stmt: Statement, ws_schema: str) -> None:
-    # A temp-schema workspace lives on a real server: `CREATE TABLE prod.t` or
-    # `DROP TABLE prod.t` would act on another schema there, so refuse it up front.
-    m = _QUALIFIED.match(_head(stmt.sql))
-    if m is None:
-        return
-    schema = unquote_ident(m.group(1))
-    if schema == ws_schema:
-        return
-    raise SQLLoadError(
-        stmt.path,
-        stmt.line,
-        f"the statement names schema `{schema}` (`{schema}`.`{unquote_ident(m.group(2))}`);"
-        " desired SQL describes one schema and must use unqualified names",
-        stmt.sql,
-    )
+def _classify(
+    statements: list[Statement], conn: Conn, ws: Endpoint, target_schema: str | None
+) -> tuple[list[Action], LoadReport]:
+    """Classify every statement before any runs (engine.classify); refuse on the first bad one."""
+    row = conn.query("SELECT @@SESSION.sql_mode, @@SESSION.character_set_client")[0]
+    try:
+        session = SessionState(str(row[0]), str(row[1]))
+    except ValueError as exc:
+        raise UsageError(
+            f"The workspace session's sql_mode cannot be followed: {exc}.",
+            "Load desired SQL with a standard sql_mode (e.g. --workspace local).",
+        ) from None
+    classifier = Classifier(Dialect.of(conn.flavor), session, ws.schema, target_schema)
+    report = LoadReport()
+    actions: list[Action] = []
+    for stmt in statements:
+        before = (session.sql_mode, session.charset_client)
+        act = classifier.classify(stmt)
+        if act.note is not None:
+            report.warnings.append(f"{stmt.where}: skipped `{_one_line(stmt.sql)}`: {act.note}")
+        if act.sql is None:
+            continue
+        act.session = before
+        if act.event_status is not None and act.name is not None:
+            report.event_status[act.name] = act.event_status
+        actions.append(act)
+    return actions, report
 
 
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_sql(statements: list[Statement], ws: Endpoint, *, sql_mode: str | None = None) -> None:
-    """Execute ``statements`` in order in the workspace ``ws``; raise ``SQLLoadError`` on failure.
+def load_sql(
+    statements: list[Statement],
+    ws: Endpoint,
+    *,
+    sql_mode: str | None = None,
+    target_schema: str | None = None,
+    fresh: bool = False,
+) -> LoadReport:
+    """Classify, then execute ``statements`` in order in the workspace ``ws``.
 
-    Statements that would leave the workspace (CREATE/DROP DATABASE, USE) are
-    skipped with a logged warning.
+    Anything but schema-defining statements is refused (``SQLLoadError``)
+    before the first statement runs; USE / CREATE DATABASE of the schema being
+    loaded are skipped with a logged warning.  ``target_schema``: the name a
+    qualified name may use for the schema being loaded.  ``fresh``: ``ws`` is
+    empty, so DROP ... IF EXISTS of names not created yet are skipped.
     """
-    for warning in _load(statements, ws, sql_mode):
+    report = _load(statements, ws, sql_mode, target_schema=target_schema, fresh=fresh)
+    for warning in report.warnings:
         log.warning("%s", warning)
+    return report
 
 
 def _mode(ws: Endpoint, sql_mode: str | None) -> str | None:
@@ -246,90 +236,118 @@ def _mode(ws: Endpoint, sql_mode: str | None) -> str | None:
     return ws.sql_mode if isinstance(ws, WorkspaceEndpoint) else None
 
 
-def _load(statements: list[Statement], ws: Endpoint, sql_mode: str | None) -> list[str]:
-    warnings: list[str] = []
-    runnable: list[Statement] = []
-    noop = _NoopDrops()
-    for stmt in statements:
-        if escapes_workspace(stmt):
-            warnings.append(
-                f"{stmt.where}: skipped `{_one_line(stmt.sql)}`: desired SQL is loaded into "
-                "a workspace schema, not into a named database"
-            )
-            continue
-        _check_unqualified(stmt, ws.schema)
-        if not noop.is_noop(stmt):
-            runnable.append(stmt)
+def _load(
+    statements: list[Statement],
+    ws: Endpoint,
+    sql_mode: str | None,
+    *,
+    target_schema: str | None = None,
+    fresh: bool = False,
+    require_objects: bool = False,
+) -> LoadReport:
     conn = loader_session(ws, sql_mode=_mode(ws, sql_mode), multi=True)
-    deferred: list[Statement] = []
     try:
-        batch: list[Statement] = []
-        size = 0
-        for stmt in runnable:
-            if _first_words(stmt.sql)[0] not in _BATCHABLE:
-                _run_batch(conn, batch, ws, deferred)
-                batch, size = [], 0
-                _run_batch(conn, [stmt], ws, deferred)
-                continue
-            if batch and (len(batch) >= BATCH_STATEMENTS or size + len(stmt.sql) > BATCH_BYTES):
-                _run_batch(conn, batch, ws, deferred)
-                batch, size = [], 0
-            batch.append(stmt)
-            size += len(stmt.sql)
-        _run_batch(conn, batch, ws, deferred)
-        # Retry deferred statements while that makes progress; then the first still
-        # failing one reports its own error.
-        while deferred:
-            pending, deferred = deferred, []
-            for stmt in pending:
-                _run_batch(conn, [stmt], ws, deferred)
-            if len(deferred) == len(pending):
-                _run_batch(conn, deferred[:1], ws, None)
+        actions, report = _classify(statements, conn, ws, target_schema)
+        if require_objects and not any(a.kind.startswith("CREATE") for a in actions):
+            where = statements[0].path if statements else "the desired SQL"
+            raise UsageError(
+                f"{where} defines no table, view, routine, trigger or event: planning against"
+                " it would drop everything in the target.",
+                "Check the file; if an empty schema is really what you want, pass --allow-empty.",
+            )
+        if fresh:
+            noop = _NoopDrops()
+            actions = [a for a in actions if not noop.is_noop(a)]
+        _Runner(conn, ws).run(actions)
     finally:
         conn.close()
-    return warnings
+    return report
 
 
-def _run_batch(
-    conn: Conn, batch: list[Statement], ws: Endpoint, deferred: list[Statement] | None
-) -> None:
-    """Run ``batch`` in as few round trips as possible.
+class _Runner:
+    """Sends classified statements: batches of simple ones, compound ones alone.
 
-    A CREATE (view, trigger) that fails because a table it names does not
-    exist yet goes to ``deferred`` instead of failing: hand-written files may
-    define a view before the view it selects from.
+    A batch (multi-statements on) only holds statements the lexer showed to
+    have no ``;``, so the server runs exactly those.  A compound statement
+    (routine, trigger, event) goes in its own round trip with multi-statements
+    off, so the server refuses any text after the one statement it parses.
     """
-    i = 0
-    while i < len(batch):
-        # "\n;" and not ";": a statement may end in a `-- comment` that would swallow the `;`.
-        sql = "\n;\n".join(s.sql for s in batch[i:]) if len(batch) - i > 1 else batch[i].sql
-        done = 0
-        try:
-            with conn.raw.cursor() as cur:
-                cur.execute(sql)
-                done = 1
-                while cur.nextset():
-                    done += 1
-            return
-        except DriverError as exc:
-            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-            if code in (2006, 2013, 2003):
-                raise friendly_error(exc, conn.endpoint) from None
-            failed = batch[i + done]
-            if code == ER_EMPTY_QUERY:
-                # Only a comment the server does not execute (e.g. a newer version's /*!...*/).
-                i += done + 1
+
+    def __init__(self, conn: Conn, ws: Endpoint) -> None:
+        self.conn = conn
+        self.ws = ws
+        self.multi = True
+        self.deferred: list[Action] = []
+
+    def set_multi(self, on: bool) -> None:
+        if self.multi != on:
+            self.conn.set_multi_statements(on)
+            self.multi = on
+
+    def run(self, actions: list[Action]) -> None:
+        batch: list[Action] = []
+        size = 0
+        for act in actions:
+            if act.alone:
+                self.send(batch)
+                batch, size = [], 0
+                self.send([act])
                 continue
-            if (
-                code == ER_NO_SUCH_TABLE
-                and deferred is not None
-                and _first_words(failed.sql)[0] == "CREATE"
+            if batch and (
+                len(batch) >= BATCH_STATEMENTS or size + len(act.sql or "") > BATCH_BYTES
             ):
-                deferred.append(failed)
-                i += done + 1
-                continue
-            message = str(exc.args[1] if len(exc.args) > 1 else exc)
-            raise _load_error(failed, code, message, ws) from None
+                self.send(batch)
+                batch, size = [], 0
+            batch.append(act)
+            size += len(act.sql or "")
+        self.send(batch)
+        # Retry deferred statements while that makes progress, each in the session state
+        # it was classified for; then the first still failing one reports its own error.
+        while self.deferred:
+            pending, self.deferred = self.deferred, []
+            for act in pending:
+                self.retry(act, defer=True)
+            if len(self.deferred) == len(pending):
+                self.retry(self.deferred[0], defer=False)
+
+    def retry(self, act: Action, *, defer: bool) -> None:
+        self.set_multi(False)
+        mode, charset = act.session
+        self.conn.execute("SET SESSION sql_mode = %s, character_set_client = %s", (mode, charset))
+        self.send([act], defer=defer)
+
+    def send(self, batch: list[Action], *, defer: bool = True) -> None:
+        """Run ``batch`` in as few round trips as possible.
+
+        A CREATE (view, trigger) that fails because a table it names does not
+        exist yet is deferred instead of failing: hand-written files may
+        define a view before the view it selects from.
+        """
+        i = 0
+        while i < len(batch):
+            rest = batch[i:]
+            self.set_multi(len(rest) > 1)
+            # "\n;\n" and not ";": a statement may end in a `-- comment`.
+            sql = "\n;\n".join(a.sql or "" for a in rest)
+            done = 0
+            try:
+                with self.conn.raw.cursor() as cur:
+                    cur.execute(sql)
+                    done = 1
+                    while cur.nextset():
+                        done += 1
+                return
+            except DriverError as exc:
+                code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+                if code in (2006, 2013, 2003):
+                    raise friendly_error(exc, self.conn.endpoint) from None
+                failed = rest[done]
+                if code == ER_NO_SUCH_TABLE and defer and failed.kind.startswith("CREATE"):
+                    self.deferred.append(failed)
+                    i += done + 1
+                    continue
+                message = str(exc.args[1] if len(exc.args) > 1 else exc)
+                raise _load_error(failed.stmt, code, message, self.ws) from None
 
 
 def _load_error(stmt: Statement, code: int, message: str, ws: Endpoint) -> SQLLoadError:
@@ -356,8 +374,52 @@ def desired_statements_hints(source: str) -> tuple[list[Statement], RenameHints 
     return statements, (hints or None)
 
 
+# Set by the CLI's --allow-empty: a desired schema with no objects means "drop
+# everything", which is never inferred from an empty or comment-only file.
+empty_allowed: ContextVar[bool] = ContextVar("myshift_empty_allowed", default=False)
+
+
+@contextmanager
+def allowing_empty(allow: bool = True) -> Iterator[None]:
+    """Within this block, loading desired SQL that defines no object is not refused."""
+    token = empty_allowed.set(allow)
+    try:
+        yield
+    finally:
+        empty_allowed.reset(token)
+
+
+def load_desired_sql(
+    statements: list[Statement],
+    ws: Endpoint,
+    *,
+    sql_mode: str | None = None,
+    target_schema: str | None = None,
+) -> LoadReport:
+    """Load the user's desired SQL into the fresh workspace ``ws``.
+
+    Like ``load_sql``, and refuses SQL that defines no object unless
+    ``allowing_empty`` is in effect.
+    """
+    report = _load(
+        statements,
+        ws,
+        sql_mode,
+        target_schema=target_schema,
+        fresh=True,
+        require_objects=not empty_allowed.get(),
+    )
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    return report
+
+
 def load_desired(
-    source: str | list[Statement], ws: Endpoint, *, sql_mode: str | None = None
+    source: str | list[Statement],
+    ws: Endpoint,
+    *,
+    sql_mode: str | None = None,
+    target_schema: str | None = None,
 ) -> LoadResult:
     """Read (if ``source`` is a path or ``-``), collect rename hints, load into ``ws``.
 
@@ -365,19 +427,42 @@ def load_desired(
     """
     statements = read_desired(source) if isinstance(source, str) else list(source)
     hints = rename_hints(statements)
-    warnings = _load(statements, ws, sql_mode)
-    for warning in warnings:
-        log.warning("%s", warning)
-    return LoadResult(tuple(statements), hints, tuple(warnings))
+    report = load_desired_sql(statements, ws, sql_mode=sql_mode, target_schema=target_schema)
+    return LoadResult(tuple(statements), hints, tuple(report.warnings), report.event_status)
+
+
+def restore_event_status(schema: Schema, status: dict[str, str]) -> Schema:
+    """Put the events' real status (from their text) back into a workspace's model.
+
+    In the workspace every event was created DISABLE (see engine.classify);
+    the model says what the desired SQL asked for, in ``status`` and in the
+    ``create_sql`` a plan renders.
+    """
+    if not status or not schema.events:
+        return schema
+    folded = {name.lower(): st for name, st in status.items()}
+    events = []
+    for e in schema.events:
+        st = status.get(e.name, folded.get(e.name.lower()))
+        if st is None or st == e.status:
+            events.append(e)
+            continue
+        create_sql = with_status(e.create_sql, st) if e.create_sql else ""
+        events.append(replace(e, status=st, create_sql=create_sql))
+    return replace(schema, events=tuple(events))
 
 
 def desired_schema(
-    source: str | list[Statement], ws: Endpoint, *, sql_mode: str | None = None
+    source: str | list[Statement],
+    ws: Endpoint,
+    *,
+    sql_mode: str | None = None,
+    target_schema: str | None = None,
 ) -> tuple[Schema, LoadResult]:
     """Load desired SQL into ``ws`` and introspect it: the desired ``Schema`` and load result."""
     from myshift.engine.introspect import introspect
 
-    result = load_desired(source, ws, sql_mode=sql_mode)
+    result = load_desired(source, ws, sql_mode=sql_mode, target_schema=target_schema)
     with connected(ws) as conn:
         schema: Schema = introspect(conn, ws.schema)
-    return schema, result
+    return restore_event_status(schema, dict(result.event_status)), result

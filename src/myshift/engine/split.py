@@ -94,6 +94,20 @@ _TOKENS = r"""
 """
 
 _NONSPACE = LazyRegex(r"\S")
+# The same tokens, terminated: a token matching its pattern above only by reaching the
+# end of the text swallowed the rest of the file, which is refused with its line.
+_CLOSED = {
+    "sq": LazyRegex(r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL),
+    "dq": LazyRegex(r'"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"', re.DOTALL),
+    "bt": LazyRegex(r"`[^`]*(?:``[^`]*)*`"),
+    "bc": LazyRegex(r"/\*[\s\S]*\*/"),
+}
+_UNCLOSED = {
+    "sq": "quoted string (')",
+    "dq": 'quoted string (")',
+    "bt": "quoted identifier (`)",
+    "bc": "comment (/*)",
+}
 _TOKEN_STARTS = frozenset("'\"`-#/\n")
 # Between statements: whitespace and comments that are neither hints nor DELIMITER lines.
 _LEAD = LazyRegex(
@@ -222,6 +236,12 @@ def split_sql(text: str, path: str = "<stdin>") -> list[Statement]:
                 begin(m.start() + len(m.group()) - len(m.group().lstrip()))
             pos = m.end()
             continue
+        if kind in _CLOSED and m.end() == n and not _CLOSED[kind].fullmatch(m.group()):
+            raise SQLLoadError(
+                path,
+                line_at(m.start()),
+                f"unterminated {_UNCLOSED[kind]}: it runs to the end of the file",
+            )
         if kind == "lc" or kind == "bc":
             if kind == "lc" and "myshift:" in m.group():
                 _collect_hint(text, m, start, start_line, prev_end_line, line_at, hints, out)

@@ -13,6 +13,10 @@ way out, also when loading failed.  Two kinds:
 
 The creation time is part of the temp schema's name, so a workspace leaked by a
 killed process is recognised and dropped by the next run after a day.
+
+A workspace is inert: only classified statements reach it (engine.classify),
+events are created DISABLE there, nothing is called, and every session on it
+is time-bounded (``make_inert``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from myshift.db.connect import Conn, DriverError, Endpoint, connect, is_url, quote_ident
+from myshift.db.connect import (
+    DEFAULT_LOCK_WAIT_TIMEOUT,
+    Conn,
+    DriverError,
+    Endpoint,
+    connect,
+    is_url,
+    quote_ident,
+)
 from myshift.errors import ConnectionFailed, UsageError
 
 if TYPE_CHECKING:
@@ -272,17 +284,37 @@ def target_defaults(conn: Conn, schema: str | None = None) -> TargetDefaults:
     return TargetDefaults(str(rows[0][0]), str(rows[0][1]), None if mode is None else str(mode))
 
 
+# No statement in a workspace may hold a session (or the server) for long:
+# loading desired SQL and replaying a plan are DDL on empty tables.
+STATEMENT_SECONDS = 10
+
+
+def make_inert(conn: Conn) -> None:
+    """Bound every statement of ``conn``: a short statement time limit and lock wait.
+
+    MariaDB's ``max_statement_time`` (seconds) covers every statement; MySQL's
+    ``max_execution_time`` (ms) only SELECTs, which desired SQL never sends.
+    """
+    if conn.flavor.is_mariadb:
+        conn.execute(f"SET SESSION max_statement_time = {STATEMENT_SECONDS}")
+    else:
+        conn.execute(f"SET SESSION max_execution_time = {STATEMENT_SECONDS * 1000}")
+    conn.execute(f"SET SESSION lock_wait_timeout = {DEFAULT_LOCK_WAIT_TIMEOUT}")
+
+
 def loader_session(ws: Endpoint, *, sql_mode: str | None = None, multi: bool = False) -> Conn:
     """A session for loading desired SQL: no FK checks, the chosen sql_mode, ``USE`` ws.
 
     foreign_key_checks=0 lets tables reference tables defined later in the file
-    (mysqldump sorts by name, not by dependency).
+    (mysqldump sorts by name, not by dependency).  Statements are time-bounded
+    (``make_inert``).
     """
     conn = connect(ws, schema="", multi=multi)
     try:
         conn.execute("SET SESSION foreign_key_checks = 0")
         if sql_mode is not None:
             conn.execute("SET SESSION sql_mode = %s", (sql_mode,))
+        make_inert(conn)
         conn.execute(f"USE {quote_ident(ws.schema)}")
     except BaseException:
         conn.close()

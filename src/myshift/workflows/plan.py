@@ -22,18 +22,36 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
+from myshift.engine.classify import inert_event
 from myshift.engine.introspect import Twin, TwinUnavailable, gc_paused, introspect
-from myshift.engine.load import RenameHints, desired_statements_hints, load_sql
+from myshift.engine.lexer import Dialect, Mode
+from myshift.engine.load import (
+    RenameHints,
+    allowing_empty,
+    desired_statements_hints,
+    load_desired_sql,
+    load_sql,
+    restore_event_status,
+)
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.engine.split import Statement
-from myshift.engine.workspace import Workspace, open_workspace, target_defaults
-from myshift.errors import MyshiftError, UsageError, VerificationFailed
+from myshift.engine.workspace import Workspace, make_inert, open_workspace, target_defaults
+from myshift.errors import (
+    MyshiftError,
+    SQLLoadError,
+    UnsupportedError,
+    UsageError,
+    VerificationFailed,
+)
 from myshift.model import Flavor, Schema
 from myshift.model.schema import ForeignKey
 
 if TYPE_CHECKING:
     from myshift.engine.changes import Change, RenderOptions
     from myshift.model.serialize import FingerprintCache
+
+
+__all__ = ["Plan", "PlanOptions", "PlannedStatement", "allowing_empty", "make_plan", "verify_plan"]
 
 
 def _render_options() -> RenderOptions:
@@ -164,9 +182,10 @@ def desired_from_source(
     else:
         statements, hints = desired_statements_hints(source)
     with workspace_for(opts.workspace, target, target_conn) as ws:
-        load_sql(statements, ws)
+        report = load_desired_sql(statements, ws, target_schema=target.schema)
         with connected(ws) as wconn:
             desired = introspect(wconn, ws.schema, borrow=borrow, lend=lend)
+    desired = restore_event_status(desired, report.event_status)
     return replace(desired, name=target.schema), hints
 
 
@@ -653,19 +672,43 @@ def _replay(
     extra = sorted(present - {t.name for t in current.tables})
     missing = replace(current, tables=tuple(t for t in current.tables if t.name not in present))
     try:
-        if extra:
-            drop = "DROP TABLE " + ", ".join(quote_ident(name) for name in extra)
-            load_sql([Statement(sql=drop, path="<target copy>", line=1)], ws)
+        drops = [f"DROP TABLE IF EXISTS {quote_ident(name)}" for name in extra]
+        load_sql([Statement(sql=d, path="<target copy>", line=1) for d in drops], ws)
         load_sql(_copy_statements(missing, plan.flavor), ws)
+    except SQLLoadError as exc:
+        if not exc.server_message.startswith("refused"):
+            raise VerificationFailed(
+                f"verification failed: could not copy the target's structure ({exc}).",
+                "This is a myshift bug; please report it with the schema.",
+            ) from None
+        # A table that reaches outside its schema (FEDERATED, DATA DIRECTORY...)
+        # is never created in a workspace, not even as a copy.
+        raise UnsupportedError(
+            "The plan cannot be verified: the target holds an object myshift never creates"
+            f" in a workspace ({exc.server_message}).",
+            "Run plan with --no-verify after reviewing the statements yourself.",
+        ) from None
     except MyshiftError as exc:
         raise VerificationFailed(
             f"verification failed: could not copy the target's structure ({exc}).",
             "This is a myshift bug; please report it with the schema.",
         ) from None
+    # Events are created DISABLE in any workspace (the copy's by load_sql, the
+    # plan's here); their real status is tracked and put back after reading.
+    status = {e.name: e.status for e in current.events}
+    runnable = []
+    for st in plan.statements:
+        if st.skipped:
+            continue
+        sql, event, event_status = inert_event(st.sql, Dialect.of(plan.flavor), Mode())
+        if event and event_status is not None:
+            status[event] = event_status
+        runnable.append(replace(st, sql=sql) if sql != st.sql else st)
     with connected(ws, multi=True) as wconn:
+        make_inert(wconn)
         wconn.execute("SET SESSION foreign_key_checks = 1")
-        _run_batched(wconn, [st for st in plan.statements if not st.skipped])
-        return introspect(wconn, ws.schema, borrow=twin)
+        _run_batched(wconn, runnable)
+        return restore_event_status(introspect(wconn, ws.schema, borrow=twin), status)
 
 
 # Statements per round trip when a plan is replayed (the server runs them in order).

@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+DROP TABLE a2, prod.a;

@@ -1,0 +1,2 @@
+CREATE TABLE a (id int);
+DELETE FROM prod.a;

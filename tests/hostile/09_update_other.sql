@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+UPDATE other.t SET v = 'updated';

@@ -1,0 +1,3 @@
+CREATE TABLE keep1 (id int);
+CREATE USER evil@'%' IDENTIFIED BY 'x';
+GRANT ALL ON *.* TO evil@'%' WITH GRANT OPTION;

@@ -1,0 +1,4 @@
+CREATE TABLE keep1 (id int);
+SET @s = CONCAT('DROP DATABASE ', 'other');
+PREPARE st FROM @s;
+EXECUTE st;

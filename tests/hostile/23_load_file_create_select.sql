@@ -1,0 +1,1 @@
+CREATE TABLE leak AS SELECT LOAD_FILE('{FILES}/marker.txt') AS c;

@@ -1,0 +1,1 @@
+CREATE TABLE leak (c text DEFAULT (LOAD_FILE('{FILES}/marker.txt')));

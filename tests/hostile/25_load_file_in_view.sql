@@ -1,0 +1,1 @@
+CREATE VIEW leak AS SELECT LOAD_FILE('{FILES}/marker.txt') AS c;

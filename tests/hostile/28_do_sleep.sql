@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+DO SLEEP(100);

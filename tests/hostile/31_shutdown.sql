@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+SHUTDOWN;

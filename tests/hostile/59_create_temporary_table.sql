@@ -1,0 +1,1 @@
+CREATE TEMPORARY TABLE tt (id int);

@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+CREATE TRIGGER tr BEFORE INSERT ON other.t FOR EACH ROW SET NEW.v = 'pwned';

@@ -1,0 +1,1 @@
+CREATE TABLE child (id int, t_id int, FOREIGN KEY (t_id) REFERENCES other.t (id));

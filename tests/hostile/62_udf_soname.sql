@@ -1,0 +1,2 @@
+CREATE TABLE keep1 (id int);
+CREATE FUNCTION evil RETURNS STRING SONAME 'ha_evil.so';

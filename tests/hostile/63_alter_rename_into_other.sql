@@ -1,0 +1,2 @@
+CREATE TABLE r (id int);
+ALTER TABLE r RENAME TO other.r;

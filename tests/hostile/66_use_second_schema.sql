@@ -1,0 +1,4 @@
+USE prod;
+CREATE TABLE keep1 (id int);
+USE other;
+DROP TABLE IF EXISTS t;

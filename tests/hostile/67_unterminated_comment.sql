@@ -1,0 +1,3 @@
+CREATE TABLE u (id int);
+/* never closed
+DROP DATABASE other;

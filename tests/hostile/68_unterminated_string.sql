@@ -1,0 +1,2 @@
+CREATE TABLE u (c varchar(3) DEFAULT 'x);
+DROP DATABASE other;

@@ -1,0 +1,8 @@
+CREATE TABLE keep1 (id int);
+DELIMITER ;;
+CREATE PROCEDURE p_wipe()
+BEGIN
+  DELETE FROM other.t;
+  DROP DATABASE other;
+END;;
+DELIMITER ;

@@ -1,0 +1,1 @@
+CREATE DEFINER=root@localhost SQL SECURITY DEFINER VIEW dv AS SELECT * FROM other.t;
