@@ -68,7 +68,7 @@ def file_statements(
     ``apply`` compares the file against this.
     """
     from myshift.engine.preflight import preflight_checks
-    from myshift.workflows.keepdata import keep_marks
+    from myshift.engine.keeppolicy import keep_marks
 
     out = []
     for st, ch in zip(statements, changes, strict=True):
