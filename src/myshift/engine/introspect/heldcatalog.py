@@ -1,4 +1,4 @@
-"""The catalogue questions keep-data (and history) ask about single tables.
+"""The catalogue questions keep-data (and the history) ask about single tables.
 
 ``introspect()`` reads a whole schema in bulk; keep-data needs a few precise
 facts about ONE table at the moment it is soft-dropped, backed up or
@@ -10,6 +10,7 @@ the engine's introspection and ``workflows.keepdata`` only asks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -220,3 +221,17 @@ def table_triggers(conn: Conn, schema: str, table: str) -> list[TriggerText]:
             )
         )
     return out
+
+
+def tables_present_sql(schema: str, names: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The query (and its arguments) counting how many of ``names`` exist in ``schema``.
+
+    Given as text for a caller that runs it on its own terms: ``History``
+    reads through its retrying session, which must see the driver's errors.
+    """
+    marks = ", ".join(["%s"] * len(names))
+    return (
+        "SELECT COUNT(*) FROM information_schema.TABLES "
+        f"WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ({marks})",
+        (schema, *names),
+    )
