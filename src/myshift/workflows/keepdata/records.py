@@ -22,7 +22,7 @@ class ColumnInfo:
     """One column as the server describes it (enough to re-create its type)."""
 
     name: str
-    column_type: str  # information_schema.COLUMNS.COLUMN_TYPE, e.g. "decimal(12,2) unsigned"
+    column_type: str  # the catalogue's COLUMN_TYPE, e.g. "decimal(12,2) unsigned"
     data_type: str
     charset: str | None = None
     collation: str | None = None
