@@ -67,8 +67,8 @@ def file_statements(
     Pure (no server): ``plan`` fills in the pre-flight counts afterwards, and
     ``apply`` compares the file against this.
     """
+    from myshift.engine.keeppolicy import keep_marks
     from myshift.engine.preflight import preflight_checks
-    from myshift.workflows.keepdata import keep_marks
 
     out = []
     for st, ch in zip(statements, changes, strict=True):

@@ -1,12 +1,4 @@
-"""The apply history: what ran where, by whom, and exactly where it stopped.
-
-Two copies of every record:
-
-* tables in a schema of their own on the target server (``_myshift`` by
-  default): ``applies`` (one row per apply / rollback / rehearsal, with the
-  pre-apply snapshot of the model) and ``statements`` (one row per statement);
-* a local JSONL audit log (``./myshift-audit.jsonl`` by default), one line per
-  write, appended, flushed and fsynced — it survives losing the server.
+"""``History``: read and write the apply history on one server, mirrored to the audit log.
 
 Crash safety: ``statement_started`` inserts and commits the statement's row
 *before* the statement runs, so after a ``kill -9`` the history shows
@@ -14,12 +6,6 @@ Crash safety: ``statement_started`` inserts and commits the statement's row
 history needs its OWN autocommit connection — never the DDL session, whose
 implicit commits and failures must not decide what the history says.  Use
 ``History.open(endpoint)`` to get one.
-
-Passwords are never stored: the target is recorded as ``Endpoint.redacted()``.
-
-Layout versioning: ``layout`` holds the layout version; a history written by a
-newer myshift is refused instead of being misread.  Changes to the tables are
-additive (new nullable columns) and bump ``LAYOUT_VERSION``.
 """
 
 from __future__ import annotations
@@ -30,10 +16,9 @@ import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from myshift import __version__
 from myshift.db.connect import (
@@ -45,21 +30,27 @@ from myshift.db.connect import (
     quote_ident,
     redact_url,
 )
-from myshift.errors import MyshiftError, UnsupportedError, UsageError
-from myshift.exitcodes import ExitCode
-from myshift.model.serialize import schema_from_json, schema_to_json
+from myshift.engine.introspect.heldcatalog import tables_present_sql
+from myshift.errors import UnsupportedError, UsageError
+from myshift.model.serialize import schema_to_json
+from myshift.workflows.history.records import (
+    DEFAULT_AUDIT_PATH,
+    DEFAULT_SCHEMA,
+    ApplyDetail,
+    ApplyKind,
+    ApplyOutcome,
+    ApplyRecord,
+    HistoryError,
+    StatementOutcome,
+    StatementRecord,
+)
+from myshift.workflows.history.tables import APPLY_COLS, LAYOUT_VERSION, history_ddl
 
 if TYPE_CHECKING:
     from myshift.model import Schema
 
-LAYOUT_VERSION = 1
-DEFAULT_SCHEMA = "_myshift"
-DEFAULT_AUDIT_PATH = Path("myshift-audit.jsonl")
-
-ApplyKind = Literal["apply", "rollback", "rehearsal"]
-ApplyOutcome = Literal["running", "ok", "failed", "interrupted"]
-StatementOutcome = Literal["running", "ok", "failed"]
 _KINDS = ("apply", "rollback", "rehearsal")
+_TABLES = ("applies", "statements", "layout")
 _APPLY_OUTCOMES = ("running", "ok", "failed", "interrupted")
 _STATEMENT_OUTCOMES = ("running", "ok", "failed")
 
@@ -78,70 +69,6 @@ def _lost(exc: BaseException) -> bool:
     return bool(exc.args) and exc.args[0] in _LOST_CODES
 
 
-class HistoryError(MyshiftError):
-    """The history schema cannot be written or read (usually a missing privilege)."""
-
-    exit_code = ExitCode.CONNECTION
-
-
-@dataclass(frozen=True)
-class ApplyRecord:
-    id: int
-    kind: str
-    target_schema: str
-    target: str  # Endpoint.redacted() of the target: no password, ever
-    operator_user: str
-    operator_host: str
-    tool_version: str
-    plan_hash: str | None
-    from_fingerprint: str | None
-    to_fingerprint: str | None
-    started_at: datetime  # UTC
-    finished_at: datetime | None
-    outcome: str
-    error: str | None
-    undoes_apply_id: int | None
-    notes: Mapping[str, Any] = field(default_factory=dict)
-    statements_total: int = 0
-    statements_ok: int = 0
-
-    @property
-    def duration(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
-
-@dataclass(frozen=True)
-class StatementRecord:
-    apply_id: int
-    seq: int
-    sql: str
-    risk: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str
-    error: str | None
-    rows_affected: int | None
-    duration: float | None  # seconds
-
-
-@dataclass(frozen=True)
-class ApplyDetail:
-    record: ApplyRecord
-    statements: tuple[StatementRecord, ...]
-    snapshot_json: str | None  # schema_to_json of the target before the apply
-
-    def snapshot(self) -> Schema | None:
-        """The pre-apply model, for rollback; None when none was recorded."""
-        return schema_from_json(self.snapshot_json) if self.snapshot_json else None
-
-    @property
-    def stopped_at(self) -> StatementRecord | None:
-        """The first statement that did not finish ok (running after a crash, or failed)."""
-        return next((s for s in self.statements if s.outcome != "ok"), None)
-
-
 def _now() -> datetime:
     # Naive UTC: DATETIME(6) has no zone; every timestamp here is UTC.
     return datetime.now(UTC).replace(tzinfo=None)
@@ -157,61 +84,6 @@ def _operator_user() -> str:
 def operator() -> str:
     """``user@host`` of this process, as ``begin_apply`` records it by default."""
     return f"{_operator_user()}@{socket.gethostname()}"
-
-
-def _ddl(schema: str) -> list[str]:
-    q = quote_ident(schema)
-    return [
-        f"CREATE DATABASE IF NOT EXISTS {q} DEFAULT CHARACTER SET utf8mb4",
-        f"""CREATE TABLE IF NOT EXISTS {q}.`layout` (
-  `id` TINYINT UNSIGNED NOT NULL PRIMARY KEY,
-  `version` INT UNSIGNED NOT NULL,
-  `updated_at` DATETIME(6) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
-        f"""CREATE TABLE IF NOT EXISTS {q}.`applies` (
-  `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  `kind` VARCHAR(16) NOT NULL,
-  `target_schema` VARCHAR(64) NOT NULL,
-  `target` VARCHAR(512) NOT NULL,
-  `operator_user` VARCHAR(128) NOT NULL,
-  `operator_host` VARCHAR(255) NOT NULL,
-  `tool_version` VARCHAR(32) NOT NULL,
-  `plan_hash` VARCHAR(100) NULL,
-  `from_fingerprint` VARCHAR(100) NULL,
-  `to_fingerprint` VARCHAR(100) NULL,
-  `snapshot` LONGTEXT NULL,
-  `started_at` DATETIME(6) NOT NULL,
-  `finished_at` DATETIME(6) NULL,
-  `outcome` VARCHAR(16) NOT NULL,
-  `error` TEXT NULL,
-  `undoes_apply_id` BIGINT UNSIGNED NULL,
-  `notes` LONGTEXT NULL,
-  KEY `by_schema` (`target_schema`, `id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
-        # `sql` is a reserved word, hence sql_text.
-        f"""CREATE TABLE IF NOT EXISTS {q}.`statements` (
-  `apply_id` BIGINT UNSIGNED NOT NULL,
-  `seq` INT UNSIGNED NOT NULL,
-  `sql_text` LONGTEXT NOT NULL,
-  `risk` VARCHAR(32) NULL,
-  `started_at` DATETIME(6) NOT NULL,
-  `finished_at` DATETIME(6) NULL,
-  `outcome` VARCHAR(16) NOT NULL,
-  `error` TEXT NULL,
-  `rows_affected` BIGINT NULL,
-  `duration` DOUBLE NULL,
-  PRIMARY KEY (`apply_id`, `seq`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
-    ]
-
-
-_APPLY_COLS = (
-    "a.id, a.kind, a.target_schema, a.target, a.operator_user, a.operator_host, "
-    "a.tool_version, a.plan_hash, a.from_fingerprint, a.to_fingerprint, a.started_at, "
-    "a.finished_at, a.outcome, a.error, a.undoes_apply_id, a.notes, "
-    "(SELECT COUNT(*) FROM {q}.statements s WHERE s.apply_id = a.id), "
-    "(SELECT COUNT(*) FROM {q}.statements s WHERE s.apply_id = a.id AND s.outcome = 'ok')"
-)
 
 
 class History:
@@ -332,12 +204,9 @@ class History:
     def _exists(self) -> bool:
         if self._ready:
             return True
-        n = self._read(
-            "SELECT COUNT(*) FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ('applies', 'statements', 'layout')",
-            (self.schema,),
-        )[0][0]
-        return int(n) == 3
+        sql, args = tables_present_sql(self.schema, _TABLES)
+        n = self._read(sql, args)[0][0]
+        return int(n) == len(_TABLES)
 
     def ensure(self) -> None:
         """Create the history schema and tables on first use; check the layout version."""
@@ -347,7 +216,7 @@ class History:
             # No DDL when the tables are there: a CREATE ... IF NOT EXISTS still
             # waits for DDL locks (a backup's BACKUP STAGE BLOCK_DDL, FTWRL).
             if not self._exists():
-                for stmt in _ddl(self.schema):
+                for stmt in history_ddl(self.schema):
                     self._conn.execute(stmt)
             self._conn.execute(
                 f"INSERT IGNORE INTO {self._q}.`layout` VALUES (1, %s, %s)",
@@ -583,7 +452,7 @@ class History:
         if outcome is not None:
             where.append("a.outcome = %s")
             args.append(outcome)
-        sql = f"SELECT {_APPLY_COLS} FROM {{q}}.applies a"
+        sql = f"SELECT {APPLY_COLS} FROM {{q}}.applies a"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY a.id DESC LIMIT %s"
@@ -608,7 +477,7 @@ class History:
         if not self._exists():
             return []
         rows = self._read(
-            f"SELECT {_APPLY_COLS} FROM {{q}}.applies a WHERE a.kind = 'rehearsal' "
+            f"SELECT {APPLY_COLS} FROM {{q}}.applies a WHERE a.kind = 'rehearsal' "
             "AND a.outcome = 'ok' AND a.target_schema = %s AND a.plan_hash = %s "
             "AND a.from_fingerprint = %s ORDER BY a.id DESC",
             (target_schema, plan_hash, from_fingerprint),
@@ -618,7 +487,7 @@ class History:
     def get_apply(self, apply_id: int) -> ApplyDetail:
         rows = (
             self._read(
-                f"SELECT {_APPLY_COLS}, a.snapshot FROM {{q}}.applies a WHERE a.id = %s",
+                f"SELECT {APPLY_COLS}, a.snapshot FROM {{q}}.applies a WHERE a.id = %s",
                 (apply_id,),
             )
             if self._exists()
@@ -653,142 +522,3 @@ class History:
             ),
             snapshot_json=rows[0][18],
         )
-
-
-# ---------------------------------------------------------------------- formatting
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([line(headers), *(line(r) for r in rows)])
-
-
-def _when(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt is not None else "-"
-
-
-def _secs(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}s" if value < 60 else f"{value / 60:.1f}m"
-
-
-def _one_line(text: str | None, width: int = 60) -> str:
-    if not text:
-        return ""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def format_history_table(records: Sequence[ApplyRecord]) -> str:
-    """``myshift history``: one aligned line per apply, newest first, times in UTC."""
-    if not records:
-        return "No applies recorded."
-    rows = []
-    for r in records:
-        note = f"undoes #{r.undoes_apply_id}" if r.undoes_apply_id is not None else ""
-        if r.error:
-            note = (note + "; " if note else "") + _one_line(r.error, 50)
-        rows.append(
-            [
-                str(r.id),
-                r.kind,
-                r.target_schema,
-                _when(r.started_at),
-                _secs(r.duration),
-                r.outcome,
-                f"{r.statements_ok}/{r.statements_total}",
-                f"{r.operator_user}@{r.operator_host}",
-                note,
-            ]
-        )
-    headers = [
-        "ID",
-        "KIND",
-        "SCHEMA",
-        "STARTED (UTC)",
-        "DURATION",
-        "OUTCOME",
-        "OK/STMTS",
-        "OPERATOR",
-        "NOTE",
-    ]
-    return _table(headers, rows)
-
-
-def format_apply_detail(detail: ApplyDetail) -> str:
-    """``myshift history ID``: the apply's header, then every statement with its outcome."""
-    r = detail.record
-    fields = [
-        ("Apply", f"#{r.id} ({r.kind})"),
-        ("Target", r.target),
-        ("Outcome", r.outcome),
-        ("Started", _when(r.started_at) + " UTC"),
-        ("Finished", _when(r.finished_at) + (" UTC" if r.finished_at else "")),
-        ("Duration", _secs(r.duration)),
-        ("Operator", f"{r.operator_user}@{r.operator_host} (myshift {r.tool_version})"),
-        ("Plan", r.plan_hash or "-"),
-        ("From", r.from_fingerprint or "-"),
-        ("To", r.to_fingerprint or "-"),
-    ]
-    if r.undoes_apply_id is not None:
-        fields.append(("Undoes", f"#{r.undoes_apply_id}"))
-    if r.notes:
-        fields.append(("Notes", json.dumps(dict(r.notes), sort_keys=True, default=str)))
-    if r.error:
-        fields.append(("Error", r.error))
-    fields.append(("Snapshot", "recorded" if detail.snapshot_json else "none"))
-    width = max(len(k) for k, _ in fields) + 1
-    out = [f"{(k + ':').ljust(width)} {v}" for k, v in fields]
-    out.append("")
-    if not detail.statements:
-        out.append("No statements recorded.")
-        return "\n".join(out)
-    stopped = detail.stopped_at
-    if stopped is not None and stopped.outcome == "running":
-        out.append(
-            f"Statement {stopped.seq} was running when the record stops "
-            "(the process died or is still running)."
-        )
-        out.append("")
-    rows = [
-        [
-            str(s.seq),
-            s.outcome,
-            s.risk or "-",
-            _secs(s.duration),
-            str(s.rows_affected) if s.rows_affected is not None else "-",
-        ]
-        for s in detail.statements
-    ]
-    headers = ["SEQ", "OUTCOME", "RISK", "DURATION", "ROWS"]
-    table = _table(headers, rows).splitlines()
-    out.append(table[0])
-    for s, text in zip(detail.statements, table[1:], strict=True):
-        out.append(text)
-        out.extend("    " + ln for ln in s.sql.strip().splitlines())
-        if s.error:
-            out.append(f"    error: {s.error}")
-    return "\n".join(out)
-
-
-__all__ = [
-    "DEFAULT_AUDIT_PATH",
-    "DEFAULT_SCHEMA",
-    "LAYOUT_VERSION",
-    "ApplyDetail",
-    "ApplyKind",
-    "ApplyOutcome",
-    "ApplyRecord",
-    "History",
-    "HistoryError",
-    "StatementOutcome",
-    "StatementRecord",
-    "format_apply_detail",
-    "format_history_table",
-    "operator",
-]

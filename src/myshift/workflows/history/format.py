@@ -1,0 +1,127 @@
+"""The text of ``myshift history``: the list of applies, and one apply in detail."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from myshift.workflows.history.records import ApplyDetail, ApplyRecord
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt is not None else "-"
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}s" if value < 60 else f"{value / 60:.1f}m"
+
+
+def _one_line(text: str | None, width: int = 60) -> str:
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def format_history_table(records: Sequence[ApplyRecord]) -> str:
+    """``myshift history``: one aligned line per apply, newest first, times in UTC."""
+    if not records:
+        return "No applies recorded."
+    rows = []
+    for r in records:
+        note = f"undoes #{r.undoes_apply_id}" if r.undoes_apply_id is not None else ""
+        if r.error:
+            note = (note + "; " if note else "") + _one_line(r.error, 50)
+        rows.append(
+            [
+                str(r.id),
+                r.kind,
+                r.target_schema,
+                _when(r.started_at),
+                _secs(r.duration),
+                r.outcome,
+                f"{r.statements_ok}/{r.statements_total}",
+                f"{r.operator_user}@{r.operator_host}",
+                note,
+            ]
+        )
+    headers = [
+        "ID",
+        "KIND",
+        "SCHEMA",
+        "STARTED (UTC)",
+        "DURATION",
+        "OUTCOME",
+        "OK/STMTS",
+        "OPERATOR",
+        "NOTE",
+    ]
+    return _table(headers, rows)
+
+
+def format_apply_detail(detail: ApplyDetail) -> str:
+    """``myshift history ID``: the apply's header, then every statement with its outcome."""
+    r = detail.record
+    fields = [
+        ("Apply", f"#{r.id} ({r.kind})"),
+        ("Target", r.target),
+        ("Outcome", r.outcome),
+        ("Started", _when(r.started_at) + " UTC"),
+        ("Finished", _when(r.finished_at) + (" UTC" if r.finished_at else "")),
+        ("Duration", _secs(r.duration)),
+        ("Operator", f"{r.operator_user}@{r.operator_host} (myshift {r.tool_version})"),
+        ("Plan", r.plan_hash or "-"),
+        ("From", r.from_fingerprint or "-"),
+        ("To", r.to_fingerprint or "-"),
+    ]
+    if r.undoes_apply_id is not None:
+        fields.append(("Undoes", f"#{r.undoes_apply_id}"))
+    if r.notes:
+        fields.append(("Notes", json.dumps(dict(r.notes), sort_keys=True, default=str)))
+    if r.error:
+        fields.append(("Error", r.error))
+    fields.append(("Snapshot", "recorded" if detail.snapshot_json else "none"))
+    width = max(len(k) for k, _ in fields) + 1
+    out = [f"{(k + ':').ljust(width)} {v}" for k, v in fields]
+    out.append("")
+    if not detail.statements:
+        out.append("No statements recorded.")
+        return "\n".join(out)
+    stopped = detail.stopped_at
+    if stopped is not None and stopped.outcome == "running":
+        out.append(
+            f"Statement {stopped.seq} was running when the record stops "
+            "(the process died or is still running)."
+        )
+        out.append("")
+    rows = [
+        [
+            str(s.seq),
+            s.outcome,
+            s.risk or "-",
+            _secs(s.duration),
+            str(s.rows_affected) if s.rows_affected is not None else "-",
+        ]
+        for s in detail.statements
+    ]
+    headers = ["SEQ", "OUTCOME", "RISK", "DURATION", "ROWS"]
+    table = _table(headers, rows).splitlines()
+    out.append(table[0])
+    for s, text in zip(detail.statements, table[1:], strict=True):
+        out.append(text)
+        out.extend("    " + ln for ln in s.sql.strip().splitlines())
+        if s.error:
+            out.append(f"    error: {s.error}")
+    return "\n".join(out)
