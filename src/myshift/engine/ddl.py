@@ -141,6 +141,11 @@ def _base_type(col_type: str) -> str:
     return base
 
 
+def base_type(col_type: str) -> str:
+    """A column type's name alone, e.g. ``int`` for ``int(10) unsigned``."""
+    return _base_type(col_type)
+
+
 def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
     """Whether the server prints ``DEFAULT NULL`` for a nullable column without default."""
     if flavor.is_mariadb:

@@ -36,47 +36,40 @@ READ LOCK`` for the instant needed to open every worker's snapshot (as
 mydumper does) — one true snapshot, at the price of a brief global write
 stall on production and the RELOAD privilege; without the privilege it falls
 back and says so in ``CloneStats.notes``.
+
+Structure (steps 1, 2, 4, 5) is in ``clone_structure``, progress reporting
+in ``clone_progress``; what the copy knows of each table comes from the
+model (``engine.introspect``) plus the catalogue's size estimates
+(``introspect.catalog``), and the driver's streaming calls from ``db.stream``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO
+from functools import cached_property
 
-import pymysql
-import pymysql.cursors
+from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident
+from myshift.db.stream import execute_bytes, literal, rows_as_bytes, stream_rows
+from myshift.engine.ddl import base_type
+from myshift.engine.diff import toposort
+from myshift.engine.introspect import catalog, introspect
+from myshift.errors import UsageError
+from myshift.model.schema import Column, ForeignKey, Table
+from myshift.workflows.clone_progress import Progress, ProgressFn, TerminalProgress, Tracker
+from myshift.workflows.clone_structure import CloneError, copy_structure, create_later
 
-from myshift.db.connect import Conn, Endpoint, connect, quote_ident
-from myshift.engine.ddl import strip_definer
-from myshift.errors import MyshiftError, UsageError
-from myshift.exitcodes import ExitCode
-
-_BINARY_TYPES = frozenset(
-    {
-        "binary",
-        "varbinary",
-        "tinyblob",
-        "blob",
-        "mediumblob",
-        "longblob",
-        "geometry",
-        "point",
-        "linestring",
-        "polygon",
-        "multipoint",
-        "multilinestring",
-        "multipolygon",
-        "geometrycollection",
-        "geomcollection",
-    }
-)
+# Types whose values travel as hex literals (X'...'), byte for byte.
+_BINARY_TYPES = frozenset({
+    "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point",
+    "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+    "geometrycollection", "geomcollection",
+})  # fmt: skip
 _SAMPLE_FILTER_MAX = 20000  # parent keys beyond this: no IN-list filter, orphans deleted after
 
 
@@ -117,19 +110,6 @@ class DataMode:
         return f"sample:{self.rows}" if self.kind == "sample" else self.kind
 
 
-@dataclass(frozen=True)
-class Progress:
-    tables_done: int
-    tables_total: int
-    rows: int
-    bytes: int
-    eta_seconds: float | None
-    table: str = ""
-
-
-ProgressFn = Callable[[Progress], None]
-
-
 @dataclass
 class CloneStats:
     tables: int = 0
@@ -147,36 +127,68 @@ class CloneStats:
 
 
 @dataclass(frozen=True)
-class _Column:
-    name: str
-    data_type: str
-
-
-@dataclass(frozen=True)
-class _ForeignKey:
-    name: str
-    table: str
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-
-
-@dataclass
 class _Table:
-    name: str
-    columns: tuple[_Column, ...]
-    pk: tuple[str, ...]
+    """A base table to copy rows of: the model's table and the catalogue's estimates."""
+
+    model: Table
     est_rows: int
     est_bytes: int
 
+    @property
+    def name(self) -> str:
+        return self.model.name
 
-def _value_expr(col: _Column) -> str:
+    @cached_property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns that hold data (generated ones are computed by the copy)."""
+        return tuple(c for c in self.model.columns if c.generated is None)
+
+    @cached_property
+    def pk(self) -> tuple[str, ...]:
+        pk = self.model.primary_key
+        return tuple(p.column for p in pk.parts if p.column) if pk is not None else ()
+
+    @cached_property
+    def links(self) -> tuple[ForeignKey, ...]:
+        """The foreign keys to tables of the same schema."""
+        return tuple(fk for fk in self.model.foreign_keys if fk.ref_schema is None)
+
+
+# A foreign key and the table it is on.
+_Link = tuple[str, ForeignKey]
+
+
+def _introspect(conn: Conn, schema: str) -> tuple[list[_Table], list[_Link]]:
+    """The schema's base tables (by name) and their foreign keys within the schema.
+
+    From the model (``introspect``) and the catalogue's size estimates.
+    """
+    sizes = catalog.table_sizes(conn, schema)
+    model = introspect(conn, schema)
+    tables = [
+        _Table(t, size.rows, size.data_bytes)
+        for t in sorted(model.tables, key=lambda t: t.name)
+        for size in (sizes.get(t.name),)
+        if size is not None and size.type == "BASE TABLE"
+    ]
+    return tables, [(t.name, fk) for t in tables for fk in t.links]
+
+
+def _fk_order(tables: Sequence[_Table]) -> list[_Table]:
+    """Parents before children; self-references ignored, cycles broken in name order."""
+    by_name = {t.name: t for t in tables}
+    order, _ = toposort(sorted(by_name), {t.name: {fk.ref_table for fk in t.links} for t in tables})
+    return [by_name[n] for n in order]
+
+
+def _value_expr(col: Column) -> str:
     q = quote_ident(col.name)
-    if col.data_type in _BINARY_TYPES:
+    data_type = base_type(col.type)
+    if data_type in _BINARY_TYPES:
         return f"IF({q} IS NULL, 'NULL', CONCAT('X''', HEX({q}), ''''))"
-    if col.data_type == "bit":
+    if data_type == "bit":
         return f"IF({q} IS NULL, 'NULL', CAST({q} AS UNSIGNED))"
-    if col.data_type == "float":
+    if data_type == "float":
         # QUOTE(float) prints ~6 significant digits; as a double it prints the exact value.
         return f"QUOTE({q} + 0e0)"
     return f"QUOTE({q})"
@@ -187,205 +199,11 @@ def _row_select(schema: str, t: _Table) -> str:
     return f"SELECT CONCAT('(', {parts}, ')') FROM {quote_ident(schema)}.{quote_ident(t.name)}"
 
 
-def _introspect(conn: Conn, schema: str) -> tuple[list[_Table], list[_ForeignKey]]:
-    cols: dict[str, list[_Column]] = {}
-    for tname, cname, dtype in conn.query(
-        "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE FROM information_schema.COLUMNS c "
-        "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA "
-        " AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' "
-        "WHERE c.TABLE_SCHEMA = %s "
-        " AND (c.GENERATION_EXPRESSION IS NULL OR c.GENERATION_EXPRESSION = '') "
-        "ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-        (schema,),
-    ):
-        cols.setdefault(str(tname), []).append(_Column(str(cname), str(dtype).lower()))
-    pks: dict[str, list[str]] = {}
-    for tname, cname in conn.query(
-        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
-        "WHERE TABLE_SCHEMA = %s AND CONSTRAINT_NAME = 'PRIMARY' "
-        "ORDER BY TABLE_NAME, ORDINAL_POSITION",
-        (schema,),
-    ):
-        pks.setdefault(str(tname), []).append(str(cname))
-    tables = [
-        _Table(
-            str(name),
-            tuple(cols.get(str(name), ())),
-            tuple(pks.get(str(name), ())),
-            int(rows or 0),
-            int(dlen or 0),
-        )
-        for name, rows, dlen in conn.query(
-            "SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-            (schema,),
-        )
-    ]
-    fkcols: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-    for tname, cname, col, rtable, rcol in conn.query(
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, "
-        "REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
-        "WHERE TABLE_SCHEMA = %s AND REFERENCED_TABLE_SCHEMA = %s "
-        "ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
-        (schema, schema),
-    ):
-        fkcols.setdefault((str(tname), str(cname)), []).append((str(col), str(rtable), str(rcol)))
-    fks = [
-        _ForeignKey(
-            cname, tname, tuple(c for c, _, _ in parts), parts[0][1], tuple(r for _, _, r in parts)
-        )
-        for (tname, cname), parts in fkcols.items()
-    ]
-    return tables, fks
-
-
-def _topo_order(tables: Sequence[_Table], fks: Sequence[_ForeignKey]) -> list[_Table]:
-    """Parents before children; self-references ignored, cycles broken by name order."""
-    by_name = {t.name: t for t in tables}
-    deps = {
-        t.name: {f.ref_table for f in fks if f.table == t.name and f.ref_table != t.name}
-        for t in tables
-    }
-    done: list[str] = []
-    remaining = sorted(by_name)
-    while remaining:
-        ready = [n for n in remaining if deps[n] & set(remaining) == set()]
-        if not ready:
-            ready = [remaining[0]]  # a cycle: orphans are cleaned up afterwards
-        for n in ready:
-            done.append(n)
-            remaining.remove(n)
-            for d in deps.values():
-                d.discard(n)
-    return [by_name[n] for n in done]
-
-
-class CloneError(MyshiftError):
-    """The sandbox server refused an object of the source (usually a flavor difference)."""
-
-    exit_code = ExitCode.REHEARSAL_FAILED
-
-
-def _exec_ddl(dst: Conn, sql: str, what: str, sql_mode: str | None = None) -> None:
-    try:
-        if sql_mode is not None:
-            dst.execute("SET SESSION sql_mode = %s", (sql_mode,))
-        dst.execute(sql)
-    except pymysql.err.MySQLError as exc:
-        msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
-        raise CloneError(
-            f"The sandbox {dst.endpoint.redacted()} refused {what} copied from the target: {msg}.",
-            "If the sandbox runs another server flavor or version than the target, rehearse "
-            "with --sandbox server:URL on a server like production.",
-        ) from None
-
-
-def _copy_structure(
-    src: Conn, dst: Conn, src_schema: str, dst_schema: str, stats: CloneStats
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """Create tables, routines and views; return (triggers, events) to create later."""
-    s = quote_ident(src_schema)
-    dst.execute("SET SESSION foreign_key_checks = 0")
-    dst.execute(f"USE {quote_ident(dst_schema)}")
-    objs = src.query(
-        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-        "ORDER BY TABLE_NAME",
-        (src_schema,),
-    )
-    views: list[str] = []
-    for name, ttype in objs:
-        if ttype == "VIEW":
-            views.append(str(name))
-            continue
-        if ttype == "SEQUENCE":  # MariaDB sequences
-            ddl = str(src.query(f"SHOW CREATE SEQUENCE {s}.{quote_ident(str(name))}")[0][1])
-        else:
-            ddl = str(src.query(f"SHOW CREATE TABLE {s}.{quote_ident(str(name))}")[0][1])
-        _exec_ddl(dst, ddl, f"{'sequence' if ttype == 'SEQUENCE' else 'table'} `{name}`")
-        stats.tables += ttype != "SEQUENCE"
-    orig_mode = dst.scalar("SELECT @@SESSION.sql_mode")
-    for rname, rtype in src.query(
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES "
-        "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_NAME",
-        (src_schema,),
-    ):
-        row = src.query(f"SHOW CREATE {rtype} {s}.{quote_ident(str(rname))}")[0]
-        _exec_ddl(dst, strip_definer(str(row[2])), f"{str(rtype).lower()} `{rname}`", str(row[1]))
-        stats.routines += 1
-    dst.execute("SET SESSION sql_mode = %s", (orig_mode,))
-    # Views may use views: create what can be created, retry the rest.
-    pending = views
-    last_err: Exception | None = None
-    while pending:
-        failed: list[str] = []
-        for v in pending:
-            ddl = strip_definer(str(src.query(f"SHOW CREATE VIEW {s}.{quote_ident(v)}")[0][1]))
-            if src_schema != dst_schema:
-                ddl = ddl.replace(f"{s}.", f"{quote_ident(dst_schema)}.")
-            try:
-                dst.execute(ddl)
-                stats.views += 1
-            except pymysql.err.MySQLError as exc:
-                failed.append(v)
-                last_err = exc
-        if len(failed) == len(pending):
-            raise UsageError(
-                f"Cannot create view {failed[0]!r} in the sandbox: {last_err}.",
-                "Check that the view's dependencies exist in the schema.",
-            )
-        pending = failed
-    triggers = []
-    for (tname,) in src.query(
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s "
-        "ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
-        (src_schema,),
-    ):
-        row = src.query(f"SHOW CREATE TRIGGER {s}.{quote_ident(str(tname))}")[0]
-        triggers.append((f"trigger `{tname}`", strip_definer(str(row[2])), str(row[1])))
-    events = []
-    for (ename,) in src.query(
-        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
-        (src_schema,),
-    ):
-        row = src.query(f"SHOW CREATE EVENT {s}.{quote_ident(str(ename))}")[0]
-        events.append((f"event `{ename}`", strip_definer(str(row[3])), str(row[1])))
-    return triggers, events
-
-
-class _Tracker:
-    """Thread-safe progress accounting; calls the user's callback under a lock."""
-
-    def __init__(self, tables: Sequence[_Table], fn: ProgressFn | None) -> None:
-        self.total = len(tables)
-        self.est_bytes = max(1, sum(t.est_bytes for t in tables))
-        self.done = 0
-        self.rows = 0
-        self.bytes = 0
-        self.fn = fn
-        self.start = time.monotonic()
-        self.lock = threading.Lock()
-        self._last = 0.0
-
-    def add(self, rows: int, nbytes: int, table: str, finished: bool = False) -> None:
-        with self.lock:
-            self.rows += rows
-            self.bytes += nbytes
-            self.done += finished
-            now = time.monotonic()
-            if self.fn is None or (not finished and now - self._last < 0.2):
-                return
-            self._last = now
-            elapsed = now - self.start
-            frac = max(self.done / max(1, self.total), min(0.99, self.bytes / self.est_bytes))
-            eta = elapsed * (1 - frac) / frac if frac > 0 else None
-            self.fn(Progress(self.done, self.total, self.rows, self.bytes, eta, table))
-
-
 def _open_pair(src_ep: Endpoint, dst_ep: Endpoint, max_group: int = 1 << 20) -> tuple[Conn, Conn]:
     # The source is production: its reads take metadata locks too, and one
     # queued behind someone's ALTER must give up in seconds, not wait a year.
     src = connect(src_ep)
-    src.raw.use_unicode = False  # rows arrive as ready SQL bytes: no decode/encode per row
+    rows_as_bytes(src)  # rows arrive as ready SQL bytes: no decode/encode per row
     src.execute("SET SESSION time_zone = '+00:00', SESSION group_concat_max_len = %s", (max_group,))
     dst = connect(dst_ep, lock_wait_timeout=None)
     dst.execute(
@@ -396,56 +214,52 @@ def _open_pair(src_ep: Endpoint, dst_ep: Endpoint, max_group: int = 1 << 20) -> 
     return src, dst
 
 
-def _copy_rows(
-    src: Conn,
-    dst: Conn,
-    src_schema: str,
-    dst_schema: str,
-    t: _Table,
-    where: str,
-    limit: int | None,
-    batch_bytes: int,
-    tracker: _Tracker,
-) -> int:
+def _insert_head(schema: str, t: _Table) -> bytes:
+    cols = ", ".join(quote_ident(c.name) for c in t.columns)
+    return f"INSERT INTO {quote_ident(schema)}.{quote_ident(t.name)} ({cols}) VALUES ".encode()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every copier of one clone shares."""
+
+    src: Endpoint
+    dst: Endpoint
+    batch_bytes: int  # the INSERTs' target size
+    max_group: int  # group_concat_max_len on the source: the largest grouped batch
+    tracker: Tracker
+
+
+def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int | None) -> int:
+    """Stream the rows of ``t`` (those ``where`` keeps, up to ``limit``) into multi-row INSERTs."""
     if not t.columns:
         return 0
-    sql = _row_select(src_schema, t) + where
+    sql = _row_select(job.src.schema, t) + where
     if limit is not None:
         order = ", ".join(quote_ident(c) for c in t.pk)
         sql += (f" ORDER BY {order}" if order else "") + f" LIMIT {int(limit)}"
-    head = (
-        f"INSERT INTO {quote_ident(dst_schema)}.{quote_ident(t.name)} ("
-        + ", ".join(quote_ident(c.name) for c in t.columns)
-        + ") VALUES "
-    ).encode()
+    head = _insert_head(job.dst.schema, t)
     total = 0
     buf: list[bytes] = []
     size = 0
     pending_rows = 0
-    cur = src.raw.cursor(pymysql.cursors.SSCursor)
-    try:
-        cur.execute(sql)
-        while True:
-            rows = cur.fetchmany(2000)
-            if not rows:
-                break
+    with contextlib.closing(stream_rows(sc, sql)) as batches:
+        for rows in batches:
             for (r,) in rows:
                 buf.append(r)
                 size += len(r) + 1
             pending_rows += len(rows)
-            if size >= batch_bytes:
+            if size >= job.batch_bytes:
                 stmt = head + b",".join(buf)
-                _insert(dst, stmt)
-                tracker.add(pending_rows, len(stmt), t.name)
+                execute_bytes(dc, stmt)
+                job.tracker.add(pending_rows, len(stmt), t.name)
                 total += pending_rows
                 buf, size, pending_rows = [], 0, 0
-        if buf:
-            stmt = head + b",".join(buf)
-            _insert(dst, stmt)
-            tracker.add(pending_rows, len(stmt), t.name)
-            total += pending_rows
-    finally:
-        cur.close()
+    if buf:
+        stmt = head + b",".join(buf)
+        execute_bytes(dc, stmt)
+        job.tracker.add(pending_rows, len(stmt), t.name)
+        total += pending_rows
     return total
 
 
@@ -460,7 +274,7 @@ def _int_pk(t: _Table) -> str | None:
     if not t.pk:
         return None
     first = t.pk[0]
-    dtype = next((c.data_type for c in t.columns if c.name == first), "")
+    dtype = next((base_type(c.type) for c in t.columns if c.name == first), "")
     return first if dtype in _INT_TYPES else None
 
 
@@ -489,17 +303,7 @@ def _chunks(conn: Conn, schema: str, t: _Table, chunk_rows: int) -> list[Range] 
     return list(itertools.pairwise(edges))
 
 
-def _copy_grouped(
-    sc: Conn,
-    dc: Conn,
-    src_schema: str,
-    dst_schema: str,
-    t: _Table,
-    rng: Range,
-    batch_bytes: int,
-    max_group: int,
-    tracker: _Tracker,
-) -> int:
+def _copy_grouped(job: _Job, sc: Conn, dc: Conn, t: _Table, rng: Range) -> int:
     """Copy one PK range, the source server building each ~``batch_bytes`` VALUES list.
 
     ``GROUP_CONCAT`` over a key range returns a whole multi-row VALUES list
@@ -513,7 +317,7 @@ def _copy_grouped(
     col = _int_pk(t)
     assert col is not None
     q = quote_ident(col)
-    tbl = f"{quote_ident(src_schema)}.{quote_ident(t.name)}"
+    tbl = f"{quote_ident(job.src.schema)}.{quote_ident(t.name)}"
     lo, hi = rng
     if lo is None or hi is None:
         mn, mx = sc.query(f"SELECT MIN({q}), MAX({q}) FROM {tbl}")[0]
@@ -526,11 +330,7 @@ def _copy_grouped(
         f"SELECT COUNT(*), GROUP_CONCAT(CONCAT('(', {parts}, ')')) FROM {tbl}"
         f" WHERE {q} >= %s AND {q} < %s"
     )
-    head = (
-        f"INSERT INTO {quote_ident(dst_schema)}.{quote_ident(t.name)} ("
-        + ", ".join(quote_ident(c.name) for c in t.columns)
-        + ") VALUES "
-    ).encode()
+    head = _insert_head(job.dst.schema, t)
     density = t.est_rows / max(1, hi - lo) if t.est_rows else 0.0
     width = max(1, int(2000 / density)) if density > 0 else 1000
     total = 0
@@ -545,51 +345,31 @@ def _copy_grouped(
             lo = int(nxt)
             continue
         data = bytes(body)
-        if len(data) >= max_group - 1:  # truncated by group_concat_max_len
+        if len(data) >= job.max_group - 1:  # truncated by group_concat_max_len
             if width > 1:
                 width = max(1, width // 4)
                 continue
-            got = _copy_rows(
-                sc, dc, src_schema, dst_schema, t, f" WHERE {q} = {lo}", None, batch_bytes, tracker
-            )
-            total += got
+            total += _copy_rows(job, sc, dc, t, f" WHERE {q} = {lo}", None)
             lo += 1
             continue
         stmt = head + data
-        _insert(dc, stmt)
-        tracker.add(n, len(stmt), t.name)
+        execute_bytes(dc, stmt)
+        job.tracker.add(n, len(stmt), t.name)
         total += n
         lo = end
-        width = max(1, min(width * 4, int(width * batch_bytes / max(1, len(data)))))
+        width = max(1, min(width * 4, int(width * job.batch_bytes / max(1, len(data)))))
     return total
-
-
-def _insert(dst: Conn, stmt: bytes) -> None:
-    """One autocommitted multi-row INSERT, retried when InnoDB picks it as a deadlock victim.
-
-    Workers filling disjoint key ranges of one table can still deadlock on
-    secondary-index gap locks (seen in the clone bench); the victim's statement
-    was rolled back whole, so running it again is safe.
-    """
-    for attempt in range(6):
-        try:
-            dst.raw.query(stmt)
-            return
-        except pymysql.err.OperationalError as exc:
-            if not exc.args or exc.args[0] not in (1213, 1205) or attempt == 5:
-                raise
-            time.sleep(0.05 * (attempt + 1))
 
 
 def _begin_snapshot(src: Conn) -> None:
     src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
 
 
-def _sample_where(dst: Conn, dst_schema: str, t: _Table, fks: Sequence[_ForeignKey]) -> str:
+def _sample_where(dst: Conn, dst_schema: str, t: _Table) -> str:
     """``WHERE`` keeping only rows whose FKs point at rows already in the sandbox."""
     conds: list[str] = []
-    for fk in fks:
-        if fk.table != t.name or fk.ref_table == t.name:
+    for fk in t.links:
+        if fk.ref_table == t.name:
             continue
         refcols = ", ".join(quote_ident(c) for c in fk.ref_columns)
         keys = dst.query(
@@ -605,29 +385,27 @@ def _sample_where(dst: Conn, dst_schema: str, t: _Table, fks: Sequence[_ForeignK
             continue
         lhs = cols[0] if len(cols) == 1 else "(" + ", ".join(cols) + ")"
         lits = [
-            dst.raw.escape(k[0])
-            if len(k) == 1
-            else "(" + ", ".join(dst.raw.escape(v) for v in k) + ")"
+            literal(dst, k[0]) if len(k) == 1 else "(" + ", ".join(literal(dst, v) for v in k) + ")"
             for k in keys
         ]
         conds.append(f"({null} OR {lhs} IN ({', '.join(lits)}))")
     return (" WHERE " + " AND ".join(conds)) if conds else ""
 
 
-def _delete_orphans(dst: Conn, schema: str, fks: Sequence[_ForeignKey]) -> int:
+def _delete_orphans(dst: Conn, schema: str, fks: Sequence[_Link]) -> int:
     """Delete rows whose FK points nowhere, until a pass deletes nothing."""
     total = 0
     s = quote_ident(schema)
     while True:
         deleted = 0
-        for fk in fks:
+        for table, fk in fks:
             on = " AND ".join(
                 f"p.{quote_ident(r)} = c.{quote_ident(c)}"
                 for c, r in zip(fk.columns, fk.ref_columns, strict=True)
             )
             notnull = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
             deleted += dst.execute(
-                f"DELETE c FROM {s}.{quote_ident(fk.table)} c "
+                f"DELETE c FROM {s}.{quote_ident(table)} c "
                 f"LEFT JOIN {s}.{quote_ident(fk.ref_table)} p ON {on} "
                 f"WHERE {notnull} AND p.{quote_ident(fk.ref_columns[0])} IS NULL"
             )
@@ -641,7 +419,7 @@ def _try_global_lock(src_ep: Endpoint) -> Conn | None:
     try:
         lock.execute("FLUSH TABLES WITH READ LOCK")
         return lock
-    except pymysql.err.MySQLError:
+    except DriverError:
         lock.close()
         return None
 
@@ -667,7 +445,12 @@ def clone_schema_data(
     stats = CloneStats()
     with connect(src, schema="") as s, connect(dst, schema="") as d:
         d.execute(f"CREATE DATABASE IF NOT EXISTS {quote_ident(dst.schema)}")
-        triggers, events = _copy_structure(s, d, src.schema, dst.schema, stats)
+        structure = copy_structure(s, d, src.schema, dst.schema)
+        stats.tables, stats.routines, stats.views = (
+            structure.tables,
+            structure.routines,
+            structure.views,
+        )
         tables, fks = _introspect(s, src.schema)
         max_packet = min(
             int(d.scalar("SELECT @@max_allowed_packet")),
@@ -675,157 +458,136 @@ def clone_schema_data(
         )
         only = set(tables_sql) if tables_sql is not None else None
         todo = [t for t in tables if only is None or t.name in only]
-        # Biggest tables first so one huge table does not start last; big tables in
-        # PK-range chunks so several workers share them.
-        units: list[tuple[_Table, Range | None]] = []
-        for t in sorted(todo, key=lambda t: -t.est_bytes) if mode.kind == "full" else ():
-            ranges = _chunks(s, src.schema, t, chunk_rows)
-            units += [(t, r) for r in ranges] if ranges is not None else [(t, None)]
+        units = _units(s, src.schema, todo, chunk_rows) if mode.kind == "full" else []
     batch_bytes = max(64 * 1024, min(batch_bytes, max_packet // 2))
     # A grouped batch may grow past batch_bytes before the width adapts: allow 8x,
     # within what both servers accept in one packet.
     max_group = max(batch_bytes, min(8 * batch_bytes, max_packet - 65536))
-    tracker = _Tracker(todo, progress)
+    tracker = Tracker(len(todo), sum(t.est_bytes for t in todo), progress)
+    job = _Job(src, dst, batch_bytes, max_group, tracker)
 
     if mode.kind == "sample":
-        stats.consistent = True
-        sc, dc = _open_pair(src, dst)
-        try:
-            _begin_snapshot(sc)
-            for t in _topo_order(todo, fks):
-                where = _sample_where(dc, dst.schema, t, fks)
-                n = _copy_rows(
-                    sc, dc, src.schema, dst.schema, t, where, mode.rows, batch_bytes, tracker
-                )
-                stats.rows_per_table[t.name] = n
-                tracker.add(0, 0, t.name, finished=True)
-            sc.execute("COMMIT")
-            stats.orphans_deleted = _delete_orphans(dc, dst.schema, fks)
-            for name in list(stats.rows_per_table):
-                stats.rows_per_table[name] = int(
-                    dc.scalar(f"SELECT COUNT(*) FROM {quote_ident(dst.schema)}.{quote_ident(name)}")
-                )
-        finally:
-            sc.close()
-            dc.close()
+        _copy_sample(job, todo, fks, mode.rows, stats)
     elif mode.kind == "full" and todo:
-        nworkers = max(1, min(workers, len(units)))
-        pairs = [_open_pair(src, dst, max_group) for _ in range(nworkers)]
-        lock = _try_global_lock(src) if lock_for_snapshot else None
-        try:
-            for sc, _ in pairs:
-                _begin_snapshot(sc)
-        finally:
-            if lock is not None:
-                lock.execute("UNLOCK TABLES")
-                lock.close()
-        stats.consistent = lock is not None or nworkers == 1
-        if lock_for_snapshot and lock is None:
-            stats.notes.append(
-                "FLUSH TABLES WITH READ LOCK was refused (RELOAD privilege?): each copy "
-                "connection used its own snapshot, so rows written during the copy may "
-                "leave children without parents."
-            )
-        queue = list(units)
-        left = {t.name: 0 for t, _ in units}
-        for t, _ in units:
-            left[t.name] += 1
-        qlock = threading.Lock()
-
-        def work(pair: tuple[Conn, Conn]) -> dict[str, int]:
-            sc, dc = pair
-            counts: dict[str, int] = {}
-            while True:
-                with qlock:
-                    if not queue:
-                        break
-                    t, rng = queue.pop(0)
-                if rng is None:
-                    n = _copy_rows(
-                        sc, dc, src.schema, dst.schema, t, "", None, batch_bytes, tracker
-                    )
-                else:
-                    n = _copy_grouped(
-                        sc, dc, src.schema, dst.schema, t, rng, batch_bytes, max_group, tracker
-                    )
-                counts[t.name] = counts.get(t.name, 0) + n
-                with qlock:
-                    left[t.name] -= 1
-                    finished = left[t.name] == 0
-                tracker.add(0, 0, t.name, finished=finished)
-            sc.execute("COMMIT")
-            return counts
-
-        try:
-            with ThreadPoolExecutor(max_workers=nworkers) as ex:
-                for counts in ex.map(work, pairs):
-                    for name, n in counts.items():
-                        stats.rows_per_table[name] = stats.rows_per_table.get(name, 0) + n
-        finally:
-            for sc, dc in pairs:
-                sc.close()
-                dc.close()
+        _copy_full(job, units, workers, lock_for_snapshot, stats)
     else:
         stats.consistent = True
 
     # Triggers and events only now: neither may act on the rows being copied.
-    with connect(dst) as d:
-        orig_mode = d.scalar("SELECT @@SESSION.sql_mode")
-        for what, ddl, sql_mode in triggers:
-            _exec_ddl(d, ddl, what, sql_mode)
-            stats.triggers += 1
-        for what, ddl, sql_mode in events:
-            _exec_ddl(d, ddl, what, sql_mode)
-            stats.events += 1
-        d.execute("SET SESSION sql_mode = %s", (orig_mode,))
-    stats.rows = tracker.rows
-    stats.bytes = tracker.bytes
+    stats.triggers, stats.events = create_later(dst, structure)
+    stats.rows = job.tracker.rows
+    stats.bytes = job.tracker.bytes
     stats.seconds = time.monotonic() - started
     return stats
 
 
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
-    return f"{n:.1f} GB"
+# One piece of work for a worker: a table, or one PK range of it (None: stream it whole).
+_Unit = tuple[_Table, Range | None]
 
 
-class TerminalProgress:
-    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+def _units(conn: Conn, schema: str, todo: Sequence[_Table], chunk_rows: int) -> list[_Unit]:
+    """Biggest tables first, so one huge table does not start last; big ones in PK ranges.
 
-    def __init__(self, stream: IO[str] | None = None, width: int = 24) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._drawn = False
+    (So that several workers share a big table.)
+    """
+    units: list[_Unit] = []
+    for t in sorted(todo, key=lambda t: -t.est_bytes):
+        ranges = _chunks(conn, schema, t, chunk_rows)
+        units += [(t, r) for r in ranges] if ranges is not None else [(t, None)]
+    return units
 
-    def render(self, p: Progress) -> str:
-        frac = p.tables_done / p.tables_total if p.tables_total else 1.0
-        filled = int(frac * self.width)
-        eta = f"  ETA {p.eta_seconds:.0f}s" if p.eta_seconds is not None else ""
-        return (
-            f"[{'#' * filled}{' ' * (self.width - filled)}] {p.tables_done}/{p.tables_total} "
-            f"tables  {p.rows:,} rows  {_human_bytes(p.bytes)}{eta}"
+
+def _copy_sample(
+    job: _Job, todo: Sequence[_Table], fks: Sequence[_Link], rows: int, stats: CloneStats
+) -> None:
+    """Up to ``rows`` rows per table, parents first, in one snapshot (see ``DataMode``)."""
+    stats.consistent = True
+    sc, dc = _open_pair(job.src, job.dst)
+    try:
+        _begin_snapshot(sc)
+        for t in _fk_order(todo):
+            where = _sample_where(dc, job.dst.schema, t)
+            stats.rows_per_table[t.name] = _copy_rows(job, sc, dc, t, where, rows)
+            job.tracker.add(0, 0, t.name, finished=True)
+        sc.execute("COMMIT")
+        stats.orphans_deleted = _delete_orphans(dc, job.dst.schema, fks)
+        for name in list(stats.rows_per_table):
+            stats.rows_per_table[name] = int(
+                dc.scalar(f"SELECT COUNT(*) FROM {quote_ident(job.dst.schema)}.{quote_ident(name)}")
+            )
+    finally:
+        sc.close()
+        dc.close()
+
+
+def _copy_full(
+    job: _Job, units: list[_Unit], workers: int, lock_for_snapshot: bool, stats: CloneStats
+) -> None:
+    """Every row, ``workers`` connection pairs sharing the units (see the module's docstring)."""
+    nworkers = max(1, min(workers, len(units)))
+    pairs = [_open_pair(job.src, job.dst, job.max_group) for _ in range(nworkers)]
+    lock = _try_global_lock(job.src) if lock_for_snapshot else None
+    try:
+        for sc, _ in pairs:
+            _begin_snapshot(sc)
+    finally:
+        if lock is not None:
+            lock.execute("UNLOCK TABLES")
+            lock.close()
+    stats.consistent = lock is not None or nworkers == 1
+    if lock_for_snapshot and lock is None:
+        stats.notes.append(
+            "FLUSH TABLES WITH READ LOCK was refused (RELOAD privilege?): each copy "
+            "connection used its own snapshot, so rows written during the copy may "
+            "leave children without parents."
         )
+    try:
+        for name, n in _run_units(job, pairs, units).items():
+            stats.rows_per_table[name] = n
+    finally:
+        for sc, dc in pairs:
+            sc.close()
+            dc.close()
 
-    def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
-        self.stream.write("\r\x1b[2K" + self.render(p))
-        self.stream.flush()
-        self._drawn = True
 
-    def close(self) -> None:
-        if self._drawn:
-            with contextlib.suppress(Exception):
-                self.stream.write("\n")
-                self.stream.flush()
-        self._drawn = False
+def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) -> dict[str, int]:
+    """Each pair, in a thread of its own, takes the next unit until none is left; rows per table."""
+    queue = list(units)
+    left = {t.name: 0 for t, _ in units}
+    for t, _ in units:
+        left[t.name] += 1
+    qlock = threading.Lock()
+
+    def work(pair: tuple[Conn, Conn]) -> dict[str, int]:
+        sc, dc = pair
+        counts: dict[str, int] = {}
+        while True:
+            with qlock:
+                if not queue:
+                    break
+                t, rng = queue.pop(0)
+            if rng is None:
+                n = _copy_rows(job, sc, dc, t, "", None)
+            else:
+                n = _copy_grouped(job, sc, dc, t, rng)
+            counts[t.name] = counts.get(t.name, 0) + n
+            with qlock:
+                left[t.name] -= 1
+                finished = left[t.name] == 0
+            job.tracker.add(0, 0, t.name, finished=finished)
+        sc.execute("COMMIT")
+        return counts
+
+    total: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=len(pairs)) as ex:
+        for counts in ex.map(work, pairs):
+            for name, n in counts.items():
+                total[name] = total.get(name, 0) + n
+    return total
 
 
 __all__ = [
+    "CloneError",
     "CloneStats",
     "DataMode",
     "Progress",

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.identity import server_identity
+from myshift.engine.introspect import catalog
 from myshift.errors import UnsafeError, UsageError
 from myshift.model.flavor import Flavor
 from myshift.model.identity import ServerIdentity
@@ -198,12 +199,8 @@ class LocalSandbox(Sandbox):
             note = flavor_note(t.flavor, s.flavor)
             if note:
                 self.notes.append(note)
-            cs = t.query(
-                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
-                "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                (target.schema,),
-            )
-            charset = f" DEFAULT CHARACTER SET {cs[0][0]} COLLATE {cs[0][1]}" if cs else ""
+            cs = catalog.schema_defaults(t, target.schema)
+            charset = f" DEFAULT CHARACTER SET {cs[0]} COLLATE {cs[1]}" if cs else ""
             s.execute(f"CREATE DATABASE IF NOT EXISTS {quote_ident(ep.schema)}{charset}")
         self._clone(target, ep, data, progress, workers)
         return ep
@@ -246,19 +243,14 @@ class ServerSandbox(Sandbox):
         ep = self.base.with_schema(name)
         assert_not_target(ep, target)
         with connect(ep, schema="") as s:
-            exists = s.query(
-                "SELECT COUNT(t.TABLE_NAME) FROM information_schema.SCHEMATA sc "
-                "LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = sc.SCHEMA_NAME "
-                "WHERE sc.SCHEMA_NAME = %s GROUP BY sc.SCHEMA_NAME",
-                (name,),
-            )
-            if exists and int(exists[0][0]) > 0:
+            held = catalog.table_count(s, name)
+            if held:
                 raise UsageError(
-                    f"Schema {name!r} on {ep.redacted()} already holds {exists[0][0]} tables.",
+                    f"Schema {name!r} on {ep.redacted()} already holds {held} tables.",
                     "Name a new or empty schema in the --sandbox URL (or none: myshift "
                     "creates one).",
                 )
-            if not exists:
+            if held is None:
                 s.execute(f"CREATE DATABASE {quote_ident(name)}")
                 self._created = True
         self.endpoint = ep
@@ -273,11 +265,7 @@ class ServerSandbox(Sandbox):
                 s.execute(f"DROP DATABASE IF EXISTS {quote_ident(self.endpoint.schema)}")
             else:
                 # The user named an empty schema: empty it again, keep the schema.
-                for tname, ttype in s.query(
-                    "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
-                    "WHERE TABLE_SCHEMA = %s",
-                    (self.endpoint.schema,),
-                ):
+                for tname, ttype in catalog.schema_objects(s, self.endpoint.schema):
                     what = "VIEW" if ttype == "VIEW" else "TABLE"
                     s.execute("SET SESSION foreign_key_checks = 0")
                     s.execute(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import quote_ident as q
+from myshift.engine.introspect import catalog
 from myshift.errors import UsageError
 from myshift.workflows.keepdata import CATALOG, DEFAULT_HOLDING
 
@@ -58,22 +59,14 @@ def parse_age(text: str) -> timedelta:
 
 def list_trash(conn: Conn, holding: str = DEFAULT_HOLDING) -> list[TrashEntry]:
     """Everything in the holding schema's catalog, oldest first."""
-    exists = conn.scalar(
-        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-        "AND TABLE_NAME = %s",
-        (holding, CATALOG),
-    )
-    if not exists:
+    sizes = catalog.table_sizes(conn, holding)
+    if CATALOG not in sizes:
         return []
     rows = conn.query(
         "SELECT h.apply_id, h.kind, h.original_schema, h.original_table, h.held_name, "
-        "h.row_count, t.DATA_LENGTH + t.INDEX_LENGTH, t.TABLE_NAME IS NOT NULL, "
-        "h.created_at, TIMESTAMPDIFF(SECOND, h.created_at, NOW(6)), h.restored_at IS NOT NULL "
-        f"FROM {q(holding)}.{q(CATALOG)} AS h "
-        "LEFT JOIN information_schema.TABLES AS t "
-        "  ON t.TABLE_SCHEMA = %s AND t.TABLE_NAME = h.held_name "
-        "ORDER BY h.created_at, h.id",
-        (holding,),
+        "h.row_count, h.created_at, TIMESTAMPDIFF(SECOND, h.created_at, NOW(6)), "
+        f"h.restored_at IS NOT NULL FROM {q(holding)}.{q(CATALOG)} AS h "
+        "ORDER BY h.created_at, h.id"
     )
     return [
         TrashEntry(
@@ -83,12 +76,13 @@ def list_trash(conn: Conn, holding: str = DEFAULT_HOLDING) -> list[TrashEntry]:
             original_table=str(r[3]),
             held_name=str(r[4]),
             rows=int(r[5]),
-            size_bytes=int(r[6] or 0) if r[7] else None,
-            created_at=r[8],
-            age=timedelta(seconds=max(0, int(r[9]))),
-            restored=bool(r[10]),
+            size_bytes=size.data_bytes + size.index_bytes if size is not None else None,
+            created_at=r[6],
+            age=timedelta(seconds=max(0, int(r[7]))),
+            restored=bool(r[8]),
         )
         for r in rows
+        for size in (sizes.get(str(r[4])),)
     ]
 
 

@@ -32,6 +32,8 @@ underscore means private to the package):
 * ``twin``: ``Twin``, the channel between the two introspections of a plan.
 * ``build_table``: one table's rows to its model, and ``self_check``.
 * ``build``: ``build_schema``, the whole schema's rows to the model.
+* ``catalog``: catalogue facts that are not structure (sizes, listings,
+  schema defaults), for the workflows that need them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,128 @@
+"""Small catalogue facts the model does not carry: object lists, sizes, schema defaults.
+
+``introspect()`` reads a schema's *structure* into the model; the workflows
+also need a few facts about the catalogue that are not structure -- how big
+a table is, which objects a schema lists in which order, whether a schema
+exists.  They ask these functions instead of querying information_schema
+themselves, so that every catalogue query lives in the engine's
+introspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from myshift.db.connect import Conn
+
+
+@dataclass(frozen=True, slots=True)
+class TableSize:
+    """One entry of a schema's listing, with the server's size estimates."""
+
+    name: str
+    # TABLE_TYPE: BASE TABLE, VIEW, SEQUENCE (MariaDB), SYSTEM VERSIONED (MariaDB).
+    type: str
+    # TABLE_ROWS: exact for MyISAM, an estimate for InnoDB (ANALYZE TABLE refreshes it).
+    rows: int
+    data_bytes: int
+    index_bytes: int
+
+
+def table_sizes(conn: Conn, schema: str) -> dict[str, TableSize]:
+    """Every table, view and sequence of ``schema`` with its estimates, by name.
+
+    Opens every table (for the statistics): costlier than ``schema_objects``.
+    """
+    return {
+        str(name): TableSize(str(name), str(ttype), int(rows or 0), int(data or 0), int(idx or 0))
+        for name, ttype, rows, data, idx in conn.query(
+            "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH "
+            "FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+            (schema,),
+        )
+    }
+
+
+def schema_objects(conn: Conn, schema: str) -> list[tuple[str, str]]:
+    """``(name, TABLE_TYPE)`` of every table, view and sequence of ``schema``, by name."""
+    return [
+        (str(name), str(ttype))
+        for name, ttype in conn.query(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+            (schema,),
+        )
+    ]
+
+
+def has_table(conn: Conn, schema: str, name: str) -> bool:
+    """Whether ``schema.name`` exists (a table, view or sequence)."""
+    return bool(
+        conn.scalar(
+            "SELECT COUNT(*) FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (schema, name),
+        )
+    )
+
+
+def table_count(conn: Conn, schema: str) -> int | None:
+    """How many tables and views ``schema`` holds; None when there is no such schema."""
+    rows = conn.query(
+        "SELECT COUNT(t.TABLE_NAME) FROM information_schema.SCHEMATA sc "
+        "LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = sc.SCHEMA_NAME "
+        "WHERE sc.SCHEMA_NAME = %s GROUP BY sc.SCHEMA_NAME",
+        (schema,),
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def schema_defaults(conn: Conn, schema: str) -> tuple[str, str] | None:
+    """``(character set, collation)`` new tables of ``schema`` get; None: no such schema."""
+    rows = conn.query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+        "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (schema,),
+    )
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def routine_names(conn: Conn, schema: str) -> list[tuple[str, str]]:
+    """``(name, PROCEDURE|FUNCTION)`` of the stored routines of ``schema``, by name."""
+    return [
+        (str(name), str(kind))
+        for name, kind in conn.query(
+            "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_NAME",
+            (schema,),
+        )
+    ]
+
+
+def trigger_names(conn: Conn, schema: str) -> list[str]:
+    """The triggers of ``schema`` in an order that re-creates each table's own order.
+
+    (Per table, timing and event, by ACTION_ORDER: created in this order
+    elsewhere, they fire in the same order.)
+    """
+    return [
+        str(name)
+        for (name,) in conn.query(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s "
+            "ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
+            (schema,),
+        )
+    ]
+
+
+def event_names(conn: Conn, schema: str) -> list[str]:
+    """The scheduled events of ``schema``."""
+    return [
+        str(name)
+        for (name,) in conn.query(
+            "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+            (schema,),
+        )
+    ]
