@@ -12,7 +12,7 @@ def server_identity(conn: Conn) -> ServerIdentity:
     row = conn.query("SELECT @@hostname, @@server_id, @@version, @@port, @@sql_mode, @@datadir")[0]
     hostname, server_id, version, port, sql_mode, datadir = row
     uuid = ""
-    if conn.flavor.is_mysql:
+    if conn.flavor.has_server_uuid:
         uuid = str(conn.scalar("SELECT @@server_uuid") or "")
     if not uuid:
         uuid = hashlib.sha1(f"{hostname}|{port}|{datadir}".encode()).hexdigest()

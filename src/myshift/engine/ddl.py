@@ -148,7 +148,7 @@ def base_type(col_type: str) -> str:
 
 def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
     """Whether the server prints ``DEFAULT NULL`` for a nullable column without default."""
-    if flavor.is_mariadb:
+    if flavor.shows_default_null_on_blobs:
         return True
     # MySQL never prints DEFAULT NULL for BLOB/TEXT columns.
     base = _base_type(col.type)
@@ -158,7 +158,7 @@ def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
 def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
     out = [quote(col.name), col.type]
-    if col.compressed and flavor.is_mariadb:
+    if col.compressed and flavor.has_compressed_columns:
         out[1] += " /*M!100301 COMPRESSED*/"
     if col.charset and col.collation and col.collation != table.collation:
         # Both flavors print CHARACTER SET + COLLATE once the collation differs
@@ -172,9 +172,9 @@ def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     elif _base_type(col.type) == "timestamp":
         # TIMESTAMP is the one type whose nullability is always printed.
         out.append("NULL")
-    if col.srid is not None and flavor.is_mysql:
+    if col.srid is not None and flavor.has_column_srid:
         out.append(f"/*!80003 SRID {col.srid} */")
-    if col.invisible and flavor.is_mariadb and not flavor.min(11, 7):
+    if col.invisible and flavor.shows_invisible_before_default:
         out.append("INVISIBLE")
     if col.default is not None:
         out.append(f"DEFAULT {col.default}")
@@ -182,11 +182,8 @@ def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
         out.append(f"ON UPDATE {col.on_update}")
     if col.auto_increment:
         out.append("AUTO_INCREMENT")
-    if col.invisible:
-        if flavor.is_mysql:
-            out.append("/*!80023 INVISIBLE */")
-        elif flavor.min(11, 7):  # MDEV-35308 moved it here
-            out.append("INVISIBLE")
+    if col.invisible and not flavor.shows_invisible_before_default:
+        out.append("/*!80023 INVISIBLE */" if flavor.is_mysql else "INVISIBLE")
     if col.comment:
         out.append(f"COMMENT {_lit(col.comment)}")
     for chk in table.checks:
@@ -237,8 +234,7 @@ def foreign_key_definition(fk: ForeignKey, flavor: Flavor) -> str:
     ref = quote(fk.ref_table)
     if fk.ref_schema:
         ref = f"{quote(fk.ref_schema)}.{ref}"
-    # MySQL 8 hides NO ACTION (its default) and prints RESTRICT; MariaDB the reverse.
-    hidden = "NO ACTION" if flavor.is_mysql else "RESTRICT"
+    hidden = flavor.hidden_fk_action
     text = f"CONSTRAINT {quote(fk.name)} FOREIGN KEY ({cols}) REFERENCES {ref} ({ref_cols})"
     if fk.on_delete != hidden:
         text += f" ON DELETE {fk.on_delete}"
@@ -250,7 +246,7 @@ def foreign_key_definition(fk: ForeignKey, flavor: Flavor) -> str:
 def check_definition(chk: Check, flavor: Flavor) -> str:
     """A table-level CHECK line (column-level MariaDB checks print inline on the column)."""
     text = f"CONSTRAINT {quote(chk.name)} CHECK ({chk.clause})"
-    if not chk.enforced and flavor.is_mysql:
+    if not chk.enforced and flavor.has_unenforced_checks:
         text += " /*!80016 NOT ENFORCED */"
     return text
 
@@ -357,8 +353,8 @@ def option_sort_key(name: str) -> int:
 
 
 def _show_table_collation(table: Table, flavor: Flavor) -> bool:
-    if flavor.is_mariadb:
-        return True  # MariaDB always prints COLLATE= (since 10.3.37 / 10.11.1)
+    if flavor.always_shows_table_collation:
+        return True
     if table.charset == "utf8mb4":
         return True  # MySQL 8 always prints it for utf8mb4
     return _MYSQL_DEFAULT_COLLATION.get(table.charset) != table.collation

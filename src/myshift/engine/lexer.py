@@ -63,8 +63,7 @@ class Dialect:
 
     @classmethod
     def of(cls, flavor: Flavor) -> Dialect:
-        major, minor, patch = flavor.version
-        return cls(flavor.is_mariadb, major * 10000 + minor * 100 + patch)
+        return cls(flavor.is_mariadb, flavor.version_id)
 
     def executes(self, mariadb_marker: bool, digits: str) -> bool:
         """Whether ``/*!digits`` (``/*M!digits``) content runs; ``ValueError`` if malformed.

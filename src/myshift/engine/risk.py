@@ -11,13 +11,14 @@ Two questions, answered separately:
 The online-DDL facts live in ONE table per vendor (``_MYSQL`` / ``_MARIADB``),
 taken from the MySQL 8.0 manual "Online DDL Operations" and the MariaDB KB
 pages "InnoDB Online DDL Operations with the INSTANT / INPLACE / NOCOPY Alter
-Algorithm". Version-dependent rows are refined in ``online_ddl()``.
+Algorithm". Version-dependent rows are refined by ``_INSTANT_SINCE``, whose
+versions are named predicates on ``Flavor``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -209,19 +210,22 @@ _MARIADB: dict[Op, tuple[Algorithm, Lock]] = {
     Op.RENAME_TABLE: (_I, _X),
 }
 
+# Rows above that are INSTANT only from some version on (MySQL never moves a
+# column instantly): where the flavor lacks it, INPLACE.  The versions are
+# facts of the flavor (model/flavor.py, with their sources).
+_INSTANT_SINCE: dict[Op, Callable[[Flavor], bool]] = {
+    Op.ADD_COLUMN: lambda f: f.has_instant_add_column_anywhere,
+    Op.DROP_COLUMN: lambda f: f.has_instant_drop_column,
+    Op.REORDER_COLUMN: lambda f: f.has_instant_reorder_column,
+    Op.RENAME_COLUMN: lambda f: f.has_instant_rename_column,
+}
+
 
 def online_ddl(flavor: Flavor, op: Op) -> tuple[Algorithm, Lock]:
     """The cheapest algorithm and least lock ``flavor`` supports for ``op``."""
-    if flavor.is_mariadb:
-        algo, lock = _MARIADB[op]
-        if not flavor.min(10, 4) and op in (Op.DROP_COLUMN, Op.REORDER_COLUMN):
-            algo = Algorithm.INPLACE
-        return algo, lock
-    algo, lock = _MYSQL[op]
-    if op in (Op.ADD_COLUMN, Op.DROP_COLUMN) and not flavor.min(8, 0, 29):
-        # Before 8.0.29: instant ADD only as the last column, DROP rebuilds.
-        algo = Algorithm.INPLACE
-    if op is Op.RENAME_COLUMN and not flavor.min(8, 0, 28):
+    algo, lock = (_MARIADB if flavor.is_mariadb else _MYSQL)[op]
+    instant = _INSTANT_SINCE.get(op)
+    if instant is not None and not instant(flavor):
         algo = Algorithm.INPLACE
     return algo, lock
 

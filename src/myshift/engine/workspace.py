@@ -295,7 +295,7 @@ def make_inert(conn: Conn) -> None:
     MariaDB's ``max_statement_time`` (seconds) covers every statement; MySQL's
     ``max_execution_time`` (ms) only SELECTs, which desired SQL never sends.
     """
-    if conn.flavor.is_mariadb:
+    if conn.flavor.has_max_statement_time:
         conn.execute(f"SET SESSION max_statement_time = {STATEMENT_SECONDS}")
     else:
         conn.execute(f"SET SESSION max_execution_time = {STATEMENT_SECONDS * 1000}")

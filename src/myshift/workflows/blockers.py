@@ -244,7 +244,7 @@ def mdl_source(conn: Conn) -> str:
     # Raises (the CLI names PROCESS and its GRANT) rather than look for blockers blind.
     conn.scalar(SQL_SEES_OTHERS)
     source = SOURCE_NONE
-    if conn.flavor.is_mariadb:
+    if conn.flavor.has_metadata_lock_info_plugin:
         status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
         if status is None:
             # Needs INSERT on mysql.plugin; without it (or without the library) we go on.

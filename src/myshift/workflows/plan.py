@@ -432,7 +432,7 @@ def _scope(plan: Plan) -> _Scope:
     all_views = set(cur.view_map) | set(des.view_map)
     tables = touched & all_tables
     affected: dict[str, set[str] | None] = {}  # touched table -> _affected_columns
-    every_parent = not plan.flavor.is_mariadb
+    every_parent = plan.flavor.child_alter_opens_fk_parents
     for schema in (cur, des):
         for t in schema.tables:
             for fk in t.foreign_keys:

@@ -53,7 +53,7 @@ class ReplicaStatus:
 
 
 def _new_syntax(flavor: Flavor) -> bool:
-    return flavor.min_mysql(8, 0, 22) or flavor.min_mariadb(10, 5, 1)
+    return flavor.has_replica_syntax
 
 
 def _classic(name: str) -> str:
@@ -173,7 +173,7 @@ def detach(replica: Conn, *, target_name: str = "its primary") -> str:
     word = "REPLICA" if _new_syntax(flavor) else "SLAVE"
     replica.execute(f"STOP {word}")
     replica.execute(f"RESET {word} ALL")
-    if flavor.is_mysql:
+    if flavor.has_super_read_only:
         replica.execute("SET GLOBAL super_read_only = 0")
     replica.execute("SET GLOBAL read_only = 0")
     ident = server_identity(replica)

@@ -173,8 +173,7 @@ class DropCheck(Clause):
     check: Check
 
     def render(self, flavor: Flavor, table: Table) -> str:
-        # MySQL spells it DROP CHECK; MariaDB only knows DROP CONSTRAINT.
-        word = "CONSTRAINT" if flavor.is_mariadb else "CHECK"
+        word = "CHECK" if flavor.has_drop_check else "CONSTRAINT"
         return f"DROP {word} {q(self.check.name)}"
 
     def assess(self, flavor: Flavor) -> Assessment:

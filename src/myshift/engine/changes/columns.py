@@ -269,9 +269,7 @@ class RenameColumn(Clause):
 
     def render(self, flavor: Flavor, table: Table) -> str:
         only_name = replace(self.before, name=self.after.name) == self.after
-        # RENAME COLUMN: MySQL 8.0+, MariaDB 10.5.2+.
-        has_rename = flavor.is_mysql or flavor.min(10, 5, 2)
-        if only_name and self.position is None and has_rename:
+        if only_name and self.position is None and flavor.has_rename_column:
             return f"RENAME COLUMN {q(self.before.name)} TO {q(self.after.name)}"
         return (
             f"CHANGE COLUMN {q(self.before.name)} "

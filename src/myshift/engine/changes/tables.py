@@ -29,7 +29,7 @@ def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ..
     nothing extra: adding a foreign key with foreign_key_checks=1 copies the
     table anyway. ``table`` must be the table after the statement.
     """
-    if not flavor.is_mariadb:
+    if not flavor.replaces_generated_fk_index:
         return []
     names = {ix.name for ix in table.indexes}
     out: list[str] = []

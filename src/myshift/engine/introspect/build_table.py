@@ -31,9 +31,9 @@ def _column_default(r: Row, flavor: Flavor, generated: bool, auto_inc: bool) -> 
     nullable = r["nullable"] == "YES"
     if generated or auto_inc:
         return None
-    if flavor.is_mariadb:
-        # Since 10.2.7 MariaDB stores the SHOW CREATE spelling already ('abc',
-        # NULL, current_timestamp()); no default at all is SQL NULL.
+    if flavor.catalog_default_is_show_create_text:
+        # MariaDB stores the SHOW CREATE spelling already ('abc', NULL,
+        # current_timestamp()); no default at all is SQL NULL.
         return raw
     if raw is None:
         if not nullable:
@@ -109,18 +109,17 @@ def _build_columns(cols: Rows, flavor: Flavor, shared: _Shared | None = None) ->
 
 
 def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
-    mariadb = flavor.is_mariadb
     marker = " /*M!100301 COMPRESSED*/"
     name, typ, nullable, default, extra, charset, collation, comment, generation, srid = values
     extra = extra or ""
     extra_u = extra.upper()
     raw_type: str = typ
     compressed = False
-    if mariadb and marker in typ:
+    if flavor.has_compressed_columns and marker in typ:
         typ = typ.replace(marker, "")
         compressed = True
     gen = generation if "GENERATED" in extra_u and generation else None
-    if gen is not None and not mariadb and "\\'" in gen:
+    if gen is not None and flavor.catalog_escapes_quotes and "\\'" in gen:
         gen = gen.replace("\\'", "'")  # see _mysql_unescape
     auto_inc = "auto_increment" in extra
     on_update = None
@@ -131,7 +130,7 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
             on_update += typ[typ.index("(") :]  # some versions drop the precision
     if gen is not None or auto_inc:
         col_default = None
-    elif mariadb:
+    elif flavor.catalog_default_is_show_create_text:
         col_default = default  # see _column_default
     else:
         row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
@@ -398,7 +397,7 @@ def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
     in the original CREATE, even when equal to the table default; the model
     (effective charset only) renders them only when they differ.
     """
-    if flavor.is_mysql:
+    if flavor.shows_written_column_charset:
         create_sql = create_sql.replace(
             f" CHARACTER SET {table.charset} COLLATE {table.collation}", ""
         )
@@ -453,7 +452,7 @@ def _build_table(
     if collation == "binary":
         charset = "binary"
     row_format, options = _table_options(t["create_options"])
-    if flavor.is_mysql:
+    if flavor.catalog_escapes_quotes:
         stats, checks = _mysql_unescape(stats, "expression"), _mysql_unescape(checks, "clause")
     lines = _CreateLines.scan(create_sql)
     _, auto_inc = strip_auto_increment(create_sql)

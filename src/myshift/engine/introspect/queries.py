@@ -96,10 +96,14 @@ def _queries(flavor: Flavor) -> dict[str, str]:
 
 def _flavored_columns(flavor: Flavor) -> tuple[str, str, str]:
     """STATISTICS' ignored and expression, and COLUMNS' SRID, as each flavor has them."""
-    if flavor.is_mariadb:
-        ignored = "IF(s.IGNORED = 'YES', 'YES', 'NO')" if flavor.min(10, 6) else "'NO'"
-        return ignored, "NULL", "NULL"
-    return "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')", "s.EXPRESSION", "c.SRS_ID"
+    if not flavor.has_ignorable_indexes:
+        ignored = "'NO'"
+    elif flavor.is_mariadb:
+        ignored = "IF(s.IGNORED = 'YES', 'YES', 'NO')"
+    else:
+        ignored = "IF(s.IS_VISIBLE = 'NO', 'YES', 'NO')"
+    expression = "s.EXPRESSION" if flavor.has_functional_indexes else "NULL"
+    return ignored, expression, "c.SRS_ID" if flavor.has_column_srid else "NULL"
 
 
 def _checks_query(flavor: Flavor) -> str:
@@ -127,7 +131,7 @@ def _meta_query(flavor: Flavor) -> str:
     return (
         # The SHOW CREATE texts come from new sessions: the global sql_mode.
         "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, @@GLOBAL.sql_mode, "
-        + ("@@character_set_collations" if flavor.min_mariadb(11, 2) else "NULL")
+        + ("@@character_set_collations" if flavor.has_character_set_collations else "NULL")
         + " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s"
     )
 
@@ -265,7 +269,7 @@ def _query_rows(
             return [row for p in parts for row in p]
     aliases = _ALIAS.findall(sql)
     sql, params = _scoped(sql, schema, only, kind)
-    if kind in _ORDER and conn.flavor.min_mariadb(10, 5):
+    if kind in _ORDER and conn.flavor.has_ordered_json_arrayagg:
         rows = _json_rows(conn, kind, sql, params, aliases)
         if rows is not None:
             return rows
