@@ -358,7 +358,7 @@ def test_history_errors_say_a_lost_server_is_lost_not_a_missing_grant(
     h = History(connect(endpoint_of(server)), schema="_myshift", audit_path=None)
     h.ensure()
     h._conn.raw.close()  # the session is gone and cannot be reopened: the port is wrong now
-    h._conn.raw.port = 1  # type: ignore[misc]
+    h._conn.raw.port = 1
     with pytest.raises(HistoryError) as exc:
         h.begin_apply(kind="apply", target_schema="shop")
     text = str(exc.value)

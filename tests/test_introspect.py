@@ -330,8 +330,8 @@ def _apply(conn: Conn, s: Schema) -> None:
         pending.remove(v)
     for r in s.routines:
         conn.execute(ddl.create_routine(r, flavor))
-    for t in sorted(s.triggers, key=lambda t: t.order):
-        conn.execute(ddl.create_trigger(t, flavor, follows=ddl.trigger_predecessor(s.triggers, t)))
+    for tr in sorted(s.triggers, key=lambda t: t.order):
+        conn.execute(ddl.create_trigger(tr, flavor, follows=ddl.trigger_predecessor(s.triggers, tr)))
     for e in s.events:
         conn.execute(ddl.create_event(e, flavor))
 

@@ -74,7 +74,7 @@ def _base(col_type: str) -> str:
 
 
 def _column_row(table: str, n: int, **kw: Any) -> dict[str, Any]:
-    row = {
+    row: dict[str, Any] = {
         "table_name": table,
         "name": "",
         "type": "",

@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,7 +197,9 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return dev, tmp_path / "plan.json"
 
 
-def assert_names_missing(code: int, err: str, privilege: str, exit_codes: set[int]) -> None:
+def assert_names_missing(
+    code: int, err: str, privilege: str, exit_codes: AbstractSet[int]
+) -> None:
     assert code in exit_codes, err
     assert "Traceback" not in err and "myshift bug" not in err, err
     assert "Fix the statement in the desired SQL" not in err, err

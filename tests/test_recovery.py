@@ -117,11 +117,12 @@ def start_apply(ep: Endpoint, plan: Path, tmp_path: Path, wait: int = 60) -> sub
 
 
 def column_type(c: Conn, schema: str, table: str, column: str) -> str | None:
-    return c.scalar(
+    found: str | None = c.scalar(
         "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
         "AND TABLE_NAME = %s AND COLUMN_NAME = %s",
         (schema, table, column),
     )
+    return found
 
 
 def latest(ep: Endpoint) -> Any:

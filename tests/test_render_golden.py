@@ -295,6 +295,6 @@ def test_every_change_class_has_a_golden() -> None:
         and obj not in (mod.Change, mod.Clause)
     }
     assert {AddColumn, AddIndex, AlterTable, CreateView} <= classes  # every module was walked
-    covered = {type(c) for c in CASES.values()}
+    covered: set[type[mod.Change | mod.Clause]] = {type(c) for c in CASES.values()}
     covered |= {type(cl) for c in CASES.values() if isinstance(c, AlterTable) for cl in c.clauses}
     assert classes - covered == set()
