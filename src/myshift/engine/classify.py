@@ -557,6 +557,8 @@ def inert_event(sql: str, flavor_dialect: Dialect, mode: Mode) -> tuple[str, str
     For any other statement: (sql, "", None).  The status is None when the
     statement does not state one (an ALTER keeps the event's).
     """
+    if "EVENT" not in sql.upper():  # no statement about an event can lack the word
+        return sql, "", None
     lx = lex(sql, flavor_dialect, mode)
     k = 0
     verb = lx.word(0)
