@@ -133,6 +133,32 @@ def resolve_source(value: str | None) -> Any:
     return value
 
 
+def _settings() -> Any:
+    """myshift.toml, read once per command; workflows get the values, never the file."""
+    from myshift.config import load_settings
+
+    return load_settings()
+
+
+def _plan_key(settings: Any, target: Any) -> Any:
+    """The team key that signs (and must have signed) plan files for ``target``."""
+    from myshift.workflows.plancheck import plan_key
+
+    return plan_key(settings, target.env_name)
+
+
+def _hints(rename: tuple[str, ...]) -> Any:
+    from myshift.engine.load import parse_rename_option
+
+    return parse_rename_option(list(rename)) if rename else None
+
+
+def _algorithm(value: str | None) -> Any:
+    from myshift.engine.risk import Algorithm
+
+    return Algorithm(value.upper()) if value else None
+
+
 class _Group(click.Group):
     """A group whose command-line mistakes exit 3 (ExitCode.USAGE), not click's 2.
 
@@ -200,25 +226,29 @@ def plan(
     **kw: Any,
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.plan import PlanCommandOptions, PlanOptions
+    from myshift.workflows.plan import plan as plan_command
 
     tgt = resolve_target(target or ref, kw)
     src = resolve_source(desired)
-    with allowing_empty(allow_empty):
-        result = commands.plan(
-            tgt,
-            src,
+    settings = _settings()
+    opts = PlanCommandOptions(
+        plan=PlanOptions(
             allow_drop=allow_drop,
-            workspace=workspace,
-            renames=list(rename),
+            hints=_hints(rename),
             verify=not no_verify,
-            output=output,
-            fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
-            color=sys.stdout.isatty(),
+            workspace=workspace or "temp",
             keep_data=keep_data,
-            runbook=runbook,
-        )
+            allow_empty=allow_empty,
+        ),
+        output=output,
+        fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
+        color=sys.stdout.isatty(),
+        runbook=runbook,
+        plan_key=_plan_key(settings, tgt) if output else None,
+        history_schema=settings.history_schema,
+    )
+    result = plan_command(tgt, src, opts)
     click.echo(result.text, nl=False)
     if result.notice:
         _echo_err(result.notice)
@@ -264,28 +294,38 @@ def apply(
     **kw: Any,
 ) -> None:
     """Apply the plan (or a reviewed plan file) to the target."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.apply import ApplyCommandOptions
+    from myshift.workflows.apply import apply as apply_command
+    from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
     src = None if plan_path else resolve_source(desired)
-    with allowing_empty(allow_empty):
-        result = commands.apply(
-            tgt,
-            src,
-            plan_path=plan_path,
+    settings = _settings()
+    opts = ApplyCommandOptions(
+        plan=PlanOptions(
             allow_drop=allow_drop,
-            yes=yes,
-            algorithm=algorithm,
-            lock_wait_timeout=lock_wait_timeout,
-            workspace=workspace,
-            renames=list(rename),
-            skip_rehearsal=skip_rehearsal,
-            keep_data=keep_data,
-            confirm=lambda text: click.confirm(text, default=False, err=True),
-            say=_echo_err,
-            interactive=sys.stdin.isatty(),
-        )
+            hints=None if plan_path else _hints(rename),
+            workspace=workspace or "temp",
+            allow_empty=allow_empty,
+        ),
+        plan_path=plan_path,
+        yes=yes,
+        algorithm=_algorithm(algorithm),
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
+        skip_rehearsal=skip_rehearsal,
+        keep_data=keep_data,
+        interactive=sys.stdin.isatty(),
+        plan_key=_plan_key(settings, tgt) if plan_path else None,
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+    )
+    result = apply_command(
+        tgt,
+        src,
+        opts,
+        confirm=lambda text: click.confirm(text, default=False, err=True),
+        say=_echo_err,
+    )
     click.echo(result.text, nl=False)
 
 
@@ -332,17 +372,22 @@ def rehearse(
     from myshift.workflows import rehearse as rehearse_mod
 
     tgt = resolve_target(target or ref, kw)
+    settings = _settings()
     opts = rehearse_mod.RehearseOptions(
         sandbox=sandbox,
         data=data,
         check=check_path,
         run=run_cmd,
         keep=keep,
-        algorithm=algorithm,
-        lock_wait_timeout=lock_wait_timeout,
+        algorithm=_algorithm(algorithm),
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         workers=workers,
         report_md=report_md,
         report_json=report_json,
+        plan_key=_plan_key(settings, tgt),
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+        secret_env=tuple(e.password_env for e in settings.environments.values()),
     )
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=_echo_err)
     click.echo(report.to_text(), nl=False)
@@ -389,25 +434,15 @@ def drift(
     **kw: Any,
 ) -> None:
     """Exit 0 when the target matches the desired schema, 2 (with the difference) otherwise."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.drift import drift as drift_command
+    from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
-    with allowing_empty(allow_empty):
-        result = commands.plan(
-            tgt,
-            resolve_source(desired),
-            allow_drop=True,
-            workspace=workspace,
-            verify=False,
-            fmt="sql",
-            color=False,
-        )
+    opts = PlanOptions(workspace=workspace or "temp", allow_empty=allow_empty)
+    result = drift_command(tgt, resolve_source(desired), opts)
+    click.echo(result.text, nl=False)
     if result.pending:
-        click.echo(f"-- {tgt} differs from the desired schema:")
-        click.echo(result.text, nl=False)
         sys.exit(int(ExitCode.CHANGES_PENDING))
-    click.echo(f"{tgt} matches the desired schema.")
 
 
 # ----------------------------------------------------------------------------- history
@@ -428,11 +463,15 @@ def history(
     **kw: Any,
 ) -> None:
     """List applies to the target, or show one."""
-    from myshift.workflows import commands
+    from myshift.workflows.history.command import HistoryOptions
+    from myshift.workflows.history.command import history as history_command
 
     tgt = resolve_target(target, kw)
+    opts = HistoryOptions(
+        all_schemas=all_schemas, limit=limit, history_schema=_settings().history_schema
+    )
     # The formatters return lines without the final newline.
-    click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit))
+    click.echo(history_command(tgt, apply_id, opts))
 
 
 # ----------------------------------------------------------------------------- rollback
@@ -470,21 +509,28 @@ def rollback(
     from myshift.workflows import rollback as rollback_mod
 
     tgt = resolve_target(target, kw)
-    result = rollback_mod.rollback(
-        tgt,
-        apply_id,
+    settings = _settings()
+    opts = rollback_mod.RollbackOptions(
         plan_only=plan_only,
         output=output,
         yes=yes,
         keep_data=keep_data,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
         color=sys.stdout.isatty(),
-        lock_wait_timeout=lock_wait_timeout,
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         verify=not no_verify,
-        workspace=workspace,
+        workspace=workspace or "temp",
+        interactive=sys.stdin.isatty(),
+        plan_key=_plan_key(settings, tgt) if output else None,
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+    )
+    result = rollback_mod.rollback(
+        tgt,
+        apply_id,
+        opts,
         confirm=lambda text: click.confirm(text, default=False, err=True),
         say=_echo_err,
-        interactive=sys.stdin.isatty(),
     )
     click.echo(result.text, nl=False)
     if result.notice:
@@ -503,11 +549,12 @@ def rollback(
 def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -> None:
     """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
     from myshift.workflows import runbook as runbook_mod
-    from myshift.workflows.planfile import PlanFile
 
-    pf = PlanFile.read(plan_path)
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
-    text = runbook_mod.runbook(pf, tgt, plan_path=plan_path, output=output)
+    opts = runbook_mod.RunbookOptions(output=output)
+    if tgt is not None:  # the history its recent applies come from
+        opts = runbook_mod.RunbookOptions(output=output, history_schema=_settings().history_schema)
+    text = runbook_mod.runbook(plan_path, tgt, opts)
     if output:
         _echo_err(f"Runbook written to {output}.")
     else:
