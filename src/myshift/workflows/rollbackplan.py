@@ -406,6 +406,54 @@ def _as_held(snapshot_table: Table, held: HeldTable) -> Table:
     )
 
 
+def _restorable(
+    held: Sequence[HeldTable | HeldColumns],
+    current: Schema,
+    desired: Schema,
+    holding: str,
+    warnings: list[str],
+) -> tuple[list[HeldTable], list[HeldColumns]]:
+    """The held tables to rename back and the held columns to write back (a held
+    table whose name exists again stays in the trash, with a warning)."""
+    now_tables = {t.name.lower() for t in current.tables}
+    wanted = {t.name.lower(): t for t in desired.tables}
+    tables_back: list[HeldTable] = []
+    columns_back: list[HeldColumns] = []
+    for h in held:
+        if isinstance(h, HeldTable):
+            if h.table.lower() in wanted and h.table.lower() not in now_tables:
+                tables_back.append(h)
+            else:
+                warnings.append(
+                    f"table {h.table} kept as {holding}.{h.held_name} is not restored "
+                    "(a table of that name exists again); it stays in the trash"
+                )
+        elif h.table.lower() in wanted:
+            have = {c.name.lower() for c in wanted[h.table.lower()].columns}
+            if all(c.lower() in have for c in h.column_names):
+                columns_back.append(h)
+    return tables_back, columns_back
+
+
+def _after_renames(current: Schema, snapshot: Schema, tables_back: Sequence[HeldTable]) -> Schema:
+    """The target as it will be once the held tables are renamed back (with their
+    foreign keys and triggers as they were moved)."""
+    snap_tables = {t.name.lower(): t for t in snapshot.tables}
+    held_names = {h.table.lower() for h in tables_back}
+    restored = [_as_held(snap_tables[h.table.lower()], h) for h in tables_back]
+    held_triggers = {t.name for h in tables_back for t in h.triggers}
+    return replace(
+        current,
+        tables=tuple(sorted((*current.tables, *restored), key=lambda t: t.name)),
+        triggers=current.triggers
+        + tuple(
+            t
+            for t in snapshot.triggers
+            if t.table.lower() in held_names and t.name in held_triggers
+        ),
+    )
+
+
 def build_rollback_planfile(
     target: Endpoint,
     apply_id: int | None = None,
@@ -440,39 +488,9 @@ def build_rollback_planfile(
         held = held_for_apply(conn, undo_id, holding=holding)
 
     warnings: list[str] = []
-    now_tables = {t.name.lower() for t in current.tables}
-    wanted = {t.name.lower(): t for t in desired.tables}
-    tables_back: list[HeldTable] = []
-    columns_back: list[HeldColumns] = []
-    for h in held:
-        if isinstance(h, HeldTable):
-            if h.table.lower() in wanted and h.table.lower() not in now_tables:
-                tables_back.append(h)
-            else:
-                warnings.append(
-                    f"table {h.table} kept as {holding}.{h.held_name} is not restored "
-                    "(a table of that name exists again); it stays in the trash"
-                )
-        elif h.table.lower() in wanted:
-            have = {c.name.lower() for c in wanted[h.table.lower()].columns}
-            if all(c.lower() in have for c in h.column_names):
-                columns_back.append(h)
-
+    tables_back, columns_back = _restorable(held, current, desired, holding, warnings)
     # The diff runs from the target as it will be after the renames back.
-    snap_tables = {t.name.lower(): t for t in snapshot.tables}
-    held_names = {h.table.lower() for h in tables_back}
-    restored = [_as_held(snap_tables[h.table.lower()], h) for h in tables_back]
-    held_triggers = {t.name for h in tables_back for t in h.triggers}
-    after_renames = replace(
-        current,
-        tables=tuple(sorted((*current.tables, *restored), key=lambda t: t.name)),
-        triggers=current.triggers
-        + tuple(
-            t
-            for t in snapshot.triggers
-            if t.table.lower() in held_names and t.name in held_triggers
-        ),
-    )
+    after_renames = _after_renames(current, snapshot, tables_back)
     changes = diff_schemas(after_renames, desired, options=DiffOptions(skip_unsupported=True))
     opts = PlanOptions(allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data)
     statements = planned(changes, flavor, opts)
