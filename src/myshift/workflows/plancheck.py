@@ -167,7 +167,7 @@ def trusted_planfile(
 ) -> PlanFile:
     """The plan as the engine derives it, or PlanMismatch when the file differs.
 
-    Call it once ``apply.check_drift`` has shown that the target, introspected
+    Call it once ``runner.check_drift`` has shown that the target, introspected
     under the apply's lock, has the plan's ``from`` fingerprint.  The file's
     ``from`` snapshot must have it too, so it is the live model as far as the
     fingerprint can tell (which is all the diff looks at); deriving from it
