@@ -21,7 +21,6 @@ from clitools import run_cli
 from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.exitcodes import ExitCode
-from myshift.workflows.apply import blocking_transactions
 from myshift.workflows.blockers import (
     SOURCE_NONE,
     SOURCE_PERFORMANCE_SCHEMA,
@@ -31,6 +30,7 @@ from myshift.workflows.blockers import (
     statement_touches,
     table_holders,
 )
+from myshift.workflows.runner import blocking_transactions
 
 T = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)"
 T_WITH_C = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL, c INT NULL);"

@@ -288,12 +288,13 @@ def test_failed_apply_closes_its_history_connection(fresh_schema: Endpoint, tmp_
     import time
 
     from myshift.errors import MyshiftError
-    from myshift.workflows.apply import ApplyOptions, StatementRun
-    from myshift.workflows.commands import build_planfile, execute_planfile
+    from myshift.workflows.execute import execute_planfile
+    from myshift.workflows.plan import PlanOptions, build_planfile
+    from myshift.workflows.runner import ApplyOptions, StatementRun
 
     desired = tmp_path / "d.sql"
     desired.write_text("CREATE TABLE t (id int PRIMARY KEY);")
-    pf = build_planfile(fresh_schema, str(desired), verify=False)
+    pf = build_planfile(fresh_schema, str(desired), PlanOptions(verify=False))
     schema = f"_h_{uuid.uuid4().hex[:8]}"
     opts = ApplyOptions(history_schema=schema, audit_path=None)
     ids = "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"

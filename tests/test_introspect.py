@@ -331,7 +331,9 @@ def _apply(conn: Conn, s: Schema) -> None:
     for r in s.routines:
         conn.execute(ddl.create_routine(r, flavor))
     for tr in sorted(s.triggers, key=lambda t: t.order):
-        conn.execute(ddl.create_trigger(tr, flavor, follows=ddl.trigger_predecessor(s.triggers, tr)))
+        conn.execute(
+            ddl.create_trigger(tr, flavor, follows=ddl.trigger_predecessor(s.triggers, tr))
+        )
     for e in s.events:
         conn.execute(ddl.create_event(e, flavor))
 

@@ -345,13 +345,13 @@ def test_sql_twins_show_what_would_run() -> None:
 def test_plan_refuses_keeping_columns_of_a_keyless_table(
     conn: Conn, fresh_schema: Endpoint, tmp_path: Path
 ) -> None:
-    from myshift.workflows import commands
+    from myshift.workflows.plan import PlanOptions, build_planfile
 
     conn.execute("CREATE TABLE logs (msg VARCHAR(20), extra TEXT)")
     desired = tmp_path / "d.sql"
     desired.write_text("CREATE TABLE logs (msg VARCHAR(20));", encoding="utf-8")
     with pytest.raises(UnsafeError, match=r"`logs`: no PRIMARY KEY"):
-        commands.build_planfile(fresh_schema, str(desired), allow_drop=True, keep_data=True)
+        build_planfile(fresh_schema, str(desired), PlanOptions(allow_drop=True, keep_data=True))
     # Without keep-data the same plan is fine (the drop is destructive and says so).
-    pf = commands.build_planfile(fresh_schema, str(desired), allow_drop=True)
+    pf = build_planfile(fresh_schema, str(desired), PlanOptions(allow_drop=True))
     assert [s.keep_columns for s in pf.runnable] == [()]

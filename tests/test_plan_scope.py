@@ -7,7 +7,8 @@ from dataclasses import replace
 from myshift.engine.diff import diff_schemas
 from myshift.model import Flavor
 from myshift.model.schema import Column, ForeignKey, Index, IndexKind, IndexPart, Schema, Table
-from myshift.workflows.plan import Plan, _scope
+from myshift.workflows.planmodel import Plan
+from myshift.workflows.verify import _scope
 
 
 def _table(name: str, *cols: str, fk_to: str | None = None) -> Table:

@@ -23,15 +23,16 @@ from pymysql.constants import CLIENT
 from clitools import run_cli
 from myshift.db.connect import Conn, Endpoint, connect
 from myshift.db.server import LocalServer
-from myshift.engine.risk import Algorithm
+from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.errors import ApplyFailed
 from myshift.exitcodes import ExitCode
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint, from_dict, to_dict
-from myshift.workflows.apply import ApplyOptions, StatementToRun, run_statements
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import apply_hook, held_for_apply
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import PlannedStatement
+from myshift.workflows.runner import ApplyOptions, run_statements
 
 BASE = "CREATE TABLE t1 (id int PRIMARY KEY, a int, note varchar(20));"
 DESIRED = "CREATE TABLE t1 (id int PRIMARY KEY, a int, note varchar(20), b int);"
@@ -446,8 +447,9 @@ def test_rollback_plan_file_applies_and_its_data_steps_are_not_read_from_it(
 def test_keep_data_hook_never_runs_a_restore_steps_sql(fresh_schema: Endpoint) -> None:
     """Restores come from the trash catalog at run time; the step's SQL is only shown."""
     from myshift.engine.split import Statement
-    from myshift.workflows.commands import build_planfile, execute_planfile
-    from myshift.workflows.rollback import build_rollback_planfile
+    from myshift.workflows.execute import execute_planfile
+    from myshift.workflows.plan import PlanOptions, build_planfile
+    from myshift.workflows.rollbackplan import build_rollback_planfile
 
     with connect(fresh_schema) as c:
         c.execute(BASE)
@@ -455,8 +457,7 @@ def test_keep_data_hook_never_runs_a_restore_steps_sql(fresh_schema: Endpoint) -
     pf = build_planfile(
         fresh_schema,
         [Statement("CREATE TABLE t1 (id int PRIMARY KEY, note varchar(20))", "<t>", 1)],
-        allow_drop=True,
-        keep_data=True,
+        PlanOptions(allow_drop=True, keep_data=True),
     )
     apply_id = execute_planfile(fresh_schema, pf, ApplyOptions(audit_path=None))
     assert apply_id is not None
@@ -468,7 +469,8 @@ def test_keep_data_hook_never_runs_a_restore_steps_sql(fresh_schema: Endpoint) -
             conn.execute(st.sql)
         evil = replace(restore, sql="DELETE FROM t1")
         hook = apply_hook([evil], fresh_schema.schema, "x", undoes_apply_id=apply_id)
-        hook(conn, 1, StatementToRun("DELETE FROM t1", "t1", "safe", Algorithm.INSTANT))
+        safe = (Risk.SAFE, Algorithm.INSTANT, Lock.NONE)
+        hook(conn, 1, PlannedStatement("DELETE FROM t1", "t1", "", *safe, ""))
         assert conn.scalar("SELECT COUNT(*) FROM t1") == ROWS
         assert conn.scalar("SELECT SUM(a) FROM t1") == 150
         assert held_for_apply(conn, apply_id) == []  # restored from the catalog
@@ -483,12 +485,18 @@ def test_apply_session_runs_one_statement(conn: Conn, fresh_schema: Endpoint) ->
     conn.execute("INSERT INTO t1 VALUES (1, 1, 'n'), (2, 2, 'n')")
     seen: list[int] = []
 
-    def hook(ddl: Conn, seq: int, st: StatementToRun) -> int | None:
+    def hook(ddl: Conn, seq: int, st: PlannedStatement) -> int | None:
         seen.append(ddl.raw.client_flag & CLIENT.MULTI_STATEMENTS)
         return ddl.execute(st.sql)
 
-    smuggled = StatementToRun(
-        "ALTER TABLE t1 ADD COLUMN z int; DELETE FROM t1", "t1", "safe", Algorithm.INSTANT
+    smuggled = PlannedStatement(
+        "ALTER TABLE t1 ADD COLUMN z int; DELETE FROM t1",
+        "t1",
+        "",
+        Risk.SAFE,
+        Algorithm.INSTANT,
+        Lock.NONE,
+        "",
     )
     with pytest.raises(ApplyFailed, match="SQL syntax"):
         run_statements(fresh_schema, [smuggled], ApplyOptions(record_history=False), hook=hook)

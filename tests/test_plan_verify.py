@@ -11,7 +11,8 @@ from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.split import Statement
 from myshift.engine.workspace import WS_PREFIX
 from myshift.errors import VerificationFailed
-from myshift.workflows.plan import PlanOptions, make_plan, verify_plan
+from myshift.workflows.plan import PlanOptions, make_plan
+from myshift.workflows.verify import verify_plan
 
 
 def _workspaces(conn: Conn) -> list[str]:
@@ -132,7 +133,7 @@ _DESIRED = [
 def borrow_small(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Borrowing (hence the early copy) for these few tables; records what take() gave."""
     from myshift.engine.introspect import Twin
-    from myshift.workflows import plan as plan_mod
+    from myshift.workflows import verify as plan_mod
 
     monkeypatch.setattr(Twin, "MIN_TABLES", 0)
     taken: list[object] = []
@@ -171,7 +172,7 @@ def test_tables_copied_early_but_out_of_scope_are_dropped(
 ) -> None:
     """A prepared workspace may hold a table the plan does not touch (its text
     differs only cosmetically): it is dropped before the replay."""
-    from myshift.workflows.plan import _Prepared, workspace_for
+    from myshift.workflows.verify import _Prepared, workspace_for
 
     for sql in _CURRENT:
         conn.execute(sql)

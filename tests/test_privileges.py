@@ -197,9 +197,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return dev, tmp_path / "plan.json"
 
 
-def assert_names_missing(
-    code: int, err: str, privilege: str, exit_codes: AbstractSet[int]
-) -> None:
+def assert_names_missing(code: int, err: str, privilege: str, exit_codes: AbstractSet[int]) -> None:
     assert code in exit_codes, err
     assert "Traceback" not in err and "myshift bug" not in err, err
     assert "Fix the statement in the desired SQL" not in err, err

@@ -15,8 +15,9 @@ from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import DriftError, UnsafeError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.commands import build_planfile, rehearsal_passed
+from myshift.workflows.apply import rehearsal_passed
 from myshift.workflows.history import History
+from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 
@@ -59,7 +60,7 @@ def _plan(prod: Endpoint, tmp_path: Path, desired: str = DESIRED) -> Path:
     f = tmp_path / "desired.sql"
     f.write_text(desired)
     out = tmp_path / "plan.json"
-    build_planfile(prod, str(f)).write(out)
+    build_planfile(prod, str(f), PlanOptions()).write(out)
     return out
 
 

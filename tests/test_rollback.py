@@ -18,11 +18,13 @@ from myshift.cli import cli
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import UnsafeError
-from myshift.workflows import commands
+from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING, held_for_apply
+from myshift.workflows.plan import PlanCommandOptions, PlanOptions, build_planfile, plan
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.rollback import RollbackRefused, build_rollback_planfile, rollback
+from myshift.workflows.rollback import RollbackOptions, rollback
+from myshift.workflows.rollbackplan import RollbackRefused, build_rollback_planfile
 
 N = 100_000
 
@@ -197,10 +199,14 @@ def test_narrowing_decimal_with_keep_data_restores_original_values(
         "d.sql",
         "CREATE TABLE prices (id INT NOT NULL PRIMARY KEY, price DECIMAL(8,2) NOT NULL);",
     )
-    pf = commands.build_planfile(fresh_schema, desired, allow_drop=True, keep_data=True)
+    pf = build_planfile(fresh_schema, desired, PlanOptions(allow_drop=True, keep_data=True))
     (st,) = pf.runnable
     assert st.keep_columns == ("price",) and st.risk.value == "destructive"
-    res = commands.apply(fresh_schema, desired, allow_drop=True, keep_data=True, yes=True)
+    res = apply(
+        fresh_schema,
+        desired,
+        ApplyCommandOptions(plan=PlanOptions(allow_drop=True), keep_data=True, yes=True),
+    )
     assert res.apply_id is not None
     assert (
         conn.scalar(
@@ -216,7 +222,7 @@ def test_narrowing_decimal_with_keep_data_restores_original_values(
     restore = [s for s in back.statements if s.restore_held]
     assert len(restore) == 1 and restore[0].subject == "prices"
     assert "decimal(12,2)" in back.runnable[0].sql
-    rollback(fresh_schema, yes=True)
+    rollback(fresh_schema, None, RollbackOptions(yes=True))
 
     assert ordered_hash(conn, "prices", ["id", "price"]) == before
     assert (
@@ -259,7 +265,7 @@ def test_soft_drop_of_a_referenced_table_is_refused_with_the_referencing_tables(
     )
     desired = write(tmp_path, "d.sql", "CREATE TABLE keep_me (id INT NOT NULL PRIMARY KEY);")
     with pytest.raises(UnsafeError) as exc:
-        commands.build_planfile(fresh_schema, desired, allow_drop=True, keep_data=True)
+        build_planfile(fresh_schema, desired, PlanOptions(allow_drop=True, keep_data=True))
     assert f"`{other_schema}`.`invoices` (inv_cust)" in str(exc.value)
     assert "customers" in str(exc.value)
     # Through the CLI it is one sentence and a non-zero exit, no traceback.
@@ -282,18 +288,18 @@ def test_rollback_refused_after_a_later_apply_touched_the_same_table(
 ) -> None:
     seed_orders(conn, 3000)
     before = ordered_hash(conn, "orders", ["id", "customer", "amount", "note"])
-    first = commands.apply(
+    first = apply(
         fresh_schema,
         write(tmp_path, "a.sql", ORDERS_NO_NOTE),
-        allow_drop=True,
-        keep_data=True,
-        yes=True,
+        ApplyCommandOptions(plan=PlanOptions(allow_drop=True), keep_data=True, yes=True),
     )
     with_index = ORDERS_NO_NOTE.replace(
         "amount DECIMAL(12,2) NOT NULL",
         "amount DECIMAL(12,2) NOT NULL,\n  KEY by_customer (customer)",
     )
-    second = commands.apply(fresh_schema, write(tmp_path, "b.sql", with_index), yes=True)
+    second = apply(
+        fresh_schema, write(tmp_path, "b.sql", with_index), ApplyCommandOptions(yes=True)
+    )
     assert first.apply_id and second.apply_id
 
     with pytest.raises(RollbackRefused) as exc:
@@ -310,7 +316,7 @@ def test_rollback_refused_after_a_later_apply_touched_the_same_table(
     assert back.undoes_apply_id == second.apply_id
     res = run_cli("apply", "--to", url(fresh_schema), "--plan", "back.json", "--yes")
     assert res.exit_code == 0, res.output
-    rollback(fresh_schema, first.apply_id, yes=True)
+    rollback(fresh_schema, first.apply_id, RollbackOptions(yes=True))
     assert ordered_hash(conn, "orders", ["id", "customer", "amount", "note"]) == before
     kinds = [
         (r.kind, r.undoes_apply_id)
@@ -326,13 +332,19 @@ def test_protected_targets_keep_data_by_default(
     conn.execute("CREATE TABLE t (id INT NOT NULL PRIMARY KEY)")
     desired = write(tmp_path, "d.sql", "CREATE TABLE t (id INT NOT NULL PRIMARY KEY);")
     prod = replace(fresh_schema, protected=True)
-    commands.plan(prod, desired, allow_drop=True, output="p.json")
+    plan(prod, desired, PlanCommandOptions(PlanOptions(allow_drop=True), output="p.json"))
     (st,) = PlanFile.read("p.json").runnable
     assert st.keep_table
     # A plan made elsewhere without keep-data is refused for the protected target.
-    commands.plan(fresh_schema, desired, allow_drop=True, output="bare.json")
+    plan(
+        fresh_schema, desired, PlanCommandOptions(PlanOptions(allow_drop=True), output="bare.json")
+    )
     with pytest.raises(Exception) as exc:
-        commands.apply(prod, None, plan_path="bare.json", yes=True, skip_rehearsal=True)
+        apply(
+            prod,
+            None,
+            ApplyCommandOptions(plan_path="bare.json", yes=True, skip_rehearsal=True),
+        )
     assert "without --keep-data" in str(exc.value)
 
 
@@ -342,14 +354,18 @@ def test_a_reference_added_after_the_plan_refuses_the_apply_before_anything_runs
     conn.execute("CREATE TABLE customers (id INT NOT NULL PRIMARY KEY)")
     conn.execute("CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note TEXT)")
     desired = write(tmp_path, "d.sql", "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY);")
-    commands.plan(fresh_schema, desired, allow_drop=True, keep_data=True, output="p.json")
+    plan(
+        fresh_schema,
+        desired,
+        PlanCommandOptions(PlanOptions(allow_drop=True, keep_data=True), output="p.json"),
+    )
     conn.execute(
         f"CREATE TABLE {quote_ident(other_schema)}.invoices (id INT PRIMARY KEY, cid INT, "
         f"CONSTRAINT inv_cust FOREIGN KEY (cid) REFERENCES "
         f"{quote_ident(fresh_schema.schema)}.customers (id))"
     )
     with pytest.raises(UnsafeError, match=r"`customers` is referenced by .*`invoices`"):
-        commands.apply(fresh_schema, None, plan_path="p.json", yes=True)
+        apply(fresh_schema, None, ApplyCommandOptions(plan_path="p.json", yes=True))
     # Nothing ran: the column drop listed before the table drop did not happen either.
     assert conn.scalar(
         "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from myshift.cli import cli
 from myshift.db.connect import Conn, Endpoint
-from myshift.workflows import commands
+from myshift.workflows.apply import ApplyCommandOptions, apply
+from myshift.workflows.plan import PlanCommandOptions, PlanOptions, build_planfile, plan
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.runbook import format_runbook
 
@@ -45,13 +46,14 @@ def test_plan_runbook_names_changes_risks_rollback_and_checks(
 ) -> None:
     _seed(conn)
     (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
-    commands.plan(
+    plan(
         fresh_schema,
         "d.sql",
-        allow_drop=True,
-        keep_data=True,
-        output="plan.json",
-        runbook="runbook.md",
+        PlanCommandOptions(
+            plan=PlanOptions(allow_drop=True, keep_data=True),
+            output="plan.json",
+            runbook="runbook.md",
+        ),
     )
     text = Path("runbook.md").read_text(encoding="utf-8")
     pf = PlanFile.read("plan.json")
@@ -81,7 +83,7 @@ def test_runbook_says_plainly_what_a_rollback_cannot_restore(
 ) -> None:
     _seed(conn)
     (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
-    pf = commands.build_planfile(fresh_schema, "d.sql", allow_drop=True, keep_data=False)
+    pf = build_planfile(fresh_schema, "d.sql", PlanOptions(allow_drop=True, keep_data=False))
     text = format_runbook(pf, "prod", operator="alice@ops1")
     assert "Operator (history will record): alice@ops1" in text
     assert "**not restored**" in text
@@ -95,9 +97,13 @@ def test_runbook_command_and_history_operator(
     (tmp_path / "d.sql").write_text(
         DESIRED.replace(",\n  UNIQUE KEY total_u (total)", ""), encoding="utf-8"
     )
-    done = commands.apply(fresh_schema, "d.sql", allow_drop=True, keep_data=True, yes=True)
+    done = apply(
+        fresh_schema,
+        "d.sql",
+        ApplyCommandOptions(plan=PlanOptions(allow_drop=True), keep_data=True, yes=True),
+    )
     assert done.apply_id
-    commands.plan(fresh_schema, "d.sql", output="empty.json")
+    plan(fresh_schema, "d.sql", PlanCommandOptions(output="empty.json"))
     out = CliRunner().invoke(
         cli, ["runbook", "--plan", "empty.json", "--to", url(fresh_schema), "-o", "rb.md"]
     )

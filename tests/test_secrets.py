@@ -21,7 +21,7 @@ from clitools import run_cli
 from conftest import endpoint_of
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
-from myshift.workflows.commands import build_planfile
+from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.validate import child_environment, secret_variables
 
 WARNING = "a password in a mysql:// URL on the command line is readable"
@@ -135,7 +135,7 @@ def test_rehearse_run_sees_the_sandbox_not_production(
     desired = tmp_path / "d.sql"
     desired.write_text("CREATE TABLE t (id int PRIMARY KEY, n int);")
     plan = tmp_path / "plan.json"
-    build_planfile(prod, str(desired)).write(plan)
+    build_planfile(prod, str(desired), PlanOptions()).write(plan)
     (tmp_path / "myshift.toml").write_text(
         f'[env.prod]\nhost = "127.0.0.1"\nport = {prod.port}\nuser = "{user}"\n'
         f'schema = "{prod.schema}"\npassword_env = "PROD_DB_PASSWORD"\n'

@@ -1,162 +1,42 @@
 """Command line: parse options, call one workflow, turn errors into messages and exit codes.
 
 No logic lives here (sqlite-utils style): every command collects options,
-resolves endpoints, calls one function in ``myshift.workflows`` and prints.
+resolves endpoints and configuration (``myshift.cli_support``), calls one
+function in ``myshift.workflows`` (the module named after the command) and
+prints.
 Connection flags follow the mysql client: ``-h`` is the host (help is
 ``--help`` only), ``-P`` port, ``-u`` user, ``-S`` socket, ``-p`` alone prompts.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from dataclasses import replace
+from typing import Any, NoReturn
 
 import click
 
 from myshift import __version__
-from myshift.errors import MyshiftError, UsageError
+from myshift.cli_support import (
+    Group,
+    algorithm_policy,
+    connection_options,
+    echo_err,
+    handle_errors,
+    load_config,
+    plan_key_for,
+    rename_hints,
+    resolve_source,
+    resolve_target,
+)
+from myshift.errors import MyshiftError
 from myshift.exitcodes import ExitCode
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def _echo_err(msg: str) -> None:
-    click.echo(msg, err=True)
-
-
-def handle_errors(fn: F) -> F:
-    """Turn MyshiftError into one clean message and its exit code (never a traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except MyshiftError as exc:
-            from myshift.db.connect import explain_error
-
-            shown = explain_error(exc)  # a missing privilege, however it was wrapped
-            _echo_err(f"myshift: {shown}")
-            sys.exit(int(shown.exit_code))
-        except KeyboardInterrupt:
-            _echo_err("myshift: interrupted.")
-            sys.exit(130)
-        except Exception as exc:
-            from myshift.db.connect import translate_driver_error
-
-            err = translate_driver_error(exc)
-            if err is None:
-                raise
-            _echo_err(f"myshift: {err}")
-            sys.exit(int(err.exit_code))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def connection_options(fn: F) -> F:
-    """mysql-client style flags for the target endpoint."""
-    opts = [
-        click.option("-h", "--host", default=None, help="Target host."),
-        click.option("-P", "--port", type=int, default=None, help="Target port."),
-        click.option("-u", "--user", default=None, help="Target user."),
-        click.option("-S", "--socket", default=None, help="Target unix socket."),
-        click.option(
-            "-p",
-            "--password",
-            "password_prompt",
-            is_flag=True,
-            default=False,
-            help="Prompt for the password (never give it on the command line).",
-        ),
-        click.option("--defaults-file", default=None, help="A my.cnf to read [client] from."),
-        click.option(
-            "--ssl-mode", default=None, help="DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY"
-        ),
-        click.option("--ssl-ca", default=None),
-        click.option("--ssl-cert", default=None),
-        click.option("--ssl-key", default=None),
-    ]
-    for o in reversed(opts):
-        fn = o(fn)
-    return fn
-
-
-def _spec(ref: str | None, kw: dict[str, Any]) -> Any:
-    from myshift.config import EndpointSpec
-
-    return EndpointSpec(
-        ref=ref,
-        host=kw.get("host"),
-        port=kw.get("port"),
-        user=kw.get("user"),
-        socket=kw.get("socket"),
-        password_prompt=bool(kw.get("password_prompt")),
-        defaults_file=kw.get("defaults_file"),
-        ssl_mode=kw.get("ssl_mode"),
-        ssl_ca=kw.get("ssl_ca"),
-        ssl_cert=kw.get("ssl_cert"),
-        ssl_key=kw.get("ssl_key"),
-    )
-
-
-def _prompt(text: str) -> str:
-    # Like the mysql client, read the password from the terminal, never from
-    # stdin: stdin may be the desired SQL (`myshift plan -p db < dump.sql`).
-    import getpass
-
-    return getpass.getpass(text)
-
-
-def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
-    from myshift.config import resolve_endpoint
-
-    return resolve_endpoint(_spec(ref, kw), prompt=_prompt)
-
-
-def resolve_source(value: str | None) -> Any:
-    """A desired source: URL or environment name -> Endpoint; a path or '-' stays a string."""
-    from myshift.config import EndpointSpec, load_settings, looks_like_url, resolve_endpoint
-
-    if value is None:
-        if sys.stdin.isatty():
-            raise UsageError(
-                "No desired schema was given and stdin is a terminal.",
-                "Give --desired/--from (a file, directory, URL or environment) or pipe SQL in.",
-            )
-        return "-"
-    if looks_like_url(value) or value in load_settings().environments:
-        return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt)
-    return value
-
-
-class _Group(click.Group):
-    """A group whose command-line mistakes exit 3 (ExitCode.USAGE), not click's 2.
-
-    Exit 2 means "changes pending" for ``plan --check`` and ``drift``: a CI job
-    must not read a mistyped option as drift.  Subcommands are parsed inside
-    the parent group's ``invoke``, so catching there covers every level.
-    """
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
-            raise
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
-            raise
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, prog_name="myshift")
 def cli() -> None:
     """Safe, rehearsed schema migrations for MySQL and MariaDB."""
@@ -200,28 +80,32 @@ def plan(
     **kw: Any,
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.plan import PlanCommandOptions, PlanOptions
+    from myshift.workflows.plan import plan as plan_command
 
     tgt = resolve_target(target or ref, kw)
     src = resolve_source(desired)
-    with allowing_empty(allow_empty):
-        result = commands.plan(
-            tgt,
-            src,
+    settings = load_config()
+    opts = PlanCommandOptions(
+        plan=PlanOptions(
             allow_drop=allow_drop,
-            workspace=workspace,
-            renames=list(rename),
+            hints=rename_hints(rename),
             verify=not no_verify,
-            output=output,
-            fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
-            color=sys.stdout.isatty(),
+            workspace=workspace or "temp",
             keep_data=keep_data,
-            runbook=runbook,
-        )
+            allow_empty=allow_empty,
+        ),
+        output=output,
+        fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
+        color=sys.stdout.isatty(),
+        runbook=runbook,
+        plan_key=plan_key_for(settings, tgt) if output else None,
+        history_schema=settings.history_schema,
+    )
+    result = plan_command(tgt, src, opts)
     click.echo(result.text, nl=False)
     if result.notice:
-        _echo_err(result.notice)
+        echo_err(result.notice)
     if check and result.pending:
         sys.exit(int(ExitCode.CHANGES_PENDING))
 
@@ -264,28 +148,38 @@ def apply(
     **kw: Any,
 ) -> None:
     """Apply the plan (or a reviewed plan file) to the target."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.apply import ApplyCommandOptions
+    from myshift.workflows.apply import apply as apply_command
+    from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
     src = None if plan_path else resolve_source(desired)
-    with allowing_empty(allow_empty):
-        result = commands.apply(
-            tgt,
-            src,
-            plan_path=plan_path,
+    settings = load_config()
+    opts = ApplyCommandOptions(
+        plan=PlanOptions(
             allow_drop=allow_drop,
-            yes=yes,
-            algorithm=algorithm,
-            lock_wait_timeout=lock_wait_timeout,
-            workspace=workspace,
-            renames=list(rename),
-            skip_rehearsal=skip_rehearsal,
-            keep_data=keep_data,
-            confirm=lambda text: click.confirm(text, default=False, err=True),
-            say=_echo_err,
-            interactive=sys.stdin.isatty(),
-        )
+            hints=None if plan_path else rename_hints(rename),
+            workspace=workspace or "temp",
+            allow_empty=allow_empty,
+        ),
+        plan_path=plan_path,
+        yes=yes,
+        algorithm=algorithm_policy(algorithm),
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
+        skip_rehearsal=skip_rehearsal,
+        keep_data=keep_data,
+        interactive=sys.stdin.isatty(),
+        plan_key=plan_key_for(settings, tgt) if plan_path else None,
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+    )
+    result = apply_command(
+        tgt,
+        src,
+        opts,
+        confirm=lambda text: click.confirm(text, default=False, err=True),
+        say=echo_err,
+    )
     click.echo(result.text, nl=False)
 
 
@@ -332,19 +226,24 @@ def rehearse(
     from myshift.workflows import rehearse as rehearse_mod
 
     tgt = resolve_target(target or ref, kw)
+    settings = load_config()
     opts = rehearse_mod.RehearseOptions(
         sandbox=sandbox,
         data=data,
         check=check_path,
         run=run_cmd,
         keep=keep,
-        algorithm=algorithm,
-        lock_wait_timeout=lock_wait_timeout,
+        algorithm=algorithm_policy(algorithm),
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         workers=workers,
         report_md=report_md,
         report_json=report_json,
+        plan_key=plan_key_for(settings, tgt),
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+        secret_env=tuple(e.password_env for e in settings.environments.values()),
     )
-    report = rehearse_mod.rehearse(plan_path, tgt, opts, say=_echo_err)
+    report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err)
     click.echo(report.to_text(), nl=False)
     if not report.passed:
         sys.exit(int(ExitCode.REHEARSAL_FAILED))
@@ -389,25 +288,15 @@ def drift(
     **kw: Any,
 ) -> None:
     """Exit 0 when the target matches the desired schema, 2 (with the difference) otherwise."""
-    from myshift.workflows import commands
-    from myshift.workflows.plan import allowing_empty
+    from myshift.workflows.drift import drift as drift_command
+    from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
-    with allowing_empty(allow_empty):
-        result = commands.plan(
-            tgt,
-            resolve_source(desired),
-            allow_drop=True,
-            workspace=workspace,
-            verify=False,
-            fmt="sql",
-            color=False,
-        )
+    opts = PlanOptions(workspace=workspace or "temp", allow_empty=allow_empty)
+    result = drift_command(tgt, resolve_source(desired), opts)
+    click.echo(result.text, nl=False)
     if result.pending:
-        click.echo(f"-- {tgt} differs from the desired schema:")
-        click.echo(result.text, nl=False)
         sys.exit(int(ExitCode.CHANGES_PENDING))
-    click.echo(f"{tgt} matches the desired schema.")
 
 
 # ----------------------------------------------------------------------------- history
@@ -428,11 +317,15 @@ def history(
     **kw: Any,
 ) -> None:
     """List applies to the target, or show one."""
-    from myshift.workflows import commands
+    from myshift.workflows.history.command import HistoryOptions
+    from myshift.workflows.history.command import history as history_command
 
     tgt = resolve_target(target, kw)
+    opts = HistoryOptions(
+        all_schemas=all_schemas, limit=limit, history_schema=load_config().history_schema
+    )
     # The formatters return lines without the final newline.
-    click.echo(commands.history(tgt, apply_id, all_schemas=all_schemas, limit=limit))
+    click.echo(history_command(tgt, apply_id, opts))
 
 
 # ----------------------------------------------------------------------------- rollback
@@ -470,25 +363,32 @@ def rollback(
     from myshift.workflows import rollback as rollback_mod
 
     tgt = resolve_target(target, kw)
-    result = rollback_mod.rollback(
-        tgt,
-        apply_id,
+    settings = load_config()
+    opts = rollback_mod.RollbackOptions(
         plan_only=plan_only,
         output=output,
         yes=yes,
         keep_data=keep_data,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
         color=sys.stdout.isatty(),
-        lock_wait_timeout=lock_wait_timeout,
+        lock_wait_timeout=lock_wait_timeout or settings.lock_wait_timeout,
         verify=not no_verify,
-        workspace=workspace,
-        confirm=lambda text: click.confirm(text, default=False, err=True),
-        say=_echo_err,
+        workspace=workspace or "temp",
         interactive=sys.stdin.isatty(),
+        plan_key=plan_key_for(settings, tgt) if output else None,
+        history_schema=settings.history_schema,
+        audit_log=str(settings.audit_log),
+    )
+    result = rollback_mod.rollback(
+        tgt,
+        apply_id,
+        opts,
+        confirm=lambda text: click.confirm(text, default=False, err=True),
+        say=echo_err,
     )
     click.echo(result.text, nl=False)
     if result.notice:
-        _echo_err(result.notice)
+        echo_err(result.notice)
 
 
 # ----------------------------------------------------------------------------- runbook
@@ -503,13 +403,14 @@ def rollback(
 def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -> None:
     """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
     from myshift.workflows import runbook as runbook_mod
-    from myshift.workflows.planfile import PlanFile
 
-    pf = PlanFile.read(plan_path)
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
-    text = runbook_mod.runbook(pf, tgt, plan_path=plan_path, output=output)
+    opts = runbook_mod.RunbookOptions(output=output)
+    if tgt is not None:  # the history its recent applies come from
+        opts = replace(opts, history_schema=load_config().history_schema)
+    text = runbook_mod.runbook(plan_path, tgt, opts)
     if output:
-        _echo_err(f"Runbook written to {output}.")
+        echo_err(f"Runbook written to {output}.")
     else:
         click.echo(text, nl=False)
 
@@ -517,7 +418,7 @@ def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -
 # ----------------------------------------------------------------------------- trash
 
 
-@cli.group(cls=_Group)
+@cli.group(cls=Group)
 def trash() -> None:
     """The holding schema where keep-data puts dropped tables and column backups."""
 
@@ -555,7 +456,7 @@ def trash_purge(
         holding=holding,
         yes=yes,
         confirm=lambda t: click.confirm(t, default=False, err=True),
-        say=_echo_err,
+        say=echo_err,
         interactive=sys.stdin.isatty(),
     )
     click.echo(text, nl=False)
@@ -578,11 +479,11 @@ def main(argv: list[str] | None = None) -> None:
     from myshift.config import reject_inline_password, warn_url_password
 
     args = list(sys.argv[1:] if argv is None else argv)
-    warn_url_password(args, _echo_err)
+    warn_url_password(args, echo_err)
     try:
         reject_inline_password(args)
     except MyshiftError as exc:
-        _echo_err(f"myshift: {exc}")
+        echo_err(f"myshift: {exc}")
         sys.exit(int(exc.exit_code))
     cli.main(args=args, prog_name="myshift")
 
@@ -604,7 +505,7 @@ def run() -> NoReturn:
         if isinstance(exc.code, int):
             code = exc.code
         elif exc.code is not None:
-            _echo_err(str(exc.code))
+            echo_err(str(exc.code))
             code = 1
     logging.shutdown()
     for thread in threading.enumerate():

@@ -90,3 +90,15 @@ class ApplyFailed(MyshiftError):
 
 class ServerMissing(MyshiftError):
     exit_code = ExitCode.ENVIRONMENT
+
+
+class Aborted(MyshiftError):
+    """Not done: the confirmation was needed (no terminal) or declined."""
+
+    exit_code = ExitCode.ABORTED
+
+
+class RehearsalRequired(MyshiftError):
+    """A protected target's history records no passed rehearsal of the plan."""
+
+    exit_code = ExitCode.REHEARSAL_FAILED

@@ -5,7 +5,7 @@ it, every new query on the table queues behind it, so apply looks for the
 holders *before* sending the statement and waits for them (bounded), naming
 the real thread when it gives up.  Where the holders come from, best first:
 
-1. MariaDB's ``information_schema.METADATA_LOCK_INFO`` (the
+1. MariaDB's ``METADATA_LOCK_INFO`` view (the
    ``metadata_lock_info`` plugin; installed on first use when the user may,
    never required): the granted MDLs by schema and table, with how long each
    has been held (``LOCK_TIME_MS``, 10.5+);
@@ -25,74 +25,32 @@ Holders younger than ``min_age`` (1 s) are ignored: at ~1,000 short
 transactions per second some transaction always holds the table for a
 millisecond, and the DDL simply waits that millisecond.
 
-All the SQL is in this module; the row parsing (``parse_*``) is separate so
-it can be tested without a server of each flavor.
+The SQL is in ``db.sessions``; here the rows become ``Blocker`` values
+(``parse_*``, pure, so they can be tested without a server of each flavor).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from myshift.db.connect import Conn, DriverError
+from myshift.db.connect import Conn
+from myshift.db.sessions import (
+    SOURCE_MDL_INFO,
+    SOURCE_NONE,
+    SOURCE_PERFORMANCE_SCHEMA,
+    busy_thread_rows,
+    lock_rows,
+    mdl_source,
+    statement_rows,
+    thread_rows,
+)
 
 # The comment every statement myshift runs on a target starts with, so a DBA
 # (and the next myshift) can tell it in the processlist after its process died.
 TAG_PREFIX = "/* myshift "
-
-SOURCE_MDL_INFO = "metadata_lock_info"
-SOURCE_PERFORMANCE_SCHEMA = "performance_schema"
-SOURCE_NONE = "processlist"
-
-# ----------------------------------------------------------------------------- SQL
-
-SQL_MDL_INFO_PLUGIN = (
-    "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'"
-)
-SQL_MDL_INFO_INSTALL = "INSTALL SONAME 'metadata_lock_info'"
-SQL_MDL_INFO_HOLDERS = (
-    "SELECT * FROM information_schema.METADATA_LOCK_INFO "
-    "WHERE LOCK_TYPE = 'Table metadata lock' AND TABLE_SCHEMA = %s AND TABLE_NAME = %s "
-    "AND THREAD_ID <> CONNECTION_ID()"
-)
-# MySQL manual, "The metadata_locks Table": one row per granted or pending
-# lock; OWNER_THREAD_ID is a performance-schema thread id, mapped to the
-# connection id (PROCESSLIST_ID) through performance_schema.threads.
-# Needs PROCESS (error 1227 without it).  Every view of other sessions is filtered
-# to the user's own threads without PROCESS -- silently -- so apply asks this first.
-SQL_SEES_OTHERS = "SELECT trx_id FROM information_schema.INNODB_TRX LIMIT 1"
-SQL_PS_ENABLED = (
-    "SELECT COUNT(*) FROM performance_schema.setup_instruments "
-    "WHERE NAME = 'wait/lock/metadata/sql/mdl' AND ENABLED = 'YES'"
-)
-SQL_PS_HOLDERS = (
-    "SELECT t.PROCESSLIST_ID AS THREAD_ID, m.LOCK_TYPE AS LOCK_MODE, "
-    "m.LOCK_DURATION, m.LOCK_STATUS "
-    "FROM performance_schema.metadata_locks m "
-    "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
-    "WHERE m.OBJECT_TYPE = 'TABLE' AND m.OBJECT_SCHEMA = %s AND m.OBJECT_NAME = %s "
-    "AND m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID IS NOT NULL "
-    "AND t.PROCESSLIST_ID <> CONNECTION_ID()"
-)
-# One row per connection: what it runs and since when, and its InnoDB
-# transaction's age if it has one.  ``p.*`` because MariaDB has TIME_MS and
-# MySQL does not; the parser reads what is there.
-_SQL_THREADS = (
-    "SELECT p.*, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS TRX_SECONDS "
-    "FROM information_schema.PROCESSLIST p "
-    "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
-    "WHERE p.ID <> CONNECTION_ID()"
-)
-SQL_THREADS_BY_ID = _SQL_THREADS + " AND p.ID IN ({ids})"
-SQL_THREADS_BUSY = (
-    _SQL_THREADS + " AND (t.trx_mysql_thread_id IS NOT NULL "
-    "OR (p.COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump') AND p.INFO IS NOT NULL))"
-)
-SQL_TAGGED = _SQL_THREADS + " AND p.INFO LIKE %s AND p.COMMAND <> 'Sleep'"
 
 
 # ----------------------------------------------------------------------------- values
@@ -231,50 +189,6 @@ def parse_fallback(rows: Iterable[Mapping[str, Any]], schema: str, table: str) -
     return sorted(out, key=lambda b: (not b.certain, -b.seconds))
 
 
-# ----------------------------------------------------------------------------- queries
-
-_SOURCES: weakref.WeakKeyDictionary[Conn, str] = weakref.WeakKeyDictionary()
-
-
-def mdl_source(conn: Conn) -> str:
-    """Which view of metadata locks this server gives us (asked once per connection)."""
-    known = _SOURCES.get(conn)
-    if known is not None:
-        return known
-    # Raises (the CLI names PROCESS and its GRANT) rather than look for blockers blind.
-    conn.scalar(SQL_SEES_OTHERS)
-    source = SOURCE_NONE
-    if conn.flavor.has_metadata_lock_info_plugin:
-        status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
-        if status is None:
-            # Needs INSERT on mysql.plugin; without it (or without the library) we go on.
-            with contextlib.suppress(DriverError):
-                conn.execute(SQL_MDL_INFO_INSTALL)
-            status = _scalar_or_none(conn, SQL_MDL_INFO_PLUGIN)
-        if status == "ACTIVE":
-            source = SOURCE_MDL_INFO
-    if source == SOURCE_NONE and int(_scalar_or_none(conn, SQL_PS_ENABLED) or 0) > 0:
-        source = SOURCE_PERFORMANCE_SCHEMA
-    _SOURCES[conn] = source
-    return source
-
-
-def _scalar_or_none(conn: Conn, sql: str) -> Any:
-    try:
-        return conn.scalar(sql)
-    except DriverError:  # no such view, or performance_schema off / not granted
-        return None
-
-
-def _threads(conn: Conn, ids: Sequence[int]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    try:
-        return conn.query_dicts(SQL_THREADS_BY_ID.format(ids=", ".join(str(int(i)) for i in ids)))
-    except DriverError:  # no PROCESS privilege
-        return [{"ID": i} for i in ids]
-
-
 def table_holders(
     conn: Conn, schema: str, table: str, *, source: str | None = None
 ) -> list[Blocker]:
@@ -284,33 +198,24 @@ def table_holders(
     """
     src = source or mdl_source(conn)
     if src in (SOURCE_MDL_INFO, SOURCE_PERFORMANCE_SCHEMA):
-        sql = SQL_MDL_INFO_HOLDERS if src == SOURCE_MDL_INFO else SQL_PS_HOLDERS
-        try:
-            locks = conn.query_dicts(sql, (schema, table))
-        except DriverError:
-            locks = None  # privilege revoked, plugin uninstalled: fall back below
-        if locks is not None:
+        locks = lock_rows(conn, src, schema, table)
+        if locks is not None:  # else: fall back below
             ids = sorted({int(r["THREAD_ID"]) for r in locks})
-            return parse_holders(locks, _threads(conn, ids))
-    try:
-        rows = conn.query_dicts(SQL_THREADS_BUSY)
-    except DriverError:  # no PROCESS privilege: nothing to see (lock_wait_timeout still bounds)
+            return parse_holders(locks, thread_rows(conn, ids))
+    rows = busy_thread_rows(conn)
+    if rows is None:  # no PROCESS privilege: nothing to see (lock_wait_timeout still bounds)
         return []
     return parse_fallback(rows, schema, table)
 
 
 def tagged_statements(conn: Conn, schema: str) -> list[Blocker]:
     """myshift statements running on the server for ``schema`` (not this connection's)."""
-    try:
-        rows = conn.query_dicts(SQL_TAGGED, (TAG_PREFIX + "%",))
-    except DriverError:  # no PROCESS privilege: only the lock protects
-        return []
-    found = [_thread(r) for r in rows]
+    found = [_thread(r) for r in statement_rows(conn, TAG_PREFIX)]
     return [b for b in found if b.db == schema or (b.info and f"`{schema}`" in b.info)]
 
 
 def thread_info(conn: Conn, thread_id: int) -> Blocker | None:
-    rows = _threads(conn, [thread_id])
+    rows = thread_rows(conn, [thread_id])
     return _thread(rows[0]) if rows else None
 
 
@@ -321,6 +226,9 @@ def tag(kind: str, apply_id: int | None, seq: int, total: int) -> str:
 
 
 __all__ = [
+    "SOURCE_MDL_INFO",
+    "SOURCE_NONE",
+    "SOURCE_PERFORMANCE_SCHEMA",
     "TAG_PREFIX",
     "Blocker",
     "mdl_source",

@@ -16,11 +16,14 @@ from pathlib import Path
 from myshift.db.connect import Endpoint, connected, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.split import split_sql
-from myshift.workflows import commands
 from myshift.workflows import dump as dump_mod
-from myshift.workflows.apply import ApplyOptions
+from myshift.workflows.execute import execute_planfile
+from myshift.workflows.history.command import HistoryOptions, history
+from myshift.workflows.plan import PlanCommandOptions, build_planfile, plan
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import PlanOptions
 from myshift.workflows.report import format_human
+from myshift.workflows.runner import ApplyOptions
 
 
 def _demo_sql(name: str) -> str:
@@ -69,25 +72,25 @@ def run(say: Callable[[str], None] = print, keep: bool = False) -> None:
             f"myshift plan --to {prod.redacted()} --desired {dump_path} --allow-drop "
             f"-o {plan_path}",
         )
-        pf = commands.build_planfile(prod, str(dump_path), allow_drop=True)
+        pf = build_planfile(prod, str(dump_path), PlanOptions(allow_drop=True))
         pf.write(plan_path)
         say(format_human(pf))
 
         step("3. apply exactly the reviewed plan", f"myshift apply --plan {plan_path} --yes")
         pf = PlanFile.read(plan_path)
         audit = work / "myshift-audit.jsonl"
-        apply_id = commands.execute_planfile(prod, pf, ApplyOptions(audit_path=str(audit)), say=say)
+        apply_id = execute_planfile(prod, pf, ApplyOptions(audit_path=str(audit)), say=say)
         say(f"applied; history id {apply_id}")
 
         step(
             "4. re-plan: prod now matches dev",
             f"myshift plan --to {prod.redacted()} --desired {dump_path}",
         )
-        again = commands.plan(prod, str(dump_path))
+        again = plan(prod, str(dump_path), PlanCommandOptions())
         say(again.text.strip() or "-- nothing to do: prod matches dev")
 
         step("5. history of everything applied", f"myshift history --to {prod.redacted()}")
-        say(commands.history(prod, None).rstrip())
+        say(history(prod, None, HistoryOptions()).rstrip())
         with connected(prod) as conn:
             n = conn.scalar("SELECT COUNT(*) FROM invoices")
         say("")

@@ -37,14 +37,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from myshift.errors import UnsafeError, UsageError
-from myshift.workflows.planfile import Derivation, FileStatement, PlanFile, Preflight
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import (
+    Derivation,
+    PlannedStatement,
+    PlanOptions,
+    file_statements,
+    planned,
+)
 
 if TYPE_CHECKING:
     from myshift.config import Settings
     from myshift.db.connect import Endpoint
-    from myshift.engine.changes import Change
-    from myshift.model import Schema
-    from myshift.workflows.plan import PlannedStatement
 
 REMAKE = "Make a new plan with `myshift plan -o FILE` and review it again."
 
@@ -56,74 +60,9 @@ class PlanMismatch(UnsafeError):
 # --------------------------------------------------------------------------- deriving
 
 
-def file_statements(
-    statements: Sequence[PlannedStatement],
-    changes: Sequence[Change],
-    current: Schema,
-    keep_data: bool,
-) -> list[FileStatement]:
-    """The plan-file statements of a plan: keep-data marks and pre-flight queries added.
-
-    Pure (no server): ``plan`` fills in the pre-flight counts afterwards, and
-    ``apply`` compares the file against this.
-    """
-    from myshift.engine.keeppolicy import keep_marks
-    from myshift.engine.preflight import preflight_checks
-
-    out = []
-    for st, ch in zip(statements, changes, strict=True):
-        keep_table, keep_columns = keep_marks(ch) if keep_data and not st.skipped else (False, ())
-        kept = ""
-        if keep_table:
-            kept = " — keep-data: table moved to the holding schema, restorable by rollback"
-        elif keep_columns:
-            kept = (
-                f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
-                "restorable by rollback"
-            )
-        out.append(
-            FileStatement(
-                sql=st.sql,
-                subject=st.subject,
-                description=st.description + kept,
-                risk=st.risk,
-                algorithm=st.algorithm,
-                lock=st.lock,
-                reason=st.reason,
-                skipped=st.skipped,
-                preflight=tuple(
-                    Preflight(desc, sql) for desc, sql in preflight_checks(ch, current)
-                ),
-                keep_table=keep_table,
-                keep_columns=keep_columns,
-            )
-        )
-    return out
-
-
-def derivation_of(changes: Sequence[Change], keep_data: bool) -> Derivation:
-    """What to record so the statements can be derived again: keep-data and the
-    renames the diff made (each came from a hint; the others had no effect)."""
-    from myshift.engine.changes import AlterTable, RenameColumn, RenameTable
-
-    tables: list[tuple[str, str]] = []
-    columns: list[tuple[str, str, str]] = []
-    for ch in changes:
-        if isinstance(ch, RenameTable):
-            tables.append((ch.old, ch.new))
-        elif isinstance(ch, AlterTable):
-            columns += [
-                (ch.table, c.before.name, c.after.name)
-                for c in ch.clauses
-                if isinstance(c, RenameColumn)
-            ]
-    return Derivation(keep_data, tuple(tables), tuple(columns))
-
-
-def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[FileStatement]:
+def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[PlannedStatement]:
     from myshift.engine.diff import DiffOptions, diff_schemas
     from myshift.engine.load import RenameHints
-    from myshift.workflows.plan import PlanOptions, planned
 
     hints = RenameHints(
         tables={new: old for old, new in derivation.rename_tables},
@@ -142,7 +81,7 @@ def _derive_rollback(
     holding: str,
     own_lock: int | None,
 ) -> PlanFile:
-    from myshift.workflows.rollback import build_rollback_planfile
+    from myshift.workflows.rollbackplan import build_rollback_planfile
 
     if pf.undoes_apply_id is None:
         raise PlanMismatch("The rollback plan does not say which apply it undoes.", REMAKE)
@@ -173,7 +112,7 @@ def _short(sql: str) -> str:
     return flat if len(flat) <= 120 else flat[:117] + "..."
 
 
-def _comparable(st: FileStatement) -> FileStatement:
+def _comparable(st: PlannedStatement) -> PlannedStatement:
     """Pre-flight counts are what plan saw on the data, not part of the statement."""
     if not st.preflight:
         return st
@@ -195,7 +134,9 @@ _FIELDS = (
 )
 
 
-def _first_difference(claimed: Sequence[FileStatement], derived: Sequence[FileStatement]) -> str:
+def _first_difference(
+    claimed: Sequence[PlannedStatement], derived: Sequence[PlannedStatement]
+) -> str:
     """'' when equal, else the first thing the file holds that the engine would not
     produce (phrased to go before "from the plan's own snapshots and options")."""
     for n, (a, b) in enumerate(zip(claimed, derived, strict=False), start=1):
@@ -226,7 +167,7 @@ def trusted_planfile(
 ) -> PlanFile:
     """The plan as the engine derives it, or PlanMismatch when the file differs.
 
-    Call it once ``apply.check_drift`` has shown that the target, introspected
+    Call it once ``runner.check_drift`` has shown that the target, introspected
     under the apply's lock, has the plan's ``from`` fingerprint.  The file's
     ``from`` snapshot must have it too, so it is the live model as far as the
     fingerprint can tell (which is all the diff looks at); deriving from it
@@ -340,8 +281,6 @@ __all__ = [
     "PlanKey",
     "PlanMismatch",
     "check_signature",
-    "derivation_of",
-    "file_statements",
     "plan_key",
     "trusted_planfile",
 ]

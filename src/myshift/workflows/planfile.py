@@ -29,82 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from myshift import __version__
-from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.errors import UsageError
 from myshift.model import Event, Flavor, Routine, Schema, Table, Trigger, View
 from myshift.model.identity import ServerIdentity
 from myshift.model.serialize import from_dict, to_dict
+from myshift.workflows.planmodel import Derivation, PlannedStatement
 
 FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Preflight:
-    """A query proving a data-dependent statement will succeed: it counts violating rows."""
-
-    description: str
-    sql: str
-    violations: int | None = None
-
-
-@dataclass(frozen=True)
-class FileStatement:
-    """A plan-file statement: SQL, risk, algorithm, lock, pre-flight checks, keep-data marks."""
-
-    sql: str
-    subject: str
-    description: str
-    risk: Risk
-    algorithm: Algorithm
-    lock: Lock
-    reason: str
-    skipped: bool = False
-    preflight: tuple[Preflight, ...] = ()
-    # Keep-data (see workflows.keepdata): run a soft drop (rename into the
-    # holding schema) instead of this DROP TABLE, or back up these columns
-    # (with the row key, verified) before the statement runs.
-    keep_table: bool = False
-    keep_columns: tuple[str, ...] = ()
-    # Rollback: this step restores these held objects (held names in the
-    # holding schema) instead of running ``sql`` as written; ``sql`` shows what
-    # the restore does.
-    restore_held: tuple[str, ...] = ()
-
-    @property
-    def keep_marker(self) -> bytes:
-        """What plan_hash adds for keep/restore steps (nothing for plain statements,
-        so plan files made before keep-data hash as they did)."""
-        if not (self.keep_table or self.keep_columns or self.restore_held):
-            return b""
-        parts = ["T" if self.keep_table else "", ",".join(self.keep_columns)]
-        parts.append(",".join(self.restore_held))
-        return b"\x01" + "|".join(parts).encode()
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """The options besides the two snapshots that decided a plan's statements.
-
-    ``apply`` re-derives the statements with exactly these (workflows.plancheck);
-    the renames are the ones the diff used (from ``--rename`` and hint comments).
-    """
-
-    keep_data: bool = False
-    rename_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
-    rename_columns: tuple[tuple[str, str, str], ...] = ()  # (table, old column, new column)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "keep_data": self.keep_data,
-            "rename_tables": [list(r) for r in self.rename_tables],
-            "rename_columns": [list(r) for r in self.rename_columns],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Derivation:
-        tables = tuple((str(a), str(b)) for a, b in data.get("rename_tables", ()))
-        columns = tuple((str(t), str(a), str(b)) for t, a, b in data.get("rename_columns", ()))
-        return cls(bool(data.get("keep_data")), tables, columns)
 
 
 SIGNATURE_PREFIX = "hmac-sha256:"
@@ -120,7 +51,7 @@ class PlanFile:
     identity: ServerIdentity
     from_fingerprint: str
     to_fingerprint: str
-    statements: list[FileStatement]
+    statements: list[PlannedStatement]
     current: Schema
     desired: Schema
     tool_version: str = __version__
@@ -157,7 +88,7 @@ class PlanFile:
         return "sha256:" + h.hexdigest()
 
     @property
-    def runnable(self) -> list[FileStatement]:
+    def runnable(self) -> list[PlannedStatement]:
         return [s for s in self.statements if not s.skipped]
 
     @property
@@ -237,7 +168,7 @@ class PlanFile:
                 identity=from_dict(ServerIdentity, data["identity"]),
                 from_fingerprint=data["from"],
                 to_fingerprint=data["to"],
-                statements=[from_dict(FileStatement, s) for s in data["statements"]],
+                statements=[from_dict(PlannedStatement, s) for s in data["statements"]],
                 current=current,
                 desired=desired,
                 tool_version=data["tool_version"],

@@ -11,7 +11,7 @@
 3. **Copy** structure and ``--data`` (``workflows.clone``), with a progress bar
    on a terminal.  A replica already holds all the rows.
 4. **Run** the plan's runnable statements with the *production* executor
-   (``commands.execute_planfile``: lock_wait_timeout, algorithm policy,
+   (``execute.execute_planfile``: lock_wait_timeout, algorithm policy,
    pre-flight checks, keep-data hook, verification against the plan's ``to``).
    Only two things differ, on purpose: the identity the plan is checked
    against is the sandbox's (the sandbox's *fingerprint* must still equal the
@@ -25,7 +25,7 @@
    and as a ``rehearsal`` entry in production's history, with the plan hash
    and ``from`` fingerprint.  ``apply`` to a protected environment requires a
    passed entry with the same ``plan_hash`` and ``from`` *in that history*
-   (``commands.rehearsal_passed``); the file's entries are for reviewers.
+   (``apply.rehearsal_passed``); the file's entries are for reviewers.
 
 A pre-flight refusal is a failed rehearsal (production would refuse too).  To
 say *why* in the server's own words, rehearse then runs the plan once more in
@@ -43,31 +43,36 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from myshift.db.connect import Conn, Endpoint, connect, connected
+from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Endpoint, connect, connected
 from myshift.db.identity import server_identity
+from myshift.engine.introspect.catalog import base_table_rows
 from myshift.engine.risk import Algorithm
 from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UsageError
-from myshift.workflows.apply import ApplyOptions, StatementRun, check_drift
 from myshift.workflows.clone import DataMode, TerminalProgress
+from myshift.workflows.execute import execute_planfile
+from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.rehearse_observe import Observer, estimate
+from myshift.workflows.rehearse_report import RehearsalReport, StatementReport
+from myshift.workflows.runner import ApplyOptions, check_drift
 from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
 from myshift.workflows.validate import (
-    CheckResult,
-    CommandResult,
     read_checks_file,
     run_checks,
     run_command,
     secret_variables,
 )
+
+if TYPE_CHECKING:
+    from myshift.workflows.plancheck import PlanKey
 
 DEFAULT_DATA = "sample:10000"
 
@@ -83,349 +88,20 @@ class RehearseOptions:
     check: str | None = None
     run: str | None = None
     keep: bool = False
-    algorithm: str | None = None  # the same --algorithm policy apply would get
-    lock_wait_timeout: int | None = None  # default: myshift.toml / 5s, like apply
+    algorithm: Algorithm | None = None  # the same --algorithm policy apply would get
+    lock_wait_timeout: int = DEFAULT_LOCK_WAIT_TIMEOUT  # myshift.toml's, like apply
     workers: int = 4
     record_history: bool = True
     progress: bool = True  # a progress bar on stderr while copying, when it is a terminal
     report_md: str | None = None
     report_json: str | None = None
-
-
-@dataclass
-class StatementReport:
-    seq: int
-    subject: str
-    sql: str
-    risk: str
-    planned_algorithm: str
-    status: str = "not run"  # ok | failed | not run
-    seconds: float | None = None
-    rows: int | None = None  # rows affected, as the server reported them
-    sandbox_rows: int | None = None  # rows in the table before the statement (sandbox)
-    production_rows: int | None = None  # InnoDB's estimate on production
-    estimated_seconds: float | None = None  # on production
-    observed: str = ""  # copy | rebuild | no rebuild | "" (not observable)
-    error: str = ""
-    error_code: int = 0
-    warning: str = ""
-
-
-@dataclass
-class RehearsalReport:
-    id: str
-    plan: str
-    plan_hash: str
-    from_fingerprint: str
-    target: str
-    sandbox: str
-    data: str
-    started_at: str
-    finished_at: str = ""
-    seconds: float = 0.0
-    result: str = "failed"  # passed | failed
-    stage: str = ""  # where it failed: sandbox | run | pre-flight | verify | checks | command
-    error: str = ""
-    statements: list[StatementReport] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)
-    command: CommandResult | None = None
-    clone: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
-    history_id: int | None = None
-    kept: str = ""  # how to connect to the kept sandbox
-
-    @property
-    def passed(self) -> bool:
-        return self.result == "passed"
-
-    def plan_entry(self) -> dict[str, Any]:
-        """The plan file's entry (``commands.rehearsal_passed`` reads result, plan_hash, from)."""
-        return {
-            "id": self.id,
-            "result": self.result,
-            "at": self.finished_at,
-            "started_at": self.started_at,
-            "plan_hash": self.plan_hash,
-            "from": self.from_fingerprint,
-            "target": self.target,
-            "sandbox": self.sandbox,
-            "data": self.data,
-            "seconds": round(self.seconds, 3),
-            "stage": self.stage or None,
-            "error": self.error or None,
-            "history_id": self.history_id,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["checks"] = [
-            {
-                "name": c.name,
-                "where": c.where,
-                "passed": c.passed,
-                "row_count": c.row_count,
-                "error": c.error,
-                "columns": list(c.columns),
-                "rows": [[_jsonable(v) for v in r] for r in c.rows],
-            }
-            for c in self.checks
-        ]
-        if self.command is not None:
-            d["command"] = {
-                "command": self.command.command,
-                "exit_code": self.command.exit_code,
-                "seconds": round(self.command.seconds, 3),
-                "output_tail": self.command.output_tail,
-            }
-        return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
-
-    def to_text(self) -> str:
-        return _format(self, markdown=False)
-
-    def to_markdown(self) -> str:
-        return _format(self, markdown=True)
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, bytes | bytearray):
-        return "0x" + bytes(v).hex()
-    if v is None or isinstance(v, int | float | str | bool):
-        return v
-    return str(v)
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _secs(v: float | None) -> str:
-    if v is None:
-        return "—"
-    if v < 1:
-        return f"{v * 1000:.0f} ms"
-    if v < 120:
-        return f"{v:.1f} s"
-    return f"{v / 60:.1f} min"
-
-
-def _num(v: int | None) -> str:
-    return "—" if v is None else f"{v:,}"
-
-
-def _format(r: RehearsalReport, *, markdown: bool) -> str:
-    out: list[str] = []
-    verdict = "PASSED" if r.passed else f"FAILED ({r.stage})"
-    if markdown:
-        out += [f"# Rehearsal {r.id}: {verdict}", ""]
-        out += [
-            f"- plan: `{r.plan}` ({r.plan_hash[:19]}…)",
-            f"- target: `{r.target}`",
-            f"- sandbox: {r.sandbox}, data: {r.data}",
-            f"- started {r.started_at}, took {_secs(r.seconds)}",
-        ]
-        if r.history_id is not None:
-            out.append(f"- history id {r.history_id} (kind rehearsal)")
-    else:
-        out.append(f"Rehearsal {r.id}: {verdict}")
-        out.append(f"  plan {r.plan}  target {r.target}")
-        out.append(f"  sandbox {r.sandbox}, data {r.data}, {_secs(r.seconds)}")
-    if r.clone:
-        c = r.clone
-        line = (
-            f"copied {c.get('tables', 0)} tables, {c.get('rows', 0):,} rows in "
-            f"{_secs(c.get('seconds'))}"
-        )
-        out.append(f"- {line}" if markdown else f"  {line}")
-    if markdown:
-        out += ["", "## Statements", ""]
-        out.append(
-            "| # | object | status | time | rows touched | rows in sandbox | rows in prod "
-            "| est. on prod | algorithm planned / seen |"
-        )
-        out.append("|---|---|---|---|---|---|---|---|---|")
-        for s in r.statements:
-            out.append(
-                f"| {s.seq} | `{s.subject}` | {s.status} | {_secs(s.seconds)} | {_num(s.rows)} "
-                f"| {_num(s.sandbox_rows)} | {_num(s.production_rows)} "
-                f"| {_secs(s.estimated_seconds)} | {s.planned_algorithm} / {s.observed or '—'} |"
-            )
-    else:
-        out.append("")
-        out.append(
-            f"  {'#':>3} {'object':<24} {'status':<8} {'time':>9} {'rows':>10} "
-            f"{'est. prod':>10}  algorithm (planned/seen)"
-        )
-        for s in r.statements:
-            out.append(
-                f"  {s.seq:>3} {s.subject[:24]:<24} {s.status:<8} {_secs(s.seconds):>9} "
-                f"{_num(s.rows):>10} {_secs(s.estimated_seconds):>10}  "
-                f"{s.planned_algorithm}/{s.observed or '—'}"
-            )
-    failed = [s for s in r.statements if s.status == "failed"]
-    warned = [s for s in r.statements if s.warning]
-    if failed or r.error:
-        out += ["", "## Failure" if markdown else "Failure:"]
-        if r.error:
-            out.append(r.error if markdown else f"  {r.error}")
-        for s in failed:
-            if markdown:
-                out += [
-                    "",
-                    f"Statement {s.seq} on `{s.subject}` failed: **{s.error}**",
-                    "",
-                    "```sql",
-                    s.sql,
-                    "```",
-                ]
-            else:
-                out += [f"  statement {s.seq} on {s.subject}: {s.error}", f"    {s.sql}"]
-    if warned:
-        out += ["", "## Warnings" if markdown else "Warnings:"]
-        out += [f"- {s.subject}: {s.warning}" if markdown else f"  {s.warning}" for s in warned]
-    if r.checks:
-        out += ["", "## Checks" if markdown else "Checks:"]
-        for chk in r.checks:
-            text = chk.describe()
-            out.append(("    " + text.replace("\n", "\n    ")) if markdown else "  " + text)
-    if r.command is not None:
-        cmd = r.command
-        status = "ok" if cmd.ok else f"FAILED (exit {cmd.exit_code})"
-        head = f"command `{cmd.command}`: {status} in {_secs(cmd.seconds)}"
-        out += ["", "## Command" if markdown else "Command:", head if markdown else "  " + head]
-        if not cmd.ok and cmd.output_tail:
-            tail = cmd.output_tail.rstrip("\n")
-            out += ["```", tail, "```"] if markdown else ["    " + tail.replace("\n", "\n    ")]
-    if r.notes:
-        out += ["", "## Notes" if markdown else "Notes:"]
-        out += [f"- {n}" if markdown else f"  {n}" for n in r.notes]
-    if r.kept:
-        out += ["", r.kept]
-    if r.next_steps:
-        out += ["", "## Next steps" if markdown else "Next:"]
-        out += [f"- {n}" if markdown else f"  {n}" for n in r.next_steps]
-    return "\n".join(out) + "\n"
-
-
-# --------------------------------------------------------------------------- observing
-
-
-def _fs_name(name: str) -> str:
-    """How InnoDB spells a schema or table name in its dictionary (``multi-prod`` ->
-    ``multi@002dprod``): the server's filename encoding, exact for ASCII names."""
-    return "".join(
-        c if (c.isascii() and (c.isalnum() or c == "_")) else f"@{ord(c):04x}" for c in name
-    )
-
-
-def _table_ids(conn: Conn, schema: str) -> dict[str, int]:
-    """InnoDB's table id per table: a new id after a statement means the table was rebuilt.
-
-    Partitioned tables (one id per partition) and names InnoDB spells
-    differently are simply absent: for them the algorithm is not observed.
-    """
-    view = "INNODB_TABLES" if conn.flavor.is_mysql else "INNODB_SYS_TABLES"
-    try:
-        tables = [
-            str(r[0])
-            for r in conn.query(
-                "SELECT TABLE_NAME FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
-                (schema,),
-            )
-        ]
-        ids = {
-            str(name): int(tid)
-            for name, tid in conn.query(f"SELECT NAME, TABLE_ID FROM information_schema.{view}")
-            if str(name).startswith(_fs_name(schema) + "/")
-        }
-    except Exception:  # not visible (privileges, another engine): not observable
-        return {}
-    prefix = _fs_name(schema) + "/"
-    return {t: ids[prefix + _fs_name(t)] for t in tables if prefix + _fs_name(t) in ids}
-
-
-def _row_counts(conn: Conn, schema: str) -> dict[str, int]:
-    rows = conn.query(
-        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
-        "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
-        (schema,),
-    )
-    return {str(n): int(c or 0) for n, c in rows}
-
-
-def _is_table_ddl(sql: str) -> bool:
-    head = sql.lstrip()[:30].upper()
-    return head.startswith(("ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE", "DROP INDEX"))
-
-
-class _Observer:
-    """Collects each statement's timing, rows and the algorithm the server was seen to use."""
-
-    def __init__(
-        self,
-        conn: Conn,
-        schema: str,
-        reports: list[StatementReport],
-        say: Say,
-    ) -> None:
-        self.conn = conn
-        self.schema = schema
-        self.reports = reports
-        self.say = say
-        self.ids = _table_ids(conn, schema)
-        self.seen = 0
-
-    def __call__(self, run: StatementRun) -> None:
-        rep = self.reports[run.seq - 1]
-        self.seen = max(self.seen, run.seq)
-        rep.seconds = run.seconds
-        rep.rows = run.rows
-        if not run.ok:
-            rep.status = "failed"
-            rep.error = run.error
-            rep.error_code = run.error_code
-            self.say(f"[{run.seq}/{len(self.reports)}] {rep.subject}: FAILED: {run.error}")
-            return
-        rep.status = "ok"
-        ids = _table_ids(self.conn, self.schema)
-        before, after = self.ids.get(rep.subject), ids.get(rep.subject)
-        self.ids = ids
-        if _is_table_ddl(rep.sql) and before is not None and after is not None:
-            if run.rows:
-                rep.observed = "COPY"  # the SQL layer copied rows: ALGORITHM=COPY
-            elif before != after:
-                rep.observed = "rebuild"  # INPLACE with a rebuild (or COPY of an empty table)
-            else:
-                rep.observed = "no rebuild"  # INSTANT, or INPLACE without a rebuild
-            if rep.planned_algorithm == "INSTANT" and rep.observed != "no rebuild":
-                rep.warning = (
-                    f"planned as INSTANT, but the server {'copied' if run.rows else 'rebuilt'} "
-                    f"`{rep.subject}` in the sandbox."
-                )
-            elif rep.planned_algorithm == "INPLACE" and rep.observed == "COPY":
-                rep.warning = f"planned as INPLACE, but the server copied `{rep.subject}`."
-        self.say(
-            f"[{run.seq}/{len(self.reports)}] {rep.subject}: {_secs(run.seconds)}"
-            + (f", {run.rows:,} rows" if run.rows else "")
-            + (f" ({rep.observed})" if rep.observed else "")
-        )
-
-
-def _estimate(rep: StatementReport, data: str) -> float | None:
-    if rep.seconds is None or rep.status != "ok":
-        return None
-    if data in ("full", "replica"):
-        return rep.seconds
-    if data == "none":
-        return None
-    if rep.production_rows is None or rep.sandbox_rows is None:
-        return None
-    if rep.sandbox_rows == 0:
-        return rep.seconds if rep.production_rows == 0 else None
-    return rep.seconds * max(1.0, rep.production_rows / rep.sandbox_rows)
+    # Resolved by the CLI (myshift.toml, MYSHIFT_PLAN_KEY): the team key the
+    # plan must be signed with, production's history, and the password
+    # variables kept out of ``run``'s environment.
+    plan_key: PlanKey | None = None
+    history_schema: str = DEFAULT_SCHEMA
+    audit_log: str | None = str(DEFAULT_AUDIT_PATH)
+    secret_env: tuple[str | None, ...] = ()
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -482,12 +158,10 @@ def rehearse(
     (a stale plan, a sandbox that cannot be made) are raised as MyshiftError.
     ``sandbox`` overrides ``options.sandbox`` (tests pass a prepared one).
     """
-    from myshift.config import load_settings
-    from myshift.workflows.plancheck import check_signature, plan_key
+    from myshift.workflows.plancheck import check_signature
 
-    settings = load_settings()
     pf = PlanFile.read(plan_path)
-    check_signature(pf, plan_key(settings, target.env_name), str(plan_path))
+    check_signature(pf, options.plan_key, str(plan_path))
     if pf.kind == "rollback":
         raise UsageError(
             f"{plan_path} is a rollback plan; it restores from the holding schema on the target, "
@@ -503,12 +177,10 @@ def rehearse(
         say(f"--data {options.data} ignored: a replica already holds all of production's rows.")
     mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
     data = "replica" if mode is None else str(mode)
-    algorithm = Algorithm(options.algorithm.upper()) if options.algorithm else None
-    lock_wait = options.lock_wait_timeout or settings.lock_wait_timeout
 
     check_plan_target(target, pf)
     with connected(target) as prod:
-        prod_rows = _row_counts(prod, target.schema)
+        prod_rows = base_table_rows(prod, target.schema)
 
     report = RehearsalReport(
         id=_new_id(),
@@ -521,37 +193,10 @@ def rehearse(
         started_at=_now(),
     )
     t_start = time.monotonic()
-    history = _begin_history(target, pf, report, settings, options, say)
+    history = _begin_history(target, pf, report, options, say)
     try:
         with sb:
-            progress = TerminalProgress(sys.stderr) if options.progress else None
-            say(f"Preparing the {sb.kind} sandbox ({data})...")
-            try:
-                ep = sb.prepare(target, data=mode, progress=progress, workers=options.workers)
-            finally:
-                if progress is not None:
-                    progress.close()
-            report.notes.extend(sb.notes)
-            if sb.clone_stats is not None:
-                cs = sb.clone_stats
-                report.clone = {
-                    "tables": cs.tables,
-                    "rows": cs.rows,
-                    "bytes": cs.bytes,
-                    "seconds": round(cs.seconds, 3),
-                    "consistent": cs.consistent,
-                }
-            # Belt and braces: whatever the sandbox says, never run the plan on production.
-            assert_not_target(ep, target)
-            _match_sql_mode(target, ep, sb.kind == "local", report)
-            copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
-            _run_in_sandbox(pf, ep, report, prod_rows, copied, algorithm, lock_wait, say)
-            if report.stage == "" and (options.check or options.run):
-                scrub = [e.password_env for e in settings.environments.values()]
-                _validate(ep, options, report, say, scrub)
-            report.result = "passed" if report.stage == "" else "failed"
-            if sb.keep:
-                report.kept = sb.finish() or ""
+            _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say)
     except BaseException as exc:
         if history is not None:
             with contextlib.suppress(Exception):
@@ -575,6 +220,51 @@ def rehearse(
     if options.report_json:
         _write(options.report_json, report.to_json())
     return report
+
+
+def _rehearse_in(
+    sb: Sandbox,
+    pf: PlanFile,
+    target: Endpoint,
+    mode: DataMode | None,
+    prod_rows: dict[str, int],
+    options: RehearseOptions,
+    report: RehearsalReport,
+    say: Say,
+) -> None:
+    """Prepare the (entered) sandbox, run the plan there, validate; fill ``report``."""
+    progress = TerminalProgress(sys.stderr) if options.progress else None
+    say(f"Preparing the {sb.kind} sandbox ({report.data})...")
+    try:
+        ep = sb.prepare(target, data=mode, progress=progress, workers=options.workers)
+    finally:
+        if progress is not None:
+            progress.close()
+    report.notes.extend(sb.notes)
+    if sb.clone_stats is not None:
+        cs = sb.clone_stats
+        report.clone = {
+            "tables": cs.tables,
+            "rows": cs.rows,
+            "bytes": cs.bytes,
+            "seconds": round(cs.seconds, 3),
+            "consistent": cs.consistent,
+        }
+    # Belt and braces: whatever the sandbox says, never run the plan on production.
+    assert_not_target(ep, target)
+    _match_sql_mode(target, ep, sb.kind == "local", report)
+    copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
+    run = ApplyOptions(
+        lock_wait_timeout=options.lock_wait_timeout,
+        algorithm=options.algorithm,
+        record_history=False,
+    )
+    _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say)
+    if report.stage == "" and (options.check or options.run):
+        _validate(ep, options, report, say, list(options.secret_env))
+    report.result = "passed" if report.stage == "" else "failed"
+    if sb.keep:
+        report.kept = sb.finish() or ""
 
 
 def _match_sql_mode(
@@ -606,13 +296,10 @@ def _run_in_sandbox(
     report: RehearsalReport,
     prod_rows: dict[str, int],
     copied_rows: dict[str, int],
-    algorithm: Algorithm | None,
-    lock_wait: int,
+    opts: ApplyOptions,
     say: Say,
 ) -> None:
     """Run the plan in the sandbox with apply's executor; fill ``report`` (stage on failure)."""
-    from myshift.workflows.commands import execute_planfile
-
     runnable = pf.runnable
     report.statements = [
         StatementReport(
@@ -626,7 +313,7 @@ def _run_in_sandbox(
         for i, s in enumerate(runnable, start=1)
     ]
     with connect(ep) as conn:
-        sandbox_rows = _row_counts(conn, ep.schema)
+        sandbox_rows = base_table_rows(conn, ep.schema)
         # TABLE_ROWS is an estimate; the copy counted the rows it wrote exactly.
         sandbox_rows.update(copied_rows)
         for rep in report.statements:
@@ -635,8 +322,7 @@ def _run_in_sandbox(
         # sandbox's identity (it is another server) but its *fingerprint* must
         # still be the plan's `from`, and its schema may have another name.
         sandbox_pf = replace(pf, schema=ep.schema, identity=server_identity(conn))
-        observer = _Observer(conn, ep.schema, report.statements, say)
-        opts = ApplyOptions(lock_wait_timeout=lock_wait, algorithm=algorithm, record_history=False)
+        observer = Observer(conn, ep.schema, report.statements, say)
         try:
             execute_planfile(ep, sandbox_pf, opts, say=lambda s: None, observe=observer)
         except DriftError as exc:
@@ -663,7 +349,7 @@ def _run_in_sandbox(
             if report.stage == "pre-flight":
                 _diagnose(sandbox_pf, ep, opts, report, say)
     for rep in report.statements:
-        rep.estimated_seconds = _estimate(rep, report.data)
+        rep.estimated_seconds = estimate(rep, report.data)
 
 
 def _diagnose(
@@ -671,11 +357,9 @@ def _diagnose(
 ) -> None:
     """After a pre-flight refusal, run the plan anyway (in the sandbox only) for the server's
     own error on the offending statement."""
-    from myshift.workflows.commands import execute_planfile
-
     say("Pre-flight check refused the plan; running it anyway in the sandbox to see the error...")
     with connect(ep) as conn:
-        observer = _Observer(conn, ep.schema, report.statements, say)
+        observer = Observer(conn, ep.schema, report.statements, say)
         with contextlib.suppress(MyshiftError):
             execute_planfile(ep, pf, opts, say=lambda s: None, observe=observer, preflight=False)
     failed = [s for s in report.statements if s.status == "failed"]
@@ -743,7 +427,6 @@ def _begin_history(
     target: Endpoint,
     pf: PlanFile,
     report: RehearsalReport,
-    settings: Any,
     options: RehearseOptions,
     say: Say,
 ) -> tuple[Any, int] | None:
@@ -754,7 +437,11 @@ def _begin_history(
     from myshift.workflows.history import History, HistoryError
 
     try:
-        h = History.open(target, schema=settings.history_schema, audit_path=settings.audit_log)
+        h = History.open(
+            target,
+            schema=options.history_schema,
+            audit_path=Path(options.audit_log) if options.audit_log else None,
+        )
         hid = h.begin_apply(
             kind="rehearsal",
             target_schema=target.schema,

@@ -1,14 +1,28 @@
-"""Human-readable plan output: statements grouped by table with their risk.
+"""What commands report: ``CommandResult``, and the plan's human and SQL text.
 
-The human format is still valid SQL (everything but the statements is a
-comment), so it can be reviewed and saved as migration.sql either way.
+The human format groups statements by table with their risk; it is still
+valid SQL (everything but the statements is a comment), so it can be
+reviewed and saved as migration.sql either way.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from myshift.workflows.planfile import FileStatement, PlanFile
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import PlannedStatement
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command prints and the exit code it ends with."""
+
+    text: str
+    pending: bool = False
+    notice: str = ""
+    apply_id: int | None = None
+
 
 _COLORS = {"safe": "\x1b[32m", "data-dependent": "\x1b[33m", "destructive": "\x1b[31m"}
 _RESET = "\x1b[0m"
@@ -19,7 +33,7 @@ def _paint(text: str, color: str | None, on: bool) -> str:
     return f"{color}{text}{_RESET}" if on and color else text
 
 
-def summary_line(statements: list[FileStatement]) -> str:
+def summary_line(statements: list[PlannedStatement]) -> str:
     counts = Counter(s.risk.value for s in statements)
     skipped = sum(1 for s in statements if s.skipped)
     parts = [f"{n} {risk}" for risk, n in sorted(counts.items())]

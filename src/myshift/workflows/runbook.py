@@ -8,15 +8,17 @@ back — and, just as plainly, what it cannot (data dropped without keep-data).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from myshift.db.connect import Endpoint, connected
 from myshift.engine.risk import Risk
 from myshift.workflows.history import ApplyRecord, History
 from myshift.workflows.history import operator as history_operator
+from myshift.workflows.history.records import DEFAULT_SCHEMA
 from myshift.workflows.keepdata import DEFAULT_HOLDING
-from myshift.workflows.planfile import FileStatement, PlanFile
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import PlannedStatement
 from myshift.workflows.report import summary_line
 
 
@@ -24,7 +26,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _kept(st: FileStatement, holding: str) -> str:
+def _kept(st: PlannedStatement, holding: str) -> str:
     if st.restore_held:
         return "restores held data"
     if st.keep_table:
@@ -36,7 +38,7 @@ def _kept(st: FileStatement, holding: str) -> str:
     return "—"
 
 
-def _restores(st: FileStatement) -> str:
+def _restores(st: PlannedStatement) -> str:
     if st.keep_table:
         return f"table `{st.subject}` comes back with every row it had (renamed back)."
     undo = f"`{st.subject}`: reversed by DDL ({st.description.split(' — keep-data')[0]})"
@@ -65,7 +67,6 @@ def format_runbook(
 ) -> str:
     """The runbook text for one plan file (pure: no server needed)."""
     plan_ref = plan_path or "plan.json"
-    runnable = pf.runnable
     lines = [
         f"# Runbook: `{pf.schema}` on {target}",
         "",
@@ -86,8 +87,15 @@ def format_runbook(
             )
     for w in pf.warnings:
         lines.append(f"- Warning: {_cell(w)}")
+    lines += _changes(pf, holding)
+    lines += _before(pf, target, plan_ref)
+    lines += _rollback(pf, target)
+    lines += _after(pf, target)
+    return "\n".join(lines) + "\n"
 
-    lines += ["", "## What will change", ""]
+
+def _changes(pf: PlanFile, holding: str) -> list[str]:
+    lines = ["", "## What will change", ""]
     if not pf.statements:
         lines.append("Nothing: the target already matches.")
     else:
@@ -103,7 +111,12 @@ def format_runbook(
                 f"{_kept(st, holding)} |"
             )
 
-    lines += ["", "## Before you start", ""]
+    return lines
+
+
+def _before(pf: PlanFile, target: str, plan_ref: str) -> list[str]:
+    runnable = pf.runnable
+    lines = ["", "## Before you start", ""]
     checks = [(st, p) for st in runnable for p in st.preflight]
     if checks:
         lines.append("Pre-flight checks (apply re-runs them; each must count 0 rows):")
@@ -118,7 +131,12 @@ def format_runbook(
         lines.append(f"- Rehearse: `myshift rehearse --plan {plan_ref} --to {target}`")
     lines.append(f"- Apply: `myshift apply --plan {plan_ref} --to {target}`")
 
-    lines += ["", "## Rollback", ""]
+    return lines
+
+
+def _rollback(pf: PlanFile, target: str) -> list[str]:
+    runnable = pf.runnable
+    lines = ["", "## Rollback", ""]
     if pf.kind == "rollback":
         lines.append(
             f"This plan *is* a rollback of apply #{pf.undoes_apply_id}. To undo it in turn: "
@@ -143,7 +161,12 @@ def format_runbook(
             "It is refused if a later apply changed the same objects (roll that one back first)."
         )
 
-    lines += ["", "## Checks after", ""]
+    return lines
+
+
+def _after(pf: PlanFile, target: str) -> list[str]:
+    runnable = pf.runnable
+    lines = ["", "## Checks after", ""]
     lines.append(f"- The history entry: `myshift history --to {target}` (outcome `ok`).")
     lines.append(
         f"- No drift: `myshift drift --to {target} --from <desired>` exits 0 "
@@ -157,7 +180,7 @@ def format_runbook(
             f"- What is held for rollback: `myshift trash list --to {target}`; purge later with "
             f"`myshift trash purge --older-than 7d --to {target}`."
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def format_runbook_for(
@@ -165,14 +188,10 @@ def format_runbook_for(
     target: Endpoint,
     *,
     plan_path: str | None = None,
-    history_schema: str | None = None,
+    history_schema: str = DEFAULT_SCHEMA,
 ) -> str:
     """The runbook, with the recent applies history names (best effort)."""
     recent: list[ApplyRecord] = []
-    if history_schema is None:
-        from myshift.config import load_settings
-
-        history_schema = load_settings().history_schema
     try:
         with connected(replace(target, schema="")) as conn:
             recent = History(conn, schema=history_schema, audit_path=None).list_applies(
@@ -189,25 +208,33 @@ def write_runbook(
     path: str | Path,
     *,
     plan_path: str | None = None,
-    history_schema: str | None = None,
+    history_schema: str = DEFAULT_SCHEMA,
 ) -> str:
     text = format_runbook_for(pf, target, plan_path=plan_path, history_schema=history_schema)
     Path(path).write_text(text, encoding="utf-8")
     return text
 
 
-def runbook(
-    pf: PlanFile,
-    target: Endpoint | None,
-    *,
-    plan_path: str | None = None,
-    output: str | None = None,
-) -> str:
+@dataclass(frozen=True)
+class RunbookOptions:
+    """Everything ``myshift runbook`` takes besides the plan file and the target."""
+
+    output: str | None = None  # write the runbook here (else it is returned to print)
+    history_schema: str = DEFAULT_SCHEMA  # resolved by the CLI (myshift.toml)
+
+
+def runbook(plan_path: str, target: Endpoint | None, opts: RunbookOptions) -> str:
     """``myshift runbook --plan plan.json``: with a target, history's recent applies too."""
+    pf = PlanFile.read(plan_path)
+    output = opts.output
     if target is not None and output:
-        return write_runbook(pf, target, output, plan_path=plan_path)
+        return write_runbook(
+            pf, target, output, plan_path=plan_path, history_schema=opts.history_schema
+        )
     if target is not None:
-        return format_runbook_for(pf, target, plan_path=plan_path)
+        return format_runbook_for(
+            pf, target, plan_path=plan_path, history_schema=opts.history_schema
+        )
     text = format_runbook(pf, pf.target, plan_path=plan_path)
     if output:
         Path(output).write_text(text, encoding="utf-8")

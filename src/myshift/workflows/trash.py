@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import quote_ident as q
 from myshift.engine.introspect import catalog
-from myshift.errors import UsageError
+from myshift.errors import Aborted, UsageError
 from myshift.workflows.keepdata import CATALOG, DEFAULT_HOLDING
 
 if TYPE_CHECKING:
@@ -197,7 +197,6 @@ def trash_purge(
     is shown and confirmed first (or ``--yes``).
     """
     from myshift.db.connect import connected
-    from myshift.workflows.commands import Aborted
 
     holding = holding or DEFAULT_HOLDING
     age = parse_age(older_than)

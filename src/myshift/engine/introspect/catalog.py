@@ -126,3 +126,58 @@ def event_names(conn: Conn, schema: str) -> list[str]:
             (schema,),
         )
     ]
+
+
+def schema_exists(conn: Conn, schema: str) -> bool:
+    """Whether the server has a schema (database) named ``schema``."""
+    return bool(
+        conn.scalar(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (schema,)
+        )
+    )
+
+
+def base_table_rows(conn: Conn, schema: str) -> dict[str, int]:
+    """TABLE_ROWS of every base table of ``schema`` (InnoDB: an estimate), by name."""
+    rows = conn.query(
+        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+        (schema,),
+    )
+    return {str(n): int(c or 0) for n, c in rows}
+
+
+def _fs_name(name: str) -> str:
+    """How InnoDB spells a schema or table name in its dictionary (``multi-prod`` ->
+    ``multi@002dprod``): the server's filename encoding, exact for ASCII names."""
+    return "".join(
+        c if (c.isascii() and (c.isalnum() or c == "_")) else f"@{ord(c):04x}" for c in name
+    )
+
+
+def innodb_table_ids(conn: Conn, schema: str) -> dict[str, int]:
+    """InnoDB's table id per table: a new id after a statement means the table was rebuilt.
+
+    Partitioned tables (one id per partition) and names InnoDB spells
+    differently are simply absent, and so is everything when the dictionary
+    is not visible (privileges, another engine): {} then.
+    """
+    view = "INNODB_TABLES" if conn.flavor.is_mysql else "INNODB_SYS_TABLES"
+    try:
+        tables = [
+            str(r[0])
+            for r in conn.query(
+                "SELECT TABLE_NAME FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+                (schema,),
+            )
+        ]
+        ids = {
+            str(name): int(tid)
+            for name, tid in conn.query(f"SELECT NAME, TABLE_ID FROM information_schema.{view}")
+            if str(name).startswith(_fs_name(schema) + "/")
+        }
+    except Exception:  # not visible (privileges, another engine): not observable
+        return {}
+    prefix = _fs_name(schema) + "/"
+    return {t: ids[prefix + _fs_name(t)] for t in tables if prefix + _fs_name(t) in ids}

@@ -16,6 +16,7 @@ The package, by seam (import the public names from here):
 * ``tables``: the history tables' DDL and ``LAYOUT_VERSION``.
 * ``store``: ``History``, the crash-safe writer and the reader.
 * ``format``: the text of ``myshift history`` (``format_history_table`` ...).
+* ``command``: the ``history`` command itself (``history``, ``HistoryOptions``).
 """
 
 from __future__ import annotations

@@ -473,7 +473,7 @@ class History:
         self, target_schema: str, plan_hash: str, from_fingerprint: str
     ) -> list[ApplyRecord]:
         """Passed rehearsals of this plan hash from this ``from``, newest first
-        (the gate of a protected apply, commands.rehearsal_passed)."""
+        (the gate of a protected apply, apply.rehearsal_passed)."""
         if not self._exists():
             return []
         rows = self._read(

@@ -17,8 +17,8 @@ from myshift.workflows.keepdata.softdrop import soft_drop_table
 if TYPE_CHECKING:
     from myshift.db.connect import Conn
     from myshift.model import Schema
-    from myshift.workflows.apply import StatementHook, StatementToRun
-    from myshift.workflows.planfile import FileStatement
+    from myshift.workflows.planmodel import PlannedStatement
+    from myshift.workflows.runner import StatementHook
 
 
 # --------------------------------------------------------------------------- planning
@@ -65,7 +65,7 @@ def refuse_keyless_backups(conn: Conn, schema: str, tables: Collection[str]) -> 
 
 
 def apply_hook(
-    statements: Sequence[FileStatement],
+    statements: Sequence[PlannedStatement],
     schema: str,
     apply_id: str | int,
     *,
@@ -83,7 +83,7 @@ def apply_hook(
     """
     co_dropped = [s.subject for s in statements if s.keep_table]
 
-    def hook(conn: Conn, seq: int, st: StatementToRun) -> int | None:
+    def hook(conn: Conn, seq: int, st: PlannedStatement) -> int | None:
         fs = statements[seq - 1]
         if fs.keep_table:
             held = soft_drop_table(
@@ -107,7 +107,7 @@ def apply_hook(
 
 def _restore_step(
     conn: Conn,
-    fs: FileStatement,
+    fs: PlannedStatement,
     schema: str,
     holding: str,
     undoes_apply_id: int | None,

@@ -1,0 +1,283 @@
+"""Execute a plan file: the one path every apply, rollback and rehearsal runs through.
+
+Identity, the schema lock, drift, re-derivation (workflows.plancheck), the
+pre-flight checks, the algorithm policy, history, the statements themselves
+(workflows.runner, with the keep-data hook of workflows.keepdata), and the
+check that the target now is the plan's ``to``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from myshift import __version__
+from myshift.db.connect import Conn, DriverError, Endpoint, connected
+from myshift.db.identity import server_identity
+from myshift.errors import DriftError, MyshiftError, UnsafeError
+from myshift.workflows.planfile import PlanFile
+from myshift.workflows.runner import (
+    ApplyInterrupted,
+    ApplyOptions,
+    Observer,
+    StatementHook,
+    check_algorithms,
+    check_drift,
+    run_statements,
+    schema_lock,
+    verify_after,
+)
+
+if TYPE_CHECKING:
+    from myshift.workflows.history import History
+
+Say = Callable[[str], None]
+
+
+def execute_planfile(
+    target: Endpoint,
+    pf: PlanFile,
+    opts: ApplyOptions,
+    *,
+    say: Say = lambda s: None,
+    observe: Observer | None = None,
+    preflight: bool = True,
+) -> int | None:
+    """Apply a plan file: identity, lock, drift, re-derivation, pre-flight, algorithm
+    policy, run, verify.
+
+    Only what the engine derives from the plan's snapshots runs: the file's
+    statements must equal it (workflows.plancheck.trusted_planfile).
+    ``observe`` sees every statement's timing, rows and error (``rehearse``
+    runs the plan in its sandbox through this same function; ``preflight=False``
+    is its run-anyway diagnosis there, never an apply).
+    """
+    if pf.schema != target.schema:
+        raise DriftError(
+            f"The plan is for schema {pf.schema!r}, not {target.schema!r}.",
+            "Use the plan made for this target, or make a new one.",
+        )
+    # Refused before connecting; the statements that run are checked again below.
+    check_algorithms(pf.runnable, opts.algorithm)
+    with (
+        connected(target, lock_wait_timeout=opts.lock_wait_timeout) as conn,
+        contextlib.ExitStack() as closing,
+    ):
+        ident = server_identity(conn)
+        if not pf.identity.same_server(ident):
+            raise DriftError(
+                f"The plan was made for server {pf.identity.describe()}, but the target is "
+                f"{ident.describe()}.",
+                "Make a new plan against this server.",
+            )
+        with schema_lock(target, conn):
+            # From here on, pf is what the engine derives (or this refuses).
+            pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
+            if not pf.runnable:
+                say("Nothing to apply.")
+                return None
+            history, apply_id = _begin_history(closing, target, pf, opts, say)
+            try:
+                _run(conn, target, pf, opts, history, apply_id, say, observe)
+            except BaseException as exc:
+                if history is not None and apply_id is not None:
+                    _record_failure(history, apply_id, exc, target.schema)
+                raise
+            if history is not None and apply_id is not None:
+                history.finish_apply(apply_id, "ok")
+            return apply_id
+
+
+def _kind(pf: PlanFile, opts: ApplyOptions) -> str:
+    return pf.kind if pf.kind != "apply" else opts.kind
+
+
+def _begin_history(
+    closing: contextlib.ExitStack,
+    target: Endpoint,
+    pf: PlanFile,
+    opts: ApplyOptions,
+    say: Say,
+) -> tuple[History | None, int | None]:
+    """The apply's history entry (none without ``opts.record_history``), begun under
+    the schema lock, with what it touches and what it keeps in its notes."""
+    from myshift.workflows.history import History
+    from myshift.workflows.rollbackplan import touched_objects
+
+    notes = dict(opts.notes)
+    # What this apply changes, so a rollback can tell later overlapping applies.
+    notes["touched"] = touched_objects(pf.current, pf.desired)
+    kept = [s.subject for s in pf.runnable if s.keep_table or s.keep_columns]
+    if kept:
+        notes["keep_data"] = {"holding": opts.holding, "objects": kept}
+    if not opts.record_history:
+        return None, None
+    # Its own autocommit connection (see History), closed with the DDL one.
+    history = closing.enter_context(
+        History.open(
+            target,
+            schema=opts.history_schema,
+            audit_path=Path(opts.audit_path) if opts.audit_path else None,
+        )
+    )
+    # We hold the schema's lock and no myshift statement runs on it
+    # (schema_lock waited for both), so an apply or rollback still
+    # marked running died (kill -9, lost host or server).
+    _mark_stale(history, target.schema, say)
+    apply_id = history.begin_apply(
+        target_schema=target.schema,
+        target=target.redacted(),
+        tool_version=__version__,
+        plan_hash=pf.plan_hash,
+        from_fingerprint=pf.from_fingerprint,
+        to_fingerprint=pf.to_fingerprint,
+        snapshot=pf.current,
+        kind=_kind(pf, opts),
+        undoes_apply_id=pf.undoes_apply_id or opts.undoes_apply_id,
+        notes=notes,
+    )
+    return history, apply_id
+
+
+def _run(
+    conn: Conn,
+    target: Endpoint,
+    pf: PlanFile,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    say: Say,
+    observe: Observer | None,
+) -> None:
+    """Run the plan's statements on the DDL session, then check the target is its ``to``."""
+    started = time.monotonic()
+    run_statements(
+        target,
+        pf.runnable,
+        opts,
+        history=history,
+        apply_id=apply_id,
+        progress=lambda n, m, st, dt: say(
+            f"[{n}/{m}] {st.subject}: {dt:.2f}s (elapsed {time.monotonic() - started:.1f}s)"
+        ),
+        on_wait=say,
+        hook=_keepdata_hook(pf, target, opts, apply_id, say),
+        observe=observe,
+        conn=conn,
+        label=_kind(pf, opts),
+    )
+    skipped = {s.sql for s in pf.statements if s.skipped}
+    verify_after(conn, target, pf.desired, skipped)
+
+
+def _mark_stale(history: History, schema: str, say: Say) -> None:
+    """Mark applies and rollbacks of ``schema`` still 'running' as interrupted."""
+    for stale in history.list_applies(schema, kinds=("apply", "rollback"), outcome="running"):
+        detail = history.get_apply(stale.id)
+        at = detail.stopped_at
+        where = f" at statement {at.seq} ({at.outcome})" if at is not None else ""
+        history.finish_apply(
+            stale.id,
+            "interrupted",
+            error=(
+                f"the myshift process stopped{where} without recording why (killed, or it lost "
+                "the server); found by a later apply"
+            ),
+        )
+        say(f"History: apply {stale.id} never finished; marked interrupted.")
+
+
+def _record_failure(history: History, apply_id: int, exc: BaseException, schema: str) -> None:
+    """Record how an apply ended when it did not end well; never hide ``exc``.
+
+    A lost session or an operator's Ctrl-C leaves the statement in flight
+    unknown (``interrupted``); a refusal or a server error is ``failed``.  When
+    the history itself cannot be written (the server is gone), the error says
+    so and the next apply or rollback marks this one.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        outcome, error = "interrupted", "interrupted by the operator"
+    elif isinstance(exc, ApplyInterrupted):
+        outcome, error = "interrupted", str(exc.message)
+    elif isinstance(exc, MyshiftError):
+        outcome, error = "failed", str(exc)
+    else:
+        outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+    try:
+        history.finish_apply(apply_id, outcome, error=error)
+    except (MyshiftError, DriverError) as hexc:
+        if isinstance(exc, MyshiftError):
+            reason = hexc.message if isinstance(hexc, MyshiftError) else str(hexc)
+            exc.message += (
+                f" (The history could not record this: {reason.rstrip('.')}; the next apply "
+                f"or rollback of {schema!r} marks apply {apply_id} interrupted.)"
+            )
+
+
+def _checked_under_lock(
+    conn: Conn, target: Endpoint, pf: PlanFile, opts: ApplyOptions, *, preflight: bool
+) -> PlanFile:
+    """What must hold before anything runs, under the schema lock: no drift, the
+    plan is what the engine derives (the returned plan is that derivation, which
+    is all that runs), the algorithm policy, the pre-flight checks, and no
+    outside reference to a table the plan soft-drops."""
+    from myshift.workflows.plancheck import trusted_planfile
+
+    check_drift(conn, target, pf.from_fingerprint, pf.current)
+    pf = trusted_planfile(
+        pf,
+        target,
+        history_schema=opts.history_schema,
+        holding=opts.holding,
+        own_lock=conn.thread_id(),
+    )
+    runnable = pf.runnable
+    check_algorithms(runnable, opts.algorithm)
+    for st in runnable if preflight else []:
+        for pre in st.preflight:
+            n = int(conn.scalar(pre.sql) or 0)
+            if n:
+                raise UnsafeError(
+                    f"{st.subject}: pre-flight check failed: {pre.description}: "
+                    f"{n} row(s) would make `{st.sql[:150]}` fail.",
+                    "Fix the data (or the migration) and make a new plan.",
+                )
+    soft_dropped = [s.subject for s in runnable if s.keep_table]
+    if soft_dropped:
+        # References from other schemas are not in the drift fingerprint:
+        # check again now, before anything runs.
+        from myshift.workflows.keepdata import refuse_referenced_soft_drops
+
+        refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+    return pf
+
+
+def _keepdata_hook(
+    pf: PlanFile,
+    target: Endpoint,
+    opts: ApplyOptions,
+    apply_id: int | None,
+    say: Say,
+) -> StatementHook | None:
+    """The keep-data / restore runner, when the plan keeps or restores anything."""
+    runnable = pf.runnable
+    if not any(s.keep_table or s.keep_columns or s.restore_held for s in runnable):
+        return None
+    from myshift.workflows.keepdata import apply_hook
+
+    # Without history there is no apply id: held names still need a unique tag.
+    tag: str | int = apply_id if apply_id is not None else f"n{int(time.time())}"
+    return apply_hook(
+        runnable,
+        target.schema,
+        tag,
+        holding=opts.holding,
+        undoes_apply_id=pf.undoes_apply_id,
+        say=say,
+    )
+
+
+__all__ = ["execute_planfile"]

@@ -1,0 +1,498 @@
+"""The statement runner under ``apply``: run exactly the reviewed statements, safely.
+
+``workflows.execute`` drives a whole plan through these steps; this module
+holds the session-level machinery (the schema lock, the blocker waits, the
+tagged statements, drift and the check after).  Safety, in the order it
+happens:
+
+1. one advisory lock per target schema (``GET_LOCK``), held by the DDL
+   session itself, so it outlives a killed myshift exactly as long as the
+   server runs its statement; a second apply waits (bounded) and refuses
+   naming the holder, and also waits for any tagged myshift statement still
+   running on the schema;
+2. the target must still be what the plan was made from: same server
+   identity, same fingerprint (else: drift, with what changed);
+3. pre-flight data checks of data-dependent statements are re-run;
+4. an ``--algorithm`` policy refuses, before anything runs, a statement that
+   would need a more expensive algorithm;
+5. every DDL session has a short ``lock_wait_timeout``; before each statement
+   we look for the connections holding the table's metadata lock for a
+   second or more (workflows.blockers) and wait with backoff up to a
+   deadline, then stop, without sending it, naming the blocker;
+6. each statement is recorded in history *before* it runs and completed after;
+7. the target is re-introspected at the end and must match the plan's ``to``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from myshift.db.connect import (
+    Conn,
+    DriverError,
+    DriverInterfaceError,
+    Endpoint,
+    connect,
+    connected,
+)
+from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.engine.introspect import introspect
+from myshift.engine.risk import Algorithm
+from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UnsafeError
+from myshift.model import Schema
+from myshift.model.serialize import fingerprint
+from myshift.workflows import blockers
+from myshift.workflows.planmodel import PlannedStatement
+
+if TYPE_CHECKING:
+    from myshift.workflows.history import History
+
+_ALGO_COST = {Algorithm.INSTANT: 0, Algorithm.INPLACE: 1, Algorithm.COPY: 2}
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How an apply runs: confirmation, algorithm policy, lock wait, keep-data."""
+
+    lock_wait_timeout: int = 5
+    # Refuse statements needing a more expensive algorithm than this.
+    algorithm: Algorithm | None = None
+    # How long to wait, in total, for blocking transactions to finish per statement.
+    # Defaults to lock_wait_timeout: an ALTER never waits longer than that in total.
+    blocker_deadline: float | None = None
+    history_schema: str = "_myshift"
+    audit_path: str | None = "myshift-audit.jsonl"
+    record_history: bool = True
+    notes: dict[str, object] = field(default_factory=dict)
+    kind: str = "apply"
+    undoes_apply_id: int | None = None
+    # Where keep-data holds dropped tables and column backups (workflows.keepdata).
+    holding: str = "_myshift_trash"
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did: its history id, statements run and timings."""
+
+    apply_id: int | None
+    executed: int
+    durations: list[float]
+    after: Schema | None = None
+
+
+@dataclass(frozen=True)
+class StatementRun:
+    """What one statement did, as the executor saw it (for rehearsal reports).
+
+    ``rows`` is the server's rows-affected count (for an ALTER: rows copied,
+    0 when the server worked in place); ``error``/``error_code`` are the
+    server's own message and number when the statement failed.
+    """
+
+    seq: int
+    statement: PlannedStatement
+    seconds: float
+    rows: int | None = None
+    error: str = ""
+    error_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+Progress = Callable[[int, int, PlannedStatement, float], None]
+# Told about every statement once it finished or failed (rehearse times them).
+Observer = Callable[[StatementRun], None]
+# Runs one statement on the DDL session instead of a plain execute (keep-data
+# soft drops, column backups, rollback restores); returns rows affected.
+StatementHook = Callable[[Conn, int, PlannedStatement], "int | None"]
+
+
+def lock_name(schema: str) -> str:
+    return f"myshift:{schema}"[:64]
+
+
+@contextlib.contextmanager
+def schema_lock(
+    target: Endpoint,
+    conn: Conn,
+    *,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Advisory lock named after the schema, taken on ``conn`` -- the DDL session itself.
+
+    Held by the session that runs the statements, the lock lives exactly as
+    long as they do: when the myshift process is killed mid-ALTER the server
+    keeps running the ALTER, and keeps the lock, until it ends.  (Held on a
+    separate connection it was released at once and a second apply ran
+    alongside.)  Before going on, myshift statements still running on the
+    server for this schema without the lock (an older myshift) are waited for
+    too.  ``wait`` (default: the session's lock_wait_timeout) bounds each wait;
+    then the refusal names the thread and what it runs.
+    """
+    name = lock_name(target.schema)
+    budget = float(wait if wait is not None else conn.scalar("SELECT @@lock_wait_timeout") or 5)
+    deadline = time.monotonic() + budget
+    told = False
+    while conn.scalar("SELECT GET_LOCK(%s, %s)", (name, 0 if not told else 1)) != 1:
+        holder = conn.scalar("SELECT IS_USED_LOCK(%s)", (name,))
+        if time.monotonic() >= deadline:
+            raise LockTimeout(
+                f"Another myshift apply holds the lock on schema {target.schema!r} "
+                f"(connection id {holder}: {_holder_text(conn, holder)}); "
+                f"gave up after {budget:.0f}s.",
+                _holder_fix(holder),
+            )
+        if on_wait and not told:
+            on_wait(f"waiting for the myshift lock on {target.schema} (connection id {holder})")
+        told = True
+    try:
+        _wait_for_tagged(conn, target.schema, deadline, budget, on_wait)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            conn.scalar("SELECT RELEASE_LOCK(%s)", (name,))
+
+
+def _holder_text(conn: Conn, holder: object) -> str:
+    if holder is None:
+        return "it was released meanwhile"
+    who = blockers.thread_info(conn, int(str(holder)))
+    if who is None:
+        return "gone"
+    if who.command != "Sleep" and who.info:
+        return (
+            f"{who.user_host} has been running `{blockers._one_line(who.info, 160)}` for "
+            f"{who.seconds:.0f}s; if its myshift process is gone (killed), the server is "
+            "still running that statement"
+        )
+    return f"{who.user_host}, idle for {who.seconds:.0f}s between statements"
+
+
+def _holder_fix(holder: object) -> str:
+    return (
+        "Wait for it to finish (see `myshift history` and SHOW PROCESSLIST), or, if it is "
+        f"stale, stop it with `KILL {holder}` and check the target; then run again."
+    )
+
+
+def _wait_for_tagged(
+    conn: Conn,
+    schema: str,
+    deadline: float,
+    budget: float,
+    on_wait: Callable[[str], None] | None,
+) -> None:
+    """Wait (until ``deadline``) while another myshift statement runs on ``schema``."""
+    told = False
+    while True:
+        running = blockers.tagged_statements(conn, schema)
+        if not running:
+            return
+        b = running[0]
+        if time.monotonic() >= deadline:
+            raise LockTimeout(
+                f"A myshift statement is still running on schema {schema!r}: "
+                f"{b.describe()}; gave up after {budget:.0f}s.",
+                _holder_fix(b.thread_id),
+            )
+        if on_wait and not told:
+            on_wait(f"waiting for myshift statement of thread {b.thread_id} on {schema}")
+        told = True
+        time.sleep(0.5)
+
+
+def check_algorithms(statements: Sequence[PlannedStatement], policy: Algorithm | None) -> None:
+    if policy is None:
+        return
+    worst = [s for s in statements if _ALGO_COST[s.algorithm] > _ALGO_COST[policy]]
+    if worst:
+        s = worst[0]
+        raise UnsafeError(
+            f"{s.subject}: `{s.sql[:200]}` needs ALGORITHM={s.algorithm.value}, more than the "
+            f"--algorithm {policy.value.lower()} policy allows ({len(worst)} statement(s) refused; "
+            "nothing was run).",
+            "Change the migration, or re-run with a less strict --algorithm.",
+        )
+
+
+def describe_drift(planned_from: Schema, now: Schema) -> str:
+    """Name the objects that differ between the plan's snapshot and the target now."""
+    changes = diff_schemas(planned_from, now, options=DiffOptions(skip_unsupported=True))
+    names = sorted({c.subject for c in changes})
+    if not names:
+        return "the schema fingerprint changed"
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    return "changed since the plan was made: " + ", ".join(names[:10]) + more
+
+
+def check_drift(conn: Conn, target: Endpoint, expected_fp: str, snapshot: Schema | None) -> Schema:
+    now = introspect(conn, target.schema)
+    fp = fingerprint(now)
+    if fp != expected_fp:
+        what = describe_drift(snapshot, now) if snapshot is not None else "fingerprint differs"
+        raise DriftError(
+            f"The target {target.redacted()} drifted: {what}.",
+            "Make a new plan against the current target and review it again.",
+        )
+    return now
+
+
+def blocking_transactions(
+    conn: Conn, schema: str, table: str, *, min_age: float = 1.0
+) -> list[blockers.Blocker]:
+    """Connections that hold ``schema.table``'s metadata lock, open for ``min_age`` or more.
+
+    From what actually holds the lock where the server shows it (see
+    workflows.blockers), whatever their default schema; sub-second holders
+    (short OLTP transactions) are left out: the DDL waits them out.  Without
+    an MDL view, only statements that name the table are certain; other open
+    transactions are left out here and named if the DDL times out.
+    """
+    found = []
+    for name in _tables_of(table):
+        found += blockers.table_holders(conn, schema, name)
+    return [b for b in found if b.certain and b.seconds >= min_age]
+
+
+def _tables_of(subject: str) -> list[str]:
+    # A restore step's subject lists several tables ("a, b").
+    return [t.strip() for t in subject.split(", ") if t.strip()] or [subject]
+
+
+def wait_for_blockers(
+    conn: Conn, schema: str, table: str, deadline: float, on_wait: Callable[[str], None] | None
+) -> None:
+    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
+    start = time.monotonic()
+    delay = 0.1
+    told: set[int] = set()
+    while True:
+        found = blocking_transactions(conn, schema, table)
+        if not found:
+            return
+        if time.monotonic() - start >= deadline:
+            b = found[0]
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise LockTimeout(
+                f"Table `{schema}`.`{table}` is held by {b.describe()}{more}; gave up after "
+                f"{deadline:.0f}s without sending the statement.",
+                f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
+            )
+        if on_wait and found[0].thread_id not in told:
+            told.add(found[0].thread_id)
+            on_wait(f"waiting for {found[0].describe()}, which holds {table}")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+class ApplyInterrupted(ApplyFailed):
+    """The DDL session was lost mid-statement: whether the statement ended on the server is
+    unknown, so history keeps it ``running`` and the apply ``interrupted``."""
+
+
+_LOST = (2006, 2013, 2055, 1927, 1053)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """A driver error that means the session is gone (not a refusal of the statement)."""
+    if isinstance(exc, DriverInterfaceError):
+        return True
+    code = exc.args[0] if exc.args else 0
+    return isinstance(exc, DriverError) and code in _LOST
+
+
+def run_statements(
+    target: Endpoint,
+    statements: list[PlannedStatement],
+    opts: ApplyOptions,
+    *,
+    history: History | None = None,
+    apply_id: int | None = None,
+    progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    hook: StatementHook | None = None,
+    observe: Observer | None = None,
+    conn: Conn | None = None,
+    label: str = "apply",
+) -> list[float]:
+    """Execute statements in order on one DDL session with a short lock_wait_timeout.
+
+    ``conn`` is that session when the caller holds the schema lock on it
+    (``schema_lock``); without it a session is opened here.  Each statement
+    is sent tagged (``/* myshift apply 14, statement 2/5 */``) so it can be
+    recognised in the processlist.  ``hook(conn, seq, statement)``, when
+    given, runs each statement instead of ``conn.execute``; a MyshiftError it
+    raises is recorded as the statement's failure and stops the apply like a
+    server error does.  ``observe`` is called with a ``StatementRun`` after
+    each statement, failed ones included.
+    """
+    durations: list[float] = []
+    own = (
+        contextlib.nullcontext(conn)
+        if conn is not None
+        else connected(target, lock_wait_timeout=opts.lock_wait_timeout)
+    )
+    recorded = history is not None and apply_id is not None
+    with own as ddl_conn:
+        ddl_conn.execute("SET SESSION foreign_key_checks = 1")
+        total = len(statements)
+        for seq, st in enumerate(statements, start=1):
+            deadline = (
+                opts.blocker_deadline
+                if opts.blocker_deadline is not None
+                else float(opts.lock_wait_timeout)
+            )
+            wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
+            if history is not None and apply_id is not None:
+                history.statement_started(apply_id, seq, st.sql, st.risk.value)
+            tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
+            t0 = time.perf_counter()
+            try:
+                rows = (
+                    hook(ddl_conn, seq, tagged)
+                    if hook is not None
+                    else ddl_conn.execute(tagged.sql)
+                )
+            except MyshiftError as exc:
+                if history is not None and apply_id is not None:
+                    _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
+                if observe:
+                    observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
+                raise
+            except DriverError as exc:
+                raise _statement_failed(
+                    exc,
+                    target,
+                    st,
+                    seq,
+                    total,
+                    opts,
+                    history if recorded else None,
+                    apply_id,
+                    observe,
+                    time.perf_counter() - t0,
+                ) from None
+            dt = time.perf_counter() - t0
+            durations.append(dt)
+            if history is not None and apply_id is not None:
+                history.statement_finished(apply_id, seq, "ok", rows=rows)
+            if observe:
+                observe(StatementRun(seq, st, dt, rows))
+            if progress:
+                progress(seq, total, st, dt)
+    return durations
+
+
+def _quietly(write: Callable[..., None], *args: Any, **kwargs: Any) -> str:
+    """Run a history write on a failure path; its own failure must not hide the first one."""
+    try:
+        write(*args, **kwargs)
+    except (MyshiftError, DriverError) as exc:
+        return str(exc)
+    return ""
+
+
+def _statement_failed(
+    exc: BaseException,
+    target: Endpoint,
+    st: PlannedStatement,
+    seq: int,
+    total: int,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    observe: Observer | None,
+    seconds: float,
+) -> MyshiftError:
+    """The error to raise for a statement the server refused or a session that was lost."""
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    err = str(exc.args[1]) if len(exc.args) > 1 and exc.args[1] else ""
+    lost = connection_lost(exc)
+    where = target.socket or f"{target.host}:{target.port}"
+    if lost:
+        err = err or "the connection was already closed"
+    elif history is not None and apply_id is not None:
+        # Lost: the statement may still have completed; history keeps it running.
+        _quietly(history.statement_finished, apply_id, seq, "failed", error=err)
+    if observe:
+        observe(StatementRun(seq, st, seconds, error=err, error_code=code))
+    if lost:
+        return ApplyInterrupted(
+            f"Lost connection to server at {where} while running statement {seq} of {total} "
+            f"on {st.subject!r} ({err}); whether it completed on the server is unknown. "
+            f"Statement: {st.sql[:200]}.",
+            "Check that the server is up (its error log says why it went away), then see "
+            "`myshift history` for where the apply stopped, and re-plan and apply again (or "
+            "roll it back by its id).",
+        )
+    if code == 1205:
+        return LockTimeout(
+            f"Statement {seq} of {total} on {st.subject!r} could not get its metadata "
+            f"lock within lock_wait_timeout={opts.lock_wait_timeout}s "
+            f"({_blocker_text(target, st.subject)}).",
+            "Nothing after it ran; re-plan and apply again when the blocker is gone.",
+        )
+    return ApplyFailed(
+        f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
+        f"Statement: {st.sql[:300]}",
+        f"Statements 1..{seq - 1} were applied; fix the cause, re-plan and apply again.",
+    )
+
+
+def _blocker_text(target: Endpoint, table: str) -> str:
+    try:
+        with connected(target) as c:
+            found = [
+                b for t in _tables_of(table) for b in blockers.table_holders(c, target.schema, t)
+            ]
+    except (DriverError, MyshiftError):  # only decorates an error message already on its way
+        return "blocker unknown"
+    if not found:
+        return "no blocking transaction visible now"
+    b = found[0]
+    text = "blocked by " if b.certain else "possibly blocked by "
+    return text + b.describe() + (f" and {len(found) - 1} more" if len(found) > 1 else "")
+
+
+def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set[str]) -> Schema:
+    """The target after apply must equal desired, except for deliberately skipped statements."""
+    after = introspect(conn, target.schema)
+    remaining = diff_schemas(
+        after, replace(desired, name=after.name), options=DiffOptions(skip_unsupported=True)
+    )
+    flavor = conn.flavor
+    from myshift.engine.changes import RenderOptions
+
+    left = [c for c in remaining if c.render(flavor, RenderOptions()) not in skipped_sql]
+    if left:
+        names = ", ".join(sorted({c.subject for c in left}))
+        raise ApplyFailed(
+            f"After apply, {names} still differ from the plan's desired schema.",
+            "Run `myshift plan` again to see what is left.",
+        )
+    return after
+
+
+__all__ = [
+    "ApplyInterrupted",
+    "ApplyOptions",
+    "ApplyResult",
+    "Observer",
+    "StatementRun",
+    "blocking_transactions",
+    "check_algorithms",
+    "check_drift",
+    "connect",
+    "connection_lost",
+    "run_statements",
+    "schema_lock",
+    "verify_after",
+    "wait_for_blockers",
+]
