@@ -415,9 +415,7 @@ APP = "`app`.*"
 PROC = "`mysql`.`proc`"
 
 # (command, privilege, on): the key grants, each revoked alone, must be named.
-# Not here: the grants that let a user *see* a schema (SELECT, SHOW VIEW,
-# TRIGGER, EVENT on it, SELECT on mysql.proc) and SELECT on the history -- the
-# server raises no error without them, it shows less (see the report).
+# The grants that let a user *see* a schema are in VISIBILITY_REVOKES below.
 KEY_REVOKES = [
     ("plan", "CREATE", WS),
     ("plan", "DROP", WS),
@@ -459,6 +457,59 @@ def test_a_missing_grant_is_named_with_its_fix(
     code, out, err = RUN[command](ctx, user)
     exit_codes = {ExitCode.CONNECTION, ExitCode.APPLY_FAILED, ExitCode.REHEARSAL_FAILED}
     assert_names_missing(code, err + out, privilege, exit_codes)
+
+
+# The grants that let a user *see* a schema (SELECT, SHOW VIEW, TRIGGER, EVENT on it,
+# SELECT on mysql.proc) and SELECT on the history: the server raises no error
+# without them, it shows less -- myshift must refuse, naming the grant
+# (engine/introspect/visibility.py; History._exists).
+VISIBILITY_REVOKES = [
+    *[
+        (command, privilege, on)
+        for command in ("plan", "drift", "apply")
+        for privilege, on in [
+            ("SELECT", APP),
+            ("SHOW VIEW", APP),
+            ("TRIGGER", APP),
+            ("EVENT", APP),
+            ("SELECT", PROC),
+        ]
+    ],
+    ("history", "SELECT", HIST),
+]
+
+
+@pytest.mark.parametrize(("command", "privilege", "on"), VISIBILITY_REVOKES)
+def test_a_missing_read_grant_is_named_not_a_smaller_schema(
+    ctx: Ctx, command: str, privilege: str, on: str
+) -> None:
+    user = user_for(ctx, command, (privilege, on))
+    code, out, err = RUN[command](ctx, user)
+    assert_names_missing(code, err + out, privilege, {ExitCode.CONNECTION})
+    grant_on = {
+        PROC: "`mysql`.`proc`",
+        HIST: "`\\_myshift`.*",
+        APP: quote_ident(ctx.schema).replace("_", "\\_") + ".*",
+    }[on]
+    assert f"GRANT {privilege} ON {grant_on} TO '{user}'@'%';" in err, err
+    assert "No applies recorded" not in out
+
+
+def _procs_priv(root: Conn) -> list[tuple[object, ...]]:
+    return sorted(
+        root.query("SELECT Host, Db, User, Routine_name, Proc_priv FROM mysql.procs_priv")
+    )
+
+
+def test_a_plan_leaves_no_routine_grant_behind(ctx: Ctx) -> None:
+    """automatic_sp_privileges grants a routine's creator rights DROP DATABASE leaves behind."""
+    assert ctx.root.scalar("SELECT @@GLOBAL.automatic_sp_privileges") == 1
+    user = user_for(ctx, "plan")
+    before = _procs_priv(ctx.root)
+    code, out, err = run_plan(ctx, user)
+    assert code == 0, err
+    assert "twice" in out  # the workspace did create the desired file's function
+    assert _procs_priv(ctx.root) == before
 
 
 # --------------------------------------------------------------------------- the full sweep

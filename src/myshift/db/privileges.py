@@ -296,8 +296,9 @@ def hidden(who: str, privilege: str, on: str, what: str, label: str = "") -> Pri
     """
     grant = f"GRANT {privilege} ON {on} TO {who};"
     where = label or on
+    noun = "privileges" if "," in privilege else "privilege"
     return PrivilegeError(
-        f"User {who} lacks the {privilege} privilege on {where}, so {what} "
+        f"User {who} lacks the {privilege} {noun} on {where}, so {what} "
         "(myshift would see less than there is, and plan or report wrong changes).",
         f"Grant it: {grant} {SEE_README}",
         privilege=privilege,

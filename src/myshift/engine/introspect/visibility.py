@@ -185,14 +185,15 @@ def _columns_hidden(
 def _views_hidden(
     conn: Conn, schema: str, rows: IntrospectionRows, rights: _Rights
 ) -> PrivilegeError | None:
-    """SHOW VIEW: a view's text is empty unless the account may see it (or defined it)."""
+    """SHOW VIEW and SELECT: a view's text is empty without both (unless the account defined it)."""
     bare = sorted(str(v["name"]) for v in rows.views if not (v.get("definition") or "").strip())
     if not bare:
         return None
     more = f" (and {len(bare) - 1} more)" if len(bare) > 1 else ""
+    lacking = [p for p in ("SELECT", "SHOW VIEW") if not rights.has(p)]
     return privileges.hidden(
         rights.who,
-        "SHOW VIEW",
+        ", ".join(lacking if lacking and not rights.role else ["SELECT", "SHOW VIEW"]),
         privileges.grant_on_schema(schema),
         f"the text of its view `{bare[0]}`{more} is hidden",
         _schema_label(schema),
