@@ -446,6 +446,7 @@ KEY_REVOKES = [
     ("trash", "DROP", TRASH),
     ("rehearse (sandbox)", "CREATE", APP),
     ("rehearse (sandbox)", "INSERT", APP),
+    ("rehearse (sandbox)", "CREATE VIEW", APP),
 ]
 
 
@@ -493,6 +494,32 @@ def test_a_missing_read_grant_is_named_not_a_smaller_schema(
     }[on]
     assert f"GRANT {privilege} ON {grant_on} TO '{user}'@'%';" in err, err
     assert "No applies recorded" not in out
+
+
+def test_a_refused_workspace_names_the_workspace_grant(ctx: Ctx) -> None:
+    from myshift.db.privileges import WORKSPACE_PRIVILEGES
+
+    user = user_for(ctx, "plan", ("CREATE", WS))
+    code, _, err = run_plan(ctx, user)
+    assert code == ExitCode.CONNECTION, err
+    assert f"GRANT {WORKSPACE_PRIVILEGES} ON {WS} TO '{user}'@'%';" in err, err
+
+
+def test_an_apply_whose_first_statement_fails_says_none_ran(ctx: Ctx) -> None:
+    user = user_for(ctx, "apply", ("ALTER", APP))
+    desired = PROD_SQL.split("INSERT INTO")[0].replace("legacy VARCHAR(20)", "legacy VARCHAR(30)")
+    dev, plan = ctx.tmp / "one.sql", ctx.tmp / "one.json"
+    dev.write_text(desired)
+    code, _, err = as_root(
+        "plan", "--from", str(dev), "--to", ctx.url("root"), "-o", str(plan), cwd=ctx.tmp
+    )
+    assert code == 0, err
+    code, out, err = as_user(
+        "apply", "--plan", str(plan), "--to", ctx.url(user), "--yes", "--no-keep-data", cwd=ctx.tmp
+    )
+    assert code == ExitCode.APPLY_FAILED, err + out
+    assert "Statement 1 of 1" in err and "No statement was applied" in err, err
+    assert "Statements 1..0" not in err, err
 
 
 def _procs_priv(root: Conn) -> list[tuple[object, ...]]:
