@@ -287,6 +287,11 @@ def grant_on_schema(db: str) -> str:
     return _grant_schema(db)
 
 
+def schema_label(db: str) -> str:
+    """How a message names schema ``db`` (the workspaces as one family)."""
+    return _schema_label(db)
+
+
 def hidden(who: str, privilege: str, on: str, what: str, label: str = "") -> PrivilegeError:
     """A read privilege whose absence makes the server show less, not fail.
 
@@ -360,4 +365,5 @@ __all__ = [
     "hidden",
     "note_account",
     "note_statement",
+    "schema_label",
 ]

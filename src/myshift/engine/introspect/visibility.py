@@ -145,7 +145,7 @@ def check(conn: Conn, schema: str, rows: IntrospectionRows) -> None:
 
 
 def _schema_label(schema: str) -> str:
-    return f"schema `{schema}`"
+    return privileges.schema_label(schema)
 
 
 def _columns_hidden(
@@ -268,6 +268,6 @@ def _routines_hidden(
     what = (
         f"the body of {bodiless[0]} is hidden"
         if bodiless
-        else f"the routines of schema `{schema}` are not listed"
+        else f"the routines of {_schema_label(schema)} are not listed"
     )
     return privileges.hidden(rights.who, priv, on, what, label)
