@@ -194,9 +194,11 @@ def test_hostile_corpus_is_refused_or_confined(victim: Victim, tmp_path: Path) -
     commands = [("plan",), ("plan", "--check"), ("drift",)]
     jobs = []
     for path in _corpus():
-        d = tmp_path / path.stem
-        d.mkdir()
-        jobs += [(path, args, d) for args in commands]
+        for args in commands:
+            # A directory per job: three jobs rewriting one file raced (one read it empty).
+            d = tmp_path / path.stem / "_".join(a.strip("-") for a in args)
+            d.mkdir(parents=True)
+            jobs.append((path, args, d))
     with ThreadPoolExecutor(3) as pool:
         results = list(
             pool.map(

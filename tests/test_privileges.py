@@ -416,9 +416,7 @@ APP = "`app`.*"
 PROC = "`mysql`.`proc`"
 
 # (command, privilege, on): the key grants, each revoked alone, must be named.
-# Not here: the grants that let a user *see* a schema (SELECT, SHOW VIEW,
-# TRIGGER, EVENT on it, SELECT on mysql.proc) and SELECT on the history -- the
-# server raises no error without them, it shows less (see the report).
+# The grants that let a user *see* a schema are in VISIBILITY_REVOKES below.
 KEY_REVOKES = [
     ("plan", "CREATE", WS),
     ("plan", "DROP", WS),
@@ -449,6 +447,7 @@ KEY_REVOKES = [
     ("trash", "DROP", TRASH),
     ("rehearse (sandbox)", "CREATE", APP),
     ("rehearse (sandbox)", "INSERT", APP),
+    ("rehearse (sandbox)", "CREATE VIEW", APP),
 ]
 
 
@@ -460,6 +459,85 @@ def test_a_missing_grant_is_named_with_its_fix(
     code, out, err = RUN[command](ctx, user)
     exit_codes = {ExitCode.CONNECTION, ExitCode.APPLY_FAILED, ExitCode.REHEARSAL_FAILED}
     assert_names_missing(code, err + out, privilege, exit_codes)
+
+
+# The grants that let a user *see* a schema (SELECT, SHOW VIEW, TRIGGER, EVENT on it,
+# SELECT on mysql.proc) and SELECT on the history: the server raises no error
+# without them, it shows less -- myshift must refuse, naming the grant
+# (engine/introspect/visibility.py; History._exists).
+VISIBILITY_REVOKES = [
+    *[
+        (command, privilege, on)
+        for command in ("plan", "drift", "apply")
+        for privilege, on in [
+            ("SELECT", APP),
+            ("SHOW VIEW", APP),
+            ("TRIGGER", APP),
+            ("EVENT", APP),
+            ("SELECT", PROC),
+        ]
+    ],
+    ("history", "SELECT", HIST),
+]
+
+
+@pytest.mark.parametrize(("command", "privilege", "on"), VISIBILITY_REVOKES)
+def test_a_missing_read_grant_is_named_not_a_smaller_schema(
+    ctx: Ctx, command: str, privilege: str, on: str
+) -> None:
+    user = user_for(ctx, command, (privilege, on))
+    code, out, err = RUN[command](ctx, user)
+    assert_names_missing(code, err + out, privilege, {ExitCode.CONNECTION})
+    grant_on = {
+        PROC: "`mysql`.`proc`",
+        HIST: "`\\_myshift`.*",
+        APP: quote_ident(ctx.schema).replace("_", "\\_") + ".*",
+    }[on]
+    assert f"GRANT {privilege} ON {grant_on} TO '{user}'@'%';" in err, err
+    assert "No applies recorded" not in out
+
+
+def test_a_refused_workspace_names_the_workspace_grant(ctx: Ctx) -> None:
+    from myshift.db.privileges import WORKSPACE_PRIVILEGES
+
+    user = user_for(ctx, "plan", ("CREATE", WS))
+    code, _, err = run_plan(ctx, user)
+    assert code == ExitCode.CONNECTION, err
+    assert f"GRANT {WORKSPACE_PRIVILEGES} ON {WS} TO '{user}'@'%';" in err, err
+
+
+def test_an_apply_whose_first_statement_fails_says_none_ran(ctx: Ctx) -> None:
+    user = user_for(ctx, "apply", ("ALTER", APP))
+    desired = PROD_SQL.split("INSERT INTO")[0].replace("legacy VARCHAR(20)", "legacy VARCHAR(30)")
+    dev, plan = ctx.tmp / "one.sql", ctx.tmp / "one.json"
+    dev.write_text(desired)
+    code, _, err = as_root(
+        "plan", "--from", str(dev), "--to", ctx.url("root"), "-o", str(plan), cwd=ctx.tmp
+    )
+    assert code == 0, err
+    code, out, err = as_user(
+        "apply", "--plan", str(plan), "--to", ctx.url(user), "--yes", "--no-keep-data", cwd=ctx.tmp
+    )
+    assert code == ExitCode.APPLY_FAILED, err + out
+    assert "Statement 1 of 1" in err and "No statement was applied" in err, err
+    assert "Statements 1..0" not in err, err
+
+
+def _procs_priv(root: Conn) -> list[tuple[object, ...]]:
+    return sorted(
+        root.query("SELECT Host, Db, User, Routine_name, Proc_priv FROM mysql.procs_priv")
+    )
+
+
+def test_a_plan_leaves_no_routine_grant_behind(ctx: Ctx) -> None:
+    """automatic_sp_privileges grants a routine's creator rights DROP DATABASE leaves behind."""
+    assert ctx.root.scalar("SELECT @@GLOBAL.automatic_sp_privileges") == 1
+    user = user_for(ctx, "plan")
+    before = _procs_priv(ctx.root)
+    code, out, err = run_plan(ctx, user)
+    assert code == 0, err
+    assert "twice" in out  # the workspace did create the desired file's function
+    assert _procs_priv(ctx.root) == before
 
 
 # --------------------------------------------------------------------------- the full sweep

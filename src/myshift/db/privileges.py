@@ -276,6 +276,41 @@ def _global(privs: str, d: _Denied, who: str) -> PrivilegeError:
     )
 
 
+def account_of(current_user: str) -> str:
+    """``CURRENT_USER()`` (``u@h``) as a GRANT spells the account: ``'u'@'h'``."""
+    user, _, host = current_user.rpartition("@")
+    return _quote_account(user, host)
+
+
+def grant_on_schema(db: str) -> str:
+    """The ``ON`` target of a GRANT for schema ``db`` (wildcards escaped)."""
+    return _grant_schema(db)
+
+
+def schema_label(db: str) -> str:
+    """How a message names schema ``db`` (the workspaces as one family)."""
+    return _schema_label(db)
+
+
+def hidden(who: str, privilege: str, on: str, what: str, label: str = "") -> PrivilegeError:
+    """A read privilege whose absence makes the server show less, not fail.
+
+    ``who``: ``'u'@'h'``; ``on``: the GRANT's ``ON`` target; ``what``: what is
+    hidden without it ("the text of view `v`"); ``label``: how to name ``on``
+    (by default: the schema, or ``on`` itself).
+    """
+    grant = f"GRANT {privilege} ON {on} TO {who};"
+    where = label or on
+    noun = "privileges" if "," in privilege else "privilege"
+    return PrivilegeError(
+        f"User {who} lacks the {privilege} {noun} on {where}, so {what} "
+        "(myshift would see less than there is, and plan or report wrong changes).",
+        f"Grant it: {grant} {SEE_README}",
+        privilege=privilege,
+        grant=grant,
+    )
+
+
 def explain(exc: MyshiftError, user: str = "", schema: str = "") -> MyshiftError:
     """``exc``, or the missing privilege found in its chain of causes.
 
@@ -323,8 +358,12 @@ __all__ = [
     "LOGIN_CODES",
     "PRIVILEGE_CODES",
     "PrivilegeError",
+    "account_of",
     "explain",
     "from_driver_error",
+    "grant_on_schema",
+    "hidden",
     "note_account",
     "note_statement",
+    "schema_label",
 ]

@@ -39,7 +39,9 @@ from myshift.db.connect import (
     is_url,
     quote_ident,
 )
-from myshift.errors import ConnectionFailed, UsageError
+from myshift.db.privileges import WORKSPACE_PRIVILEGES, account_of
+from myshift.engine.introspect import catalog
+from myshift.errors import PrivilegeError, UsageError
 
 if TYPE_CHECKING:
     from myshift.db.server import LocalServer
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WS_PREFIX = "_myshift_ws_"
+WS_GRANT_ON = "`\\_myshift\\_ws\\_%`.*"  # the README's ON for the workspace schemas
 STALE_AFTER_SECONDS = 24 * 3600
 _WS_NAME = re.compile(re.escape(WS_PREFIX) + r"(\d{10})_[0-9a-f]+$")
 
@@ -117,22 +120,39 @@ def _word(value: str) -> str:
     return value
 
 
+def drop_workspace_schema(conn: Conn, name: str) -> None:
+    """Drop a workspace schema, its routines first.
+
+    With ``automatic_sp_privileges`` on (the default), creating a routine
+    grants its creator EXECUTE and ALTER ROUTINE on it: rows in the server's
+    ``mysql.procs_priv`` that DROP DATABASE leaves behind (DROP FUNCTION and
+    DROP PROCEDURE remove them), one more for every routine of every plan.
+    """
+    for routine, kind in catalog.routine_names(conn, name):
+        conn.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}.{quote_ident(routine)}")
+    conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+
+
+def _account(conn: Conn, user: str) -> str:
+    """The account as a GRANT names it (``'u'@'h'``), best effort."""
+    with contextlib.suppress(Exception):
+        return account_of(str(conn.scalar("SELECT CURRENT_USER()")))
+    return f"'{user}'@'%'"
+
+
 def drop_stale_workspaces(conn: Conn, now: float | None = None) -> list[str]:
     """Best effort: drop ``_myshift_ws_*`` schemas created more than a day ago."""
     cutoff = (time.time() if now is None else now) - STALE_AFTER_SECONDS
     dropped: list[str] = []
     try:
-        rows = conn.query(
-            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
-            (WS_PREFIX.replace("_", "\\_") + "%",),
-        )
+        names = catalog.schemas_starting_with(conn, WS_PREFIX)
     except Exception:  # cleanup is a courtesy; never fail the run for it
         return dropped
-    for (name,) in rows:
+    for name in names:
         m = _WS_NAME.match(str(name))
         if m and int(m.group(1)) < cutoff:
             with contextlib.suppress(Exception):
-                conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(str(name))}")
+                drop_workspace_schema(conn, str(name))
                 dropped.append(str(name))
     if dropped:
         log.info("dropped stale workspaces: %s", ", ".join(dropped))
@@ -156,14 +176,19 @@ class TempSchemaWorkspace:
             drop_stale_workspaces(admin)
             _create_schema(admin, self.name, self.charset, self.collation)
         except DriverError as exc:
-            admin.close()
             if exc.args and exc.args[0] in (1044, 1045, 1142, 1227):
-                raise ConnectionFailed(
-                    f"User {self.server.user!r} may not create the temporary workspace schema "
+                who = _account(admin, self.server.user)
+                admin.close()
+                grant = f"GRANT {WORKSPACE_PRIVILEGES} ON {WS_GRANT_ON} TO {who};"
+                raise PrivilegeError(
+                    f"User {who} may not create the temporary workspace schema "
                     f"on {self.server.redacted()} where desired SQL is loaded ({exc.args[1]}).",
-                    f"Grant CREATE, DROP ON `{WS_PREFIX.replace('_', chr(92) + '_')}%`.* to it, "
-                    "or use --workspace local (a throwaway local server).",
+                    f"Grant the workspace privileges: {grant} Or use --workspace local "
+                    "(a throwaway local server).",
+                    privilege=WORKSPACE_PRIVILEGES,
+                    grant=grant,
                 ) from None
+            admin.close()
             raise
         except BaseException:
             admin.close()
@@ -181,11 +206,11 @@ class TempSchemaWorkspace:
         if admin is None:
             return
         try:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(self.name)}")
+            drop_workspace_schema(admin, self.name)
         except Exception:
             # The admin connection may have died with the failure; try a fresh one.
             with contextlib.suppress(Exception), connect(self.server, schema="") as again:
-                again.execute(f"DROP DATABASE IF EXISTS {quote_ident(self.name)}")
+                drop_workspace_schema(again, self.name)
         finally:
             admin.close()
 
@@ -273,15 +298,12 @@ class TargetDefaults:
 def target_defaults(conn: Conn, schema: str | None = None) -> TargetDefaults:
     """The target schema's default charset/collation (server's if absent) and @@sql_mode."""
     schema = conn.endpoint.schema if schema is None else schema
-    rows = conn.query(
-        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
-        " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-        (schema,),
-    )
-    if not rows:
-        rows = conn.query("SELECT @@character_set_server, @@collation_server")
+    found = catalog.schema_defaults(conn, schema)
+    if found is None:
+        row = conn.query("SELECT @@character_set_server, @@collation_server")[0]
+        found = (str(row[0]), str(row[1]))
     mode = conn.scalar("SELECT @@SESSION.sql_mode")
-    return TargetDefaults(str(rows[0][0]), str(rows[0][1]), None if mode is None else str(mode))
+    return TargetDefaults(found[0], found[1], None if mode is None else str(mode))
 
 
 # No statement in a workspace may hold a session (or the server) for long:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident
+from myshift.db.privileges import from_driver_error
 from myshift.db.stream import error_text
 from myshift.engine.ddl import strip_definer
 from myshift.engine.introspect import catalog
@@ -104,6 +105,8 @@ def _copy_views(src: Conn, dst: Conn, src_schema: str, dst_schema: str, views: l
                 failed.append(v)
                 last_err = exc
         if len(failed) == len(pending):
+            if last_err is not None and (denied := from_driver_error(last_err, dst.endpoint.user)):
+                raise denied from None  # a missing privilege, named with its GRANT
             raise UsageError(
                 f"Cannot create view {failed[0]!r} in the sandbox: {last_err}.",
                 "Check that the view's dependencies exist in the schema.",

@@ -442,7 +442,8 @@ def _statement_failed(
     return ApplyFailed(
         f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
         f"Statement: {st.sql[:300]}",
-        f"Statements 1..{seq - 1} were applied; fix the cause, re-plan and apply again.",
+        (f"Statements 1..{seq - 1} were applied" if seq > 1 else "No statement was applied")
+        + "; fix the cause, re-plan and apply again.",
     )
 
 

@@ -32,6 +32,7 @@ underscore means private to the package):
 * ``twin``: ``Twin``, the channel between the two introspections of a plan.
 * ``build_table``: one table's rows to its model, and ``self_check``.
 * ``build``: ``build_schema``, the whole schema's rows to the model.
+* ``visibility``: ``check``, refusing a schema a missing read privilege hides in part.
 * ``catalog``: catalogue facts that are not structure (sizes, listings,
   schema defaults), for the workflows that need them.
 """
@@ -44,6 +45,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from myshift.engine.introspect import visibility
 from myshift.engine.introspect.build import build_schema
 from myshift.engine.introspect.build_table import self_check
 from myshift.engine.introspect.fetch import fetch_rows
@@ -112,6 +114,7 @@ def introspect(
     try:
         with gc_paused():
             rows = fetch_rows(conn, schema, borrow=borrow, lend=lend)
+            visibility.check(conn, schema, rows)  # a missing read privilege hides objects
             return build_schema(rows, conn.flavor, borrow=borrow, lend=lend)
     finally:
         if lend is not None:

@@ -89,6 +89,16 @@ def schema_defaults(conn: Conn, schema: str) -> tuple[str, str] | None:
     return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
 
+def schemas_starting_with(conn: Conn, prefix: str) -> list[str]:
+    """Names of the schemas whose name starts with ``prefix`` (taken literally)."""
+    pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+    rows = conn.query(
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+        (pattern,),
+    )
+    return [str(r[0]) for r in rows]
+
+
 def routine_names(conn: Conn, schema: str) -> list[tuple[str, str]]:
     """``(name, PROCEDURE|FUNCTION)`` of the stored routines of ``schema``, by name."""
     return [

@@ -206,6 +206,15 @@ class History:
             return True
         sql, args = tables_present_sql(self.schema, _TABLES)
         n = self._read(sql, args)[0][0]
+        if int(n) < len(_TABLES):
+            # Tables we may not read are not listed either: without SELECT the
+            # history looks empty.  The server refuses this (1142) rather than
+            # say "no such table" (1146) when the privilege is what is missing.
+            try:
+                self._conn.query(f"SELECT 1 FROM {self._q}.`applies` LIMIT 0")
+            except DriverError as exc:
+                if exc.args and exc.args[0] in _PRIVILEGE_ERRORS:
+                    raise self._fail(exc, "read") from None
         return int(n) == len(_TABLES)
 
     def ensure(self) -> None:
