@@ -476,7 +476,7 @@ def demo(keep: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from myshift.config import reject_inline_password, warn_url_password
+    from myshift.config.passwords import reject_inline_password, warn_url_password
 
     args = list(sys.argv[1:] if argv is None else argv)
     warn_url_password(args, echo_err)

@@ -2,7 +2,7 @@
 
 Everything the commands in ``myshift.cli`` share besides calling their
 workflow: the connection flags, turning a reference into an ``Endpoint``
-(config.resolve_endpoint), reading myshift.toml once per command and the
+(config.endpoint.resolve_endpoint), reading myshift.toml once per command and the
 values the workflows get from it, the parsing of a few option values, and
 ``handle_errors`` (one clean message and exit code, never a traceback).
 """
@@ -83,7 +83,7 @@ def connection_options(fn: F) -> F:
 
 
 def _spec(ref: str | None, kw: dict[str, Any]) -> Any:
-    from myshift.config import EndpointSpec
+    from myshift.config.endpoint import EndpointSpec
 
     return EndpointSpec(
         ref=ref,
@@ -109,14 +109,15 @@ def _prompt(text: str) -> str:
 
 
 def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
-    from myshift.config import resolve_endpoint
+    from myshift.config.endpoint import resolve_endpoint
 
     return resolve_endpoint(_spec(ref, kw), prompt=_prompt)
 
 
 def resolve_source(value: str | None) -> Any:
     """A desired source: URL or environment name -> Endpoint; a path or '-' stays a string."""
-    from myshift.config import EndpointSpec, load_settings, looks_like_url, resolve_endpoint
+    from myshift.config.endpoint import EndpointSpec, looks_like_url, resolve_endpoint
+    from myshift.config.settings import load_settings
 
     if value is None:
         if sys.stdin.isatty():
@@ -132,7 +133,7 @@ def resolve_source(value: str | None) -> Any:
 
 def load_config() -> Any:
     """myshift.toml, read once per command; workflows get the values, never the file."""
-    from myshift.config import load_settings
+    from myshift.config.settings import load_settings
 
     return load_settings()
 

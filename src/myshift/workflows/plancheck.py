@@ -47,7 +47,7 @@ from myshift.workflows.planmodel import (
 )
 
 if TYPE_CHECKING:
-    from myshift.config import Settings
+    from myshift.config.settings import Settings
     from myshift.db.connect import Endpoint
 
 REMAKE = "Make a new plan with `myshift plan -o FILE` and review it again."
@@ -228,7 +228,7 @@ def plan_key(
 ) -> PlanKey | None:
     """The configured plan key: ``MYSHIFT_PLAN_KEY``, else the environment's
     ``plan_key_file``, else the top-level ``plan_key_file``; None when there is none."""
-    from myshift.config import PLAN_KEY_ENV
+    from myshift.config.settings import PLAN_KEY_ENV
 
     env_vars: Mapping[str, str] = os.environ if environ is None else environ
     value = env_vars.get(PLAN_KEY_ENV, "").strip()

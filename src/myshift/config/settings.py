@@ -1,0 +1,155 @@
+"""``myshift.toml``: the top-level settings and the named ``[env.NAME]`` environments."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
+from myshift.errors import UsageError
+
+CONFIG_FILE = "myshift.toml"
+DEFAULT_HISTORY_SCHEMA = "_myshift"
+DEFAULT_AUDIT_LOG = "myshift-audit.jsonl"
+
+_ENV_KEYS: dict[str, type] = {
+    "host": str,
+    "port": int,
+    "user": str,
+    "socket": str,
+    "schema": str,
+    "password_env": str,
+    "protected": bool,
+    "ssl_mode": str,
+    "ssl_ca": str,
+    "ssl_cert": str,
+    "ssl_key": str,
+    "defaults_file": str,
+    "plan_key_file": str,
+}
+_ENV_PATH_KEYS = ("ssl_ca", "ssl_cert", "ssl_key", "defaults_file", "plan_key_file")
+# The team key that signs plan files (workflows.plancheck); it wins over plan_key_file.
+PLAN_KEY_ENV = "MYSHIFT_PLAN_KEY"
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """One ``[env.NAME]`` table of ``myshift.toml``; paths already made absolute."""
+
+    name: str
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    socket: str | None = None
+    schema: str | None = None
+    password_env: str | None = None
+    protected: bool = False
+    ssl_mode: str | None = None
+    ssl_ca: str | None = None
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
+    defaults_file: str | None = None
+    plan_key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``myshift.toml``: top-level settings plus the named environments.
+
+    Unknown top-level keys are kept in ``extra`` (other workflows may read
+    them); unknown keys inside an environment are an error, since a typo there
+    (``pasword_env``) would silently connect somewhere unintended.
+    """
+
+    path: Path | None = None
+    history_schema: str = DEFAULT_HISTORY_SCHEMA
+    lock_wait_timeout: int = DEFAULT_LOCK_WAIT_TIMEOUT
+    audit_log: Path = field(default_factory=lambda: Path(DEFAULT_AUDIT_LOG))
+    environments: Mapping[str, EnvConfig] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
+    plan_key_file: Path | None = None
+
+
+def load_settings(cwd: Path | None = None) -> Settings:
+    """Read ``myshift.toml`` from ``cwd`` (default: the working directory).
+
+    No file gives the defaults.  Relative paths are relative to the file's directory.
+    """
+    base = (cwd or Path.cwd()).resolve()
+    path = base / CONFIG_FILE
+    if not path.is_file():
+        return Settings(audit_log=base / DEFAULT_AUDIT_LOG)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise UsageError(f"{path}: {exc}.", "Fix the TOML syntax and run again.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read {path}: {exc}.", "Check the file.") from None
+
+    envs_raw = data.pop("env", {})
+    if not isinstance(envs_raw, dict):
+        raise UsageError(f"{path}: `env` must be a table.", "Use [env.NAME] sections.")
+    envs = {name: _parse_env(path, name, body) for name, body in envs_raw.items()}
+
+    history_schema = data.pop("history_schema", DEFAULT_HISTORY_SCHEMA)
+    _check_type(path, "history_schema", history_schema, str)
+    lock_wait = data.pop("lock_wait_timeout", DEFAULT_LOCK_WAIT_TIMEOUT)
+    _check_type(path, "lock_wait_timeout", lock_wait, int)
+    if lock_wait < 1:
+        # MariaDB reads 0 or less as "never wait": every contended DDL would fail at once.
+        raise UsageError(
+            f"{path}: `lock_wait_timeout` must be at least 1 second, not {lock_wait}.",
+            "Fix the value in myshift.toml.",
+        )
+    audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
+    _check_type(path, "audit_log", audit, str)
+    key_file = data.pop("plan_key_file", None)
+    if key_file is not None:
+        _check_type(path, "plan_key_file", key_file, str)
+    return Settings(
+        path=path,
+        history_schema=history_schema,
+        lock_wait_timeout=lock_wait,
+        audit_log=_relative_to(path.parent, audit),
+        environments=envs,
+        extra=data,
+        plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
+    )
+
+
+def _check_type(path: Path, key: str, value: object, tp: type) -> None:
+    # bool is an int subclass: `port = true` must not pass as a port.
+    ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
+    if not ok:
+        raise UsageError(
+            f"{path}: `{key}` must be {'an' if tp is int else 'a'} {tp.__name__}, not {value!r}.",
+            "Fix the value in myshift.toml.",
+        )
+
+
+def _relative_to(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
+    if not isinstance(body, dict):
+        raise UsageError(f"{path}: `env.{name}` must be a table.", f"Write it as [env.{name}].")
+    unknown = sorted(set(body) - set(_ENV_KEYS))
+    if unknown:
+        raise UsageError(
+            f"{path}: environment {name!r} has unknown key(s) {', '.join(unknown)}.",
+            f"Known keys are {', '.join(_ENV_KEYS)}.",
+        )
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        _check_type(path, f"env.{name}.{key}", value, _ENV_KEYS[key])
+        if key in _ENV_PATH_KEYS:
+            value = str(_relative_to(path.parent, value))
+        values[key] = value
+    return EnvConfig(name=name, **values)
