@@ -355,76 +355,114 @@ def classify_type_change(old: str, new: str, charset: str | None = None) -> tupl
         # Moving between a fixed-size string/blob and text/blob of the same kind
         # is in the family table; anything else converts values.
         return TypeChange.CONVERSION, f"{what} converts values between types"
-    fam = a.family()
-    if fam == "int":
-        old_bytes, new_bytes = _INT_BYTES[a.base], _INT_BYTES[b.base]
-        if a.unsigned and not b.unsigned:
-            narrow = new_bytes <= old_bytes
-        elif b.unsigned and not a.unsigned:
-            narrow = True  # negative values no longer fit
-        else:
-            narrow = new_bytes < old_bytes
-        if narrow:
-            return TypeChange.NARROWING, f"{what} narrows the integer range"
-        if old_bytes == new_bytes and a.unsigned == b.unsigned:
-            # Only display width / zerofill differ.
-            return TypeChange.METADATA, f"{what} changes display attributes only"
-        return TypeChange.WIDENING, f"{what} widens the integer (rows are rewritten)"
-    if fam in ("char", "binary"):
-        ra, rb = _text_rank(a.base), _text_rank(b.base)
-        if ra is not None or rb is not None:
-            if ra is None:
-                return TypeChange.WIDENING, f"{what} moves to a larger text type"
-            if rb is None or rb < ra:
-                return TypeChange.NARROWING, f"{what} may truncate long values"
+    rule = _FAMILY_RULES.get(a.family())
+    if rule is None:
+        return TypeChange.CONVERSION, f"{what} changes the type"
+    return rule(a, b, what, charset)
+
+
+# One rule per type family: (old, new, "old -> new", charset) -> change and why.
+_Rule = Callable[[_Type, _Type, str, str | None], tuple[TypeChange, str]]
+
+
+def _int_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    old_bytes, new_bytes = _INT_BYTES[a.base], _INT_BYTES[b.base]
+    if a.unsigned and not b.unsigned:
+        narrow = new_bytes <= old_bytes
+    elif b.unsigned and not a.unsigned:
+        narrow = True  # negative values no longer fit
+    else:
+        narrow = new_bytes < old_bytes
+    if narrow:
+        return TypeChange.NARROWING, f"{what} narrows the integer range"
+    if old_bytes == new_bytes and a.unsigned == b.unsigned:
+        # Only display width / zerofill differ.
+        return TypeChange.METADATA, f"{what} changes display attributes only"
+    return TypeChange.WIDENING, f"{what} widens the integer (rows are rewritten)"
+
+
+def _string_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    """CHAR/VARCHAR/TEXT and BINARY/VARBINARY/BLOB (the family is one kind of the two)."""
+    ra, rb = _text_rank(a.base), _text_rank(b.base)
+    if ra is not None or rb is not None:
+        if ra is None:
             return TypeChange.WIDENING, f"{what} moves to a larger text type"
-        la, lb = (a.nums() or (1,))[0], (b.nums() or (1,))[0]
-        if lb < la:
-            return TypeChange.NARROWING, f"{what} may truncate values longer than {lb}"
-        if a.base != b.base:
-            return TypeChange.WIDENING, f"{what} changes fixed/variable length storage"
-        if a.base.startswith("var") and _length_bytes(la, charset) == _length_bytes(lb, charset):
-            return TypeChange.METADATA, f"{what} extends the length in place"
-        return TypeChange.WIDENING, f"{what} extends the length (rows are rewritten)"
-    if fam == "decimal":
-        pa, sa = _precision_scale(a)
-        pb, sb = _precision_scale(b)
-        if pb - sb < pa - sa:
-            return TypeChange.NARROWING, f"{what} has fewer integer digits"
-        if sb < sa:
-            return TypeChange.NARROWING, f"{what} rounds away decimal places"
-        if a.unsigned != b.unsigned and b.unsigned:
-            return TypeChange.NARROWING, f"{what} rejects negative values"
-        return TypeChange.WIDENING, f"{what} widens the decimal"
-    if fam == "float":
-        if a.base == "double" and b.base == "float":
-            return TypeChange.NARROWING, f"{what} loses precision"
-        if b.unsigned and not a.unsigned:
-            return TypeChange.NARROWING, f"{what} rejects negative values"
-        return TypeChange.WIDENING, f"{what} widens the floating point type"
-    if fam in ("enum", "set"):
-        ma, mb = a.members(), b.members()
-        removed = [m for m in ma if m not in mb]
-        if removed:
-            return TypeChange.NARROWING, f"{what} removes member(s) {', '.join(removed)}"
-        if mb[: len(ma)] == ma:
-            # Appending at the end keeps every stored index: metadata only, unless
-            # the storage size grows (ENUM past 255 members, SET past 8/16/...).
-            if _enum_bytes(fam, len(ma)) == _enum_bytes(fam, len(mb)):
-                return TypeChange.METADATA, f"{what} appends member(s)"
-            return TypeChange.WIDENING, f"{what} appends member(s) and grows storage"
-        return TypeChange.WIDENING, f"{what} reorders members (rows are rewritten, sort changes)"
-    if fam in ("datetime", "time"):
-        if _fsp(b) < _fsp(a):
-            return TypeChange.NARROWING, f"{what} rounds fractional seconds"
-        if a.base != b.base:
-            return TypeChange.CONVERSION, f"{what} converts between DATETIME and TIMESTAMP"
-        return TypeChange.WIDENING, f"{what} adds fractional-second precision"
-    if fam == "bit":
-        if (b.nums() or (1,))[0] < (a.nums() or (1,))[0]:
-            return TypeChange.NARROWING, f"{what} drops bits"
-        return TypeChange.WIDENING, f"{what} widens the bit field"
-    return TypeChange.CONVERSION, f"{what} changes the type"
+        if rb is None or rb < ra:
+            return TypeChange.NARROWING, f"{what} may truncate long values"
+        return TypeChange.WIDENING, f"{what} moves to a larger text type"
+    la, lb = (a.nums() or (1,))[0], (b.nums() or (1,))[0]
+    if lb < la:
+        return TypeChange.NARROWING, f"{what} may truncate values longer than {lb}"
+    if a.base != b.base:
+        return TypeChange.WIDENING, f"{what} changes fixed/variable length storage"
+    if a.base.startswith("var") and _length_bytes(la, charset) == _length_bytes(lb, charset):
+        return TypeChange.METADATA, f"{what} extends the length in place"
+    return TypeChange.WIDENING, f"{what} extends the length (rows are rewritten)"
+
+
+def _decimal_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    pa, sa = _precision_scale(a)
+    pb, sb = _precision_scale(b)
+    if pb - sb < pa - sa:
+        return TypeChange.NARROWING, f"{what} has fewer integer digits"
+    if sb < sa:
+        return TypeChange.NARROWING, f"{what} rounds away decimal places"
+    if a.unsigned != b.unsigned and b.unsigned:
+        return TypeChange.NARROWING, f"{what} rejects negative values"
+    return TypeChange.WIDENING, f"{what} widens the decimal"
+
+
+def _float_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    if a.base == "double" and b.base == "float":
+        return TypeChange.NARROWING, f"{what} loses precision"
+    if b.unsigned and not a.unsigned:
+        return TypeChange.NARROWING, f"{what} rejects negative values"
+    return TypeChange.WIDENING, f"{what} widens the floating point type"
+
+
+def _members_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    """ENUM and SET: stored as member indexes, so only the order of old members matters."""
+    ma, mb = a.members(), b.members()
+    removed = [m for m in ma if m not in mb]
+    if removed:
+        return TypeChange.NARROWING, f"{what} removes member(s) {', '.join(removed)}"
+    if mb[: len(ma)] == ma:
+        # Appending at the end keeps every stored index: metadata only, unless
+        # the storage size grows (ENUM past 255 members, SET past 8/16/...).
+        fam = a.family()
+        if _enum_bytes(fam, len(ma)) == _enum_bytes(fam, len(mb)):
+            return TypeChange.METADATA, f"{what} appends member(s)"
+        return TypeChange.WIDENING, f"{what} appends member(s) and grows storage"
+    return TypeChange.WIDENING, f"{what} reorders members (rows are rewritten, sort changes)"
+
+
+def _temporal_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    if _fsp(b) < _fsp(a):
+        return TypeChange.NARROWING, f"{what} rounds fractional seconds"
+    if a.base != b.base:
+        return TypeChange.CONVERSION, f"{what} converts between DATETIME and TIMESTAMP"
+    return TypeChange.WIDENING, f"{what} adds fractional-second precision"
+
+
+def _bit_change(a: _Type, b: _Type, what: str, charset: str | None) -> tuple[TypeChange, str]:
+    if (b.nums() or (1,))[0] < (a.nums() or (1,))[0]:
+        return TypeChange.NARROWING, f"{what} drops bits"
+    return TypeChange.WIDENING, f"{what} widens the bit field"
+
+
+# Families without a rule (date, year, unknown types) change the type: CONVERSION.
+_FAMILY_RULES: dict[str, _Rule] = {
+    "int": _int_change,
+    "char": _string_change,
+    "binary": _string_change,
+    "decimal": _decimal_change,
+    "float": _float_change,
+    "enum": _members_change,
+    "set": _members_change,
+    "datetime": _temporal_change,
+    "time": _temporal_change,
+    "bit": _bit_change,
+}
 
 
 def _precision_scale(t: _Type) -> tuple[int, int]:

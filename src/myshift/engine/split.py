@@ -23,7 +23,6 @@ the first identifier of the hint's line (see ``rename_hints``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -156,133 +155,143 @@ def unquote_ident(text: str) -> str:
 
 def split_sql(text: str, path: str = "<stdin>") -> list[Statement]:
     """Split ``text`` into statements; empty statements and comment-only parts are dropped."""
-    # A leading newline lets the DELIMITER token start with "\n" instead of "^", which
-    # keeps the regex's first-character fast path (3x faster); lines count from 0 for it.
-    text = "\n" + text
-    out: list[Statement] = []
-    delim = ";"
-    pat, body = _scanner(delim)
-    pos = 0
-    n = len(text)
-    start: int | None = None  # offset of the current statement's first token
-    start_line = 1
-    hints: list[RenameHint] = []
-    # Line counting is incremental: newlines between the last counted offset and here.
-    counted_at = 0
-    counted_line = 0
-    # Where the previous statement ended, so a hint after `;` on the same line joins it.
-    prev_end_line = 0
+    return _Splitter(text, path).run()
 
-    def line_at(offset: int) -> int:
-        nonlocal counted_at, counted_line
-        counted_line += text.count("\n", counted_at, offset)
-        counted_at = offset
-        return counted_line
 
-    def begin(offset: int) -> None:
-        nonlocal start, start_line
-        start = offset
-        start_line = line_at(offset)
+class _Splitter:
+    """One pass of ``split_sql`` over one text: the state its loop carries between tokens.
 
-    def finish(end: int) -> None:
-        nonlocal start, hints, prev_end_line
-        if start is not None:
-            sql = text[start:end].rstrip()
+    ``run`` is the hot loop; the rarer events (a token found by the full scanner, a
+    ``DELIMITER`` line, a rename hint) are methods so the loop stays short.
+    """
+
+    __slots__ = (
+        "body", "counted_at", "counted_line", "delim", "hints", "out", "pat", "path",
+        "prev_end_line", "start", "start_line", "text",
+    )  # fmt: skip
+
+    def __init__(self, text: str, path: str) -> None:
+        # A leading newline lets the DELIMITER token start with "\n" instead of "^", which
+        # keeps the regex's first-character fast path (3x faster); lines count from 0 for it.
+        self.text = "\n" + text
+        self.path = path
+        self.out: list[Statement] = []
+        self.delim = ";"
+        self.pat, self.body = _scanner(self.delim)
+        self.start: int | None = None  # offset of the current statement's first token
+        self.start_line = 1
+        self.hints: list[RenameHint] = []
+        # Line counting is incremental: newlines between the last counted offset and here.
+        self.counted_at = 0
+        self.counted_line = 0
+        # Where the previous statement ended, so a hint after `;` on the same line joins it.
+        self.prev_end_line = 0
+
+    def run(self) -> list[Statement]:
+        text = self.text
+        n = len(text)
+        pos = 0
+        while pos < n:
+            # Both patterns can match "", so match() never returns None.
+            # Fast paths: most statements need no token search at all.
+            if self.start is not None:
+                pos = self.body.match(text, pos).end()  # type: ignore[union-attr]
+                if text.startswith(self.delim, pos):
+                    self.finish(pos)
+                    pos += len(self.delim)
+                    continue
+            else:
+                pos = _LEAD.match(text, pos).end()  # type: ignore[union-attr]
+                if pos < n and (
+                    text[pos] not in _TOKEN_STARTS or text.startswith(("/*!", "/*M!"), pos)
+                ):
+                    self.begin(pos)
+                    continue
+            m = self.pat.search(text, pos)
+            if self.start is None:
+                ns = _NONSPACE.search(text, pos, m.start() if m else n)
+                if ns:
+                    self.begin(ns.start())
+            if m is None:
+                break
+            pos = self.token(m)
+        self.finish(n)
+        return self.out
+
+    def line_at(self, offset: int) -> int:
+        self.counted_line += self.text.count("\n", self.counted_at, offset)
+        self.counted_at = offset
+        return self.counted_line
+
+    def begin(self, offset: int) -> None:
+        self.start = offset
+        self.start_line = self.line_at(offset)
+
+    def finish(self, end: int) -> None:
+        if self.start is not None:
+            sql = self.text[self.start : end].rstrip()
             if sql:
-                out.append(Statement(sql, path, start_line, tuple(hints)))
-            prev_end_line = line_at(end)
-        start = None
-        hints = []
+                self.out.append(Statement(sql, self.path, self.start_line, tuple(self.hints)))
+            self.prev_end_line = self.line_at(end)
+        self.start = None
+        self.hints = []
 
-    while pos < n:
-        # Both patterns can match "", so match() never returns None.
-        # Fast paths: most statements need no token search at all.
-        if start is not None:
-            pos = body.match(text, pos).end()  # type: ignore[union-attr]
-            if text.startswith(delim, pos):
-                finish(pos)
-                pos += len(delim)
-                continue
-        else:
-            pos = _LEAD.match(text, pos).end()  # type: ignore[union-attr]
-            if pos < n and (
-                text[pos] not in _TOKEN_STARTS or text.startswith(("/*!", "/*M!"), pos)
-            ):
-                begin(pos)
-                continue
-        m = pat.search(text, pos)
-        end_of_gap = m.start() if m else n
-        if start is None:
-            ns = _NONSPACE.search(text, pos, end_of_gap)
-            if ns:
-                begin(ns.start())
-        if m is None:
-            break
+    def token(self, m: re.Match[str]) -> int:
+        """Handle one token found by the full scanner; return where scanning goes on."""
         kind = m.lastgroup
         if kind == "delim":
-            finish(m.start())
-            pos = m.end()
-            continue
+            self.finish(m.start())
+            return m.end()
         if kind == "dcmd":
-            if start is None:
-                arg = _DELIM_ARG.match(text, m.end())
-                if arg:
-                    delim = arg.group(1)
-                    pat, body = _scanner(delim)
-                    pos = arg.end()
-                    continue
-            # Not at a statement boundary: just a word in the statement.
-            if start is None:
-                begin(m.start() + len(m.group()) - len(m.group().lstrip()))
-            pos = m.end()
-            continue
-        if kind in _CLOSED and m.end() == n and not _CLOSED[kind].fullmatch(m.group()):
+            return self.delimiter_command(m)
+        if kind in _CLOSED and m.end() == len(self.text) and not _CLOSED[kind].fullmatch(m[0]):
             raise SQLLoadError(
-                path,
-                line_at(m.start()),
+                self.path,
+                self.line_at(m.start()),
                 f"unterminated {_UNCLOSED[kind]}: it runs to the end of the file",
             )
         if kind == "lc" or kind == "bc":
             if kind == "lc" and "myshift:" in m.group():
-                _collect_hint(text, m, start, start_line, prev_end_line, line_at, hints, out)
-            pos = m.end()
-            continue
+                self.collect_hint(m)
+            return m.end()
         # A string or quoted identifier: statement content.
-        if start is None:
-            begin(m.start())
-        pos = m.end()
-    finish(n)
-    return out
+        if self.start is None:
+            self.begin(m.start())
+        return m.end()
 
+    def delimiter_command(self, m: re.Match[str]) -> int:
+        """A ``DELIMITER`` word at the start of a line; a command only between statements."""
+        if self.start is None:
+            arg = _DELIM_ARG.match(self.text, m.end())
+            if arg:
+                self.delim = arg.group(1)
+                self.pat, self.body = _scanner(self.delim)
+                return arg.end()
+            # Not at a statement boundary: just a word in the statement.
+            self.begin(m.start() + len(m.group()) - len(m.group().lstrip()))
+        return m.end()
 
-def _collect_hint(
-    text: str,
-    m: re.Match[str],
-    start: int | None,
-    start_line: int,
-    prev_end_line: int,
-    line_at: Callable[[int], int],
-    hints: list[RenameHint],
-    out: list[Statement],
-) -> None:
-    hm = _HINT.search(m.group())
-    if hm is None:
-        return
-    line = line_at(m.start())
-    old = unquote_ident(hm.group(1))
-    if start is None:
-        if out and prev_end_line == line:
-            # `CREATE TABLE t (...); -- myshift:renamed-from old` on one line.
-            prev = out[-1]
-            column = None if prev.line == line else _first_ident_of_line(text, m.start())
-            out[-1] = Statement(
-                prev.sql, prev.path, prev.line, (*prev.hints, RenameHint(line, old, column))
-            )
-        else:
-            hints.append(RenameHint(line, old, None))
-        return
-    column = None if line == start_line else _first_ident_of_line(text, m.start())
-    hints.append(RenameHint(line, old, column))
+    def collect_hint(self, m: re.Match[str]) -> None:
+        """Attach the rename hint in comment ``m`` to its statement (and column, if any)."""
+        hm = _HINT.search(m.group())
+        if hm is None:
+            return
+        line = self.line_at(m.start())
+        old = unquote_ident(hm.group(1))
+        out = self.out
+        if self.start is None:
+            if out and self.prev_end_line == line:
+                # `CREATE TABLE t (...); -- myshift:renamed-from old` on one line.
+                prev = out[-1]
+                column = None if prev.line == line else _first_ident_of_line(self.text, m.start())
+                out[-1] = Statement(
+                    prev.sql, prev.path, prev.line, (*prev.hints, RenameHint(line, old, column))
+                )
+            else:
+                self.hints.append(RenameHint(line, old, None))
+            return
+        column = None if line == self.start_line else _first_ident_of_line(self.text, m.start())
+        self.hints.append(RenameHint(line, old, column))
 
 
 def _first_ident_of_line(text: str, offset: int) -> str:
