@@ -302,7 +302,7 @@ class _Type:
 
     @classmethod
     def parse(cls, text: str) -> _Type:
-        """Split an ``information_schema.COLUMNS.COLUMN_TYPE`` value (server-normalised)."""
+        """Split a catalogue ``COLUMNS.COLUMN_TYPE`` value (server-normalised)."""
         m = _TYPE_RE.match(text)
         if not m:
             return cls(text.lower(), "", False, False)

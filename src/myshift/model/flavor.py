@@ -97,7 +97,7 @@ class Flavor:
         """SHOW CREATE repeats a column charset as written, even the table's own (MySQL 8)."""
         return self.is_mysql
 
-    # -- what the catalogue (information_schema) holds -------------------------
+    # -- what the server's catalogue holds ---------------------------------
 
     @property
     def catalog_default_is_show_create_text(self) -> bool:

@@ -8,7 +8,7 @@ text).  The model imports only the standard library.
 Conventions for SQL fragments stored in the model (filled in by introspection,
 so they are the *server's* normalised spelling, never user text):
 
-* ``Column.type`` is ``information_schema.COLUMNS.COLUMN_TYPE`` verbatim
+* ``Column.type`` is the catalogue's ``COLUMNS.COLUMN_TYPE`` verbatim
   (``int(10) unsigned``, ``varchar(255)``, ``enum('a','b')``).
 * ``Column.default`` is the text that follows ``DEFAULT`` in the flavor's
   ``SHOW CREATE TABLE`` (``'abc'``, ``0``, ``NULL``, ``current_timestamp()``,
