@@ -475,7 +475,9 @@ def create_routine(r: Routine, flavor: Flavor) -> str:
     return text + "\n" + r.body
 
 
-def create_trigger(t: Trigger, flavor: Flavor, *, follows: str | None = None) -> str:
+def create_trigger(
+    t: Trigger, flavor: Flavor, *, follows: str | None = None, precedes: str | None = None
+) -> str:
     """CREATE TRIGGER from the model.
 
     The server forgets FOLLOWS/PRECEDES once the trigger exists (only
@@ -486,6 +488,8 @@ def create_trigger(t: Trigger, flavor: Flavor, *, follows: str | None = None) ->
     text = f"CREATE TRIGGER {quote(t.name)} {t.timing} {t.event} ON {quote(t.table)} FOR EACH ROW "
     if follows:
         text += f"FOLLOWS {quote(follows)} "
+    elif precedes:
+        text += f"PRECEDES {quote(precedes)} "
     return text + t.body
 
 

@@ -13,6 +13,7 @@ change).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +37,10 @@ from myshift.engine.changes import (
     DropTrigger,
     DropView,
     RenameTable,
+    ReplaceRoutine,
+    ReplaceTrigger,
 )
+from myshift.engine.changes.objects import Anchor
 from myshift.engine.changes.table_diff import TableDiff, diff_table
 from myshift.errors import UnsupportedError
 from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, Trigger, View
@@ -60,6 +64,11 @@ class DiffOptions:
     # Leave tables the model cannot describe exactly out of the diff (with an
     # UnsupportedTableWarning) instead of refusing to diff at all.
     skip_unsupported: bool = False
+    # The server has CREATE OR REPLACE TRIGGER / PROCEDURE / FUNCTION
+    # (MariaDB): a changed body is one statement. Without it (MySQL) the drop
+    # and the create are emitted adjacent, so the object is missing for one
+    # statement only. Pass ``flavor.is_mariadb``.
+    or_replace: bool = False
 
 
 class UnsupportedTableWarning(UserWarning):
@@ -173,9 +182,12 @@ def diff_schemas(
 
     Phases, in order, and why:
 
-    1. Drop triggers, events, views and routines that go away or change
-       (views dependants-first): nothing may still point at a table or column
-       we are about to change, and a changed routine/trigger is drop + create.
+    1. Drop triggers, events, views and routines that go away (views
+       dependants-first), and trigger groups whose names or order change.
+       A trigger or routine whose body changes is NOT dropped here: it is
+       replaced in place in phase 9/10 (CREATE OR REPLACE on MariaDB, DROP
+       immediately followed by CREATE on MySQL), so nothing runs without it
+       while the tables change.
     2. Drop foreign keys that go away or change, and those that would block
        this plan: over a column whose definition changes, over an index that
        goes away, pointing at a referenced column that changes. They are
@@ -183,15 +195,18 @@ def diff_schemas(
     3. Rename tables (a new table may take a renamed table's old name).
     4. Drop tables, children before parents (FK cycles among dropped tables
        had their FKs dropped in phase 2).
-    5. Alter tables: one ALTER TABLE per table, FKs excluded.
+    5. Alter tables: one ALTER TABLE per table, FKs excluded. A changed
+       trigger whose current body names a column this plan drops or renames
+       is dropped right before the first such ALTER (it would fail every
+       write after it), and re-created in phase 10.
     6. Create tables, referenced tables first. After the ALTERs, so an FK of a
        new table may point at a column or index those ALTERs add. FKs among
        new tables that form a cycle are left out and added in phase 7.
     7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles).
     8. Create / replace views, dependencies first (derived from the desired
        definitions).
-    9. Create routines.
-    10. Create triggers (their tables exist now), in ACTION_ORDER.
+    9. Create / replace routines.
+    10. Create / replace triggers (their tables exist now), in ACTION_ORDER.
     11. Create / alter events last (they may call anything above).
 
     Everything the phases need to know (which table becomes which, each
@@ -200,7 +215,7 @@ def diff_schemas(
     """
     options = options or DiffOptions()
     current, desired = _check_unsupported(current, desired, options)
-    work = _prepare(current, desired, hints)
+    work = _prepare(current, desired, hints, options.or_replace)
     phases = (
         _drop_objects,  # 1
         _drop_foreign_keys,  # 2
@@ -254,11 +269,13 @@ class _Work:
     drop_order: list[str]  # dropped tables, children before parents
     create_order: list[str]  # created tables, referenced tables first
     deferred: dict[str, list[ForeignKey]]  # created tables' FKs closing a cycle (phase 7)
-    trigger_drops: list[Trigger]  # phase 1, in the order they are dropped
-    trigger_creates: list[Trigger]  # phase 10
+    or_replace: bool  # DiffOptions.or_replace
+    triggers: _TriggerPlan
 
 
-def _prepare(current: Schema, desired: Schema, hints: RenameHints | None) -> _Work:
+def _prepare(
+    current: Schema, desired: Schema, hints: RenameHints | None, or_replace: bool
+) -> _Work:
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
     pairing = _pair_tables(current, desired, hints)
     paired = {
@@ -268,7 +285,7 @@ def _prepare(current: Schema, desired: Schema, hints: RenameHints | None) -> _Wo
     fk_drops, fk_adds = _foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
     create_order, deferred = _create_order(pairing.created)
-    trigger_drops, trigger_creates = _trigger_changes(current, desired, pairing.new_of)
+    triggers = _trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
     return _Work(
         current,
         desired,
@@ -279,8 +296,8 @@ def _prepare(current: Schema, desired: Schema, hints: RenameHints | None) -> _Wo
         drop_order,
         create_order,
         deferred,
-        trigger_drops,
-        trigger_creates,
+        or_replace,
+        triggers,
     )
 
 
@@ -429,26 +446,87 @@ def _create_order(created: list[Table]) -> tuple[list[str], dict[str, list[Forei
     return create_order, deferred
 
 
+class _TriggerPlan(NamedTuple):
+    """What happens to triggers, by phase."""
+
+    drops: list[Trigger]  # phase 1, in the order they are dropped
+    late_drops: dict[str, list[Trigger]]  # phase 5, right before that (desired) table's ALTER
+    # Phase 10; a tuple is (before, after, where) of a trigger replaced in place.
+    creates: list[Trigger | tuple[Trigger, Trigger, Anchor]]
+
+
+def _gone_columns(paired: Mapping[str, _Paired]) -> dict[str, set[str]]:
+    """Desired table name -> its current columns the plan drops or renames."""
+    out: dict[str, set[str]] = {}
+    for name, p in paired.items():
+        gone = set(p.current.column_map) - set(p.desired.column_map)
+        if gone:
+            out[name] = gone
+    return out
+
+
+def _reads_gone_column(t: Trigger, gone: Mapping[str, set[str]]) -> str | None:
+    """The first altered table (plan order) with a dropped/renamed column ``t``'s body names.
+
+    A conservative word match (case-insensitive, as column names are): a
+    false hit only moves the trigger's drop to just before that ALTER.
+    """
+    for table, cols in gone.items():
+        for col in cols:
+            if re.search(r"(?<![\w$])" + re.escape(col) + r"(?![\w$])", t.body, re.IGNORECASE):
+                return table
+    return None
+
+
+def _anchor(names: Sequence[str], i: int) -> Anchor:
+    """Where ``names[i]`` goes back when re-created among the others of its group."""
+    if i > 0:
+        return ("FOLLOWS", names[i - 1])
+    return ("PRECEDES", names[1]) if len(names) > 1 else None
+
+
 def _trigger_changes(
-    current: Schema, desired: Schema, new_of: Mapping[str, str]
-) -> tuple[list[Trigger], list[Trigger]]:
-    """Triggers to drop (phase 1, in order) and to create (phase 10)."""
+    current: Schema,
+    desired: Schema,
+    new_of: Mapping[str, str],
+    gone: Mapping[str, set[str]],
+) -> _TriggerPlan:
+    """Triggers to drop (phase 1 or 5) and to create or replace (phase 10).
+
+    A group (table, timing, event) keeping the same trigger names in the same
+    order has its changed triggers replaced in place, each pinned next to a
+    neighbour (FOLLOWS / PRECEDES): a re-created trigger would land last.
+    """
     cur_groups = _trigger_groups(
         replace(t, table=new_of.get(t.table, t.table)) for t in current.triggers
     )
     des_groups = _trigger_groups(desired.triggers)
-    drops: list[Trigger] = []
-    creates: list[Trigger] = []
+    plan = _TriggerPlan([], {}, [])
     for key in sorted(set(cur_groups) | set(des_groups)):
         cur_g, des_g = cur_groups.get(key, []), des_groups.get(key, [])
         if cur_g == des_g[: len(cur_g)]:
-            creates += des_g[len(cur_g) :]
+            plan.creates.extend(des_g[len(cur_g) :])
+            continue
+        originals = [current.trigger_map[t.name] for t in cur_g]
+        changed = [t for t, d in zip(cur_g, des_g, strict=False) if t != d]
+        late = {_reads_gone_column(t, gone) for t in changed} - {None}
+        if [t.name for t in cur_g] == [t.name for t in des_g[: len(cur_g)]] and not late:
+            names = [t.name for t in cur_g]
+            for i, (c, d) in enumerate(zip(cur_g, des_g, strict=False)):
+                if c != d:
+                    plan.creates.append((c, d, _anchor(names, i)))
+            plan.creates.extend(des_g[len(cur_g) :])
             continue
         # ACTION_ORDER can only be rebuilt by re-creating the whole group.
         # Dropped last-first, so that the reversed plan re-creates them in order.
-        drops += [current.trigger_map[t.name] for t in reversed(cur_g)]
-        creates += des_g
-    return drops, creates
+        drops = list(reversed(originals))
+        if late:
+            first_alter = next(t for t in gone if t in late)
+            plan.late_drops.setdefault(first_alter, []).extend(drops)
+        else:
+            plan.drops.extend(drops)
+        plan.creates.extend(des_g)
+    return plan
 
 
 # ---------------------------------------------------------------------------
@@ -458,7 +536,7 @@ def _trigger_changes(
 def _drop_objects(w: _Work) -> list[Change]:
     """Phase 1: triggers, events, views and routines that go away or change."""
     current, desired = w.current, w.desired
-    changes: list[Change] = [DropTrigger(t) for t in w.trigger_drops]
+    changes: list[Change] = [DropTrigger(t) for t in w.triggers.drops]
     des_events = desired.event_map
     changes += [DropEvent(e) for e in current.events if e.name not in des_events]
     cur_views, des_views = current.view_map, desired.view_map
@@ -466,7 +544,7 @@ def _drop_objects(w: _Work) -> list[Change]:
     order, _ = toposort(gone, view_deps(current.views))
     changes += [DropView(cur_views[n]) for n in reversed(order)]
     des_routines = desired.routine_map
-    changes += [DropRoutine(r) for r in current.routines if des_routines.get(r.key) != r]
+    changes += [DropRoutine(r) for r in current.routines if r.key not in des_routines]
     return changes
 
 
@@ -506,6 +584,7 @@ def _alter_tables(w: _Work) -> list[Change]:
     for des in w.desired.tables:
         p = w.paired.get(des.name)
         if p is not None and p.diff.clauses:
+            changes += [DropTrigger(t) for t in w.triggers.late_drops.get(des.name, [])]
             before = replace(_no_fks(p.current), name=des.name)
             changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des)))
     return changes
@@ -549,14 +628,38 @@ def _create_views(w: _Work) -> list[Change]:
 
 
 def _create_routines(w: _Work) -> list[Change]:
-    """Phase 9."""
+    """Phase 9: new routines; changed ones replaced in place (see DiffOptions.or_replace)."""
     cur_routines = w.current.routine_map
-    return [CreateRoutine(r) for r in w.desired.routines if cur_routines.get(r.key) != r]
+    changes: list[Change] = []
+    for r in w.desired.routines:
+        old = cur_routines.get(r.key)
+        if old is None:
+            changes.append(CreateRoutine(r))
+        elif old != r:
+            changes += _replaced(w, ReplaceRoutine(old, r), DropRoutine(old), CreateRoutine(r))
+    return changes
+
+
+def _replaced(w: _Work, one: Change, drop: Change, create: Change) -> list[Change]:
+    """One CREATE OR REPLACE where the server has it, else DROP and CREATE adjacent."""
+    return [one] if w.or_replace else [drop, create]
 
 
 def _create_triggers(w: _Work) -> list[Change]:
-    """Phase 10."""
-    return [CreateTrigger(t) for t in w.trigger_creates]
+    """Phase 10: new triggers; changed ones replaced in place."""
+    changes: list[Change] = []
+    for t in w.triggers.creates:
+        if isinstance(t, tuple):
+            old, new, where = t
+            changes += _replaced(
+                w,
+                ReplaceTrigger(old, new, where),
+                DropTrigger(old, where),
+                CreateTrigger(new, where),
+            )
+        else:
+            changes.append(CreateTrigger(t))
+    return changes
 
 
 def _create_events(w: _Work) -> list[Change]:

@@ -181,7 +181,7 @@ def _plan_with(
         current,
         desired,
         hints=hints,
-        options=DiffOptions(skip_unsupported=opts.skip_unsupported),
+        options=DiffOptions(skip_unsupported=opts.skip_unsupported, or_replace=flavor.is_mariadb),
     )
     statements = planned(changes, flavor, opts)
     timings["diff"] = time.perf_counter() - t2

@@ -68,7 +68,12 @@ def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[PlannedStatement
         tables={new: old for old, new in derivation.rename_tables},
         columns={(table, new): old for table, old, new in derivation.rename_columns},
     )
-    changes = diff_schemas(pf.current, pf.desired, hints=hints or None, options=DiffOptions())
+    changes = diff_schemas(
+        pf.current,
+        pf.desired,
+        hints=hints or None,
+        options=DiffOptions(or_replace=pf.flavor_value.is_mariadb),
+    )
     statements = planned(changes, pf.flavor_value, PlanOptions(allow_drop=pf.allow_drop))
     return file_statements(statements, changes, pf.current, derivation.keep_data)
 

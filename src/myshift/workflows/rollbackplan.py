@@ -491,7 +491,11 @@ def build_rollback_planfile(
     tables_back, columns_back = _restorable(held, current, desired, holding, warnings)
     # The diff runs from the target as it will be after the renames back.
     after_renames = _after_renames(current, snapshot, tables_back)
-    changes = diff_schemas(after_renames, desired, options=DiffOptions(skip_unsupported=True))
+    changes = diff_schemas(
+        after_renames,
+        desired,
+        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
+    )
     opts = PlanOptions(allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data)
     statements = planned(changes, flavor, opts)
     plan = Plan(

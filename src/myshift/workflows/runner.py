@@ -465,10 +465,12 @@ def _blocker_text(target: Endpoint, table: str) -> str:
 def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set[str]) -> Schema:
     """The target after apply must equal desired, except for deliberately skipped statements."""
     after = introspect(conn, target.schema)
-    remaining = diff_schemas(
-        after, replace(desired, name=after.name), options=DiffOptions(skip_unsupported=True)
-    )
     flavor = conn.flavor
+    remaining = diff_schemas(
+        after,
+        replace(desired, name=after.name),
+        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
+    )
     from myshift.engine.changes import RenderOptions
 
     left = [c for c in remaining if c.render(flavor, RenderOptions()) not in skipped_sql]

@@ -344,7 +344,7 @@ def verify_plan(
     remaining = diff_schemas(
         replace(result, name=desired.name),
         desired,
-        options=DiffOptions(skip_unsupported=True),
+        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
     )
     skipped = {s.sql for s in plan.statements if s.skipped}
     leftover = [c for c in remaining if c.render(flavor, opts.render) not in skipped]

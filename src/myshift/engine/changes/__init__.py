@@ -58,6 +58,8 @@ from myshift.engine.changes.objects import (
     DropRoutine,
     DropTrigger,
     DropView,
+    ReplaceRoutine,
+    ReplaceTrigger,
 )
 from myshift.engine.changes.tables import AlterTable, CreateTable, DropTable, RenameTable
 
@@ -96,6 +98,8 @@ __all__ = [
     "RenameIndex",
     "RenameTable",
     "RenderOptions",
+    "ReplaceRoutine",
+    "ReplaceTrigger",
     "TableOptions",
     "cast_refused",
     "needs_recreate",

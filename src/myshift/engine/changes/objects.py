@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from myshift.engine import ddl
 from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, RenderOptions, _literal, q
@@ -15,6 +16,19 @@ _META = Assessment(Risk.SAFE, Algorithm.INSTANT, Lock.NONE, "")
 
 def _meta(reason: str) -> Assessment:
     return replace(_META, reason=reason)
+
+
+# Where a re-created trigger goes in its (table, timing, event) group:
+# ("FOLLOWS", name) or ("PRECEDES", name). Without it, it goes last.
+Anchor = tuple[Literal["FOLLOWS", "PRECEDES"], str] | None
+
+
+def _create_trigger(t: Trigger, flavor: Flavor, anchor: Anchor) -> str:
+    if anchor is None:
+        return ddl.create_trigger(t, flavor)
+    if anchor[0] == "FOLLOWS":
+        return ddl.create_trigger(t, flavor, follows=anchor[1])
+    return ddl.create_trigger(t, flavor, precedes=anchor[1])
 
 
 @dataclass(frozen=True)
@@ -139,22 +153,23 @@ class DropRoutine(Change):
 
 @dataclass(frozen=True)
 class CreateTrigger(Change):
-    """CREATE TRIGGER."""
+    """CREATE TRIGGER (at ``anchor`` in its group when re-created in place)."""
 
     trigger: Trigger
+    anchor: Anchor = None
 
     @property
     def subject(self) -> str:
         return self.trigger.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_trigger(self.trigger, flavor)
+        return _create_trigger(self.trigger, flavor, self.anchor)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates trigger {self.trigger.name}")
 
     def reverse(self) -> Change:
-        return DropTrigger(self.trigger)
+        return DropTrigger(self.trigger, self.anchor)
 
     def describe(self) -> str:
         return f"create trigger {self.trigger.name} on {self.trigger.table}"
@@ -162,9 +177,10 @@ class CreateTrigger(Change):
 
 @dataclass(frozen=True)
 class DropTrigger(Change):
-    """DROP TRIGGER."""
+    """DROP TRIGGER (``anchor``: where its reverse re-creates it)."""
 
     trigger: Trigger
+    anchor: Anchor = None
 
     @property
     def subject(self) -> str:
@@ -177,7 +193,7 @@ class DropTrigger(Change):
         return _meta(f"drops trigger {self.trigger.name}")
 
     def reverse(self) -> Change:
-        return CreateTrigger(self.trigger)
+        return CreateTrigger(self.trigger, self.anchor)
 
     def describe(self) -> str:
         return f"drop trigger {self.trigger.name} on {self.trigger.table}"
@@ -265,3 +281,76 @@ class AlterEvent(Change):
 
     def describe(self) -> str:
         return f"alter event {self.after.name}"
+
+
+def _or_replace(sql: str, flavor: Flavor, what: str) -> str:
+    """``CREATE …`` as ``CREATE OR REPLACE …`` (MariaDB only for triggers and routines)."""
+    if not flavor.is_mariadb:
+        raise ValueError(
+            f"{flavor} has no CREATE OR REPLACE for {what}: the diff emits an adjacent "
+            "drop + create there (DiffOptions.or_replace=False)"
+        )
+    if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
+        sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
+    return sql
+
+
+@dataclass(frozen=True)
+class ReplaceRoutine(Change):
+    """CREATE OR REPLACE PROCEDURE / FUNCTION (MariaDB): a body change with no gap.
+
+    Callers never see the routine missing, unlike DROP + CREATE. MySQL has no
+    such statement; there the diff emits DropRoutine + CreateRoutine adjacent.
+    """
+
+    before: Routine
+    after: Routine
+    mariadb_only = True
+
+    @property
+    def subject(self) -> str:
+        return self.after.name
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return _or_replace(ddl.create_routine(self.after, flavor), flavor, "routines")
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"replaces {self.after.kind.lower()} {self.after.name}")
+
+    def reverse(self) -> Change:
+        return ReplaceRoutine(self.after, self.before)
+
+    def describe(self) -> str:
+        return f"replace {self.after.kind.lower()} {self.after.name}"
+
+
+@dataclass(frozen=True)
+class ReplaceTrigger(Change):
+    """CREATE OR REPLACE TRIGGER (MariaDB): no row is written without a trigger.
+
+    MySQL has no such statement; there the diff emits DropTrigger +
+    CreateTrigger adjacent.
+    """
+
+    before: Trigger
+    after: Trigger
+    # MariaDB moves a replaced trigger to the end of its group: pin it.
+    anchor: Anchor = None
+    mariadb_only = True
+
+    @property
+    def subject(self) -> str:
+        return self.after.table
+
+    def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        sql = _create_trigger(self.after, flavor, self.anchor)
+        return _or_replace(sql, flavor, "triggers")
+
+    def assess(self, flavor: Flavor) -> Assessment:
+        return _meta(f"replaces trigger {self.after.name}")
+
+    def reverse(self) -> Change:
+        return ReplaceTrigger(self.after, self.before, self.anchor)
+
+    def describe(self) -> str:
+        return f"replace trigger {self.after.name} on {self.after.table}"
