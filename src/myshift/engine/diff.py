@@ -13,7 +13,6 @@ change).
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -40,10 +39,10 @@ from myshift.engine.changes import (
     ReplaceRoutine,
     ReplaceTrigger,
 )
-from myshift.engine.changes.objects import Anchor
 from myshift.engine.changes.table_diff import TableDiff, diff_table
+from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
 from myshift.errors import UnsupportedError
-from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, Trigger, View
+from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, View
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -164,13 +163,6 @@ def _check_unsupported(
     return keep(current), keep(desired)
 
 
-def _trigger_groups(triggers: Iterable[Trigger]) -> dict[tuple[str, str, str], list[Trigger]]:
-    groups: dict[tuple[str, str, str], list[Trigger]] = {}
-    for t in sorted(triggers, key=lambda t: t.order):
-        groups.setdefault((t.table, t.timing, t.event), []).append(t)
-    return groups
-
-
 def diff_schemas(
     current: Schema,
     desired: Schema,
@@ -270,7 +262,7 @@ class _Work:
     create_order: list[str]  # created tables, referenced tables first
     deferred: dict[str, list[ForeignKey]]  # created tables' FKs closing a cycle (phase 7)
     or_replace: bool  # DiffOptions.or_replace
-    triggers: _TriggerPlan
+    triggers: TriggerPlan
 
 
 def _prepare(
@@ -285,7 +277,7 @@ def _prepare(
     fk_drops, fk_adds = _foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
     create_order, deferred = _create_order(pairing.created)
-    triggers = _trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
+    triggers = trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
     return _Work(
         current,
         desired,
@@ -446,15 +438,6 @@ def _create_order(created: list[Table]) -> tuple[list[str], dict[str, list[Forei
     return create_order, deferred
 
 
-class _TriggerPlan(NamedTuple):
-    """What happens to triggers, by phase."""
-
-    drops: list[Trigger]  # phase 1, in the order they are dropped
-    late_drops: dict[str, list[Trigger]]  # phase 5, right before that (desired) table's ALTER
-    # Phase 10; a tuple is (before, after, where) of a trigger replaced in place.
-    creates: list[Trigger | tuple[Trigger, Trigger, Anchor]]
-
-
 def _gone_columns(paired: Mapping[str, _Paired]) -> dict[str, set[str]]:
     """Desired table name -> its current columns the plan drops or renames."""
     out: dict[str, set[str]] = {}
@@ -463,70 +446,6 @@ def _gone_columns(paired: Mapping[str, _Paired]) -> dict[str, set[str]]:
         if gone:
             out[name] = gone
     return out
-
-
-def _reads_gone_column(t: Trigger, gone: Mapping[str, set[str]]) -> str | None:
-    """The first altered table (plan order) with a dropped/renamed column ``t``'s body names.
-
-    A conservative word match (case-insensitive, as column names are): a
-    false hit only moves the trigger's drop to just before that ALTER.
-    """
-    for table, cols in gone.items():
-        for col in cols:
-            if re.search(r"(?<![\w$])" + re.escape(col) + r"(?![\w$])", t.body, re.IGNORECASE):
-                return table
-    return None
-
-
-def _anchor(names: Sequence[str], i: int) -> Anchor:
-    """Where ``names[i]`` goes back when re-created among the others of its group."""
-    if i > 0:
-        return ("FOLLOWS", names[i - 1])
-    return ("PRECEDES", names[1]) if len(names) > 1 else None
-
-
-def _trigger_changes(
-    current: Schema,
-    desired: Schema,
-    new_of: Mapping[str, str],
-    gone: Mapping[str, set[str]],
-) -> _TriggerPlan:
-    """Triggers to drop (phase 1 or 5) and to create or replace (phase 10).
-
-    A group (table, timing, event) keeping the same trigger names in the same
-    order has its changed triggers replaced in place, each pinned next to a
-    neighbour (FOLLOWS / PRECEDES): a re-created trigger would land last.
-    """
-    cur_groups = _trigger_groups(
-        replace(t, table=new_of.get(t.table, t.table)) for t in current.triggers
-    )
-    des_groups = _trigger_groups(desired.triggers)
-    plan = _TriggerPlan([], {}, [])
-    for key in sorted(set(cur_groups) | set(des_groups)):
-        cur_g, des_g = cur_groups.get(key, []), des_groups.get(key, [])
-        if cur_g == des_g[: len(cur_g)]:
-            plan.creates.extend(des_g[len(cur_g) :])
-            continue
-        originals = [current.trigger_map[t.name] for t in cur_g]
-        changed = [t for t, d in zip(cur_g, des_g, strict=False) if t != d]
-        late = {_reads_gone_column(t, gone) for t in changed} - {None}
-        if [t.name for t in cur_g] == [t.name for t in des_g[: len(cur_g)]] and not late:
-            names = [t.name for t in cur_g]
-            for i, (c, d) in enumerate(zip(cur_g, des_g, strict=False)):
-                if c != d:
-                    plan.creates.append((c, d, _anchor(names, i)))
-            plan.creates.extend(des_g[len(cur_g) :])
-            continue
-        # ACTION_ORDER can only be rebuilt by re-creating the whole group.
-        # Dropped last-first, so that the reversed plan re-creates them in order.
-        drops = list(reversed(originals))
-        if late:
-            first_alter = next(t for t in gone if t in late)
-            plan.late_drops.setdefault(first_alter, []).extend(drops)
-        else:
-            plan.drops.extend(drops)
-        plan.creates.extend(des_g)
-    return plan
 
 
 # ---------------------------------------------------------------------------
