@@ -373,9 +373,12 @@ def _replay(
     extra = sorted(present - {t.name for t in current.tables})
     missing = replace(current, tables=tuple(t for t in current.tables if t.name not in present))
     try:
-        drops = [f"DROP TABLE IF EXISTS {quote_ident(name)}" for name in extra]
-        load_sql([Statement(sql=d, path="<target copy>", line=1) for d in drops], ws)
-        load_sql(_copy_statements(missing, plan.flavor), ws)
+        # One loader session for both: the early copy's extra tables out, the rest in.
+        drops = [
+            Statement(sql=f"DROP TABLE IF EXISTS {quote_ident(name)}", path="<target copy>")
+            for name in extra
+        ]
+        load_sql(drops + _copy_statements(missing, plan.flavor), ws)
     except SQLLoadError as exc:
         if not exc.server_message.startswith("refused"):
             raise VerificationFailed(

@@ -57,17 +57,6 @@ def schema_objects(conn: Conn, schema: str) -> list[tuple[str, str]]:
     ]
 
 
-def has_table(conn: Conn, schema: str, name: str) -> bool:
-    """Whether ``schema.name`` exists (a table, view or sequence)."""
-    return bool(
-        conn.scalar(
-            "SELECT COUNT(*) FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-            (schema, name),
-        )
-    )
-
-
 def table_count(conn: Conn, schema: str) -> int | None:
     """How many tables and views ``schema`` holds; None when there is no such schema."""
     rows = conn.query(
