@@ -26,11 +26,16 @@ def session_sql_mode(conn: Conn, mode: str) -> Iterator[None]:
 
 
 @contextmanager
-def transaction(conn: Conn) -> Iterator[None]:
-    # REPEATABLE READ: INSERT ... SELECT then takes shared next-key locks on the
-    # rows it reads (under READ COMMITTED it would not), so a later locking read
-    # in the same transaction sees exactly what was copied.
-    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+def transaction(conn: Conn, isolation: str = "REPEATABLE READ") -> Iterator[None]:
+    """One transaction at ``isolation`` (for this transaction only), rolled back on error.
+
+    REPEATABLE READ (the restore): ``INSERT ... SELECT`` and ``UPDATE`` take
+    shared next-key locks on the rows they read, so a later locking read in the
+    same transaction sees exactly what was written.  READ COMMITTED (the column
+    backup): ``INSERT ... SELECT`` reads its source as a consistent read, with
+    no row locks, so the application's writes never wait on it.
+    """
+    conn.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
     conn.execute("START TRANSACTION")
     try:
         yield
