@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
+from myshift.db.server import LocalServer
 from myshift.workflows.keepdata import backup, backup_columns
 from myshift.workflows.keepdata.sql import key_range_sql
 
@@ -145,3 +146,21 @@ def test_key_ranges_spell_lexicographic_bounds() -> None:
     assert args == [1, 1, "x", 5, 5, "y"]
     assert key_range_sql("s", ["id"], None, None) == ("1", [])
     assert key_range_sql("s", ["id"], None, (9,)) == ("(s.`id` <= %s)", [9])
+
+
+def test_statement_binlog_copies_in_row_format_for_the_backup() -> None:
+    """READ COMMITTED INSERT ... SELECT cannot be logged as a statement (errno 1665):
+    the copy's session switches to ROW format, and back."""
+    srv = LocalServer.start(extra_args=("--log-bin=mysql-bin", "--binlog-format=STATEMENT"))
+    try:
+        ep = Endpoint(srv.host, srv.port, "root", "", schema="s")
+        with connect(ep, schema="") as c:
+            c.execute("CREATE DATABASE s")
+            c.execute("USE s")
+            c.execute("CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(20))")
+            c.execute("INSERT INTO s.t SELECT seq, CONCAT('v', seq) FROM seq_1_to_12000")
+            held = backup_columns(c, "s", "t", ["v"], 1, "s_trash")
+            assert held.row_count == 12000
+            assert c.scalar("SELECT @@SESSION.binlog_format") == "STATEMENT"
+    finally:
+        srv.stop()

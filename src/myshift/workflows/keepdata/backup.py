@@ -18,7 +18,7 @@ from myshift.engine.keeppolicy import DEFAULT_HOLDING, choose_row_key, columns_t
 from myshift.errors import UnsafeError, UsageError, VerificationFailed
 from myshift.workflows.keepdata.catalog import ensure_holding, held_name_for, insert_catalog
 from myshift.workflows.keepdata.records import ColumnInfo, HeldColumns
-from myshift.workflows.keepdata.session import session_sql_mode, transaction
+from myshift.workflows.keepdata.session import copy_isolation, session_sql_mode, transaction
 from myshift.workflows.keepdata.sql import (
     KeyValues,
     backup_columns_sql,
@@ -118,8 +118,8 @@ class _Chunk:
 class _Copier:
     """Copies and verifies one backup chunk at a time (see ``_copy_verified``)."""
 
-    def __init__(self, conn: Conn, held: HeldColumns) -> None:
-        self.conn, self.held = conn, held
+    def __init__(self, conn: Conn, held: HeldColumns, isolation: str) -> None:
+        self.conn, self.held, self.isolation = conn, held, isolation
         self.key = list(held.key_columns)
         self.everything = [*held.key, *held.columns]
 
@@ -161,7 +161,7 @@ class _Copier:
         dst: Sum = (0, 0)
         for _ in range(CHUNK_ATTEMPTS):
             try:
-                with transaction(self.conn, "READ COMMITTED"):
+                with transaction(self.conn, self.isolation):
                     if again:
                         self.conn.execute(
                             f"DELETE b FROM {qualified(h.holding, h.held_name)} AS b "
@@ -220,8 +220,11 @@ def _copy_verified(
     create, _ = backup_columns_sql(schema, table, holding, held_name, held.key, held.columns)
     conn.execute(create)
     try:
-        with session_sql_mode(conn, "NO_ENGINE_SUBSTITUTION"):
-            chunks = _copy_all(_Copier(conn, held), on_progress)
+        with (
+            session_sql_mode(conn, "NO_ENGINE_SUBSTITUTION"),
+            copy_isolation(conn) as isolation,
+        ):
+            chunks = _copy_all(_Copier(conn, held, isolation), on_progress)
         rows = sum(c.rows for c in chunks)
         checksum = 0
         for c in chunks:

@@ -45,6 +45,32 @@ def transaction(conn: Conn, isolation: str = "REPEATABLE READ") -> Iterator[None
     conn.execute("COMMIT")
 
 
+@contextmanager
+def copy_isolation(conn: Conn) -> Iterator[str]:
+    """The isolation level for the chunked column backup: READ COMMITTED when allowed.
+
+    With the binary log on in STATEMENT format the server refuses to log
+    ``INSERT ... SELECT`` at READ COMMITTED (errno 1665), so the session is
+    switched to ROW format for the copy (the backup table is not worth
+    replicating differently); when that is not permitted either, the copy
+    falls back to REPEATABLE READ, whose shared locks then last one chunk's
+    transaction (milliseconds), not the whole backup.
+    """
+    log_bin, fmt = conn.query("SELECT @@GLOBAL.log_bin, @@SESSION.binlog_format")[0]
+    if not int(log_bin or 0) or str(fmt).upper() != "STATEMENT":
+        yield "READ COMMITTED"
+        return
+    try:
+        conn.execute("SET SESSION binlog_format = 'ROW'")
+    except Exception:  # no privilege for it: accept short, per-chunk locks
+        yield "REPEATABLE READ"
+        return
+    try:
+        yield "READ COMMITTED"
+    finally:
+        conn.execute("SET SESSION binlog_format = %s", (str(fmt),))
+
+
 def create_trigger(conn: Conn, schema: str, trig: HeldTrigger) -> None:
     """Re-create a held trigger in ``schema``.
 
