@@ -42,9 +42,12 @@ bench-deps:
 
 # Byte-compile first: with PYTHONDONTWRITEBYTECODE set (as on some CI hosts)
 # every myshift start would otherwise re-compile its modules (~40 ms).
+# Arguments for bench/run.py: `make bench ONLY=live` or `make bench BENCH_ARGS="--only live --live-rows 300000"`.
+ONLY ?=
+BENCH_ARGS ?=
 bench: install server-deps bench-deps
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,10 @@ Benchmarks are named functions in ``BENCHMARKS`` (select with ``--only``):
   ``--repeat`` times, interleaved, and reported as medians with peak RSS.
 * ``clone`` — data clone speed, from ``bench/clone_bench.py`` (reported as
   unavailable when that file is missing).
+* ``live`` — a release applied under application load (``bench/live.py``):
+  myshift apply, plain ALTER statements and pt-online-schema-change side by
+  side (wall, max stall, p99, errors, rows that missed the trigger).  Only
+  with ``--only live``: it is not part of the default run.
 
 To add one, write ``bench_xxx(opts: Options) -> BenchResult`` and register it
 in ``BENCHMARKS``; its rows and targets print and land in the JSON like these.
@@ -39,6 +43,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import gen  # noqa: E402
+import live  # noqa: E402
 import peers  # noqa: E402
 
 from myshift.db.connect import Endpoint, connect, quote_ident  # noqa: E402
@@ -62,6 +67,7 @@ class Options:
     results_dir: Path
     workers: int
     only: list[str]
+    live_rows: int = 1_000_000
 
 
 @dataclass
@@ -423,9 +429,71 @@ def clone_result(raw: dict[str, Any]) -> BenchResult:
     return res
 
 
+# --------------------------------------------------------------------------- live apply
+
+
+def bench_live(opts: Options) -> BenchResult:
+    """Issue 11's acceptance scenario, three ways, on the same load (``bench/live.py``)."""
+    results = live.run_all(opts.live_rows, list(live.METHODS))
+    print()
+    live.print_side_by_side(results)
+    res = BenchResult(meta={"rows": opts.live_rows})
+    for r in results:
+        res.rows.append(
+            Row(
+                r.method,
+                "live apply",
+                r.rows,
+                status="ok"
+                if r.status == "ok"
+                else ("unavailable" if r.status == "unavailable" else "error"),
+                runs=[r.wall_s] if r.status != "unavailable" else [],
+                note=(
+                    f"max stall {r.max_stall_s:.2f} s, p99 {r.p99_ms:.1f} ms, "
+                    f"errors {r.errors_text()}, untagged {r.untagged}"
+                    + (f", {r.note}" if r.note else "")
+                ),
+                detail={
+                    "max_stall_s": round(r.max_stall_s, 3),
+                    "p99_ms": round(r.p99_ms, 2),
+                    "writes": r.writes,
+                    "deadlocks": r.deadlocks,
+                    "errors": sum(r.errors.values()),
+                    "untagged": r.untagged,
+                },
+            )
+        )
+    mine = next((r for r in results if r.method == "myshift"), None)
+    if mine is not None:
+        res.targets += live_targets(mine)
+    return res
+
+
+def live_targets(r: live.LiveResult) -> list[Target]:
+    """Issue 11's acceptance on the myshift row."""
+    other = sum(n for k, n in r.errors.items() if k != "deadlock")
+    dl_ok = r.deadlocks <= 0.005 * max(1, r.writes)
+    return [
+        Target("live: myshift apply exits 0", r.exit_code == 0, f"exit {r.exit_code}"),
+        Target("live: re-plan empty", r.replan_empty, str(r.replan_empty)),
+        Target(
+            "live: no app error but deadlocks (<= 0.5 % of writes)",
+            other == 0 and dl_ok,
+            f"{r.errors_text()} in {r.writes} writes",
+        ),
+        Target(
+            "live: every row written during the apply tagged",
+            r.untagged == 0,
+            f"{r.untagged} untagged of {r.inserts_during}",
+        ),
+        Target("live: max stall <= 2 s", r.max_stall_s <= 2.0, f"{r.max_stall_s:.2f} s"),
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[Options], BenchResult]] = {
     "schema": bench_schema,
     "clone": bench_clone,
+    "live": bench_live,
 }
 
 
@@ -507,6 +575,7 @@ def parse_args(argv: list[str]) -> Options:
         "--workers", type=int, default=3, help="parallel loading connections per server"
     )
     ap.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    ap.add_argument("--live-rows", type=int, default=1_000_000, help="orders rows for --only live")
     a = ap.parse_args(argv)
     sizes = [1000] if a.quick else [int(x) for x in a.tables.split(",") if x.strip()]
     tools = [x.strip() for x in a.tools.split(",") if x.strip()]
@@ -514,7 +583,9 @@ def parse_args(argv: list[str]) -> Options:
     if unknown:
         ap.error(f"unknown tool(s) {sorted(unknown)}; choose from {', '.join(TOOLS)}")
     only: list[str] = a.only or ["schema", "clone"]
-    return Options(sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only)
+    return Options(
+        sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only, a.live_rows
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -72,6 +72,7 @@ def apply_hook(
     holding: str = DEFAULT_HOLDING,
     undoes_apply_id: int | None = None,
     say: Callable[[str], None] = lambda s: None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> StatementHook:
     """The per-statement runner for ``run_statements`` that keeps and restores data.
 
@@ -79,7 +80,8 @@ def apply_hook(
     (``seq`` is 1-based into them).  A kept ``DROP TABLE`` becomes a soft drop;
     a statement with ``keep_columns`` first takes a verified backup (and does
     not run if that fails); a rollback restore step renames held tables back
-    and writes kept column values back by key.
+    and writes kept column values back by key.  ``progress(percent, detail)``
+    hears about every chunk of a long column backup.
     """
     co_dropped = [s.subject for s in statements if s.keep_table]
 
@@ -94,7 +96,9 @@ def apply_hook(
         if fs.restore_held:
             return _restore_step(conn, fs, schema, holding, undoes_apply_id, say)
         if fs.keep_columns:
-            held_cols = backup_columns(conn, schema, fs.subject, fs.keep_columns, apply_id, holding)
+            held_cols = backup_columns(
+                conn, schema, fs.subject, fs.keep_columns, apply_id, holding, progress
+            )
             say(
                 f"kept {', '.join(held_cols.column_names) or 'no stored'} column(s) of "
                 f"{fs.subject} ({held_cols.row_count} rows, verified) as "

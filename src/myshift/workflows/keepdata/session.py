@@ -26,11 +26,16 @@ def session_sql_mode(conn: Conn, mode: str) -> Iterator[None]:
 
 
 @contextmanager
-def transaction(conn: Conn) -> Iterator[None]:
-    # REPEATABLE READ: INSERT ... SELECT then takes shared next-key locks on the
-    # rows it reads (under READ COMMITTED it would not), so a later locking read
-    # in the same transaction sees exactly what was copied.
-    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+def transaction(conn: Conn, isolation: str = "REPEATABLE READ") -> Iterator[None]:
+    """One transaction at ``isolation`` (for this transaction only), rolled back on error.
+
+    REPEATABLE READ (the restore): ``INSERT ... SELECT`` and ``UPDATE`` take
+    shared next-key locks on the rows they read, so a later locking read in the
+    same transaction sees exactly what was written.  READ COMMITTED (the column
+    backup): ``INSERT ... SELECT`` reads its source as a consistent read, with
+    no row locks, so the application's writes never wait on it.
+    """
+    conn.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
     conn.execute("START TRANSACTION")
     try:
         yield
@@ -38,6 +43,32 @@ def transaction(conn: Conn) -> Iterator[None]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def copy_isolation(conn: Conn) -> Iterator[str]:
+    """The isolation level for the chunked column backup: READ COMMITTED when allowed.
+
+    With the binary log on in STATEMENT format the server refuses to log
+    ``INSERT ... SELECT`` at READ COMMITTED (errno 1665), so the session is
+    switched to ROW format for the copy (the backup table is not worth
+    replicating differently); when that is not permitted either, the copy
+    falls back to REPEATABLE READ, whose shared locks then last one chunk's
+    transaction (milliseconds), not the whole backup.
+    """
+    log_bin, fmt = conn.query("SELECT @@GLOBAL.log_bin, @@SESSION.binlog_format")[0]
+    if not int(log_bin or 0) or str(fmt).upper() != "STATEMENT":
+        yield "READ COMMITTED"
+        return
+    try:
+        conn.execute("SET SESSION binlog_format = 'ROW'")
+    except Exception:  # no privilege for it: accept short, per-chunk locks
+        yield "REPEATABLE READ"
+        return
+    try:
+        yield "READ COMMITTED"
+    finally:
+        conn.execute("SET SESSION binlog_format = %s", (str(fmt),))
 
 
 def create_trigger(conn: Conn, schema: str, trig: HeldTrigger) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from myshift.db.connect import quote_ident as q
 from myshift.engine.keeppolicy import CATALOG
@@ -106,8 +107,13 @@ def backup_columns_sql(
     held_name: str,
     key: Sequence[ColumnInfo],
     columns: Sequence[ColumnInfo],
+    where: str = "",
 ) -> list[str]:
-    """CREATE the backup table (same column types) and copy key + columns into it."""
+    """CREATE the backup table (same column types) and copy key + columns into it.
+
+    ``where`` (over alias ``s``, with ``%s`` placeholders) limits the copy to one
+    chunk of rows (``key_range_sql``); without it the statement copies the whole table.
+    """
     defs = [c.definition(not_null=True) for c in key]
     defs += [c.definition(not_null=False) for c in columns]
     defs.append("PRIMARY KEY (" + ", ".join(q(c.name) for c in key) + ")")
@@ -117,8 +123,52 @@ def backup_columns_sql(
         + ",\n  ".join(defs)
         + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
         f"INSERT INTO {qualified(holding, held_name)} ({names}) "
-        f"SELECT {names} FROM {qualified(schema, table)}",
+        f"SELECT {names} FROM {qualified(schema, table)} AS s"
+        + (f" WHERE {where}" if where else ""),
     ]
+
+
+KeyValues = tuple[Any, ...]
+
+
+def _key_compare(alias: str, key: Sequence[str], op: str, last: str) -> str:
+    """Lexicographic ``(k1, k2, ...) op (v1, v2, ...)`` spelled with AND/OR.
+
+    Written out rather than as a row constructor, which MariaDB does not turn
+    into an index range: ``k1 > v1 OR (k1 = v1 AND (k2 > v2 OR ...))``.
+    """
+    ref = f"{alias}.{q(key[-1])}"
+    expr = f"{ref} {last} %s"
+    for k in reversed(key[:-1]):
+        ref = f"{alias}.{q(k)}"
+        expr = f"{ref} {op} %s OR ({ref} = %s AND ({expr}))"
+    return expr
+
+
+def key_range_sql(
+    alias: str, key: Sequence[str], lo: KeyValues | None, hi: KeyValues | None
+) -> tuple[str, list[Any]]:
+    """``WHERE`` text and arguments for the rows with ``lo < key <= hi`` (None: unbounded)."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for bound, op, last in ((lo, ">", ">"), (hi, "<", "<=")):
+        if bound is None:
+            continue
+        parts.append(f"({_key_compare(alias, key, op, last)})")
+        # Placeholder order of k1 op v1 OR (k1 = v1 AND (k2 op v2 ...)): v1, v1, v2, v2, ..., vn.
+        for v in bound[:-1]:
+            args += [v, v]
+        args.append(bound[-1])
+    return (" AND ".join(parts) or "1"), args
+
+
+def chunk_end_sql(schema: str, table: str, key: Sequence[str], where: str, size: int) -> str:
+    """The key of the ``size``-th row after the previous chunk (none: this chunk is the last)."""
+    cols = ", ".join(f"s.{q(k)}" for k in key)
+    return (
+        f"SELECT {cols} FROM {qualified(schema, table)} AS s WHERE {where} "
+        f"ORDER BY {cols} LIMIT 1 OFFSET {int(size) - 1}"
+    )
 
 
 def soft_drop_table_sql(
