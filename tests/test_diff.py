@@ -326,10 +326,24 @@ def test_fk_over_modified_column_is_dropped_first_and_readded_last() -> None:
     assert isinstance(last, AlterTable) and last.clauses == (AddForeignKey(FK),)
 
 
-def test_dropping_index_an_fk_needs_drops_and_readds_the_fk() -> None:
+def test_index_change_under_fk_keeps_the_fk_when_a_new_index_serves_it() -> None:
+    """Issue 11: one ALTER (DROP INDEX + ADD INDEX, INPLACE/NONE), the FK untouched."""
     parent = table("p")
     cur = schema(parent, table("c", col("pid"), indexes=(PK, FK_IX), foreign_keys=(FK,)))
     other = Index("ix_pid_id", IndexKind.INDEX, (IndexPart("pid"), IndexPart("id")))
+    des = schema(parent, table("c", col("pid"), indexes=(PK, other), foreign_keys=(FK,)))
+    changes = diff_schemas(cur, des)
+    rendered = [c.render(MARIADB_10_11) for c in changes]
+    assert rendered == ["ALTER TABLE `c` DROP INDEX `fk_p`, ADD KEY `ix_pid_id` (`pid`,`id`)"]
+    a = changes[0].assess(MARIADB_10_11)
+    assert (a.algorithm.value, a.lock.value) == ("INPLACE", "NONE")
+
+
+def test_dropping_the_only_index_an_fk_needs_drops_and_readds_the_fk() -> None:
+    parent = table("p")
+    cur = schema(parent, table("c", col("pid"), indexes=(PK, FK_IX), foreign_keys=(FK,)))
+    # (id, pid) does not lead with pid: it cannot serve the key.
+    other = Index("ix_id_pid", IndexKind.INDEX, (IndexPart("id"), IndexPart("pid")))
     des = schema(parent, table("c", col("pid"), indexes=(PK, other), foreign_keys=(FK,)))
     changes = diff_schemas(cur, des)
     rendered = [c.render(MARIADB_10_11) for c in changes]

@@ -42,7 +42,7 @@ from myshift.engine.changes import (
 from myshift.engine.changes.table_diff import TableDiff, diff_table
 from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
 from myshift.errors import UnsupportedError
-from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, View
+from myshift.model.schema import ForeignKey, Index, IndexPart, Schema, Table, View
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -358,17 +358,42 @@ def _mapped_fk(
     return replace(fk, columns=columns, ref_table=ref_new, ref_columns=ref_cols)
 
 
-def _blocked(fk: ForeignKey, mapped: ForeignKey, d: TableDiff, ref: _Paired | None) -> bool:
+def _serves(cols: Sequence[str], ix: Index) -> bool:
+    """Whether InnoDB can use ``ix`` for a foreign key over ``cols`` (its leading
+    columns are ``cols``, in order, whole: no prefix lengths, no expressions)."""
+    head = ix.parts[: len(cols)]
+    return _is_prefix(cols, ix.parts) and all(
+        p.length is None and p.expression is None for p in head
+    )
+
+
+def _loses_index(cols: Sequence[str], new_cols: Sequence[str], p: _Paired) -> bool:
+    """Whether ``p``'s ALTER drops an index serving ``cols`` (current names) and
+    leaves none serving them (``new_cols``: the same columns, desired names).
+
+    When another index still serves them after the ALTER (a widened index
+    re-created in the same statement, a new one, or one left alone), the
+    server accepts the DROP INDEX with the foreign key in place, INPLACE with
+    LOCK=NONE (checked on MariaDB 10.11), so the key is not dropped and
+    re-added (a re-add copies the table under LOCK=SHARED).
+    """
+    if not any(_serves(cols, ix) for ix in p.diff.dropped_indexes):
+        return False
+    return not any(_serves(new_cols, ix) for ix in p.desired.indexes)
+
+
+def _blocked(fk: ForeignKey, mapped: ForeignKey, p: _Paired, ref: _Paired | None) -> bool:
     """Whether ``fk`` must be dropped for its table's or its parent's ALTER to pass."""
+    d = p.diff
     return (
         bool(set(mapped.columns) & d.modified_columns)
-        or any(_is_prefix(fk.columns, ix.parts) for ix in d.dropped_indexes)
+        or _loses_index(fk.columns, mapped.columns, p)
         or (
             ref is not None
             and mapped.ref_schema is None
             and (
                 bool(set(mapped.ref_columns) & ref.diff.modified_columns)
-                or any(_is_prefix(fk.ref_columns, ix.parts) for ix in ref.diff.dropped_indexes)
+                or _loses_index(fk.ref_columns, mapped.ref_columns, ref)
             )
         )
     )
@@ -381,11 +406,11 @@ def _foreign_key_changes(
     fk_drops: dict[str, list[ForeignKey]] = {}
     fk_adds: dict[str, list[ForeignKey]] = {}
     for cur, des in pairing.pairs:
-        d = paired[des.name].diff
+        p = paired[des.name]
         des_fks = des.fk_map
         for fk in cur.foreign_keys:
             m = _mapped_fk(fk, cur, pairing, paired)
-            if des_fks.get(fk.name) != m or _blocked(fk, m, d, paired.get(m.ref_table)):
+            if des_fks.get(fk.name) != m or _blocked(fk, m, p, paired.get(m.ref_table)):
                 fk_drops.setdefault(cur.name, []).append(fk)
                 if fk.name in des_fks:
                     fk_adds.setdefault(des.name, []).append(des_fks[fk.name])
