@@ -360,3 +360,28 @@ def test_mysql_trigger_swap_runs_under_lock_tables_with_no_row_missed(
     after = introspect(conn, fresh_schema.schema)
     same = replace(desired, name=after.name)
     assert diff_schemas(after, same, options=DiffOptions(or_replace=False)) == []
+
+
+def test_session_statements_come_from_the_derivation_not_the_file(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """A plan file without the checks-off session (or the recheck) is refused at apply."""
+    from myshift.workflows.plancheck import PlanMismatch, trusted_planfile
+
+    no_fk = ORDERS.replace(
+        ", CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id)", ""
+    )
+    _load(conn, PARENT, no_fk, *ROWS)
+    path = tmp_path / "desired.sql"
+    path.write_text(f"{PARENT};\n{ORDERS};\n")
+    pf = build_planfile(fresh_schema, str(path), PlanOptions(verify=False))
+    st = pf.statements[0]
+    assert st.recheck and st.session_before
+    assert trusted_planfile(pf, fresh_schema).statements[0] == replace(
+        st, preflight=tuple(replace(p, violations=None) for p in st.preflight)
+    )
+    for edited in (replace(st, recheck=False), replace(st, session_before=(), session_after=())):
+        with pytest.raises(PlanMismatch):
+            trusted_planfile(replace(pf, statements=[edited]), fresh_schema)
+    # The hash covers them too: an edited file does not even load.
+    assert replace(pf, statements=[replace(st, recheck=False)]).plan_hash != pf.plan_hash
