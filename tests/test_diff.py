@@ -323,13 +323,27 @@ def test_fk_over_modified_column_is_dropped_first_and_readded_last() -> None:
     first, mid, last = changes
     assert isinstance(first, AlterTable) and first.clauses == (DropForeignKey(FK),)
     assert isinstance(mid, AlterTable) and isinstance(mid.clauses[0], ModifyColumn)
-    assert isinstance(last, AlterTable) and last.clauses == (AddForeignKey(FK),)
+    assert isinstance(last, AlterTable) and last.clauses == (AddForeignKey(FK, unchecked=True),)
 
 
-def test_dropping_index_an_fk_needs_drops_and_readds_the_fk() -> None:
+def test_index_change_under_fk_keeps_the_fk_when_a_new_index_serves_it() -> None:
+    """Issue 11: one ALTER (DROP INDEX + ADD INDEX, INPLACE/NONE), the FK untouched."""
     parent = table("p")
     cur = schema(parent, table("c", col("pid"), indexes=(PK, FK_IX), foreign_keys=(FK,)))
     other = Index("ix_pid_id", IndexKind.INDEX, (IndexPart("pid"), IndexPart("id")))
+    des = schema(parent, table("c", col("pid"), indexes=(PK, other), foreign_keys=(FK,)))
+    changes = diff_schemas(cur, des)
+    rendered = [c.render(MARIADB_10_11) for c in changes]
+    assert rendered == ["ALTER TABLE `c` DROP INDEX `fk_p`, ADD KEY `ix_pid_id` (`pid`,`id`)"]
+    a = changes[0].assess(MARIADB_10_11)
+    assert (a.algorithm.value, a.lock.value) == ("INPLACE", "NONE")
+
+
+def test_dropping_the_only_index_an_fk_needs_drops_and_readds_the_fk() -> None:
+    parent = table("p")
+    cur = schema(parent, table("c", col("pid"), indexes=(PK, FK_IX), foreign_keys=(FK,)))
+    # (id, pid) does not lead with pid: it cannot serve the key.
+    other = Index("ix_id_pid", IndexKind.INDEX, (IndexPart("id"), IndexPart("pid")))
     des = schema(parent, table("c", col("pid"), indexes=(PK, other), foreign_keys=(FK,)))
     changes = diff_schemas(cur, des)
     rendered = [c.render(MARIADB_10_11) for c in changes]
@@ -373,9 +387,14 @@ def test_routines_triggers_events_ordering() -> None:
         "CreateTrigger",
         "AlterEvent",
     ]
-    assert changes[-1].render(MARIADB_10_11) == (
+    # The event stays: ALTER EVENT on MySQL, CREATE OR REPLACE EVENT on MariaDB.
+    assert changes[-1].render(MYSQL_8_0) == (
         "ALTER EVENT `e` ON SCHEDULE EVERY 2 HOUR ON COMPLETION NOT PRESERVE ENABLE"
         " COMMENT '' DO DELETE FROM a"
+    )
+    assert changes[-1].render(MARIADB_10_11) == (
+        "CREATE OR REPLACE EVENT `e` ON SCHEDULE EVERY 2 HOUR ON COMPLETION NOT PRESERVE"
+        " ENABLE DO DELETE FROM a"
     )
     # definer / sql_mode never produce a change.
     r1_other = Routine("f", "FUNCTION", "", "RETURN 1", returns="int(11)", definer="x@y")

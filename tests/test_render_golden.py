@@ -59,6 +59,7 @@ from myshift.model import (
     Check,
     Column,
     Event,
+    Flavor,
     ForeignKey,
     Index,
     IndexKind,
@@ -207,6 +208,7 @@ CASES: dict[str, Change] = {
         )
     ),
     "add_foreign_key": alter(AddForeignKey(FK)),
+    "add_foreign_key_unchecked": alter(AddForeignKey(FK, unchecked=True)),
     "drop_foreign_key": alter(DropForeignKey(FK)),
     "add_check": alter(AddCheck(Check("chk_name", "`name` <> ''"))),
     "drop_check": alter(DropCheck(Check("chk_name", "`name` <> ''"))),
@@ -248,6 +250,8 @@ CASES: dict[str, Change] = {
     "drop_routine": DropRoutine(ROUTINE),
     "create_trigger": CreateTrigger(TRIGGER),
     "drop_trigger": DropTrigger(TRIGGER),
+    "swap_trigger_drop": DropTrigger(TRIGGER, swap=True),
+    "swap_trigger_create": CreateTrigger(replace(TRIGGER, body="SET NEW.name = 'x'"), swap=True),
     "replace_routine": ReplaceRoutine(ROUTINE, replace(ROUTINE, body="RETURN 2")),
     "replace_trigger": ReplaceTrigger(
         TRIGGER, replace(TRIGGER, body="SET NEW.name = UPPER(TRIM(NEW.name))")
@@ -260,6 +264,12 @@ CASES: dict[str, Change] = {
 OPTIONS = RenderOptions(algorithm="INPLACE", lock="NONE", if_exists=True)
 
 
+def with_session(change: Change, flavor: Flavor) -> list[str]:
+    """The change's statement with the session statements the runner puts around it."""
+    before, after = change.session(flavor)
+    return [f"{sql};" for sql in (*before, change.render(flavor), *after)]
+
+
 def golden_text(change: Change) -> str:
     out: list[str] = []
     for flavor in (MARIADB_10_11, MYSQL_8_0):
@@ -268,9 +278,9 @@ def golden_text(change: Change) -> str:
             continue
         a = change.assess(flavor)
         out.append(f"-- {flavor}: {a.risk} {a.algorithm} LOCK={a.lock}: {a.reason}")
-        out.append(change.render(flavor) + ";")
+        out += with_session(change, flavor)
         out.append(f"-- reverse: {change.reverse().describe()}")
-        out.append(change.reverse().render(flavor) + ";")
+        out += with_session(change.reverse(), flavor)
     if not getattr(change, "mariadb_only", False):
         out.append("-- with RenderOptions(algorithm=INPLACE, lock=NONE, if_exists=True), mysql:")
         out.append(change.render(MYSQL_8_0, OPTIONS) + ";")

@@ -88,7 +88,12 @@ def _plan(flavor: Flavor) -> list[Change]:
 
 
 def _text(changes: list[Change], flavor: Flavor) -> str:
-    return "".join(c.render(flavor) + ";\n" for c in changes)
+    """The statements as the runner sends them: session statements included."""
+    out = []
+    for c in changes:
+        before, after = c.session(flavor)
+        out += [f"{sql};\n" for sql in (*before, c.render(flavor), *after)]
+    return "".join(out)
 
 
 @pytest.mark.parametrize("flavor", [MARIADB_10_11, MYSQL_8_0], ids=["mariadb", "mysql"])

@@ -40,9 +40,10 @@ from myshift.engine.changes import (
     ReplaceTrigger,
 )
 from myshift.engine.changes.table_diff import TableDiff, diff_table
+from myshift.engine.diff_fks import foreign_key_changes
 from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
 from myshift.errors import UnsupportedError
-from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, View
+from myshift.model.schema import ForeignKey, Schema, Table, View
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -123,11 +124,6 @@ def view_deps(views: Iterable[View]) -> dict[str, set[str]]:
     return {v.name: names_in_definition(v.definition, names - {v.name}) for v in views}
 
 
-def _is_prefix(cols: Sequence[str], parts: Sequence[IndexPart]) -> bool:
-    names = [p.column for p in parts]
-    return len(names) >= len(cols) and tuple(names[: len(cols)]) == tuple(cols)
-
-
 def _no_fks(t: Table) -> Table:
     return replace(t, foreign_keys=())
 
@@ -194,11 +190,13 @@ def diff_schemas(
     6. Create tables, referenced tables first. After the ALTERs, so an FK of a
        new table may point at a column or index those ALTERs add. FKs among
        new tables that form a cycle are left out and added in phase 7.
-    7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles).
+    7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles),
+       with foreign_key_checks=0 where the orphan pre-flight covers them.
     8. Create / replace views, dependencies first (derived from the desired
        definitions).
     9. Create / replace routines.
-    10. Create / replace triggers (their tables exist now), in ACTION_ORDER.
+    10. Create / replace triggers (their tables exist now), in ACTION_ORDER;
+        on MySQL a changed one is dropped and created under LOCK TABLES.
     11. Create / alter events last (they may call anything above).
 
     Everything the phases need to know (which table becomes which, each
@@ -274,7 +272,7 @@ def _prepare(
         des.name: _diff_pair(cur, des, _column_renames(cur, des, hints))
         for cur, des in pairing.pairs
     }
-    fk_drops, fk_adds = _foreign_key_changes(pairing, paired)
+    fk_drops, fk_adds = foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
     create_order, deferred = _create_order(pairing.created)
     triggers = trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
@@ -336,64 +334,6 @@ def _column_renames(cur: Table, des: Table, hints: RenameHints | None) -> dict[s
 def _diff_pair(cur: Table, des: Table, renames: dict[str, str]) -> _Paired:
     """Everything but foreign keys (those go in their own phases)."""
     return _Paired(cur, des, diff_table(cur, des, column_renames=renames), renames)
-
-
-def _mapped_fk(
-    fk: ForeignKey, cur: Table, pairing: _Pairing, paired: dict[str, _Paired]
-) -> ForeignKey:
-    """How the server will show a current FK after renames (it follows them)."""
-    new_of = pairing.new_of
-    des_name = new_of.get(cur.name, cur.name)
-    colmap = (
-        {o: n for n, o in paired[des_name].column_renames.items()} if des_name in paired else {}
-    )
-    ref_new = new_of.get(fk.ref_table, fk.ref_table)
-    ref_cols = fk.ref_columns
-    if ref_new in paired and fk.ref_schema is None:
-        ref_map = {o: n for n, o in paired[ref_new].column_renames.items()}
-        ref_cols = tuple(ref_map.get(c, c) for c in ref_cols)
-    columns = tuple(colmap.get(c, c) for c in fk.columns)
-    if columns == fk.columns and ref_new == fk.ref_table and ref_cols == fk.ref_columns:
-        return fk  # nothing renamed (the usual case): no copy
-    return replace(fk, columns=columns, ref_table=ref_new, ref_columns=ref_cols)
-
-
-def _blocked(fk: ForeignKey, mapped: ForeignKey, d: TableDiff, ref: _Paired | None) -> bool:
-    """Whether ``fk`` must be dropped for its table's or its parent's ALTER to pass."""
-    return (
-        bool(set(mapped.columns) & d.modified_columns)
-        or any(_is_prefix(fk.columns, ix.parts) for ix in d.dropped_indexes)
-        or (
-            ref is not None
-            and mapped.ref_schema is None
-            and (
-                bool(set(mapped.ref_columns) & ref.diff.modified_columns)
-                or any(_is_prefix(fk.ref_columns, ix.parts) for ix in ref.diff.dropped_indexes)
-            )
-        )
-    )
-
-
-def _foreign_key_changes(
-    pairing: _Pairing, paired: dict[str, _Paired]
-) -> tuple[dict[str, list[ForeignKey]], dict[str, list[ForeignKey]]]:
-    """The paired tables' FKs to drop (by current name) and to add (by desired name)."""
-    fk_drops: dict[str, list[ForeignKey]] = {}
-    fk_adds: dict[str, list[ForeignKey]] = {}
-    for cur, des in pairing.pairs:
-        d = paired[des.name].diff
-        des_fks = des.fk_map
-        for fk in cur.foreign_keys:
-            m = _mapped_fk(fk, cur, pairing, paired)
-            if des_fks.get(fk.name) != m or _blocked(fk, m, d, paired.get(m.ref_table)):
-                fk_drops.setdefault(cur.name, []).append(fk)
-                if fk.name in des_fks:
-                    fk_adds.setdefault(des.name, []).append(des_fks[fk.name])
-        cur_names = cur.fk_map
-        for fk in des.foreign_keys:
-            if fk.name not in cur_names:
-                fk_adds.setdefault(des.name, []).append(fk)
-    return fk_drops, fk_adds
 
 
 def _drop_order(dropped: list[Table], fk_drops: dict[str, list[ForeignKey]]) -> list[str]:
@@ -523,15 +463,26 @@ def _create_tables(w: _Work) -> list[Change]:
 
 
 def _add_foreign_keys(w: _Work) -> list[Change]:
-    """Phase 7."""
+    """Phase 7.
+
+    A key added to a table that exists already is added unchecked
+    (foreign_key_checks=0: in place, no table copy) where its orphan
+    pre-flight can run right before and right after the statement; the
+    runner runs it there (workflows.guarded). Keys of new tables, or over
+    columns or parents this plan renames or creates, are added checked.
+    """
+    from myshift.engine.preflight import orphans_checkable
+
     changes: list[Change] = []
     for des in w.desired.tables:
         fks = w.fk_adds.get(des.name, []) + w.deferred.get(des.name, [])
         if fks:
-            # after=des: the renderer needs the indexes the new keys will use.
-            changes.append(
-                AlterTable(des.name, tuple(AddForeignKey(fk) for fk in fks), after=_no_fks(des))
+            clauses = tuple(
+                AddForeignKey(fk, unchecked=orphans_checkable(des.name, fk, w.current))
+                for fk in fks
             )
+            # after=des: the renderer needs the indexes the new keys will use.
+            changes.append(AlterTable(des.name, clauses, after=_no_fks(des)))
     return changes
 
 
@@ -570,11 +521,13 @@ def _create_triggers(w: _Work) -> list[Change]:
     for t in w.triggers.creates:
         if isinstance(t, tuple):
             old, new, where = t
+            # Without CREATE OR REPLACE, a swap under LOCK TABLES t WRITE
+            # (DropTrigger.swap): no row is written between the two.
             changes += _replaced(
                 w,
                 ReplaceTrigger(old, new, where),
-                DropTrigger(old, where),
-                CreateTrigger(new, where),
+                DropTrigger(old, where, swap=True),
+                CreateTrigger(new, where, swap=True),
             )
         else:
             changes.append(CreateTrigger(t))

@@ -21,7 +21,7 @@ from myshift.engine.changes import (
     ModifyColumn,
     RenameColumn,
 )
-from myshift.model import Column, Index, Schema, Table
+from myshift.model import Column, ForeignKey, Index, Schema, Table
 
 _INT_RANGE = {
     "tinyint": (-(2**7), 2**7 - 1),
@@ -120,6 +120,24 @@ def _duplicates(table: Table, ix: Index) -> list[Check]:
                 )
             )
     return checks
+
+
+def orphans_checkable(table_name: str, fk: ForeignKey, current: Schema) -> bool:
+    """Whether the orphan pre-flight of ``fk`` added to ``table_name`` can run both
+    before the plan and around its statement, and covers every row: the table,
+    its columns, the parent (same schema) and its columns all exist already
+    under those names. Then the key may be added with foreign_key_checks=0
+    (AddForeignKey.unchecked): the pre-flight validates instead of a table copy.
+    """
+    table = current.table_map.get(table_name)
+    parent = current.table_map.get(fk.ref_table)
+    return (
+        fk.ref_schema is None
+        and table is not None
+        and parent is not None
+        and all(c in table.column_map for c in fk.columns)
+        and all(c in parent.column_map for c in fk.ref_columns)
+    )
 
 
 def _orphans(table: Table, fk_clause: AddForeignKey, schema: Schema) -> list[Check]:

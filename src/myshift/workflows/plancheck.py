@@ -134,6 +134,9 @@ _FIELDS = (
     "keep_table",
     "keep_columns",
     "restore_held",
+    "session_before",
+    "session_after",
+    "recheck",
     "description",
     "reason",
 )

@@ -75,6 +75,7 @@ class PlanFile:
         for st in self.statements:
             h.update(b"\x00" + (b"S" if st.skipped else b"R") + st.sql.encode())
             h.update(st.keep_marker)
+            h.update(st.session_marker)
         if self.derivation is not None:
             # Added only when recorded, so older plan files hash as they did.
             options = {

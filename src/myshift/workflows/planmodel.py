@@ -85,6 +85,35 @@ class PlannedStatement:
     # holding schema) instead of running ``sql`` as written; ``sql`` shows what
     # the restore does.
     restore_held: tuple[str, ...] = ()
+    # Run on the DDL session right before / right after ``sql`` (Change.session):
+    # ``SET SESSION foreign_key_checks = 0`` / ``= 1`` around an unchecked
+    # foreign key add, ``LOCK TABLES t WRITE`` / ``UNLOCK TABLES`` around a
+    # MySQL trigger swap. Derived, like everything here (workflows.plancheck).
+    session_before: tuple[str, ...] = ()
+    session_after: tuple[str, ...] = ()
+    # Run ``preflight`` again on the DDL session right before ``sql`` and right
+    # after it (the server validates no row: workflows.guarded).
+    recheck: bool = False
+
+    @property
+    def session_marker(self) -> bytes:
+        """What plan_hash adds for session statements (nothing without them, so
+        plan files made before them hash as they did)."""
+        if not (self.session_before or self.session_after or self.recheck):
+            return b""
+        parts = ["\x1f".join(self.session_before), "\x1f".join(self.session_after)]
+        return b"\x03" + "|".join(parts).encode() + (b"|R" if self.recheck else b"")
+
+    @property
+    def leaves_tables_locked(self) -> bool:
+        """Its session holds LOCK TABLES after it (the first half of a trigger swap)."""
+        return any(s.startswith("LOCK TABLES") for s in self.session_before) and not any(
+            s == "UNLOCK TABLES" for s in self.session_after
+        )
+
+    def with_session(self) -> list[str]:
+        """The statement with its session statements, in the order they run."""
+        return [*self.session_before, self.sql, *self.session_after]
 
     @property
     def keep_marker(self) -> bytes:
@@ -153,7 +182,7 @@ class Plan:
             if st.skipped:
                 out.append(f"-- skipped ({st.risk.value}): {st.sql};")
             else:
-                out.append(f"{st.sql};")
+                out += [f"{sql};" for sql in st.with_session()]
         return "\n".join(out) + ("\n" if out else "")
 
 
@@ -165,6 +194,7 @@ def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> lis
     out = []
     for ch in changes:
         a = ch.assess(flavor)
+        before, after = ch.session(flavor)
         out.append(
             PlannedStatement(
                 sql=ch.render(flavor, opts.render),
@@ -175,6 +205,8 @@ def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> lis
                 lock=a.lock,
                 reason=a.reason,
                 skipped=a.risk is Risk.DESTRUCTIVE and not opts.allow_drop,
+                session_before=before,
+                session_after=after,
             )
         )
     return out
@@ -220,6 +252,9 @@ def file_statements(
                 ),
                 keep_table=keep_table,
                 keep_columns=keep_columns,
+                session_before=st.session_before,
+                session_after=st.session_after,
+                recheck=ch.rechecks and not st.skipped,
             )
         )
     return out

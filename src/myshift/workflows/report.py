@@ -71,15 +71,20 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
             else:
                 state = _paint(f"{pre.violations} row(s) would fail", _COLORS["destructive"], color)
             lines.append(f"--   pre-flight: {pre.description}: {state}")
+        if st.recheck:
+            lines.append("--   pre-flight runs again right before and right after it")
         if st.skipped:
             lines.append(f"-- skipped (destructive): {st.sql};")
         else:
-            lines.append(f"{st.sql};")
+            lines += [f"{sql};" for sql in st.with_session()]
     return "\n".join(lines) + "\n"
 
 
 def format_sql(pf: PlanFile) -> str:
     out = []
     for st in pf.statements:
-        out.append(f"-- skipped (destructive): {st.sql};" if st.skipped else f"{st.sql};")
+        if st.skipped:
+            out.append(f"-- skipped (destructive): {st.sql};")
+        else:
+            out += [f"{sql};" for sql in st.with_session()]
     return "\n".join(out) + ("\n" if out else "")

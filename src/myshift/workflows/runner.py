@@ -26,6 +26,7 @@ happens:
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, U
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint
 from myshift.workflows import blockers
+from myshift.workflows.guarded import run_guarded
 from myshift.workflows.planmodel import PlannedStatement
 
 if TYPE_CHECKING:
@@ -349,17 +351,20 @@ def run_statements(
                 if opts.blocker_deadline is not None
                 else float(opts.lock_wait_timeout)
             )
-            wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
+            if seq == 1 or not statements[seq - 2].leaves_tables_locked:
+                # (Under our own LOCK TABLES nobody else can hold the table.)
+                wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk.value)
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
             t0 = time.perf_counter()
             try:
-                rows = (
-                    hook(ddl_conn, seq, tagged)
+                send = (
+                    functools.partial(hook, ddl_conn, seq, tagged)
                     if hook is not None
-                    else ddl_conn.execute(tagged.sql)
+                    else functools.partial(ddl_conn.execute, tagged.sql)
                 )
+                rows = run_guarded(ddl_conn, tagged, send)
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))

@@ -24,7 +24,16 @@ The package, by seam (import every name from here):
   ``AlterTable.reverse`` re-diffs its after-state back with it.
 """
 
-from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, Clause, Position, RenderOptions, q
+from myshift.engine.changes.base import (
+    DEFAULT_OPTIONS,
+    NO_SESSION,
+    Change,
+    Clause,
+    Position,
+    RenderOptions,
+    Session,
+    q,
+)
 from myshift.engine.changes.clauses import (
     AddCheck,
     AddForeignKey,
@@ -65,6 +74,7 @@ from myshift.engine.changes.tables import AlterTable, CreateTable, DropTable, Re
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "NO_SESSION",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
@@ -100,6 +110,7 @@ __all__ = [
     "RenderOptions",
     "ReplaceRoutine",
     "ReplaceTrigger",
+    "Session",
     "TableOptions",
     "cast_refused",
     "needs_recreate",

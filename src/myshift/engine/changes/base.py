@@ -64,6 +64,23 @@ class Change(ABC):
     @abstractmethod
     def describe(self) -> str: ...
 
+    def session(self, flavor: Flavor) -> Session:
+        """Statements to run on the DDL session right before and right after this one
+        (``foreign_key_checks=0`` around an unchecked FK add, ``LOCK TABLES`` around
+        a MySQL trigger swap). The runner runs them (workflows.guarded)."""
+        return NO_SESSION
+
+    @property
+    def rechecks(self) -> bool:
+        """Whether its pre-flight checks must run again right before and right after
+        it on the DDL session (the server validates no row: see AddForeignKey)."""
+        return False
+
+
+# (before, after): session statements around a change's own statement.
+Session = tuple[tuple[str, ...], tuple[str, ...]]
+NO_SESSION: Session = ((), ())
+
 
 class Clause(ABC):
     """One clause of an ALTER TABLE. ``table`` is the table state the clause builds

@@ -94,15 +94,31 @@ class RenameIndex(Clause):
 
 @dataclass(frozen=True)
 class AddForeignKey(Clause):
-    """ADD CONSTRAINT ... FOREIGN KEY."""
+    """ADD CONSTRAINT ... FOREIGN KEY.
+
+    ``unchecked``: added with ``foreign_key_checks=0`` in the session (see
+    ``AlterTable.session``), which InnoDB does in place with no copy. The diff
+    sets it only where the orphan pre-flight can run before and after the
+    statement (engine.preflight.orphans_checkable): the server validates no
+    row then, the pre-flight does.
+    """
 
     foreign_key: ForeignKey
+    unchecked: bool = False
 
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"ADD {ddl.foreign_key_definition(self.foreign_key, flavor)}"
 
     def assess(self, flavor: Flavor) -> Assessment:
         fk = self.foreign_key
+        if self.unchecked:
+            return assess_op(
+                flavor,
+                Op.ADD_FOREIGN_KEY_UNCHECKED,
+                Risk.DATA_DEPENDENT,
+                f"adds foreign key {fk.name} with foreign_key_checks=0 once the pre-flight "
+                f"finds no row without a parent in {fk.ref_table}, and checks again after",
+            )
         return assess_op(
             flavor,
             Op.ADD_FOREIGN_KEY,

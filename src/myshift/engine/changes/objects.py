@@ -6,11 +6,20 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from myshift.engine import ddl
-from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, RenderOptions, _literal, q
+from myshift.engine.changes.base import (
+    DEFAULT_OPTIONS,
+    NO_SESSION,
+    Change,
+    RenderOptions,
+    Session,
+    _literal,
+    q,
+)
 from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
 from myshift.model.flavor import Flavor
 from myshift.model.schema import Event, Routine, Trigger, View
 
+UNLOCK_TABLES = "UNLOCK TABLES"
 _META = Assessment(Risk.SAFE, Algorithm.INSTANT, Lock.NONE, "")
 
 
@@ -157,6 +166,8 @@ class CreateTrigger(Change):
 
     trigger: Trigger
     anchor: Anchor = None
+    # Second half of a swap (see DropTrigger.swap): UNLOCK TABLES after it.
+    swap: bool = False
 
     @property
     def subject(self) -> str:
@@ -165,11 +176,14 @@ class CreateTrigger(Change):
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
         return _create_trigger(self.trigger, flavor, self.anchor)
 
+    def session(self, flavor: Flavor) -> Session:
+        return ((), (UNLOCK_TABLES,)) if self.swap else NO_SESSION
+
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates trigger {self.trigger.name}")
 
     def reverse(self) -> Change:
-        return DropTrigger(self.trigger, self.anchor)
+        return DropTrigger(self.trigger, self.anchor, self.swap)
 
     def describe(self) -> str:
         return f"create trigger {self.trigger.name} on {self.trigger.table}"
@@ -177,10 +191,20 @@ class CreateTrigger(Change):
 
 @dataclass(frozen=True)
 class DropTrigger(Change):
-    """DROP TRIGGER (``anchor``: where its reverse re-creates it)."""
+    """DROP TRIGGER (``anchor``: where its reverse re-creates it).
+
+    ``swap``: first half of a trigger swap where the server has no CREATE OR
+    REPLACE TRIGGER (MySQL): ``LOCK TABLES t WRITE`` before it, and the
+    CreateTrigger right after it ends with ``UNLOCK TABLES``, so no row is
+    written to ``t`` between the drop and the create. The lock also takes the
+    tables the old trigger body writes (WRITE) or reads (READ) implicitly;
+    DROP and CREATE TRIGGER need only ``t`` locked (checked on MariaDB 10.11,
+    whose LOCK TABLES rules are MySQL's here; a MySQL server was not at hand).
+    """
 
     trigger: Trigger
     anchor: Anchor = None
+    swap: bool = False
 
     @property
     def subject(self) -> str:
@@ -189,11 +213,14 @@ class DropTrigger(Change):
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
         return f"DROP TRIGGER {'IF EXISTS ' * opts.if_exists}{q(self.trigger.name)}"
 
+    def session(self, flavor: Flavor) -> Session:
+        return ((f"LOCK TABLES {q(self.trigger.table)} WRITE",), ()) if self.swap else NO_SESSION
+
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"drops trigger {self.trigger.name}")
 
     def reverse(self) -> Change:
-        return CreateTrigger(self.trigger, self.anchor)
+        return CreateTrigger(self.trigger, self.anchor, self.swap)
 
     def describe(self) -> str:
         return f"drop trigger {self.trigger.name} on {self.trigger.table}"
@@ -247,7 +274,10 @@ class DropEvent(Change):
 
 @dataclass(frozen=True)
 class AlterEvent(Change):
-    """ALTER EVENT restating every attribute (both flavors accept all of them)."""
+    """A changed event, kept in place: ``CREATE OR REPLACE EVENT`` on MariaDB (the
+    server's own CREATE text, one atomic statement), ``ALTER EVENT`` restating
+    every attribute on MySQL (no CREATE OR REPLACE EVENT there). Never a drop
+    and a create: the event is never missing."""
 
     before: Event
     after: Event
@@ -257,6 +287,8 @@ class AlterEvent(Change):
         return self.after.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        if flavor.is_mariadb:
+            return _or_replace(ddl.create_event(self.after, flavor), flavor, "events")
         e = self.after
         sched = f"ON SCHEDULE {e.schedule}"
         if e.starts and e.schedule.upper().startswith("EVERY"):

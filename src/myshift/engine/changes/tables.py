@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from myshift.engine import ddl
-from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, Clause, RenderOptions, q
+from myshift.engine.changes.base import (
+    DEFAULT_OPTIONS,
+    NO_SESSION,
+    Change,
+    Clause,
+    RenderOptions,
+    Session,
+    q,
+)
 from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
 from myshift.engine.changes.columns import RenameColumn
 from myshift.engine.changes.table_diff import diff_table
@@ -14,6 +22,8 @@ from myshift.model.flavor import Flavor
 from myshift.model.schema import IndexKind, Table
 
 _PARTITION_CLAUSES = (ChangePartitioning, RemovePartitioning)
+FK_CHECKS_OFF = "SET SESSION foreign_key_checks = 0"
+FK_CHECKS_ON = "SET SESSION foreign_key_checks = 1"
 
 
 def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ...]) -> list[str]:
@@ -25,9 +35,11 @@ def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ..
     creates a new generated index named ``c`` and drops the old one, so an
     index ``author_id`` silently becomes ``posts_ibfk_1`` (sqldef case
     ModifyUnnamedForeignKey). Dropping and re-adding the index explicitly in
-    the same statement makes it a normal index the new key reuses. It costs
-    nothing extra: adding a foreign key with foreign_key_checks=1 copies the
-    table anyway. ``table`` must be the table after the statement.
+    the same statement makes it a normal index the new key reuses. With
+    foreign_key_checks=1 the add copies the table anyway; with it off
+    (AddForeignKey.unchecked) MariaDB 10.11 still renames the index, and the
+    statement stays INPLACE with LOCK=NONE (measured), rebuilding that index.
+    ``table`` must be the table after the statement.
     """
     if not flavor.replaces_generated_fk_index:
         return []
@@ -102,6 +114,15 @@ class AlterTable(Change):
 
     def assess(self, flavor: Flavor) -> Assessment:
         return combine(c.assess(flavor) for c in self.clauses)
+
+    @property
+    def rechecks(self) -> bool:
+        return any(isinstance(c, AddForeignKey) and c.unchecked for c in self.clauses)
+
+    def session(self, flavor: Flavor) -> Session:
+        if self.rechecks:
+            return (FK_CHECKS_OFF,), (FK_CHECKS_ON,)
+        return NO_SESSION
 
     def reverse(self) -> Change:
         if self.before is not None and self.after is not None:
