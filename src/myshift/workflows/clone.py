@@ -61,7 +61,14 @@ from myshift.engine.diff import toposort
 from myshift.engine.introspect import catalog, introspect
 from myshift.errors import UsageError
 from myshift.model.schema import Column, ForeignKey, Table
-from myshift.workflows.clone_progress import Progress, ProgressFn, TerminalProgress, Tracker
+from myshift.workflows.clone_progress import (
+    CopyStopped,
+    Progress,
+    ProgressFn,
+    TerminalProgress,
+    Tracker,
+    stop_copiers,
+)
 from myshift.workflows.clone_structure import CloneError, copy_structure, create_later
 
 # Types whose values travel as hex literals (X'...'), byte for byte.
@@ -228,6 +235,12 @@ class _Job:
     batch_bytes: int  # the INSERTs' target size
     max_group: int  # group_concat_max_len on the source: the largest grouped batch
     tracker: Tracker
+    # Set on Ctrl-C: copiers stop at their next batch (their queries are killed too).
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise CopyStopped()
 
 
 def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int | None) -> int:
@@ -245,6 +258,7 @@ def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int 
     pending_rows = 0
     with contextlib.closing(stream_rows(sc, sql)) as batches:
         for rows in batches:
+            job.check()
             for (r,) in rows:
                 buf.append(r)
                 size += len(r) + 1
@@ -335,6 +349,7 @@ def _copy_grouped(job: _Job, sc: Conn, dc: Conn, t: _Table, rng: Range) -> int:
     width = max(1, int(2000 / density)) if density > 0 else 1000
     total = 0
     while lo < hi:
+        job.check()
         end = min(hi, lo + width)
         n, body = sc.query(sel, (lo, end))[0]
         n = int(n)
@@ -563,7 +578,7 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
         counts: dict[str, int] = {}
         while True:
             with qlock:
-                if not queue:
+                if not queue or job.stop.is_set():
                     break
                 t, rng = queue.pop(0)
             if rng is None:
@@ -580,9 +595,15 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
 
     total: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=len(pairs)) as ex:
-        for counts in ex.map(work, pairs):
-            for name, n in counts.items():
-                total[name] = total.get(name, 0) + n
+        futures = [ex.submit(work, pair) for pair in pairs]
+        try:
+            for f in futures:
+                for name, n in f.result().items():
+                    total[name] = total.get(name, 0) + n
+        except BaseException:
+            # Ctrl-C (or a failed copier): the others stop now, not after the whole queue.
+            stop_copiers(job.stop, job.src, job.dst, pairs)
+            raise
     return total
 
 
