@@ -217,3 +217,21 @@ def test_ctrl_c_mid_statement_rolls_it_back(fresh_schema: Endpoint, admin: Conn)
         assert "statements 1..1 were applied" in caught.value.message
         cols = ddl.query("SHOW COLUMNS FROM t")
         assert [c[0] for c in cols] == ["id", "b"]
+
+
+def test_external_progress_and_stopper(fresh_schema: Endpoint) -> None:
+    """An external tool reports its own progress and is stopped by the watch on Ctrl-C."""
+    from myshift.workflows.statementwatch import StatementWatch
+
+    buf = io.StringIO()
+    stopped = threading.Event()
+    with connect(fresh_schema) as ddl, StatementWatch(ddl, PlainDisplay(buf, first=0.0)) as w:
+        timer = _sigint_after(0.3)
+        with pytest.raises(StatementInterrupted) as caught, w.statement(1, 1, "t", "pt-osc t"):
+            w.on_progress(12.0, "copying rows")
+            w.on_interrupt(stopped.set)
+            assert stopped.wait(5)  # what the tool's wrapper would do: end when told
+            raise RuntimeError("the tool exited on its signal")
+        timer.cancel()
+    assert caught.value.outcome == ROLLED_BACK
+    assert "[1/1] t: 12%, copying rows" in buf.getvalue()

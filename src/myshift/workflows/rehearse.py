@@ -217,7 +217,7 @@ def rehearse(
                 history[0].finish_apply(history[1], outcome, error=error)
                 history[0].close()
         if stopped:
-            raise _interrupted(exc, plan_path, target, sb) from None
+            raise _interrupted(exc, plan_path, target, sb, copying=not report.statements) from None
         raise
     report.finished_at = _now()
     report.seconds = time.monotonic() - t_start
@@ -239,10 +239,15 @@ def rehearse(
 
 
 def _interrupted(
-    exc: BaseException, plan_path: str | Path, target: Endpoint, sb: Sandbox
+    exc: BaseException, plan_path: str | Path, target: Endpoint, sb: Sandbox, *, copying: bool
 ) -> Interrupted:
     """Ctrl-C: production was only read; say what happened to the sandbox and what next."""
-    what = exc.message if isinstance(exc, Interrupted) else "Interrupted by user."
+    if isinstance(exc, Interrupted):
+        what = exc.message
+    elif copying:
+        what = "Interrupted by user while preparing the sandbox (the copy's queries were stopped)"
+    else:
+        what = "Interrupted by user between statements"
     where = "kept" if sb.keep else "removed"
     return Interrupted(
         f"{what.rstrip('.')} (in the {sb.kind} sandbox, which was {where}); production was "

@@ -185,7 +185,8 @@ class LiveDisplay:
             auto_refresh=False,
             transient=True,
             redirect_stdout=False,
-            redirect_stderr=False,
+            # Messages written to stderr meanwhile (keep-data notes) print above the line.
+            redirect_stderr=True,
         )
         self._lock = threading.Lock()
         self._task: Any = None

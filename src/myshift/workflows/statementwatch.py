@@ -19,6 +19,9 @@ used by ``workflows.runner.run_statements``):
   stops in time, and the message says the statement may still be rolling back.
   A second Ctrl-C, or one between statements, raises KeyboardInterrupt at once.
 
+Work that is not a query of the DDL session (an online schema change tool's
+process) registers ``on_interrupt(stop)``: the thread calls it on Ctrl-C.
+
 The thread blocks SIGINT for itself, so the kernel delivers it to the main
 thread, whose blocking read is what must be interrupted.
 """
@@ -30,8 +33,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -99,6 +102,9 @@ class _Current:
     subject: str
     sql: str
     external: bool = False  # reports its own progress (on_progress)
+    # Called once on Ctrl-C besides the KILL (e.g. stop an external tool's process).
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+    stopped: bool = False
 
 
 class StatementWatch:
@@ -202,6 +208,13 @@ class StatementWatch:
         self._last = cur
         self.display.finished(time.monotonic() - t0)
 
+    def on_interrupt(self, stop: Callable[[], None]) -> None:
+        """Also call ``stop`` (from the watch thread) if Ctrl-C comes during the running
+        statement: for work that is not a query of the DDL session (an external tool)."""
+        cur = self._current
+        if cur is not None:
+            cur.stoppers.append(stop)
+
     def on_progress(self, percent: float, detail: str = "") -> None:
         """An external report for the running statement (replaces polling the server)."""
         cur = self._current
@@ -228,6 +241,11 @@ class StatementWatch:
                 if side is None:
                     side = self._side()
                 if self._stop_at is not None:
+                    if not cur.stopped:
+                        cur.stopped = True
+                        for stop in cur.stoppers:
+                            with contextlib.suppress(Exception):
+                                stop()
                     next_kill = self._stop(side, next_kill)
                     continue
                 self.display.tick()
