@@ -245,6 +245,8 @@ def _interrupted(
     if _kind(pf, opts) == "rollback":
         undo = pf.undoes_apply_id if pf.undoes_apply_id is not None else ""
         err.fix = f"{look}; run `myshift rollback {undo} --to {target}` again to finish undoing."
+    elif isinstance(exc, StatementInterrupted) and exc.applied == 0:
+        err.fix = f"{look}; nothing was changed: run the same apply again when ready."
     else:
         err.fix = (
             f"{look}; to finish, make a new plan (`myshift plan --to {target} -o plan.json`) "

@@ -67,10 +67,15 @@ class StatementInterrupted(Interrupted):
         self.thread_id = thread_id
         super().__init__(self._describe(), None)
 
+    @property
+    def applied(self) -> int:
+        """How many statements are known to have completed (1..applied)."""
+        return self.seq if self.outcome == COMPLETED else self.seq - 1
+
     def _describe(self) -> str:
         what = f"statement {self.seq} of {self.total} on {self.subject!r}"
         sql = one_line(self.sql, 160)
-        done = self.seq if self.outcome == COMPLETED else self.seq - 1
+        done = self.applied
         ran = f"statements 1..{done} were applied" if done else "no statement was applied"
         if self.outcome == ROLLED_BACK:
             said = (
