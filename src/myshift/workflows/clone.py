@@ -62,7 +62,6 @@ from myshift.engine.introspect import catalog, introspect
 from myshift.errors import UsageError
 from myshift.model.schema import Column, ForeignKey, Table
 from myshift.workflows.clone_progress import (
-    CopyStopped,
     Progress,
     ProgressFn,
     TerminalProgress,
@@ -234,13 +233,7 @@ class _Job:
     dst: Endpoint
     batch_bytes: int  # the INSERTs' target size
     max_group: int  # group_concat_max_len on the source: the largest grouped batch
-    tracker: Tracker
-    # Set on Ctrl-C: copiers stop at their next batch (their queries are killed too).
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def check(self) -> None:
-        if self.stop.is_set():
-            raise CopyStopped()
+    tracker: Tracker  # also stops the copiers on Ctrl-C (at their next batch)
 
 
 def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int | None) -> int:
@@ -258,7 +251,6 @@ def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int 
     pending_rows = 0
     with contextlib.closing(stream_rows(sc, sql)) as batches:
         for rows in batches:
-            job.check()
             for (r,) in rows:
                 buf.append(r)
                 size += len(r) + 1
@@ -349,7 +341,6 @@ def _copy_grouped(job: _Job, sc: Conn, dc: Conn, t: _Table, rng: Range) -> int:
     width = max(1, int(2000 / density)) if density > 0 else 1000
     total = 0
     while lo < hi:
-        job.check()
         end = min(hi, lo + width)
         n, body = sc.query(sel, (lo, end))[0]
         n = int(n)
@@ -578,7 +569,7 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
         counts: dict[str, int] = {}
         while True:
             with qlock:
-                if not queue or job.stop.is_set():
+                if not queue or job.tracker.stop.is_set():
                     break
                 t, rng = queue.pop(0)
             if rng is None:
@@ -602,7 +593,7 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
                     total[name] = total.get(name, 0) + n
         except BaseException:
             # Ctrl-C (or a failed copier): the others stop now, not after the whole queue.
-            stop_copiers(job.stop, job.src, job.dst, pairs)
+            stop_copiers(job.tracker.stop, job.src, job.dst, pairs)
             raise
     return total
 

@@ -41,8 +41,12 @@ class Tracker:
         self.start = time.monotonic()
         self.lock = threading.Lock()
         self._last = 0.0
+        # Set on Ctrl-C (stop_copiers): every copier stops at its next batch.
+        self.stop = threading.Event()
 
     def add(self, rows: int, nbytes: int, table: str, finished: bool = False) -> None:
+        if self.stop.is_set():
+            raise CopyStopped()  # the clone was interrupted: this copier stops here
         with self.lock:
             self.rows += rows
             self.bytes += nbytes

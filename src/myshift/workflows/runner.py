@@ -75,6 +75,12 @@ class ApplyOptions:
     # Where keep-data holds dropped tables and column backups (workflows.keepdata).
     holding: str = "_myshift_trash"
 
+    @property
+    def blocker_wait(self) -> float:
+        if self.blocker_deadline is not None:
+            return self.blocker_deadline
+        return float(self.lock_wait_timeout)
+
 
 @dataclass
 class ApplyResult:
@@ -351,12 +357,7 @@ def run_statements(
         total = len(statements)
         for seq, st in enumerate(statements, start=1):
             watch.check()  # Ctrl-C as the previous statement completed: stop here
-            deadline = (
-                opts.blocker_deadline
-                if opts.blocker_deadline is not None
-                else float(opts.lock_wait_timeout)
-            )
-            wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
+            wait_for_blockers(ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait)
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk.value)
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
