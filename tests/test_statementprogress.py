@@ -235,3 +235,35 @@ def test_external_progress_and_stopper(fresh_schema: Endpoint) -> None:
         timer.cancel()
     assert caught.value.outcome == ROLLED_BACK
     assert "[1/1] t: 12%, copying rows" in buf.getvalue()
+
+
+def test_ctrl_c_when_the_server_is_slow_to_roll_back(fresh_schema: Endpoint, admin: Conn) -> None:
+    """A big UPDATE killed after 2 s takes about a second to roll back: past the budget the
+    watch stops waiting (the socket is shut) and says the end is unknown."""
+    from myshift.workflows.statementwatch import UNKNOWN, StatementWatch
+
+    with connect(fresh_schema) as c:
+        c.execute("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(200), KEY(a), KEY(b))")
+        c.execute("INSERT INTO t SELECT seq, seq, MD5(seq) FROM seq_1_to_400000")
+    sql = "UPDATE t SET a = a + 1, b = CONCAT(b, 'x')"
+    ddl = connect(fresh_schema)
+    tid = ddl.thread_id()
+    timer = _sigint_after(2.0)
+    t0 = time.monotonic()
+    with (
+        StatementWatch(ddl, budget=0.2) as w,
+        pytest.raises(StatementInterrupted) as caught,
+        w.statement(1, 1, "t", sql),
+    ):
+        ddl.execute(sql)
+    took = time.monotonic() - t0
+    timer.cancel()
+    ddl.close()
+    assert caught.value.outcome == UNKNOWN, took
+    assert took < 2.0 + 0.2 + 0.5, took
+    assert f"may still be rolling the statement back (connection id {tid}" in caught.value.message
+    deadline = time.monotonic() + 60
+    while _busy(admin, tid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with connect(fresh_schema) as c:  # the server finished rolling it back
+        assert c.scalar("SELECT COUNT(*) FROM t WHERE b LIKE '%x'") == 0

@@ -234,7 +234,7 @@ class StatementWatch:
         with contextlib.suppress(AttributeError, ValueError, OSError):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         side: Conn | None = None
-        polling = True
+        polling = not isinstance(self.display, SilentDisplay)  # nobody to show it to
         next_kill = 0.0
         try:
             while not self._closed:
