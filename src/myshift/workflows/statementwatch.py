@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -292,9 +291,7 @@ class StatementWatch:
         assert self._stop_at is not None
         if now - self._stop_at >= self.budget and not self._abandoned and self._current:
             self._abandoned = True
-            raw: Any = self.conn.raw
-            with contextlib.suppress(Exception):
-                raw._sock.shutdown(socket.SHUT_RDWR)
+            self.conn.abort()
         return next_kill
 
 
