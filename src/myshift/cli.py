@@ -31,6 +31,7 @@ from myshift.cli_support import (
     rename_hints,
     resolve_source,
     resolve_target,
+    statement_display,
 )
 from myshift.errors import MyshiftError
 from myshift.exitcodes import ExitCode
@@ -179,6 +180,7 @@ def apply(
         opts,
         confirm=lambda text: click.confirm(text, default=False, err=True),
         say=echo_err,
+        display=statement_display(),
     )
     click.echo(result.text, nl=False)
 
@@ -385,6 +387,7 @@ def rollback(
         opts,
         confirm=lambda text: click.confirm(text, default=False, err=True),
         say=echo_err,
+        display=statement_display(),
     )
     click.echo(result.text, nl=False)
     if result.notice:

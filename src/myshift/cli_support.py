@@ -40,8 +40,8 @@ def handle_errors(fn: F) -> F:
             echo_err(f"myshift: {shown}")
             sys.exit(int(shown.exit_code))
         except KeyboardInterrupt:
-            echo_err("myshift: interrupted.")
-            sys.exit(130)
+            echo_err("myshift: interrupted by user.")
+            sys.exit(int(ExitCode.INTERRUPTED))
         except Exception as exc:
             from myshift.db.connect import translate_driver_error
 
@@ -52,6 +52,13 @@ def handle_errors(fn: F) -> F:
             sys.exit(int(err.exit_code))
 
     return wrapper  # type: ignore[return-value]
+
+
+def statement_display() -> Any:
+    """Where apply and rollback show each statement and its progress: stderr."""
+    from myshift.workflows.statementprogress import statement_display as make
+
+    return make(sys.stderr)
 
 
 def connection_options(fn: F) -> F:

@@ -88,6 +88,13 @@ class ApplyFailed(MyshiftError):
     exit_code = ExitCode.APPLY_FAILED
 
 
+class Interrupted(MyshiftError):
+    """The user pressed Ctrl-C: what ran, what the server did with the statement in
+    flight, and the next step (not a failure of the plan: rehearsals do not count it)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class ServerMissing(MyshiftError):
     exit_code = ExitCode.ENVIRONMENT
 

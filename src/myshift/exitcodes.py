@@ -21,3 +21,4 @@ class ExitCode(IntEnum):
     ENVIRONMENT = 12  # a needed local program (mariadbd...) is missing
     ABORTED = 13  # the user declined the confirmation
     REHEARSAL_FAILED = 14  # rehearsal failed, or a protected apply has no passed rehearsal
+    INTERRUPTED = 130  # Ctrl-C: the running statement was killed (the shell's 128 + SIGINT)

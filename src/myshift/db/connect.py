@@ -346,6 +346,16 @@ class Conn:
     def thread_id(self) -> int:
         return int(self.raw.thread_id())
 
+    def abort(self) -> None:
+        """Shut the socket down from another thread: a read blocked on it returns (the
+        driver raises 2013, lost connection).  The server notices when it next writes."""
+        import socket
+
+        sock = getattr(self.raw, "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already closed or broken: nothing to do
             self.raw.close()

@@ -146,6 +146,9 @@ class LocalServer:
             except ServerMissing as exc:
                 last_err = str(exc)
                 srv._kill()
+            except BaseException:  # Ctrl-C: its own session, so the server would outlive us
+                srv.stop()
+                raise
         shutil.rmtree(basedir, ignore_errors=True)
         raise ServerMissing(f"Could not start a local mariadbd: {last_err}", "See the log above.")
 

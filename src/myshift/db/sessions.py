@@ -69,6 +69,29 @@ SQL_THREADS_BUSY = (
 )
 SQL_TAGGED = _SQL_THREADS + " AND p.INFO LIKE %s AND p.COMMAND <> 'Sleep'"
 
+# How far one connection's running statement is (workflows.statementprogress).
+# MariaDB: the processlist itself reports ALTER TABLE / LOAD DATA progress --
+# STAGE of MAX_STAGE and PROGRESS (percent of the current stage).  The
+# statement's own session needs no PROCESS privilege to be seen by its user.
+SQL_PROGRESS_MARIADB = (
+    "SELECT STAGE, MAX_STAGE, PROGRESS, STATE, TIME_MS, COMMAND "
+    "FROM information_schema.PROCESSLIST WHERE ID = %s"
+)
+# MySQL manual, "Using the Performance Schema to Monitor ALTER TABLE Progress":
+# the InnoDB ``stage/innodb/alter%`` instruments and the events_stages_current
+# consumer must be enabled; WORK_ESTIMATED may grow as the server learns more.
+SQL_PROGRESS_MYSQL = (
+    "SELECT s.EVENT_NAME, s.WORK_COMPLETED, s.WORK_ESTIMATED "
+    "FROM performance_schema.events_stages_current s "
+    "JOIN performance_schema.threads t ON t.THREAD_ID = s.THREAD_ID "
+    "WHERE t.PROCESSLIST_ID = %s"
+)
+# Is the connection still running a statement (not idle between two)?
+SQL_RUNNING = (
+    "SELECT COMMAND, INFO FROM information_schema.PROCESSLIST "
+    "WHERE ID = %s AND COMMAND NOT IN ('Sleep', 'Killed')"
+)
+
 
 # ----------------------------------------------------------------------------- queries
 
@@ -141,13 +164,46 @@ def statement_rows(conn: Conn, prefix: str) -> list[dict[str, Any]]:
         return []
 
 
+def progress_row(conn: Conn, thread_id: int) -> dict[str, Any] | None:
+    """The progress columns of ``thread_id``'s running statement (see SQL_PROGRESS_*);
+    None when the connection is gone or the view cannot be read."""
+    sql = SQL_PROGRESS_MARIADB if conn.flavor.is_mariadb else SQL_PROGRESS_MYSQL
+    try:
+        rows = conn.query_dicts(sql, (int(thread_id),))
+    except DriverError:  # performance_schema off, or not granted
+        return None
+    return rows[0] if rows else None
+
+
+def kill_query(conn: Conn, thread_id: int) -> None:
+    """Stop the statement ``thread_id`` runs (the session stays): the server rolls it back.
+
+    The statement's session gets error 1317 (query execution was interrupted).
+    Killing one's own user's session needs no privilege; another's needs
+    CONNECTION ADMIN (or SUPER).  An idle or gone session is not an error.
+    """
+    try:
+        conn.execute(f"KILL QUERY {int(thread_id)}")
+    except DriverError as exc:
+        if not (exc.args and exc.args[0] == 1094):  # unknown thread id: it is gone
+            raise
+
+
+def is_running(conn: Conn, thread_id: int) -> bool:
+    """Whether ``thread_id`` is running a statement (False when idle or gone)."""
+    return bool(conn.query(SQL_RUNNING, (int(thread_id),)))
+
+
 __all__ = [
     "SOURCE_MDL_INFO",
     "SOURCE_NONE",
     "SOURCE_PERFORMANCE_SCHEMA",
     "busy_thread_rows",
+    "is_running",
+    "kill_query",
     "lock_rows",
     "mdl_source",
+    "progress_row",
     "statement_rows",
     "thread_rows",
 ]

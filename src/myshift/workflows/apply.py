@@ -22,6 +22,7 @@ from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import PlanOptions
 from myshift.workflows.report import CommandResult, format_human, format_sql
 from myshift.workflows.runner import ApplyOptions
+from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
     from myshift.workflows.plancheck import PlanKey
@@ -56,6 +57,7 @@ def apply(
     confirm: Callable[[str], bool] = lambda s: False,
     say: Callable[[str], None] = lambda s: None,
     planfile: PlanFile | None = None,
+    display: StatementDisplay | None = None,
 ) -> CommandResult:
     """Apply a plan file (``opts.plan_path``, or ``planfile`` already in memory) or a fresh plan.
 
@@ -83,7 +85,7 @@ def apply(
         audit_path=opts.audit_log,
         notes=notes,
     )
-    apply_id = execute_planfile(target, pf, run, say=say)
+    apply_id = execute_planfile(target, pf, run, say=say, display=display)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)
     text = (
         f"Applied {len(pf.runnable)} statement(s) to {target}"

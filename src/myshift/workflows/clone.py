@@ -61,7 +61,13 @@ from myshift.engine.diff import toposort
 from myshift.engine.introspect import catalog, introspect
 from myshift.errors import UsageError
 from myshift.model.schema import Column, ForeignKey, Table
-from myshift.workflows.clone_progress import Progress, ProgressFn, TerminalProgress, Tracker
+from myshift.workflows.clone_progress import (
+    Progress,
+    ProgressFn,
+    TerminalProgress,
+    Tracker,
+    stop_copiers,
+)
 from myshift.workflows.clone_structure import CloneError, copy_structure, create_later
 
 # Types whose values travel as hex literals (X'...'), byte for byte.
@@ -227,7 +233,7 @@ class _Job:
     dst: Endpoint
     batch_bytes: int  # the INSERTs' target size
     max_group: int  # group_concat_max_len on the source: the largest grouped batch
-    tracker: Tracker
+    tracker: Tracker  # also stops the copiers on Ctrl-C (at their next batch)
 
 
 def _copy_rows(job: _Job, sc: Conn, dc: Conn, t: _Table, where: str, limit: int | None) -> int:
@@ -563,7 +569,7 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
         counts: dict[str, int] = {}
         while True:
             with qlock:
-                if not queue:
+                if not queue or job.tracker.stop.is_set():
                     break
                 t, rng = queue.pop(0)
             if rng is None:
@@ -580,9 +586,15 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
 
     total: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=len(pairs)) as ex:
-        for counts in ex.map(work, pairs):
-            for name, n in counts.items():
-                total[name] = total.get(name, 0) + n
+        futures = [ex.submit(work, pair) for pair in pairs]
+        try:
+            for f in futures:
+                for name, n in f.result().items():
+                    total[name] = total.get(name, 0) + n
+        except BaseException:
+            # Ctrl-C (or a failed copier): the others stop now, not after the whole queue.
+            stop_copiers(job.tracker.stop, job.src, job.dst, pairs)
+            raise
     return total
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from myshift import __version__
 from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
-from myshift.errors import DriftError, MyshiftError, UnsafeError
+from myshift.errors import DriftError, Interrupted, MyshiftError, UnsafeError
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.runner import (
     ApplyInterrupted,
@@ -30,6 +30,8 @@ from myshift.workflows.runner import (
     schema_lock,
     verify_after,
 )
+from myshift.workflows.statementprogress import StatementDisplay
+from myshift.workflows.statementwatch import StatementInterrupted
 
 if TYPE_CHECKING:
     from myshift.workflows.history import History
@@ -45,6 +47,7 @@ def execute_planfile(
     say: Say = lambda s: None,
     observe: Observer | None = None,
     preflight: bool = True,
+    display: StatementDisplay | None = None,
 ) -> int | None:
     """Apply a plan file: identity, lock, drift, re-derivation, pre-flight, algorithm
     policy, run, verify.
@@ -53,7 +56,9 @@ def execute_planfile(
     statements must equal it (workflows.plancheck.trusted_planfile).
     ``observe`` sees every statement's timing, rows and error (``rehearse``
     runs the plan in its sandbox through this same function; ``preflight=False``
-    is its run-anyway diagnosis there, never an apply).
+    is its run-anyway diagnosis there, never an apply).  ``display`` shows
+    each statement and its progress; Ctrl-C raises ``Interrupted`` naming
+    what the server did with the statement in flight and the next step.
     """
     if pf.schema != target.schema:
         raise DriftError(
@@ -81,10 +86,12 @@ def execute_planfile(
                 return None
             history, apply_id = _begin_history(closing, target, pf, opts, say)
             try:
-                _run(conn, target, pf, opts, history, apply_id, say, observe)
+                _run(conn, target, pf, opts, history, apply_id, say, observe, display)
             except BaseException as exc:
                 if history is not None and apply_id is not None:
                     _record_failure(history, apply_id, exc, target.schema)
+                if isinstance(exc, KeyboardInterrupt | Interrupted):
+                    raise _interrupted(exc, target, pf, opts, apply_id) from None
                 raise
             if history is not None and apply_id is not None:
                 history.finish_apply(apply_id, "ok")
@@ -151,6 +158,7 @@ def _run(
     apply_id: int | None,
     say: Say,
     observe: Observer | None,
+    display: StatementDisplay | None,
 ) -> None:
     """Run the plan's statements on the DDL session, then check the target is its ``to``."""
     started = time.monotonic()
@@ -160,9 +168,12 @@ def _run(
         opts,
         history=history,
         apply_id=apply_id,
-        progress=lambda n, m, st, dt: say(
+        progress=None
+        if display is not None
+        else lambda n, m, st, dt: say(
             f"[{n}/{m}] {st.subject}: {dt:.2f}s (elapsed {time.monotonic() - started:.1f}s)"
         ),
+        display=display,
         on_wait=say,
         hook=_keepdata_hook(pf, target, opts, apply_id, say),
         observe=observe,
@@ -198,8 +209,10 @@ def _record_failure(history: History, apply_id: int, exc: BaseException, schema:
     the history itself cannot be written (the server is gone), the error says
     so and the next apply or rollback marks this one.
     """
-    if isinstance(exc, KeyboardInterrupt):
-        outcome, error = "interrupted", "interrupted by the operator"
+    if isinstance(exc, StatementInterrupted):
+        outcome, error = "interrupted", exc.history_note
+    elif isinstance(exc, KeyboardInterrupt | Interrupted):
+        outcome, error = "interrupted", "interrupted by user"
     elif isinstance(exc, ApplyInterrupted):
         outcome, error = "interrupted", str(exc.message)
     elif isinstance(exc, MyshiftError):
@@ -215,6 +228,34 @@ def _record_failure(history: History, apply_id: int, exc: BaseException, schema:
                 f" (The history could not record this: {reason.rstrip('.')}; the next apply "
                 f"or rollback of {schema!r} marks apply {apply_id} interrupted.)"
             )
+
+
+def _interrupted(
+    exc: BaseException, target: Endpoint, pf: PlanFile, opts: ApplyOptions, apply_id: int | None
+) -> Interrupted:
+    """Ctrl-C: what the server did (the watch knows) and the next step, by the apply's id."""
+    if isinstance(exc, Interrupted):
+        err = exc
+    else:
+        err = Interrupted(
+            "Interrupted by user between statements: no statement was running on the server."
+        )
+    ref = f" {apply_id}" if apply_id is not None else ""
+    look = f"See what ran with `myshift history{ref} --to {target}`"
+    if _kind(pf, opts) == "rollback":
+        undo = pf.undoes_apply_id if pf.undoes_apply_id is not None else ""
+        err.fix = f"{look}; run `myshift rollback {undo} --to {target}` again to finish undoing."
+    elif isinstance(exc, StatementInterrupted) and exc.applied == 0:
+        err.fix = f"{look}; nothing was changed: run the same apply again when ready."
+    else:
+        err.fix = (
+            f"{look}; to finish, make a new plan (`myshift plan --to {target} -o plan.json`) "
+            "and apply it"
+        )
+        if ref:
+            err.fix += f", or undo what ran with `myshift rollback {apply_id} --to {target}`"
+        err.fix += "."
+    return err
 
 
 def _checked_under_lock(

@@ -55,7 +55,14 @@ from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Endpoint, connect, con
 from myshift.db.identity import server_identity
 from myshift.engine.introspect.catalog import base_table_rows
 from myshift.engine.risk import Algorithm
-from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, UsageError
+from myshift.errors import (
+    ApplyFailed,
+    DriftError,
+    Interrupted,
+    LockTimeout,
+    MyshiftError,
+    UsageError,
+)
 from myshift.workflows.clone import DataMode, TerminalProgress
 from myshift.workflows.execute import execute_planfile
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
@@ -64,6 +71,7 @@ from myshift.workflows.rehearse_observe import Observer, estimate
 from myshift.workflows.rehearse_report import RehearsalReport, StatementReport
 from myshift.workflows.runner import ApplyOptions, check_drift
 from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
+from myshift.workflows.statementprogress import StatementDisplay, statement_display
 from myshift.workflows.validate import (
     read_checks_file,
     run_checks,
@@ -198,10 +206,18 @@ def rehearse(
         with sb:
             _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say)
     except BaseException as exc:
+        stopped = isinstance(exc, KeyboardInterrupt | Interrupted)
         if history is not None:
+            outcome, error = (
+                ("interrupted", "interrupted by user")
+                if stopped
+                else ("failed", f"rehearsal stopped: {exc}")
+            )
             with contextlib.suppress(Exception):
-                history[0].finish_apply(history[1], "failed", error=f"rehearsal stopped: {exc}")
+                history[0].finish_apply(history[1], outcome, error=error)
                 history[0].close()
+        if stopped:
+            raise _interrupted(exc, plan_path, target, sb, copying=not report.statements) from None
         raise
     report.finished_at = _now()
     report.seconds = time.monotonic() - t_start
@@ -220,6 +236,24 @@ def rehearse(
     if options.report_json:
         _write(options.report_json, report.to_json())
     return report
+
+
+def _interrupted(
+    exc: BaseException, plan_path: str | Path, target: Endpoint, sb: Sandbox, *, copying: bool
+) -> Interrupted:
+    """Ctrl-C: production was only read; say what happened to the sandbox and what next."""
+    if isinstance(exc, Interrupted):
+        what = exc.message
+    elif copying:
+        what = "Interrupted by user while preparing the sandbox (the copy's queries were stopped)"
+    else:
+        what = "Interrupted by user between statements"
+    where = "kept" if sb.keep else "removed"
+    return Interrupted(
+        f"{what.rstrip('.')} (in the {sb.kind} sandbox, which was {where}); production was "
+        "not changed and the rehearsal is recorded as interrupted.",
+        f"Rehearse again when ready: `myshift rehearse --plan {plan_path} --to {target}`.",
+    )
 
 
 def _rehearse_in(
@@ -259,7 +293,8 @@ def _rehearse_in(
         algorithm=options.algorithm,
         record_history=False,
     )
-    _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say)
+    display = statement_display(sys.stderr) if options.progress else None
+    _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say, display)
     if report.stage == "" and (options.check or options.run):
         _validate(ep, options, report, say, list(options.secret_env))
     report.result = "passed" if report.stage == "" else "failed"
@@ -298,6 +333,7 @@ def _run_in_sandbox(
     copied_rows: dict[str, int],
     opts: ApplyOptions,
     say: Say,
+    display: StatementDisplay | None = None,
 ) -> None:
     """Run the plan in the sandbox with apply's executor; fill ``report`` (stage on failure)."""
     runnable = pf.runnable
@@ -324,7 +360,11 @@ def _run_in_sandbox(
         sandbox_pf = replace(pf, schema=ep.schema, identity=server_identity(conn))
         observer = Observer(conn, ep.schema, report.statements, say)
         try:
-            execute_planfile(ep, sandbox_pf, opts, say=lambda s: None, observe=observer)
+            execute_planfile(
+                ep, sandbox_pf, opts, say=lambda s: None, observe=observer, display=display
+            )
+        except Interrupted:
+            raise  # Ctrl-C: not a verdict on the plan
         except DriftError as exc:
             report.stage = "sandbox"
             report.error = (
@@ -360,8 +400,12 @@ def _diagnose(
     say("Pre-flight check refused the plan; running it anyway in the sandbox to see the error...")
     with connect(ep) as conn:
         observer = Observer(conn, ep.schema, report.statements, say)
-        with contextlib.suppress(MyshiftError):
+        try:
             execute_planfile(ep, pf, opts, say=lambda s: None, observe=observer, preflight=False)
+        except Interrupted:
+            raise
+        except MyshiftError:
+            pass
     failed = [s for s in report.statements if s.status == "failed"]
     if failed:
         s = failed[0]

@@ -19,6 +19,7 @@ from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.report import CommandResult, format_human, format_sql
 from myshift.workflows.rollbackplan import build_rollback_planfile
+from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
     from myshift.workflows.plancheck import PlanKey
@@ -96,6 +97,7 @@ def rollback(
     *,
     confirm: Callable[[str], bool] = lambda s: False,
     say: Callable[[str], None] = lambda s: None,
+    display: StatementDisplay | None = None,
 ) -> CommandResult:
     """``myshift rollback``: show the reverse plan, then apply it like ``apply`` does."""
     keep = target.protected if opts.keep_data is None else opts.keep_data
@@ -145,6 +147,7 @@ def rollback(
         confirm=confirm,
         say=say,
         planfile=pf,
+        display=display,
     )
     return replace(
         result,

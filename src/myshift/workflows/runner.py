@@ -49,6 +49,8 @@ from myshift.model.serialize import fingerprint
 from myshift.workflows import blockers
 from myshift.workflows.guarded import run_guarded
 from myshift.workflows.planmodel import PlannedStatement
+from myshift.workflows.statementprogress import StatementDisplay
+from myshift.workflows.statementwatch import StatementInterrupted, StatementWatch
 
 if TYPE_CHECKING:
     from myshift.workflows.history import History
@@ -74,6 +76,12 @@ class ApplyOptions:
     undoes_apply_id: int | None = None
     # Where keep-data holds dropped tables and column backups (workflows.keepdata).
     holding: str = "_myshift_trash"
+
+    @property
+    def blocker_wait(self) -> float:
+        if self.blocker_deadline is not None:
+            return self.blocker_deadline
+        return float(self.lock_wait_timeout)
 
 
 @dataclass
@@ -323,6 +331,7 @@ def run_statements(
     observe: Observer | None = None,
     conn: Conn | None = None,
     label: str = "apply",
+    display: StatementDisplay | None = None,
 ) -> list[float]:
     """Execute statements in order on one DDL session with a short lock_wait_timeout.
 
@@ -333,7 +342,10 @@ def run_statements(
     given, runs each statement instead of ``conn.execute``; a MyshiftError it
     raises is recorded as the statement's failure and stops the apply like a
     server error does.  ``observe`` is called with a ``StatementRun`` after
-    each statement, failed ones included.
+    each statement, failed ones included.  Each statement is shown on
+    ``display`` with its progress while it runs, and Ctrl-C kills it on the
+    server (workflows.statementwatch): ``StatementInterrupted`` says whether
+    the server rolled it back.
     """
     durations: list[float] = []
     own = (
@@ -342,18 +354,14 @@ def run_statements(
         else connected(target, lock_wait_timeout=opts.lock_wait_timeout)
     )
     recorded = history is not None and apply_id is not None
-    with own as ddl_conn:
+    with own as ddl_conn, StatementWatch(ddl_conn, display) as watch:
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
         total = len(statements)
         for seq, st in enumerate(statements, start=1):
-            deadline = (
-                opts.blocker_deadline
-                if opts.blocker_deadline is not None
-                else float(opts.lock_wait_timeout)
-            )
+            watch.check()  # Ctrl-C as the previous statement completed: stop here
             if seq == 1 or not statements[seq - 2].leaves_tables_locked:
                 # (Under our own LOCK TABLES nobody else can hold the table.)
-                wait_for_blockers(ddl_conn, target.schema, st.subject, deadline, on_wait)
+                wait_for_blockers(ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait)
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk.value)
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
@@ -364,7 +372,11 @@ def run_statements(
                     if hook is not None
                     else functools.partial(ddl_conn.execute, tagged.sql)
                 )
-                rows = run_guarded(ddl_conn, tagged, send)
+                with watch.statement(seq, total, st.subject, st.sql):
+                    rows = run_guarded(ddl_conn, tagged, send)
+            except StatementInterrupted as exc:
+                _interrupted(exc, history if recorded else None, apply_id, observe, st, t0)
+                raise
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
@@ -392,6 +404,7 @@ def run_statements(
                 observe(StatementRun(seq, st, dt, rows))
             if progress:
                 progress(seq, total, st, dt)
+        watch.check()
     return durations
 
 
@@ -402,6 +415,22 @@ def _quietly(write: Callable[..., None], *args: Any, **kwargs: Any) -> str:
     except (MyshiftError, DriverError) as exc:
         return str(exc)
     return ""
+
+
+def _interrupted(
+    exc: StatementInterrupted,
+    history: History | None,
+    apply_id: int | None,
+    observe: Observer | None,
+    st: PlannedStatement,
+    t0: float,
+) -> None:
+    """Record a statement stopped by Ctrl-C: failed when the server rolled it back;
+    left ``running`` when its end is unknown (like a lost session)."""
+    if history is not None and apply_id is not None and exc.outcome != "unknown":
+        _quietly(history.statement_finished, apply_id, exc.seq, "failed", error=exc.history_note)
+    if observe:
+        observe(StatementRun(exc.seq, st, time.perf_counter() - t0, error=exc.history_note))
 
 
 def _statement_failed(

@@ -1,0 +1,269 @@
+"""Issue 11: Ctrl-C stops apply, rehearse and rollback within 2 s, killing the statement.
+
+Each test starts the real ``myshift`` in a subprocess, waits until its
+statement runs on the server (tagged, in the processlist), sends SIGINT, and
+checks what a user would: the process is gone within 2 s, nothing of myshift
+runs on the server any more, the table is as it was, history says
+``interrupted by user``, and the output names the next step.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from clitools import MYSHIFT, run_cli
+from myshift.db.connect import Conn, Endpoint, connect
+from myshift.exitcodes import ExitCode
+from myshift.workflows.history import History
+
+ROWS = 300_000
+T = "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(40))"
+# A stored generated column: adding it copies every row, hashing ~repeat * 32 bytes
+# each (300,000 rows, repeat 200: ~6 s here) -- an ALTER that really runs.
+SLOW = "h CHAR(128) AS (SHA2(REPEAT(b, 200), 512)) PERSISTENT"
+
+
+def url(ep: Endpoint) -> str:
+    return f"mysql://{ep.user}@127.0.0.1:{ep.port}/{ep.schema}"
+
+
+def env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+
+
+def seed(ep: Endpoint, rows: int = ROWS) -> Conn:
+    c = connect(ep)
+    c.execute(T)
+    c.execute(f"INSERT INTO t SELECT seq, seq, MD5(seq) FROM seq_1_to_{rows}")
+    return c
+
+
+def plan_file(ep: Endpoint, tmp_path: Path, sql: str, name: str = "plan") -> Path:
+    desired = tmp_path / f"{name}.sql"
+    desired.write_text(sql)
+    out = tmp_path / f"{name}.json"
+    r = run_cli("plan", "--to", url(ep), "--desired", str(desired), "-o", str(out), cwd=tmp_path)
+    assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stderr
+    return out
+
+
+def running(admin: Conn, schema: str | None = None) -> list[tuple[int, str, str]]:
+    """(id, state, statement) of myshift statements running (on ``schema``)."""
+    rows = admin.query(
+        "SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST "
+        "WHERE INFO LIKE '/* myshift %%' AND COMMAND <> 'Sleep'"
+        + (" AND DB = %s" if schema else ""),
+        (schema,) if schema else None,
+    )
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def wait_for(what: object, timeout: float = 60) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()  # type: ignore[operator]
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def interrupt(proc: subprocess.Popen[str], admin: Conn, schema: str) -> tuple[float, str, str]:
+    """SIGINT once the copy has run a moment; (seconds to exit, stdout, stderr)."""
+    wait_for(lambda: [r for r in running(admin, schema) if "copy" in r[1].lower()])
+    time.sleep(0.7)
+    assert proc.poll() is None, proc.communicate()
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return time.monotonic() - t0, out, err
+
+
+def column_names(c: Conn, schema: str) -> list[str]:
+    return [
+        str(r[0])
+        for r in c.query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION",
+            (schema,),
+        )
+    ]
+
+
+def latest(ep: Endpoint, kinds: tuple[str, ...] = ("apply", "rollback")) -> object:
+    with History.open(ep, audit_path=None) as h:
+        rec = h.latest_apply(ep.schema, kinds=kinds)
+        assert rec is not None
+        return h.get_apply(rec.id)
+
+
+def test_ctrl_c_mid_alter_kills_it_and_records_interrupted(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path
+) -> None:
+    ep = fresh_schema
+    c = seed(ep)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    proc = subprocess.Popen(
+        [*MYSHIFT, "apply", "--plan", str(plan), "--to", url(ep), "--yes"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    took, _, err = interrupt(proc, admin, ep.schema)
+    print(f"SIGINT -> exit: {took:.3f}s")
+
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert int(ExitCode.INTERRUPTED) == 130
+    assert took < 2.0, (took, err)
+    assert running(admin) == []  # the ALTER was killed, not left behind
+    assert column_names(c, ep.schema) == ["id", "a", "b"]  # the table is unchanged
+    assert c.scalar("SELECT COUNT(*) FROM t") == ROWS
+    assert "[1/1] t: ALTER TABLE" in err  # the start line
+    assert "rolled it back" in err and "statement 1 of 1 on 't'" in err
+    detail = latest(ep)
+    assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
+    assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
+    apply_id = detail.record.id  # type: ignore[attr-defined]
+    assert f"myshift history {apply_id} --to {url(ep)}" in err  # the next step
+    assert "nothing was changed: run the same apply again" in err
+    # The session was left usable and the lock free: the same plan applies now.
+    r = run_cli("apply", "--plan", str(plan), "--to", url(ep), "--yes", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "h" in column_names(c, ep.schema)
+
+
+def test_progress_lines_off_a_terminal(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    """Not a terminal: the [n/m] start line, at least one progress line, a done line."""
+    ep = fresh_schema
+    seed(ep, 200_000)
+    plan = plan_file(ep, tmp_path, T[:-1] + ", h CHAR(128) AS (SHA2(REPEAT(b, 200), 512)) "
+                     "PERSISTENT);")  # fmt: skip
+    r = run_cli("apply", "--plan", str(plan), "--to", url(ep), "--yes", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("[1/1] t:")]
+    assert lines[0].startswith("[1/1] t: ALTER TABLE `t` ADD COLUMN"), r.stderr
+    progress = [ln for ln in lines if "%" in ln and "copy to tmp table" in ln]
+    assert progress, r.stderr
+    assert lines[-1].startswith("[1/1] t: done in "), r.stderr
+    assert "\x1b[" not in r.stderr  # no terminal codes in a log
+
+
+@pytest.mark.parametrize("phase", ["statement"])
+def test_ctrl_c_during_rehearsal_statement(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path, phase: str
+) -> None:
+    ep = fresh_schema
+    c = seed(ep)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    proc = subprocess.Popen(
+        [*MYSHIFT, "rehearse", "--plan", str(plan), "--to", url(ep), "--data", "full"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # The sandbox is another server: wait for its ALTER through the output.
+    took, _, err = _interrupt_when(proc, lambda text: "[1/1] t: ALTER TABLE" in text)
+    print(f"SIGINT -> exit (rehearse, {phase}): {took:.3f}s")
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert took < 2.0, (took, err)
+    assert "Interrupted by user" in err and "rehearse" in err
+    assert column_names(c, ep.schema) == ["id", "a", "b"]
+    detail = latest(ep, kinds=("rehearsal",))
+    assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
+    assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
+    assert running(admin) == []
+
+
+def _interrupt_when(
+    proc: subprocess.Popen[str], ready: object, settle: float = 0.7
+) -> tuple[float, str, str]:
+    """SIGINT once ``ready(stderr so far)``; reads stderr line by line meanwhile."""
+    import selectors
+
+    assert proc.stderr is not None
+    seen = ""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + 120
+    while not ready(seen):  # type: ignore[operator]
+        assert time.monotonic() < deadline, seen
+        assert proc.poll() is None, seen + proc.stderr.read()
+        if sel.select(timeout=0.1):
+            seen += proc.stderr.readline()
+    time.sleep(settle)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    return time.monotonic() - t0, out, seen + err
+
+
+def copier_reading(admin: Conn, schema: str) -> list[int]:
+    """Connections of a rehearsal's clone reading ``schema`` on production."""
+    rows = admin.query(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' "
+        "AND ID <> CONNECTION_ID() "
+        "AND INFO LIKE %s",
+        (f"%FROM `{schema}`.`t`%",),
+    )
+    return [int(r[0]) for r in rows]
+
+
+def test_ctrl_c_during_rehearsal_clone(fresh_schema: Endpoint, admin: Conn, tmp_path: Path) -> None:
+    ep = fresh_schema
+    seed(ep, 600_000)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    proc = subprocess.Popen(
+        [*MYSHIFT, "rehearse", "--plan", str(plan), "--to", url(ep), "--data", "full"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(lambda: copier_reading(admin, ep.schema) or proc.poll() is not None, timeout=60)
+    assert proc.poll() is None, proc.communicate()
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    print(f"SIGINT -> exit (rehearse, clone): {took:.3f}s")
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert took < 2.0, (took, err)
+    assert "Interrupted by user while preparing the sandbox" in err, err
+    assert "sandbox, which was removed" in err
+    assert "[1/1]" not in err  # stopped in the copy, before any statement
+    assert copier_reading(admin, ep.schema) == []  # nothing left reading production
+    detail = latest(ep, kinds=("rehearsal",))
+    assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_during_rollback(fresh_schema: Endpoint, admin: Conn, tmp_path: Path) -> None:
+    """The rollback of dropping a stored generated column computes it again: stop that."""
+    ep = fresh_schema
+    c = connect(ep)
+    c.execute(T[:-1] + f", {SLOW})")
+    c.execute(f"INSERT INTO t (id, a, b) SELECT seq, seq, MD5(seq) FROM seq_1_to_{ROWS // 2}")
+    desired = tmp_path / "drop.sql"
+    desired.write_text(T + ";")
+    out = tmp_path / "drop.json"
+    r = run_cli("plan", "--to", url(ep), "--desired", str(desired), "--allow-drop",
+                "-o", str(out), cwd=tmp_path)  # fmt: skip
+    assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stderr
+    r = run_cli("apply", "--plan", str(out), "--to", url(ep), "--allow-drop", "--yes",
+                cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    applied = latest(ep).record.id  # type: ignore[attr-defined]
+    proc = subprocess.Popen(
+        [*MYSHIFT, "rollback", "--to", url(ep), "--yes", "--no-verify"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    took, _, err = interrupt(proc, admin, ep.schema)
+    print(f"SIGINT -> exit (rollback): {took:.3f}s")
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert took < 2.0, (took, err)
+    assert running(admin) == []
+    assert column_names(c, ep.schema) == ["id", "a", "b"]  # as the apply left it
+    assert "rolled it back" in err
+    assert f"myshift rollback {applied} --to {url(ep)}` again" in err, err
+    detail = latest(ep)
+    assert detail.record.kind == "rollback"  # type: ignore[attr-defined]
+    assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
+    assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
