@@ -27,6 +27,7 @@ from myshift.cli_support import (
     echo_err,
     handle_errors,
     load_config,
+    online_policy,
     plan_key_for,
     rename_hints,
     resolve_source,
@@ -61,6 +62,12 @@ def cli() -> None:
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
 @click.option("--runbook", "runbook", default=None, help="Also write a Markdown runbook here.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def plan(
@@ -77,6 +84,7 @@ def plan(
     no_verify: bool,
     keep_data: bool,
     runbook: str | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
@@ -94,6 +102,7 @@ def plan(
             workspace=workspace or "temp",
             keep_data=keep_data,
             allow_empty=allow_empty,
+            online=online_policy(online, settings),
         ),
         output=output,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
@@ -129,6 +138,12 @@ def plan(
 @click.option("--rename", multiple=True)
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def apply(
@@ -145,6 +160,7 @@ def apply(
     rename: tuple[str, ...],
     skip_rehearsal: bool,
     keep_data: bool | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Apply the plan (or a reviewed plan file) to the target."""
@@ -161,6 +177,7 @@ def apply(
             hints=None if plan_path else rename_hints(rename),
             workspace=workspace or "temp",
             allow_empty=allow_empty,
+            online=online_policy(online, settings),
         ),
         plan_path=plan_path,
         yes=yes,
@@ -204,6 +221,12 @@ def apply(
 @click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
 @click.option("--report-md", default=None, help="Also write the report as Markdown.")
 @click.option("--report-json", default=None, help="Also write the report as JSON.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def rehearse(
@@ -220,6 +243,7 @@ def rehearse(
     workers: int,
     report_md: str | None,
     report_json: str | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
@@ -242,6 +266,7 @@ def rehearse(
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         secret_env=tuple(e.password_env for e in settings.environments.values()),
+        online=online_policy(online, settings),
     )
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err)
     click.echo(report.to_text(), nl=False)

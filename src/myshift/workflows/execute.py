@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -234,7 +235,15 @@ def _checked_under_lock(
         holding=opts.holding,
         own_lock=conn.thread_id(),
     )
+    from myshift.workflows.online import OnlinePolicy, live_paths, refuse_blocked
+
+    # The path of each statement, from the live sizes and the re-derived
+    # statements: refused here, before anything runs, when a blocking
+    # statement on a big table has no online path.
+    policy = opts.online or OnlinePolicy()
+    pf = replace(pf, statements=live_paths(conn, target.schema, pf.statements, policy))
     runnable = pf.runnable
+    refuse_blocked(runnable, policy)
     check_algorithms(runnable, opts.algorithm)
     for st in runnable if preflight else []:
         for pre in st.preflight:

@@ -50,6 +50,7 @@ from myshift.workflows.planmodel import PlannedStatement
 
 if TYPE_CHECKING:
     from myshift.workflows.history import History
+    from myshift.workflows.online import OnlinePolicy
 
 _ALGO_COST = {Algorithm.INSTANT: 0, Algorithm.INPLACE: 1, Algorithm.COPY: 2}
 
@@ -72,6 +73,8 @@ class ApplyOptions:
     undoes_apply_id: int | None = None
     # Where keep-data holds dropped tables and column backups (workflows.keepdata).
     holding: str = "_myshift_trash"
+    # --online and [online] (workflows.online); None: auto with the defaults.
+    online: OnlinePolicy | None = None
 
 
 @dataclass
@@ -355,11 +358,14 @@ def run_statements(
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
             t0 = time.perf_counter()
             try:
-                rows = (
-                    hook(ddl_conn, seq, tagged)
-                    if hook is not None
-                    else ddl_conn.execute(tagged.sql)
-                )
+                if st.path != "server":
+                    rows = _run_online(ddl_conn, target, st, opts, history, apply_id, seq, on_wait)
+                else:
+                    rows = (
+                        hook(ddl_conn, seq, tagged)
+                        if hook is not None
+                        else ddl_conn.execute(tagged.sql)
+                    )
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
@@ -388,6 +394,57 @@ def run_statements(
             if progress:
                 progress(seq, total, st, dt)
     return durations
+
+
+def _run_online(
+    conn: Conn,
+    target: Endpoint,
+    st: PlannedStatement,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    seq: int,
+    say: Callable[[str], None] | None,
+) -> int | None:
+    """Run a statement on its online path (workflows.online); its command line (no
+    password), time and outcome go into the apply's history notes."""
+    from myshift.workflows.online import OnlinePolicy, run_online
+
+    tell = say or (lambda s: None)
+    note: dict[str, Any] = {"seq": seq, "table": st.subject, "path": st.path}
+    last = [""]
+
+    def progress(percent: float, detail: str) -> None:
+        if detail != last[0]:
+            last[0] = detail
+            tell(f"{st.subject}: {percent:.0f}% {detail}")
+
+    def record(outcome: str) -> None:
+        note["outcome"] = outcome
+        if history is not None and apply_id is not None:
+            done = list(history.get_apply(apply_id).record.notes.get("online", []))
+            _quietly(history.add_notes, apply_id, {"online": [*done, note]})
+
+    tell(f"{st.subject}: online schema change ({st.path_reason})")
+    t0 = time.perf_counter()
+    try:
+        out = run_online(
+            conn,
+            target,
+            st,
+            opts.online or OnlinePolicy(),
+            on_progress=progress,
+            say=tell,
+            on_start=lambda argv: note.update(command=argv),
+        )
+    except BaseException as exc:
+        note["seconds"] = round(time.perf_counter() - t0, 3)
+        note["error"] = str(exc) or type(exc).__name__
+        record("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    note["seconds"] = round(out.seconds, 3)
+    record("ok")
+    return out.rows
 
 
 def _quietly(write: Callable[..., None], *args: Any, **kwargs: Any) -> str:
