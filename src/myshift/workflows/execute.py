@@ -225,8 +225,10 @@ def _checked_under_lock(
     plan is what the engine derives (the returned plan is that derivation, which
     is all that runs), the algorithm policy, the pre-flight checks, and no
     outside reference to a table the plan soft-drops."""
+    from myshift.workflows.online import refuse_online_in_progress
     from myshift.workflows.plancheck import trusted_planfile
 
+    refuse_online_in_progress(conn, target.schema)
     check_drift(conn, target, pf.from_fingerprint, pf.current)
     pf = trusted_planfile(
         pf,

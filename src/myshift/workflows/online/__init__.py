@@ -45,6 +45,24 @@ def live_paths(
     return decide_paths(statements, sizes, policy, tool_path(policy))
 
 
+def refuse_online_in_progress(conn: Conn, schema: str) -> None:
+    """Refuse while the tool's triggers are on the schema: an online change still runs
+    (the tool outlives a killed myshift, as a server outlives it with its ALTER) or
+    was stopped without its clean-up."""
+    from myshift.engine.introspect.catalog import trigger_names
+    from myshift.errors import UnsafeError
+    from myshift.workflows.online.ptosc import TOOL_TRIGGER_PREFIX
+
+    found = [t for t in trigger_names(conn, schema) if t.startswith(TOOL_TRIGGER_PREFIX)]
+    if found:
+        raise UnsafeError(
+            f"An online schema change is running on schema {schema!r}, or was stopped "
+            f"without cleaning up: its triggers {', '.join(found)} are there. Nothing was run.",
+            "If pt-online-schema-change still runs (ps), wait for it to finish; if it does "
+            "not, drop those triggers and its `_<table>_new` table, then apply again.",
+        )
+
+
 def run_online(
     conn: Conn,
     target: Endpoint,
@@ -82,6 +100,7 @@ __all__ = [
     "OscOutcome",
     "live_paths",
     "refuse_blocked",
+    "refuse_online_in_progress",
     "run_online",
     "tool_path",
 ]
