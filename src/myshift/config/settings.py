@@ -74,7 +74,7 @@ class OnlineSettings:
     critical_threads_running: int = 50
     # Target seconds per copied chunk, and the lock wait of the tool's own
     # sessions (its trigger creation and the RENAME cut-over retry on timeout).
-    chunk_time: float = 0.5
+    chunk_time: float = 0.2
     cutover_lock_wait_timeout: int = 2
     # The command, or a path to it.
     tool: str = "pt-online-schema-change"
