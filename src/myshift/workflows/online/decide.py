@@ -104,7 +104,11 @@ def decide_one(
             path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and "
             "--online never rules out the online tool",
         )
-    if st.keep_table or st.keep_columns or st.restore_held:
+    if st.restore_held:
+        # A rollback's restore of kept data: it runs as planned (refusing it would
+        # leave the rollback half done).
+        return replace(st, path=SERVER, path_reason=f"{cost}: a rollback restore, run as planned")
+    if st.keep_table or st.keep_columns:
         st = replace(st, online_alter="", online_unfit="keep-data backs up its rows first")
     if not st.online_alter:
         if policy.mode == "always" and not _big(size, s):

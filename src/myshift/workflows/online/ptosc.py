@@ -195,34 +195,24 @@ def run_statement(
         shown = [a.replace(cnf, DEFAULTS_PLACEHOLDER) for a in argv]
         on_start(shown)
         t0 = time.monotonic()
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # myshift stops it, then cleans up after it
-        )
-        tail: deque[str] = deque(maxlen=25)
-        rows: int | None = None
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                line = line.rstrip("\n")
-                tail.append(line)
-                m = _APPROX.search(line)
-                if m:
-                    rows = int(m[1])
-                got = parse_progress(line)
-                if got is not None:
-                    on_progress(*got)
-            code = proc.wait()
-        except BaseException:
-            _stop(proc)
-            cleaned = clean_up(conn, schema, table, before_tables, proc.pid)
-            say(_cleaned_text(table, cleaned))
-            raise
+        # Its output goes to a file, not a pipe: a killed myshift must not take
+        # the tool down mid-change with SIGPIPE (it runs on to the end, as the
+        # server runs on an ALTER whose client died; apply refuses meanwhile).
+        with tempfile.NamedTemporaryFile("w+", prefix="myshift-osc-", suffix=".log") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # myshift stops it, then cleans up after it
+            )
+            try:
+                code, tail, rows = _watch(proc, log.name, on_progress)
+            except BaseException:
+                _stop(proc)
+                cleaned = clean_up(conn, schema, table, before_tables, proc.pid)
+                say(_cleaned_text(table, cleaned))
+                raise
         seconds = time.monotonic() - t0
     if code != 0:
         cleaned = clean_up(conn, schema, table, before_tables, proc.pid)
@@ -239,6 +229,33 @@ def run_statement(
     return OscOutcome(shown, rows, seconds, [])
 
 
+def _watch(
+    proc: subprocess.Popen[bytes], log: str, on_progress: OnProgress
+) -> tuple[int, list[str], int | None]:
+    """Follow the tool's output until it exits: its exit code, last lines, and the
+    rows it said it would copy."""
+    tail: deque[str] = deque(maxlen=25)
+    rows: int | None = None
+    partial = ""
+    with open(log, encoding="utf-8", errors="replace") as fh:
+        while True:
+            code = proc.poll()
+            text = partial + fh.read()
+            lines = text.split("\n")
+            partial = lines.pop() if code is None else ""  # a line still being written
+            for line in lines:
+                tail.append(line)
+                m = _APPROX.search(line)
+                if m:
+                    rows = int(m[1])
+                got = parse_progress(line)
+                if got is not None:
+                    on_progress(*got)
+            if code is not None:
+                return code, list(tail), rows
+            time.sleep(0.1)
+
+
 def _last_error(tail: Sequence[str]) -> str:
     for line in reversed(tail):
         text = line.strip()
@@ -253,7 +270,7 @@ def _cleaned_text(table: str, cleaned: list[str]) -> str:
     return f"Cleaned up what the online copy of {table} left behind: {', '.join(cleaned)}."
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the tool (it has no handler: it stops at once), SIGKILL if it lingers."""
     if proc.poll() is not None:
         return
