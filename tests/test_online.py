@@ -426,3 +426,27 @@ def test_rehearse_takes_production_path(shop: tuple[Endpoint, Path], tmp_path: P
 
 def test_live_paths_reads_no_sizes_without_blocking(conn: Conn, fresh_schema: Endpoint) -> None:
     assert live_paths(conn, fresh_schema.schema, [], OnlinePolicy()) == []
+
+
+@needs_tool
+def test_forged_path_and_alter_in_plan_file_are_ignored(
+    shop: tuple[Endpoint, Path], tmp_path: Path
+) -> None:
+    """The path and the tool's --alter come from the re-derived statement, never the
+    file (neither is in plan_hash): a forged --alter does not run."""
+    import json
+
+    ep, desired = shop
+    policy = OnlinePolicy(settings=LOW)
+    pf = build_planfile(ep, str(desired), PlanOptions(online=policy))
+    data = json.loads(pf.to_json())
+    data["statements"][0]["online_alter"] = "ADD COLUMN evil int"
+    data["statements"][0]["path"] = "server"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data))
+    said: list[str] = []
+    apply(ep, None, replace(_opts(), plan_path=str(forged)), say=said.append)
+    assert any("online schema change" in s for s in said)  # live sizes decided, not the file
+    with connect(ep) as c:
+        create = c.query("SHOW CREATE TABLE orders")[0][1]
+    assert "evil" not in create and "`amount` bigint(20)" in create
