@@ -450,3 +450,48 @@ def test_forged_path_and_alter_in_plan_file_are_ignored(
     with connect(ep) as c:
         create = c.query("SHOW CREATE TABLE orders")[0][1]
     assert "evil" not in create and "`amount` bigint(20)" in create
+
+
+def test_online_settings_in_myshift_toml(tmp_path: Path) -> None:
+    from myshift.config.settings import load_settings
+    from myshift.errors import UsageError
+
+    (tmp_path / "myshift.toml").write_text("[online]\nmin_rows = 5000\nchunk_time = 1\n")
+    s = load_settings(tmp_path).online
+    assert (s.min_rows, s.min_bytes, s.chunk_time) == (5000, 64 << 20, 1.0)
+    (tmp_path / "myshift.toml").write_text("[online]\nmin_row = 5000\n")
+    with pytest.raises(UsageError, match="unknown key"):
+        load_settings(tmp_path)
+
+
+def test_command_for_a_referenced_table_with_replicas() -> None:
+    """Children referencing the table: rebuild_constraints; replicas: lag is watched."""
+    argv = command(
+        "pt-online-schema-change",
+        "shop",
+        "customers",
+        "MODIFY COLUMN `name` varchar(80)",
+        OnlineSettings(),
+        DEFAULTS_PLACEHOLDER,
+        replicas=True,
+        children=True,
+    )
+    assert "--alter-foreign-keys-method=rebuild_constraints" in argv
+    assert "--recursion-method=none" not in argv
+
+
+@needs_tool
+def test_referenced_table_keeps_child_fk_names(shop: tuple[Endpoint, Path]) -> None:
+    """A parent table (orders references customers) goes through rebuild_constraints;
+    the child's foreign key gets its name back after the swap."""
+    ep, desired = shop
+    desired.write_text(BASE.replace("name varchar(40))", "name text)"))
+    said: list[str] = []
+    apply(ep, str(desired), _opts("always"), say=said.append)
+    assert any("online schema change" in s for s in said)
+    with connect(ep) as c:
+        assert "`name` text" in c.query("SHOW CREATE TABLE customers")[0][1]
+        assert "CONSTRAINT `orders_customer_fk`" in c.query("SHOW CREATE TABLE orders")[0][1]
+        c.execute("INSERT INTO orders (customer_id, amount) VALUES (1, 5)")
+    pf = build_planfile(ep, str(desired), PlanOptions(online=OnlinePolicy(settings=LOW)))
+    assert not pf.runnable

@@ -358,14 +358,12 @@ def run_statements(
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
             t0 = time.perf_counter()
             try:
-                if st.path != "server":
+                if st.path != "server":  # workflows.online
                     rows = _run_online(ddl_conn, target, st, opts, history, apply_id, seq, on_wait)
+                elif hook is not None:
+                    rows = hook(ddl_conn, seq, tagged)
                 else:
-                    rows = (
-                        hook(ddl_conn, seq, tagged)
-                        if hook is not None
-                        else ddl_conn.execute(tagged.sql)
-                    )
+                    rows = ddl_conn.execute(tagged.sql)
             except MyshiftError as exc:
                 if history is not None and apply_id is not None:
                     _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
