@@ -495,3 +495,19 @@ def test_referenced_table_keeps_child_fk_names(shop: tuple[Endpoint, Path]) -> N
         c.execute("INSERT INTO orders (customer_id, amount) VALUES (1, 5)")
     pf = build_planfile(ep, str(desired), PlanOptions(online=OnlinePolicy(settings=LOW)))
     assert not pf.runnable
+
+
+def test_cli_reads_online_settings_and_flag(shop: tuple[Endpoint, Path], tmp_path: Path) -> None:
+    """`[online]` in myshift.toml and `--online` reach plan and apply through the CLI."""
+    from clitools import run_cli
+
+    ep, desired = shop
+    (tmp_path / "myshift.toml").write_text("[online]\nmin_rows = 5000\n")
+    url = f"mysql://root@127.0.0.1:{ep.port}/{ep.schema}"
+    r = run_cli("plan", "--to", url, "--desired", str(desired), "--online", "never", cwd=tmp_path)
+    assert "-- path: REFUSED at apply" in r.stdout and "apply would refuse 1" in r.stderr
+    r = run_cli(
+        "apply", "--to", url, "--desired", str(desired), "--online", "never", "--yes",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode != 0 and "--online never" in r.stderr and "Nothing was run" in r.stderr

@@ -369,6 +369,12 @@ def history(
 )
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def rollback(
@@ -382,6 +388,7 @@ def rollback(
     lock_wait_timeout: int | None,
     workspace: str | None,
     no_verify: bool,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Undo an apply (default: the latest), bringing kept data back."""
@@ -403,6 +410,7 @@ def rollback(
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        online=online_policy(online, settings),
     )
     result = rollback_mod.rollback(
         tgt,
