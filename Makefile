@@ -18,11 +18,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# mariadbd is needed by the tests and the demo (throwaway local servers).
+# mariadbd is needed by the tests and the demo (throwaway local servers);
+# pt-online-schema-change (Debian's percona-toolkit) runs apply's online path.
 server-deps:
 	@command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || { \
 	  echo "mariadbd missing: installing mariadb-server"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null; }
+	@command -v pt-online-schema-change >/dev/null 2>&1 || { \
+	  echo "pt-online-schema-change missing: installing percona-toolkit"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq percona-toolkit >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -29,6 +29,15 @@ T = "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(40))"
 SLOW = "h CHAR(128) AS (SHA2(REPEAT(b, 200), 512)) PERSISTENT"
 
 
+@pytest.fixture(autouse=True)
+def server_alters(tmp_path: Path) -> None:
+    """These tests stop ALTERs the server runs: keep them off the online path
+    (workflows.online, tested with its own interrupt in test_online.py)."""
+    (tmp_path / "myshift.toml").write_text(
+        "[online]\nmin_rows = 1000000000\nmin_bytes = 1000000000000\n"
+    )
+
+
 def url(ep: Endpoint) -> str:
     return f"mysql://{ep.user}@127.0.0.1:{ep.port}/{ep.schema}"
 

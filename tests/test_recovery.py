@@ -40,6 +40,16 @@ ORDERS_NO_NOTE = """CREATE TABLE orders (
 """
 
 
+# These tests hold and kill ALTERs the server runs: keep them off the online path
+# (workflows.online), whatever the size of their tables.
+SERVER_ALTERS = "[online]\nmin_rows = 1000000000\nmin_bytes = 1000000000000\n"
+
+
+@pytest.fixture(autouse=True)
+def _server_alters(tmp_path: Path) -> None:
+    (tmp_path / "myshift.toml").write_text(SERVER_ALTERS)
+
+
 def url(ep: Endpoint) -> str:
     return f"mysql://{ep.user}@127.0.0.1:{ep.port}/{ep.schema}"
 

@@ -237,6 +237,10 @@ def test_kill_9_mid_apply_leaves_history_and_replan_finishes(
     prod: Endpoint, tmp_path: Path
 ) -> None:
     c = _seed(prod, "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int);")
+    # The ALTERs the server runs are what this kills: not the online path's tool.
+    (tmp_path / "myshift.toml").write_text(
+        "[online]\nmin_rows = 1000000000\nmin_bytes = 1000000000000\n"
+    )
     c.execute("INSERT INTO t SELECT seq, seq, seq, seq FROM seq_1_to_300000")
     for i in range(4):
         c.execute(f"CREATE TABLE s{i} (id int PRIMARY KEY, v int)")

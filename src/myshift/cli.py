@@ -27,6 +27,7 @@ from myshift.cli_support import (
     echo_err,
     handle_errors,
     load_config,
+    online_policy,
     plan_key_for,
     rename_hints,
     resolve_source,
@@ -62,6 +63,12 @@ def cli() -> None:
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
 @click.option("--runbook", "runbook", default=None, help="Also write a Markdown runbook here.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def plan(
@@ -78,6 +85,7 @@ def plan(
     no_verify: bool,
     keep_data: bool,
     runbook: str | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Show the DDL that turns the target schema into the desired one (a dry run)."""
@@ -95,6 +103,7 @@ def plan(
             workspace=workspace or "temp",
             keep_data=keep_data,
             allow_empty=allow_empty,
+            online=online_policy(online, settings),
         ),
         output=output,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
@@ -130,6 +139,12 @@ def plan(
 @click.option("--rename", multiple=True)
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def apply(
@@ -146,6 +161,7 @@ def apply(
     rename: tuple[str, ...],
     skip_rehearsal: bool,
     keep_data: bool | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Apply the plan (or a reviewed plan file) to the target."""
@@ -162,6 +178,7 @@ def apply(
             hints=None if plan_path else rename_hints(rename),
             workspace=workspace or "temp",
             allow_empty=allow_empty,
+            online=online_policy(online, settings),
         ),
         plan_path=plan_path,
         yes=yes,
@@ -206,6 +223,12 @@ def apply(
 @click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
 @click.option("--report-md", default=None, help="Also write the report as Markdown.")
 @click.option("--report-json", default=None, help="Also write the report as JSON.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def rehearse(
@@ -222,6 +245,7 @@ def rehearse(
     workers: int,
     report_md: str | None,
     report_json: str | None,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
@@ -244,6 +268,7 @@ def rehearse(
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         secret_env=tuple(e.password_env for e in settings.environments.values()),
+        online=online_policy(online, settings),
     )
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err)
     click.echo(report.to_text(), nl=False)
@@ -346,6 +371,12 @@ def history(
 )
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
+@click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
 @connection_options
 @handle_errors
 def rollback(
@@ -359,6 +390,7 @@ def rollback(
     lock_wait_timeout: int | None,
     workspace: str | None,
     no_verify: bool,
+    online: str | None,
     **kw: Any,
 ) -> None:
     """Undo an apply (default: the latest), bringing kept data back."""
@@ -380,6 +412,7 @@ def rollback(
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        online=online_policy(online, settings),
     )
     result = rollback_mod.rollback(
         tgt,

@@ -158,6 +158,13 @@ def rename_hints(rename: tuple[str, ...]) -> Any:
     return parse_rename_option(list(rename)) if rename else None
 
 
+def online_policy(mode: str | None, settings: Any) -> Any:
+    """``--online`` with the ``[online]`` settings of myshift.toml (workflows.online)."""
+    from myshift.workflows.online import OnlinePolicy
+
+    return OnlinePolicy(mode=mode or "auto", settings=settings.online)
+
+
 def algorithm_policy(value: str | None) -> Any:
     from myshift.engine.risk import Algorithm
 

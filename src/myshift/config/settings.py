@@ -56,6 +56,42 @@ class EnvConfig:
 
 
 @dataclass(frozen=True)
+class OnlineSettings:
+    """``[online]`` in myshift.toml: when a statement that blocks writes goes through
+    pt-online-schema-change, and how the tool is throttled (workflows.online).
+
+    A blocking statement (a table copy, or a rebuild under a SHARED/EXCLUSIVE
+    lock) on a table with at least ``min_rows`` rows or ``min_bytes`` bytes
+    (the catalogue's estimate: data plus indexes) takes the online path; below
+    both it runs as a plain ALTER under the bounded lock wait.
+    """
+
+    min_rows: int = 100_000
+    min_bytes: int = 64 * 1024 * 1024
+    # The tool pauses while Threads_running exceeds max_threads_running and
+    # aborts (cleaning up) above critical_threads_running.
+    max_threads_running: int = 25
+    critical_threads_running: int = 50
+    # Target seconds per copied chunk, and the lock wait of the tool's own
+    # sessions (its trigger creation and the RENAME cut-over retry on timeout).
+    chunk_time: float = 0.2
+    cutover_lock_wait_timeout: int = 2
+    # The command, or a path to it.
+    tool: str = "pt-online-schema-change"
+
+
+_ONLINE_KEYS: dict[str, type] = {
+    "min_rows": int,
+    "min_bytes": int,
+    "max_threads_running": int,
+    "critical_threads_running": int,
+    "chunk_time": float,
+    "cutover_lock_wait_timeout": int,
+    "tool": str,
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     """``myshift.toml``: top-level settings plus the named environments.
 
@@ -72,6 +108,7 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
+    online: OnlineSettings = field(default_factory=OnlineSettings)
 
 
 def load_settings(cwd: Path | None = None) -> Settings:
@@ -108,6 +145,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
         )
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
+    online = _parse_online(path, data.pop("online", {}))
     key_file = data.pop("plan_key_file", None)
     if key_file is not None:
         _check_type(path, "plan_key_file", key_file, str)
@@ -119,7 +157,32 @@ def load_settings(cwd: Path | None = None) -> Settings:
         environments=envs,
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
+        online=online,
     )
+
+
+def _parse_online(path: Path, body: object) -> OnlineSettings:
+    if not isinstance(body, dict):
+        raise UsageError(f"{path}: `online` must be a table.", "Write it as [online].")
+    unknown = sorted(set(body) - set(_ONLINE_KEYS))
+    if unknown:
+        raise UsageError(
+            f"{path}: [online] has unknown key(s) {', '.join(unknown)}.",
+            f"Known keys are {', '.join(_ONLINE_KEYS)}.",
+        )
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        tp = _ONLINE_KEYS[key]
+        if tp is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        _check_type(path, f"online.{key}", value, tp)
+        if tp is not str and value < 0:
+            raise UsageError(
+                f"{path}: `online.{key}` must not be negative, not {value}.",
+                "Fix the value in myshift.toml.",
+            )
+        values[key] = value
+    return OnlineSettings(**values)
 
 
 def _check_type(path: Path, key: str, value: object, tp: type) -> None:

@@ -194,16 +194,58 @@ def is_running(conn: Conn, thread_id: int) -> bool:
     return bool(conn.query(SQL_RUNNING, (int(thread_id),)))
 
 
+def replica_connections(conn: Conn) -> int | None:
+    """How many replicas stream this server's binary log now (their dump threads);
+    None without PROCESS."""
+    try:
+        return int(
+            conn.scalar(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                "WHERE COMMAND IN ('Binlog Dump', 'Binlog Dump GTID')"
+            )
+            or 0
+        )
+    except DriverError:
+        return None
+
+
+def threads_running(conn: Conn, fragment: str) -> list[int]:
+    """Connections (not this one) running a statement whose text contains ``fragment``."""
+    like = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    try:
+        rows = conn.query(
+            "SELECT ID FROM information_schema.PROCESSLIST "
+            "WHERE ID <> CONNECTION_ID() AND COMMAND <> 'Sleep' AND INFO LIKE %s",
+            (like,),
+        )
+    except DriverError:
+        return []
+    return [int(r[0]) for r in rows]
+
+
+def kill_connection(conn: Conn, thread_id: int) -> bool:
+    """KILL a connection (its statement rolls back); False when it is gone or not ours."""
+    try:
+        conn.execute(f"KILL {int(thread_id)}")
+    except DriverError:
+        return False
+    return True
+
+
 __all__ = [
     "SOURCE_MDL_INFO",
     "SOURCE_NONE",
     "SOURCE_PERFORMANCE_SCHEMA",
     "busy_thread_rows",
+
     "is_running",
+    "kill_connection",
     "kill_query",
     "lock_rows",
     "mdl_source",
     "progress_row",
+    "replica_connections",
     "statement_rows",
     "thread_rows",
+    "threads_running",
 ]

@@ -84,6 +84,7 @@ def apply(
         history_schema=opts.history_schema,
         audit_path=opts.audit_log,
         notes=notes,
+        online=opts.plan.online,
     )
     apply_id = execute_planfile(target, pf, run, say=say, display=display)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -265,8 +266,10 @@ def _checked_under_lock(
     plan is what the engine derives (the returned plan is that derivation, which
     is all that runs), the algorithm policy, the pre-flight checks, and no
     outside reference to a table the plan soft-drops."""
+    from myshift.workflows.online import refuse_online_in_progress
     from myshift.workflows.plancheck import trusted_planfile
 
+    refuse_online_in_progress(conn, target.schema)
     check_drift(conn, target, pf.from_fingerprint, pf.current)
     pf = trusted_planfile(
         pf,
@@ -275,7 +278,15 @@ def _checked_under_lock(
         holding=opts.holding,
         own_lock=conn.thread_id(),
     )
+    from myshift.workflows.online import OnlinePolicy, live_paths, refuse_blocked
+
+    # The path of each statement, from the live sizes and the re-derived
+    # statements: refused here, before anything runs, when a blocking
+    # statement on a big table has no online path.
+    policy = opts.online or OnlinePolicy()
+    pf = replace(pf, statements=live_paths(conn, target.schema, pf.statements, policy))
     runnable = pf.runnable
+    refuse_blocked(runnable, policy)
     check_algorithms(runnable, opts.algorithm)
     for st in runnable if preflight else []:
         for pre in st.preflight:

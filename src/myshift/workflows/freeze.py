@@ -48,6 +48,10 @@ def to_planfile(plan: Plan, target: Endpoint, opts: PlanOptions) -> PlanFile:
             else st
             for st in statements
         ]
+        # For review only: apply decides the paths again from live sizes.
+        from myshift.workflows.online import OnlinePolicy, live_paths
+
+        statements = live_paths(conn, target.schema, statements, opts.online or OnlinePolicy())
     return PlanFile(
         target=target.redacted(),
         schema=target.schema,

@@ -279,6 +279,12 @@ def plan(
         text = format_human(pf, color=opts.color)
     else:
         text = format_sql(pf)
+    refused = [s for s in pf.runnable if s.path == "refused"]
+    if refused:
+        notice += (
+            f"\nWarning: apply would refuse {len(refused)} statement(s) that block writes on a "
+            f"big table with no online path: {refused[0].subject}: {refused[0].path_reason}."
+        )
     failing = [p for s in pf.runnable for p in s.preflight if p.violations]
     if failing:
         notice += (

@@ -118,7 +118,11 @@ def _short(sql: str) -> str:
 
 
 def _comparable(st: PlannedStatement) -> PlannedStatement:
-    """Pre-flight counts are what plan saw on the data, not part of the statement."""
+    """Pre-flight counts are what plan saw on the data, not part of the statement;
+    nor is the online path: apply decides it again from live sizes and the
+    re-derived ``online_alter`` (workflows.online), never from the file, so plan
+    files made before it existed stay valid."""
+    st = replace(st, online_alter="", online_unfit="", path="server", path_reason="")
     if not st.preflight:
         return st
     return replace(st, preflight=tuple(replace(p, violations=None) for p in st.preflight))

@@ -24,6 +24,7 @@ from myshift.model import Flavor, Schema
 if TYPE_CHECKING:
     from myshift.engine.changes import Change, RenderOptions
     from myshift.engine.load import RenameHints
+    from myshift.workflows.online import OnlinePolicy
 
 
 def _render_options() -> RenderOptions:
@@ -50,6 +51,9 @@ class PlanOptions:
     keep_data: bool = False
     # Accept desired SQL that defines no object (engine.load.allowing_empty).
     allow_empty: bool = False
+    # How the plan shows each blocking statement's path (workflows.online);
+    # None: --online auto with the default [online] settings.
+    online: OnlinePolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,16 @@ class PlannedStatement:
     # Run ``preflight`` again on the DDL session right before ``sql`` and right
     # after it (the server validates no row: workflows.guarded).
     recheck: bool = False
+    # The online path (workflows.online): for a statement that blocks writes,
+    # the clauses an online schema change tool gets as its --alter, or why it
+    # cannot run the statement -- both derived from the change, so apply
+    # re-derives them like the SQL.  ``path`` ("server", "pt-osc" or
+    # "refused") and ``path_reason`` say what the plan saw; apply decides the
+    # path again from live table sizes and never reads them from a file.
+    online_alter: str = ""
+    online_unfit: str = ""
+    path: str = "server"
+    path_reason: str = ""
 
     @property
     def session_marker(self) -> bytes:
@@ -191,10 +205,13 @@ class Plan:
 
 def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> list[PlannedStatement]:
     """The changes rendered for ``flavor`` and assessed (risk, algorithm, lock, reason)."""
+    from myshift.engine.online import blocks_writes, osc_alter
+
     out = []
     for ch in changes:
         a = ch.assess(flavor)
         before, after = ch.session(flavor)
+        alter, unfit = osc_alter(ch, flavor) if blocks_writes(a.algorithm, a.lock) else ("", "")
         out.append(
             PlannedStatement(
                 sql=ch.render(flavor, opts.render),
@@ -207,6 +224,8 @@ def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> lis
                 skipped=a.risk is Risk.DESTRUCTIVE and not opts.allow_drop,
                 session_before=before,
                 session_after=after,
+                online_alter=alter,
+                online_unfit=unfit,
             )
         )
     return out
@@ -255,6 +274,8 @@ def file_statements(
                 session_before=st.session_before,
                 session_after=st.session_after,
                 recheck=ch.rechecks and not st.skipped,
+                online_alter=st.online_alter,
+                online_unfit=st.online_unfit,
             )
         )
     return out

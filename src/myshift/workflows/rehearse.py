@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Endpoint, connect, connected
+from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, connected
 from myshift.db.identity import server_identity
 from myshift.engine.introspect.catalog import base_table_rows
 from myshift.engine.risk import Algorithm
@@ -80,6 +80,7 @@ from myshift.workflows.validate import (
 )
 
 if TYPE_CHECKING:
+    from myshift.workflows.online import OnlinePolicy
     from myshift.workflows.plancheck import PlanKey
 
 DEFAULT_DATA = "sample:10000"
@@ -110,6 +111,9 @@ class RehearseOptions:
     history_schema: str = DEFAULT_SCHEMA
     audit_log: str | None = str(DEFAULT_AUDIT_PATH)
     secret_env: tuple[str | None, ...] = ()
+    # --online and [online]: the paths are decided from *production's* sizes and
+    # pinned in the sandbox, so the rehearsal times the path apply will take.
+    online: OnlinePolicy | None = None
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -124,7 +128,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
+def check_plan_target(target: Endpoint, pf: PlanFile) -> PlanFile:
     """The plan must be for this target, the target must still be its ``from``, and
     the plan must be what the engine derives from its snapshots.
 
@@ -148,7 +152,7 @@ def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
                 "Rehearse with --to naming the plan's target, or make a new plan.",
             )
         check_drift(conn, target, pf.from_fingerprint, pf.current)
-        trusted_planfile(pf, target)
+        return trusted_planfile(pf, target)
 
 
 def rehearse(
@@ -186,9 +190,11 @@ def rehearse(
     mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
     data = "replica" if mode is None else str(mode)
 
-    check_plan_target(target, pf)
+    trusted = check_plan_target(target, pf)
     with connected(target) as prod:
         prod_rows = base_table_rows(prod, target.schema)
+        online = _production_paths(prod, target, trusted, options)
+    options = replace(options, online=online)
 
     report = RehearsalReport(
         id=_new_id(),
@@ -256,6 +262,20 @@ def _interrupted(
     )
 
 
+def _production_paths(
+    prod: Conn, target: Endpoint, trusted: PlanFile, options: RehearseOptions
+) -> OnlinePolicy:
+    """The online policy for the sandbox: each statement's path as production's sizes
+    decide it, pinned (the sandbox's sample would make every table small)."""
+    from myshift.workflows.online import OnlinePolicy, live_paths
+
+    policy = options.online or OnlinePolicy()
+    decided = live_paths(prod, target.schema, trusted.statements, policy)
+    return replace(
+        policy, forced=tuple((s.sql, s.path, s.path_reason) for s in decided if s.path_reason)
+    )
+
+
 def _rehearse_in(
     sb: Sandbox,
     pf: PlanFile,
@@ -292,6 +312,7 @@ def _rehearse_in(
         lock_wait_timeout=options.lock_wait_timeout,
         algorithm=options.algorithm,
         record_history=False,
+        online=options.online,
     )
     display = statement_display(sys.stderr) if options.progress else None
     _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say, display)

@@ -51,10 +51,13 @@ class Observer:
             self.say(f"[{run.seq}/{len(self.reports)}] {rep.subject}: FAILED: {run.error}")
             return
         rep.status = "ok"
+        rep.path = run.statement.path
         ids = innodb_table_ids(self.conn, self.schema)
         before, after = self.ids.get(rep.subject), ids.get(rep.subject)
         self.ids = ids
-        if _is_table_ddl(rep.sql) and before is not None and after is not None:
+        if rep.path != "server":
+            rep.observed = rep.path  # the online tool's copy: timed like production's
+        elif _is_table_ddl(rep.sql) and before is not None and after is not None:
             if run.rows:
                 rep.observed = "COPY"  # the SQL layer copied rows: ALGORITHM=COPY
             elif before != after:

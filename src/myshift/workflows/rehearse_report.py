@@ -26,7 +26,8 @@ class StatementReport:
     sandbox_rows: int | None = None  # rows in the table before the statement (sandbox)
     production_rows: int | None = None  # InnoDB's estimate on production
     estimated_seconds: float | None = None  # on production
-    observed: str = ""  # copy | rebuild | no rebuild | "" (not observable)
+    observed: str = ""  # copy | rebuild | no rebuild | pt-osc | "" (not observable)
+    path: str = "server"  # server | pt-osc: the path apply takes on production
     error: str = ""
     error_code: int = 0
     warning: str = ""

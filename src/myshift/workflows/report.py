@@ -71,6 +71,8 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
             else:
                 state = _paint(f"{pre.violations} row(s) would fail", _COLORS["destructive"], color)
             lines.append(f"--   pre-flight: {pre.description}: {state}")
+        if st.path_reason:
+            lines.append(f"--   path: {_path_name(st.path)} — {st.path_reason}")
         if st.recheck:
             lines.append("--   pre-flight runs again right before and right after it")
         if st.skipped:
@@ -80,9 +82,22 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PATH_NAMES = {
+    "server": "plain ALTER",
+    "pt-osc": "pt-online-schema-change",
+    "refused": "REFUSED at apply",
+}
+
+
+def _path_name(path: str) -> str:
+    return _PATH_NAMES.get(path, path)
+
+
 def format_sql(pf: PlanFile) -> str:
     out = []
     for st in pf.statements:
+        if st.path != "server" and not st.skipped:
+            out.append(f"-- path: {_path_name(st.path)} — {st.path_reason}")
         if st.skipped:
             out.append(f"-- skipped (destructive): {st.sql};")
         else:

@@ -17,11 +17,13 @@ from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.planmodel import PlanOptions
 from myshift.workflows.report import CommandResult, format_human, format_sql
 from myshift.workflows.rollbackplan import build_rollback_planfile
 from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
+    from myshift.workflows.online import OnlinePolicy
     from myshift.workflows.plancheck import PlanKey
 
 
@@ -43,6 +45,8 @@ class RollbackOptions:
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_SCHEMA
     audit_log: str | None = str(DEFAULT_AUDIT_PATH)
+    # --online and [online], as for apply (workflows.online).
+    online: OnlinePolicy | None = None
 
 
 def _close_out_unfinished(target: Endpoint, pf: PlanFile, history_schema: str, audit: str) -> str:
@@ -137,6 +141,7 @@ def rollback(
         target,
         None,
         ApplyCommandOptions(
+            plan=PlanOptions(online=opts.online),
             yes=opts.yes,
             lock_wait_timeout=opts.lock_wait_timeout,
             keep_data=keep,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,7 @@ from myshift.workflows.statementwatch import StatementInterrupted, StatementWatc
 
 if TYPE_CHECKING:
     from myshift.workflows.history import History
+    from myshift.workflows.online import OnlinePolicy
 
 _ALGO_COST = {Algorithm.INSTANT: 0, Algorithm.INPLACE: 1, Algorithm.COPY: 2}
 
@@ -76,6 +78,8 @@ class ApplyOptions:
     undoes_apply_id: int | None = None
     # Where keep-data holds dropped tables and column backups (workflows.keepdata).
     holding: str = "_myshift_trash"
+    # --online and [online] (workflows.online); None: auto with the defaults.
+    online: OnlinePolicy | None = None
 
     @property
     def blocker_wait(self) -> float:
@@ -372,6 +376,11 @@ def run_statements(
                     if hook is not None
                     else functools.partial(ddl_conn.execute, tagged.sql)
                 )
+                if st.path != "server":  # workflows.online
+                    send = functools.partial(
+                        _run_online, ddl_conn, target, st, opts, history, apply_id, seq, watch
+                    )
+                    send = functools.partial(send, on_wait)
                 with watch.statement(seq, total, st.subject, st.sql):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:
@@ -406,6 +415,62 @@ def run_statements(
                 progress(seq, total, st, dt)
         watch.check()
     return durations
+
+
+def _run_online(
+    conn: Conn,
+    target: Endpoint,
+    st: PlannedStatement,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    seq: int,
+    watch: StatementWatch,
+    say: Callable[[str], None] | None,
+) -> int | None:
+    """Run a statement on its online path (workflows.online); its command line (no
+    password), time and outcome go into the apply's history notes.  The tool's
+    progress goes to ``watch``'s line, and Ctrl-C stops the tool (through
+    ``stop``) instead of killing a query of the DDL session."""
+    from myshift.workflows.online import OnlinePolicy, run_online
+
+    tell = say or (lambda s: None)
+    note: dict[str, Any] = {"seq": seq, "table": st.subject, "path": st.path}
+    stop = threading.Event()
+    watch.on_interrupt(stop.set)
+
+    def progress(percent: float, detail: str) -> None:
+        watch.on_progress(percent, detail)
+        if not detail.startswith("copying rows"):  # the tool's few stages, as lines
+            tell(f"{st.subject}: {detail}")
+
+    def record(outcome: str) -> None:
+        note["outcome"] = outcome
+        if history is not None and apply_id is not None:
+            done = list(history.get_apply(apply_id).record.notes.get("online", []))
+            _quietly(history.add_notes, apply_id, {"online": [*done, note]})
+
+    tell(f"{st.subject}: online schema change ({st.path_reason})")
+    t0 = time.perf_counter()
+    try:
+        out = run_online(
+            conn,
+            target,
+            st,
+            opts.online or OnlinePolicy(),
+            on_progress=progress,
+            say=tell,
+            stop=stop,
+            on_start=lambda argv: note.update(command=argv),
+        )
+    except BaseException as exc:
+        note["seconds"] = round(time.perf_counter() - t0, 3)
+        note["error"] = str(exc) or type(exc).__name__
+        record("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    note["seconds"] = round(out.seconds, 3)
+    record("ok")
+    return out.rows
 
 
 def _quietly(write: Callable[..., None], *args: Any, **kwargs: Any) -> str:

@@ -250,7 +250,8 @@ class StatementWatch:
                         for stop in cur.stoppers:
                             with contextlib.suppress(Exception):
                                 stop()
-                    next_kill = self._stop(side, next_kill)
+                    if not cur.stoppers:  # an external tool stops itself and cleans up
+                        next_kill = self._stop(side, next_kill)  # on the DDL session
                     continue
                 self.display.tick()
                 if cur.external or side is None or not polling:

@@ -85,6 +85,13 @@ class AlterTable(Change):
         return self.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        sql = f"ALTER TABLE {q(self.table)}"
+        body = self.clause_text(flavor, opts)
+        return f"{sql} {body}" if body else sql
+
+    def clause_text(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
+        """What follows ``ALTER TABLE name``: the clauses as ``render`` writes them (the
+        online schema change tool gets exactly this as its ``--alter``)."""
         ctx = self.after or self.before or Table(self.table, ())
         if (
             self.before is not None
@@ -105,12 +112,7 @@ class AlterTable(Change):
             specs.append(f"LOCK={opts.lock}")
         # partition_options follow the alter options without a comma (both grammars).
         tail = [c.render(flavor, ctx) for c in self.clauses if isinstance(c, _PARTITION_CLAUSES)]
-        sql = f"ALTER TABLE {q(self.table)}"
-        if specs:
-            sql += " " + ", ".join(specs)
-        if tail:
-            sql += " " + " ".join(tail)
-        return sql
+        return " ".join(part for part in (", ".join(specs), " ".join(tail)) if part)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return combine(c.assess(flavor) for c in self.clauses)

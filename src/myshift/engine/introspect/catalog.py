@@ -10,8 +10,11 @@ introspection.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from myshift.model.schema import ForeignKey
 
 if TYPE_CHECKING:
     from myshift.db.connect import Conn
@@ -125,6 +128,72 @@ def event_names(conn: Conn, schema: str) -> list[str]:
             (schema,),
         )
     ]
+
+
+def table_triggers(conn: Conn, schema: str, table: str) -> list[str]:
+    """The names of the triggers on ``schema.table``."""
+    return [
+        str(name)
+        for (name,) in conn.query(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s ORDER BY TRIGGER_NAME",
+            (schema, table),
+        )
+    ]
+
+
+def existing_tables(conn: Conn, schema: str, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` are tables (or views) of ``schema`` now."""
+    wanted = list(names)
+    if not wanted:
+        return set()
+    marks = ", ".join(["%s"] * len(wanted))
+    rows = conn.query(
+        "SELECT TABLE_NAME FROM information_schema.TABLES "
+        f"WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ({marks})",
+        (schema, *wanted),
+    )
+    return {str(r[0]) for r in rows}
+
+
+def foreign_keys_around(conn: Conn, schema: str, table: str) -> list[tuple[str, ForeignKey]]:
+    """``(child table, foreign key)`` for every foreign key of ``schema.table`` and every
+    foreign key of ``schema`` that references it."""
+    rows = conn.query(
+        "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, "
+        "k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE "
+        "FROM information_schema.KEY_COLUMN_USAGE k "
+        "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
+        "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+        "AND r.TABLE_NAME = k.TABLE_NAME "
+        "WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+        "AND (k.TABLE_NAME = %s "
+        "OR (k.REFERENCED_TABLE_SCHEMA = %s AND k.REFERENCED_TABLE_NAME = %s)) "
+        "ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        (schema, table, schema, table),
+    )
+    found: dict[tuple[str, str], list[tuple[object, ...]]] = {}
+    for row in rows:
+        found.setdefault((str(row[0]), str(row[1])), []).append(row)
+    out = []
+    for (child, name), parts in found.items():
+        first = parts[0]
+        ref_schema = str(first[3])
+        out.append(
+            (
+                child,
+                ForeignKey(
+                    name=name,
+                    columns=tuple(str(p[2]) for p in parts),
+                    ref_table=str(first[4]),
+                    ref_columns=tuple(str(p[5]) for p in parts),
+                    ref_schema=None if ref_schema == schema else ref_schema,
+                    on_delete=str(first[6]),
+                    on_update=str(first[7]),
+                ),
+            )
+        )
+    return out
 
 
 def schema_exists(conn: Conn, schema: str) -> bool:

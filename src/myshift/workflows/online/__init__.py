@@ -1,0 +1,109 @@
+"""The online path: blocking ALTERs on big tables through pt-online-schema-change.
+
+``decide`` chooses each statement's path (and refuses what must not block
+writes); ``ptosc`` runs one statement through the tool and cleans up after
+it.  ``live_paths`` and ``run_online`` are what the workflows call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from myshift.db.connect import Conn, Endpoint
+from myshift.engine.online import blocks_writes
+from myshift.workflows.online.decide import (
+    MODES,
+    PT_OSC,
+    REFUSED,
+    SERVER,
+    OnlinePolicy,
+    Size,
+    decide_paths,
+    refuse_blocked,
+    tool_path,
+)
+from myshift.workflows.online.ptosc import OnProgress, OscOutcome, run_statement
+from myshift.workflows.planmodel import PlannedStatement
+
+
+def live_paths(
+    conn: Conn, schema: str, statements: Sequence[PlannedStatement], policy: OnlinePolicy
+) -> list[PlannedStatement]:
+    """The statements with their paths decided from the live sizes of ``schema``'s tables
+    (read only when some statement blocks writes: it opens every table)."""
+    if policy.forced or not any(
+        blocks_writes(s.algorithm, s.lock) and not s.skipped for s in statements
+    ):
+        return decide_paths(statements, {}, policy, tool_path(policy))
+    from myshift.engine.introspect.catalog import table_sizes
+
+    sizes = {
+        name: Size(t.rows, t.data_bytes + t.index_bytes)
+        for name, t in table_sizes(conn, schema).items()
+        if t.type == "BASE TABLE"
+    }
+    return decide_paths(statements, sizes, policy, tool_path(policy))
+
+
+def refuse_online_in_progress(conn: Conn, schema: str) -> None:
+    """Refuse while the tool's triggers are on the schema: an online change still runs
+    (the tool outlives a killed myshift, as a server outlives it with its ALTER) or
+    was stopped without its clean-up."""
+    from myshift.engine.introspect.catalog import trigger_names
+    from myshift.errors import UnsafeError
+    from myshift.workflows.online.ptosc import TOOL_TRIGGER_PREFIX
+
+    found = [t for t in trigger_names(conn, schema) if t.startswith(TOOL_TRIGGER_PREFIX)]
+    if found:
+        raise UnsafeError(
+            f"An online schema change is running on schema {schema!r}, or was stopped "
+            f"without cleaning up: its triggers {', '.join(found)} are there. Nothing was run.",
+            "If pt-online-schema-change still runs (ps), wait for it to finish; if it does "
+            "not, drop those triggers and its `_<table>_new` table, then apply again.",
+        )
+
+
+def run_online(
+    conn: Conn,
+    target: Endpoint,
+    st: PlannedStatement,
+    policy: OnlinePolicy,
+    *,
+    on_progress: OnProgress,
+    say: Callable[[str], None],
+    on_start: Callable[[list[str]], None] = lambda argv: None,
+    stop: threading.Event | None = None,
+) -> OscOutcome:
+    """Run ``st`` on its online path (``st.path``); the --alter is the re-derived
+    statement's own ``online_alter``."""
+    tool = tool_path(policy)
+    if st.path != PT_OSC or tool is None or not st.online_alter:
+        raise ValueError(f"statement on {st.subject} has no runnable online path ({st.path})")
+    return run_statement(
+        conn,
+        target,
+        st.subject,
+        st.online_alter,
+        policy.settings,
+        tool,
+        on_progress=on_progress,
+        say=say,
+        on_start=on_start,
+        stop=stop,
+    )
+
+
+__all__ = [
+    "MODES",
+    "PT_OSC",
+    "REFUSED",
+    "SERVER",
+    "OnlinePolicy",
+    "OscOutcome",
+    "live_paths",
+    "refuse_blocked",
+    "refuse_online_in_progress",
+    "run_online",
+    "tool_path",
+]
