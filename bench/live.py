@@ -351,15 +351,19 @@ def _myshift_bin() -> str:
     return str(local) if local.exists() else (shutil.which("myshift") or "myshift")
 
 
-def myshift_apply(ep: Endpoint, desired: Path, timeout: float) -> tuple[int, str]:
+def myshift_apply(
+    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None
+) -> tuple[int, str]:
     cmd = [_myshift_bin(), "apply", "--target", _url(ep), "--desired", str(desired), "--yes"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return r.returncode, r.stdout + r.stderr
 
 
-def myshift_replan_empty(ep: Endpoint, desired: Path, timeout: float) -> tuple[bool, str]:
+def myshift_replan_empty(
+    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None
+) -> tuple[bool, str]:
     cmd = [_myshift_bin(), "plan", "--target", _url(ep), "--desired", str(desired), "--check"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return r.returncode == 0, r.stdout + r.stderr
 
 
@@ -400,15 +404,19 @@ def pt_osc(ep: Endpoint, timeout: float) -> tuple[int, str]:
 METHODS = ("myshift", "plain ALTER", "pt-osc")
 
 
-def run_method(ep: Endpoint, method: str, rows: int, timeout: float = 1800) -> LiveResult:
-    """Build the scenario afresh in ``ep.schema``, then apply the release one way, under load."""
+def run_method(
+    ep: Endpoint, method: str, rows: int, timeout: float = 1800, cwd: Path | None = None
+) -> LiveResult:
+    """Build the scenario afresh in ``ep.schema``, then apply the release one way, under load.
+
+    ``cwd`` is where myshift runs (its myshift.toml, e.g. a lower online threshold)."""
     build(ep, rows)
     with tempfile.TemporaryDirectory() as tmp:
         desired = Path(tmp) / "desired.sql"
         desired.write_text(desired_sql())
         if method == "myshift":
-            res = run_under_load(ep, method, lambda: myshift_apply(ep, desired, timeout), rows)
-            res.replan_empty, out = myshift_replan_empty(ep, desired, timeout)
+            res = run_under_load(ep, method, lambda: myshift_apply(ep, desired, timeout, cwd), rows)
+            res.replan_empty, out = myshift_replan_empty(ep, desired, timeout, cwd)
             if not res.replan_empty:
                 res.output += "\n--- re-plan ---\n" + out
         elif method == "plain ALTER":
