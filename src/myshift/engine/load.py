@@ -91,7 +91,11 @@ class LoadResult:
 def read_desired(source: str) -> list[Statement]:
     """Statements of a file, of every ``*.sql`` under a directory (sorted by path), or of stdin."""
     if source == "-":
-        statements = split_sql(sys.stdin.read(), "<stdin>")
+        # The bytes, as UTF-8 whatever the locale says (a C locale would read
+        # a 4-byte character as garbage or fail).
+        buffer = getattr(sys.stdin, "buffer", None)
+        text = sys.stdin.read() if buffer is None else _decode(buffer.read(), "Standard input")
+        statements = split_sql(text, "<stdin>")
         if not statements:
             # An empty desired schema means "drop everything": never infer that
             # from a forgotten redirect.
@@ -123,16 +127,22 @@ def read_desired(source: str) -> list[Statement]:
     return split_sql(_read_text(path), str(path))
 
 
-def _read_text(path: Path) -> str:
+def _decode(data: bytes, where: object) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
+        return data.decode("utf-8-sig")  # editors on Windows write a BOM
     except UnicodeDecodeError as exc:
         raise UsageError(
-            f"{path} is not UTF-8 text (byte {exc.start}).",
+            f"{where} is not UTF-8 text (byte {exc.start}).",
             "Convert it to UTF-8 (e.g. iconv -t utf-8) and run again.",
         ) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"Cannot read {path}: {exc.strerror}.", "Check the path.") from None
+    return _decode(data, path)
 
 
 # --- classifying ------------------------------------------------------------------------------
