@@ -76,3 +76,24 @@ def test_four_byte_utf8_through_stdin_under_a_c_locale(
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "concat(`d`,' \U0001f4a9')" in show_create(fresh_schema, "TABLE", "t")
+
+
+# --- class 8: view text from SHOW CREATE VIEW --------------------------------------------
+
+
+def test_view_keeps_charset_introducers_and_4_byte_text(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    desired = (
+        "CREATE TABLE t (id int PRIMARY KEY, d varchar(20));\n"
+        "CREATE VIEW v AS SELECT concat(_utf8mb3' ', d, ' \U0001f4a9') AS c FROM t"
+        " WITH CASCADED CHECK OPTION;\n"
+    )
+    cycle(fresh_schema, tmp_path, desired)
+    text = show_create(fresh_schema, "VIEW", "v")
+    assert "_utf8mb3' '" in text and "\U0001f4a9" in text, text
+    # A changed introducer alone is a change to plan.
+    f = tmp_path / "desired.sql"
+    f.write_text(desired.replace("_utf8mb3' '", "_latin1' '"), encoding="utf-8")
+    r = run_cli("plan", "--to", url(fresh_schema), "--desired", str(f), cwd=tmp_path)
+    assert r.returncode == 0 and "_latin1" in r.stdout, r.stdout + r.stderr

@@ -146,12 +146,39 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
     )
 
 
+def _view_select(v: Row, create_sql: str | None) -> str:
+    """The SELECT of SHOW CREATE VIEW, else VIEW_DEFINITION.
+
+    VIEW_DEFINITION (utf8mb3, re-printed) loses charset introducers
+    (``_utf8mb3' '`` becomes ``' '``) and 4-byte characters; SHOW CREATE VIEW
+    keeps the text the server stored.  Its head is fixed (``CREATE ALGORITHM=..
+    DEFINER=.. SQL SECURITY .. VIEW `name` AS``) and its tail is the CHECK
+    OPTION the catalogue names: the SELECT is what lies between.
+    """
+    fallback = str(v["definition"] or "")
+    if not create_sql:
+        return fallback
+    head = f" VIEW {ddl.quote(v['name'])} AS "
+    at = create_sql.find(head)
+    if not create_sql.startswith("CREATE ") or at < 0:
+        return fallback
+    text = create_sql[at + len(head) :]
+    option = str(v["check_option"] or "NONE")
+    if option != "NONE":
+        tail = f" WITH {option} CHECK OPTION"
+        if not text.endswith(tail):
+            return fallback
+        text = text[: -len(tail)]
+    return text
+
+
 def _build_views(rows: IntrospectionRows, flavor: Flavor) -> list[View]:
     views = []
     for v in sorted(rows.views, key=lambda r: r["name"]):
+        select = _view_select(v, rows.create_views.get(v["name"]))
         view = View(
             name=v["name"],
-            definition=_strip_qualifier(v["definition"] or "", rows.schema),
+            definition=_strip_qualifier(select, rows.schema),
             algorithm=v["algorithm"] or "UNDEFINED",
             security=v["security"] or "DEFINER",
             check_option=v["check_option"] or "NONE",

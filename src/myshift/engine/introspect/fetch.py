@@ -155,6 +155,9 @@ def _schema_rows(conn: Conn, schema: str, rows: IntrospectionRows, types: dict[s
         ],
         2,
     )
+    rows.create_views = _show_create_batches(
+        conn, schema, [(v, f"SHOW CREATE VIEW {qs}.{ddl.quote(v)}") for v in views], 1
+    )
     rows.create_events = _show_create_batches(
         conn,
         schema,
