@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from clitools import run_cli
 from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.split import split_sql
@@ -97,3 +99,17 @@ def test_view_keeps_charset_introducers_and_4_byte_text(
     f.write_text(desired.replace("_utf8mb3' '", "_latin1' '"), encoding="utf-8")
     r = run_cli("plan", "--to", url(fresh_schema), "--desired", str(f), cwd=tmp_path)
     assert r.returncode == 0 and "_latin1" in r.stdout, r.stdout + r.stderr
+
+
+# --- class 7: partitions named like the defaults -----------------------------------------
+
+
+@pytest.mark.parametrize("method", ["LINEAR KEY (id)", "KEY (id)", "HASH (id)"])
+def test_explicitly_named_default_partitions(
+    fresh_schema: Endpoint, tmp_path: Path, method: str
+) -> None:
+    parts = ", ".join(f"PARTITION p{n}" for n in range(5))
+    desired = f"CREATE TABLE t (id int PRIMARY KEY, v int) PARTITION BY {method} ({parts});\n"
+    cycle(fresh_schema, tmp_path, desired)
+    text = show_create(fresh_schema, "TABLE", "t")
+    assert "PARTITION `p4` ENGINE = InnoDB" in text and "PARTITIONS 5" not in text, text

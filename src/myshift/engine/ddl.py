@@ -284,7 +284,7 @@ def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") ->
         text += "\nSUBPARTITION BY " + method_expr(p.sub_method, p.sub_expression or "", None)
         if sub_default and p.partitions:
             text += f"\nSUBPARTITIONS {len(p.partitions[0].subpartitions)}"
-    if hashlike and default_names:
+    if hashlike and default_names and not p.listed:
         # A single default partition prints no count at all.
         if len(p.partitions) > 1:
             text += f"\nPARTITIONS {len(p.partitions)}"

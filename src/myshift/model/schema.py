@@ -142,6 +142,10 @@ class Partitioning:
     sub_expression: str | None = None
     # KEY partitioning ALGORITHM=n, when explicit.
     algorithm: int | None = None
+    # HASH/KEY partitions named in the CREATE although their names are the
+    # defaults (p0, p1, ...): SHOW CREATE then lists them instead of printing
+    # PARTITIONS n.  The same partitions either way: not compared.
+    listed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

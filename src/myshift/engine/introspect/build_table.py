@@ -473,6 +473,12 @@ def _build_table(
         create_sql=create_sql,
     )
     why = self_check(table, flavor, shared.render if shared is not None else None)
+    if why is not None and table.partitioning is not None and not table.partitioning.listed:
+        # Partitions named p0, p1, ... in the CREATE: nothing in the catalogue
+        # tells them from default names; the server's text does.
+        listed = replace(table, partitioning=replace(table.partitioning, listed=True))
+        if self_check(listed, flavor) is None:
+            return listed
     if why is not None and "?" in why:
         repaired = recover_lossy_text(table, flavor)
         if repaired is not None:
