@@ -113,3 +113,54 @@ def test_explicitly_named_default_partitions(
     cycle(fresh_schema, tmp_path, desired)
     text = show_create(fresh_schema, "TABLE", "t")
     assert "PARTITION `p4` ENGINE = InnoDB" in text and "PARTITIONS 5" not in text, text
+
+
+# --- class 4: views calling stored functions ---------------------------------------------
+
+
+VIEWS_CALLING = """CREATE TABLE t (id int PRIMARY KEY, d varchar(20));
+CREATE VIEW w AS SELECT x FROM v;
+CREATE VIEW v AS SELECT f(id) AS x, g() AS y FROM t;
+CREATE FUNCTION f(a int) RETURNS int DETERMINISTIC RETURN a + 1;
+CREATE FUNCTION g() RETURNS int DETERMINISTIC RETURN (SELECT count(*) FROM t);
+"""
+
+
+def test_views_calling_functions_are_created_after_them(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """The file defines the views first (the loader retries them); the plan orders them."""
+    cycle(fresh_schema, tmp_path, VIEWS_CALLING)
+    with connect(fresh_schema) as c:
+        assert c.scalar("SELECT x FROM w") is None
+        c.execute("INSERT INTO t VALUES (1, 'a')")
+        assert c.scalar("SELECT x FROM w") == 2
+
+
+def test_changed_view_calling_an_unchanged_function(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    """The verification copy holds only what the plan touches: the called function too."""
+    with connect(fresh_schema) as c:
+        load(
+            c,
+            VIEWS_CALLING.replace("CREATE VIEW w AS SELECT x FROM v;\n", "").replace(
+                "CREATE VIEW v AS SELECT f(id) AS x, g() AS y FROM t;\n", ""
+            ),
+        )
+        c.execute("CREATE VIEW v AS SELECT f(id) AS x, g() AS y FROM t")
+    cycle(
+        fresh_schema,
+        tmp_path,
+        VIEWS_CALLING.replace("f(id) AS x", "f(id) + 1 AS x"),
+    )
+    with connect(fresh_schema) as c:
+        c.execute("INSERT INTO t VALUES (1, 'a')")
+        assert c.scalar("SELECT x FROM w") == 3
+
+
+def test_dump_of_views_calling_functions_loads_back(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    cycle(fresh_schema, tmp_path, VIEWS_CALLING)
+    out = tmp_path / "dump.sql"
+    r = run_cli("dump", url(fresh_schema), "-o", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert text.index("FUNCTION `f`") < text.index("VIEW `v`")

@@ -195,9 +195,12 @@ def diff_schemas(
        new table may point at a column or index those ALTERs add. FKs among
        new tables that form a cycle are left out and added in phase 7.
     7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles).
-    8. Create / replace views, dependencies first (derived from the desired
+    8. Create / replace routines.  Before the views: the server validates
+       what a view names (tables, views, stored functions) at CREATE VIEW,
+       but never a routine's body at CREATE, so routines first is a
+       dependency order for every schema, calls in any spelling included.
+    9. Create / replace views, dependencies first (derived from the desired
        definitions).
-    9. Create / replace routines.
     10. Create / replace triggers (their tables exist now), in ACTION_ORDER.
     11. Create / alter events last (they may call anything above).
 
@@ -216,8 +219,8 @@ def diff_schemas(
         _alter_tables,  # 5
         _create_tables,  # 6
         _add_foreign_keys,  # 7
-        _create_views,  # 8
-        _create_routines,  # 9
+        _create_routines,  # 8
+        _create_views,  # 9
         _create_triggers,  # 10
         _create_events,  # 11
     )
@@ -536,7 +539,7 @@ def _add_foreign_keys(w: _Work) -> list[Change]:
 
 
 def _create_views(w: _Work) -> list[Change]:
-    """Phase 8: new and changed views, dependencies first."""
+    """Phase 9: new and changed views, dependencies first."""
     cur_views, des_views = w.current.view_map, w.desired.view_map
     wanted = [v.name for v in w.desired.views if v.name not in cur_views or cur_views[v.name] != v]
     order, _ = toposort(wanted, view_deps(w.desired.views))
@@ -547,7 +550,7 @@ def _create_views(w: _Work) -> list[Change]:
 
 
 def _create_routines(w: _Work) -> list[Change]:
-    """Phase 9: new routines; changed ones replaced in place (see DiffOptions.or_replace)."""
+    """Phase 8: new routines; changed ones replaced in place (see DiffOptions.or_replace)."""
     cur_routines = w.current.routine_map
     changes: list[Change] = []
     for r in w.desired.routines:

@@ -72,6 +72,7 @@ BATCH_BYTES = 1 << 20  # well under the 16 MiB default max_allowed_packet
 
 ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
+ER_SP_DOES_NOT_EXIST = 1305  # a view calling a function defined further down
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
 
 
@@ -331,7 +332,7 @@ class _Runner:
 
         A CREATE (view, trigger) that fails because a table it names does not
         exist yet is deferred instead of failing: hand-written files may
-        define a view before the view it selects from.
+        define a view before the view it selects from, or the function it calls.
         """
         i = 0
         while i < len(batch):
@@ -352,7 +353,11 @@ class _Runner:
                 if code in (2006, 2013, 2003):
                     raise friendly_error(exc, self.conn.endpoint) from None
                 failed = rest[done]
-                if code == ER_NO_SUCH_TABLE and defer and failed.kind.startswith("CREATE"):
+                if (
+                    code in (ER_NO_SUCH_TABLE, ER_SP_DOES_NOT_EXIST)
+                    and defer
+                    and failed.kind.startswith("CREATE")
+                ):
                     self.deferred.append(failed)
                     i += done + 1
                     continue
