@@ -164,3 +164,80 @@ def test_dump_of_views_calling_functions_loads_back(fresh_schema: Endpoint, tmp_
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert text.index("FUNCTION `f`") < text.index("VIEW `v`")
+
+
+# --- class 2: comments in bodies; the user's own text ------------------------------------
+
+
+BODIES = """CREATE TABLE t (id int PRIMARY KEY, d varchar(20), n int DEFAULT 0);
+DELIMITER ;;
+create trigger t_bi before update on t for each row /* keep d */ begin
+  -- a comment with a quote ' in it
+  set new.d = concat(new.d, ' -- not a comment \U0001f4a9');  # trailing
+  SET new.n = new.n + 1;
+end;;
+CREATE PROCEDURE pr(IN a int) COMMENT 'p'
+BEGIN
+  /* block
+     comment */
+  SELECT a + 1 AS x; -- done
+END;;
+CREATE FUNCTION fn(a int) RETURNS int DETERMINISTIC
+RETURN a /* plus */ + 1;;
+CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DISABLE DO
+  DELETE FROM t WHERE id < 0; -- tidy
+;;
+DELIMITER ;
+"""
+
+
+def _client_load(ep: Endpoint, sql: str) -> None:
+    """Load ``sql`` with the mariadb client, which strips comments from bodies."""
+    import shutil
+    import subprocess
+
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if client is None:
+        pytest.skip("no mariadb/mysql client")
+    subprocess.run(
+        [
+            client,
+            "-h127.0.0.1",
+            f"-P{ep.port}",
+            "-uroot",
+            "--default-character-set=utf8mb4",
+            ep.schema,
+        ],
+        input=sql,
+        text=True,
+        check=True,
+    )
+
+
+def test_bodies_built_by_the_client_match_their_file(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    _client_load(fresh_schema, BODIES)
+    assert "keep d" not in show_create(fresh_schema, "TRIGGER", "t_bi", 2)  # the client stripped it
+    f = tmp_path / "desired.sql"
+    f.write_text(BODIES, encoding="utf-8")
+    r = run_cli("plan", "--to", url(fresh_schema), "--desired", str(f), "--check", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_real_body_change_is_still_planned(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    _client_load(fresh_schema, BODIES)
+    cycle(fresh_schema, tmp_path, BODIES.replace("new.n + 1", "new.n + 2"))
+    assert "new.n + 2" in show_create(fresh_schema, "TRIGGER", "t_bi", 2)
+
+
+def test_triggers_are_created_from_the_users_text(fresh_schema: Endpoint, tmp_path: Path) -> None:
+    cycle(fresh_schema, tmp_path, BODIES)
+    text = show_create(fresh_schema, "TRIGGER", "t_bi", 2)
+    assert "trigger t_bi before update on t for each row /* keep d */ begin" in text, text
+    assert "\U0001f4a9" in text
+    # Changed in place, with the user's spelling kept.
+    changed = BODIES.replace("new.n + 1", "new.n + 3")
+    cycle(fresh_schema, tmp_path, changed)
+    text = show_create(fresh_schema, "TRIGGER", "t_bi", 2)
+    assert "before update on t" in text and "new.n + 3" in text, text

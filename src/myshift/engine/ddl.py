@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from myshift.engine.lexer import Dialect, LexError, lex, mode_of
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
     Check,
@@ -478,19 +479,52 @@ def create_routine(r: Routine, flavor: Flavor) -> str:
 def create_trigger(
     t: Trigger, flavor: Flavor, *, follows: str | None = None, precedes: str | None = None
 ) -> str:
-    """CREATE TRIGGER from the model.
+    """CREATE TRIGGER: the server's own text (the user's, without DEFINER), else the model's.
 
     The server forgets FOLLOWS/PRECEDES once the trigger exists (only
     ACTION_ORDER remains), so a trigger with ``order > 1`` is either created
     after its predecessors, or given ``follows`` = the name of the trigger
-    just before it (see ``trigger_predecessor``).
+    just before it (see ``trigger_predecessor``); a FOLLOWS/PRECEDES in the
+    stored text gives way to that.
     """
+    if t.create_sql:
+        text = _anchored(strip_definer(t.create_sql), flavor, t.sql_mode, follows, precedes)
+        if text is not None:
+            return text
     text = f"CREATE TRIGGER {quote(t.name)} {t.timing} {t.event} ON {quote(t.table)} FOR EACH ROW "
     if follows:
         text += f"FOLLOWS {quote(follows)} "
     elif precedes:
         text += f"PRECEDES {quote(precedes)} "
     return text + t.body
+
+
+def _anchored(
+    text: str, flavor: Flavor, sql_mode: str, follows: str | None, precedes: str | None
+) -> str | None:
+    """``text`` with its FOLLOWS/PRECEDES (after FOR EACH ROW) set to the given one, or none.
+
+    Tokens from the lexer: the clause sits right after ``FOR EACH ROW``.
+    None when the text has no such tokens (render from the model instead).
+    """
+    try:
+        lx = lex(text, Dialect.of(flavor), mode_of(sql_mode))
+    except LexError:
+        return None
+    words = lx.ups
+    k = next(
+        (i + 3 for i in range(len(words) - 2) if words[i : i + 3] == ["FOR", "EACH", "ROW"]),
+        None,
+    )
+    if k is None or k >= len(words):
+        return None
+    clause = f"FOLLOWS {quote(follows)} " if follows else ""
+    clause = clause or (f"PRECEDES {quote(precedes)} " if precedes else "")
+    if words[k] in ("FOLLOWS", "PRECEDES") and k + 1 < len(words):
+        lx.replace(k, k + 1, clause or " ")
+    elif clause:
+        lx.insert_before(k, clause)
+    return lx.text()
 
 
 def trigger_predecessor(triggers: tuple[Trigger, ...] | list[Trigger], t: Trigger) -> str | None:

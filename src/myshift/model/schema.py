@@ -222,6 +222,10 @@ class Routine:
     kind: str  # PROCEDURE | FUNCTION
     # Parameter list as the server prints it between the parentheses.
     params: str
+    # Routine, trigger and event bodies are compared as introspection gives
+    # them: squeezed (comments and layout outside strings removed, see
+    # engine.lexer.squeeze), as the mysql client strips comments on the way
+    # in.  What is sent is the server's own text (create_sql), never this.
     body: str
     returns: str | None = None
     deterministic: bool = False
@@ -271,6 +275,8 @@ class Event:
     sql_mode: str = field(default="", compare=False)
     definer: str = field(default="", compare=False)
     create_sql: str = field(default="", compare=False, repr=False)
+    # The body as stored (comments and layout kept): what ALTER EVENT ... DO sends.
+    body_text: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

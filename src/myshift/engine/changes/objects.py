@@ -270,7 +270,7 @@ class AlterEvent(Change):
         }.get(e.status.upper(), "ENABLE")
         return (
             f"ALTER EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
-            f" COMMENT {_literal(e.comment)} DO {e.body}"
+            f" COMMENT {_literal(e.comment)} DO {e.body_text or e.body}"
         )
 
     def assess(self, flavor: Flavor) -> Assessment:
@@ -290,7 +290,9 @@ def _or_replace(sql: str, flavor: Flavor, what: str) -> str:
             f"{flavor} has no CREATE OR REPLACE for {what}: the diff emits an adjacent "
             "drop + create there (DiffOptions.or_replace=False)"
         )
-    if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
+    # The user's own text may spell it "create".
+    head = sql[: len("CREATE OR REPLACE ")].upper()
+    if head.startswith("CREATE ") and not head.startswith("CREATE OR REPLACE "):
         sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
     return sql
 

@@ -158,6 +158,12 @@ def _schema_rows(conn: Conn, schema: str, rows: IntrospectionRows, types: dict[s
     rows.create_views = _show_create_batches(
         conn, schema, [(v, f"SHOW CREATE VIEW {qs}.{ddl.quote(v)}") for v in views], 1
     )
+    rows.create_triggers = _show_create_batches(
+        conn,
+        schema,
+        [(t["name"], f"SHOW CREATE TRIGGER {qs}.{ddl.quote(t['name'])}") for t in rows.triggers],
+        2,
+    )
     rows.create_events = _show_create_batches(
         conn,
         schema,
