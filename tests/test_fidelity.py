@@ -241,3 +241,113 @@ def test_triggers_are_created_from_the_users_text(fresh_schema: Endpoint, tmp_pa
     cycle(fresh_schema, tmp_path, changed)
     text = show_create(fresh_schema, "TRIGGER", "t_bi", 2)
     assert "before update on t" in text and "new.n + 3" in text, text
+
+
+# --- class 3: DEFINER --------------------------------------------------------------------
+
+
+DEFINED = """CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 0);
+CREATE DEFINER=`app`@`localhost` SQL SECURITY DEFINER VIEW v AS SELECT id FROM t;
+CREATE DEFINER=app@localhost TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.n = 1;
+CREATE DEFINER='app'@'localhost' PROCEDURE pr() SQL SECURITY DEFINER SELECT 1;
+CREATE DEFINER=`app`@`localhost` EVENT ev ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM t;
+CREATE VIEW plain AS SELECT n FROM t;
+"""
+
+
+def _definers(ep: Endpoint) -> dict[str, str]:
+    with connect(ep) as c:
+        rows = c.query(
+            "SELECT TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s "
+            "UNION ALL SELECT TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = %s UNION ALL SELECT ROUTINE_NAME, DEFINER "
+            "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s UNION ALL "
+            "SELECT EVENT_NAME, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+            (ep.schema,) * 4,
+        )
+    return {str(n): str(d) for n, d in rows}
+
+
+@pytest.fixture
+def app_account(fresh_schema: Endpoint) -> Endpoint:
+    with connect(fresh_schema) as c:
+        c.execute("CREATE USER IF NOT EXISTS 'app'@'localhost'")
+        c.execute("CREATE USER IF NOT EXISTS 'other'@'localhost'")
+    return fresh_schema
+
+
+def _me(ep: Endpoint) -> str:
+    with connect(ep) as c:
+        return str(c.scalar("SELECT CURRENT_USER()"))
+
+
+def test_definer_is_kept_and_compared(app_account: Endpoint, tmp_path: Path) -> None:
+    ep = app_account
+    cycle(ep, tmp_path, DEFINED)
+    got = _definers(ep)
+    assert {k: got[k] for k in ("v", "t_bi", "pr", "ev")} == dict.fromkeys(
+        ("v", "t_bi", "pr", "ev"), "app@localhost"
+    )
+    assert got["plain"] == _me(ep)  # no DEFINER stated: the applying user
+    # Another definer on the target is a difference to plan (and put right).
+    with connect(ep) as c:
+        c.execute("CREATE OR REPLACE DEFINER=other@localhost VIEW v AS SELECT id FROM t")
+        c.execute("ALTER DEFINER=other@localhost EVENT ev DISABLE")
+    f = tmp_path / "desired.sql"
+    r = run_cli("plan", "--to", url(ep), "--desired", str(f), cwd=tmp_path)
+    assert "DEFINER=`app`@`localhost`" in r.stdout and "VIEW `v`" in r.stdout, r.stdout
+    cycle(ep, tmp_path, DEFINED)
+    assert _definers(ep)["v"] == "app@localhost" and _definers(ep)["ev"] == "app@localhost"
+
+
+@pytest.mark.parametrize("mode", ["ignore", "current"])
+def test_definer_setting(app_account: Endpoint, tmp_path: Path, mode: str) -> None:
+    ep = app_account
+    (tmp_path / "myshift.toml").write_text(f'definer = "{mode}"\n')
+    with connect(ep) as c:
+        c.execute("CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 0)")
+        c.execute("CREATE DEFINER=other@localhost VIEW v AS SELECT id FROM t")
+    desired = DEFINED
+    out = cycle(ep, tmp_path, desired)
+    got = _definers(ep)
+    if mode == "ignore":
+        assert got["v"] == "other@localhost"  # not compared: left alone
+        assert got["t_bi"] == _me(ep)  # not sent: created as the applying user
+    else:
+        assert set(got.values()) == {_me(ep)}, (got, out)
+
+
+def test_definer_the_applying_user_may_not_set(app_account: Endpoint, tmp_path: Path) -> None:
+    ep = app_account
+    with connect(ep) as c:
+        c.execute("CREATE USER IF NOT EXISTS 'mig'@'%' IDENTIFIED BY 'pw-xyz'")
+        c.execute("GRANT ALL ON *.* TO 'mig'@'%'")
+        c.execute("REVOKE SUPER, SET USER ON *.* FROM 'mig'@'%'")
+    mig = Endpoint(port=ep.port, user="mig", schema=ep.schema)
+    f = tmp_path / "desired.sql"
+    f.write_text(DEFINED)
+    r = run_cli(
+        "apply",
+        "--to",
+        url(mig),
+        "--desired",
+        str(f),
+        "--yes",
+        cwd=tmp_path,
+        env={"MYSQL_PWD": "pw-xyz"},
+    )
+    assert r.returncode != 0
+    assert "SET USER" in r.stderr and 'definer = "current"' in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_definer_setting_is_checked(tmp_path: Path) -> None:
+    from myshift.config.settings import load_settings
+    from myshift.errors import UsageError
+
+    (tmp_path / "myshift.toml").write_text('definer = "mine"\n')
+    with pytest.raises(UsageError, match="keep"):
+        load_settings(tmp_path)
+    (tmp_path / "myshift.toml").write_text('definer = "current"\n')
+    assert load_settings(tmp_path).definer == "current"
+    assert load_settings(tmp_path / "nowhere").definer == "keep"

@@ -94,6 +94,7 @@ def plan(
             workspace=workspace or "temp",
             keep_data=keep_data,
             allow_empty=allow_empty,
+            definer=settings.definer,
         ),
         output=output,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
@@ -161,6 +162,7 @@ def apply(
             hints=None if plan_path else rename_hints(rename),
             workspace=workspace or "temp",
             allow_empty=allow_empty,
+            definer=settings.definer,
         ),
         plan_path=plan_path,
         yes=yes,
@@ -292,7 +294,9 @@ def drift(
     from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
-    opts = PlanOptions(workspace=workspace or "temp", allow_empty=allow_empty)
+    opts = PlanOptions(
+        workspace=workspace or "temp", allow_empty=allow_empty, definer=load_config().definer
+    )
     result = drift_command(tgt, resolve_source(desired), opts)
     click.echo(result.text, nl=False)
     if result.pending:

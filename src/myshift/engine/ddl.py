@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from myshift.engine.definers import account, with_definer
 from myshift.engine.lexer import Dialect, LexError, lex, mode_of
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
@@ -441,16 +442,18 @@ _DEFINER_RE = re.compile(
 def strip_definer(create_sql: str) -> str:
     """Remove the first ``DEFINER=user@host`` clause of a CREATE statement.
 
-    Dev and prod run as different users: objects are created as the user who
-    applies them, so the DEFINER is reported, never rendered.
+    The model's ``definer`` field says whose the object is; the renderers put
+    it back where a plan sends it (engine.definers).
     """
     head, sep, rest = create_sql.partition(" ")
     return head + sep + _DEFINER_RE.sub("", rest, count=1)
 
 
-def create_view(v: View, flavor: Flavor) -> str:
+def create_view(v: View, flavor: Flavor, *, definer: bool = False) -> str:
+    """CREATE VIEW; ``definer``: with the view's DEFINER (when it has one)."""
+    who = f"DEFINER={account(v.definer)} " if definer and v.definer else ""
     text = (
-        f"CREATE ALGORITHM={v.algorithm} SQL SECURITY {v.security} "
+        f"CREATE ALGORITHM={v.algorithm} {who}SQL SECURITY {v.security} "
         f"VIEW {quote(v.name)} AS {v.definition}"
     )
     if v.check_option and v.check_option != "NONE":
@@ -458,8 +461,10 @@ def create_view(v: View, flavor: Flavor) -> str:
     return text
 
 
-def create_routine(r: Routine, flavor: Flavor) -> str:
-    """The server's own CREATE PROCEDURE/FUNCTION text, without DEFINER."""
+def create_routine(r: Routine, flavor: Flavor, *, definer: bool = False) -> str:
+    """The server's own CREATE PROCEDURE/FUNCTION text; ``definer``: with the routine's."""
+    if definer and r.definer:
+        return with_definer(create_routine(r, flavor), r.definer)
     if r.create_sql:
         return strip_definer(r.create_sql)
     text = f"CREATE {r.kind} {quote(r.name)}({r.params})"
@@ -477,7 +482,12 @@ def create_routine(r: Routine, flavor: Flavor) -> str:
 
 
 def create_trigger(
-    t: Trigger, flavor: Flavor, *, follows: str | None = None, precedes: str | None = None
+    t: Trigger,
+    flavor: Flavor,
+    *,
+    follows: str | None = None,
+    precedes: str | None = None,
+    definer: bool = False,
 ) -> str:
     """CREATE TRIGGER: the server's own text (the user's, without DEFINER), else the model's.
 
@@ -485,8 +495,11 @@ def create_trigger(
     ACTION_ORDER remains), so a trigger with ``order > 1`` is either created
     after its predecessors, or given ``follows`` = the name of the trigger
     just before it (see ``trigger_predecessor``); a FOLLOWS/PRECEDES in the
-    stored text gives way to that.
+    stored text gives way to that.  ``definer``: with the trigger's DEFINER.
     """
+    if definer and t.definer:
+        sql = create_trigger(t, flavor, follows=follows, precedes=precedes)
+        return with_definer(sql, t.definer)
     if t.create_sql:
         text = _anchored(strip_definer(t.create_sql), flavor, t.sql_mode, follows, precedes)
         if text is not None:
@@ -542,8 +555,10 @@ def trigger_predecessor(triggers: tuple[Trigger, ...] | list[Trigger], t: Trigge
     return None
 
 
-def create_event(e: Event, flavor: Flavor) -> str:
-    """The server's own CREATE EVENT text, without DEFINER."""
+def create_event(e: Event, flavor: Flavor, *, definer: bool = False) -> str:
+    """The server's own CREATE EVENT text; ``definer``: with the event's DEFINER."""
+    if definer and e.definer:
+        return with_definer(create_event(e, flavor), e.definer)
     if e.create_sql:
         return strip_definer(e.create_sql)
     text = f"CREATE EVENT {quote(e.name)} ON SCHEDULE {e.schedule}"

@@ -7,8 +7,8 @@ listed in ``diff_schemas`` with the reason for each. What one table needs
 ``engine/changes/table_diff.py``; foreign keys and the order are decided here.
 
 Equality is the model's ``==`` (DEFINER, sql_mode, AUTO_INCREMENT counters and
-the server's CREATE text are ``compare=False`` there, so they never produce a
-change).
+the server's CREATE text are ``compare=False`` there), plus the DEFINER where
+``DiffOptions.definers`` says so (engine.definers).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from myshift.engine.changes import (
     ReplaceTrigger,
 )
 from myshift.engine.changes.table_diff import TableDiff, diff_table
+from myshift.engine.definers import same
 from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
 from myshift.errors import UnsupportedError
 from myshift.model.schema import ForeignKey, IndexPart, Schema, Table, View
@@ -68,6 +69,9 @@ class DiffOptions:
     # and the create are emitted adjacent, so the object is missing for one
     # statement only. Pass ``flavor.is_mariadb``.
     or_replace: bool = False
+    # Compare DEFINER where the desired object states one (engine.definers);
+    # the model's == never looks at it.
+    definers: bool = False
 
 
 class UnsupportedTableWarning(UserWarning):
@@ -210,7 +214,7 @@ def diff_schemas(
     """
     options = options or DiffOptions()
     current, desired = _check_unsupported(current, desired, options)
-    work = _prepare(current, desired, hints, options.or_replace)
+    work = _prepare(current, desired, hints, options)
     phases = (
         _drop_objects,  # 1
         _drop_foreign_keys,  # 2
@@ -265,11 +269,12 @@ class _Work:
     create_order: list[str]  # created tables, referenced tables first
     deferred: dict[str, list[ForeignKey]]  # created tables' FKs closing a cycle (phase 7)
     or_replace: bool  # DiffOptions.or_replace
+    definers: bool  # DiffOptions.definers
     triggers: TriggerPlan
 
 
 def _prepare(
-    current: Schema, desired: Schema, hints: RenameHints | None, or_replace: bool
+    current: Schema, desired: Schema, hints: RenameHints | None, options: DiffOptions
 ) -> _Work:
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
     pairing = _pair_tables(current, desired, hints)
@@ -280,7 +285,9 @@ def _prepare(
     fk_drops, fk_adds = _foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
     create_order, deferred = _create_order(pairing.created)
-    triggers = trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
+    triggers = trigger_changes(
+        current, desired, pairing.new_of, _gone_columns(paired), options.definers
+    )
     return _Work(
         current,
         desired,
@@ -291,7 +298,8 @@ def _prepare(
         drop_order,
         create_order,
         deferred,
-        or_replace,
+        options.or_replace,
+        options.definers,
         triggers,
     )
 
@@ -541,7 +549,11 @@ def _add_foreign_keys(w: _Work) -> list[Change]:
 def _create_views(w: _Work) -> list[Change]:
     """Phase 9: new and changed views, dependencies first."""
     cur_views, des_views = w.current.view_map, w.desired.view_map
-    wanted = [v.name for v in w.desired.views if v.name not in cur_views or cur_views[v.name] != v]
+    wanted = [
+        v.name
+        for v in w.desired.views
+        if v.name not in cur_views or not same(cur_views[v.name], v, w.definers)
+    ]
     order, _ = toposort(wanted, view_deps(w.desired.views))
     return [
         AlterView(cur_views[n], des_views[n]) if n in cur_views else CreateView(des_views[n])
@@ -557,7 +569,7 @@ def _create_routines(w: _Work) -> list[Change]:
         old = cur_routines.get(r.key)
         if old is None:
             changes.append(CreateRoutine(r))
-        elif old != r:
+        elif not same(old, r, w.definers):
             changes += _replaced(w, ReplaceRoutine(old, r), DropRoutine(old), CreateRoutine(r))
     return changes
 
@@ -591,6 +603,6 @@ def _create_events(w: _Work) -> list[Change]:
     for e in w.desired.events:
         if e.name not in cur_events:
             changes.append(CreateEvent(e))
-        elif cur_events[e.name] != e:
+        elif not same(cur_events[e.name], e, w.definers):
             changes.append(AlterEvent(cur_events[e.name], e))
     return changes

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
 from myshift.engine.classify import Action, Classifier, with_status
+from myshift.engine.definers import key as definer_key
+from myshift.engine.definers import restore_definers
 from myshift.engine.lazyre import LazyRegex
 from myshift.engine.lexer import Dialect
 from myshift.engine.sessionset import SessionState
@@ -84,6 +86,7 @@ class LoadResult:
     hints: RenameHints
     warnings: tuple[str, ...] = ()
     event_status: dict[str, str] = field(default_factory=dict, compare=False)
+    definers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -160,6 +163,8 @@ class LoadReport:
 
     warnings: list[str] = field(default_factory=list)
     event_status: dict[str, str] = field(default_factory=dict)
+    # The DEFINER each object's text stated (engine.definers.key -> user@host).
+    definers: dict[str, str] = field(default_factory=dict)
 
 
 class _NoopDrops:
@@ -211,6 +216,8 @@ def _classify(
         act.session = before
         if act.event_status is not None and act.name is not None:
             report.event_status[act.name] = act.event_status
+        if act.definer is not None and act.name is not None:
+            report.definers[definer_key(act.kind.removeprefix("CREATE "), act.name)] = act.definer
         actions.append(act)
     return actions, report
 
@@ -443,7 +450,9 @@ def load_desired(
     statements = read_desired(source) if isinstance(source, str) else list(source)
     hints = rename_hints(statements)
     report = load_desired_sql(statements, ws, sql_mode=sql_mode, target_schema=target_schema)
-    return LoadResult(tuple(statements), hints, tuple(report.warnings), report.event_status)
+    return LoadResult(
+        tuple(statements), hints, tuple(report.warnings), report.event_status, report.definers
+    )
 
 
 def restore_event_status(schema: Schema, status: dict[str, str]) -> Schema:
@@ -480,4 +489,5 @@ def desired_schema(
     result = load_desired(source, ws, sql_mode=sql_mode, target_schema=target_schema)
     with connected(ws) as conn:
         schema: Schema = introspect(conn, ws.schema)
+    schema = restore_definers(schema, dict(result.definers))
     return restore_event_status(schema, dict(result.event_status)), result

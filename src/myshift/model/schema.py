@@ -200,7 +200,7 @@ class Table:
 
 @dataclass(frozen=True)
 class View:
-    """A view; the definer is reported, never rendered (see ddl.strip_definer)."""
+    """A view (its definer is data: compared and sent as engine.definers decides)."""
 
     name: str
     # The SELECT, as the server stores it, with the schema's own qualifier removed
@@ -209,7 +209,8 @@ class View:
     algorithm: str = "UNDEFINED"
     security: str = "DEFINER"
     check_option: str = "NONE"
-    # Dev and prod run as different users: DEFINER is reported, not diffed.
+    # ``user@host``; "" when the desired text stated none.  Not part of ==:
+    # whether it is compared is a setting (engine.definers, DiffOptions.definers).
     definer: str = field(default="", compare=False)
     create_sql: str = field(default="", compare=False, repr=False)
 

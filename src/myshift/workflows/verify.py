@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.classify import inert_event
+from myshift.engine.definers import inert_definer
 from myshift.engine.introspect import Twin, introspect
 from myshift.engine.lexer import Dialect, Mode
 from myshift.engine.load import load_sql, restore_event_status
@@ -421,6 +422,8 @@ def _replay(
         sql, event, event_status = inert_event(st.sql, Dialect.of(plan.flavor), Mode())
         if event and event_status is not None:
             status[event] = event_status
+        # Objects in a workspace belong to the loading user (engine.definers).
+        sql = inert_definer(sql, Dialect.of(plan.flavor), Mode())
         runnable.append(replace(st, sql=sql) if sql != st.sql else st)
     with connected(ws, multi=True) as wconn:
         make_inert(wconn)

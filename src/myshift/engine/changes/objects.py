@@ -7,6 +7,7 @@ from typing import Literal
 
 from myshift.engine import ddl
 from myshift.engine.changes.base import DEFAULT_OPTIONS, Change, RenderOptions, _literal, q
+from myshift.engine.definers import account
 from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
 from myshift.model.flavor import Flavor
 from myshift.model.schema import Event, Routine, Trigger, View
@@ -23,12 +24,12 @@ def _meta(reason: str) -> Assessment:
 Anchor = tuple[Literal["FOLLOWS", "PRECEDES"], str] | None
 
 
-def _create_trigger(t: Trigger, flavor: Flavor, anchor: Anchor) -> str:
+def _create_trigger(t: Trigger, flavor: Flavor, anchor: Anchor, definer: bool) -> str:
     if anchor is None:
-        return ddl.create_trigger(t, flavor)
+        return ddl.create_trigger(t, flavor, definer=definer)
     if anchor[0] == "FOLLOWS":
-        return ddl.create_trigger(t, flavor, follows=anchor[1])
-    return ddl.create_trigger(t, flavor, precedes=anchor[1])
+        return ddl.create_trigger(t, flavor, follows=anchor[1], definer=definer)
+    return ddl.create_trigger(t, flavor, precedes=anchor[1], definer=definer)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class CreateView(Change):
         return self.view.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_view(self.view, flavor)
+        return ddl.create_view(self.view, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates view {self.view.name}")
@@ -89,7 +90,7 @@ class AlterView(Change):
         return self.after.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        sql = ddl.create_view(self.after, flavor)
+        sql = ddl.create_view(self.after, flavor, definer=opts.definers)
         if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
             sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
         return sql
@@ -115,7 +116,7 @@ class CreateRoutine(Change):
         return self.routine.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_routine(self.routine, flavor)
+        return ddl.create_routine(self.routine, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates {self.routine.kind.lower()} {self.routine.name}")
@@ -163,7 +164,7 @@ class CreateTrigger(Change):
         return self.trigger.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return _create_trigger(self.trigger, flavor, self.anchor)
+        return _create_trigger(self.trigger, flavor, self.anchor, opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates trigger {self.trigger.name}")
@@ -210,7 +211,7 @@ class CreateEvent(Change):
         return self.event.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_event(self.event, flavor)
+        return ddl.create_event(self.event, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates event {self.event.name}")
@@ -268,8 +269,9 @@ class AlterEvent(Change):
             "DISABLED": "DISABLE",
             "SLAVESIDE_DISABLED": "DISABLE ON SLAVE",
         }.get(e.status.upper(), "ENABLE")
+        who = f"DEFINER={account(e.definer)} " if opts.definers and e.definer else ""
         return (
-            f"ALTER EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
+            f"ALTER {who}EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
             f" COMMENT {_literal(e.comment)} DO {e.body_text or e.body}"
         )
 
@@ -314,7 +316,8 @@ class ReplaceRoutine(Change):
         return self.after.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return _or_replace(ddl.create_routine(self.after, flavor), flavor, "routines")
+        sql = ddl.create_routine(self.after, flavor, definer=opts.definers)
+        return _or_replace(sql, flavor, "routines")
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"replaces {self.after.kind.lower()} {self.after.name}")
@@ -345,7 +348,7 @@ class ReplaceTrigger(Change):
         return self.after.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        sql = _create_trigger(self.after, flavor, self.anchor)
+        sql = _create_trigger(self.after, flavor, self.anchor, opts.definers)
         return _or_replace(sql, flavor, "triggers")
 
     def assess(self, flavor: Flavor) -> Assessment:
