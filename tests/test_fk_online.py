@@ -16,6 +16,7 @@ Goldens: tests/golden/plan_fk_index_<flavor>.sql (MYSHIFT_UPDATE_GOLDEN=1).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -313,10 +314,12 @@ def test_mysql_trigger_swap_runs_under_lock_tables_with_no_row_missed(
         sts = file_statements(planned(changes, MYSQL_8_0, PlanOptions()), changes, current, False)
     finally:
         admin.execute(f"DROP DATABASE {quote_ident(ws)}")
-    assert [s for st in sts for s in st.with_session()] == [
+    # (The swap is tested here, not the DEFINER the desired database's trigger has.)
+    sent = [re.sub(r"DEFINER=\S+ ", "", s) for st in sts for s in st.with_session()]
+    assert sent == [
         "LOCK TABLES `a` WRITE",
         "DROP TRIGGER `a_bi`",
-        "CREATE TRIGGER `a_bi` BEFORE INSERT ON `a` FOR EACH ROW "
+        "CREATE TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW "
         "BEGIN SET NEW.tag = 'new'; INSERT INTO audit VALUES (NEW.id); END",
         "UNLOCK TABLES",
     ]

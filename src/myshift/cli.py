@@ -104,6 +104,7 @@ def plan(
             keep_data=keep_data,
             allow_empty=allow_empty,
             online=online_policy(online, settings),
+            definer=settings.definer,
         ),
         output=output,
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
@@ -179,6 +180,7 @@ def apply(
             workspace=workspace or "temp",
             allow_empty=allow_empty,
             online=online_policy(online, settings),
+            definer=settings.definer,
         ),
         plan_path=plan_path,
         yes=yes,
@@ -319,7 +321,9 @@ def drift(
     from myshift.workflows.planmodel import PlanOptions
 
     tgt = resolve_target(target or ref, kw)
-    opts = PlanOptions(workspace=workspace or "temp", allow_empty=allow_empty)
+    opts = PlanOptions(
+        workspace=workspace or "temp", allow_empty=allow_empty, definer=load_config().definer
+    )
     result = drift_command(tgt, resolve_source(desired), opts)
     click.echo(result.text, nl=False)
     if result.pending:

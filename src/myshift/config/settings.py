@@ -109,6 +109,9 @@ class Settings:
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    # DEFINER of views, routines, triggers and events: "keep" (compare it and
+    # create objects with it), "ignore" or "current" (see engine.definers).
+    definer: str = "keep"
 
 
 def load_settings(cwd: Path | None = None) -> Settings:
@@ -146,6 +149,13 @@ def load_settings(cwd: Path | None = None) -> Settings:
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     online = _parse_online(path, data.pop("online", {}))
+    definer = data.pop("definer", "keep")
+    _check_type(path, "definer", definer, str)
+    if definer not in ("keep", "ignore", "current"):
+        raise UsageError(
+            f'{path}: `definer` must be "keep", "ignore" or "current", not {definer!r}.',
+            'Fix the value in myshift.toml ("keep" compares DEFINER and creates objects with it).',
+        )
     key_file = data.pop("plan_key_file", None)
     if key_file is not None:
         _check_type(path, "plan_key_file", key_file, str)
@@ -158,6 +168,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
+        definer=definer,
     )
 
 

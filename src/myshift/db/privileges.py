@@ -264,13 +264,22 @@ def _global(privs: str, d: _Denied, who: str) -> PrivilegeError:
     needed = (
         f"the {first} privilege" if len(names) <= 1 else f"one of the {', '.join(names)} privileges"
     )
-    why = ""
-    if "SET USER" in names or "SET_USER_ID" in names:
+    why, other = "", ""
+    if {"SET USER", "SET_USER_ID", "SUPER"} & set(names) and "DEFINER=" in (d.statement or ""):
+        why = " (the statement creates an object with a DEFINER= naming another account)"
+        other = (
+            ' Or, to create objects as the applying user instead, set definer = "current"'
+            ' (or "ignore") in myshift.toml.'
+        )
+        # The narrowest privilege that allows it: SET USER (MariaDB 10.5.2+),
+        # SET_USER_ID (MySQL 8.0; SYSTEM_USER too for a system account's name).
+        first = next((n for n in names if n in ("SET USER", "SET_USER_ID")), first)
+    elif "SET USER" in names or "SET_USER_ID" in names:
         why = " (a DEFINER= clause naming another account needs it; dropping the clause avoids it)"
     grant = f"GRANT {first} ON *.* TO {who};"
     return PrivilegeError(
         f"User {who} lacks {needed}, a global privilege{why}.",
-        f"Grant it: {grant} {SEE_README}",
+        f"Grant it: {grant}{other} {SEE_README}",
         privilege=" or ".join(names) or first,
         grant=grant,
     )

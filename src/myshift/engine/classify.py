@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from myshift.engine.definers import stated_account
 from myshift.engine.lexer import (
     BT,
     DQ,
@@ -124,6 +125,7 @@ class Action:
     name: str | None = None  # the object it creates/drops (unqualified)
     renames: bool = False  # ALTER TABLE ... RENAME: names change in ways we do not track
     event_status: str | None = None  # CREATE EVENT: ENABLED / DISABLED / SLAVESIDE_DISABLED
+    definer: str | None = None  # CREATE ... DEFINER=u@h: what the text stated (then blanked)
     session: tuple[str, str] = ("", "")  # (sql_mode, client charset) it was classified for
 
 
@@ -339,13 +341,17 @@ class _Statement:
     def create(self) -> Action:
         k = 1
         index_kind = False
+        definer: str | None = None
         while True:
             word = self.w(k)
             if word == "OR" and self.w(k + 1) == "REPLACE":
                 k += 2
             elif word == "DEFINER" and self.w(k + 1) == "=":
                 end = self.definer_end(k + 2)
-                self.blank(k, end)  # objects in the workspace belong to the loading user
+                # Objects in the workspace belong to the loading user; the
+                # definer is data, kept for the model (engine.definers).
+                definer = stated_account(self.lx, k + 2)
+                self.blank(k, end)
                 k = end
             elif (word == "ALGORITHM" and self.w(k + 1) == "=") or (
                 word == "SQL" and self.w(k + 1) == "SECURITY"
@@ -372,7 +378,7 @@ class _Statement:
             return self.send("CREATE INDEX")
         if kind == "VIEW":
             k, name = self.name(self.if_exists(k, negated=True))
-            return self.send("CREATE VIEW", name=name.lower())
+            return self.send("CREATE VIEW", name=name.lower(), definer=definer)
         if kind in _ROUTINES:
             k, name = self.name(self.if_exists(k, negated=True))
             if kind == "FUNCTION" and self.w(k) != "(":
@@ -380,7 +386,9 @@ class _Statement:
             if kind == "TRIGGER":
                 self.check_on_table(k)
             status = self.event(k) if kind == "EVENT" else None
-            return self.send(f"CREATE {kind}", alone=True, name=name, event_status=status)
+            return self.send(
+                f"CREATE {kind}", alone=True, name=name, event_status=status, definer=definer
+            )
         raise self.refuse(f"CREATE {kind} does not define an object of a schema")
 
     def definer_end(self, k: int) -> int:

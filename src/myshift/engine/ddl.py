@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from myshift.engine.definers import account, with_definer
+from myshift.engine.lexer import Dialect, LexError, lex, mode_of
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
     Check,
@@ -284,7 +286,7 @@ def partition_clause(p: Partitioning, flavor: Flavor, engine: str = "InnoDB") ->
         text += "\nSUBPARTITION BY " + method_expr(p.sub_method, p.sub_expression or "", None)
         if sub_default and p.partitions:
             text += f"\nSUBPARTITIONS {len(p.partitions[0].subpartitions)}"
-    if hashlike and default_names:
+    if hashlike and default_names and not p.listed:
         # A single default partition prints no count at all.
         if len(p.partitions) > 1:
             text += f"\nPARTITIONS {len(p.partitions)}"
@@ -440,16 +442,18 @@ _DEFINER_RE = re.compile(
 def strip_definer(create_sql: str) -> str:
     """Remove the first ``DEFINER=user@host`` clause of a CREATE statement.
 
-    Dev and prod run as different users: objects are created as the user who
-    applies them, so the DEFINER is reported, never rendered.
+    The model's ``definer`` field says whose the object is; the renderers put
+    it back where a plan sends it (engine.definers).
     """
     head, sep, rest = create_sql.partition(" ")
     return head + sep + _DEFINER_RE.sub("", rest, count=1)
 
 
-def create_view(v: View, flavor: Flavor) -> str:
+def create_view(v: View, flavor: Flavor, *, definer: bool = False) -> str:
+    """CREATE VIEW; ``definer``: with the view's DEFINER (when it has one)."""
+    who = f"DEFINER={account(v.definer)} " if definer and v.definer else ""
     text = (
-        f"CREATE ALGORITHM={v.algorithm} SQL SECURITY {v.security} "
+        f"CREATE ALGORITHM={v.algorithm} {who}SQL SECURITY {v.security} "
         f"VIEW {quote(v.name)} AS {v.definition}"
     )
     if v.check_option and v.check_option != "NONE":
@@ -457,8 +461,10 @@ def create_view(v: View, flavor: Flavor) -> str:
     return text
 
 
-def create_routine(r: Routine, flavor: Flavor) -> str:
-    """The server's own CREATE PROCEDURE/FUNCTION text, without DEFINER."""
+def create_routine(r: Routine, flavor: Flavor, *, definer: bool = False) -> str:
+    """The server's own CREATE PROCEDURE/FUNCTION text; ``definer``: with the routine's."""
+    if definer and r.definer:
+        return with_definer(create_routine(r, flavor), r.definer)
     if r.create_sql:
         return strip_definer(r.create_sql)
     text = f"CREATE {r.kind} {quote(r.name)}({r.params})"
@@ -476,21 +482,62 @@ def create_routine(r: Routine, flavor: Flavor) -> str:
 
 
 def create_trigger(
-    t: Trigger, flavor: Flavor, *, follows: str | None = None, precedes: str | None = None
+    t: Trigger,
+    flavor: Flavor,
+    *,
+    follows: str | None = None,
+    precedes: str | None = None,
+    definer: bool = False,
 ) -> str:
-    """CREATE TRIGGER from the model.
+    """CREATE TRIGGER: the server's own text (the user's, without DEFINER), else the model's.
 
     The server forgets FOLLOWS/PRECEDES once the trigger exists (only
     ACTION_ORDER remains), so a trigger with ``order > 1`` is either created
     after its predecessors, or given ``follows`` = the name of the trigger
-    just before it (see ``trigger_predecessor``).
+    just before it (see ``trigger_predecessor``); a FOLLOWS/PRECEDES in the
+    stored text gives way to that.  ``definer``: with the trigger's DEFINER.
     """
+    if definer and t.definer:
+        sql = create_trigger(t, flavor, follows=follows, precedes=precedes)
+        return with_definer(sql, t.definer)
+    if t.create_sql:
+        text = _anchored(strip_definer(t.create_sql), flavor, t.sql_mode, follows, precedes)
+        if text is not None:
+            return text
     text = f"CREATE TRIGGER {quote(t.name)} {t.timing} {t.event} ON {quote(t.table)} FOR EACH ROW "
     if follows:
         text += f"FOLLOWS {quote(follows)} "
     elif precedes:
         text += f"PRECEDES {quote(precedes)} "
     return text + t.body
+
+
+def _anchored(
+    text: str, flavor: Flavor, sql_mode: str, follows: str | None, precedes: str | None
+) -> str | None:
+    """``text`` with its FOLLOWS/PRECEDES (after FOR EACH ROW) set to the given one, or none.
+
+    Tokens from the lexer: the clause sits right after ``FOR EACH ROW``.
+    None when the text has no such tokens (render from the model instead).
+    """
+    try:
+        lx = lex(text, Dialect.of(flavor), mode_of(sql_mode))
+    except LexError:
+        return None
+    words = lx.ups
+    k = next(
+        (i + 3 for i in range(len(words) - 2) if words[i : i + 3] == ["FOR", "EACH", "ROW"]),
+        None,
+    )
+    if k is None or k >= len(words):
+        return None
+    clause = f"FOLLOWS {quote(follows)} " if follows else ""
+    clause = clause or (f"PRECEDES {quote(precedes)} " if precedes else "")
+    if words[k] in ("FOLLOWS", "PRECEDES") and k + 1 < len(words):
+        lx.replace(k, k + 1, clause or " ")
+    elif clause:
+        lx.insert_before(k, clause)
+    return lx.text()
 
 
 def trigger_predecessor(triggers: tuple[Trigger, ...] | list[Trigger], t: Trigger) -> str | None:
@@ -508,8 +555,10 @@ def trigger_predecessor(triggers: tuple[Trigger, ...] | list[Trigger], t: Trigge
     return None
 
 
-def create_event(e: Event, flavor: Flavor) -> str:
-    """The server's own CREATE EVENT text, without DEFINER."""
+def create_event(e: Event, flavor: Flavor, *, definer: bool = False) -> str:
+    """The server's own CREATE EVENT text; ``definer``: with the event's DEFINER."""
+    if definer and e.definer:
+        return with_definer(create_event(e, flavor), e.definer)
     if e.create_sql:
         return strip_definer(e.create_sql)
     text = f"CREATE EVENT {quote(e.name)} ON SCHEDULE {e.schedule}"

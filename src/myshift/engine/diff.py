@@ -7,14 +7,14 @@ listed in ``diff_schemas`` with the reason for each. What one table needs
 ``engine/changes/table_diff.py``; foreign keys and the order are decided here.
 
 Equality is the model's ``==`` (DEFINER, sql_mode, AUTO_INCREMENT counters and
-the server's CREATE text are ``compare=False`` there, so they never produce a
-change).
+the server's CREATE text are ``compare=False`` there), plus the DEFINER where
+``DiffOptions.definers`` says so (engine.definers).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -40,10 +40,12 @@ from myshift.engine.changes import (
     ReplaceTrigger,
 )
 from myshift.engine.changes.table_diff import TableDiff, diff_table
+from myshift.engine.definers import same
+from myshift.engine.depends import names_in_definition, toposort, view_deps
 from myshift.engine.diff_fks import foreign_key_changes
 from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
 from myshift.errors import UnsupportedError
-from myshift.model.schema import ForeignKey, Schema, Table, View
+from myshift.model.schema import ForeignKey, Schema, Table
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -53,7 +55,10 @@ __all__ = [
     "UnsupportedTableWarning",
     "diff_schemas",
     "diff_table",
+    "names_in_definition",
     "reverse_changes",
+    "toposort",
+    "view_deps",
 ]
 
 
@@ -69,6 +74,9 @@ class DiffOptions:
     # and the create are emitted adjacent, so the object is missing for one
     # statement only. Pass ``flavor.is_mariadb``.
     or_replace: bool = False
+    # Compare DEFINER where the desired object states one (engine.definers);
+    # the model's == never looks at it.
+    definers: bool = False
 
 
 class UnsupportedTableWarning(UserWarning):
@@ -77,51 +85,6 @@ class UnsupportedTableWarning(UserWarning):
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def toposort(
-    nodes: Sequence[str], deps: Mapping[str, Iterable[str]]
-) -> tuple[list[str], set[tuple[str, str]]]:
-    """Order ``nodes`` so that each comes after its ``deps`` (deps outside ``nodes`` ignored).
-
-    Stable (keeps input order where free). Cycles are broken at the first node
-    still waiting, and the edges ignored to do so are returned as
-    ``(node, dependency)`` so the caller can defer them (e.g. as ALTER ADD FK).
-    """
-    members = set(nodes)
-    pending = {n: {d for d in deps.get(n, ()) if d in members and d != n} for n in nodes}
-    order: list[str] = []
-    done: set[str] = set()
-    broken: set[tuple[str, str]] = set()
-    remaining = list(nodes)
-    while remaining:
-        for n in remaining:
-            if pending[n] <= done:
-                break
-        else:
-            n = remaining[0]
-            broken |= {(n, d) for d in pending[n] - done}
-        order.append(n)
-        done.add(n)
-        remaining.remove(n)
-    return order, broken
-
-
-def names_in_definition(definition: str, names: Iterable[str]) -> set[str]:
-    """Which of ``names`` a view definition uses.
-
-    The server prints stored view definitions with every identifier
-    backquoted, so a name is used when its quoted form (backquotes doubled)
-    occurs in the text; no parsing of the SELECT is needed.
-    """
-    return {n for n in names if "`" + n.replace("`", "``") + "`" in definition}
-
-
-def view_deps(views: Iterable[View]) -> dict[str, set[str]]:
-    """View -> the other views its definition names."""
-    views = list(views)
-    names = {v.name for v in views}
-    return {v.name: names_in_definition(v.definition, names - {v.name}) for v in views}
 
 
 def _no_fks(t: Table) -> Table:
@@ -192,9 +155,12 @@ def diff_schemas(
        new tables that form a cycle are left out and added in phase 7.
     7. Add foreign keys (new, changed, temporarily dropped, deferred by cycles),
        with foreign_key_checks=0 where the orphan pre-flight covers them.
-    8. Create / replace views, dependencies first (derived from the desired
+    8. Create / replace routines.  Before the views: the server validates
+       what a view names (tables, views, stored functions) at CREATE VIEW,
+       but never a routine's body at CREATE, so routines first is a
+       dependency order for every schema, calls in any spelling included.
+    9. Create / replace views, dependencies first (derived from the desired
        definitions).
-    9. Create / replace routines.
     10. Create / replace triggers (their tables exist now), in ACTION_ORDER;
         on MySQL a changed one is dropped and created under LOCK TABLES.
     11. Create / alter events last (they may call anything above).
@@ -205,7 +171,7 @@ def diff_schemas(
     """
     options = options or DiffOptions()
     current, desired = _check_unsupported(current, desired, options)
-    work = _prepare(current, desired, hints, options.or_replace)
+    work = _prepare(current, desired, hints, options)
     phases = (
         _drop_objects,  # 1
         _drop_foreign_keys,  # 2
@@ -214,8 +180,8 @@ def diff_schemas(
         _alter_tables,  # 5
         _create_tables,  # 6
         _add_foreign_keys,  # 7
-        _create_views,  # 8
-        _create_routines,  # 9
+        _create_routines,  # 8
+        _create_views,  # 9
         _create_triggers,  # 10
         _create_events,  # 11
     )
@@ -260,11 +226,12 @@ class _Work:
     create_order: list[str]  # created tables, referenced tables first
     deferred: dict[str, list[ForeignKey]]  # created tables' FKs closing a cycle (phase 7)
     or_replace: bool  # DiffOptions.or_replace
+    definers: bool  # DiffOptions.definers
     triggers: TriggerPlan
 
 
 def _prepare(
-    current: Schema, desired: Schema, hints: RenameHints | None, or_replace: bool
+    current: Schema, desired: Schema, hints: RenameHints | None, options: DiffOptions
 ) -> _Work:
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
     pairing = _pair_tables(current, desired, hints)
@@ -275,7 +242,9 @@ def _prepare(
     fk_drops, fk_adds = foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
     create_order, deferred = _create_order(pairing.created)
-    triggers = trigger_changes(current, desired, pairing.new_of, _gone_columns(paired))
+    triggers = trigger_changes(
+        current, desired, pairing.new_of, _gone_columns(paired), options.definers
+    )
     return _Work(
         current,
         desired,
@@ -286,7 +255,8 @@ def _prepare(
         drop_order,
         create_order,
         deferred,
-        or_replace,
+        options.or_replace,
+        options.definers,
         triggers,
     )
 
@@ -487,9 +457,13 @@ def _add_foreign_keys(w: _Work) -> list[Change]:
 
 
 def _create_views(w: _Work) -> list[Change]:
-    """Phase 8: new and changed views, dependencies first."""
+    """Phase 9: new and changed views, dependencies first."""
     cur_views, des_views = w.current.view_map, w.desired.view_map
-    wanted = [v.name for v in w.desired.views if v.name not in cur_views or cur_views[v.name] != v]
+    wanted = [
+        v.name
+        for v in w.desired.views
+        if v.name not in cur_views or not same(cur_views[v.name], v, w.definers)
+    ]
     order, _ = toposort(wanted, view_deps(w.desired.views))
     return [
         AlterView(cur_views[n], des_views[n]) if n in cur_views else CreateView(des_views[n])
@@ -498,14 +472,14 @@ def _create_views(w: _Work) -> list[Change]:
 
 
 def _create_routines(w: _Work) -> list[Change]:
-    """Phase 9: new routines; changed ones replaced in place (see DiffOptions.or_replace)."""
+    """Phase 8: new routines; changed ones replaced in place (see DiffOptions.or_replace)."""
     cur_routines = w.current.routine_map
     changes: list[Change] = []
     for r in w.desired.routines:
         old = cur_routines.get(r.key)
         if old is None:
             changes.append(CreateRoutine(r))
-        elif old != r:
+        elif not same(old, r, w.definers):
             changes += _replaced(w, ReplaceRoutine(old, r), DropRoutine(old), CreateRoutine(r))
     return changes
 
@@ -541,6 +515,6 @@ def _create_events(w: _Work) -> list[Change]:
     for e in w.desired.events:
         if e.name not in cur_events:
             changes.append(CreateEvent(e))
-        elif cur_events[e.name] != e:
+        elif not same(cur_events[e.name], e, w.definers):
             changes.append(AlterEvent(cur_events[e.name], e))
     return changes

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from myshift.engine.changes.objects import Anchor
+from myshift.engine.definers import same
 from myshift.model.schema import Schema, Trigger
 
 
@@ -58,6 +59,7 @@ def trigger_changes(
     desired: Schema,
     new_of: Mapping[str, str],
     gone: Mapping[str, set[str]],
+    definers: bool = False,
 ) -> TriggerPlan:
     """Triggers to drop (phase 1 or 5) and to create or replace (phase 10).
 
@@ -72,16 +74,18 @@ def trigger_changes(
     plan = TriggerPlan([], {}, [])
     for key in sorted(set(cur_groups) | set(des_groups)):
         cur_g, des_g = cur_groups.get(key, []), des_groups.get(key, [])
-        if cur_g == des_g[: len(cur_g)]:
+        if len(cur_g) <= len(des_g) and all(
+            same(c, d, definers) for c, d in zip(cur_g, des_g, strict=False)
+        ):
             plan.creates.extend(des_g[len(cur_g) :])
             continue
         originals = [current.trigger_map[t.name] for t in cur_g]
-        changed = [t for t, d in zip(cur_g, des_g, strict=False) if t != d]
+        changed = [t for t, d in zip(cur_g, des_g, strict=False) if not same(t, d, definers)]
         late = {_reads_gone_column(t, gone) for t in changed} - {None}
         if [t.name for t in cur_g] == [t.name for t in des_g[: len(cur_g)]] and not late:
             names = [t.name for t in cur_g]
             for i, (c, d) in enumerate(zip(cur_g, des_g, strict=False)):
-                if c != d:
+                if not same(c, d, definers):
                     plan.creates.append((c, d, _anchor(names, i)))
             plan.creates.extend(des_g[len(cur_g) :])
             continue

@@ -332,6 +332,29 @@ def relex_matches(lexed: Lexed) -> bool:
     return lex(text, lexed._dialect, lexed._mode).toks == lexed.toks
 
 
+def squeeze(text: str, dialect: Dialect, mode: Mode) -> str:
+    """The significant tokens of ``text`` joined by single spaces.
+
+    Two bodies that differ only in comments and in whitespace outside quoted
+    strings squeeze to the same text: the ``mysql``/``mariadb`` clients strip
+    comments from the bodies they send, so a database built with a client
+    never holds the comments of the file it was built from.  Text that cannot
+    be lexed is returned as it is (compared exactly).
+    """
+    try:
+        return " ".join(lex(text, dialect, mode).toks)
+    except LexError:
+        return text
+
+
+def mode_of(sql_mode: str) -> Mode:
+    """The lexing Mode of an object's stored sql_mode (default for grammars we do not follow)."""
+    try:
+        return Mode.parse(sql_mode)
+    except ValueError:
+        return Mode()
+
+
 def unquote(kind: str, text: str) -> str:
     """The name a word / `ident` / "ident" token stands for."""
     if kind == BT:

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
 from myshift.engine.classify import Action, Classifier, with_status
+from myshift.engine.definers import key as definer_key
+from myshift.engine.definers import restore_definers
 from myshift.engine.lazyre import LazyRegex
 from myshift.engine.lexer import Dialect
 from myshift.engine.sessionset import SessionState
@@ -72,6 +74,7 @@ BATCH_BYTES = 1 << 20  # well under the 16 MiB default max_allowed_packet
 
 ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
+ER_SP_DOES_NOT_EXIST = 1305  # a view calling a function defined further down
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
 
 
@@ -83,6 +86,7 @@ class LoadResult:
     hints: RenameHints
     warnings: tuple[str, ...] = ()
     event_status: dict[str, str] = field(default_factory=dict, compare=False)
+    definers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -91,7 +95,11 @@ class LoadResult:
 def read_desired(source: str) -> list[Statement]:
     """Statements of a file, of every ``*.sql`` under a directory (sorted by path), or of stdin."""
     if source == "-":
-        statements = split_sql(sys.stdin.read(), "<stdin>")
+        # The bytes, as UTF-8 whatever the locale says (a C locale would read
+        # a 4-byte character as garbage or fail).
+        buffer = getattr(sys.stdin, "buffer", None)
+        text = sys.stdin.read() if buffer is None else _decode(buffer.read(), "Standard input")
+        statements = split_sql(text, "<stdin>")
         if not statements:
             # An empty desired schema means "drop everything": never infer that
             # from a forgotten redirect.
@@ -123,16 +131,22 @@ def read_desired(source: str) -> list[Statement]:
     return split_sql(_read_text(path), str(path))
 
 
-def _read_text(path: Path) -> str:
+def _decode(data: bytes, where: object) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
+        return data.decode("utf-8-sig")  # editors on Windows write a BOM
     except UnicodeDecodeError as exc:
         raise UsageError(
-            f"{path} is not UTF-8 text (byte {exc.start}).",
+            f"{where} is not UTF-8 text (byte {exc.start}).",
             "Convert it to UTF-8 (e.g. iconv -t utf-8) and run again.",
         ) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"Cannot read {path}: {exc.strerror}.", "Check the path.") from None
+    return _decode(data, path)
 
 
 # --- classifying ------------------------------------------------------------------------------
@@ -149,6 +163,8 @@ class LoadReport:
 
     warnings: list[str] = field(default_factory=list)
     event_status: dict[str, str] = field(default_factory=dict)
+    # The DEFINER each object's text stated (engine.definers.key -> user@host).
+    definers: dict[str, str] = field(default_factory=dict)
 
 
 class _NoopDrops:
@@ -200,6 +216,8 @@ def _classify(
         act.session = before
         if act.event_status is not None and act.name is not None:
             report.event_status[act.name] = act.event_status
+        if act.definer is not None and act.name is not None:
+            report.definers[definer_key(act.kind.removeprefix("CREATE "), act.name)] = act.definer
         actions.append(act)
     return actions, report
 
@@ -321,7 +339,7 @@ class _Runner:
 
         A CREATE (view, trigger) that fails because a table it names does not
         exist yet is deferred instead of failing: hand-written files may
-        define a view before the view it selects from.
+        define a view before the view it selects from, or the function it calls.
         """
         i = 0
         while i < len(batch):
@@ -342,7 +360,11 @@ class _Runner:
                 if code in (2006, 2013, 2003):
                     raise friendly_error(exc, self.conn.endpoint) from None
                 failed = rest[done]
-                if code == ER_NO_SUCH_TABLE and defer and failed.kind.startswith("CREATE"):
+                if (
+                    code in (ER_NO_SUCH_TABLE, ER_SP_DOES_NOT_EXIST)
+                    and defer
+                    and failed.kind.startswith("CREATE")
+                ):
                     self.deferred.append(failed)
                     i += done + 1
                     continue
@@ -428,7 +450,9 @@ def load_desired(
     statements = read_desired(source) if isinstance(source, str) else list(source)
     hints = rename_hints(statements)
     report = load_desired_sql(statements, ws, sql_mode=sql_mode, target_schema=target_schema)
-    return LoadResult(tuple(statements), hints, tuple(report.warnings), report.event_status)
+    return LoadResult(
+        tuple(statements), hints, tuple(report.warnings), report.event_status, report.definers
+    )
 
 
 def restore_event_status(schema: Schema, status: dict[str, str]) -> Schema:
@@ -465,4 +489,5 @@ def desired_schema(
     result = load_desired(source, ws, sql_mode=sql_mode, target_schema=target_schema)
     with connected(ws) as conn:
         schema: Schema = introspect(conn, ws.schema)
+    schema = restore_definers(schema, dict(result.definers))
     return restore_event_status(schema, dict(result.event_status)), result

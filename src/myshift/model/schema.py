@@ -142,6 +142,10 @@ class Partitioning:
     sub_expression: str | None = None
     # KEY partitioning ALGORITHM=n, when explicit.
     algorithm: int | None = None
+    # HASH/KEY partitions named in the CREATE although their names are the
+    # defaults (p0, p1, ...): SHOW CREATE then lists them instead of printing
+    # PARTITIONS n.  The same partitions either way: not compared.
+    listed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class Table:
 
 @dataclass(frozen=True)
 class View:
-    """A view; the definer is reported, never rendered (see ddl.strip_definer)."""
+    """A view (its definer is data: compared and sent as engine.definers decides)."""
 
     name: str
     # The SELECT, as the server stores it, with the schema's own qualifier removed
@@ -205,7 +209,8 @@ class View:
     algorithm: str = "UNDEFINED"
     security: str = "DEFINER"
     check_option: str = "NONE"
-    # Dev and prod run as different users: DEFINER is reported, not diffed.
+    # ``user@host``; "" when the desired text stated none.  Not part of ==:
+    # whether it is compared is a setting (engine.definers, DiffOptions.definers).
     definer: str = field(default="", compare=False)
     create_sql: str = field(default="", compare=False, repr=False)
 
@@ -218,6 +223,10 @@ class Routine:
     kind: str  # PROCEDURE | FUNCTION
     # Parameter list as the server prints it between the parentheses.
     params: str
+    # Routine, trigger and event bodies are compared as introspection gives
+    # them: squeezed (comments and layout outside strings removed, see
+    # engine.lexer.squeeze), as the mysql client strips comments on the way
+    # in.  What is sent is the server's own text (create_sql), never this.
     body: str
     returns: str | None = None
     deterministic: bool = False
@@ -267,6 +276,8 @@ class Event:
     sql_mode: str = field(default="", compare=False)
     definer: str = field(default="", compare=False)
     create_sql: str = field(default="", compare=False, repr=False)
+    # The body as stored (comments and layout kept): what ALTER EVENT ... DO sends.
+    body_text: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -66,14 +66,15 @@ def _fname(name: str) -> str:
 
 
 def render_dump(schema: Schema, flavor: Flavor) -> str:
-    """One file, in load order: tables, views, routines, triggers, events."""
+    """One file, in load order: tables, routines, views, triggers, events."""
     parts = [HEADER.format(schema=schema.name, flavor=flavor), "SET foreign_key_checks = 0;\n"]
     for t in schema.tables:
         parts.append("\n" + ddl.create_table(t, flavor) + ";\n")
-    for v in views_in_dependency_order(schema.views):
-        parts.append("\n" + ddl.create_view(v, flavor) + ";\n")
+    # Routines before views: CREATE VIEW validates the functions it calls.
     for r in schema.routines:
         parts.append("\n" + _delimited(ddl.create_routine(r, flavor)))
+    for v in views_in_dependency_order(schema.views):
+        parts.append("\n" + ddl.create_view(v, flavor) + ";\n")
     for trg in sorted(schema.triggers, key=lambda t: (t.table, t.timing, t.event, t.order)):
         parts.append("\n" + _delimited(ddl.create_trigger(trg, flavor)))
     for e in schema.events:

@@ -64,7 +64,7 @@ def to_planfile(plan: Plan, target: Endpoint, opts: PlanOptions) -> PlanFile:
         desired=plan.desired,
         allow_drop=opts.allow_drop,
         warnings=list(plan.warnings),
-        derivation=derivation_of(plan.changes, keep_data),
+        derivation=derivation_of(plan.changes, keep_data, opts.definer != "ignore"),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, Endpoint, connected, quote_ident
+from myshift.engine.definers import for_mode, restore_definers
 from myshift.engine.introspect import Twin, TwinUnavailable, gc_paused, introspect
 from myshift.engine.introspect.catalog import schema_exists
 from myshift.engine.load import (
@@ -87,7 +88,7 @@ def desired_from_source(
         report = load_desired_sql(statements, ws, target_schema=target.schema)
         with connected(ws) as wconn:
             desired = introspect(wconn, ws.schema, borrow=borrow, lend=lend)
-    desired = restore_event_status(desired, report.event_status)
+    desired = restore_definers(restore_event_status(desired, report.event_status), report.definers)
     return replace(desired, name=target.schema), hints
 
 
@@ -172,6 +173,8 @@ def _plan_with(
                 current_twin.end_borrowing()
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
+        me = str(tconn.scalar("SELECT CURRENT_USER()")) if opts.definer == "current" else ""
+    current, desired = for_mode(current, desired, opts.definer, me)
     from myshift.engine.diff import DiffOptions, diff_schemas
     from myshift.model.serialize import fingerprint
 
@@ -181,7 +184,11 @@ def _plan_with(
         current,
         desired,
         hints=hints,
-        options=DiffOptions(skip_unsupported=opts.skip_unsupported, or_replace=flavor.is_mariadb),
+        options=DiffOptions(
+            skip_unsupported=opts.skip_unsupported,
+            or_replace=flavor.is_mariadb,
+            definers=opts.definer != "ignore",
+        ),
     )
     statements = planned(changes, flavor, opts)
     timings["diff"] = time.perf_counter() - t2

@@ -72,7 +72,9 @@ def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[PlannedStatement
         pf.current,
         pf.desired,
         hints=hints or None,
-        options=DiffOptions(or_replace=pf.flavor_value.is_mariadb),
+        options=DiffOptions(
+            or_replace=pf.flavor_value.is_mariadb, definers=derivation.definers
+        ),
     )
     statements = planned(changes, pf.flavor_value, PlanOptions(allow_drop=pf.allow_drop))
     return file_statements(statements, changes, pf.current, derivation.keep_data)

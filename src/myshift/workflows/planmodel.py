@@ -54,6 +54,8 @@ class PlanOptions:
     # How the plan shows each blocking statement's path (workflows.online);
     # None: --online auto with the default [online] settings.
     online: OnlinePolicy | None = None
+    # How DEFINER is compared and sent: keep | ignore | current (engine.definers).
+    definer: str = "keep"
 
 
 @dataclass(frozen=True)
@@ -151,19 +153,23 @@ class Derivation:
     keep_data: bool = False
     rename_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
     rename_columns: tuple[tuple[str, str, str], ...] = ()  # (table, old column, new column)
+    # DiffOptions.definers: DEFINER compared (definer = "keep" / "current").
+    # The snapshots already hold the definers the setting asked for.
+    definers: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "keep_data": self.keep_data,
             "rename_tables": [list(r) for r in self.rename_tables],
             "rename_columns": [list(r) for r in self.rename_columns],
+            "definers": self.definers,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Derivation:
         tables = tuple((str(a), str(b)) for a, b in data.get("rename_tables", ()))
         columns = tuple((str(t), str(a), str(b)) for t, a, b in data.get("rename_columns", ()))
-        return cls(bool(data.get("keep_data")), tables, columns)
+        return cls(bool(data.get("keep_data")), tables, columns, bool(data.get("definers")))
 
 
 @dataclass
@@ -281,7 +287,7 @@ def file_statements(
     return out
 
 
-def derivation_of(changes: Sequence[Change], keep_data: bool) -> Derivation:
+def derivation_of(changes: Sequence[Change], keep_data: bool, definers: bool) -> Derivation:
     """What to record so the statements can be derived again: keep-data and the
     renames the diff made (each came from a hint; the others had no effect)."""
     from myshift.engine.changes import AlterTable, RenameColumn, RenameTable
@@ -297,7 +303,7 @@ def derivation_of(changes: Sequence[Change], keep_data: bool) -> Derivation:
                 for c in ch.clauses
                 if isinstance(c, RenameColumn)
             ]
-    return Derivation(keep_data, tuple(tables), tuple(columns))
+    return Derivation(keep_data, tuple(tables), tuple(columns), definers)
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from typing import Any
 from myshift.db.connect import Conn, Endpoint, connected
 from myshift.db.connect import quote_ident as q
 from myshift.engine.changes import Change, RenameTable
+from myshift.engine.definers import for_mode
 from myshift.engine.diff import DiffOptions, diff_schemas
 from myshift.engine.introspect import introspect
 from myshift.engine.risk import Algorithm, Lock, Risk
@@ -491,12 +492,17 @@ def build_rollback_planfile(
     tables_back, columns_back = _restorable(held, current, desired, holding, warnings)
     # The diff runs from the target as it will be after the renames back.
     after_renames = _after_renames(current, snapshot, tables_back)
+    # A rollback re-creates objects as the applying user (definer = "ignore"):
+    # restoring each snapshot's DEFINER would need SET USER for every undo.
+    after_renames, desired = for_mode(after_renames, desired, "ignore", "")
     changes = diff_schemas(
         after_renames,
         desired,
         options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
     )
-    opts = PlanOptions(allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data)
+    opts = PlanOptions(
+        allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data, definer="ignore"
+    )
     statements = planned(changes, flavor, opts)
     plan = Plan(
         target=target.redacted(),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
 from myshift.engine.classify import inert_event
+from myshift.engine.definers import inert_definer
 from myshift.engine.introspect import Twin, introspect
 from myshift.engine.lexer import Dialect, Mode
 from myshift.engine.load import load_sql, restore_event_status
@@ -117,7 +118,8 @@ def _scope(plan: Plan) -> _Scope:
     * views it changes, and (transitively) the tables and views their
       definitions name, in both versions (CREATE VIEW validates them);
     * routines and events it changes (their bodies are not validated when
-      created, so they need nothing else);
+      created, so they need nothing else), and the stored functions the
+      views in scope call;
     * triggers on tables in scope (they move with their table).
     """
     from myshift.engine.diff import names_in_definition
@@ -165,8 +167,20 @@ def _scope(plan: Plan) -> _Scope:
                     pending.append(ref)
                 elif ref in all_tables:
                     tables.add(ref)
+    functions = {
+        r.name for schema in (cur, des) for r in schema.routines if r.kind == "FUNCTION"
+    }
+    called: set[str] = set()  # CREATE VIEW validates the stored functions it calls too
+    for name in views:
+        for schema in (cur, des):
+            v = schema.view_map.get(name)
+            if v is not None:
+                called |= names_in_definition(v.definition, functions)
     routines = {
-        key for schema in (cur, des) for key, r in schema.routine_map.items() if r.name in touched
+        key
+        for schema in (cur, des)
+        for key, r in schema.routine_map.items()
+        if r.name in touched or (r.kind == "FUNCTION" and r.name in called)
     }
     triggers = {t.name for schema in (cur, des) for t in schema.triggers if t.table in tables}
     events = touched & (set(cur.event_map) | set(des.event_map))
@@ -197,8 +211,9 @@ def _copy_statements(schema: Schema, flavor: Flavor) -> list[Statement]:
     come before the views they select from.
     """
     sql: list[str] = [ddl.create_table(t, flavor) for t in schema.tables]
-    sql += [ddl.create_view(v, flavor) for v in schema.views]
+    # Routines before views: CREATE VIEW validates the functions it calls.
     sql += [ddl.create_routine(r, flavor) for r in schema.routines]
+    sql += [ddl.create_view(v, flavor) for v in schema.views]
     sql += [
         ddl.create_trigger(t, flavor)
         for t in sorted(schema.triggers, key=lambda t: (t.table, t.timing, t.event, t.order))
@@ -407,6 +422,8 @@ def _replay(
         sql, event, event_status = inert_event(st.sql, Dialect.of(plan.flavor), Mode())
         if event and event_status is not None:
             status[event] = event_status
+        # Objects in a workspace belong to the loading user (engine.definers).
+        sql = inert_definer(sql, Dialect.of(plan.flavor), Mode())
         runnable.append(replace(st, sql=sql) if sql != st.sql else st)
     with connected(ws, multi=True) as wconn:
         make_inert(wconn)

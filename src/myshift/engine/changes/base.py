@@ -25,6 +25,9 @@ class RenderOptions:
     # ``DROP ... IF EXISTS`` / ``CREATE TABLE IF NOT EXISTS``: for re-runnable scripts.
     if_exists: bool = False
     if_not_exists: bool = False
+    # DEFINER= for views, routines, triggers and events that carry one (the
+    # plan decides which do: engine.definers).  Off for workspaces.
+    definers: bool = True
 
 
 DEFAULT_OPTIONS = RenderOptions()

@@ -15,6 +15,7 @@ from myshift.engine.changes.base import (
     _literal,
     q,
 )
+from myshift.engine.definers import account
 from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
 from myshift.model.flavor import Flavor
 from myshift.model.schema import Event, Routine, Trigger, View
@@ -32,12 +33,12 @@ def _meta(reason: str) -> Assessment:
 Anchor = tuple[Literal["FOLLOWS", "PRECEDES"], str] | None
 
 
-def _create_trigger(t: Trigger, flavor: Flavor, anchor: Anchor) -> str:
+def _create_trigger(t: Trigger, flavor: Flavor, anchor: Anchor, definer: bool) -> str:
     if anchor is None:
-        return ddl.create_trigger(t, flavor)
+        return ddl.create_trigger(t, flavor, definer=definer)
     if anchor[0] == "FOLLOWS":
-        return ddl.create_trigger(t, flavor, follows=anchor[1])
-    return ddl.create_trigger(t, flavor, precedes=anchor[1])
+        return ddl.create_trigger(t, flavor, follows=anchor[1], definer=definer)
+    return ddl.create_trigger(t, flavor, precedes=anchor[1], definer=definer)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class CreateView(Change):
         return self.view.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_view(self.view, flavor)
+        return ddl.create_view(self.view, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates view {self.view.name}")
@@ -98,7 +99,7 @@ class AlterView(Change):
         return self.after.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        sql = ddl.create_view(self.after, flavor)
+        sql = ddl.create_view(self.after, flavor, definer=opts.definers)
         if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
             sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
         return sql
@@ -124,7 +125,7 @@ class CreateRoutine(Change):
         return self.routine.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_routine(self.routine, flavor)
+        return ddl.create_routine(self.routine, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates {self.routine.kind.lower()} {self.routine.name}")
@@ -174,7 +175,7 @@ class CreateTrigger(Change):
         return self.trigger.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return _create_trigger(self.trigger, flavor, self.anchor)
+        return _create_trigger(self.trigger, flavor, self.anchor, opts.definers)
 
     def session(self, flavor: Flavor) -> Session:
         return ((), (UNLOCK_TABLES,)) if self.swap else NO_SESSION
@@ -237,7 +238,7 @@ class CreateEvent(Change):
         return self.event.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return ddl.create_event(self.event, flavor)
+        return ddl.create_event(self.event, flavor, definer=opts.definers)
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"creates event {self.event.name}")
@@ -288,7 +289,9 @@ class AlterEvent(Change):
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
         if flavor.is_mariadb:
-            return _or_replace(ddl.create_event(self.after, flavor), flavor, "events")
+            return _or_replace(
+                ddl.create_event(self.after, flavor, definer=opts.definers), flavor, "events"
+            )
         e = self.after
         sched = f"ON SCHEDULE {e.schedule}"
         if e.starts and e.schedule.upper().startswith("EVERY"):
@@ -300,9 +303,10 @@ class AlterEvent(Change):
             "DISABLED": "DISABLE",
             "SLAVESIDE_DISABLED": "DISABLE ON SLAVE",
         }.get(e.status.upper(), "ENABLE")
+        who = f"DEFINER={account(e.definer)} " if opts.definers and e.definer else ""
         return (
-            f"ALTER EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
-            f" COMMENT {_literal(e.comment)} DO {e.body}"
+            f"ALTER {who}EVENT {q(e.name)} {sched} ON COMPLETION {e.on_completion} {status}"
+            f" COMMENT {_literal(e.comment)} DO {e.body_text or e.body}"
         )
 
     def assess(self, flavor: Flavor) -> Assessment:
@@ -322,7 +326,9 @@ def _or_replace(sql: str, flavor: Flavor, what: str) -> str:
             f"{flavor} has no CREATE OR REPLACE for {what}: the diff emits an adjacent "
             "drop + create there (DiffOptions.or_replace=False)"
         )
-    if sql.startswith("CREATE ") and not sql.startswith("CREATE OR REPLACE "):
+    # The user's own text may spell it "create".
+    head = sql[: len("CREATE OR REPLACE ")].upper()
+    if head.startswith("CREATE ") and not head.startswith("CREATE OR REPLACE "):
         sql = "CREATE OR REPLACE " + sql[len("CREATE ") :]
     return sql
 
@@ -344,7 +350,8 @@ class ReplaceRoutine(Change):
         return self.after.name
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return _or_replace(ddl.create_routine(self.after, flavor), flavor, "routines")
+        sql = ddl.create_routine(self.after, flavor, definer=opts.definers)
+        return _or_replace(sql, flavor, "routines")
 
     def assess(self, flavor: Flavor) -> Assessment:
         return _meta(f"replaces {self.after.kind.lower()} {self.after.name}")
@@ -375,7 +382,7 @@ class ReplaceTrigger(Change):
         return self.after.table
 
     def render(self, flavor: Flavor, opts: RenderOptions = DEFAULT_OPTIONS) -> str:
-        sql = _create_trigger(self.after, flavor, self.anchor)
+        sql = _create_trigger(self.after, flavor, self.anchor, opts.definers)
         return _or_replace(sql, flavor, "triggers")
 
     def assess(self, flavor: Flavor) -> Assessment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -11,6 +12,7 @@ from myshift.engine import ddl
 from myshift.engine.introspect.build_table import _build_table, _Shared, strip_auto_increment
 from myshift.engine.introspect.rows import _TABLE_TYPES, CompactRows, IntrospectionRows, Row, Rows
 from myshift.engine.introspect.twin import Twin
+from myshift.engine.lexer import Dialect, mode_of, squeeze
 from myshift.model.flavor import Flavor
 from myshift.model.schema import Event, Routine, Schema, Table, Trigger, View
 
@@ -65,6 +67,29 @@ def _split_params(create_sql: str, kind: str, name: str) -> tuple[str, str | Non
 
 def _definer(raw: Any) -> str:
     return str(raw or "")
+
+
+# information_schema is utf8mb3: a 4-byte character in a body reads as "?"s.
+_LOST = re.compile(r"\?+")
+
+
+def _body(raw: Any, exact: str, schema: str) -> str:
+    """A stored body as the server keeps it: the catalogue's text, with what its
+    utf8mb3 lost (4-byte characters read as ``?``) taken from ``exact`` (the
+    SHOW CREATE text, which holds the body verbatim), and schema-unqualified."""
+    body = str(raw or "")
+    if "?" in body and exact:
+        pattern = _LOST.sub(
+            lambda _: "[?\U00010000-\U0010FFFF]+?", re.escape(body).replace("\\?", "?")
+        )
+        m = re.search(pattern, exact)
+        if m is not None:
+            body = m.group(0)
+    return _strip_qualifier(body, schema)
+
+
+def _squeezed(body: str, dialect: Dialect, sql_mode: str) -> str:
+    return squeeze(body, dialect, mode_of(sql_mode))
 
 
 def build_schema(
@@ -140,18 +165,45 @@ def _build_rest(rows: IntrospectionRows, flavor: Flavor, tables: list[Table]) ->
         collation=rows.collation,
         tables=tuple(tables),
         views=tuple(_build_views(rows, flavor)),
-        routines=tuple(_build_routines(rows)),
-        triggers=tuple(_build_triggers(rows)),
-        events=tuple(_build_events(rows)),
+        routines=tuple(_build_routines(rows, Dialect.of(flavor))),
+        triggers=tuple(_build_triggers(rows, Dialect.of(flavor))),
+        events=tuple(_build_events(rows, Dialect.of(flavor))),
     )
+
+
+def _view_select(v: Row, create_sql: str | None) -> str:
+    """The SELECT of SHOW CREATE VIEW, else VIEW_DEFINITION.
+
+    VIEW_DEFINITION (utf8mb3, re-printed) loses charset introducers
+    (``_utf8mb3' '`` becomes ``' '``) and 4-byte characters; SHOW CREATE VIEW
+    keeps the text the server stored.  Its head is fixed (``CREATE ALGORITHM=..
+    DEFINER=.. SQL SECURITY .. VIEW `name` AS``) and its tail is the CHECK
+    OPTION the catalogue names: the SELECT is what lies between.
+    """
+    fallback = str(v["definition"] or "")
+    if not create_sql:
+        return fallback
+    head = f" VIEW {ddl.quote(v['name'])} AS "
+    at = create_sql.find(head)
+    if not create_sql.startswith("CREATE ") or at < 0:
+        return fallback
+    text = create_sql[at + len(head) :]
+    option = str(v["check_option"] or "NONE")
+    if option != "NONE":
+        tail = f" WITH {option} CHECK OPTION"
+        if not text.endswith(tail):
+            return fallback
+        text = text[: -len(tail)]
+    return text
 
 
 def _build_views(rows: IntrospectionRows, flavor: Flavor) -> list[View]:
     views = []
     for v in sorted(rows.views, key=lambda r: r["name"]):
+        select = _view_select(v, rows.create_views.get(v["name"]))
         view = View(
             name=v["name"],
-            definition=_strip_qualifier(v["definition"] or "", rows.schema),
+            definition=_strip_qualifier(select, rows.schema),
             algorithm=v["algorithm"] or "UNDEFINED",
             security=v["security"] or "DEFINER",
             check_option=v["check_option"] or "NONE",
@@ -161,17 +213,18 @@ def _build_views(rows: IntrospectionRows, flavor: Flavor) -> list[View]:
     return views
 
 
-def _build_routines(rows: IntrospectionRows) -> list[Routine]:
+def _build_routines(rows: IntrospectionRows, dialect: Dialect) -> list[Routine]:
     routines = []
     for r in sorted(rows.routines, key=lambda r: (r["kind"], r["name"])):
         create_sql = rows.create_routines.get(f"{r['kind']} {r['name']}", "")
         params, returns = _split_params(create_sql, r["kind"], r["name"])
+        sql_mode = r["sql_mode"] or ""
         routines.append(
             Routine(
                 name=r["name"],
                 kind=r["kind"],
                 params=params,
-                body=_strip_qualifier(r["body"] or "", rows.schema),
+                body=_squeezed(_body(r["body"], create_sql, rows.schema), dialect, sql_mode),
                 returns=returns,
                 deterministic=r["deterministic"] == "YES",
                 data_access=r["data_access"] or "CONTAINS SQL",
@@ -185,23 +238,28 @@ def _build_routines(rows: IntrospectionRows) -> list[Routine]:
     return routines
 
 
-def _build_triggers(rows: IntrospectionRows) -> list[Trigger]:
-    return [
-        Trigger(
-            name=tr["name"],
-            table=tr["table_name"],
-            timing=tr["timing"],
-            event=tr["event"],
-            body=_strip_qualifier(tr["body"] or "", rows.schema),
-            order=int(tr["action_order"] or 1),
-            sql_mode=tr["sql_mode"] or "",
-            definer=_definer(tr["definer"]),
+def _build_triggers(rows: IntrospectionRows, dialect: Dialect) -> list[Trigger]:
+    out = []
+    for tr in sorted(rows.triggers, key=lambda r: r["name"]):
+        create_sql = rows.create_triggers.get(tr["name"], "")
+        sql_mode = tr["sql_mode"] or ""
+        out.append(
+            Trigger(
+                name=tr["name"],
+                table=tr["table_name"],
+                timing=tr["timing"],
+                event=tr["event"],
+                body=_squeezed(_body(tr["body"], create_sql, rows.schema), dialect, sql_mode),
+                order=int(tr["action_order"] or 1),
+                sql_mode=sql_mode,
+                definer=_definer(tr["definer"]),
+                create_sql=_strip_qualifier(create_sql, rows.schema),
+            )
         )
-        for tr in sorted(rows.triggers, key=lambda r: r["name"])
-    ]
+    return out
 
 
-def _build_events(rows: IntrospectionRows) -> list[Event]:
+def _build_events(rows: IntrospectionRows, dialect: Dialect) -> list[Event]:
     events = []
     for e in sorted(rows.events, key=lambda r: r["name"]):
         if e["type"] == "ONE TIME":
@@ -211,11 +269,13 @@ def _build_events(rows: IntrospectionRows) -> list[Event]:
             if not value.isdigit():
                 value = "'" + value + "'"
             schedule = f"EVERY {value} {e['interval_field']}"
+        create_sql = rows.create_events.get(e["name"], "")
+        body = _body(e["body"], create_sql, rows.schema)
         events.append(
             Event(
                 name=e["name"],
                 schedule=schedule,
-                body=_strip_qualifier(e["body"] or "", rows.schema),
+                body=_squeezed(body, dialect, e["sql_mode"] or ""),
                 status=e["status"] or "ENABLED",
                 on_completion=e["on_completion"] or "NOT PRESERVE",
                 comment=e["comment"] or "",
@@ -223,7 +283,8 @@ def _build_events(rows: IntrospectionRows) -> list[Event]:
                 ends=str(e["ends"]) if e["ends"] is not None else None,
                 sql_mode=e["sql_mode"] or "",
                 definer=_definer(e["definer"]),
-                create_sql=rows.create_events.get(e["name"], ""),
+                create_sql=create_sql,
+                body_text=body,
             )
         )
     return events

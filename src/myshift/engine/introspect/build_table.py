@@ -473,4 +473,95 @@ def _build_table(
         create_sql=create_sql,
     )
     why = self_check(table, flavor, shared.render if shared is not None else None)
+    if why is not None and table.partitioning is not None and not table.partitioning.listed:
+        # Partitions named p0, p1, ... in the CREATE: nothing in the catalogue
+        # tells them from default names; the server's text does.
+        listed = replace(table, partitioning=replace(table.partitioning, listed=True))
+        if self_check(listed, flavor) is None:
+            return listed
+    if why is not None and "?" in why:
+        repaired = recover_lossy_text(table, flavor)
+        if repaired is not None:
+            return repaired
     return table if why is None else replace(table, unsupported=why)
+
+
+# information_schema is utf8mb3 (MariaDB, MySQL): a 4-byte character in a
+# default, comment, enum value or expression reads back as one "?" per byte
+# (or one "?"), while SHOW CREATE TABLE (utf8mb4) keeps it.  The model then
+# cannot reproduce the server's text and the table was refused (issue 12).
+_LOST = re.compile(r"\?+")
+# What a run of "?" in the catalogue stood for: characters outside the BMP
+# (or real question marks).
+_LOST_TEXT = "([?\U00010000-\U0010FFFF]+?)"
+_MARK = 0xE000  # private-use code points: never escaped by the renderer
+_PRIVATE = re.compile("[\uE000-\uF8FF]")
+
+
+def _marked(value: str, runs: list[str]) -> str:
+    def mark(m: re.Match[str]) -> str:
+        runs.append(m.group(0))
+        return chr(_MARK + len(runs) - 1)
+
+    return _LOST.sub(mark, value)
+
+
+def _column_marked(col: Column, runs: list[str]) -> Column:
+    return replace(
+        col,
+        type=_marked(col.type, runs),
+        default=None if col.default is None else _marked(col.default, runs),
+        comment=_marked(col.comment, runs),
+        generated=None if col.generated is None else _marked(col.generated, runs),
+    )
+
+
+def _unmarked(value: str, found: list[str]) -> str:
+    return _PRIVATE.sub(lambda m: found[ord(m.group(0)) - _MARK], value)
+
+
+def recover_lossy_text(table: Table, flavor: Flavor) -> Table | None:
+    """The table with its lost 4-byte characters taken back from SHOW CREATE TABLE.
+
+    Every run of ``?`` in the catalogue's strings becomes a placeholder, the
+    model is rendered, and the server's text must match that rendering with
+    each placeholder standing for characters outside the BMP (or ``?``).  The
+    server's text is never parsed: it only fills the holes the catalogue left.
+    None when that does not reproduce the server's text exactly.
+    """
+    runs: list[str] = []
+    marked = replace(
+        table,
+        columns=tuple(_column_marked(c, runs) for c in table.columns),
+        checks=tuple(replace(c, clause=_marked(c.clause, runs)) for c in table.checks),
+        comment=_marked(table.comment, runs),
+    )
+    if not runs or len(runs) > 200 or _PRIVATE.search(table.create_sql):
+        return None
+    got = ddl.create_table(marked, flavor)
+    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
+    pattern = _PRIVATE.sub(lambda _: _LOST_TEXT, re.escape(got))
+    m = re.fullmatch(pattern, want)
+    if m is None:
+        return None
+    found = list(m.groups())
+
+    def fix(value: str | None) -> str | None:
+        return None if value is None else _unmarked(value, found)
+
+    fixed = replace(
+        marked,
+        columns=tuple(
+            replace(
+                c,
+                type=_unmarked(c.type, found),
+                default=fix(c.default),
+                comment=_unmarked(c.comment, found),
+                generated=fix(c.generated),
+            )
+            for c in marked.columns
+        ),
+        checks=tuple(replace(c, clause=_unmarked(c.clause, found)) for c in marked.checks),
+        comment=_unmarked(marked.comment, found),
+    )
+    return fixed if self_check(fixed, flavor) is None else None

@@ -143,24 +143,50 @@ def _schema_rows(conn: Conn, schema: str, rows: IntrospectionRows, types: dict[s
     q = _queries(conn.flavor)
     qs = ddl.quote(schema)
     views = sorted(n for n, t in types.items() if t == "VIEW")
-    rows.views = list(_query_rows(conn, q["views"], schema, "views", only=views))
-    for kind in ("routines", "triggers", "events"):
-        setattr(rows, kind, list(_query_rows(conn, q[kind], schema, kind)))
-    rows.create_routines = _show_create_batches(
-        conn,
-        schema,
-        [
-            (f"{r['kind']} {r['name']}", f"SHOW CREATE {r['kind']} {qs}.{ddl.quote(r['name'])}")
-            for r in rows.routines
-        ],
-        2,
-    )
-    rows.create_events = _show_create_batches(
-        conn,
-        schema,
-        [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
-        3,
-    )
+    # The SHOW CREATE VIEW / TRIGGER batches (one per object, each on its
+    # own connection) overlap the catalogue reads and the other batches:
+    # 1,000 views and 1,000 triggers cost ~0.25 s more one after the other.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        view_texts = pool.submit(
+            _show_create_batches,
+            conn,
+            schema,
+            [(v, f"SHOW CREATE VIEW {qs}.{ddl.quote(v)}") for v in views],
+            1,
+        )
+        rows.views = list(_query_rows(conn, q["views"], schema, "views", only=views))
+        for kind in ("routines", "triggers", "events"):
+            setattr(rows, kind, list(_query_rows(conn, q[kind], schema, kind)))
+        trigger_texts = pool.submit(
+            _show_create_batches,
+            conn,
+            schema,
+            [
+                (t["name"], f"SHOW CREATE TRIGGER {qs}.{ddl.quote(t['name'])}")
+                for t in rows.triggers
+            ],
+            2,
+        )
+        rows.create_routines = _show_create_batches(
+            conn,
+            schema,
+            [
+                (
+                    f"{r['kind']} {r['name']}",
+                    f"SHOW CREATE {r['kind']} {qs}.{ddl.quote(r['name'])}",
+                )
+                for r in rows.routines
+            ],
+            2,
+        )
+        rows.create_events = _show_create_batches(
+            conn,
+            schema,
+            [(e["name"], f"SHOW CREATE EVENT {qs}.{ddl.quote(e['name'])}") for e in rows.events],
+            3,
+        )
+        rows.create_views = view_texts.result()
+        rows.create_triggers = trigger_texts.result()
 
 
 def fetch_rows(

@@ -72,6 +72,11 @@ class IntrospectionRows:
     create_tables: dict[str, str] = field(default_factory=dict)
     create_routines: dict[str, str] = field(default_factory=dict)
     create_events: dict[str, str] = field(default_factory=dict)
+    # SHOW CREATE VIEW: view name -> text (VIEW_DEFINITION drops charset
+    # introducers and 4-byte characters; this text keeps them).
+    create_views: dict[str, str] = field(default_factory=dict)
+    # SHOW CREATE TRIGGER (SQL Original Statement): trigger name -> the user's text.
+    create_triggers: dict[str, str] = field(default_factory=dict)
     # Tables not asked about because a Twin has them (their SHOW CREATE text is equal).
     borrowed: list[str] = field(default_factory=list)
 
