@@ -36,7 +36,7 @@ from myshift.model import Schema
 from myshift.workflows.freeze import to_planfile
 from myshift.workflows.history.records import DEFAULT_SCHEMA as DEFAULT_HISTORY_SCHEMA
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import Plan, PlanOptions, planned
+from myshift.workflows.planmodel import Plan, PlanOptions, derive
 from myshift.workflows.report import CommandResult, format_human, format_sql
 from myshift.workflows.verify import _EarlyCopy, verify_plan, workspace_for
 
@@ -172,18 +172,18 @@ def _plan_with(
                 current_twin.end_borrowing()
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
-    from myshift.engine.diff import DiffOptions, diff_schemas
     from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
     t2 = time.perf_counter()
-    changes = diff_schemas(
+    changes, statements, reached = derive(
         current,
         desired,
+        flavor,
+        opts,
         hints=hints,
-        options=DiffOptions(skip_unsupported=opts.skip_unsupported, or_replace=flavor.is_mariadb),
+        skip_unsupported=opts.skip_unsupported,
     )
-    statements = planned(changes, flavor, opts)
     timings["diff"] = time.perf_counter() - t2
     plan = Plan(
         target=target.redacted(),
@@ -194,6 +194,7 @@ def _plan_with(
         current=current,
         desired=desired,
         changes=changes,
+        reached=reached,
         timings=timings,
     )
 

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import PlannedStatement
+from myshift.workflows.planmodel import PlannedStatement, held_lines
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def summary_line(statements: list[PlannedStatement]) -> str:
     parts = [f"{n} {risk}" for risk, n in sorted(counts.items())]
     text = f"{len(statements)} statement(s): " + ", ".join(parts)
     if skipped:
-        text += f"; {skipped} destructive skipped (re-run with --allow-drop to include)"
+        text += f"; {skipped} held back (needs --allow-drop)"
     return text
 
 
@@ -53,7 +53,7 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
     for w in pf.warnings:
         lines.append(f"-- warning: {w}")
     current_subject = None
-    for st in pf.statements:
+    for st in pf.runnable:
         if st.subject != current_subject:
             current_subject = st.subject
             lines.append("")
@@ -71,15 +71,13 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
             else:
                 state = _paint(f"{pre.violations} row(s) would fail", _COLORS["destructive"], color)
             lines.append(f"--   pre-flight: {pre.description}: {state}")
-        if st.skipped:
-            lines.append(f"-- skipped (destructive): {st.sql};")
-        else:
-            lines.append(f"{st.sql};")
+        lines.append(f"{st.sql};")
+    lines += held_lines(pf.statements)
     return "\n".join(lines) + "\n"
 
 
 def format_sql(pf: PlanFile) -> str:
-    out = []
-    for st in pf.statements:
-        out.append(f"-- skipped (destructive): {st.sql};" if st.skipped else f"{st.sql};")
+    out = [f"{st.sql};" for st in pf.runnable]
+    held = held_lines(pf.statements)
+    out += held[1:] if not out else held
     return "\n".join(out) + ("\n" if out else "")
