@@ -123,7 +123,9 @@ def test_fk_around_a_held_narrowing_is_left_alone(
 ) -> None:
     """The diff drops and re-adds c_code around the narrowing of both columns;
     with the narrowing held back the FK is not touched at all."""
-    conn.execute("CREATE TABLE p (id int PRIMARY KEY, code varchar(10) NOT NULL, UNIQUE KEY (code))")
+    conn.execute(
+        "CREATE TABLE p (id int PRIMARY KEY, code varchar(10) NOT NULL, UNIQUE KEY (code))"
+    )
     conn.execute(
         "CREATE TABLE c (id int PRIMARY KEY, code varchar(10), "
         "CONSTRAINT c_code FOREIGN KEY (code) REFERENCES p (code))"

@@ -28,6 +28,7 @@ from myshift.engine.load import (
     allowing_empty,
     desired_statements_hints,
     load_desired_sql,
+    refuse_dangling,
     restore_event_status,
 )
 from myshift.engine.split import Statement
@@ -87,6 +88,7 @@ def desired_from_source(
         report = load_desired_sql(statements, ws, target_schema=target.schema)
         with connected(ws) as wconn:
             desired = introspect(wconn, ws.schema, borrow=borrow, lend=lend)
+    refuse_dangling(desired, report)
     desired = restore_event_status(desired, report.event_status)
     return replace(desired, name=target.schema), hints
 

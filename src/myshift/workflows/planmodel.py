@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.model import Flavor, Schema
+from myshift.model.schema import Table
 
 if TYPE_CHECKING:
     from myshift.engine.changes import Change, RenderOptions
@@ -219,17 +220,45 @@ def derive(
     options = DiffOptions(skip_unsupported=skip_unsupported, or_replace=flavor.is_mariadb)
     if opts.allow_drop:
         changes = diff_schemas(current, desired, hints=hints, options=options)
-        return changes, planned(changes, flavor, opts), desired
+        return changes, _checks(changes, planned(changes, flavor, opts), desired, flavor), desired
     hb = hold_back(current, desired, flavor, hints=hints, options=options)
     held = []
-    for st in planned(hb.held, flavor, opts):
+    for st in _checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
         if st.risk is not Risk.DESTRUCTIVE:
             why = "; ".join(hb.reasons.get(st.subject, ())) or (
                 f"goes with the held-back change of {st.subject}"
             )
             st = replace(st, reason=why)
         held.append(replace(st, skipped=True))
-    return hb.runnable + hb.held, planned(hb.runnable, flavor, opts) + held, hb.reached
+    runnable = _checks(hb.runnable, planned(hb.runnable, flavor, opts), hb.reached, flavor)
+    return hb.runnable + hb.held, runnable + held, hb.reached
+
+
+def _checks(
+    changes: Sequence[Change], statements: list[PlannedStatement], after: Schema, flavor: Flavor
+) -> list[PlannedStatement]:
+    """Statements that create an FK to a table ``after`` does not have (or drop a table
+    such an FK points at) run with foreign_key_checks off for themselves (engine.dangling)."""
+    from myshift.engine.dangling import needs_checks_off, with_checks_off
+
+    if not any(t.foreign_keys for t in after.tables) and not any(
+        t.foreign_keys
+        for ch in changes
+        for t in [getattr(ch, "table", None)]
+        if isinstance(t, Table)
+    ):
+        return statements
+    out = []
+    for ch, st in zip(changes, statements, strict=True):
+        why = needs_checks_off(ch, after)
+        if why is not None:
+            st = replace(
+                st,
+                sql=with_checks_off(st.sql, why, flavor),
+                reason=f"{st.reason}; {why}" if st.reason else why,
+            )
+        out.append(st)
+    return out
 
 
 def file_statements(
