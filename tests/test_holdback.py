@@ -17,6 +17,9 @@ from myshift.db.connect import Conn, Endpoint
 from myshift.exitcodes import ExitCode
 
 
+HELD = "-- held back (needs --allow-drop)"
+
+
 def url(ep: Endpoint) -> str:
     return f"mysql://{ep.user}@127.0.0.1:{ep.port}/{ep.schema}"
 
@@ -65,11 +68,11 @@ def test_add_column_runs_next_to_a_held_drop_and_the_view_follows(
     conn.execute("CREATE TABLE t (id int PRIMARY KEY, old_col varchar(20))")
     conn.execute("INSERT INTO t VALUES (1, 'kept')")
     first, again = _cycle(fresh_schema, VIEW_DESIRED, tmp_path)
-    runnable = first.split("held back")[0]
+    runnable = first.split(HELD)[0]
     assert "ADD COLUMN `new_col`" in runnable
     assert "DROP COLUMN `old_col`" not in runnable
     assert "CREATE" in runnable and "VIEW `v`" in runnable
-    assert "DROP COLUMN `old_col`" in first.split("held back")[1]
+    assert "DROP COLUMN `old_col`" in first.split(HELD)[1]
     # The safe parts ran; the data of the held-back column is still there.
     assert _columns(conn, "t") == ["id", "old_col", "new_col"]
     assert conn.query("SELECT old_col FROM t") == [("kept",)]
@@ -98,7 +101,7 @@ def test_add_column_with_fk_runs_next_to_a_held_enum_to_int(
     conn.execute("CREATE TABLE c (id int PRIMARY KEY, kind enum('small','large'))")
     conn.execute("INSERT INTO c VALUES (1, 'large')")
     first, _ = _cycle(fresh_schema, FK_DESIRED, tmp_path)
-    runnable, held = first.split("held back")
+    runnable, held = first.split(HELD)
     assert "ADD COLUMN `p_id`" in runnable and "FOREIGN KEY" in runnable
     assert "MODIFY" not in runnable and "`kind` int" in held
     assert _columns(conn, "c") == ["id", "kind", "p_id"]
@@ -133,7 +136,7 @@ def test_fk_around_a_held_narrowing_is_left_alone(
     conn.execute("INSERT INTO p VALUES (1, 'abcdefgh')")
     conn.execute("INSERT INTO c VALUES (1, 'abcdefgh')")
     first, _ = _cycle(fresh_schema, FK_AROUND_DESIRED, tmp_path)
-    runnable, held = first.split("held back")
+    runnable, held = first.split(HELD)
     assert "ADD COLUMN `note`" in runnable
     assert "FOREIGN KEY" not in runnable and "varchar(5)" not in runnable
     assert "varchar(5)" in held
@@ -155,13 +158,36 @@ def test_a_new_fk_that_needs_a_held_change_is_held_with_the_reason(
     conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
     conn.execute("CREATE TABLE c (id int PRIMARY KEY, p_ref bigint, KEY (p_ref))")
     first, again = _cycle(fresh_schema, DEPENDENT_DESIRED, tmp_path)
-    runnable, held = first.split("held back")
+    runnable, held = first.split(HELD)
     assert "ADD COLUMN `extra`" in runnable and "FOREIGN KEY" not in runnable
     assert "FOREIGN KEY" in held
     assert "needs the held-back change of p_ref" in held
     assert "needs the held-back change of p_ref" in again
     assert _columns(conn, "c") == ["id", "p_ref", "extra"]
     _finish(fresh_schema, DEPENDENT_DESIRED, tmp_path)
+
+
+TABLE_TO_VIEW_DESIRED = """
+CREATE TABLE t2 (id int PRIMARY KEY, a int);
+CREATE VIEW t AS SELECT id, a FROM t2;
+CREATE VIEW w AS SELECT a FROM t;
+"""
+
+
+def test_a_view_taking_a_held_tables_name_waits_with_it(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")
+    conn.execute("INSERT INTO t VALUES (1, 2)")
+    first, again = _cycle(fresh_schema, TABLE_TO_VIEW_DESIRED, tmp_path)
+    runnable, held = first.split(HELD)
+    assert "CREATE TABLE `t2`" in runnable and "VIEW" not in runnable
+    assert "DROP TABLE `t`" in held and "view t needs table t dropped" in held
+    assert "view w reads a view held back" in held
+    assert conn.query("SELECT a FROM t") == [(2,)]
+    assert "view t needs table t dropped" in again
+    _finish(fresh_schema, TABLE_TO_VIEW_DESIRED, tmp_path)
+    assert conn.query("SELECT COUNT(*) FROM w") == [(0,)]
 
 
 @pytest.mark.parametrize("desired", [VIEW_DESIRED])

@@ -42,10 +42,10 @@ from myshift.engine.changes import (
     RenameColumn,
     RenameTable,
 )
-from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.engine.diff import DiffOptions, diff_schemas, view_deps
 from myshift.engine.risk import Risk
 from myshift.model import Flavor, Schema
-from myshift.model.schema import Column, ForeignKey, Table
+from myshift.model.schema import Column, ForeignKey, Table, View
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -252,8 +252,33 @@ class _Reached:
         return replace(
             self.desired,
             tables=tuple(self.tables[n] for n in names if n in self.tables),
+            views=self._views(kept),
             triggers=triggers,
         )
+
+    def _views(self, kept: set[str]) -> tuple[View, ...]:
+        """Desired views but those taking a kept table's name, and the views over them."""
+        views = self.desired.views
+        gone = {v.name for v in views if v.name in kept}
+        if not gone:
+            return views
+        deps = view_deps(views)
+        changed = True
+        while changed:
+            changed = False
+            for v in views:
+                if v.name not in gone and deps[v.name] & gone:
+                    gone.add(v.name)
+                    changed = True
+        for name in sorted(gone):
+            why = (
+                f"view {name} needs table {name} dropped"
+                if name in kept
+                else (f"view {name} reads a view held back")
+            )
+            if why not in self.reasons.get(name, []):
+                self.reasons.setdefault(name, []).append(why)
+        return tuple(v for v in views if v.name not in gone)
 
 
 def hold_back(
