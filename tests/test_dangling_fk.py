@@ -131,3 +131,7 @@ def test_db_to_db_dev_dropped_a_parent_others_still_reference(
     assert conn.query("SHOW TABLES LIKE 'p'") == []
     r = run_cli("plan", target, "--desired", desired, "--allow-drop", "--check", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
+    # Rolling the last apply back re-creates p; c's FK to p was never gone.
+    r = run_cli("rollback", "--to", target, "--yes", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert conn.query("SHOW TABLES LIKE 'p'") == [("p",)]

@@ -220,21 +220,25 @@ def derive(
     options = DiffOptions(skip_unsupported=skip_unsupported, or_replace=flavor.is_mariadb)
     if opts.allow_drop:
         changes = diff_schemas(current, desired, hints=hints, options=options)
-        return changes, _checks(changes, planned(changes, flavor, opts), desired, flavor), desired
+        return (
+            changes,
+            with_fk_checks(changes, planned(changes, flavor, opts), desired, flavor),
+            desired,
+        )
     hb = hold_back(current, desired, flavor, hints=hints, options=options)
     held = []
-    for st in _checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
+    for st in with_fk_checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
         if st.risk is not Risk.DESTRUCTIVE:
             why = "; ".join(hb.reasons.get(st.subject, ())) or (
                 f"goes with the held-back change of {st.subject}"
             )
             st = replace(st, reason=why)
         held.append(replace(st, skipped=True))
-    runnable = _checks(hb.runnable, planned(hb.runnable, flavor, opts), hb.reached, flavor)
+    runnable = with_fk_checks(hb.runnable, planned(hb.runnable, flavor, opts), hb.reached, flavor)
     return hb.runnable + hb.held, runnable + held, hb.reached
 
 
-def _checks(
+def with_fk_checks(
     changes: Sequence[Change], statements: list[PlannedStatement], after: Schema, flavor: Flavor
 ) -> list[PlannedStatement]:
     """Statements that create an FK to a table ``after`` does not have (or drop a table
@@ -336,4 +340,5 @@ __all__ = [
     "file_statements",
     "held_lines",
     "planned",
+    "with_fk_checks",
 ]

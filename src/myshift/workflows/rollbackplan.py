@@ -48,7 +48,13 @@ from myshift.workflows.keepdata import (
     restore_columns_sql,
 )
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import Plan, PlannedStatement, PlanOptions, planned
+from myshift.workflows.planmodel import (
+    Plan,
+    PlannedStatement,
+    PlanOptions,
+    planned,
+    with_fk_checks,
+)
 from myshift.workflows.verify import verify_plan
 
 # Object kinds as recorded in history notes ("touched").
@@ -497,7 +503,8 @@ def build_rollback_planfile(
         options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
     )
     opts = PlanOptions(allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data)
-    statements = planned(changes, flavor, opts)
+    # An FK to a table the snapshot lacks comes back as it was (engine.dangling).
+    statements = with_fk_checks(changes, planned(changes, flavor, opts), desired, flavor)
     plan = Plan(
         target=target.redacted(),
         flavor=flavor,
