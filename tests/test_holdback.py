@@ -190,6 +190,23 @@ def test_a_view_taking_a_held_tables_name_waits_with_it(
     assert conn.query("SELECT COUNT(*) FROM w") == [(0,)]
 
 
+def test_a_reviewed_plan_file_without_allow_drop_applies_as_planned(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """apply --plan re-derives the held-back split from the file and checks the
+    target against what the runnable part reaches."""
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
+    conn.execute("CREATE TABLE c (id int PRIMARY KEY, kind enum('small','large'))")
+    target = url(fresh_schema)
+    r = run_cli("plan", target, "-o", "plan.json", cwd=tmp_path, stdin=FK_DESIRED)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli("apply", "--plan", "plan.json", "--to", target, "--yes", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _columns(conn, "c") == ["id", "kind", "p_id"]
+    r = run_cli("plan", target, "--check", cwd=tmp_path, stdin=FK_DESIRED)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 @pytest.mark.parametrize("desired", [VIEW_DESIRED])
 def test_plan_check_without_allow_drop_exits_pending_only_for_runnable(
     conn: Conn, fresh_schema: Endpoint, tmp_path: Path, desired: str
