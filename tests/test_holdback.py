@@ -214,3 +214,26 @@ def test_plan_check_without_allow_drop_exits_pending_only_for_runnable(
     conn.execute("CREATE TABLE t (id int PRIMARY KEY, old_col varchar(20))")
     r = run_cli("plan", url(fresh_schema), "--check", cwd=tmp_path, stdin=desired)
     assert r.returncode == ExitCode.CHANGES_PENDING, r.stdout + r.stderr
+
+
+KEPT_CHILD_DESIRED = """
+CREATE TABLE p (id bigint PRIMARY KEY, extra int);
+"""
+
+
+def test_a_parent_column_change_waits_for_a_held_back_child_drop(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """Dev dropped child c and widened p.id, which c's FK points at: without
+    --allow-drop c stays, so p.id keeps its type (the FK needs it) and waits."""
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
+    conn.execute(
+        "CREATE TABLE c (id int PRIMARY KEY, p_id int, "
+        "CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p (id))"
+    )
+    first, again = _cycle(fresh_schema, KEPT_CHILD_DESIRED, tmp_path)
+    runnable, held = first.split(HELD)
+    assert "ADD COLUMN `extra`" in runnable and "bigint" not in runnable
+    assert "DROP TABLE `c`" in held and "bigint" in held
+    assert "still references it" in held
+    _finish(fresh_schema, KEPT_CHILD_DESIRED, tmp_path)

@@ -199,7 +199,7 @@ class _Reached:
         """Hold back an FK that needs a held-back column change; keep the others."""
         changed = True
         while changed:
-            changed = False
+            changed = self._keep_parents_of_kept()
             for name in list(self.tables):
                 t = self.tables[name]
                 keep: list[ForeignKey] = []
@@ -222,6 +222,29 @@ class _Reached:
                         keep.append(old)
                 if len(keep) != len(t.foreign_keys):
                     self.tables[name] = replace(t, foreign_keys=tuple(keep))
+
+    def _keep_parents_of_kept(self) -> bool:
+        """A table kept (its DROP held back) keeps its FKs: the columns they point at
+        keep their current definitions, the parent's change waits with the DROP."""
+        changed = False
+        for name in self.kept:
+            for fk in self.tables[name].foreign_keys:
+                parent = fk.ref_table
+                if fk.ref_schema is not None or parent not in self.tables:
+                    continue
+                for col in fk.ref_columns:
+                    old = self.cur_column(parent, col)
+                    now = self.tables[parent].column_map.get(col)
+                    if old is None or now is None or replace(old, name=col) == now:
+                        continue
+                    self._old_definition(parent, old, col)
+                    why = (
+                        f"column {col} of {parent} keeps its definition while table {name} "
+                        f"(held back) still references it"
+                    )
+                    self.reasons.setdefault(parent, []).append(why)
+                    changed = True
+        return changed
 
     def _fk_ok(self, name: str, fk: ForeignKey, *, strict: bool = False) -> bool:
         """An FK is fine in reached when it touches no undone column, or when it is
