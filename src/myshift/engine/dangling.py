@@ -18,7 +18,7 @@ from myshift.errors import UnsupportedError
 from myshift.model import Flavor, Schema
 from myshift.model.schema import ForeignKey
 
-__all__ = ["dangling_foreign_keys", "needs_checks_off", "with_checks_off"]
+__all__ = ["ChecksOff", "dangling_foreign_keys", "with_checks_off"]
 
 _PREFIX = "SET STATEMENT foreign_key_checks=0 FOR "
 
@@ -34,34 +34,46 @@ def dangling_foreign_keys(schema: Schema) -> list[tuple[str, ForeignKey]]:
     ]
 
 
-def needs_checks_off(change: Change, after: Schema) -> str | None:
-    """Why ``change`` can only run with foreign_key_checks off, given the schema it
-    builds towards (``after``); None when it runs with checks on."""
-    names = after.table_map
-    if isinstance(change, CreateTable):
-        for fk in change.table.foreign_keys:
-            if fk.ref_schema is None and fk.ref_table not in names:
-                return _why(change.table.name, fk)
-            if fk.ref_schema is not None:
-                return (
-                    f"foreign key {fk.name} of {change.table.name} points into schema "
-                    f"{fk.ref_schema}: created as the desired SQL was, with checks off"
-                )
-    elif isinstance(change, AlterTable):
-        for clause in change.clauses:
-            added = clause.foreign_key if isinstance(clause, AddForeignKey) else None
-            if added is not None and added.ref_schema is None and added.ref_table not in names:
-                return _why(change.table, added)
-    elif isinstance(change, DropTable):
-        gone = change.table.name
+class ChecksOff:
+    """Which changes need foreign_key_checks off, given the schema they build towards
+    (``after``); built once per plan (one pass over ``after``'s foreign keys)."""
+
+    def __init__(self, after: Schema) -> None:
+        self.names = after.table_map
+        # Parent name -> the first (table, FK) pointing at it.
+        self.pointed: dict[str, tuple[str, ForeignKey]] = {}
         for t in after.tables:
             for fk in t.foreign_keys:
-                if fk.ref_schema is None and fk.ref_table == gone:
+                if fk.ref_schema is None:
+                    self.pointed.setdefault(fk.ref_table, (t.name, fk))
+
+    def why(self, change: Change) -> str | None:
+        """Why ``change`` can only run with checks off; None when it runs with them on."""
+        if isinstance(change, CreateTable):
+            for fk in change.table.foreign_keys:
+                if fk.ref_schema is None and fk.ref_table not in self.names:
+                    return _why(change.table.name, fk)
+                if fk.ref_schema is not None:
                     return (
-                        f"table {gone} goes while foreign key {fk.name} of {t.name} "
-                        "still points at it (as in the desired schema)"
+                        f"foreign key {fk.name} of {change.table.name} points into schema "
+                        f"{fk.ref_schema}: created as the desired SQL was, with checks off"
                     )
-    return None
+        elif isinstance(change, AlterTable):
+            for clause in change.clauses:
+                added = clause.foreign_key if isinstance(clause, AddForeignKey) else None
+                if (
+                    added is not None
+                    and added.ref_schema is None
+                    and added.ref_table not in self.names
+                ):
+                    return _why(change.table, added)
+        elif isinstance(change, DropTable) and change.table.name in self.pointed:
+            table, fk = self.pointed[change.table.name]
+            return (
+                f"table {change.table.name} goes while foreign key {fk.name} of {table} "
+                "still points at it (as in the desired schema)"
+            )
+        return None
 
 
 def _why(table: str, fk: ForeignKey) -> str:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.model import Flavor, Schema
-from myshift.model.schema import Table
 
 if TYPE_CHECKING:
     from myshift.engine.changes import Change, RenderOptions
@@ -243,18 +242,15 @@ def with_fk_checks(
 ) -> list[PlannedStatement]:
     """Statements that create an FK to a table ``after`` does not have (or drop a table
     such an FK points at) run with foreign_key_checks off for themselves (engine.dangling)."""
-    from myshift.engine.dangling import needs_checks_off, with_checks_off
+    from myshift.engine.changes import AlterTable, CreateTable, DropTable
+    from myshift.engine.dangling import ChecksOff, with_checks_off
 
-    if not any(t.foreign_keys for t in after.tables) and not any(
-        t.foreign_keys
-        for ch in changes
-        for t in [getattr(ch, "table", None)]
-        if isinstance(t, Table)
-    ):
+    if not any(isinstance(ch, CreateTable | AlterTable | DropTable) for ch in changes):
         return statements
+    checks = ChecksOff(after)
     out = []
     for ch, st in zip(changes, statements, strict=True):
-        why = needs_checks_off(ch, after)
+        why = checks.why(ch)
         if why is not None:
             st = replace(
                 st,
