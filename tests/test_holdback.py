@@ -16,7 +16,6 @@ from clitools import run_cli
 from myshift.db.connect import Conn, Endpoint
 from myshift.exitcodes import ExitCode
 
-
 HELD = "-- held back (needs --allow-drop)"
 
 
@@ -236,4 +235,5 @@ def test_a_parent_column_change_waits_for_a_held_back_child_drop(
     assert "ADD COLUMN `extra`" in runnable and "bigint" not in runnable
     assert "DROP TABLE `c`" in held and "bigint" in held
     assert "still references it" in held
+    assert "DROP TABLE `c`" in again
     _finish(fresh_schema, KEPT_CHILD_DESIRED, tmp_path)
