@@ -372,10 +372,13 @@ class DriftSummary:
     changed_views: int = 0
     changed_procedures: int = 0
     changed_triggers: int = 0
+    # drift_dropping_referenced: tables dropped although others keep FKs to them.
+    dropped_referenced_tables: int = 0
 
     def touched_tables(self) -> int:
         return (
-            self.added_columns
+            self.dropped_referenced_tables
+            + self.added_columns
             + self.dropped_columns
             + self.added_indexes
             + self.dropped_indexes
@@ -486,6 +489,32 @@ def drift(current: Schema, seed: int = 43, fraction: float = 0.10) -> tuple[Sche
     return s, summary
 
 
+def drift_dropping_referenced(
+    current: Schema, seed: int = 43, fraction: float = 0.01
+) -> tuple[Schema, DriftSummary]:
+    """``drift``, and about ``fraction`` of the tables dropped although other tables
+    keep their foreign keys to them: what a dev database becomes when tables are
+    dropped with foreign_key_checks=0 (issue 12).  It loads only with checks off,
+    as ``render`` writes them."""
+    s, summary = drift(current, seed)
+    rng = random.Random(seed + 7)
+    pinned = {"tenants"}
+    for v in s.views:
+        pinned.update(v.uses)
+    pinned.update(r.table for r in s.routines)
+    pinned.update(t.table for t in s.triggers)
+    referenced = {fk.ref_table for t in s.tables for fk in t.fks}
+    pool = sorted(
+        t.name
+        for t in s.tables
+        if t.name in referenced and t.name not in pinned and not t.name.startswith("new_")
+    )
+    for name in rng.sample(pool, min(len(pool), max(1, round(len(s.tables) * fraction)))):
+        s.tables.remove(s.table(name))
+        summary.dropped_referenced_tables += 1
+    return s, summary
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -502,8 +531,13 @@ def statements(schema: Schema) -> dict[str, list[str]]:
 
 def render(schema: Schema) -> str:
     """A mysqldump-like schema file: tables, views, then routines and triggers
-    inside ``DELIMITER ;;`` blocks (their bodies contain ``;``)."""
-    out = ["-- myshift bench: synthetic multi-tenant schema", ""]
+    inside ``DELIMITER ;;`` blocks (their bodies contain ``;``), with
+    foreign_key_checks off around them as mysqldump writes it."""
+    out = [
+        "-- myshift bench: synthetic multi-tenant schema",
+        "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;",
+        "",
+    ]
     phases = statements(schema)
     for stmt in phases["tables"] + phases["views"]:
         out.append(stmt + ";\n")
@@ -512,6 +546,10 @@ def render(schema: Schema) -> str:
         for stmt in phases["routines"] + phases["triggers"]:
             out.append(stmt + ";;")
         out.append("DELIMITER ;\n")
+    out.append(
+        "/*!40014 SET FOREIGN_KEY_CHECKS=IF(@OLD_FOREIGN_KEY_CHECKS IS NULL, 1,"
+        " @OLD_FOREIGN_KEY_CHECKS) */;\n"
+    )
     return "\n".join(out)
 
 

@@ -133,8 +133,11 @@ def myshift_plan_available() -> tuple[bool, str]:
     return True, ""
 
 
-def myshift_plan_cmd(target_url: str, desired: str, *extra: str) -> list[str]:
-    """``myshift plan`` printing every statement, drops included, like the peers do.
+def myshift_plan_cmd(
+    target_url: str, desired: str, *extra: str, allow_drop: bool = True
+) -> list[str]:
+    """``myshift plan`` printing every statement, drops included, like the peers do
+    (``allow_drop=False``: the default invocation, drops held back).
 
     Verification in the workspace stays on (the default a user gets) unless
     ``extra`` says ``--no-verify``.
@@ -148,7 +151,7 @@ def myshift_plan_cmd(target_url: str, desired: str, *extra: str) -> list[str]:
         desired,
         "--format",
         "sql",
-        "--allow-drop",
+        *(["--allow-drop"] if allow_drop else []),
         *extra,
     ]
 

@@ -55,6 +55,12 @@ DB_TO_DB = "DB→DB"
 FILE_TO_DB = "file→DB"
 # Diagnostic row: the same DB→DB plan without the verification pass, to show its cost.
 DB_TO_DB_NOVERIFY = "DB→DB no-verify"
+# The seed's own invocation: no --allow-drop, drops held back (issue 12).
+DB_TO_DB_DEFAULT = "DB→DB default"
+# A second dev schema whose drift also dropped tables other tables still
+# reference (dropped with foreign_key_checks=0): every plan of it must exit 0.
+REFDROP = "ref-drop"
+REFDROP_SCENARIOS = (f"DB→DB {REFDROP}", f"DB→DB {REFDROP} default", f"file→DB {REFDROP}")
 
 
 @dataclass
@@ -187,11 +193,14 @@ def count_objects(ep: Endpoint) -> dict[str, int]:
 
 
 def _count_sql_changes(text: str) -> int:
-    return sum(
-        1
-        for line in text.splitlines()
-        if line.lstrip().upper().startswith(("ALTER ", "CREATE ", "DROP "))
-    )
+    """Statements in a plan's SQL (one run with checks off counts once, see engine.dangling)."""
+    n = 0
+    for line in text.splitlines():
+        head = line.lstrip().upper()
+        if head.startswith("SET STATEMENT ") and " FOR " in head:
+            head = head.split(" FOR ", 1)[1]
+        n += head.startswith(("ALTER ", "CREATE ", "DROP "))
+    return n
 
 
 @dataclass
@@ -247,29 +256,41 @@ def _schema_size(
     schema = f"app_{n}"
     timeout = opts.timeout or max(60.0, n * 0.018)  # 60 s at 1k, 180 s at 10k
     t0 = time.perf_counter()
+    refdrop_schema = f"{schema}_{REFDROP.replace('-', '')}"
     current = gen.generate(n, opts.seed)
     desired, summary = gen.drift(current, opts.seed + 1)
+    refdrop, refdrop_summary = gen.drift_dropping_referenced(current, opts.seed + 1)
     opts.results_dir.mkdir(parents=True, exist_ok=True)
     desired_file = opts.results_dir / f"schema-{n}-desired.sql"
+    refdrop_file = opts.results_dir / f"schema-{n}-desired-{REFDROP}.sql"
     (opts.results_dir / f"schema-{n}-current.sql").write_text(gen.render(current))
     desired_file.write_text(gen.render(desired))
+    refdrop_file.write_text(gen.render(refdrop))
     t_gen = time.perf_counter() - t0
     print(f"\n[{n} tables] generated in {t_gen:.1f} s; drift: {summary}", flush=True)
+    print(f"[{n} tables] {REFDROP} drift: {refdrop_summary}", flush=True)
     prod_ep, dev_ep = _endpoint(prod, schema), _endpoint(dev, schema)
+    refdrop_ep = _endpoint(dev, refdrop_schema)
     with ThreadPoolExecutor(2) as pool:
         f1 = pool.submit(load_schema, prod_ep, gen.statements(current), opts.workers)
         f2 = pool.submit(load_schema, dev_ep, gen.statements(desired), opts.workers)
         t_prod, t_dev = f1.result(), f2.result()
-    counts = {"prod": count_objects(prod_ep), "dev": count_objects(dev_ep)}
+    t_refdrop = load_schema(refdrop_ep, gen.statements(refdrop), opts.workers)
+    counts = {
+        "prod": count_objects(prod_ep),
+        "dev": count_objects(dev_ep),
+        REFDROP: count_objects(refdrop_ep),
+    }
     print(f"[{n} tables] loaded prod in {t_prod:.1f} s, dev in {t_dev:.1f} s: {counts}", flush=True)
     result.meta[f"schema_{n}"] = {
         "drift": asdict(summary),
         "objects": counts,
-        "load_s": {"prod": round(t_prod, 2), "dev": round(t_dev, 2)},
-        "files": {"desired": str(desired_file)},
+        "load_s": {"prod": round(t_prod, 2), "dev": round(t_dev, 2), REFDROP: round(t_refdrop, 2)},
+        "files": {"desired": str(desired_file), REFDROP: str(refdrop_file)},
+        REFDROP: asdict(refdrop_summary),
     }
 
-    prod_url, dev_url = prod.url(schema), dev.url(schema)
+    prod_url, dev_url, refdrop_url = prod.url(schema), dev.url(schema), dev.url(refdrop_schema)
     jobs: list[_Job] = []
 
     def add(
@@ -296,6 +317,23 @@ def _schema_size(
         add(
             Row("myshift", DB_TO_DB_NOVERIFY, n),
             peers.myshift_plan_cmd(prod_url, dev_url, "--no-verify"),
+            _sql_parse,
+        )
+        add(
+            Row("myshift", DB_TO_DB_DEFAULT, n),
+            peers.myshift_plan_cmd(prod_url, dev_url, allow_drop=False),
+            _sql_parse,
+        )
+        db_ref, db_ref_default, file_ref = REFDROP_SCENARIOS
+        add(Row("myshift", db_ref, n), peers.myshift_plan_cmd(prod_url, refdrop_url), _sql_parse)
+        add(
+            Row("myshift", db_ref_default, n),
+            peers.myshift_plan_cmd(prod_url, refdrop_url, allow_drop=False),
+            _sql_parse,
+        )
+        add(
+            Row("myshift", file_ref, n),
+            peers.myshift_plan_cmd(prod_url, str(refdrop_file)),
             _sql_parse,
         )
     if "alembic" in opts.tools:
@@ -340,8 +378,9 @@ def _schema_size(
                 flush=True,
             )
     # Drop now: the next size must not share the servers' caches with this one.
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(_drop_schema, [_endpoint(prod), _endpoint(dev)], [schema, schema]))
+    with ThreadPoolExecutor(3) as pool:
+        eps = [_endpoint(prod), _endpoint(dev), _endpoint(dev)]
+        list(pool.map(_drop_schema, eps, [schema, schema, refdrop_schema]))
 
 
 def _drop_schema(ep: Endpoint, schema: str) -> None:
@@ -387,6 +426,18 @@ def _schema_targets(result: BenchResult) -> None:
     check("DB→DB, 10,000 tables: peak RSS ≤ 300 MB", rss, lambda v: v <= 300.0, "{:.0f} MB")
     f1 = ok_median(_find(rows, "myshift", FILE_TO_DB, 1000))
     check("file→DB, 1,000 tables: median ≤ 3 s", f1, lambda v: v <= 3.0, "{:.2f} s")
+    # Every workload exits 0: a plan that fails (exit 7 "myshift bug" included)
+    # fails the bench, whatever the timings say.
+    for n in sorted({r.n for r in rows if r.tool == "myshift"}):
+        mine = [r for r in rows if r.tool == "myshift" and r.n == n and r.status != "unavailable"]
+        bad = [
+            f"{r.scenario}: {r.note or r.status}" for r in mine if r.status != "ok" or r.failures
+        ]
+        name = f"myshift, {n:,} tables: every workload exits 0 ({len(mine)} workloads)"
+        if not mine:
+            t.append(Target(name, None, "not measured"))
+        else:
+            t.append(Target(name, not bad, "; ".join(bad)[:300] or "all exit 0"))
 
 
 # --------------------------------------------------------------------------- clone hook

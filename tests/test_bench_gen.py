@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -96,6 +97,45 @@ def test_drifted_schema_loads_and_differs_by_about_ten_percent(fresh_schema: End
     after = {t.name for t in desired.tables}
     assert len(before - after) == summary.dropped_tables
     assert len(after - before) == summary.added_tables
+
+
+@pytest.mark.skipif(CLIENT is None, reason="the mariadb client is not installed")
+def test_ref_drop_workload_loads_with_fks_to_dropped_tables(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """The bench's ref-drop dev side (issue 12): tables dropped while others keep
+    FKs to them; its file loads with the client (checks off, as mysqldump writes),
+    and myshift plans it against the current side, exit 0, drops included."""
+    current = gen.generate(150, seed=7)
+    desired, summary = gen.drift_dropping_referenced(current, seed=8)
+    assert summary.dropped_referenced_tables >= 1
+    names = {t.name for t in desired.tables}
+    dangling = [fk for t in desired.tables for fk in t.fks if fk.ref_table not in names]
+    assert dangling
+    sql = gen.render(desired)
+    dev = replace(fresh_schema, schema=fresh_schema.schema + "_dev")
+    with connect(replace(fresh_schema, schema="")) as admin:
+        admin.execute(f"CREATE DATABASE `{dev.schema}`")
+        try:
+            _load_file(dev, sql)
+            assert _counts(dev) == _expected(desired)
+        finally:
+            admin.execute(f"DROP DATABASE `{dev.schema}`")
+    with connect(fresh_schema) as c:  # the target: the current side
+        c.execute("SET foreign_key_checks = 0")
+        for stmt in gen.statements(current)["tables"]:
+            c.execute(stmt)
+    src = tmp_path / "desired.sql"
+    src.write_text(sql)
+    target = f"mysql://root@127.0.0.1:{fresh_schema.port}/{fresh_schema.schema}"
+    for extra in (["--allow-drop"], []):
+        res = subprocess.run(
+            [sys.executable, "-m", "myshift", "plan", target, "--desired", str(src), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert res.returncode == 0, res.stderr
 
 
 def test_generation_is_deterministic_and_drift_leaves_current_alone() -> None:

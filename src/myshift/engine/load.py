@@ -64,6 +64,7 @@ __all__ = [
     "load_sql",
     "parse_rename_option",
     "read_desired",
+    "refuse_dangling",
     "restore_event_status",
 ]
 
@@ -165,6 +166,9 @@ class LoadReport:
     event_status: dict[str, str] = field(default_factory=dict)
     # The DEFINER each object's text stated (engine.definers.key -> user@host).
     definers: dict[str, str] = field(default_factory=dict)
+    # Tables whose CREATE TABLE the file runs with foreign_key_checks on (as
+    # the mysql client would), by name: the statement, for refuse_dangling.
+    created_checked: dict[str, Statement] = field(default_factory=dict)
 
 
 class _NoopDrops:
@@ -208,7 +212,13 @@ def _classify(
     actions: list[Action] = []
     for stmt in statements:
         before = (session.sql_mode, session.charset_client)
+        checks = session.fk_checks
         act = classifier.classify(stmt)
+        if act.kind == "CREATE TABLE" and act.name is not None:
+            if checks:
+                report.created_checked[act.name] = stmt
+            else:
+                report.created_checked.pop(act.name, None)
         if act.note is not None:
             report.warnings.append(f"{stmt.where}: skipped `{_one_line(stmt.sql)}`: {act.note}")
         if act.sql is None:
@@ -474,6 +484,30 @@ def restore_event_status(schema: Schema, status: dict[str, str]) -> Schema:
         create_sql = with_status(e.create_sql, st) if e.create_sql else ""
         events.append(replace(e, status=st, create_sql=create_sql))
     return replace(schema, events=tuple(events))
+
+
+def refuse_dangling(schema: Schema, report: LoadReport) -> None:
+    """An FK to a table the file does not define loads only with foreign_key_checks off
+    (mysqldump writes that): without it, it is the file's error, at its CREATE TABLE.
+
+    The workspace loads with checks off whatever the file says, so the server
+    cannot tell; with them off the FK is kept and planned as it is
+    (engine.dangling).
+    """
+    from myshift.engine.dangling import dangling_foreign_keys
+
+    for table, fk in dangling_foreign_keys(schema):
+        stmt = report.created_checked.get(table)
+        if stmt is not None:
+            raise SQLLoadError(
+                stmt.path,
+                stmt.line,
+                f"foreign key {fk.name} of table {table} references table {fk.ref_table}, "
+                "which the desired SQL does not define, with foreign_key_checks on (the "
+                "mysql client would refuse it too): define the table, drop the foreign key, "
+                "or SET foreign_key_checks=0 before it if the table is meant to be missing.",
+                stmt.sql,
+            )
 
 
 def desired_schema(

@@ -56,6 +56,9 @@ class SessionState:
     charset_client: str
     mode: Mode = field(init=False)
     user_vars: dict[str, Value] = field(default_factory=dict)
+    # What the file's own SETs made of foreign_key_checks, as the mysql client
+    # would run it (on by default; None: set to something not followed).
+    fk_checks: bool | None = True
 
     def __post_init__(self) -> None:
         self.mode = Mode.parse(self.sql_mode)
@@ -65,6 +68,8 @@ class SessionState:
             return self.sql_mode
         if var == "character_set_client":
             return self.charset_client
+        if var == "foreign_key_checks" and self.fk_checks is not None:
+            return int(self.fk_checks)
         return UNKNOWN
 
     def assign(self, var: str, value: Value) -> None:
@@ -77,6 +82,9 @@ class SessionState:
             if not isinstance(value, str):
                 raise ValueError("myshift cannot tell which client character set this sets")
             self.charset_client = value.lower()
+        elif var == "foreign_key_checks":
+            text = str(value).lower() if isinstance(value, str | int) else ""
+            self.fk_checks = {"0": False, "off": False, "1": True, "on": True}.get(text)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from myshift.engine.load import (
     allowing_empty,
     desired_statements_hints,
     load_desired_sql,
+    refuse_dangling,
     restore_event_status,
 )
 from myshift.engine.split import Statement
@@ -37,7 +38,7 @@ from myshift.model import Schema
 from myshift.workflows.freeze import to_planfile
 from myshift.workflows.history.records import DEFAULT_SCHEMA as DEFAULT_HISTORY_SCHEMA
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import Plan, PlanOptions, planned
+from myshift.workflows.planmodel import Plan, PlanOptions, derive
 from myshift.workflows.report import CommandResult, format_human, format_sql
 from myshift.workflows.verify import _EarlyCopy, verify_plan, workspace_for
 
@@ -88,6 +89,7 @@ def desired_from_source(
         report = load_desired_sql(statements, ws, target_schema=target.schema)
         with connected(ws) as wconn:
             desired = introspect(wconn, ws.schema, borrow=borrow, lend=lend)
+    refuse_dangling(desired, report)
     desired = restore_definers(restore_event_status(desired, report.event_status), report.definers)
     return replace(desired, name=target.schema), hints
 
@@ -175,22 +177,19 @@ def _plan_with(
             current = current_f.result()
         me = str(tconn.scalar("SELECT CURRENT_USER()")) if opts.definer == "current" else ""
     current, desired = for_mode(current, desired, opts.definer, me)
-    from myshift.engine.diff import DiffOptions, diff_schemas
     from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
     t2 = time.perf_counter()
-    changes = diff_schemas(
+    changes, statements, reached = derive(
         current,
         desired,
+        flavor,
+        opts,
         hints=hints,
-        options=DiffOptions(
-            skip_unsupported=opts.skip_unsupported,
-            or_replace=flavor.is_mariadb,
-            definers=opts.definer != "ignore",
-        ),
+        skip_unsupported=opts.skip_unsupported,
+        definers=opts.definer != "ignore",
     )
-    statements = planned(changes, flavor, opts)
     timings["diff"] = time.perf_counter() - t2
     plan = Plan(
         target=target.redacted(),
@@ -201,6 +200,7 @@ def _plan_with(
         current=current,
         desired=desired,
         changes=changes,
+        reached=reached,
         timings=timings,
     )
 

@@ -42,13 +42,15 @@ from myshift.workflows.planmodel import (
     Derivation,
     PlannedStatement,
     PlanOptions,
+    derive,
     file_statements,
-    planned,
 )
 
 if TYPE_CHECKING:
     from myshift.config.settings import Settings
     from myshift.db.connect import Endpoint
+    from myshift.engine.changes import Change
+    from myshift.model import Schema
 
 REMAKE = "Make a new plan with `myshift plan -o FILE` and review it again."
 
@@ -60,23 +62,35 @@ class PlanMismatch(UnsafeError):
 # --------------------------------------------------------------------------- deriving
 
 
-def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[PlannedStatement]:
-    from myshift.engine.diff import DiffOptions, diff_schemas
+def _derived(
+    pf: PlanFile, derivation: Derivation
+) -> tuple[list[Change], list[PlannedStatement], Schema]:
     from myshift.engine.load import RenameHints
 
     hints = RenameHints(
         tables={new: old for old, new in derivation.rename_tables},
         columns={(table, new): old for table, old, new in derivation.rename_columns},
     )
-    changes = diff_schemas(
+    return derive(
         pf.current,
         pf.desired,
+        pf.flavor_value,
+        PlanOptions(allow_drop=pf.allow_drop),
         hints=hints or None,
-        options=DiffOptions(
-            or_replace=pf.flavor_value.is_mariadb, definers=derivation.definers
-        ),
+        definers=derivation.definers,
     )
-    statements = planned(changes, pf.flavor_value, PlanOptions(allow_drop=pf.allow_drop))
+
+
+def reached_by(pf: PlanFile) -> Schema:
+    """The schema the plan file's runnable statements reach: its ``desired`` but for
+    what it holds back (without --allow-drop, see engine.holdback)."""
+    if pf.allow_drop or not any(s.skipped for s in pf.statements):
+        return pf.desired
+    return _derived(pf, pf.derivation or Derivation())[2]
+
+
+def _derive_apply(pf: PlanFile, derivation: Derivation) -> list[PlannedStatement]:
+    changes, statements, _ = _derived(pf, derivation)
     return file_statements(statements, changes, pf.current, derivation.keep_data)
 
 

@@ -15,7 +15,7 @@ statements again and compares (workflows.plancheck).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from myshift.engine.risk import Algorithm, Lock, Risk
@@ -184,6 +184,9 @@ class Plan:
     current: Schema
     desired: Schema
     changes: list[Change] = field(default_factory=list, repr=False)
+    # What the runnable statements reach (``desired`` but for what is held
+    # back without --allow-drop, see engine.holdback); None: ``desired``.
+    reached: Schema | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -197,13 +200,27 @@ class Plan:
 
     def sql_text(self) -> str:
         """The reviewable migration.sql: skipped statements stay visible as comments."""
-        out = []
-        for st in self.statements:
-            if st.skipped:
-                out.append(f"-- skipped ({st.risk.value}): {st.sql};")
-            else:
-                out += [f"{sql};" for sql in st.with_session()]
+        out = [sql + ";" for st in self.runnable for sql in st.with_session()]
+        held = held_lines(self.statements)
+        out += held[1:] if not out else held
         return "\n".join(out) + ("\n" if out else "")
+
+
+HELD_HEADER = "-- held back (needs --allow-drop): {n} statement(s), not run by this plan"
+
+
+def held_lines(statements: Sequence[PlannedStatement]) -> list[str]:
+    """The held-back section: what a plan without --allow-drop leaves for later, and why
+    (comment lines, after a blank one)."""
+    held = [s for s in statements if s.skipped]
+    if not held:
+        return []
+    out = ["", HELD_HEADER.format(n=len(held))]
+    for st in held:
+        why = f" — {st.reason}" if st.reason else ""
+        out.append(f"--   [{st.risk.value}] {st.description}{why}")
+        out += [f"--   {line}" for line in f"{st.sql};".splitlines()]
+    return out
 
 
 # --------------------------------------------------------------------------- deriving
@@ -234,6 +251,73 @@ def planned(changes: Iterable[Change], flavor: Flavor, opts: PlanOptions) -> lis
                 online_unfit=unfit,
             )
         )
+    return out
+
+
+def derive(
+    current: Schema,
+    desired: Schema,
+    flavor: Flavor,
+    opts: PlanOptions,
+    *,
+    hints: RenameHints | None = None,
+    skip_unsupported: bool = False,
+    definers: bool = False,
+) -> tuple[list[Change], list[PlannedStatement], Schema]:
+    """The plan's changes, their statements and the schema the runnable ones reach.
+
+    With --allow-drop: the diff. Without: only the destructive clauses and what
+    needs them are held back (engine.holdback); they follow the runnable
+    statements, marked ``skipped``, with the reason.  Pure (no server): plan and
+    apply derive the same statements.
+    """
+    from myshift.engine.diff import DiffOptions, diff_schemas
+    from myshift.engine.holdback import hold_back
+
+    options = DiffOptions(
+        skip_unsupported=skip_unsupported, or_replace=flavor.is_mariadb, definers=definers
+    )
+    if opts.allow_drop:
+        changes = diff_schemas(current, desired, hints=hints, options=options)
+        return (
+            changes,
+            with_fk_checks(changes, planned(changes, flavor, opts), desired, flavor),
+            desired,
+        )
+    hb = hold_back(current, desired, flavor, hints=hints, options=options)
+    held = []
+    for st in with_fk_checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
+        if st.risk is not Risk.DESTRUCTIVE:
+            why = "; ".join(hb.reasons.get(st.subject, ())) or (
+                f"goes with the held-back change of {st.subject}"
+            )
+            st = replace(st, reason=why)
+        held.append(replace(st, skipped=True))
+    runnable = with_fk_checks(hb.runnable, planned(hb.runnable, flavor, opts), hb.reached, flavor)
+    return hb.runnable + hb.held, runnable + held, hb.reached
+
+
+def with_fk_checks(
+    changes: Sequence[Change], statements: list[PlannedStatement], after: Schema, flavor: Flavor
+) -> list[PlannedStatement]:
+    """Statements that create an FK to a table ``after`` does not have (or drop a table
+    such an FK points at) run with foreign_key_checks off for themselves (engine.dangling)."""
+    from myshift.engine.changes import AlterTable, CreateTable, DropTable
+    from myshift.engine.dangling import ChecksOff, with_checks_off
+
+    if not any(isinstance(ch, CreateTable | AlterTable | DropTable) for ch in changes):
+        return statements
+    checks = ChecksOff(after)
+    out = []
+    for ch, st in zip(changes, statements, strict=True):
+        why = checks.why(ch)
+        if why is not None:
+            st = replace(
+                st,
+                sql=with_checks_off(st.sql, why, flavor),
+                reason=f"{st.reason}; {why}" if st.reason else why,
+            )
+        out.append(st)
     return out
 
 
@@ -313,6 +397,9 @@ __all__ = [
     "PlannedStatement",
     "Preflight",
     "derivation_of",
+    "derive",
     "file_statements",
+    "held_lines",
     "planned",
+    "with_fk_checks",
 ]

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import PlannedStatement
+from myshift.workflows.planmodel import PlannedStatement, held_lines
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def summary_line(statements: list[PlannedStatement]) -> str:
     parts = [f"{n} {risk}" for risk, n in sorted(counts.items())]
     text = f"{len(statements)} statement(s): " + ", ".join(parts)
     if skipped:
-        text += f"; {skipped} destructive skipped (re-run with --allow-drop to include)"
+        text += f"; {skipped} held back (needs --allow-drop)"
     return text
 
 
@@ -53,7 +53,7 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
     for w in pf.warnings:
         lines.append(f"-- warning: {w}")
     current_subject = None
-    for st in pf.statements:
+    for st in pf.runnable:
         if st.subject != current_subject:
             current_subject = st.subject
             lines.append("")
@@ -75,10 +75,8 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
             lines.append(f"--   path: {_path_name(st.path)} — {st.path_reason}")
         if st.recheck:
             lines.append("--   pre-flight runs again right before and right after it")
-        if st.skipped:
-            lines.append(f"-- skipped (destructive): {st.sql};")
-        else:
-            lines += [f"{sql};" for sql in st.with_session()]
+        lines += [f"{sql};" for sql in st.with_session()]
+    lines += held_lines(pf.statements)
     return "\n".join(lines) + "\n"
 
 
@@ -95,11 +93,10 @@ def _path_name(path: str) -> str:
 
 def format_sql(pf: PlanFile) -> str:
     out = []
-    for st in pf.statements:
-        if st.path != "server" and not st.skipped:
+    for st in pf.runnable:
+        if st.path != "server":
             out.append(f"-- path: {_path_name(st.path)} — {st.path_reason}")
-        if st.skipped:
-            out.append(f"-- skipped (destructive): {st.sql};")
-        else:
-            out += [f"{sql};" for sql in st.with_session()]
+        out += [f"{sql};" for sql in st.with_session()]
+    held = held_lines(pf.statements)
+    out += held[1:] if not out else held
     return "\n".join(out) + ("\n" if out else "")

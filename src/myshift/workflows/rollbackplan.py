@@ -49,7 +49,13 @@ from myshift.workflows.keepdata import (
     restore_columns_sql,
 )
 from myshift.workflows.planfile import PlanFile
-from myshift.workflows.planmodel import Plan, PlannedStatement, PlanOptions, planned
+from myshift.workflows.planmodel import (
+    Plan,
+    PlannedStatement,
+    PlanOptions,
+    planned,
+    with_fk_checks,
+)
 from myshift.workflows.verify import verify_plan
 
 # Object kinds as recorded in history notes ("touched").
@@ -503,7 +509,8 @@ def build_rollback_planfile(
     opts = PlanOptions(
         allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data, definer="ignore"
     )
-    statements = planned(changes, flavor, opts)
+    # An FK to a table the snapshot lacks comes back as it was (engine.dangling).
+    statements = with_fk_checks(changes, planned(changes, flavor, opts), desired, flavor)
     plan = Plan(
         target=target.redacted(),
         flavor=flavor,

@@ -336,6 +336,16 @@ def verify_plan(
     """
     from myshift.engine.diff import DiffOptions, diff_schemas
 
+    if plan.reached is not None and plan.reached is not plan.desired:
+        # Without --allow-drop the runnable statements reach ``reached``, not
+        # ``desired`` (engine.holdback): that is what the replay must equal.
+        runs = [not s.skipped for s in plan.statements]
+        plan = replace(
+            plan,
+            desired=plan.reached,
+            changes=[c for c, r in zip(plan.changes, runs, strict=True) if r],
+            statements=[s for s in plan.statements if not s.skipped],
+        )
     scope = _scope(plan)
     current = _restrict(plan.current, scope)
     desired = _restrict(plan.desired, scope)
