@@ -173,6 +173,7 @@ def _plan_with(
             timings["desired"] = time.perf_counter() - t0
             current = current_f.result()
     from myshift.engine.diff import DiffOptions, diff_schemas
+    from myshift.engine.renames import rename_suspects
     from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
@@ -195,6 +196,7 @@ def _plan_with(
         desired=desired,
         changes=changes,
         timings=timings,
+        warnings=rename_suspects(changes),
     )
 
     def fingerprints() -> tuple[str, str]:
@@ -279,6 +281,9 @@ def plan(
         text = format_human(pf, color=opts.color)
     else:
         text = format_sql(pf)
+    if opts.fmt == "sql":
+        # The human format shows them above the statements; the SQL has no room.
+        notice += "".join(f"\nWarning: {w}" for w in pf.warnings)
     failing = [p for s in pf.runnable for p in s.preflight if p.violations]
     if failing:
         notice += (

@@ -116,9 +116,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
+def check_plan_target(target: Endpoint, pf: PlanFile) -> PlanFile:
     """The plan must be for this target, the target must still be its ``from``, and
-    the plan must be what the engine derives from its snapshots.
+    the plan must be what the engine derives from its snapshots (returned: the
+    statements and pre-flight queries the engine derives, as apply would run them).
 
     Raises ``DriftError``: rehearsing a stale plan proves nothing about it;
     ``PlanMismatch`` for an edited one (workflows.plancheck), before any
@@ -140,7 +141,33 @@ def check_plan_target(target: Endpoint, pf: PlanFile) -> None:
                 "Rehearse with --to naming the plan's target, or make a new plan.",
             )
         check_drift(conn, target, pf.from_fingerprint, pf.current)
-        trusted_planfile(pf, target)
+        return trusted_planfile(pf, target)
+
+
+def production_preflights(target: Endpoint, pf: PlanFile) -> list[str]:
+    """Run the plan's pre-flight checks on production (read-only ``SELECT COUNT(*)``s);
+    one line per failing check.
+
+    A sampled or empty sandbox cannot hold the rows that make a statement
+    fail (a duplicate outside the sample): apply runs these very checks on
+    production and refuses, so a rehearsal whose checks fail here fails.
+    """
+    from myshift.db.connect import DriverError
+
+    failing: list[str] = []
+    with connected(target) as conn:
+        for st in pf.runnable:
+            for pre in st.preflight:
+                if not pre.runnable:
+                    continue
+                try:
+                    n = int(conn.scalar(pre.sql) or 0)
+                except DriverError as exc:
+                    failing.append(f"{st.subject}: {pre.description}: could not run ({exc})")
+                    continue
+                if n:
+                    failing.append(f"{st.subject}: {pre.description}: {n} row(s)")
+    return failing
 
 
 def rehearse(
@@ -178,9 +205,10 @@ def rehearse(
     mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
     data = "replica" if mode is None else str(mode)
 
-    check_plan_target(target, pf)
+    derived = check_plan_target(target, pf)
     with connected(target) as prod:
         prod_rows = base_table_rows(prod, target.schema)
+    refused = production_preflights(target, derived)
 
     report = RehearsalReport(
         id=_new_id(),
@@ -196,7 +224,7 @@ def rehearse(
     history = _begin_history(target, pf, report, options, say)
     try:
         with sb:
-            _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say)
+            _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say, refused)
     except BaseException as exc:
         if history is not None:
             with contextlib.suppress(Exception):
@@ -231,8 +259,14 @@ def _rehearse_in(
     options: RehearseOptions,
     report: RehearsalReport,
     say: Say,
+    refused: list[str],
 ) -> None:
-    """Prepare the (entered) sandbox, run the plan there, validate; fill ``report``."""
+    """Prepare the (entered) sandbox, run the plan there, validate; fill ``report``.
+
+    ``refused``: the pre-flight checks that fail on production; the sandbox
+    still runs the plan (timings, the server's own error), but the rehearsal
+    fails whatever the sandbox's data says.
+    """
     progress = TerminalProgress(sys.stderr) if options.progress else None
     say(f"Preparing the {sb.kind} sandbox ({report.data})...")
     try:
@@ -260,6 +294,16 @@ def _rehearse_in(
         record_history=False,
     )
     _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say)
+    if refused and report.stage in ("", "pre-flight"):
+        in_sandbox = f" In the sandbox: {report.error}" if report.error else ""
+        report.stage = "pre-flight"
+        report.error = (
+            f"{len(refused)} pre-flight check(s) fail on production, so apply would refuse "
+            f"(the sandbox's {report.data} data cannot show it): "
+            + "; ".join(refused)
+            + "."
+            + in_sandbox
+        )
     if report.stage == "" and (options.check or options.run):
         _validate(ep, options, report, say, list(options.secret_env))
     report.result = "passed" if report.stage == "" else "failed"
@@ -517,5 +561,6 @@ __all__ = [
     "RehearseOptions",
     "StatementReport",
     "check_plan_target",
+    "production_preflights",
     "rehearse",
 ]
