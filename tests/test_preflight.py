@@ -255,3 +255,61 @@ def test_unknowable_check_is_reported_not_run(fresh_schema: Endpoint, conn: Conn
     assert "generated column g reads a" in check.description
     _apply(fresh_schema, desired)
     _converges(fresh_schema, desired)
+
+
+def test_set_check_compares_elements_under_the_new_collation(
+    fresh_schema: Endpoint, conn: Conn
+) -> None:
+    """Main had no SET check: 'a,c' made the ALTER fail with 'Data truncated'."""
+    _setup(
+        conn,
+        "CREATE TABLE t (id int PRIMARY KEY, v varchar(20) COLLATE utf8mb4_bin);"
+        "INSERT INTO t VALUES (1, 'A,b'), (2, ''), (3, 'b,a'), (4, 'a,c');",
+    )
+    desired = (
+        "CREATE TABLE t (id int PRIMARY KEY, v set('a','b') "
+        "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci);"
+    )
+    [check] = _checks(_plan(fresh_schema, desired))
+    assert check.violations == 1  # 'a,c'; 'A,b' is a,b under the new collation
+    with pytest.raises(UnsafeError):
+        _apply(fresh_schema, desired)
+    conn.execute("DELETE FROM t WHERE id = 4")
+    _apply(fresh_schema, desired)
+    assert _rows(conn, "SELECT v FROM t ORDER BY id") == [("a,b",), ("",), ("a,b",)]
+    _converges(fresh_schema, desired)
+
+
+@pytest.mark.parametrize(
+    ("partitioning", "bad"),
+    [
+        (
+            "PARTITION BY RANGE (y) (PARTITION p0 VALUES LESS THAN (10), "
+            "PARTITION p1 VALUES LESS THAN (20))",
+            "UPDATE t SET y = 25 WHERE id = 2",
+        ),
+        (
+            "PARTITION BY LIST (y) (PARTITION p0 VALUES IN (5, 15), "
+            "PARTITION p1 VALUES IN (NULL, 7))",
+            "UPDATE t SET y = 8 WHERE id = 2",
+        ),
+    ],
+)
+def test_rows_outside_every_new_partition_are_counted(
+    fresh_schema: Endpoint, conn: Conn, partitioning: str, bad: str
+) -> None:
+    """Main had no check for RANGE/LIST repartitioning (data-dependent)."""
+    _setup(
+        conn,
+        "CREATE TABLE t (id int, y int, PRIMARY KEY (id, y));INSERT INTO t VALUES (1, 5), (2, 15);",
+    )
+    desired = f"CREATE TABLE t (id int, y int, PRIMARY KEY (id, y)) {partitioning};"
+    conn.execute(bad)
+    [check] = _checks(_plan(fresh_schema, desired))
+    assert "outside every partition" in check.description and check.violations == 1
+    with pytest.raises(UnsafeError):
+        _apply(fresh_schema, desired)
+    conn.execute("DELETE FROM t WHERE id = 2")
+    assert [p.violations for p in _checks(_plan(fresh_schema, desired))] == [0]
+    _apply(fresh_schema, desired)
+    _converges(fresh_schema, desired)

@@ -34,6 +34,7 @@ from myshift.engine.changes import (
     AddIndex,
     AlterTable,
     Change,
+    ChangePartitioning,
     CreateTable,
     DropColumn,
     DropTable,
@@ -42,7 +43,7 @@ from myshift.engine.changes import (
     RenameColumn,
     RenameTable,
 )
-from myshift.model import Column, Index, Schema, Table
+from myshift.model import Column, Index, Partitioning, Schema, Table
 
 _INT_RANGE = {
     "tinyint": (-(2**7), 2**7 - 1),
@@ -254,6 +255,8 @@ def _value_loss(table: str, shape: _Shape, old: Column, new: Column) -> list[Che
         # The members as written in the new type (m[2] stops at the first ')').
         members = new.type[new.type.index("(") + 1 : new.type.rindex(")")]
         cond = f"{_converted(col, old, new)} NOT IN ({members})"
+    elif base == "set":
+        cond = _not_in_set(_converted(col, old, new) or col, new.type)
     if cond is not None:
         checks.append(
             (
@@ -262,6 +265,24 @@ def _value_loss(table: str, shape: _Shape, old: Column, new: Column) -> list[Che
             )
         )
     return checks
+
+
+_LITERAL = re.compile(r"'(?:[^'\\]|''|\\.)*'")
+
+
+def _not_in_set(col: str, set_type: str) -> str:
+    """SQL true when ``col`` is not a value of ``set_type``: it has an element
+    that is no member (compared under ``col``'s collation, as FIND_IN_SET does).
+
+    Elements are counted by their commas and members found with FIND_IN_SET;
+    a value repeating an element ('a,a', which the server stores as 'a')
+    counts as a violation: the check errs on the side of refusing.
+    """
+    members = _LITERAL.findall(set_type[set_type.index("(") :])
+    found = " + ".join(f"(FIND_IN_SET({m}, {col}) > 0)" for m in members) or "0"
+    return (
+        f"{col} <> '' AND 1 + CHAR_LENGTH({col}) - CHAR_LENGTH(REPLACE({col}, ',', '')) <> {found}"
+    )
 
 
 def _key_exprs(ix: Index, shape: _Shape) -> list[str] | None:
@@ -337,6 +358,34 @@ def _violations(table: str, shape: _Shape, name: str, clause: str) -> Check:
     if unknown:
         return _skipped(what, shape, unknown)
     return (what, f"SELECT COUNT(*) FROM {shape.rows()} WHERE NOT ({clause})")
+
+
+def _outside_partitions(table: str, shape: _Shape, after: Partitioning) -> list[Check]:
+    """Rows no RANGE/LIST partition of ``after`` takes (the ALTER fails on them)."""
+    method = after.method.upper()
+    values = [p.values or "" for p in after.partitions]
+    if not values or not method.startswith(("RANGE", "LIST")):
+        return []
+    what = f"rows of {table} outside every partition of the new {after.method} partitioning"
+    unknown = shape.unknown(_mentions(after.expression, shape.exprs))
+    if unknown:
+        return [_skipped(what, shape, unknown)]
+    # Values are the catalogue's PARTITION_DESCRIPTION: "10", "MAXVALUE", "1,2", "NULL,4".
+    expr = f"({after.expression})"
+    if method.startswith("RANGE"):
+        last = values[-1]
+        if "MAXVALUE" in last.upper():
+            return []
+        cond = f"{expr} >= ({last})"  # NULL sorts into the first range
+    else:
+        lists = ", ".join(v for v in values if v)
+        # x IN (.., NULL) is NULL, not false, for an x not listed: COALESCE.
+        missing = f"NOT COALESCE({expr} IN ({lists}), FALSE)"
+        if re.search(r"\bNULL\b", lists, re.IGNORECASE):
+            cond = f"{expr} IS NOT NULL AND {missing}"
+        else:
+            cond = f"{expr} IS NULL OR {missing}"
+    return [(what, f"SELECT COUNT(*) FROM {shape.rows()} WHERE {cond}")]
 
 
 def _orphans(table: Table, fk_clause: AddForeignKey, schema: Schema) -> list[Check]:
@@ -419,6 +468,8 @@ def _alter_checks(change: AlterTable, before: _Shape, after: _Shape) -> list[Che
     for cl in change.clauses:
         if isinstance(cl, AddCheck) and cl.check.enforced:
             checks.append(_violations(table, after, cl.check.name, cl.check.clause))
+        elif isinstance(cl, ChangePartitioning):
+            checks += _outside_partitions(table, after, cl.after)
     if change.after is not None and change.before is not None:
         checks += _column_checks(change, after, added, touched)
     return checks
