@@ -4,7 +4,11 @@
 
 1. **Checks on production** (read only): the target is the server the plan was
    made for (server identity) and still has the plan's ``from`` fingerprint.
-   A stale plan is refused here (``DriftError``), not rehearsed.
+   A stale plan is refused here (``DriftError``), not rehearsed.  The plan's
+   pre-flight queries run here too (``production_preflights``): a sample
+   cannot hold the rows that make apply refuse, so when one fails on
+   production the rehearsal fails (stage ``pre-flight``) whatever the sandbox
+   says; the sandbox still runs the plan for its timings.
 2. **Sandbox** (``workflows.sandbox``): ``local`` | ``server:URL`` |
    ``replica:URL``.  Each one refuses to be production (server identity, not
    host names); rehearse asserts it once more right before running anything.
