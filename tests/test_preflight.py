@@ -313,3 +313,19 @@ def test_rows_outside_every_new_partition_are_counted(
     assert [p.violations for p in _checks(_plan(fresh_schema, desired))] == [0]
     _apply(fresh_schema, desired)
     _converges(fresh_schema, desired)
+
+
+def test_expression_default_over_a_new_column(fresh_schema: Endpoint, conn: Conn) -> None:
+    """b's DEFAULT reads a, added by the same ALTER: b's check cannot be made
+    beforehand (said so, not run); a's check still runs, on a alone."""
+    _setup(conn, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);")
+    desired = (
+        "CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL DEFAULT 2, "
+        "b int DEFAULT (a * 2), CONSTRAINT a_pos CHECK (a > 0), CONSTRAINT b_pos CHECK (b > 0));"
+    )
+    a_pos, b_pos = _checks(_plan(fresh_schema, desired))
+    assert a_pos.violations == 0 and "`b`" not in a_pos.sql
+    assert b_pos.sql == "" and "the default of b reads a" in b_pos.description
+    _apply(fresh_schema, desired)
+    assert _rows(conn, "SELECT a, b FROM t") == [(2, 4)]
+    _converges(fresh_schema, desired)

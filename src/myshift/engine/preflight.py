@@ -118,13 +118,15 @@ class _Shape:
     def unknown(self, names: Iterable[str]) -> list[str]:
         return [n for n in names if n in self.exprs and self.exprs[n] is None]
 
-    def rows(self, names: Iterable[str] | None = None, alias: str = "t") -> str:
-        """FROM-clause text for the rows as the shape has them: the table itself
-        when ``names`` (None: every column) are all unchanged, else a derived table."""
-        wanted = list(self.exprs) if names is None else list(names)
+    def rows(self, names: Iterable[str], alias: str = "t") -> str:
+        """FROM-clause text for the rows as the shape has them, for a query that
+        reads ``names`` (all known): the table itself when they are unchanged,
+        else a derived table of just those columns (another column's expression
+        has no say in whether this query runs)."""
+        wanted = list(dict.fromkeys(names))
         if all(self.same(n) for n in wanted):
             return _q(self.source)
-        cols = ", ".join(f"{e} AS {_q(n)}" for n, e in self.exprs.items() if e is not None)
+        cols = ", ".join(f"{self.exprs[n]} AS {_q(n)}" for n in wanted)
         return f"(SELECT {cols} FROM {_q(self.source)}) AS {_q(alias)}"
 
 
@@ -151,6 +153,11 @@ def _fill(col: Column, shape: _Shape) -> tuple[str | None, str]:
             return None, f"generated column {col.name} reads {', '.join(changed)}, changed too"
         return f"({col.generated})", ""
     value = col.default
+    if value is not None:
+        # An expression default (MariaDB) over columns this plan changes.
+        changed = [n for n in _mentions(value, shape.exprs) if not shape.same(n)]
+        if changed:
+            return None, f"the default of {col.name} reads {', '.join(changed)}, changed too"
     if value is None:
         base = _base(col.type)
         if col.nullable:
@@ -314,8 +321,9 @@ def _duplicates(
             "columns' new collation"
         )
     names = [p.column for p in ix.parts if p.column is not None]
-    if any(p.expression is not None for p in ix.parts):
-        names = list(shape.exprs)  # an expression may read any column
+    for p in ix.parts:
+        if p.expression is not None:
+            names += _mentions(p.expression, shape.exprs)
     unknown = shape.unknown(names)
     if unknown:
         return [_skipped(what, shape, unknown)]
@@ -357,7 +365,8 @@ def _violations(table: str, shape: _Shape, name: str, clause: str) -> Check:
     unknown = shape.unknown(_mentions(clause, shape.exprs))
     if unknown:
         return _skipped(what, shape, unknown)
-    return (what, f"SELECT COUNT(*) FROM {shape.rows()} WHERE NOT ({clause})")
+    src = shape.rows(_mentions(clause, shape.exprs))
+    return (what, f"SELECT COUNT(*) FROM {src} WHERE NOT ({clause})")
 
 
 def _outside_partitions(table: str, shape: _Shape, after: Partitioning) -> list[Check]:
@@ -385,7 +394,8 @@ def _outside_partitions(table: str, shape: _Shape, after: Partitioning) -> list[
             cond = f"{expr} IS NOT NULL AND {missing}"
         else:
             cond = f"{expr} IS NULL OR {missing}"
-    return [(what, f"SELECT COUNT(*) FROM {shape.rows()} WHERE {cond}")]
+    src = shape.rows(_mentions(after.expression, shape.exprs))
+    return [(what, f"SELECT COUNT(*) FROM {src} WHERE {cond}")]
 
 
 def _orphans(table: Table, fk_clause: AddForeignKey, schema: Schema) -> list[Check]:
