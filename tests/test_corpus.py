@@ -3,9 +3,10 @@
 sqldef's own oracle is the exact ``up``/``down`` text; ours is convergence, the
 contract myshift actually promises: for every case whose ``current`` and
 ``desired`` SQL both load on the session MariaDB, ``apply --allow-drop`` current ->
-desired through the real apply path (pre-flight checks, runner, verification),
-and then ``plan --check`` must find nothing pending and the two schemas must
-hold the same objects. Then the same from desired back to current.
+desired SQL through the real apply path (the desired SQL loaded by myshift,
+pre-flight checks, runner, verification), and then ``plan --check`` must find
+nothing pending and the two schemas must hold the same objects. Then the same
+from the live desired schema back to a pristine current (DB -> DB).
 
 Three schemas per case on the one session server (no per-case server start):
 ``A`` and ``C`` get ``current``, ``B`` gets ``desired``. Forward migrates A to
@@ -51,7 +52,7 @@ from conftest import endpoint_of
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
-from myshift.engine.split import RenameHints, rename_hints, split_sql
+from myshift.engine.split import RenameHints, Statement, rename_hints, split_sql
 from myshift.errors import MyshiftError, SQLLoadError
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.plan import PlanOptions, build_planfile
@@ -188,7 +189,10 @@ class CaseFailed(Exception):
 
 
 def migrate(
-    target: Endpoint, source: Endpoint, direction: str, hints: RenameHints | None = None
+    target: Endpoint,
+    source: Endpoint | list[Statement],
+    direction: str,
+    hints: RenameHints | None = None,
 ) -> None:
     """Apply target -> source as a user would, then ``plan --check``; raise CaseFailed.
 
@@ -200,8 +204,12 @@ def migrate(
     ``plan --check --allow-drop`` must find nothing pending, and the two
     schemas must hold the same objects.
     """
+    # allow_empty: --allow-empty, which a user whose desired SQL is empty on
+    # purpose (drop everything) passes.
     opts = ApplyCommandOptions(
-        plan=PlanOptions(allow_drop=True, verify=True, hints=hints), yes=True, audit_log=None
+        plan=PlanOptions(allow_drop=True, verify=True, hints=hints, allow_empty=True),
+        yes=True,
+        audit_log=None,
     )
     try:
         apply(target, source, opts)
@@ -211,7 +219,9 @@ def migrate(
         raise CaseFailed(f"{direction}: apply: {type(exc).__name__}: {one_line(exc)}") from None
     # What `plan --check` runs (workflows.plan.plan): pending = runnable statements.
     try:
-        again = build_planfile(target, source, PlanOptions(allow_drop=True, verify=True))
+        again = build_planfile(
+            target, source, PlanOptions(allow_drop=True, verify=True, allow_empty=True)
+        )
     except MyshiftError as exc:
         raise CaseFailed(f"{direction}: plan --check: {one_line(exc)}") from None
     if again.runnable:
@@ -272,7 +282,10 @@ def run_case(case: Case, schemas: Schemas) -> tuple[str, str]:
             },
         )
         try:
-            migrate(a, b, "forward", hints)
+            # Forward from the desired SQL (loaded by myshift, as `--desired
+            # file.sql`), back from the live desired schema (DB -> DB).
+            desired = split_sql(adapt_sql(case.desired), f"{case.name}.desired")
+            migrate(a, desired, "forward", hints)
             migrate(b, c, "reverse", back)
         except CaseFailed as exc:
             return "failed", str(exc)
