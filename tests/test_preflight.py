@@ -204,9 +204,15 @@ def test_dropped_and_added_column_alike_is_named_as_a_possible_rename(
     assert "old_col is dropped and new_col added" in warning
     assert "--rename t.old_col=new_col" in warning
     assert "myshift:renamed-from old_col" in warning
+    # Same type and position, another default: still named.
+    other = "CREATE TABLE t (id int PRIMARY KEY, new_col varchar(20) NOT NULL DEFAULT '', x int);"
+    assert len(_plan(fresh_schema, other).warnings) == 1
     # Another type or position: no warning.
-    other = "CREATE TABLE t (id int PRIMARY KEY, x int, new_col varchar(20));"
-    assert not _plan(fresh_schema, other).warnings
+    for other in (
+        "CREATE TABLE t (id int PRIMARY KEY, x int, new_col varchar(20));",
+        "CREATE TABLE t (id int PRIMARY KEY, new_col varchar(21), x int);",
+    ):
+        assert not _plan(fresh_schema, other).warnings
 
 
 # --------------------------------------------------------------------------- class 11
@@ -329,3 +335,15 @@ def test_expression_default_over_a_new_column(fresh_schema: Endpoint, conn: Conn
     _apply(fresh_schema, desired)
     assert _rows(conn, "SELECT a, b FROM t") == [(2, 4)]
     _converges(fresh_schema, desired)
+
+
+def test_plan_command_prints_the_rename_warning_beside_plain_sql(
+    fresh_schema: Endpoint, conn: Conn
+) -> None:
+    from myshift.workflows.plan import PlanCommandOptions, plan
+
+    _setup(conn, "CREATE TABLE t (id int PRIMARY KEY, old_col varchar(20));")
+    desired = "CREATE TABLE t (id int PRIMARY KEY, new_col varchar(20));"
+    r = plan(fresh_schema, split_sql(desired), PlanCommandOptions(fmt="sql"))
+    assert "Warning: t: column old_col is dropped and new_col added" in r.notice
+    assert "-- skipped (destructive): ALTER TABLE `t` DROP COLUMN `old_col`" in r.text

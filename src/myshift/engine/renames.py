@@ -2,21 +2,25 @@
 
 The diff never guesses renames (a wrong guess moves data into the wrong
 column); it plans DROP + ADD.  When a dropped and an added column of one
-ALTER have the same definition but the name and sit at the same position,
-the plan says it may be a rename and how to hint it, so the user decides.
+ALTER have the same type and sit at the same position, the plan says it
+may be a rename and how to hint it, so the user decides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from myshift.engine.changes import AddColumn, AlterTable, Change, DropColumn
 from myshift.model import Column
 
 
-def _same_definition(a: Column, b: Column) -> bool:
-    return replace(a, name=b.name, comment=b.comment) == b
+def _alike(a: Column, b: Column) -> bool:
+    """Same type (and charset) and the same kind of column: what a rename keeps."""
+    return (
+        a.type.lower() == b.type.lower()
+        and a.collation == b.collation
+        and (a.generated is None) == (b.generated is None)
+    )
 
 
 def rename_suspects(changes: Iterable[Change]) -> list[str]:
@@ -33,10 +37,10 @@ def rename_suspects(changes: Iterable[Change]) -> list[str]:
         new_at = {c.name: i for i, c in enumerate(ch.after.columns)}
         for old in dropped:
             for new in added:
-                if old_at.get(old.name) == new_at.get(new.name) and _same_definition(old, new):
+                if old_at.get(old.name) == new_at.get(new.name) and _alike(old, new):
                     out.append(
                         f"{ch.table}: column {old.name} is dropped and {new.name} added with "
-                        f"the same definition ({new.type}) at the same position; if it is a "
+                        f"the same type ({new.type}) at the same position; if it is a "
                         f"rename, say so to keep its data: `-- myshift:renamed-from {old.name}` "
                         f"at the end of the line defining {new.name} in the desired SQL, or "
                         f"`--rename {ch.table}.{old.name}={new.name}`."
