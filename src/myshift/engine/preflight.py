@@ -187,22 +187,28 @@ def _after(shape: _Shape, change: AlterTable) -> _Shape:
     """The shape once ``change`` has run."""
     out = shape.copy()
     added: list[Column] = []
+    moved: list[tuple[Column, Column]] = []
     for cl in change.clauses:
         if isinstance(cl, DropColumn):
             out.exprs.pop(cl.column.name, None)
             out.columns.pop(cl.column.name, None)
         elif isinstance(cl, AddColumn | RecreateColumn):
-            col = cl.column if isinstance(cl, AddColumn) else cl.after
-            out.exprs[col.name] = None  # filled in below, once every column is in place
-            out.columns[col.name] = col
-            added.append(col)
+            added.append(cl.column if isinstance(cl, AddColumn) else cl.after)
         elif isinstance(cl, ModifyColumn | RenameColumn):
-            old = out.exprs.pop(cl.before.name, None)
-            out.exprs[cl.after.name] = _converted(old, cl.before, cl.after)
-            out.columns.pop(cl.before.name, None)
-            out.columns[cl.after.name] = cl.after
-            if cl.before.name in out.why:
-                out.why[cl.after.name] = out.why.pop(cl.before.name)
+            moved.append((cl.before, cl.after))
+    # All old names go before any new one is set: renames may swap names.
+    for before, _ in moved:
+        out.exprs.pop(before.name, None)
+        out.columns.pop(before.name, None)
+        out.why.pop(before.name, None)
+    for before, after in moved:
+        out.exprs[after.name] = _converted(shape.exprs.get(before.name), before, after)
+        out.columns[after.name] = after
+        if before.name in shape.why:
+            out.why[after.name] = shape.why[before.name]
+    for col in added:
+        out.exprs[col.name] = None  # filled in below, once every column is in place
+        out.columns[col.name] = col
     # Plain columns first: a generated one may read them.
     for col in sorted(added, key=lambda c: c.generated is not None):
         out.exprs[col.name], why = _fill(col, out)
