@@ -2,9 +2,11 @@
 
 sqldef's own oracle is the exact ``up``/``down`` text; ours is convergence, the
 contract myshift actually promises: for every case whose ``current`` and
-``desired`` SQL both load on the session MariaDB, plan current -> desired with
-drops allowed, run the plan, and then a second plan must be empty and the two
-schemas must hold the same objects. Then the same from desired back to current.
+``desired`` SQL both load on the session MariaDB, ``apply --allow-drop`` current ->
+desired SQL through the real apply path (the desired SQL loaded by myshift,
+pre-flight checks, runner, verification), and then ``plan --check`` must find
+nothing pending and the two schemas must hold the same objects. Then the same
+from the live desired schema back to a pristine current (DB -> DB).
 
 Three schemas per case on the one session server (no per-case server start):
 ``A`` and ``C`` get ``current``, ``B`` gets ``desired``. Forward migrates A to
@@ -50,9 +52,10 @@ from conftest import endpoint_of
 from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.load import load_sql
-from myshift.engine.split import RenameHints, rename_hints, split_sql
+from myshift.engine.split import RenameHints, Statement, rename_hints, split_sql
 from myshift.errors import MyshiftError, SQLLoadError
-from myshift.workflows.plan import Plan, PlanOptions, make_plan
+from myshift.workflows.apply import ApplyCommandOptions, apply
+from myshift.workflows.plan import PlanOptions, build_planfile
 
 HERE = Path(__file__).resolve().parent
 FAILURES_FILE = HERE / "corpus_failures.txt"
@@ -185,39 +188,48 @@ class CaseFailed(Exception):
     """One line saying why a loadable case did not converge."""
 
 
-def _plan(target: Endpoint, source: Endpoint, hints: RenameHints | None = None) -> Plan:
-    # verify=True: the plan must also pass make_plan's own replay on a copy in a
-    # temporary schema (which exercises ddl.create_table on every touched table)
-    # before it is run for real; it costs about a tenth more.
-    return make_plan(target, source, PlanOptions(allow_drop=True, verify=True, hints=hints))
-
-
 def migrate(
-    target: Endpoint, source: Endpoint, direction: str, hints: RenameHints | None = None
+    target: Endpoint,
+    source: Endpoint | list[Statement],
+    direction: str,
+    hints: RenameHints | None = None,
 ) -> None:
-    """Plan target -> source, run it on target, check convergence; raise CaseFailed."""
+    """Apply target -> source as a user would, then ``plan --check``; raise CaseFailed.
+
+    ``apply --allow-drop --yes`` in-process (a subprocess per case would
+    double the corpus's time): a fresh plan, verified in a workspace (which
+    exercises ddl.create_table on every touched table), frozen with its
+    pre-flight counts, then the executor with the pre-flight checks, the
+    runner and the check that the target now is the plan's ``to``.  Then
+    ``plan --check --allow-drop`` must find nothing pending, and the two
+    schemas must hold the same objects.
+    """
+    # allow_empty: --allow-empty, which a user whose desired SQL is empty on
+    # purpose (drop everything) passes.
+    opts = ApplyCommandOptions(
+        plan=PlanOptions(allow_drop=True, verify=True, hints=hints, allow_empty=True),
+        yes=True,
+        audit_log=None,
+    )
     try:
-        plan = _plan(target, source, hints)
+        apply(target, source, opts)
     except MyshiftError as exc:
-        raise CaseFailed(f"{direction}: plan: {one_line(exc)}") from None
-    with connect(target) as c:
-        for st in plan.runnable:
-            try:
-                c.execute(st.sql)
-            except Exception as exc:
-                raise CaseFailed(
-                    f"{direction}: `{one_line(st.sql, 80)}` failed: {one_line(exc, 80)}"
-                ) from None
+        raise CaseFailed(f"{direction}: apply: {one_line(exc)}") from None
+    except Exception as exc:
+        raise CaseFailed(f"{direction}: apply: {type(exc).__name__}: {one_line(exc)}") from None
+    # What `plan --check` runs (workflows.plan.plan): pending = runnable statements.
     try:
-        again = _plan(target, source)
+        again = build_planfile(
+            target, source, PlanOptions(allow_drop=True, verify=True, allow_empty=True)
+        )
     except MyshiftError as exc:
-        raise CaseFailed(f"{direction}: re-plan: {one_line(exc)}") from None
-    if not again.empty:
+        raise CaseFailed(f"{direction}: plan --check: {one_line(exc)}") from None
+    if again.runnable:
         raise CaseFailed(
-            f"{direction}: re-plan not empty: `{one_line(again.runnable[0].sql, 100)}`"
+            f"{direction}: plan --check: changes pending: `{one_line(again.runnable[0].sql, 100)}`"
         )
     if not again.current.same_objects(again.desired):
-        raise CaseFailed(f"{direction}: objects differ though the re-plan is empty")
+        raise CaseFailed(f"{direction}: objects differ though plan --check is empty")
 
 
 @dataclass
@@ -270,7 +282,10 @@ def run_case(case: Case, schemas: Schemas) -> tuple[str, str]:
             },
         )
         try:
-            migrate(a, b, "forward", hints)
+            # Forward from the desired SQL (loaded by myshift, as `--desired
+            # file.sql`), back from the live desired schema (DB -> DB).
+            desired = split_sql(adapt_sql(case.desired), f"{case.name}.desired")
+            migrate(a, desired, "forward", hints)
             migrate(b, c, "reverse", back)
         except CaseFailed as exc:
             return "failed", str(exc)

@@ -84,9 +84,11 @@ def _has_unique(ep: Endpoint) -> bool:
         )
 
 
-def test_unique_over_duplicates_passes_on_structure_and_sample_fails_on_full(
+def test_unique_over_duplicates_fails_on_production_whatever_the_sample(
     prod: Endpoint, server2: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 12 class 12: the duplicates are outside the sample; on main the
+    rehearsals with no data and with a sample passed, and apply then refused."""
     monkeypatch.chdir(tmp_path)
     plan = _plan(prod, tmp_path)
     pf = PlanFile.read(plan)
@@ -95,13 +97,16 @@ def test_unique_over_duplicates_passes_on_structure_and_sample_fails_on_full(
     ]
 
     r = rehearse(plan, prod, _opts(server2, data="none"))
-    assert r.passed, r.to_text()
+    assert not r.passed and r.stage == "pre-flight", r.to_text()
+    assert "fail on production" in r.error and "1 row(s)" in r.error
+    # The sandbox still ran the plan (it had no rows to refuse it).
     assert r.statements[0].status == "ok" and r.statements[0].seconds is not None
     assert r.statements[0].estimated_seconds is None  # nothing to scale from
     assert any("pre-flight violation" in n for n in r.notes)
 
     r = rehearse(plan, prod, _opts(server2, data="sample:100"))
-    assert r.passed, r.to_text()
+    assert not r.passed and r.stage == "pre-flight", r.to_text()
+    assert "fail on production" in r.error
     st = r.statements[0]
     assert st.sandbox_rows == 100 and st.production_rows is not None and st.production_rows > 500
     assert st.estimated_seconds is not None and st.seconds is not None
@@ -135,27 +140,37 @@ def test_unique_over_duplicates_passes_on_structure_and_sample_fails_on_full(
     assert failed["status"] == "failed" and "Duplicate entry" in failed["error"]
     assert failed["sql"] == pf.runnable[0].sql
     assert "ADD UNIQUE KEY `uq_email`" in md.read_text() and "Duplicate entry" in md.read_text()
+    # No passed rehearsal: the gate of a protected target still refuses.
+    assert rehearsal_passed(prod, PlanFile.read(plan)) is None
 
-    # The plan file carries all three outcomes, still with the same hash.
+    # With production's duplicates fixed (data only: the plan still holds),
+    # the sampled rehearsal passes.
+    with connect(prod) as c:
+        c.execute("UPDATE users SET email = CONCAT('u', id, '@x') WHERE id > 998")
+    r = rehearse(plan, prod, _opts(server2, data="sample:100"))
+    assert r.passed, r.to_text()
+
+    # The plan file carries all four outcomes, still with the same hash.
     after = PlanFile.read(plan)
     assert after.plan_hash == pf.plan_hash
     assert json.loads(plan.read_text())["plan_hash"] == pf.plan_hash
     assert [(x["result"], x["data"]) for x in after.rehearsals] == [
-        ("passed", "none"),
-        ("passed", "sample:100"),
+        ("failed", "none"),
+        ("failed", "sample:100"),
         ("failed", "full"),
+        ("passed", "sample:100"),
     ]
     assert all(
         x["plan_hash"] == pf.plan_hash and x["from"] == pf.from_fingerprint
         for x in after.rehearsals
     )
-    # The gate reads production's history, which has the passed rehearsals.
+    # The gate reads production's history, which has the passed rehearsal.
     assert rehearsal_passed(prod, after) is not None
     # Production was never touched; history on production says what happened.
     assert not _has_unique(prod)
     with History.open(prod.with_schema(""), audit_path=None) as h:
         recs = h.list_applies(prod.schema, kinds=["rehearsal"])
-    assert [x.outcome for x in recs] == ["failed", "ok", "ok"]
+    assert [x.outcome for x in recs] == ["ok", "failed", "failed", "failed"]
     assert recs[0].notes["rehearsal_id"] == after.rehearsals[-1]["id"]
     assert recs[0].plan_hash == pf.plan_hash
 

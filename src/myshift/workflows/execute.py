@@ -294,7 +294,15 @@ def _checked_under_lock(
     check_algorithms(runnable, opts.algorithm)
     for st in runnable if preflight else []:
         for pre in st.preflight:
-            n = int(conn.scalar(pre.sql) or 0)
+            if not pre.runnable:
+                continue
+            try:
+                n = int(conn.scalar(pre.sql) or 0)
+            except DriverError as exc:
+                raise UnsafeError(
+                    f"{st.subject}: pre-flight check could not run: {pre.description}: {exc}",
+                    "Check the data by hand before applying, or report this as a myshift bug.",
+                ) from None
             if n:
                 raise UnsafeError(
                     f"{st.subject}: pre-flight check failed: {pre.description}: "

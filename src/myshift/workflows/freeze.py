@@ -71,6 +71,8 @@ def to_planfile(plan: Plan, target: Endpoint, opts: PlanOptions) -> PlanFile:
 def _counted(conn: Conn, check: Preflight) -> Preflight:
     """A pre-flight check with the violating rows it counts now (None: the server
     cannot run it, reported as such)."""
+    if not check.runnable:
+        return check
     try:
         return replace(check, violations=int(conn.scalar(check.sql) or 0))
     except DriverError:

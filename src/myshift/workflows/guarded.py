@@ -53,6 +53,8 @@ def run_guarded(conn: Conn, st: PlannedStatement, run: Callable[[], int | None])
 def _recheck(conn: Conn, st: PlannedStatement, *, after: bool) -> None:
     """Run ``st``'s pre-flight queries now; refuse (before) or fail (after) on a hit."""
     for pre in st.preflight:
+        if not pre.runnable:  # a check that cannot be known in advance (engine.preflight)
+            continue
         n = int(conn.scalar(pre.sql) or 0)
         if not n:
             continue

@@ -177,6 +177,7 @@ def _plan_with(
             current = current_f.result()
         me = str(tconn.scalar("SELECT CURRENT_USER()")) if opts.definer == "current" else ""
     current, desired = for_mode(current, desired, opts.definer, me)
+    from myshift.engine.renames import rename_suspects
     from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
@@ -202,6 +203,7 @@ def _plan_with(
         changes=changes,
         reached=reached,
         timings=timings,
+        warnings=rename_suspects(current, desired),
     )
 
     def fingerprints() -> tuple[str, str]:
@@ -292,6 +294,9 @@ def plan(
             f"\nWarning: apply would refuse {len(refused)} statement(s) that block writes on a "
             f"big table with no online path: {refused[0].subject}: {refused[0].path_reason}."
         )
+    if opts.fmt == "sql":
+        # The human format shows them above the statements; the SQL has no room.
+        notice += "".join(f"\nWarning: {w}" for w in pf.warnings)
     failing = [p for s in pf.runnable for p in s.preflight if p.violations]
     if failing:
         notice += (

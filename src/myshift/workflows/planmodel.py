@@ -60,11 +60,19 @@ class PlanOptions:
 
 @dataclass(frozen=True)
 class Preflight:
-    """A query proving a data-dependent statement will succeed: it counts violating rows."""
+    """A query proving a data-dependent statement will succeed: it counts violating rows.
+
+    An empty ``sql``: the check cannot be made before the plan runs (the
+    description says why); it is reported, never run.
+    """
 
     description: str
     sql: str
     violations: int | None = None
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.sql)
 
 
 @dataclass(frozen=True)
@@ -333,10 +341,14 @@ def file_statements(
     ``apply`` compares the file against this.
     """
     from myshift.engine.keeppolicy import keep_marks
-    from myshift.engine.preflight import preflight_checks
+    from myshift.engine.preflight import plan_preflights
 
     out = []
-    for st, ch in zip(statements, changes, strict=True):
+    # The checks follow the statements that run: a skipped one changes nothing.
+    runs = [not st.skipped for st in statements]
+    found = iter(plan_preflights([ch for ch, r in zip(changes, runs, strict=True) if r], current))
+    checks = [next(found) if r else [] for r in runs]
+    for st, ch, pre in zip(statements, changes, checks, strict=True):
         keep_table, keep_columns = keep_marks(ch) if keep_data and not st.skipped else (False, ())
         kept = ""
         if keep_table:
@@ -356,9 +368,7 @@ def file_statements(
                 lock=st.lock,
                 reason=st.reason,
                 skipped=st.skipped,
-                preflight=tuple(
-                    Preflight(desc, sql) for desc, sql in preflight_checks(ch, current)
-                ),
+                preflight=tuple(Preflight(desc, sql) for desc, sql in pre),
                 keep_table=keep_table,
                 keep_columns=keep_columns,
                 session_before=st.session_before,

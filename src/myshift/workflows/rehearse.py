@@ -4,7 +4,11 @@
 
 1. **Checks on production** (read only): the target is the server the plan was
    made for (server identity) and still has the plan's ``from`` fingerprint.
-   A stale plan is refused here (``DriftError``), not rehearsed.
+   A stale plan is refused here (``DriftError``), not rehearsed.  The plan's
+   pre-flight queries run here too (``production_preflights``): a sample
+   cannot hold the rows that make apply refuse, so when one fails on
+   production the rehearsal fails (stage ``pre-flight``) whatever the sandbox
+   says; the sandbox still runs the plan for its timings.
 2. **Sandbox** (``workflows.sandbox``): ``local`` | ``server:URL`` |
    ``replica:URL``.  Each one refuses to be production (server identity, not
    host names); rehearse asserts it once more right before running anything.
@@ -49,7 +53,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, connected
 from myshift.db.identity import server_identity
@@ -67,6 +71,7 @@ from myshift.workflows.clone import DataMode, TerminalProgress
 from myshift.workflows.execute import execute_planfile
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.rehearse_history import begin_history, finish_history, record_in_plan
 from myshift.workflows.rehearse_observe import Observer, estimate
 from myshift.workflows.rehearse_report import RehearsalReport, StatementReport
 from myshift.workflows.runner import ApplyOptions, check_drift
@@ -130,7 +135,8 @@ def _now() -> str:
 
 def check_plan_target(target: Endpoint, pf: PlanFile) -> PlanFile:
     """The plan must be for this target, the target must still be its ``from``, and
-    the plan must be what the engine derives from its snapshots.
+    the plan must be what the engine derives from its snapshots (returned: the
+    statements and pre-flight queries the engine derives, as apply would run them).
 
     Raises ``DriftError``: rehearsing a stale plan proves nothing about it;
     ``PlanMismatch`` for an edited one (workflows.plancheck), before any
@@ -153,6 +159,32 @@ def check_plan_target(target: Endpoint, pf: PlanFile) -> PlanFile:
             )
         check_drift(conn, target, pf.from_fingerprint, pf.current)
         return trusted_planfile(pf, target)
+
+
+def production_preflights(target: Endpoint, pf: PlanFile) -> list[str]:
+    """Run the plan's pre-flight checks on production (read-only ``SELECT COUNT(*)``s);
+    one line per failing check.
+
+    A sampled or empty sandbox cannot hold the rows that make a statement
+    fail (a duplicate outside the sample): apply runs these very checks on
+    production and refuses, so a rehearsal whose checks fail here fails.
+    """
+    from myshift.db.connect import DriverError
+
+    failing: list[str] = []
+    with connected(target) as conn:
+        for st in pf.runnable:
+            for pre in st.preflight:
+                if not pre.runnable:
+                    continue
+                try:
+                    n = int(conn.scalar(pre.sql) or 0)
+                except DriverError as exc:
+                    failing.append(f"{st.subject}: {pre.description}: could not run ({exc})")
+                    continue
+                if n:
+                    failing.append(f"{st.subject}: {pre.description}: {n} row(s)")
+    return failing
 
 
 def rehearse(
@@ -195,6 +227,7 @@ def rehearse(
         prod_rows = base_table_rows(prod, target.schema)
         online = _production_paths(prod, target, trusted, options)
     options = replace(options, online=online)
+    refused = production_preflights(target, trusted)
 
     report = RehearsalReport(
         id=_new_id(),
@@ -207,10 +240,14 @@ def rehearse(
         started_at=_now(),
     )
     t_start = time.monotonic()
-    history = _begin_history(target, pf, report, options, say)
+    history = (
+        begin_history(target, pf, report, options.history_schema, options.audit_log, say)
+        if options.record_history
+        else None
+    )
     try:
         with sb:
-            _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say)
+            _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say, refused)
     except BaseException as exc:
         stopped = isinstance(exc, KeyboardInterrupt | Interrupted)
         if history is not None:
@@ -235,8 +272,8 @@ def rehearse(
                 "--data none the sandbox had no rows to test them."
             )
     _next_steps(report, target)
-    _finish_history(history, report)
-    _record_in_plan(plan_path, report)
+    finish_history(history, report)
+    record_in_plan(plan_path, report)
     if options.report_md:
         _write(options.report_md, report.to_markdown())
     if options.report_json:
@@ -285,8 +322,14 @@ def _rehearse_in(
     options: RehearseOptions,
     report: RehearsalReport,
     say: Say,
+    refused: list[str],
 ) -> None:
-    """Prepare the (entered) sandbox, run the plan there, validate; fill ``report``."""
+    """Prepare the (entered) sandbox, run the plan there, validate; fill ``report``.
+
+    ``refused``: the pre-flight checks that fail on production; the sandbox
+    still runs the plan (timings, the server's own error), but the rehearsal
+    fails whatever the sandbox's data says.
+    """
     progress = TerminalProgress(sys.stderr) if options.progress else None
     say(f"Preparing the {sb.kind} sandbox ({report.data})...")
     try:
@@ -316,6 +359,16 @@ def _rehearse_in(
     )
     display = statement_display(sys.stderr) if options.progress else None
     _run_in_sandbox(pf, ep, report, prod_rows, copied, run, say, display)
+    if refused and report.stage in ("", "pre-flight"):
+        in_sandbox = f" In the sandbox: {report.error}" if report.error else ""
+        report.stage = "pre-flight"
+        report.error = (
+            f"{len(refused)} pre-flight check(s) fail on production, so apply would refuse "
+            f"(the sandbox's {report.data} data cannot show it): "
+            + "; ".join(refused)
+            + "."
+            + in_sandbox
+        )
     if report.stage == "" and (options.check or options.run):
         _validate(ep, options, report, say, list(options.secret_env))
     report.result = "passed" if report.stage == "" else "failed"
@@ -488,82 +541,6 @@ def _next_steps(report: RehearsalReport, target: Endpoint) -> None:
         steps.append("Re-run with --keep to inspect the sandbox after a failure.")
 
 
-def _begin_history(
-    target: Endpoint,
-    pf: PlanFile,
-    report: RehearsalReport,
-    options: RehearseOptions,
-    say: Say,
-) -> tuple[Any, int] | None:
-    """A ``rehearsal`` entry in production's history; a history that cannot be written
-    is a note, not a reason to skip the rehearsal."""
-    if not options.record_history:
-        return None
-    from myshift.workflows.history import History, HistoryError
-
-    try:
-        h = History.open(
-            target,
-            schema=options.history_schema,
-            audit_path=Path(options.audit_log) if options.audit_log else None,
-        )
-        hid = h.begin_apply(
-            kind="rehearsal",
-            target_schema=target.schema,
-            target=target,
-            plan_hash=pf.plan_hash,
-            from_fingerprint=pf.from_fingerprint,
-            to_fingerprint=pf.to_fingerprint,
-            notes={"rehearsal_id": report.id, "sandbox": report.sandbox, "data": report.data},
-        )
-    except HistoryError as exc:
-        report.notes.append(f"Not recorded in production's history: {exc.message}")
-        say(report.notes[-1])
-        return None
-    report.history_id = hid
-    return h, hid
-
-
-def _finish_history(history: tuple[Any, int] | None, report: RehearsalReport) -> None:
-    if history is None:
-        return
-    from myshift.workflows.history import HistoryError
-
-    h, hid = history
-    try:
-        h.add_notes(
-            hid,
-            {
-                "result": report.result,
-                "stage": report.stage or None,
-                "statements": [
-                    {
-                        "seq": s.seq,
-                        "subject": s.subject,
-                        "status": s.status,
-                        "seconds": s.seconds,
-                        "rows": s.rows,
-                        "estimated_seconds": s.estimated_seconds,
-                        "observed": s.observed,
-                    }
-                    for s in report.statements
-                ],
-            },
-        )
-        h.finish_apply(hid, "ok" if report.passed else "failed", error=report.error or None)
-    except HistoryError as exc:
-        report.notes.append(f"Could not finish the history entry: {exc.message}")
-    finally:
-        h.close()
-
-
-def _record_in_plan(plan_path: str | Path, report: RehearsalReport) -> None:
-    """Append the outcome to the plan file, re-read just now so nothing else is lost."""
-    pf = PlanFile.read(plan_path)
-    pf.rehearsals.append(report.plan_entry())
-    pf.write(plan_path)
-
-
 def _write(path: str, text: str) -> None:
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
@@ -582,5 +559,6 @@ __all__ = [
     "RehearseOptions",
     "StatementReport",
     "check_plan_target",
+    "production_preflights",
     "rehearse",
 ]

@@ -64,7 +64,9 @@ def format_human(pf: PlanFile, *, color: bool = False) -> str:
             + (f" — {st.reason}" if st.reason else "")
         )
         for pre in st.preflight:
-            if pre.violations is None:
+            if not pre.runnable:
+                state = "not checked"
+            elif pre.violations is None:
                 state = "not run"
             elif pre.violations == 0:
                 state = "ok"

@@ -122,6 +122,9 @@ def _before(pf: PlanFile, target: str, plan_ref: str) -> list[str]:
         lines.append("Pre-flight checks (apply re-runs them; each must count 0 rows):")
         lines.append("")
         for st, p in checks:
+            if not p.runnable:
+                lines.append(f"- `{st.subject}`: {p.description} — not checked")
+                continue
             now = "not run" if p.violations is None else f"{p.violations} row(s) now"
             lines.append(f"- `{st.subject}`: {p.description} — {now}")
             lines.append(f"  ```sql\n  {p.sql};\n  ```")
