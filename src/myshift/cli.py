@@ -344,6 +344,11 @@ def history(
 )
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
+@click.option(
+    "--take-back-outside-changes",
+    is_flag=True,
+    help="Also undo changes made by hand to the apply's objects since it ran.",
+)
 @connection_options
 @handle_errors
 def rollback(
@@ -357,6 +362,7 @@ def rollback(
     lock_wait_timeout: int | None,
     workspace: str | None,
     no_verify: bool,
+    take_back_outside_changes: bool,
     **kw: Any,
 ) -> None:
     """Undo an apply (default: the latest), bringing kept data back."""
@@ -375,6 +381,7 @@ def rollback(
         verify=not no_verify,
         workspace=workspace or "temp",
         interactive=sys.stdin.isatty(),
+        take_back_outside_changes=take_back_outside_changes,
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),

@@ -108,19 +108,26 @@ class Derivation:
     keep_data: bool = False
     rename_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
     rename_columns: tuple[tuple[str, str, str], ...] = ()  # (table, old column, new column)
+    # A rollback plan only: the changes made outside myshift that the operator
+    # told it to take back (``--take-back-outside-changes``), as it named them.
+    take_back: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "keep_data": self.keep_data,
             "rename_tables": [list(r) for r in self.rename_tables],
             "rename_columns": [list(r) for r in self.rename_columns],
         }
+        if self.take_back:  # only when set, so other plans hash as they did
+            data["take_back_outside_changes"] = list(self.take_back)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Derivation:
         tables = tuple((str(a), str(b)) for a, b in data.get("rename_tables", ()))
         columns = tuple((str(t), str(a), str(b)) for t, a, b in data.get("rename_columns", ()))
-        return cls(bool(data.get("keep_data")), tables, columns)
+        take_back = tuple(str(x) for x in data.get("take_back_outside_changes", ()))
+        return cls(bool(data.get("keep_data")), tables, columns, take_back)
 
 
 @dataclass

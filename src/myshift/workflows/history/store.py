@@ -32,7 +32,7 @@ from myshift.db.connect import (
 )
 from myshift.engine.introspect.heldcatalog import tables_present_sql
 from myshift.errors import UnsupportedError, UsageError
-from myshift.model.serialize import schema_to_json
+from myshift.model.serialize import schema_from_json, schema_to_json
 from myshift.workflows.history.records import (
     DEFAULT_AUDIT_PATH,
     DEFAULT_SCHEMA,
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from myshift.model import Schema
 
 _KINDS = ("apply", "rollback", "rehearsal")
-_TABLES = ("applies", "statements", "layout")
+_TABLES = ("applies", "statements", "layout", "after_snapshots")
 _APPLY_OUTCOMES = ("running", "ok", "failed", "interrupted")
 _STATEMENT_OUTCOMES = ("running", "ok", "failed")
 
@@ -402,6 +402,23 @@ class History:
         self._audit(
             "apply_finished", apply_id=apply_id, outcome=outcome, error=error, finished_at=finished
         )
+
+    def record_after(self, apply_id: int, after: Schema) -> None:
+        """Record the objects an apply touched as they are right after it (for rollback)."""
+        self._write(
+            f"REPLACE INTO {self._q}.`after_snapshots` (apply_id, snapshot) VALUES (%s, %s)",
+            (apply_id, schema_to_json(after)),
+        )
+
+    def after_snapshot(self, apply_id: int) -> Schema | None:
+        """What ``record_after`` recorded for an apply; None when nothing was (an apply
+        that did not end well, or one made by an older myshift)."""
+        if not self._exists():
+            return None
+        rows = self._read(
+            "SELECT snapshot FROM {q}.after_snapshots WHERE apply_id = %s", (apply_id,)
+        )
+        return schema_from_json(rows[0][0]) if rows else None
 
     def add_notes(self, apply_id: int, notes: Mapping[str, Any]) -> None:
         """Merge ``notes`` into an apply's notes (e.g. the rehearsal id once known)."""
