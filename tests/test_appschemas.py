@@ -13,7 +13,7 @@ parsing, endpoint resolution, error handling, exit codes):
    invocation: destructive changes are held back, not fatal);
 3. ``myshift apply --allow-drop --yes`` must exit 0;
 4. ``myshift plan --check --allow-drop`` must exit 0 (nothing left);
-5. the server's own ``SHOW CREATE TABLE`` of every table must equal that of a
+5. the server's own ``SHOW CREATE`` of every table, view and routine must equal that of a
    fresh load of the new version (AUTO_INCREMENT counters aside, and the order
    of keys and constraints, which myshift does not rebuild indexes to keep:
    see ``Schema.canonical``);
@@ -273,6 +273,31 @@ def show_creates(conn: Conn, schema: str) -> dict[str, str]:
     }
 
 
+def other_objects(conn: Conn, schema: str) -> dict[str, str]:
+    """Views and routines as the server shows them (SHOW CREATE), the schema's own
+    name blanked out (views name it in their text)."""
+    out: dict[str, str] = {}
+    found = [
+        ("VIEW", str(r[0]))
+        for r in conn.query(
+            "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (schema,)
+        )
+    ]
+    found += [
+        (str(r[0]), str(r[1]))
+        for r in conn.query(
+            "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = %s",
+            (schema,),
+        )
+    ]
+    for kind, name in found:
+        row = conn.query(f"SHOW CREATE {kind} {quote_ident(schema)}.{quote_ident(name)}")[0]
+        text = str(row[1] if kind == "VIEW" else row[2])
+        out[f"{kind.lower()} {name}"] = text.replace(quote_ident(schema), "`S`")
+    return out
+
+
 # ------------------------------------------------------------------------------- running
 
 
@@ -331,6 +356,12 @@ def run_case(case: Case, server: LocalServer, admin: Conn, work: Path) -> str:
                 gone = [x.strip() for x in g if x not in w]
                 wanted = [x.strip() for x in w if x not in g]
                 return f"SHOW CREATE TABLE {t}: has {gone}, not {wanted}"
+        got, want = other_objects(admin, old_ep.schema), other_objects(admin, ref_ep.schema)
+        if set(got) != set(want):
+            return f"views/routines differ: {sorted(set(got) ^ set(want))}"
+        for name in sorted(want):
+            if got[name] != want[name]:
+                return f"SHOW CREATE {name} differs: {one_line(got[name], 120)}"
         after = checksums(admin, old_ep.schema, keep)
         changed = sorted(t for t in before if before[t] != after[t])
         if changed:
@@ -413,3 +444,19 @@ def test_application_schema_histories(
     problems = [f"new failure {n}: {r}" for n, r in sorted(out.failed.items()) if n not in expected]
     problems += [f"{n} is listed as failing but now passes" for n in expected if n in out.passed]
     assert not problems, "\n".join([summary[0], *problems])
+
+
+def test_checksums_see_a_changed_value(server: LocalServer) -> None:
+    """The row comparison can fail: one changed value changes the table's checksum."""
+    ep = endpoint_of(server, f"k_{uuid.uuid4().hex[:10]}")
+    with connect(endpoint_of(server)) as admin:
+        admin.execute(f"CREATE DATABASE {quote_ident(ep.schema)}")
+        try:
+            admin.execute(f"CREATE TABLE {quote_ident(ep.schema)}.t (a INT, b VARCHAR(5))")
+            admin.execute(f"INSERT INTO {quote_ident(ep.schema)}.t VALUES (1, 'x'), (2, NULL)")
+            cols = {"t": ["a", "b"]}
+            before = checksums(admin, ep.schema, cols)
+            admin.execute(f"UPDATE {quote_ident(ep.schema)}.t SET b = '' WHERE a = 2")
+            assert checksums(admin, ep.schema, cols) != before
+        finally:
+            admin.execute(f"DROP DATABASE {quote_ident(ep.schema)}")
