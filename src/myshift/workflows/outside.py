@@ -16,7 +16,12 @@ from dataclasses import replace
 from typing import Any
 
 from myshift.engine.diff import DiffOptions, diff_schemas
+from myshift.errors import UnsafeError
 from myshift.model import Schema
+
+
+class OutsideChanges(UnsafeError):
+    """A rollback that would silently take back changes made outside myshift."""
 
 
 def _names(touched: Mapping[str, Sequence[str]], kind: str) -> set[str]:
@@ -111,4 +116,41 @@ def outside_changes(
     return lines
 
 
-__all__ = ["outside_changes", "touched_part"]
+def check_outside(
+    apply_id: int,
+    outside: Sequence[str],
+    take_back: bool,
+    reviewed: Sequence[str],
+) -> tuple[str, ...]:
+    """The outside changes this rollback takes back, or a refusal naming them.
+
+    ``take_back``: the operator said to take them all back.  ``reviewed``: the
+    ones a rollback plan file was made to take back (apply re-deriving it): a
+    change that is not among them appeared after that plan was reviewed.
+    """
+    if not outside:
+        return ()
+    if take_back:
+        return tuple(outside)
+    new = [o for o in outside if o not in set(reviewed)]
+    if not new:
+        return tuple(outside)
+    listed = "; ".join(new)
+    if reviewed:
+        raise OutsideChanges(
+            f"Since the rollback plan of apply #{apply_id} was made, its objects were changed "
+            f"outside myshift again: {listed}.",
+            f"Make a new rollback plan (`myshift rollback {apply_id} --plan-only -o FILE`) "
+            "and review it.",
+        )
+    raise OutsideChanges(
+        f"Apply #{apply_id} cannot be rolled back as it stands: since it ran, the objects it "
+        f"touched were changed outside myshift, and the rollback would silently take "
+        f"{'this change' if len(new) == 1 else f'these {len(new)} changes'} back: {listed}.",
+        "Keep them by adding them to your schema files and applying those instead of rolling "
+        f"back; or undo them with the rollback: `myshift rollback {apply_id} "
+        "--take-back-outside-changes`.",
+    )
+
+
+__all__ = ["OutsideChanges", "check_outside", "outside_changes", "touched_part"]

@@ -53,7 +53,7 @@ from myshift.workflows.keepdata import (
     held_for_apply,
     restore_columns_sql,
 )
-from myshift.workflows.outside import outside_changes
+from myshift.workflows.outside import check_outside, outside_changes
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import Derivation, Plan, PlannedStatement, PlanOptions, planned
 from myshift.workflows.verify import verify_plan
@@ -373,43 +373,6 @@ def _partly_rolled_back(history: History, schema: str, apply_id: int) -> bool:
     )
 
 
-def check_outside(
-    apply_id: int,
-    outside: Sequence[str],
-    take_back: bool,
-    reviewed: Sequence[str],
-) -> tuple[str, ...]:
-    """The outside changes this rollback takes back, or a refusal naming them.
-
-    ``take_back``: the operator said to take them all back.  ``reviewed``: the
-    ones a rollback plan file was made to take back (apply re-deriving it): a
-    change that is not among them appeared after that plan was reviewed.
-    """
-    if not outside:
-        return ()
-    if take_back:
-        return tuple(outside)
-    new = [o for o in outside if o not in set(reviewed)]
-    if not new:
-        return tuple(outside)
-    listed = "; ".join(new)
-    if reviewed:
-        raise RollbackRefused(
-            f"Since the rollback plan of apply #{apply_id} was made, its objects were changed "
-            f"outside myshift again: {listed}.",
-            f"Make a new rollback plan (`myshift rollback {apply_id} --plan-only -o FILE`) "
-            "and review it.",
-        )
-    raise RollbackRefused(
-        f"Apply #{apply_id} cannot be rolled back as it stands: since it ran, the objects it "
-        f"touched were changed outside myshift, and the rollback would silently take "
-        f"{'this change' if len(new) == 1 else f'these {len(new)} changes'} back: {listed}.",
-        "Keep them by adding them to your schema files and applying those instead of rolling "
-        f"back; or undo them with the rollback: `myshift rollback {apply_id} "
-        "--take-back-outside-changes`.",
-    )
-
-
 # --------------------------------------------------------------------------- the plan
 
 
@@ -613,7 +576,6 @@ __all__ = [
     "RollbackRefused",
     "RollbackTarget",
     "build_rollback_planfile",
-    "check_outside",
     "choose_apply",
     "restore_objects",
     "touched_objects",
