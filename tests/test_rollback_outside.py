@@ -157,3 +157,30 @@ def test_no_outside_change_rolls_back_as_before(
     back = run_cli("rollback", "--to", url(fresh_schema), "--yes")
     assert back.exit_code == 0, back.output
     assert "`status`" not in show_create(conn, "orders")
+
+
+def test_a_history_from_before_after_snapshots_still_reads_and_rolls_back(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """A history written by an older myshift has no after_snapshots table: it still
+    lists its applies, their rollback says it cannot tell outside changes apart, and
+    the next apply creates the table."""
+    apply_id = applied(conn, fresh_schema, tmp_path)
+    conn.execute("DROP TABLE `_myshift`.`after_snapshots`")
+    listed = run_cli("history", "--to", url(fresh_schema))
+    assert listed.exit_code == 0 and str(apply_id) in listed.output, listed.output
+    by_hand(conn)
+    shown = run_cli("rollback", "--to", url(fresh_schema), "--plan-only", "--format", "human")
+    assert shown.exit_code == 0, shown.output
+    assert f"apply #{apply_id} recorded no state of its objects after it" in " ".join(
+        shown.output.split()
+    )
+    back = run_cli("rollback", "--to", url(fresh_schema), "--yes")
+    assert back.exit_code == 0, back.output
+    assert (
+        conn.scalar(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_myshift' "
+            "AND TABLE_NAME = 'after_snapshots'"
+        )
+        == 1
+    )
