@@ -381,6 +381,11 @@ def history(
     default=None,
     help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
 )
+@click.option(
+    "--take-back-outside-changes",
+    is_flag=True,
+    help="Also undo changes made by hand to the apply's objects since it ran.",
+)
 @connection_options
 @handle_errors
 def rollback(
@@ -395,6 +400,7 @@ def rollback(
     workspace: str | None,
     no_verify: bool,
     online: str | None,
+    take_back_outside_changes: bool,
     **kw: Any,
 ) -> None:
     """Undo an apply (default: the latest), bringing kept data back."""
@@ -413,6 +419,7 @@ def rollback(
         verify=not no_verify,
         workspace=workspace or "temp",
         interactive=sys.stdin.isatty(),
+        take_back_outside_changes=take_back_outside_changes,
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),

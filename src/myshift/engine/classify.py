@@ -51,7 +51,7 @@ from myshift.engine.lexer import (
     quote,
     relex_matches,
 )
-from myshift.engine.sessionset import UTF8, SessionState, classify_set
+from myshift.engine.sessionset import UTF8, SessionState, classify_select_into, classify_set
 from myshift.engine.split import Statement
 from myshift.errors import SQLLoadError
 
@@ -282,8 +282,18 @@ class _Statement:
             return self.drop()
         if w0 == "SET":
             return self.set()
+        if w0 == "SELECT":
+            return self.select_into()
         why = _WHY_NOT.get(w0, "desired SQL may only define schema objects")
         raise self.refuse(why)
+
+    def select_into(self) -> Action:
+        """Only ``SELECT <session value> INTO @var`` (sessionset.classify_select_into)."""
+        try:
+            classify_select_into(self.lx, self.c.session)
+        except ValueError:
+            raise self.refuse(_WHY_NOT["SELECT"]) from None
+        return self.send("SET")
 
     def set(self) -> Action:
         try:

@@ -9,8 +9,11 @@ headers and around every view, routine and event::
                                        @OLD_FOREIGN_KEY_CHECKS) */;
 
 They are allowed by variable name (``SESSION_VARS``), with values made of
-literals, ``@user`` variables, ``@@`` reads of those same variables, and the
-``IF(x IS NULL, ...)`` / ``IFNULL`` / ``COALESCE`` forms dumps use.  A tiny
+literals, ``@user`` variables, ``@@`` reads of those same variables, the
+``IF(x IS NULL, ...)`` / ``IFNULL`` / ``COALESCE`` forms dumps use, and the
+``REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')`` applications write, also as a
+``(SELECT ...)`` without FROM, or as ``SELECT <that> INTO @var``
+(``classify_select_into``).  A tiny
 evaluator follows them through the file so the lexer always knows the
 session's sql_mode (``ANSI_QUOTES`` and ``NO_BACKSLASH_ESCAPES`` change where
 strings end) and client character set (one other than utf8 may read bytes of
@@ -204,7 +207,7 @@ class _SetParser:
         if kind != WORD:
             raise ValueError(f"`{self.text()}` in a SET value")
         self.k += 1
-        if word in ("IF", "IFNULL", "COALESCE") and self.w() == "(":
+        if word in ("IF", "IFNULL", "COALESCE", "REPLACE") and self.w() == "(":
             return self.call(word, reads)
         if word == "NULL":
             return None
@@ -225,7 +228,8 @@ class _SetParser:
             self.k += 2
             return -int(self.w(-1))
         if word == "(":
-            self.k += 1
+            # (SELECT expr): a scalar subquery without FROM is the expression itself.
+            self.k += 2 if self.w(1) == "SELECT" else 1
             value = self.expr(reads)
             self.expect(")")
             return value
@@ -257,6 +261,15 @@ class _SetParser:
             if cond is UNKNOWN:
                 return UNKNOWN
             return args[1] if cond not in (None, 0, "") else args[2]
+        if fn == "REPLACE":
+            if len(args) != 3:
+                raise ValueError("REPLACE() takes three arguments")
+            if any(a is UNKNOWN for a in args):
+                return UNKNOWN
+            if any(a is None for a in args):
+                return None
+            text, old, new = (str(a) for a in args)
+            return text.replace(old, new) if old else text
         if fn == "IFNULL" and len(args) != 2:
             raise ValueError("IFNULL() takes two arguments")
         for arg in args:
@@ -280,6 +293,22 @@ def _check_target(target: str) -> None:
         raise ValueError(f"it sets {scope.upper()} variables")
     if name not in SESSION_VARS and name != "names":
         raise ValueError(f"desired SQL may not set `{name}`")
+
+
+def classify_select_into(lx: Lexed, state: SessionState) -> None:
+    """``SELECT <SET value> INTO @var`` (no FROM): like ``SET @var = <value>``.
+
+    Applications compute a sql_mode this way before a ``SET sql_mode = @var``;
+    anything else (a FROM, a second column, INTO OUTFILE) raises ValueError.
+    """
+    parser = _SetParser(lx, state)
+    value = parser.expr(set())
+    parser.expect("INTO")
+    parser.expect("@")
+    var = "@" + parser.ident().lower()
+    if parser.k < parser.n:
+        raise ValueError(f"unexpected `{parser.text()}`")
+    state.user_vars[var] = value
 
 
 def classify_set(lx: Lexed, state: SessionState) -> str | None:

@@ -35,6 +35,7 @@ from myshift.workflows.statementprogress import StatementDisplay
 from myshift.workflows.statementwatch import StatementInterrupted
 
 if TYPE_CHECKING:
+    from myshift.model import Schema
     from myshift.workflows.history import History
 
 Say = Callable[[str], None]
@@ -186,7 +187,19 @@ def _run(
     # Held-back statements (no --allow-drop) are not compared: the target must
     # be what the runnable ones reach (engine.holdback).
     skipped = {s.sql for s in pf.statements if s.skipped}
-    verify_after(conn, target, reached_by(pf), skipped)
+    after = verify_after(conn, target, reached_by(pf), skipped)
+    if history is not None and apply_id is not None:
+        _record_after(history, apply_id, after)
+
+
+def _record_after(history: History, apply_id: int, after: Schema) -> None:
+    """Record the touched objects as they are now, so a rollback of this apply can tell
+    what was changed outside myshift since (workflows.outside)."""
+    from myshift.workflows.outside import touched_part
+
+    touched = history.get_apply(apply_id).record.notes.get("touched")
+    if isinstance(touched, dict):
+        history.record_after(apply_id, touched_part(after, touched))
 
 
 def _mark_stale(history: History, schema: str, say: Say) -> None:

@@ -114,6 +114,7 @@ def _derive_rollback(
         keep_data=derivation.keep_data,
         verify=False,
         own_lock=own_lock,
+        reviewed_outside=derivation.take_back,
     )
     if again.to_fingerprint != pf.to_fingerprint:
         raise PlanMismatch(

@@ -164,20 +164,33 @@ class Derivation:
     # DiffOptions.definers: DEFINER compared (definer = "keep" / "current").
     # The snapshots already hold the definers the setting asked for.
     definers: bool = False
+    # A rollback plan only: the changes made outside myshift that the operator
+    # told it to take back (``--take-back-outside-changes``), as it named them.
+    take_back: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "keep_data": self.keep_data,
             "rename_tables": [list(r) for r in self.rename_tables],
             "rename_columns": [list(r) for r in self.rename_columns],
             "definers": self.definers,
         }
+        if self.take_back:  # only when set, so other plans hash as they did
+            data["take_back_outside_changes"] = list(self.take_back)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Derivation:
         tables = tuple((str(a), str(b)) for a, b in data.get("rename_tables", ()))
         columns = tuple((str(t), str(a), str(b)) for t, a, b in data.get("rename_columns", ()))
-        return cls(bool(data.get("keep_data")), tables, columns, bool(data.get("definers")))
+        take_back = tuple(str(x) for x in data.get("take_back_outside_changes", ()))
+        return cls(
+            bool(data.get("keep_data")),
+            tables,
+            columns,
+            definers=bool(data.get("definers")),
+            take_back=take_back,
+        )
 
 
 @dataclass

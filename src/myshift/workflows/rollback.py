@@ -41,6 +41,9 @@ class RollbackOptions:
     verify: bool = True
     workspace: str = "temp"
     interactive: bool = False
+    # Take back the changes made outside myshift to the apply's objects since it
+    # ran (else the rollback refuses, naming them; workflows.outside).
+    take_back_outside_changes: bool = False
     # Resolved by the CLI (myshift.toml, MYSHIFT_PLAN_KEY).
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_SCHEMA
@@ -86,6 +89,9 @@ def describe_rollback(pf: PlanFile) -> str:
     lines = [f"-- rollback of apply #{pf.undoes_apply_id} on {pf.target}"]
     for s in restores:
         lines.append(f"-- brings back: {s.description}")
+    taken = pf.derivation.take_back if pf.derivation is not None else ()
+    for change in taken:
+        lines.append(f"-- takes back, made outside myshift: {change}")
     if not pf.statements:
         lines.append("-- nothing to undo: the touched objects already match the snapshot")
     return "\n".join(lines) + "\n"
@@ -112,6 +118,7 @@ def rollback(
         keep_data=keep,
         verify=opts.verify,
         workspace=opts.workspace,
+        take_back_outside=opts.take_back_outside_changes,
     )
     shown = format_human(pf, color=opts.color) if opts.fmt == "human" else format_sql(pf)
     if opts.fmt == "json":

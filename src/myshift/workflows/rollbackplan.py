@@ -17,7 +17,13 @@ History keeps, for every apply, the model of the target *before* it ran
    soft-dropped are renamed back (one step, before anything else, so the
    diff treats them as present), and column values N backed up are written
    back by key once the reverse DDL has re-added the columns (last steps);
-4. is frozen into an ordinary plan file (``kind='rollback'``,
+4. refuses when the objects N touched were changed outside myshift since N
+   ended (an index added by hand, a column widened): rolling back would take
+   those changes back silently.  Each is named (workflows.outside compares
+   the live objects with the state recorded right after N); with
+   ``--take-back-outside-changes`` the rollback takes them back, and the plan
+   names them;
+5. is frozen into an ordinary plan file (``kind='rollback'``,
    ``undoes_apply_id=N``) with the same risk classes and pre-flight checks
    as ``plan``, and applied through the same path as ``apply`` (lock, drift,
    history), so it is itself an apply in history.
@@ -48,8 +54,10 @@ from myshift.workflows.keepdata import (
     held_for_apply,
     restore_columns_sql,
 )
+from myshift.workflows.outside import check_outside, outside_changes
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import (
+    Derivation,
     Plan,
     PlannedStatement,
     PlanOptions,
@@ -359,6 +367,20 @@ def _refuse_overlap(
             )
 
 
+# --------------------------------------------------------------------------- outside changes
+
+
+def _partly_rolled_back(history: History, schema: str, apply_id: int) -> bool:
+    """Whether an unfinished rollback of ``apply_id`` may have put some objects back."""
+    return any(
+        r.kind == "rollback"
+        and r.undoes_apply_id == apply_id
+        and r.outcome != "ok"
+        and _may_have_changed(history, r)
+        for r in history.list_applies(schema, limit=10_000)
+    )
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -471,11 +493,14 @@ def build_rollback_planfile(
     verify: bool = True,
     workspace: str = "temp",
     own_lock: int | None = None,
+    take_back_outside: bool = False,
+    reviewed_outside: Sequence[str] = (),
 ) -> PlanFile:
     """The reverse plan of one apply, as a plan file ``apply`` can run.
 
     ``own_lock``: the connection id through which the caller already holds the
     schema lock (apply re-deriving this plan), not a sign of a live apply.
+    ``take_back_outside`` / ``reviewed_outside``: see ``check_outside``.
     """
     if not target.schema:
         raise UsageError(
@@ -493,8 +518,25 @@ def build_rollback_planfile(
         snapshot = replace(chosen.snapshot, name=current.name)
         desired = restore_objects(current, snapshot, chosen.touched)
         held = held_for_apply(conn, undo_id, holding=holding)
+        after = history.after_snapshot(undo_id)
+        partly = after is not None and _partly_rolled_back(history, target.schema, undo_id)
 
     warnings: list[str] = []
+    if after is None:
+        warnings.append(
+            f"apply #{undo_id} recorded no state of its objects after it (it did not end well, "
+            "or an older myshift made it): changes made to them outside myshift since cannot be "
+            "told apart, and this rollback takes them back too"
+        )
+        taken_back: tuple[str, ...] = ()
+    else:
+        taken_back = check_outside(
+            undo_id,
+            outside_changes(after, current, chosen.touched, snapshot if partly else None),
+            take_back_outside,
+            reviewed_outside,
+        )
+    warnings += [f"takes back a change made outside myshift: {o}" for o in taken_back]
     tables_back, columns_back = _restorable(held, current, desired, holding, warnings)
     # The diff runs from the target as it will be after the renames back.
     after_renames = _after_renames(current, snapshot, tables_back)
@@ -537,6 +579,8 @@ def build_rollback_planfile(
     pf.current = current
     pf.kind = "rollback"
     pf.undoes_apply_id = undo_id
+    if taken_back:
+        pf.derivation = replace(pf.derivation or Derivation(keep_data), take_back=taken_back)
     pf.warnings = [*pf.warnings, *warnings]
     return pf
 

@@ -32,7 +32,7 @@ from myshift.db.connect import (
 )
 from myshift.engine.introspect.heldcatalog import tables_present_sql
 from myshift.errors import UnsupportedError, UsageError
-from myshift.model.serialize import schema_to_json
+from myshift.model.serialize import schema_from_json, schema_to_json
 from myshift.workflows.history.records import (
     DEFAULT_AUDIT_PATH,
     DEFAULT_SCHEMA,
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 _KINDS = ("apply", "rollback", "rehearsal")
 _TABLES = ("applies", "statements", "layout")
+# Added later; older histories lack it until the next apply (``ensure``) creates it.
+_OPTIONAL = ("after_snapshots",)
 _APPLY_OUTCOMES = ("running", "ok", "failed", "interrupted")
 _STATEMENT_OUTCOMES = ("running", "ok", "failed")
 
@@ -217,6 +219,10 @@ class History:
                     raise self._fail(exc, "read") from None
         return int(n) == len(_TABLES)
 
+    def _has(self, *names: str) -> bool:
+        sql, args = tables_present_sql(self.schema, names)
+        return int(self._read(sql, args)[0][0]) == len(names)
+
     def ensure(self) -> None:
         """Create the history schema and tables on first use; check the layout version."""
         if self._ready:
@@ -224,7 +230,7 @@ class History:
         try:
             # No DDL when the tables are there: a CREATE ... IF NOT EXISTS still
             # waits for DDL locks (a backup's BACKUP STAGE BLOCK_DDL, FTWRL).
-            if not self._exists():
+            if not self._exists() or not self._has(*_OPTIONAL):
                 for stmt in history_ddl(self.schema):
                     self._conn.execute(stmt)
             self._conn.execute(
@@ -402,6 +408,25 @@ class History:
         self._audit(
             "apply_finished", apply_id=apply_id, outcome=outcome, error=error, finished_at=finished
         )
+
+    def record_after(self, apply_id: int, after: Schema) -> None:
+        """Record the objects an apply touched as they are right after it (for rollback)."""
+        self._write(
+            # INSERT and UPDATE: the history's documented grants (REPLACE needs DELETE).
+            f"INSERT INTO {self._q}.`after_snapshots` (apply_id, snapshot) VALUES (%s, %s) "
+            "ON DUPLICATE KEY UPDATE snapshot = VALUES(snapshot)",
+            (apply_id, schema_to_json(after)),
+        )
+
+    def after_snapshot(self, apply_id: int) -> Schema | None:
+        """What ``record_after`` recorded for an apply; None when nothing was (an apply
+        that did not end well, or one made by an older myshift)."""
+        if not self._has("after_snapshots"):
+            return None
+        rows = self._read(
+            "SELECT snapshot FROM {q}.after_snapshots WHERE apply_id = %s", (apply_id,)
+        )
+        return schema_from_json(rows[0][0]) if rows else None
 
     def add_notes(self, apply_id: int, notes: Mapping[str, Any]) -> None:
         """Merge ``notes`` into an apply's notes (e.g. the rehearsal id once known)."""

@@ -2,7 +2,10 @@
 
 Layout versioning: ``layout`` holds the layout version; a history written by a
 newer myshift is refused instead of being misread.  Changes to the tables are
-additive (new nullable columns) and bump ``LAYOUT_VERSION``.
+additive (new nullable columns) and bump ``LAYOUT_VERSION``.  A new table that
+older versions may ignore (``after_snapshots``) needs no bump: ``History.ensure``
+creates the missing tables of an existing history, and an apply recorded
+without one reads as "no state recorded after it".
 """
 
 from __future__ import annotations
@@ -55,6 +58,13 @@ def history_ddl(schema: str) -> list[str]:
   `rows_affected` BIGINT NULL,
   `duration` DOUBLE NULL,
   PRIMARY KEY (`apply_id`, `seq`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+        # The objects an apply touched as they were right after it ended well
+        # (schema_to_json), so a rollback can tell changes made outside myshift
+        # since.  Its own table: list_applies never reads it.
+        f"""CREATE TABLE IF NOT EXISTS {q}.`after_snapshots` (
+  `apply_id` BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  `snapshot` LONGTEXT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
     ]
 
