@@ -14,6 +14,8 @@ from myshift.errors import UsageError
 CONFIG_FILE = "myshift.toml"
 DEFAULT_HISTORY_SCHEMA = "_myshift"
 DEFAULT_AUDIT_LOG = "myshift-audit.jsonl"
+# The languages of the runbook template (workflows.runbook_text.LANGS).
+LANGS = ("en", "es")
 
 _ENV_KEYS: dict[str, type] = {
     "host": str,
@@ -109,6 +111,8 @@ class Settings:
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    # The runbook's language (`runbook --lang` wins).
+    lang: str = "en"
 
 
 def load_settings(cwd: Path | None = None) -> Settings:
@@ -146,6 +150,13 @@ def load_settings(cwd: Path | None = None) -> Settings:
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     online = _parse_online(path, data.pop("online", {}))
+    lang = data.pop("lang", "en")
+    _check_type(path, "lang", lang, str)
+    if lang not in LANGS:
+        raise UsageError(
+            f"{path}: `lang` must be one of {', '.join(LANGS)}, not {lang!r}.",
+            "Fix the value in myshift.toml.",
+        )
     key_file = data.pop("plan_key_file", None)
     if key_file is not None:
         _check_type(path, "plan_key_file", key_file, str)
@@ -158,6 +169,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
+        lang=lang,
     )
 
 
