@@ -113,3 +113,74 @@ def test_runbook_command_and_history_operator(
     assert "Recent applies of this schema in history:" in text
     assert f"| {done.apply_id} | apply |" in text
     assert "Nothing: the target already matches." in text
+
+
+def _prod_env(fresh_schema: Endpoint, tmp_path: Path, extra: str = "") -> None:
+    (tmp_path / "myshift.toml").write_text(
+        f'{extra}[env.prod]\nhost = "{fresh_schema.host}"\nport = {fresh_schema.port}\n'
+        f'user = "{fresh_schema.user}"\nschema = "{fresh_schema.schema}"\n',
+        encoding="utf-8",
+    )
+
+
+def test_runbook_in_spanish_names_this_environment_and_its_commands(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """`runbook --lang es`: Spanish prose, the environment's name in every command."""
+    _seed(conn)
+    (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
+    _prod_env(fresh_schema, tmp_path)
+    out = CliRunner().invoke(
+        cli, ["plan", "--to", "prod", "--from", "d.sql", "--allow-drop", "-o", "plan.json"]
+    )
+    assert out.exit_code == 0, out.output
+    out = CliRunner().invoke(
+        cli, ["runbook", "--plan", "plan.json", "--to", "prod", "--lang", "es"]
+    )
+    assert out.exit_code == 0, out.output
+    es = out.output
+    assert es.startswith(f"# Runbook: `{fresh_schema.schema}` en prod\n")
+    for heading in (
+        "## Qué va a cambiar",
+        "## Antes de empezar",
+        "## Rollback",
+        "## Comprobaciones posteriores",
+    ):
+        assert f"\n{heading}\n" in es, heading
+    for command in (
+        "- Ensayar: `myshift rehearse --plan plan.json --to prod`",
+        "- Aplicar: `myshift apply --plan plan.json --to prod`",
+        "Comando: `myshift rollback --to prod` (el último apply)",
+        "`myshift history --to prod`",
+        "`myshift drift --to prod --from <deseado>`",
+    ):
+        assert command in es, command
+    # Destructive without keep-data: said plainly, in Spanish.
+    assert "**no se restaura**" in es
+    assert "Comprobaciones previas" in es
+    for english in ("What will change", "Before you start", "Checks after", "not restored"):
+        assert english not in es
+    # The same plan in English still reads as before.
+    out = CliRunner().invoke(cli, ["runbook", "--plan", "plan.json", "--to", "prod"])
+    assert "## What will change" in out.output and "Qué va a cambiar" not in out.output
+
+
+def test_runbook_language_from_myshift_toml_and_plan_runbook(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """`lang = "es"` in myshift.toml: runbook and plan --runbook write Spanish; --lang wins."""
+    _seed(conn)
+    (tmp_path / "d.sql").write_text(DESIRED, encoding="utf-8")
+    _prod_env(fresh_schema, tmp_path, extra='lang = "es"\n')
+    out = CliRunner().invoke(
+        cli, ["plan", "--to", "prod", "--from", "d.sql", "-o", "plan.json", "--runbook", "rb.md"]
+    )
+    assert out.exit_code == 0, out.output
+    assert "## Qué va a cambiar" in Path("rb.md").read_text(encoding="utf-8")
+    out = CliRunner().invoke(cli, ["runbook", "--plan", "plan.json"])
+    assert "## Antes de empezar" in out.output
+    out = CliRunner().invoke(cli, ["runbook", "--plan", "plan.json", "--lang", "en"])
+    assert "## Before you start" in out.output
+    _prod_env(fresh_schema, tmp_path, extra='lang = "fr"\n')
+    out = CliRunner().invoke(cli, ["runbook", "--plan", "plan.json"])
+    assert out.exit_code == 3 and "`lang` must be one of en, es" in out.output

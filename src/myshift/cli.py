@@ -110,6 +110,7 @@ def plan(
         fmt=fmt or ("human" if sys.stdout.isatty() else "sql"),
         color=sys.stdout.isatty(),
         runbook=runbook,
+        runbook_lang=settings.lang,
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
     )
@@ -445,14 +446,22 @@ def rollback(
 @click.option("--plan", "plan_path", required=True, help="The plan file to write a runbook for.")
 @click.option("--target", "--to", "target", default=None, help="Target (for history and commands).")
 @click.option("-o", "--output", default=None, help="File to write (default stdout).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "es"]),
+    default=None,
+    help="Language of the runbook (default: lang in myshift.toml, else en).",
+)
 @connection_options
 @handle_errors
-def runbook(plan_path: str, target: str | None, output: str | None, **kw: Any) -> None:
+def runbook(
+    plan_path: str, target: str | None, output: str | None, lang: str | None, **kw: Any
+) -> None:
     """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
     from myshift.workflows import runbook as runbook_mod
 
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
-    opts = runbook_mod.RunbookOptions(output=output)
+    opts = runbook_mod.RunbookOptions(output=output, lang=lang or load_config().lang)
     if tgt is not None:  # the history its recent applies come from
         opts = replace(opts, history_schema=load_config().history_schema)
     text = runbook_mod.runbook(plan_path, tgt, opts)

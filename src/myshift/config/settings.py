@@ -14,6 +14,8 @@ from myshift.errors import UsageError
 CONFIG_FILE = "myshift.toml"
 DEFAULT_HISTORY_SCHEMA = "_myshift"
 DEFAULT_AUDIT_LOG = "myshift-audit.jsonl"
+# The languages of the runbook template (workflows.runbook_text.LANGS).
+LANGS = ("en", "es")
 
 _ENV_KEYS: dict[str, type] = {
     "host": str,
@@ -112,6 +114,8 @@ class Settings:
     # DEFINER of views, routines, triggers and events: "keep" (compare it and
     # create objects with it), "ignore" or "current" (see engine.definers).
     definer: str = "keep"
+    # The runbook's language (`runbook --lang` wins).
+    lang: str = "en"
 
 
 def load_settings(cwd: Path | None = None) -> Settings:
@@ -156,6 +160,13 @@ def load_settings(cwd: Path | None = None) -> Settings:
             f'{path}: `definer` must be "keep", "ignore" or "current", not {definer!r}.',
             'Fix the value in myshift.toml ("keep" compares DEFINER and creates objects with it).',
         )
+    lang = data.pop("lang", "en")
+    _check_type(path, "lang", lang, str)
+    if lang not in LANGS:
+        raise UsageError(
+            f"{path}: `lang` must be one of {', '.join(LANGS)}, not {lang!r}.",
+            "Fix the value in myshift.toml.",
+        )
     key_file = data.pop("plan_key_file", None)
     if key_file is not None:
         _check_type(path, "plan_key_file", key_file, str)
@@ -169,6 +180,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
         definer=definer,
+        lang=lang,
     )
 
 

@@ -245,6 +245,7 @@ class PlanCommandOptions:
     fmt: str = "sql"  # sql | human | json
     color: bool = False
     runbook: str | None = None  # also write a Markdown runbook here
+    runbook_lang: str = "en"  # ... in this language (`lang` in myshift.toml)
     # Resolved by the CLI (myshift.toml, MYSHIFT_PLAN_KEY): the team key that
     # signs the file written to ``output``, and the history the runbook reads.
     plan_key: PlanKey | None = None
@@ -279,7 +280,12 @@ def plan(
         from myshift.workflows.runbook import write_runbook
 
         write_runbook(
-            pf, target, opts.runbook, plan_path=opts.output, history_schema=opts.history_schema
+            pf,
+            target,
+            opts.runbook,
+            plan_path=opts.output,
+            history_schema=opts.history_schema,
+            lang=opts.runbook_lang,
         )
         notice += f"\nRunbook written to {opts.runbook}."
     if opts.fmt == "json":

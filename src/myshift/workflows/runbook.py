@@ -7,53 +7,70 @@ back — and, just as plainly, what it cannot (data dropped without keep-data).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from myshift.db.connect import Endpoint, connected
 from myshift.engine.risk import Risk
+from myshift.errors import UsageError
 from myshift.workflows.history import ApplyRecord, History
 from myshift.workflows.history import operator as history_operator
 from myshift.workflows.history.records import DEFAULT_SCHEMA
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import PlannedStatement
-from myshift.workflows.report import summary_line
+from myshift.workflows.runbook_text import LANGS, TEXTS
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _kept(st: PlannedStatement, holding: str) -> str:
+def _kept(t: dict[str, str], st: PlannedStatement, holding: str) -> str:
     if st.restore_held:
-        return "restores held data"
+        return t["kept_restore"]
     if st.keep_table:
-        return f"yes: table moved to `{holding}`"
+        return t["kept_table"].format(holding=holding)
     if st.keep_columns:
-        return f"yes: {', '.join(st.keep_columns)} backed up (verified)"
+        return t["kept_cols"].format(cols=", ".join(st.keep_columns))
     if st.risk is Risk.DESTRUCTIVE:
-        return "**no**"
+        return t["kept_no"]
     return "—"
 
 
-def _restores(st: PlannedStatement) -> str:
+def _restores(t: dict[str, str], st: PlannedStatement) -> str:
     if st.keep_table:
-        return f"table `{st.subject}` comes back with every row it had (renamed back)."
-    undo = f"`{st.subject}`: reversed by DDL ({st.description.split(' — keep-data')[0]})"
+        return t["r_table"].format(subject=st.subject)
+    what = st.description.split(" — keep-data")[0]
+    undo = t["r_undo"].format(subject=st.subject, what=what)
     if st.keep_columns:
         cols = ", ".join(f"`{c}`" for c in st.keep_columns)
-        return (
-            f"{undo}; {cols} come back with their original definitions and values "
-            "(by primary key); rows inserted after the apply get the column default."
-        )
+        return t["r_cols"].format(undo=undo, cols=cols)
     if st.risk is Risk.DESTRUCTIVE:
-        return (
-            f"{undo}; **not restored**: the data this statement destroys does not come back "
-            "(re-plan with --keep-data to keep it)."
-        )
+        return t["r_lost"].format(undo=undo)
     return f"{undo}."
+
+
+def _summary(t: dict[str, str], statements: Sequence[PlannedStatement]) -> str:
+    """report.summary_line, in the runbook's language (risk classes stay as they are)."""
+    counts = Counter(s.risk.value for s in statements)
+    parts = ", ".join(f"{n} {risk}" for risk, n in sorted(counts.items()))
+    text = t["summary"].format(n=len(statements), parts=parts)
+    skipped = sum(1 for s in statements if s.skipped)
+    return text + (t["summary_skipped"].format(n=skipped) if skipped else "")
+
+
+def texts(lang: str) -> dict[str, str]:
+    """The runbook's words in ``lang`` (one of LANGS)."""
+    try:
+        return TEXTS[lang]
+    except KeyError:
+        raise UsageError(
+            f"No runbook template for language {lang!r}.",
+            f"Use one of: {', '.join(LANGS)} (--lang, or lang in myshift.toml).",
+        ) from None
 
 
 def format_runbook(
@@ -64,125 +81,120 @@ def format_runbook(
     operator: str | None = None,
     recent: Sequence[ApplyRecord] = (),
     holding: str = DEFAULT_HOLDING,
+    lang: str = "en",
 ) -> str:
-    """The runbook text for one plan file (pure: no server needed)."""
+    """The runbook text for one plan file (pure: no server needed), in ``lang``."""
+    t = texts(lang)
     plan_ref = plan_path or "plan.json"
+    undoes = t["undoes"].format(id=pf.undoes_apply_id) if pf.undoes_apply_id else ""
     lines = [
-        f"# Runbook: `{pf.schema}` on {target}",
+        t["title"].format(schema=pf.schema, target=target),
         "",
-        f"- Plan: `{plan_ref}` ({pf.plan_hash[:19]}…), made {pf.created_at} by myshift "
-        f"{pf.tool_version} for {pf.flavor}",
-        f"- Kind: {pf.kind}"
-        + (f" (undoes apply #{pf.undoes_apply_id})" if pf.undoes_apply_id else ""),
-        f"- Operator (history will record): {operator or history_operator()}",
-        f"- {summary_line(pf.statements) if pf.statements else 'nothing to do'}",
+        t["plan"].format(
+            plan=plan_ref,
+            hash=pf.plan_hash[:19],
+            created=pf.created_at,
+            version=pf.tool_version,
+            flavor=pf.flavor,
+        ),
+        t["kind"].format(kind=pf.kind) + undoes,
+        t["operator"].format(operator=operator or history_operator()),
+        f"- {_summary(t, pf.statements) if pf.statements else t['nothing_to_do']}",
     ]
     if recent:
-        lines += ["", "Recent applies of this schema in history:", ""]
-        lines += ["| # | kind | when (UTC) | operator | outcome |", "|---|---|---|---|---|"]
+        lines += ["", t["recent"], ""]
+        lines += [t["recent_head"], "|---|---|---|---|---|"]
         for r in recent:
             lines.append(
                 f"| {r.id} | {r.kind} | {r.started_at:%Y-%m-%d %H:%M} | "
                 f"{_cell(r.operator_user)}@{_cell(r.operator_host)} | {r.outcome} |"
             )
     for w in pf.warnings:
-        lines.append(f"- Warning: {_cell(w)}")
-    lines += _changes(pf, holding)
-    lines += _before(pf, target, plan_ref)
-    lines += _rollback(pf, target)
-    lines += _after(pf, target)
+        lines.append(t["warning"].format(text=_cell(w)))
+    lines += _changes(t, pf, holding)
+    lines += _before(t, pf, target, plan_ref)
+    lines += _rollback(t, pf, target)
+    lines += _after(t, pf, target)
     return "\n".join(lines) + "\n"
 
 
-def _changes(pf: PlanFile, holding: str) -> list[str]:
-    lines = ["", "## What will change", ""]
+def _changes(t: dict[str, str], pf: PlanFile, holding: str) -> list[str]:
+    lines = ["", t["changes"], ""]
     if not pf.statements:
-        lines.append("Nothing: the target already matches.")
+        lines.append(t["changes_none"])
     else:
-        lines += [
-            "| # | object | change | risk | algorithm / lock | kept for rollback |",
-            "|---|---|---|---|---|---|",
-        ]
+        lines += [t["changes_head"], "|---|---|---|---|---|---|"]
         for i, st in enumerate(pf.statements, start=1):
-            risk = st.risk.value + (" (skipped)" if st.skipped else "")
+            risk = st.risk.value + (t["skipped"] if st.skipped else "")
             lines.append(
                 f"| {i} | `{_cell(st.subject)}` | {_cell(st.description)} | **{risk}** "
                 f"{_cell(st.reason)} | {st.algorithm.value} / {st.lock.value} | "
-                f"{_kept(st, holding)} |"
+                f"{_kept(t, st, holding)} |"
             )
 
     return lines
 
 
-def _before(pf: PlanFile, target: str, plan_ref: str) -> list[str]:
+def _before(t: dict[str, str], pf: PlanFile, target: str, plan_ref: str) -> list[str]:
     runnable = pf.runnable
-    lines = ["", "## Before you start", ""]
+    lines = ["", t["before"], ""]
     checks = [(st, p) for st in runnable for p in st.preflight]
     if checks:
-        lines.append("Pre-flight checks (apply re-runs them; each must count 0 rows):")
+        lines.append(t["preflight"])
         lines.append("")
         for st, p in checks:
             if not p.runnable:
-                lines.append(f"- `{st.subject}`: {p.description} — not checked")
+                lines.append(f"- `{st.subject}`: {p.description} — {t['preflight_not_checked']}")
                 continue
-            now = "not run" if p.violations is None else f"{p.violations} row(s) now"
+            now = (
+                t["preflight_not_run"]
+                if p.violations is None
+                else t["preflight_rows"].format(n=p.violations)
+            )
             lines.append(f"- `{st.subject}`: {p.description} — {now}")
             lines.append(f"  ```sql\n  {p.sql};\n  ```")
     else:
-        lines.append("- No data-dependent statement: no pre-flight check needed.")
+        lines.append(t["preflight_none"])
     if pf.kind != "rollback":
-        lines.append(f"- Rehearse: `myshift rehearse --plan {plan_ref} --to {target}`")
-    lines.append(f"- Apply: `myshift apply --plan {plan_ref} --to {target}`")
+        lines.append(t["rehearse"].format(plan=plan_ref, target=target))
+    lines.append(t["apply"].format(plan=plan_ref, target=target))
 
     return lines
 
 
-def _rollback(pf: PlanFile, target: str) -> list[str]:
+def _rollback(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
     runnable = pf.runnable
-    lines = ["", "## Rollback", ""]
+    lines = ["", t["rollback"], ""]
     if pf.kind == "rollback":
-        lines.append(
-            f"This plan *is* a rollback of apply #{pf.undoes_apply_id}. To undo it in turn: "
-            f"`myshift rollback <its history id> --to {target}`."
-        )
+        lines.append(t["rollback_of"].format(id=pf.undoes_apply_id, target=target))
     else:
         lines += [
-            f"Command: `myshift rollback --to {target}` (the latest apply), or "
-            f"`myshift rollback <ID> --to {target}` with the history id `apply` prints.",
-            f"To review first: `myshift rollback <ID> --to {target} --plan-only -o back.json`, "
-            f"then `myshift apply --plan back.json --to {target}`.",
+            t["rollback_cmd"].format(target=target),
+            t["rollback_review"].format(target=target),
             "",
-            "What it restores:",
+            t["restores"],
             "",
         ]
         for i, st in enumerate(runnable, start=1):
-            lines.append(f"{i}. {_restores(st)}")
+            lines.append(f"{i}. {_restores(t, st)}")
         if not runnable:
-            lines.append("Nothing will run, so nothing to roll back.")
+            lines.append(t["restores_none"])
         lines.append("")
-        lines.append(
-            "It is refused if a later apply changed the same objects (roll that one back first)."
-        )
+        lines.append(t["refused_later"])
 
     return lines
 
 
-def _after(pf: PlanFile, target: str) -> list[str]:
+def _after(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
     runnable = pf.runnable
-    lines = ["", "## Checks after", ""]
-    lines.append(f"- The history entry: `myshift history --to {target}` (outcome `ok`).")
-    lines.append(
-        f"- No drift: `myshift drift --to {target} --from <desired>` exits 0 "
-        "(apply also re-introspects and compares)."
-    )
+    lines = ["", t["after"], ""]
+    lines.append(t["after_history"].format(target=target))
+    lines.append(t["after_drift"].format(target=target))
     touched = sorted({st.subject for st in runnable if not st.keep_table})
     for name in touched[:20]:
-        lines.append(f"- `{name}` answers: `SELECT COUNT(*) FROM {pf.schema}.{name};`")
+        lines.append(t["after_count"].format(name=name, schema=pf.schema))
     if any(st.keep_table or st.keep_columns for st in runnable):
-        lines.append(
-            f"- What is held for rollback: `myshift trash list --to {target}`; purge later with "
-            f"`myshift trash purge --older-than 7d --to {target}`."
-        )
+        lines.append(t["after_trash"].format(target=target))
     return lines
 
 
@@ -192,6 +204,7 @@ def format_runbook_for(
     *,
     plan_path: str | None = None,
     history_schema: str = DEFAULT_SCHEMA,
+    lang: str = "en",
 ) -> str:
     """The runbook, with the recent applies history names (best effort)."""
     recent: list[ApplyRecord] = []
@@ -202,7 +215,7 @@ def format_runbook_for(
             )
     except Exception:  # a runbook without history is still a runbook
         recent = []
-    return format_runbook(pf, str(target), plan_path=plan_path, recent=recent)
+    return format_runbook(pf, str(target), plan_path=plan_path, recent=recent, lang=lang)
 
 
 def write_runbook(
@@ -212,8 +225,11 @@ def write_runbook(
     *,
     plan_path: str | None = None,
     history_schema: str = DEFAULT_SCHEMA,
+    lang: str = "en",
 ) -> str:
-    text = format_runbook_for(pf, target, plan_path=plan_path, history_schema=history_schema)
+    text = format_runbook_for(
+        pf, target, plan_path=plan_path, history_schema=history_schema, lang=lang
+    )
     Path(path).write_text(text, encoding="utf-8")
     return text
 
@@ -224,21 +240,24 @@ class RunbookOptions:
 
     output: str | None = None  # write the runbook here (else it is returned to print)
     history_schema: str = DEFAULT_SCHEMA  # resolved by the CLI (myshift.toml)
+    lang: str = "en"  # --lang, else `lang` in myshift.toml
 
 
 def runbook(plan_path: str, target: Endpoint | None, opts: RunbookOptions) -> str:
     """``myshift runbook --plan plan.json``: with a target, history's recent applies too."""
+    texts(opts.lang)  # an unknown language is refused before the plan file is read
     pf = PlanFile.read(plan_path)
     output = opts.output
+    hist = opts.history_schema
     if target is not None and output:
         return write_runbook(
-            pf, target, output, plan_path=plan_path, history_schema=opts.history_schema
+            pf, target, output, plan_path=plan_path, history_schema=hist, lang=opts.lang
         )
     if target is not None:
         return format_runbook_for(
-            pf, target, plan_path=plan_path, history_schema=opts.history_schema
+            pf, target, plan_path=plan_path, history_schema=hist, lang=opts.lang
         )
-    text = format_runbook(pf, pf.target, plan_path=plan_path)
+    text = format_runbook(pf, pf.target, plan_path=plan_path, lang=opts.lang)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     return text
