@@ -21,18 +21,22 @@ import click
 
 from myshift import __version__
 from myshift.cli_support import (
-    ALGORITHM_HELP,
     DESIRED_HELP,
     RENAME_HELP,
+    TARGET_FORMS,
     TO_HELP,
     WORKSPACE_HELP,
     Group,
+    algorithm_option,
     algorithm_policy,
     config_option,
     connection_options,
     echo_err,
+    format_option,
     handle_errors,
     load_config,
+    lock_wait_option,
+    online_option,
     online_policy,
     plan_key_for,
     remember_argv,
@@ -70,24 +74,13 @@ def cli() -> None:
 @click.option("--check", is_flag=True, help="Exit 2 when changes are pending.")
 @click.option("--dry-run", is_flag=True, help="Accepted for mysqldef users: plan never changes.")
 @click.option("-o", "--output", default=None, help="Write a plan file (JSON) for `apply --plan`.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "sql", "json"]),
-    default=None,
-    help="Output (default: human on a terminal, sql when piped).",
-)
+@format_option
 @click.option("--workspace", default=None, help=WORKSPACE_HELP)
 @click.option("--rename", multiple=True, help=RENAME_HELP)
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
 @click.option("--runbook", "runbook", default=None, help="Also write a Markdown runbook here.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def plan(
@@ -161,25 +154,13 @@ def plan(
 )
 @click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
-    "--algorithm",
-    type=click.Choice(["instant", "inplace", "copy"]),
-    default=None,
-    help=ALGORITHM_HELP,
-)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
-)
+@algorithm_option
+@lock_wait_option
 @click.option("--workspace", default=None, help=WORKSPACE_HELP)
 @click.option("--rename", multiple=True, help=RENAME_HELP)
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def apply(
@@ -270,7 +251,7 @@ def apply(
     "--to",
     "target",
     default=None,
-    help="Production, the database to change: " + TO_HELP,
+    help="Production, the database to change: " + TARGET_FORMS,
 )
 @click.option(
     "--sandbox", default="local", show_default=True, help="local, server:URL or replica:URL."
@@ -279,24 +260,12 @@ def apply(
 @click.option("--check", "check_path", default=None, help="checks.sql: queries that must pass.")
 @click.option("--run", "run_cmd", default=None, help="A command run against the sandbox.")
 @click.option("--keep", is_flag=True, help="Keep the sandbox afterwards (to inspect it).")
-@click.option(
-    "--algorithm",
-    type=click.Choice(["instant", "inplace", "copy"]),
-    default=None,
-    help=ALGORITHM_HELP,
-)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (as for apply)."
-)
+@algorithm_option
+@lock_wait_option
 @click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
 @click.option("--report-md", default=None, help="Also write the report as Markdown.")
 @click.option("--report-json", default=None, help="Also write the report as JSON.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def rehearse(
@@ -370,7 +339,13 @@ def dump(
 
 @cli.command()
 @click.argument("ref", required=False)
-@click.option("--target", "--to", "target", default=None, help="The database to check: " + TO_HELP)
+@click.option(
+    "--target",
+    "--to",
+    "target",
+    default=None,
+    help="The database to change (the current side), here only compared: " + TARGET_FORMS,
+)
 @click.option("--desired", "--from", "desired", default=None, help=DESIRED_HELP)
 @click.option("--workspace", default=None, help=WORKSPACE_HELP)
 @click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
@@ -406,7 +381,7 @@ def drift(
     "--to",
     "target",
     default=None,
-    help="The database whose applies to list: " + TO_HELP,
+    help="The database whose applies to list: " + TARGET_FORMS,
 )
 @click.option("--all", "all_schemas", is_flag=True, help="Applies to every schema.")
 @click.option("--limit", type=int, default=50, show_default=True, help="How many applies.")
@@ -441,24 +416,11 @@ def history(
 @click.option("-o", "--output", default=None, help="Write the rollback plan file (JSON).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "sql", "json"]),
-    default=None,
-    help="Output (default: human on a terminal, sql when piped).",
-)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
-)
+@format_option
+@lock_wait_option
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def rollback(
@@ -519,7 +481,7 @@ def rollback(
     "--to",
     "target",
     default=None,
-    help="The database the plan changes (for its history and commands): " + TO_HELP,
+    help="The database the plan changes (for its history and commands): " + TARGET_FORMS,
 )
 @click.option("-o", "--output", default=None, help="File to write (default stdout).")
 @connection_options
@@ -548,7 +510,7 @@ def trash() -> None:
 
 
 @trash.command("list")
-@click.option("--target", "--to", "target", default=None, help="The server: " + TO_HELP)
+@click.option("--target", "--to", "target", default=None, help="The server: " + TARGET_FORMS)
 @click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
 @connection_options
 @handle_errors
@@ -561,7 +523,7 @@ def trash_list(target: str | None, holding: str | None, **kw: Any) -> None:
 
 
 @trash.command("purge")
-@click.option("--target", "--to", "target", default=None, help="The server: " + TO_HELP)
+@click.option("--target", "--to", "target", default=None, help="The server: " + TARGET_FORMS)
 @click.option("--older-than", required=True, help="Age, e.g. 7d, 12h, 30m.")
 @click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

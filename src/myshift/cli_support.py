@@ -62,10 +62,8 @@ def statement_display() -> Any:
 
 
 # Help texts shared by the commands: which side is which.
-TO_HELP = (
-    "The database to change (the current schema): an environment of myshift.toml "
-    "or mysql://user@host:port/schema."
-)
+TARGET_FORMS = "an environment of myshift.toml or mysql://user@host:port/schema."
+TO_HELP = "The database to change (the current side): " + TARGET_FORMS
 DESIRED_HELP = (
     "The schema you want: a .sql file, a directory of them, '-' (stdin), "
     "a mysql:// URL or an environment. (--from is an alias of --desired.)"
@@ -81,6 +79,34 @@ WORKSPACE_HELP = (
 RENAME_HELP = (
     "Rename hint, repeatable: table.old_column=new_column or old_table=new_table "
     "(otherwise a rename is a drop plus an add)."
+)
+
+
+online_option = click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
+algorithm_option = click.option(
+    "--algorithm",
+    type=click.Choice(["instant", "inplace", "copy"]),
+    default=None,
+    help=ALGORITHM_HELP,
+)
+lock_wait_option = click.option(
+    "--lock-wait-timeout",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds a DDL statement waits for its metadata lock before giving up "
+    "(default: lock_wait_timeout in myshift.toml, else 5).",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "sql", "json"]),
+    default=None,
+    help="Output (default: human on a terminal, sql when piped).",
 )
 
 
