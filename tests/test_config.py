@@ -171,9 +171,27 @@ def test_seed_invocation_bare_schema(project: Path, home: Path) -> None:
     assert ep.env_name is None
 
 
-def test_bare_schema_without_toml(tmp_path: Path, home: Path) -> None:
-    ep = resolve(EndpointSpec(ref="shop"), tmp_path, home)
+def test_bare_schema_without_toml_needs_a_server(tmp_path: Path, home: Path) -> None:
+    """No implicit endpoint: `shop` alone (no toml, no -h, no my.cnf host) is refused."""
+    with pytest.raises(UsageError, match=r"'shop' is not a known environment.*-h HOST"):
+        resolve(EndpointSpec(ref="shop"), tmp_path, home)
+    with pytest.raises(UsageError, match=r"No target database was given.*--to NAME"):
+        resolve(EndpointSpec(), tmp_path, home)
+    ep = resolve(EndpointSpec(ref="shop", host="127.0.0.1"), tmp_path, home)
     assert (ep.host, ep.port, ep.user, ep.schema) == ("127.0.0.1", 3306, "alice", "shop")
+
+
+def test_config_found_upwards_and_chosen_explicitly(project: Path, tmp_path: Path) -> None:
+    sub = project / "migrations" / "v2"
+    sub.mkdir(parents=True)
+    assert load_settings(sub).path == project / "myshift.toml"
+    other = tmp_path / "other.toml"
+    other.write_text('[env.qa]\nhost = "qa-db"\n')
+    assert set(load_settings(sub, environ={"MYSHIFT_CONFIG": str(other)}).environments) == {"qa"}
+    chosen = load_settings(sub, environ={"MYSHIFT_CONFIG": "nope"}, explicit=other)
+    assert chosen.path == other
+    with pytest.raises(UsageError, match=r"MYSHIFT_CONFIG does not exist"):
+        load_settings(sub, environ={"MYSHIFT_CONFIG": str(tmp_path / "missing.toml")})
 
 
 def test_url_ref_and_flags_override(tmp_path: Path, home: Path) -> None:
@@ -295,7 +313,7 @@ def test_env_overrides_my_cnf(project: Path, home: Path) -> None:
 def test_defaults_file_replaces_my_cnf(tmp_path: Path, home: Path) -> None:
     (home / ".my.cnf").write_text("[client]\nuser=carol\n")
     other = tmp_path / "other.cnf"
-    other.write_text("[client]\nuser=erin\npassword=pw\n")
+    other.write_text("[client]\nuser=erin\npassword=pw\nhost=db\n")
     ep = resolve(EndpointSpec(ref="db", defaults_file=other), tmp_path, home)
     assert (ep.user, ep.password) == ("erin", "pw")
     with pytest.raises(UsageError, match=r"missing\.cnf"):
@@ -303,7 +321,7 @@ def test_defaults_file_replaces_my_cnf(tmp_path: Path, home: Path) -> None:
 
 
 def test_my_cnf_password_without_value_prompts(tmp_path: Path, home: Path) -> None:
-    (home / ".my.cnf").write_text("[client]\npassword\n")
+    (home / ".my.cnf").write_text("[client]\nhost=db1\npassword\n")
     assert resolve(EndpointSpec(ref="db"), tmp_path, home, lambda _m: "typed").password == "typed"
 
 
@@ -324,15 +342,15 @@ def test_malformed_my_cnf(tmp_path: Path, home: Path) -> None:
 
 def test_ssl_mode_validated(tmp_path: Path, home: Path) -> None:
     with pytest.raises(UsageError, match="VERIFY_IDENTITY"):
-        resolve(EndpointSpec(ref="db", ssl_mode="sometimes"), tmp_path, home)
-    assert resolve(EndpointSpec(ref="db", ssl_mode="required"), tmp_path, home).ssl_mode == (
-        "REQUIRED"
-    )
+        resolve(EndpointSpec(ref="db", host="h", ssl_mode="sometimes"), tmp_path, home)
+    assert resolve(
+        EndpointSpec(ref="db", host="h", ssl_mode="required"), tmp_path, home
+    ).ssl_mode == ("REQUIRED")
 
 
 def test_ssl_files_must_exist(tmp_path: Path, home: Path) -> None:
     with pytest.raises(UsageError, match=r"nope\.pem"):
-        resolve(EndpointSpec(ref="db", ssl_ca=tmp_path / "nope.pem"), tmp_path, home)
+        resolve(EndpointSpec(ref="db", host="h", ssl_ca=tmp_path / "nope.pem"), tmp_path, home)
     (tmp_path / "myshift.toml").write_text('[env.x]\nssl_cert = "certs/c.pem"\n')
     with pytest.raises(UsageError, match=r"certs/c\.pem"):
         resolve(EndpointSpec(ref="x"), tmp_path, home)

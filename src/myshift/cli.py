@@ -21,25 +21,38 @@ import click
 
 from myshift import __version__
 from myshift.cli_support import (
+    DESIRED_HELP,
+    RENAME_HELP,
+    TARGET_FORMS,
+    TO_HELP,
+    WORKSPACE_HELP,
     Group,
+    algorithm_option,
     algorithm_policy,
+    config_option,
     connection_options,
     echo_err,
+    format_option,
     handle_errors,
     load_config,
+    lock_wait_option,
+    online_option,
     online_policy,
     plan_key_for,
+    remember_argv,
     rename_hints,
     resolve_source,
     resolve_target,
     statement_display,
 )
-from myshift.errors import MyshiftError
+from myshift.cli_trash import demo, trash
+from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, prog_name="myshift")
+@config_option
 def cli() -> None:
     """Safe, rehearsed schema migrations for MySQL and MariaDB."""
 
@@ -49,26 +62,26 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("ref", required=False)
-@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
-@click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
-@click.option("--allow-drop", is_flag=True, help="Include destructive statements.")
+@click.option("--target", "--to", "target", default=None, help=TO_HELP)
+@click.option("--desired", "--from", "desired", default=None, help=DESIRED_HELP)
+@click.option(
+    "--allow-drop",
+    "--enable-drop",
+    "allow_drop",
+    is_flag=True,
+    help="Include destructive statements (--enable-drop: mysqldef's spelling).",
+)
 @click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @click.option("--check", is_flag=True, help="Exit 2 when changes are pending.")
+@click.option("--dry-run", is_flag=True, help="Accepted for mysqldef users: plan never changes.")
 @click.option("-o", "--output", default=None, help="Write a plan file (JSON) for `apply --plan`.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["human", "sql", "json"]), default=None, help="Output."
-)
-@click.option("--workspace", default=None, help="Where desired SQL loads: temp, local or URL.")
-@click.option("--rename", multiple=True, help="Rename hint: table.old=new or old=new.")
+@format_option
+@click.option("--workspace", default=None, help=WORKSPACE_HELP)
+@click.option("--rename", multiple=True, help=RENAME_HELP)
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @click.option("--keep-data", is_flag=True, help="Plan to keep dropped data for rollback.")
 @click.option("--runbook", "runbook", default=None, help="Also write a Markdown runbook here.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def plan(
@@ -86,9 +99,11 @@ def plan(
     keep_data: bool,
     runbook: str | None,
     online: str | None,
+    dry_run: bool,
     **kw: Any,
 ) -> None:
-    """Show the DDL that turns the target schema into the desired one (a dry run)."""
+    """Show the DDL that turns the database to change (--to) into the schema you want
+    (--desired): a dry run."""
     from myshift.workflows.plan import PlanCommandOptions, PlanOptions
     from myshift.workflows.plan import plan as plan_command
 
@@ -127,26 +142,28 @@ def plan(
 
 @cli.command()
 @click.argument("ref", required=False)
-@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
-@click.option("--desired", "--from", "desired", default=None, help="File, dir, '-', URL or env.")
+@click.option("--target", "--to", "target", default=None, help=TO_HELP)
+@click.option("--desired", "--from", "desired", default=None, help=DESIRED_HELP)
 @click.option("--plan", "plan_path", default=None, help="Apply exactly this reviewed plan file.")
-@click.option("--allow-drop", is_flag=True, help="Run destructive statements too.")
+@click.option(
+    "--allow-drop",
+    "--enable-drop",
+    "allow_drop",
+    is_flag=True,
+    help="Run destructive statements too (--enable-drop: mysqldef's spelling).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Only show the plan, as `myshift plan` does (mysqldef's flag)."
+)
 @click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
-)
-@click.option("--workspace", default=None)
-@click.option("--rename", multiple=True)
+@algorithm_option
+@lock_wait_option
+@click.option("--workspace", default=None, help=WORKSPACE_HELP)
+@click.option("--rename", multiple=True, help=RENAME_HELP)
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def apply(
@@ -164,12 +181,34 @@ def apply(
     skip_rehearsal: bool,
     keep_data: bool | None,
     online: str | None,
+    dry_run: bool,
     **kw: Any,
 ) -> None:
-    """Apply the plan (or a reviewed plan file) to the target."""
+    """Change the database (--to) into the schema you want (--desired), or apply a
+    reviewed plan file (--plan)."""
     from myshift.workflows.apply import ApplyCommandOptions
     from myshift.workflows.apply import apply as apply_command
     from myshift.workflows.planmodel import PlanOptions
+
+    if dry_run:  # mysqldef's `--dry-run` is `myshift plan`
+        if plan_path:
+            raise UsageError(
+                "--dry-run shows a plan; --plan already names one.",
+                "Read the plan file, or run `myshift plan` without --plan.",
+            )
+        click.get_current_context().invoke(
+            plan,
+            ref=ref,
+            target=target,
+            desired=desired,
+            allow_drop=allow_drop,
+            allow_empty=allow_empty,
+            workspace=workspace,
+            rename=rename,
+            online=online,
+            **kw,
+        )
+        return
 
     tgt = resolve_target(target or ref, kw)
     src = None if plan_path else resolve_source(desired)
@@ -211,7 +250,13 @@ def apply(
 @cli.command()
 @click.argument("ref", required=False)
 @click.option("--plan", "plan_path", required=True, help="The plan file to rehearse.")
-@click.option("--target", "--to", "target", default=None, help="Production: URL or environment.")
+@click.option(
+    "--target",
+    "--to",
+    "target",
+    default=None,
+    help="Production, the database to change: " + TARGET_FORMS,
+)
 @click.option(
     "--sandbox", default="local", show_default=True, help="local, server:URL or replica:URL."
 )
@@ -219,19 +264,12 @@ def apply(
 @click.option("--check", "check_path", default=None, help="checks.sql: queries that must pass.")
 @click.option("--run", "run_cmd", default=None, help="A command run against the sandbox.")
 @click.option("--keep", is_flag=True, help="Keep the sandbox afterwards (to inspect it).")
-@click.option("--algorithm", type=click.Choice(["instant", "inplace", "copy"]), default=None)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (as for apply)."
-)
+@algorithm_option
+@lock_wait_option
 @click.option("--workers", type=int, default=4, show_default=True, help="Copy connections.")
 @click.option("--report-md", default=None, help="Also write the report as Markdown.")
 @click.option("--report-json", default=None, help="Also write the report as JSON.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @connection_options
 @handle_errors
 def rehearse(
@@ -284,7 +322,9 @@ def rehearse(
 
 @cli.command()
 @click.argument("ref", required=False)
-@click.option("--from", "source", default=None, help="Schema to dump: URL or environment.")
+@click.option(
+    "--from", "source", default=None, help="The database to dump: an environment or a URL."
+)
 @click.option("-o", "--output", default=None, help="File to write (default stdout).")
 @click.option("--dir", "directory", default=None, help="One file per object in this directory.")
 @connection_options
@@ -296,16 +336,22 @@ def dump(
     from myshift.workflows import dump as dump_mod
 
     ep = resolve_target(source or ref, kw)
-    text = dump_mod.dump(ep, output=output, directory=directory)
+    text = dump_mod.dump(ep, output=output, directory=directory, say=echo_err)
     if text is not None:
         click.echo(text, nl=False)
 
 
 @cli.command()
 @click.argument("ref", required=False)
-@click.option("--target", "--to", "target", default=None)
-@click.option("--desired", "--from", "desired", default=None)
-@click.option("--workspace", default=None)
+@click.option(
+    "--target",
+    "--to",
+    "target",
+    default=None,
+    help="The database to change (the current side), here only compared: " + TARGET_FORMS,
+)
+@click.option("--desired", "--from", "desired", default=None, help=DESIRED_HELP)
+@click.option("--workspace", default=None, help=WORKSPACE_HELP)
 @click.option("--allow-empty", is_flag=True, help="Accept desired SQL that defines no object.")
 @connection_options
 @handle_errors
@@ -336,9 +382,15 @@ def drift(
 
 @cli.command()
 @click.argument("apply_id", type=int, required=False)
-@click.option("--target", "--to", "target", default=None)
+@click.option(
+    "--target",
+    "--to",
+    "target",
+    default=None,
+    help="The database whose applies to list: " + TARGET_FORMS,
+)
 @click.option("--all", "all_schemas", is_flag=True, help="Applies to every schema.")
-@click.option("--limit", type=int, default=50)
+@click.option("--limit", type=int, default=50, show_default=True, help="How many applies.")
 @connection_options
 @handle_errors
 def history(
@@ -365,23 +417,16 @@ def history(
 
 @cli.command()
 @click.argument("apply_id", type=int, required=False)
-@click.option("--target", "--to", "target", default=None, help="Target: URL or environment.")
+@click.option("--target", "--to", "target", default=None, help=TO_HELP)
 @click.option("--plan-only", is_flag=True, help="Show (and with -o write) the plan; run nothing.")
 @click.option("-o", "--output", default=None, help="Write the rollback plan file (JSON).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
-@click.option("--format", "fmt", type=click.Choice(["human", "sql", "json"]), default=None)
-@click.option(
-    "--lock-wait-timeout", type=click.IntRange(min=1), default=None, help="Seconds (default 5)."
-)
+@format_option
+@lock_wait_option
 @click.option("--workspace", default=None, help="Where the reverse plan is verified.")
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
-@click.option(
-    "--online",
-    type=click.Choice(["auto", "always", "never"]),
-    default=None,
-    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
-)
+@online_option
 @click.option(
     "--take-back-outside-changes",
     is_flag=True,
@@ -444,7 +489,13 @@ def rollback(
 
 @cli.command()
 @click.option("--plan", "plan_path", required=True, help="The plan file to write a runbook for.")
-@click.option("--target", "--to", "target", default=None, help="Target (for history and commands).")
+@click.option(
+    "--target",
+    "--to",
+    "target",
+    default=None,
+    help="The database the plan changes (for its history and commands): " + TARGET_FORMS,
+)
 @click.option("-o", "--output", default=None, help="File to write (default stdout).")
 @click.option(
     "--lang",
@@ -471,70 +522,15 @@ def runbook(
         click.echo(text, nl=False)
 
 
-# ----------------------------------------------------------------------------- trash
-
-
-@cli.group(cls=Group)
-def trash() -> None:
-    """The holding schema where keep-data puts dropped tables and column backups."""
-
-
-@trash.command("list")
-@click.option("--target", "--to", "target", default=None, help="Server: URL or environment.")
-@click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
-@connection_options
-@handle_errors
-def trash_list(target: str | None, holding: str | None, **kw: Any) -> None:
-    """List held tables and column backups, with their apply, size and age."""
-    from myshift.workflows import trash as trash_mod
-
-    tgt = resolve_target(target, kw)
-    click.echo(trash_mod.trash_list(tgt, holding), nl=False)
-
-
-@trash.command("purge")
-@click.option("--target", "--to", "target", default=None, help="Server: URL or environment.")
-@click.option("--older-than", required=True, help="Age, e.g. 7d, 12h, 30m.")
-@click.option("--holding", default=None, help="Holding schema (default _myshift_trash).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@connection_options
-@handle_errors
-def trash_purge(
-    target: str | None, older_than: str, holding: str | None, yes: bool, **kw: Any
-) -> None:
-    """Drop held objects older than --older-than (their rollbacks lose the data)."""
-    from myshift.workflows import trash as trash_mod
-
-    tgt = resolve_target(target, kw)
-    text = trash_mod.trash_purge(
-        tgt,
-        older_than,
-        holding=holding,
-        yes=yes,
-        confirm=lambda t: click.confirm(t, default=False, err=True),
-        say=echo_err,
-        interactive=sys.stdin.isatty(),
-    )
-    click.echo(text, nl=False)
-
-
-# ----------------------------------------------------------------------------- demo
-
-
-@cli.command()
-@click.option("--keep", is_flag=True, help="Leave the demo servers running.")
-@handle_errors
-def demo(keep: bool) -> None:
-    """Run dump -> plan -> apply -> history end to end on two throwaway local servers."""
-    from myshift.workflows import demo as demo_mod
-
-    demo_mod.run(say=click.echo, keep=keep)
+cli.add_command(trash)
+cli.add_command(demo)
 
 
 def main(argv: list[str] | None = None) -> None:
     from myshift.config.passwords import reject_inline_password, warn_url_password
 
     args = list(sys.argv[1:] if argv is None else argv)
+    remember_argv(args)
     warn_url_password(args, echo_err)
     try:
         reject_inline_password(args)

@@ -61,28 +61,103 @@ def statement_display() -> Any:
     return make(sys.stderr)
 
 
+# Help texts shared by the commands: which side is which.
+TARGET_FORMS = "an environment of myshift.toml or mysql://user@host:port/schema."
+TO_HELP = "The database to change (the current side): " + TARGET_FORMS
+DESIRED_HELP = (
+    "The schema you want: a .sql file, a directory of them, '-' (stdin), "
+    "a mysql:// URL or an environment. (--from is an alias of --desired.)"
+)
+ALGORITHM_HELP = (
+    "Require this ALTER algorithm (instant, inplace or copy); a statement that "
+    "cannot run with it is refused before anything runs (default: the server's choice)."
+)
+WORKSPACE_HELP = (
+    "Where the desired SQL is loaded to be read: temp (a throwaway local server, "
+    "the default), local, or a mysql:// URL of a scratch server."
+)
+RENAME_HELP = (
+    "Rename hint, repeatable: table.old_column=new_column or old_table=new_table "
+    "(otherwise a rename is a drop plus an add)."
+)
+
+
+online_option = click.option(
+    "--online",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Blocking ALTERs on big tables through pt-online-schema-change (default auto).",
+)
+algorithm_option = click.option(
+    "--algorithm",
+    type=click.Choice(["instant", "inplace", "copy"]),
+    default=None,
+    help=ALGORITHM_HELP,
+)
+lock_wait_option = click.option(
+    "--lock-wait-timeout",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds a DDL statement waits for its metadata lock before giving up "
+    "(default: lock_wait_timeout in myshift.toml, else 5).",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "sql", "json"]),
+    default=None,
+    help="Output (default: human on a terminal, sql when piped).",
+)
+
+
+def _set_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        choose_config(value)
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_config,
+    metavar="PATH",
+    help="The myshift.toml to use (default: $MYSHIFT_CONFIG, else the first myshift.toml "
+    "in this directory or its parents).",
+)
+
+
 def connection_options(fn: F) -> F:
-    """mysql-client style flags for the target endpoint."""
+    """mysql-client style flags for the target endpoint, and ``--config``."""
     opts = [
-        click.option("-h", "--host", default=None, help="Target host."),
-        click.option("-P", "--port", type=int, default=None, help="Target port."),
-        click.option("-u", "--user", default=None, help="Target user."),
-        click.option("-S", "--socket", default=None, help="Target unix socket."),
+        click.option("-h", "--host", default=None, help="Host of the database to change."),
+        click.option("-P", "--port", type=int, default=None, help="Its port."),
+        click.option("-u", "--user", default=None, help="Its user."),
+        click.option("-S", "--socket", default=None, help="Its unix socket."),
         click.option(
             "-p",
             "--password",
             "password_prompt",
             is_flag=True,
             default=False,
-            help="Prompt for the password (never give it on the command line).",
+            help="Prompt for the password. -p takes no value: to pass one without a prompt "
+            "set MYSQL_PWD, password_env in myshift.toml, or password in ~/.my.cnf.",
         ),
         click.option("--defaults-file", default=None, help="A my.cnf to read [client] from."),
         click.option(
-            "--ssl-mode", default=None, help="DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY"
+            "--ssl-mode",
+            default=None,
+            help="TLS to the server: DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY.",
         ),
-        click.option("--ssl-ca", default=None),
-        click.option("--ssl-cert", default=None),
-        click.option("--ssl-key", default=None),
+        click.option(
+            "--ssl-ca", default=None, help="CA certificate file (PEM) that signed the server's."
+        ),
+        click.option(
+            "--ssl-cert", default=None, help="Client certificate file (PEM), with --ssl-key."
+        ),
+        click.option("--ssl-key", default=None, help="Client private key file (PEM)."),
+        config_option,
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -118,13 +193,12 @@ def _prompt(text: str) -> str:
 def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
     from myshift.config.endpoint import resolve_endpoint
 
-    return resolve_endpoint(_spec(ref, kw), prompt=_prompt)
+    return resolve_endpoint(_spec(ref, kw), prompt=_prompt, settings=load_config())
 
 
 def resolve_source(value: str | None) -> Any:
     """A desired source: URL or environment name -> Endpoint; a path or '-' stays a string."""
     from myshift.config.endpoint import EndpointSpec, looks_like_url, resolve_endpoint
-    from myshift.config.settings import load_settings
 
     if value is None:
         if sys.stdin.isatty():
@@ -133,16 +207,37 @@ def resolve_source(value: str | None) -> Any:
                 "Give --desired/--from (a file, directory, URL or environment) or pipe SQL in.",
             )
         return "-"
-    if looks_like_url(value) or value in load_settings().environments:
-        return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt)
+    settings = load_config()
+    if looks_like_url(value) or value in settings.environments:
+        return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt, settings=settings)
     return value
 
 
-def load_config() -> Any:
-    """myshift.toml, read once per command; workflows get the values, never the file."""
-    from myshift.config.settings import load_settings
+_config_choice: str | None = None
+_settings: Any = None
 
-    return load_settings()
+
+def choose_config(path: str) -> None:
+    """``--config PATH`` (on the group or a command): the file ``load_config`` reads."""
+    global _config_choice, _settings
+    _config_choice = path
+    _settings = None
+
+
+def load_config() -> Any:
+    """myshift.toml, found and read once per command; workflows get the values, never the file.
+
+    The file is ``--config``, ``$MYSHIFT_CONFIG``, or the first myshift.toml in
+    the working directory or its parents; which one is said on stderr.
+    """
+    global _settings
+    if _settings is None:
+        from myshift.config.settings import load_settings
+
+        _settings = load_settings(explicit=_config_choice)
+        if _settings.path is not None:
+            echo_err(f"myshift: config {_settings.path}")
+    return _settings
 
 
 def plan_key_for(settings: Any, target: Any) -> Any:
@@ -183,12 +278,41 @@ class Group(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
-            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
-            raise
+            raise _usage(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
-            raise
+            raise _usage(exc) from None
+
+
+_argv: list[str] = []
+
+
+def remember_argv(args: list[str]) -> None:
+    """The command line as typed, for messages about it (``_usage``)."""
+    _argv[:] = args
+
+
+def _usage(exc: click.UsageError) -> click.UsageError:
+    """Exit 3, and explain ``-p secret db`` (mysqldef's habit) instead of "extra argument"."""
+    exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]  # a ClassVar in click
+    if "unexpected extra argument" in exc.message:
+        value = _value_after_p(_argv)
+        if value is not None:
+            exc = click.UsageError(
+                f"-p takes no value, so {value!r} after it was read as a schema name. "
+                "Give -p alone to be prompted for the password, or set MYSQL_PWD, "
+                "password_env in myshift.toml, or password in ~/.my.cnf.",
+                ctx=exc.ctx,
+            )
+            exc.exit_code = int(ExitCode.USAGE)  # type: ignore[misc]
+    return exc
+
+
+def _value_after_p(args: list[str]) -> str | None:
+    for i, arg in enumerate(args[:-1]):
+        if arg in ("-p", "--password") and not args[i + 1].startswith("-"):
+            return args[i + 1]
+    return None

@@ -171,13 +171,23 @@ def resolve_endpoint(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     prompt: Callable[[str], str] | None = None,
+    settings: Settings | None = None,
 ) -> Endpoint:
-    """Turn what the user typed into an ``Endpoint`` (see the module docstring for the rules)."""
+    """Turn what the user typed into an ``Endpoint`` (see the module docstring for the rules).
+
+    ``settings`` is the myshift.toml the CLI already read (default: found from ``cwd``).
+    There is no implicit server: when neither the reference (URL or
+    environment), the flags nor the option file name a host, socket or port,
+    this raises a UsageError saying how to give one.
+    """
     env_vars: Mapping[str, str] = os.environ if environ is None else environ
-    settings = load_settings(cwd)
+    if settings is None:
+        settings = load_settings(cwd, environ=env_vars)
     url, env, bare_schema = _classify_ref(spec, settings)
 
     cnf, cnf_prompt = _read_cnf(_option_file_path(spec, env, settings, env_vars))
+    if url is None and env is None and not _names_a_server(spec, cnf):
+        raise _no_target(spec.ref, settings, cwd)
 
     flags = _flags_layer(spec, bare_schema)
     # The option file's password is the last resort (see choose_password), not a layer.
@@ -240,6 +250,37 @@ def _classify_ref(
             f"Use one of them, or give -h HOST to target the schema {ref!r} directly.",
         )
     return None, None, ref
+
+
+def _names_a_server(spec: EndpointSpec, cnf: _Layer) -> bool:
+    return any(
+        v is not None for v in (spec.host, spec.socket, spec.port, cnf.host, cnf.socket, cnf.port)
+    )
+
+
+def _no_target(ref: str | None, settings: Settings, cwd: Path | None) -> UsageError:
+    """The error for a command that was not told which server to use."""
+    if settings.path is None:
+        where = (
+            f"no myshift.toml was found in {(cwd or Path.cwd()).resolve()} or its parents, "
+            "and neither --config nor MYSHIFT_CONFIG was given"
+        )
+    elif settings.environments:
+        known = ", ".join(sorted(settings.environments))
+        where = f"the environments in {settings.path} are {known}"
+    else:
+        where = f"{settings.path} defines no environment"
+    how = (
+        "Give --to NAME (an [env.NAME] table in myshift.toml), "
+        "--to mysql://user@host:port/schema, or -h HOST [-P PORT] with the schema name."
+    )
+    if ref is None:
+        return UsageError(f"No target database was given (the database to change); {where}.", how)
+    return UsageError(
+        f"{ref!r} is not a known environment and no server was given for it "
+        f"(-h, -P, -S or ~/.my.cnf): {where}.",
+        how,
+    )
 
 
 def _option_file_path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
 from myshift.errors import UsageError
 
 CONFIG_FILE = "myshift.toml"
+# Names the config file to use instead of searching for one (as --config does).
+CONFIG_ENV = "MYSHIFT_CONFIG"
 DEFAULT_HISTORY_SCHEMA = "_myshift"
 DEFAULT_AUDIT_LOG = "myshift-audit.jsonl"
 # The languages of the runbook template (workflows.runbook_text.LANGS).
@@ -118,15 +121,55 @@ class Settings:
     lang: str = "en"
 
 
-def load_settings(cwd: Path | None = None) -> Settings:
-    """Read ``myshift.toml`` from ``cwd`` (default: the working directory).
+def find_config(
+    cwd: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    explicit: str | Path | None = None,
+) -> Path | None:
+    """The ``myshift.toml`` to read, found the way git finds ``.git``.
 
-    No file gives the defaults.  Relative paths are relative to the file's directory.
+    ``explicit`` (``--config PATH``) wins, then ``$MYSHIFT_CONFIG``; either
+    must name an existing file.  Otherwise the first ``myshift.toml`` in
+    ``cwd`` (default: the working directory) or one of its parents, or None.
+    """
+    env_vars: Mapping[str, str] = os.environ if environ is None else environ
+    for value, label in ((explicit, "--config"), (env_vars.get(CONFIG_ENV) or None, CONFIG_ENV)):
+        if value is not None:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise UsageError(
+                    f"The config file {path} given by {label} does not exist.",
+                    f"Fix {label}, or leave it out to search for myshift.toml from here upwards.",
+                )
+            return path.resolve()
+    base = (cwd or Path.cwd()).resolve()
+    for directory in (base, *base.parents):
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    cwd: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    explicit: str | Path | None = None,
+) -> Settings:
+    """Read the ``myshift.toml`` that ``find_config`` picks (no file gives the defaults).
+
+    Relative paths are relative to the file's directory.
     """
     base = (cwd or Path.cwd()).resolve()
-    path = base / CONFIG_FILE
-    if not path.is_file():
+    path = find_config(base, environ=environ, explicit=explicit)
+    if path is None:
         return Settings(audit_log=base / DEFAULT_AUDIT_LOG)
+    return read_settings(path)
+
+
+def read_settings(path: Path) -> Settings:
+    """Parse one ``myshift.toml``."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -75,7 +75,7 @@ def apply(
                 f"Applying {len(pf.runnable)} statement(s) to {target} needs confirmation.",
                 "Review the plan and re-run with --yes.",
             )
-        say(format_human(pf, color=False))
+        say(format_human(pf, color=False, desired=_desired_label(source, plan_path)))
         if not confirm(f"Apply {len(pf.runnable)} statement(s) to {target}?"):
             raise Aborted("Not applied: the confirmation was declined.", "Nothing was changed.")
     run = ApplyOptions(
@@ -95,6 +95,14 @@ def apply(
         + ".\n"
     )
     return CommandResult(text=text, apply_id=apply_id)
+
+
+def _desired_label(source: Any, plan_path: str | None) -> str:
+    if plan_path:
+        return f"the plan file {plan_path}"
+    from myshift.workflows.plan import source_label
+
+    return source_label(source)
 
 
 def _the_plan(

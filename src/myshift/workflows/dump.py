@@ -10,6 +10,7 @@ so a dump loads back and re-plans empty.  ``--dir`` writes one file per object
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from myshift.db.connect import Endpoint, connected
@@ -83,8 +84,28 @@ def render_dump(schema: Schema, flavor: Flavor) -> str:
     return "".join(parts)
 
 
-def dump(ep: Endpoint, *, output: str | None = None, directory: str | None = None) -> str | None:
-    """Dump to stdout (returned), a file, or a directory of one file per object."""
+def _counts(schema: Schema) -> str:
+    parts = [
+        (len(schema.tables), "table"),
+        (len(schema.views), "view"),
+        (len(schema.routines), "routine"),
+        (len(schema.triggers), "trigger"),
+        (len(schema.events), "event"),
+    ]
+    return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in parts)
+
+
+def dump(
+    ep: Endpoint,
+    *,
+    output: str | None = None,
+    directory: str | None = None,
+    say: Callable[[str], None] | None = None,
+) -> str | None:
+    """Dump to stdout (returned), a file, or a directory of one file per object.
+
+    A dump to a file or directory tells ``say`` what it wrote (nothing on stdout).
+    """
     if not ep.schema:
         raise UsageError("No schema to dump.", "Give it in the URL, the environment or as SCHEMA.")
     with connected(ep) as conn:
@@ -103,13 +124,19 @@ def dump(ep: Endpoint, *, output: str | None = None, directory: str | None = Non
         )
     if directory:
         root = Path(directory)
+        written = 0
         for rel, text in render_objects(schema, flavor).items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+            written += 1
+        if say is not None:
+            say(f"Wrote {ep.schema} ({_counts(schema)}) to {written} files under {root}/.")
         return None
     text = render_dump(schema, flavor)
     if output:
         Path(output).write_text(text, encoding="utf-8")
+        if say is not None:
+            say(f"Wrote {ep.schema} ({_counts(schema)}) to {output}.")
         return None
     return text

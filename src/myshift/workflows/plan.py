@@ -262,6 +262,15 @@ def build_planfile(
         return to_planfile(plan, target, opts)
 
 
+def source_label(source: str | Endpoint | list[Statement]) -> str:
+    """How the plan's header names the desired side."""
+    if isinstance(source, Endpoint):
+        return str(source)
+    if isinstance(source, list):
+        return "the given statements"
+    return "stdin" if source == "-" else source
+
+
 def plan(
     target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanCommandOptions
 ) -> CommandResult:
@@ -291,7 +300,7 @@ def plan(
     if opts.fmt == "json":
         text = pf.to_json()
     elif opts.fmt == "human":
-        text = format_human(pf, color=opts.color)
+        text = format_human(pf, color=opts.color, desired=source_label(source))
     else:
         text = format_sql(pf)
     refused = [s for s in pf.runnable if s.path == "refused"]

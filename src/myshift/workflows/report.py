@@ -43,11 +43,13 @@ def summary_line(statements: list[PlannedStatement]) -> str:
     return text
 
 
-def format_human(pf: PlanFile, *, color: bool = False) -> str:
+def format_human(pf: PlanFile, *, color: bool = False, desired: str | None = None) -> str:
+    """The plan for a reader; ``desired`` names the schema wanted (the --desired source)."""
     if not pf.statements:
         return f"-- {pf.target}: nothing to do, the schema already matches.\n"
     lines = [
-        f"-- myshift plan for {pf.target} ({pf.flavor})",
+        f"-- myshift plan for {pf.target} ({pf.flavor}): the database to change (--to)",
+        f"--   into {desired or 'the desired schema'}: the schema you want (--desired)",
         f"-- {summary_line(pf.statements)}",
     ]
     for w in pf.warnings:

@@ -28,9 +28,15 @@ it; otherwise the name is ``file:line``.  A failing check reports its name,
 ``run_command`` runs the command in a shell, with the sandbox described in the
 environment: ``MYSHIFT_DSN`` (``mysql://user@host:port/schema``, never with
 the password), ``MYSQL_HOST``, ``MYSQL_TCP_PORT``, ``MYSQL_USER``,
-``MYSQL_PWD``, ``MYSQL_DATABASE`` — so ``mysql``/``mariadb`` clients and most
-drivers connect without arguments.  Its output is streamed as it comes; the
-exit code and duration are returned.
+``MYSQL_PWD``, ``MYSQL_DATABASE`` — for drivers and scripts — and an option
+file the stock clients read, since they ignore ``MYSQL_DATABASE`` (and
+``MYSQL_USER``): ``$MYSQL_DEFAULTS_FILE`` names it (``mysql
+--defaults-file="$MYSQL_DEFAULTS_FILE" -e …`` reads it and nothing else), and
+``MYSQL_HOME`` is its directory, where MariaDB's clients find it on their own
+(``mariadb -e …``; a ``~/.my.cnf`` is read after it and wins).  It holds the
+sandbox's host, port, user and password in ``[client]`` and the schema in
+``[mysql]``; mode 0600 in a private directory, deleted when the command ends.
+Its output is streamed as it comes; the exit code and duration are returned.
 
 The command is the application's test suite, not something production should
 trust: it gets the sandbox's connection details and nothing of production's.
@@ -44,10 +50,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,6 +241,37 @@ def child_environment(
     return {**env, **command_env(sandbox_ep)}
 
 
+def defaults_file_text(ep: Endpoint) -> str:
+    """The sandbox as a my.cnf: the connection in [client], the schema in [mysql]."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["[client]", f"host={ep.host}", f"port={ep.port}", f"user={quoted(ep.user)}"]
+    if ep.password:
+        lines.append(f"password={quoted(ep.password)}")
+    if ep.socket:
+        lines.append(f"socket={ep.socket}")
+    # `database` only in the [mysql] group (mysql and mariadb read it): other
+    # clients reading [client] (mysqldump, mysqladmin) would refuse the option.
+    lines += ["", "[mysql]", f"database={quoted(ep.schema)}", ""]
+    return "\n".join(lines)
+
+
+@contextmanager
+def sandbox_defaults_file(ep: Endpoint) -> Iterator[Path]:
+    """A 0600 ``my.cnf`` for the sandbox in a private directory, removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="myshift-run-"))  # mode 0700
+    path = directory / "my.cnf"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(defaults_file_text(ep))
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def run_command(
     cmd: str,
     sandbox_ep: Endpoint,
@@ -249,30 +289,36 @@ def run_command(
     (production's ``password_env`` names), see ``child_environment``.
     """
     out: Callable[[str], None] = echo or (lambda s: print(s, end="", file=sys.stderr))
-    extra = command_env(sandbox_ep)
-    env = child_environment(sandbox_ep, scrub)
-    start = time.monotonic()
-    tail: list[str] = []
-    proc = subprocess.Popen(
-        cmd,
-        shell=True,
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        bufsize=1,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        out(line)
-        tail.append(line)
-        if len(tail) > tail_lines:
-            del tail[0]
-    code = proc.wait()
+    with sandbox_defaults_file(sandbox_ep) as cnf:
+        extra = {**command_env(sandbox_ep), **defaults_env(cnf)}
+        env = {**child_environment(sandbox_ep, scrub), **defaults_env(cnf)}
+        start = time.monotonic()
+        tail: list[str] = []
+        proc = subprocess.Popen(
+            cmd,
+            shell=True,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out(line)
+            tail.append(line)
+            if len(tail) > tail_lines:
+                del tail[0]
+        code = proc.wait()
     return CommandResult(cmd, code, time.monotonic() - start, "".join(tail), tuple(extra))
+
+
+def defaults_env(cnf: Path) -> dict[str, str]:
+    """The variables that point a --run command's clients at the sandbox's option file."""
+    return {"MYSQL_DEFAULTS_FILE": str(cnf), "MYSQL_HOME": str(cnf.parent)}
 
 
 def summarize(results: Sequence[CheckResult]) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from myshift.workflows.history.records import ApplyDetail, ApplyRecord
 
@@ -71,6 +72,57 @@ def format_history_table(records: Sequence[ApplyRecord]) -> str:
     return _table(headers, rows)
 
 
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, Mapping | list | tuple)
+
+
+def _compact(value: Any) -> str:
+    return _scalar(value) if _is_scalar(value) else json.dumps(value, default=str)
+
+
+def note_lines(notes: Mapping[str, Any], indent: str) -> list[str]:
+    """An apply's notes (nested JSON) as indented ``key: value`` lines, not raw JSON.
+
+    Lists of plain values are joined with commas; a list of records gives one
+    ``- k v, k v`` line per record.
+    """
+    out: list[str] = []
+    for key in sorted(notes):
+        value = notes[key]
+        label = str(key).replace("_", " ")
+        if _is_scalar(value):
+            out.append(f"{indent}{label}: {_scalar(value)}")
+        elif isinstance(value, Mapping):
+            if not value:
+                out.append(f"{indent}{label}: -")
+                continue
+            out.append(f"{indent}{label}:")
+            out.extend(note_lines(value, indent + "  "))
+        elif all(_is_scalar(v) for v in value):
+            out.append(f"{indent}{label}: {', '.join(_scalar(v) for v in value) or '-'}")
+        else:
+            out.append(f"{indent}{label}:")
+            for item in value:
+                if isinstance(item, Mapping):
+                    pairs = ", ".join(
+                        f"{str(k).replace('_', ' ')} {_compact(v)}" for k, v in item.items()
+                    )
+                    out.append(f"{indent}  - {pairs}")
+                else:
+                    out.append(f"{indent}  - {_compact(item)}")
+    return out
+
+
 def format_apply_detail(detail: ApplyDetail) -> str:
     """``myshift history ID``: the apply's header, then every statement with its outcome."""
     r = detail.record
@@ -88,13 +140,14 @@ def format_apply_detail(detail: ApplyDetail) -> str:
     ]
     if r.undoes_apply_id is not None:
         fields.append(("Undoes", f"#{r.undoes_apply_id}"))
-    if r.notes:
-        fields.append(("Notes", json.dumps(dict(r.notes), sort_keys=True, default=str)))
     if r.error:
         fields.append(("Error", r.error))
     fields.append(("Snapshot", "recorded" if detail.snapshot_json else "none"))
     width = max(len(k) for k, _ in fields) + 1
     out = [f"{(k + ':').ljust(width)} {v}" for k, v in fields]
+    if r.notes:
+        out.append("Notes:")
+        out.extend(note_lines(r.notes, "  "))
     out.append("")
     if not detail.statements:
         out.append("No statements recorded.")
