@@ -350,4 +350,6 @@ def test_definer_setting_is_checked(tmp_path: Path) -> None:
         load_settings(tmp_path)
     (tmp_path / "myshift.toml").write_text('definer = "current"\n')
     assert load_settings(tmp_path).definer == "current"
-    assert load_settings(tmp_path / "nowhere").definer == "keep"
+    elsewhere = tmp_path.parent / (tmp_path.name + "-elsewhere")  # no myshift.toml above it
+    elsewhere.mkdir()
+    assert load_settings(elsewhere).definer == "keep"

@@ -110,9 +110,13 @@ format_option = click.option(
 )
 
 
-def _set_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         choose_config(value)
+    elif ctx.parent is None:
+        # The group: a new invocation (in-process runs too) starts with no choice
+        # and no cached file; a command's own --config may still set one after.
+        choose_config(None)
 
 
 config_option = click.option(
@@ -217,7 +221,7 @@ _config_choice: str | None = None
 _settings: Any = None
 
 
-def choose_config(path: str) -> None:
+def choose_config(path: str | None) -> None:
     """``--config PATH`` (on the group or a command): the file ``load_config`` reads."""
     global _config_choice, _settings
     _config_choice = path
