@@ -32,7 +32,8 @@ from clitools import run_cli
 from conftest import endpoint_of
 from myshift.db.connect import Conn, DriverError, Endpoint, connect, connected
 from myshift.db.server import LocalServer, server_env
-from myshift.engine.classify import Classifier, with_status
+from myshift.engine.classify import Classifier
+from myshift.engine.eventstatus import with_status
 from myshift.engine.lexer import Dialect, LexError, Mode, lex
 from myshift.engine.load import desired_schema, load_desired, load_sql
 from myshift.engine.sessionset import SessionState

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from myshift.engine.definers import stated_account
+from myshift.engine.eventstatus import set_status
 from myshift.engine.lexer import (
     BT,
     DQ,
@@ -46,7 +47,6 @@ from myshift.engine.lexer import (
     Dialect,
     Lexed,
     LexError,
-    Mode,
     lex,
     quote,
     relex_matches,
@@ -528,81 +528,3 @@ class _Statement:
             else:
                 lx.insert_before(first, quote(self.c.ws_schema) + ".")
         return self.send(f"DROP {kind}", name=name.lower())
-
-
-def set_status(lx: Lexed, k: int, keyword: str, *, create: bool) -> str | None:
-    """Rewrite the status clause found from significant token k up to ``DO`` to ``keyword``.
-
-    Returns the status the text had (ENABLED / DISABLED / SLAVESIDE_DISABLED),
-    or None when it had none; then, for a CREATE, ``keyword`` is inserted before
-    ``COMMENT`` / ``DO``.
-    """
-    n = len(lx)
-    insert_at = -1
-    depth = 0
-    while k < n:
-        word = lx.word(k)
-        if lx.kind(k) == PUNCT:
-            depth += (word == "(") - (word == ")")
-        elif depth == 0 and lx.kind(k) == WORD:
-            if word in ("ENABLE", "DISABLE"):
-                end = k + 1
-                status = "ENABLED" if word == "ENABLE" else "DISABLED"
-                if word == "DISABLE" and lx.word(k + 1) == "ON":
-                    end, status = k + 3, "SLAVESIDE_DISABLED"
-                lx.replace(k, end - 1, keyword)
-                return status
-            if word in ("COMMENT", "DO"):
-                insert_at = k
-                break
-        k += 1
-    if create and insert_at >= 0:
-        lx.insert_before(insert_at, keyword + " ")
-    return None
-
-
-_STATUS_WORD = {
-    "ENABLED": "ENABLE",
-    "DISABLED": "DISABLE",
-    "SLAVESIDE_DISABLED": "DISABLE ON SLAVE",
-}
-_ANY = Dialect(True, 999999)
-
-
-def inert_event(sql: str, flavor_dialect: Dialect, mode: Mode) -> tuple[str, str, str | None]:
-    """A CREATE/ALTER EVENT made DISABLE for a workspace: (sql, event name, real status).
-
-    For any other statement: (sql, "", None).  The status is None when the
-    statement does not state one (an ALTER keeps the event's).
-    """
-    if "EVENT" not in sql.upper():  # no statement about an event can lack the word
-        return sql, "", None
-    lx = lex(sql, flavor_dialect, mode)
-    k = 0
-    verb = lx.word(0)
-    if verb not in ("CREATE", "ALTER"):
-        return sql, "", None
-    k = 1
-    if lx.word(k) == "DEFINER":
-        while k < len(lx) and lx.word(k) != "EVENT":
-            k += 1
-    if lx.word(k) != "EVENT":
-        return sql, "", None
-    k += 1
-    if lx.word(k) == "IF":
-        k += 3
-    name = lx.name(k)
-    status = set_status(lx, k + 1, "DISABLE", create=verb == "CREATE")
-    if verb == "CREATE" and status is None:
-        status = "ENABLED"
-    return lx.text(), name, status
-
-
-def with_status(create_sql: str, status: str) -> str:
-    """A server's SHOW CREATE EVENT text with its status clause set to ``status``."""
-    lx = lex(create_sql, _ANY, Mode())
-    k = 0
-    while k < len(lx) and lx.word(k) != "EVENT":
-        k += 1
-    set_status(lx, k + 2, _STATUS_WORD.get(status, "ENABLE"), create=True)
-    return lx.text()

@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, friendly_error
-from myshift.engine.classify import Action, Classifier, with_status
+from myshift.engine.classify import Action, Classifier
 from myshift.engine.definers import key as definer_key
 from myshift.engine.definers import restore_definers
+from myshift.engine.eventstatus import with_status
 from myshift.engine.lazyre import LazyRegex
 from myshift.engine.lexer import Dialect
 from myshift.engine.sessionset import SessionState

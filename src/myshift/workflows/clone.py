@@ -59,7 +59,6 @@ from myshift.db.stream import execute_bytes, literal, rows_as_bytes, stream_rows
 from myshift.engine.ddl import base_type
 from myshift.engine.diff import toposort
 from myshift.engine.introspect import catalog, introspect
-from myshift.errors import UsageError
 from myshift.model.schema import Column, ForeignKey, Table
 from myshift.workflows.clone_progress import (
     Progress,
@@ -69,6 +68,7 @@ from myshift.workflows.clone_progress import (
     stop_copiers,
 )
 from myshift.workflows.clone_structure import CloneError, copy_structure, create_later
+from myshift.workflows.datamode import DataMode
 
 # Types whose values travel as hex literals (X'...'), byte for byte.
 _BINARY_TYPES = frozenset({
@@ -77,43 +77,6 @@ _BINARY_TYPES = frozenset({
     "geometrycollection", "geomcollection",
 })  # fmt: skip
 _SAMPLE_FILTER_MAX = 20000  # parent keys beyond this: no IN-list filter, orphans deleted after
-
-
-@dataclass(frozen=True)
-class DataMode:
-    """``none`` (structure only), ``sample`` (up to ``rows`` per table) or ``full``.
-
-    Sampling keeps foreign keys satisfied by *filtering children to sampled
-    parents*, not by pulling in the parents each sampled child needs:
-
-    * tables are copied parents first (topological order of the FKs);
-    * a parent gets its first N rows in primary-key order;
-    * a child gets up to N rows whose FK values are among the parent rows
-      already copied (``WHERE (fk) IN (…)`` on the source);
-    * a last pass deletes, in the sandbox, any row whose FK still points
-      nowhere (self-references, FK cycles, parents too big for an IN list),
-      repeating until nothing is deleted.
-
-    Pulling in parents instead (the transitive closure) can grow without bound
-    along chains of FKs and would break the promise "at most N rows per table";
-    filtering keeps every table at most N rows, at the price of a child table
-    sometimes holding fewer than N rows.
-    """
-
-    kind: str
-    rows: int = 0
-
-    @classmethod
-    def parse(cls, text: str) -> DataMode:
-        kind, _, n = text.partition(":")
-        if kind in ("none", "full") and not n:
-            return cls(kind)
-        if kind == "sample" and n.isdigit() and int(n) > 0:
-            return cls("sample", int(n))
-        raise UsageError(f"Unknown --data {text!r}.", "Use none, sample:N (N > 0) or full.")
-
-    def __str__(self) -> str:
-        return f"sample:{self.rows}" if self.kind == "sample" else self.kind
 
 
 @dataclass

@@ -153,4 +153,37 @@ def check_outside(
     )
 
 
-__all__ = ["OutsideChanges", "check_outside", "outside_changes", "touched_part"]
+def outside_taken_back(
+    undo_id: int,
+    after: Schema | None,
+    current: Schema,
+    touched: Mapping[str, Sequence[str]],
+    partly_from: Schema | None,
+    take_back_outside: bool,
+    reviewed_outside: Sequence[str],
+    warnings: list[str],
+) -> tuple[str, ...]:
+    """The changes made outside myshift that this rollback takes back (refusing
+    unless told, see ``check_outside``); a warning when they cannot be told apart."""
+    if after is None:
+        warnings.append(
+            f"apply #{undo_id} recorded no state of its objects after it (it did not end well, "
+            "or an older myshift made it): changes made to them outside myshift since cannot be "
+            "told apart, and this rollback takes them back too"
+        )
+        return ()
+    return check_outside(
+        undo_id,
+        outside_changes(after, current, touched, partly_from),
+        take_back_outside,
+        reviewed_outside,
+    )
+
+
+__all__ = [
+    "OutsideChanges",
+    "check_outside",
+    "outside_changes",
+    "outside_taken_back",
+    "touched_part",
+]

@@ -53,7 +53,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, connected
 from myshift.db.identity import server_identity
@@ -187,6 +187,36 @@ def production_preflights(target: Endpoint, pf: PlanFile) -> list[str]:
     return failing
 
 
+def _read_plan(plan_path: str | Path, options: RehearseOptions) -> PlanFile:
+    """The plan file, its signature checked; a rollback plan or a mistyped --check
+    path is refused now, not after the copy and the run."""
+    from myshift.workflows.plancheck import check_signature
+
+    pf = PlanFile.read(plan_path)
+    check_signature(pf, options.plan_key, str(plan_path))
+    if pf.kind == "rollback":
+        raise UsageError(
+            f"{plan_path} is a rollback plan; it restores from the holding schema on the target, "
+            "which no sandbox has.",
+            "Apply rollback plans directly (they need no rehearsal).",
+        )
+    if options.check is not None:
+        read_checks_file(options.check)
+    return pf
+
+
+def _history_stopped(history: tuple[Any, int] | None, exc: BaseException, stopped: bool) -> None:
+    """Close the rehearsal's history entry when it did not run to its end."""
+    if history is None:
+        return
+    outcome, error = ("interrupted", "interrupted by user")
+    if not stopped:
+        outcome, error = "failed", f"rehearsal stopped: {exc}"
+    with contextlib.suppress(Exception):
+        history[0].finish_apply(history[1], outcome, error=error)
+        history[0].close()
+
+
 def rehearse(
     plan_path: str | Path,
     target: Endpoint,
@@ -202,19 +232,7 @@ def rehearse(
     (a stale plan, a sandbox that cannot be made) are raised as MyshiftError.
     ``sandbox`` overrides ``options.sandbox`` (tests pass a prepared one).
     """
-    from myshift.workflows.plancheck import check_signature
-
-    pf = PlanFile.read(plan_path)
-    check_signature(pf, options.plan_key, str(plan_path))
-    if pf.kind == "rollback":
-        raise UsageError(
-            f"{plan_path} is a rollback plan; it restores from the holding schema on the target, "
-            "which no sandbox has.",
-            "Apply rollback plans directly (they need no rehearsal).",
-        )
-    if options.check is not None:
-        # A mistyped --check path fails now, not after the copy and the run.
-        read_checks_file(options.check)
+    pf = _read_plan(plan_path, options)
     sb = sandbox or make_sandbox(options.sandbox, keep=options.keep)
     replica = sb.kind == "replica"
     if replica and options.data is not None:
@@ -250,15 +268,7 @@ def rehearse(
             _rehearse_in(sb, pf, target, mode, prod_rows, options, report, say, refused)
     except BaseException as exc:
         stopped = isinstance(exc, KeyboardInterrupt | Interrupted)
-        if history is not None:
-            outcome, error = (
-                ("interrupted", "interrupted by user")
-                if stopped
-                else ("failed", f"rehearsal stopped: {exc}")
-            )
-            with contextlib.suppress(Exception):
-                history[0].finish_apply(history[1], outcome, error=error)
-                history[0].close()
+        _history_stopped(history, exc, stopped)
         if stopped:
             raise _interrupted(exc, plan_path, target, sb, copying=not report.statements) from None
         raise

@@ -371,16 +371,15 @@ def run_statements(
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
             t0 = time.perf_counter()
             try:
-                send = (
-                    functools.partial(hook, ddl_conn, seq, tagged)
-                    if hook is not None
-                    else functools.partial(ddl_conn.execute, tagged.sql)
-                )
                 if st.path != "server":  # workflows.online
-                    send = functools.partial(
-                        _run_online, ddl_conn, target, st, opts, history, apply_id, seq, watch
-                    )
-                    send = functools.partial(send, on_wait)
+                    send: Callable[[], int | None] = functools.partial(
+                        _run_online, ddl_conn, target, st, opts, history, apply_id, seq, watch,
+                        on_wait,
+                    )  # fmt: skip
+                elif hook is not None:
+                    send = functools.partial(hook, ddl_conn, seq, tagged)
+                else:
+                    send = functools.partial(ddl_conn.execute, tagged.sql)
                 with watch.statement(seq, total, st.subject, st.sql):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:
@@ -394,17 +393,9 @@ def run_statements(
                 raise
             except DriverError as exc:
                 raise _statement_failed(
-                    exc,
-                    target,
-                    st,
-                    seq,
-                    total,
-                    opts,
-                    history if recorded else None,
-                    apply_id,
-                    observe,
-                    time.perf_counter() - t0,
-                ) from None
+                    exc, target, st, seq, total, opts,
+                    history if recorded else None, apply_id, observe, time.perf_counter() - t0,
+                ) from None  # fmt: skip
             dt = time.perf_counter() - t0
             durations.append(dt)
             if history is not None and apply_id is not None:

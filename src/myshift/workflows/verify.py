@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connected, quote_ident
 from myshift.engine import ddl
-from myshift.engine.classify import inert_event
 from myshift.engine.definers import inert_definer
+from myshift.engine.eventstatus import inert_event
 from myshift.engine.introspect import Twin, introspect
 from myshift.engine.lexer import Dialect, Mode
 from myshift.engine.load import load_sql, restore_event_status
