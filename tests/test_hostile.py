@@ -569,3 +569,17 @@ def test_mysqldump_8_headers_load_and_binlog_lines_are_absorbed(dialect: Dialect
     assert [a.kind for a in acts if a.sql is not None].count("CREATE TABLE") == 1
     assert c.session.sql_mode == "STRICT_TRANS_TABLES"  # IFNULL(@OLD_SQL_MODE, ...) restored it
     assert not any("SQL_LOG_BIN" in (a.sql or "") for a in acts)
+
+
+def test_create_or_replace_event_is_made_inert_for_workspaces() -> None:
+    """A changed event is CREATE OR REPLACE on MariaDB: the verification replay must
+    still create it DISABLE (and keep its real status), like a plain CREATE."""
+    from myshift.engine.eventstatus import inert_event
+    from myshift.engine.lexer import Dialect, Mode
+    from myshift.model import MARIADB_10_11
+
+    for head in ("CREATE OR REPLACE", "CREATE OR REPLACE DEFINER=`a`@`%`"):
+        sql = f"{head} EVENT `e` ON SCHEDULE EVERY 1 DAY ENABLE DO DELETE FROM t"
+        out, name, status = inert_event(sql, Dialect.of(MARIADB_10_11), Mode())
+        assert name == "e" and status == "ENABLED", (out, name, status)
+        assert " DISABLE DO " in out and " ENABLE " not in out, out

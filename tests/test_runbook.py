@@ -138,7 +138,7 @@ def test_runbook_in_spanish_names_this_environment_and_its_commands(
         cli, ["runbook", "--plan", "plan.json", "--to", "prod", "--lang", "es"]
     )
     assert out.exit_code == 0, out.output
-    es = out.output
+    es = out.stdout  # (stderr names the config file used)
     assert es.startswith(f"# Runbook: `{fresh_schema.schema}` en prod\n")
     for heading in (
         "## Qué va a cambiar",

@@ -63,6 +63,8 @@ def inert_event(sql: str, flavor_dialect: Dialect, mode: Mode) -> tuple[str, str
     if verb not in ("CREATE", "ALTER"):
         return sql, "", None
     k = 1
+    if verb == "CREATE" and lx.word(k) == "OR" and lx.word(k + 1) == "REPLACE":
+        k += 2  # MariaDB's CREATE OR REPLACE EVENT (a changed event, engine.changes)
     if lx.word(k) == "DEFINER":
         while k < len(lx) and lx.word(k) != "EVENT":
             k += 1
