@@ -37,6 +37,7 @@ class RollbackOptions:
     keep_data: bool | None = None  # None: keep data when the target is protected
     fmt: str = "human"  # human | sql | json
     color: bool = False
+    width: int = 80  # comment lines wrap to this (the terminal's width)
     lock_wait_timeout: int = DEFAULT_LOCK_WAIT_TIMEOUT
     verify: bool = True
     workspace: str = "temp"
@@ -120,7 +121,13 @@ def rollback(
         workspace=opts.workspace,
         take_back_outside=opts.take_back_outside_changes,
     )
-    shown = format_human(pf, color=opts.color) if opts.fmt == "human" else format_sql(pf)
+    shown = (
+        format_human(pf, color=opts.color, width=opts.width)
+        if opts.fmt == "human"
+        else format_sql(
+            pf, desired=f"the schema before apply #{pf.undoes_apply_id}", width=opts.width
+        )
+    )
     if opts.fmt == "json":
         shown = pf.to_json()
     head = describe_rollback(pf)
