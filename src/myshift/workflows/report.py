@@ -74,14 +74,11 @@ def summary_line(statements: list[PlannedStatement]) -> str:
 
 
 def _header(pf: PlanFile, desired: str | None, width: int) -> list[str]:
+    """Both sides named, each on its own line(s), then the counts and warnings."""
     return [
+        *wrap_comment(f"myshift plan: database to change (--to): {pf.target} ({pf.flavor})", width),
         *wrap_comment(
-            f"myshift plan for {pf.target} ({pf.flavor}): the database to change (--to)", width
-        ),
-        *wrap_comment(
-            f"into {desired or 'the desired schema'}: the schema you want (--desired)",
-            width,
-            "--   ",
+            f"into the schema you want (--desired): {desired or 'the desired schema'}", width
         ),
         *wrap_comment(summary_line(pf.statements), width),
         *[line for w in pf.warnings for line in wrap_comment(f"warning: {w}", width)],
