@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -103,7 +103,12 @@ lock_wait_option = click.option(
 )
 
 
-def output_style() -> tuple[bool, int]:
+class OutputStyle(NamedTuple):
+    color: bool
+    width: int
+
+
+def output_style() -> OutputStyle:
     """Whether stdout gets colour, and the width comment lines wrap to.
 
     rich decides as it does for its own output: colour only on a terminal, never
@@ -113,9 +118,9 @@ def output_style() -> tuple[bool, int]:
 
     console = Console(file=sys.stdout)
     if not console.is_terminal:
-        return False, 80
+        return OutputStyle(False, 80)
     color = not console.no_color and not console.is_dumb_terminal and bool(console.color_system)
-    return color, console.width
+    return OutputStyle(color, console.width)
 
 
 format_option = click.option(

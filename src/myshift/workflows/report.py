@@ -1,8 +1,10 @@
 """What commands report: ``CommandResult``, and the plan's human and SQL text.
 
-The human format groups statements by table with their risk; it is still
-valid SQL (everything but the statements is a comment), so it can be
-reviewed and saved as migration.sql either way.
+The human format groups statements by table with their risk, in colour on a
+terminal; the SQL format (the default when piped) puts the same risk,
+pre-flight and path notes as comments above each statement, so nothing is lost
+in a file. Both are valid SQL (everything but the statements is a comment), and
+comment lines are wrapped to the given width (statements stay whole).
 """
 
 from __future__ import annotations
@@ -130,7 +132,12 @@ def format_human(
 ) -> str:
     """The plan for a reader; ``desired`` names the schema wanted (the --desired source)."""
     if not pf.statements:
-        return f"-- {pf.target}: nothing to do, the schema already matches.\n"
+        return (
+            "\n".join(
+                wrap_comment(f"{pf.target}: nothing to do, the schema already matches.", width)
+            )
+            + "\n"
+        )
     lines = _header(pf, desired, width)
     current_subject = None
     for st in pf.runnable:
