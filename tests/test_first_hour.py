@@ -99,10 +99,13 @@ def test_dry_run_and_enable_drop(fresh_schema: Endpoint, conn: Conn, tmp_path: P
     assert tables(fresh_schema) == {"keep_me", "old_stuff"}  # a dry run changes nothing
     r = run_cli("plan", "--dry-run", "--format", "human", *args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    header = r.stdout.splitlines()[:2]
-    assert f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/" in header[0]
-    assert "database to change (--to)" in header[0]
-    assert str(desired) in header[1] and "schema you want (--desired)" in header[1]
+    # Each side on its own (wrapped) comment lines: the --to side first.
+    lines = r.stdout.splitlines()
+    into = next(i for i, line in enumerate(lines) if "schema you want (--desired)" in line)
+    to_side, desired_side = lines[:into], " ".join(lines[into : into + 2])
+    assert f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/" in " ".join(to_side)
+    assert "database to change (--to)" in to_side[0]
+    assert str(desired) in desired_side
     r = run_cli("apply", "--yes", *args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert tables(fresh_schema) == {"keep_me"}

@@ -189,7 +189,7 @@ def test_plan_shows_path(shop: tuple[Endpoint, Path]) -> None:
     high = OnlinePolicy(settings=OnlineSettings())
     pf = build_planfile(ep, str(desired), PlanOptions(online=high))
     assert pf.runnable[0].path == SERVER
-    assert "below [online] min_rows 100,000" in format_human(pf)
+    assert "below [online] min_rows 100,000" in format_human(pf, width=1000)
 
 
 # --------------------------------------------------------------------------- apply
@@ -506,7 +506,7 @@ def test_cli_reads_online_settings_and_flag(shop: tuple[Endpoint, Path], tmp_pat
     (tmp_path / "myshift.toml").write_text("[online]\nmin_rows = 5000\n")
     url = f"mysql://root@127.0.0.1:{ep.port}/{ep.schema}"
     r = run_cli("plan", "--to", url, "--desired", str(desired), "--online", "never", cwd=tmp_path)
-    assert "-- path: REFUSED at apply" in r.stdout and "apply would refuse 1" in r.stderr
+    assert "--   path: REFUSED at apply" in r.stdout and "apply would refuse 1" in r.stderr
     r = run_cli(
         "apply", "--to", url, "--desired", str(desired), "--online", "never", "--yes",
         cwd=tmp_path,

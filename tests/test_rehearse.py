@@ -140,6 +140,9 @@ def test_unique_over_duplicates_fails_on_production_whatever_the_sample(
     assert failed["status"] == "failed" and "Duplicate entry" in failed["error"]
     assert failed["sql"] == pf.runnable[0].sql
     assert "ADD UNIQUE KEY `uq_email`" in md.read_text() and "Duplicate entry" in md.read_text()
+    # The report names the statement, not only its table.
+    assert failed["description"] == pf.runnable[0].description
+    assert f"| {pf.runnable[0].description} | failed |" in md.read_text()
     # No passed rehearsal: the gate of a protected target still refuses.
     assert rehearsal_passed(prod, PlanFile.read(plan)) is None
 

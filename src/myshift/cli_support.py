@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -101,12 +101,36 @@ lock_wait_option = click.option(
     help="Seconds a DDL statement waits for its metadata lock before giving up "
     "(default: lock_wait_timeout in myshift.toml, else 5).",
 )
+
+
+class OutputStyle(NamedTuple):
+    color: bool
+    width: int
+
+
+def output_style() -> OutputStyle:
+    """Whether stdout gets colour, and the width comment lines wrap to.
+
+    rich decides as it does for its own output: colour only on a terminal, never
+    with NO_COLOR set or TERM=dumb; the terminal's width there, 80 when piped.
+    """
+    from rich.console import Console
+
+    console = Console(file=sys.stdout)
+    if not console.is_terminal:
+        return OutputStyle(False, 80)
+    color = not console.no_color and not console.is_dumb_terminal and bool(console.color_system)
+    return OutputStyle(color, console.width)
+
+
 format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["human", "sql", "json"]),
     default=None,
-    help="Output (default: human on a terminal, sql when piped).",
+    help="Output: human (grouped by table, coloured), sql (a script with each risk and "
+    "pre-flight as -- comments) or json (the plan file). Default: human on a terminal, "
+    "sql when piped.",
 )
 
 

@@ -244,6 +244,7 @@ class PlanCommandOptions:
     output: str | None = None  # write the plan file here
     fmt: str = "sql"  # sql | human | json
     color: bool = False
+    width: int = 80  # comment lines wrap to this (the terminal's width)
     runbook: str | None = None  # also write a Markdown runbook here
     runbook_lang: str = "en"  # ... in this language (`lang` in myshift.toml)
     # Resolved by the CLI (myshift.toml, MYSHIFT_PLAN_KEY): the team key that
@@ -300,17 +301,17 @@ def plan(
     if opts.fmt == "json":
         text = pf.to_json()
     elif opts.fmt == "human":
-        text = format_human(pf, color=opts.color, desired=source_label(source))
+        text = format_human(pf, color=opts.color, desired=source_label(source), width=opts.width)
     else:
-        text = format_sql(pf)
+        text = format_sql(pf, desired=source_label(source), width=opts.width)
     refused = [s for s in pf.runnable if s.path == "refused"]
     if refused:
         notice += (
             f"\nWarning: apply would refuse {len(refused)} statement(s) that block writes on a "
             f"big table with no online path: {refused[0].subject}: {refused[0].path_reason}."
         )
-    if opts.fmt == "sql":
-        # The human format shows them above the statements; the SQL has no room.
+    if opts.fmt != "human":
+        # Piped output carries them as comments too; stderr still reaches the terminal.
         notice += "".join(f"\nWarning: {w}" for w in pf.warnings)
     failing = [p for s in pf.runnable for p in s.preflight if p.violations]
     if failing:

@@ -14,6 +14,7 @@ statements again and compares (workflows.plancheck).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -230,16 +231,20 @@ class Plan:
 HELD_HEADER = "-- held back (needs --allow-drop): {n} statement(s), not run by this plan"
 
 
-def held_lines(statements: Sequence[PlannedStatement]) -> list[str]:
+def held_lines(statements: Sequence[PlannedStatement], width: int = 80) -> list[str]:
     """The held-back section: what a plan without --allow-drop leaves for later, and why
-    (comment lines, after a blank one)."""
+    (comment lines, after a blank one; the reasons wrapped to ``width``)."""
+
     held = [s for s in statements if s.skipped]
     if not held:
         return []
     out = ["", HELD_HEADER.format(n=len(held))]
     for st in held:
         why = f" — {st.reason}" if st.reason else ""
-        out.append(f"--   [{st.risk.value}] {st.description}{why}")
+        text = f"[{st.risk.value}] {st.description}{why}"
+        out += textwrap.wrap(text, width, initial_indent="--   ", subsequent_indent="--      ") or [
+            "--"
+        ]
         out += [f"--   {line}" for line in f"{st.sql};".splitlines()]
     return out
 

@@ -427,6 +427,7 @@ def _run_in_sandbox(
             subject=s.subject,
             sql=s.sql,
             risk=s.risk.value,
+            description=s.description,
             planned_algorithm=s.algorithm.value,
             production_rows=prod_rows.get(s.subject),
         )

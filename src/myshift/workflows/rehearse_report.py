@@ -31,6 +31,12 @@ class StatementReport:
     error: str = ""
     error_code: int = 0
     warning: str = ""
+    description: str = ""  # what the statement does: "drop trigger t_ai", "create trigger …"
+
+    @property
+    def label(self) -> str:
+        """The statement in a few words: two statements on one table read differently."""
+        return self.description or " ".join(self.sql.split()[:3])
 
 
 @dataclass
@@ -137,6 +143,15 @@ def _num(v: int | None) -> str:
     return "—" if v is None else f"{v:,}"
 
 
+def _estimate(text: str) -> str:
+    """An estimate, marked as one (``~``): InnoDB's row count, the time on production."""
+    return text if text == "—" else f"~{text}"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _format(r: RehearsalReport, *, markdown: bool) -> str:
     out = _head(r, markdown)
     out += _statements(r, markdown)
@@ -177,28 +192,32 @@ def _statements(r: RehearsalReport, markdown: bool) -> list[str]:
     if markdown:
         out += ["", "## Statements", ""]
         out.append(
-            "| # | object | status | time | rows touched | rows in sandbox | rows in prod "
+            "| # | statement | status | time | rows touched | rows in sandbox | rows in prod "
             "| est. on prod | algorithm planned / seen |"
         )
         out.append("|---|---|---|---|---|---|---|---|---|")
         for s in r.statements:
             out.append(
-                f"| {s.seq} | `{s.subject}` | {s.status} | {_secs(s.seconds)} | {_num(s.rows)} "
-                f"| {_num(s.sandbox_rows)} | {_num(s.production_rows)} "
-                f"| {_secs(s.estimated_seconds)} | {s.planned_algorithm} / {s.observed or '—'} |"
+                f"| {s.seq} | {s.label} | {s.status} | {_secs(s.seconds)} | {_num(s.rows)} "
+                f"| {_num(s.sandbox_rows)} | {_estimate(_num(s.production_rows))} "
+                f"| {_estimate(_secs(s.estimated_seconds))} "
+                f"| {s.planned_algorithm} / {s.observed or '—'} |"
             )
+        out += ["", "Values marked ~ are estimates (InnoDB's row count, a time scaled to it)."]
     else:
         out.append("")
         out.append(
-            f"  {'#':>3} {'object':<24} {'status':<8} {'time':>9} {'rows':>10} "
+            f"  {'#':>3} {'statement':<36} {'status':<8} {'time':>9} {'rows':>10} "
             f"{'est. prod':>10}  algorithm (planned/seen)"
         )
         for s in r.statements:
             out.append(
-                f"  {s.seq:>3} {s.subject[:24]:<24} {s.status:<8} {_secs(s.seconds):>9} "
-                f"{_num(s.rows):>10} {_secs(s.estimated_seconds):>10}  "
+                f"  {s.seq:>3} {_cut(s.label, 36):<36} {s.status:<8} {_secs(s.seconds):>9} "
+                f"{_num(s.rows):>10} {_estimate(_secs(s.estimated_seconds)):>10}  "
                 f"{s.planned_algorithm}/{s.observed or '—'}"
             )
+        if r.statements:
+            out.append("  (~: an estimate)")
     return out
 
 
@@ -214,17 +233,17 @@ def _failures(r: RehearsalReport, markdown: bool) -> list[str]:
             if markdown:
                 out += [
                     "",
-                    f"Statement {s.seq} on `{s.subject}` failed: **{s.error}**",
+                    f"Statement {s.seq} ({s.label}) failed: **{s.error}**",
                     "",
                     "```sql",
                     s.sql,
                     "```",
                 ]
             else:
-                out += [f"  statement {s.seq} on {s.subject}: {s.error}", f"    {s.sql}"]
+                out += [f"  statement {s.seq} ({s.label}): {s.error}", f"    {s.sql}"]
     if warned:
         out += ["", "## Warnings" if markdown else "Warnings:"]
-        out += [f"- {s.subject}: {s.warning}" if markdown else f"  {s.warning}" for s in warned]
+        out += [f"- {s.label}: {s.warning}" if markdown else f"  {s.warning}" for s in warned]
     return out
 
 

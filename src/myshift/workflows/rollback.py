@@ -18,7 +18,7 @@ from myshift.workflows.history import History
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import PlanOptions
-from myshift.workflows.report import CommandResult, format_human, format_sql
+from myshift.workflows.report import CommandResult, format_human, format_sql, wrap_comment
 from myshift.workflows.rollbackplan import build_rollback_planfile
 from myshift.workflows.statementprogress import StatementDisplay
 
@@ -37,6 +37,7 @@ class RollbackOptions:
     keep_data: bool | None = None  # None: keep data when the target is protected
     fmt: str = "human"  # human | sql | json
     color: bool = False
+    width: int = 80  # comment lines wrap to this (the terminal's width)
     lock_wait_timeout: int = DEFAULT_LOCK_WAIT_TIMEOUT
     verify: bool = True
     workspace: str = "temp"
@@ -83,17 +84,16 @@ def _close_out_unfinished(target: Endpoint, pf: PlanFile, history_schema: str, a
     )
 
 
-def describe_rollback(pf: PlanFile) -> str:
-    """One paragraph: what the rollback undoes and what it brings back."""
+def describe_rollback(pf: PlanFile, width: int = 80) -> str:
+    """One paragraph: what the rollback undoes and what it brings back (wrapped to ``width``)."""
     restores = [s for s in pf.statements if s.restore_held]
-    lines = [f"-- rollback of apply #{pf.undoes_apply_id} on {pf.target}"]
-    for s in restores:
-        lines.append(f"-- brings back: {s.description}")
+    notes = [f"rollback of apply #{pf.undoes_apply_id} on {pf.target}"]
+    notes += [f"brings back: {s.description}" for s in restores]
     taken = pf.derivation.take_back if pf.derivation is not None else ()
-    for change in taken:
-        lines.append(f"-- takes back, made outside myshift: {change}")
+    notes += [f"takes back, made outside myshift: {change}" for change in taken]
     if not pf.statements:
-        lines.append("-- nothing to undo: the touched objects already match the snapshot")
+        notes.append("nothing to undo: the touched objects already match the snapshot")
+    lines = [line for note in notes for line in wrap_comment(note, width)]
     return "\n".join(lines) + "\n"
 
 
@@ -120,10 +120,16 @@ def rollback(
         workspace=opts.workspace,
         take_back_outside=opts.take_back_outside_changes,
     )
-    shown = format_human(pf, color=opts.color) if opts.fmt == "human" else format_sql(pf)
+    shown = (
+        format_human(pf, color=opts.color, width=opts.width)
+        if opts.fmt == "human"
+        else format_sql(
+            pf, desired=f"the schema before apply #{pf.undoes_apply_id}", width=opts.width
+        )
+    )
     if opts.fmt == "json":
         shown = pf.to_json()
-    head = describe_rollback(pf)
+    head = describe_rollback(pf, opts.width)
     if opts.plan_only or opts.output:
         notice = ""
         if opts.output:

@@ -216,7 +216,9 @@ def _column_assessment(flavor: Flavor, old: Column, new: Column) -> list[Assessm
                 f"column {name}: generated expression changes",
             )
         )
-    if (old.default, old.on_update) != (new.default, new.on_update):
+    if (old.default, old.on_update) != (new.default, new.on_update) and not _implicit_default(
+        old, new
+    ):
         out.append(assess_op(flavor, Op.SET_DEFAULT, reason=f"column {name}: default changes"))
     if (old.comment, old.invisible) != (new.comment, new.invisible):
         out.append(assess_op(flavor, Op.COLUMN_METADATA, reason=f"column {name}: attributes"))
@@ -253,9 +255,59 @@ class ModifyColumn(Clause):
         return ModifyColumn(self.after, self.before, pos, self.position)
 
     def describe(self) -> str:
+        where = f", move{_pos(self.position)}" if self.position is not None else ""
         if self.before == self.after:
-            return f"move column {self.after.name}"
-        return f"modify column {self.after.name} {self.before.type} -> {self.after.type}"
+            return f"move column {self.after.name}{_pos(self.position)}"
+        return f"modify column {column_changes(self.before, self.after)}{where}"
+
+
+def _implicit_default(old: Column, new: Column) -> bool:
+    """A nullable column's implicit DEFAULT NULL comes and goes with NOT NULL: no change
+    of its own."""
+    return (
+        {old.default, new.default} == {"NULL", None}
+        and old.nullable != new.nullable
+        and old.on_update == new.on_update
+    )
+
+
+def _shown(value: str | None) -> str:
+    return "none" if value is None else value
+
+
+def column_changes(old: Column, new: Column) -> str:
+    """Exactly what changes between two definitions of a column, clause by clause:
+    ``email varchar(100): NULL -> NOT NULL`` rather than ``varchar(100) -> varchar(100)``."""
+    if old.type != new.type:
+        head = f"{new.name} {old.type} -> {new.type}"
+    else:
+        head = f"{new.name} {new.type}"
+    parts: list[str] = []
+    if old.charset != new.charset:
+        parts.append(f"CHARACTER SET {_shown(old.charset)} -> {_shown(new.charset)}")
+    elif old.collation != new.collation:
+        parts.append(f"COLLATE {_shown(old.collation)} -> {_shown(new.collation)}")
+    if old.nullable != new.nullable:
+        parts.append("NULL -> NOT NULL" if old.nullable else "NOT NULL -> NULL")
+    if old.default != new.default and not _implicit_default(old, new):
+        parts.append(f"DEFAULT {_shown(old.default)} -> {_shown(new.default)}")
+    if old.on_update != new.on_update:
+        parts.append(f"ON UPDATE {_shown(old.on_update)} -> {_shown(new.on_update)}")
+    if old.auto_increment != new.auto_increment:
+        parts.append("AUTO_INCREMENT " + ("added" if new.auto_increment else "removed"))
+    if (old.generated, old.stored) != (new.generated, new.stored):
+        changed = _kind(old) != _kind(new)
+        parts.append(f"{_kind(old)} -> {_kind(new)}" if changed else "generated expression changes")
+    if old.comment != new.comment:
+        parts.append("COMMENT changes")
+    if old.invisible != new.invisible:
+        parts.append("INVISIBLE" if new.invisible else "VISIBLE")
+    if old.srid != new.srid:
+        parts.append(f"SRID {_shown(str(old.srid) if old.srid is not None else None)} -> "
+                     f"{_shown(str(new.srid) if new.srid is not None else None)}")  # fmt: skip
+    if old.compressed != new.compressed:
+        parts.append("COMPRESSED" if new.compressed else "not COMPRESSED")
+    return head + (": " + ", ".join(parts) if parts else "")
 
 
 @dataclass(frozen=True)
