@@ -395,3 +395,35 @@ def test_fk_over_a_column_added_with_a_default_counts_orphans_up_front(
     assert [p.violations for st in pf.runnable for p in st.preflight] == [0, 0]
     _apply(fresh_schema, desired)
     _converges(fresh_schema, desired)
+
+
+def test_fk_next_to_an_uncheckable_one_is_added_with_checks_on(
+    fresh_schema: Endpoint, conn: Conn
+) -> None:
+    """Ranger 1.0.0 -> 2.8.0: one ALTER added x_policy_FK_service (existing column:
+    unchecked, the pre-flight validates around it) and x_policy_FK_zone_id (new
+    column) together; the statement ran with foreign_key_checks=0, so the second
+    key was added over 3 orphan rows, unvalidated. Keys share one statement and
+    one session: they go unchecked only when every one of them can."""
+    _setup(
+        conn,
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE z (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, p_id int, KEY (p_id));"
+        "INSERT INTO p VALUES (1); INSERT INTO z VALUES (5); INSERT INTO t VALUES (1, 1);",
+    )
+    only_p = (
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE z (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, p_id int, KEY (p_id), "
+        "CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id));"
+    )
+    [fk_add] = [st for st in _plan(fresh_schema, only_p).runnable if "FOREIGN KEY" in st.sql]
+    assert fk_add.recheck and fk_add.session_before  # alone, it goes unchecked
+    both = only_p.replace(
+        "KEY (p_id), ",
+        "z_id int DEFAULT 5, KEY (p_id), CONSTRAINT t_z FOREIGN KEY (z_id) REFERENCES z (id), ",
+    )
+    [fk_add] = [st for st in _plan(fresh_schema, both).runnable if "t_p" in st.sql]
+    assert "t_z" in fk_add.sql
+    assert not fk_add.recheck and not fk_add.session_before
+    _apply(fresh_schema, both)
+    _converges(fresh_schema, both)
