@@ -58,6 +58,9 @@ from myshift.engine.split import split_sql
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "appschemas"
 FAILURES_FILE = HERE / "appschema_failures.txt"
+# In a failures line, "<why this is the right outcome>; seen: <reason>": the case must
+# fail with exactly that reason (a refusal kept on purpose, not a bug left).
+SEEN = "; seen: "
 ROWS = 3
 # The database default charset each app's install instructions create (Ranger's
 # x_portal_user does not fit a row under utf8mb4: error 1118).
@@ -393,10 +396,12 @@ def write_expected(path: Path, out: Outcome, old: dict[str, str]) -> None:
         "# Application-schema cases (tests/test_appschemas.py) that do not pass on MariaDB 10.11.",
         "# One `app old -> new: class N: reason` per line, N the issue-12 class; the test",
         "# requires this exact set. Regenerate with MYSHIFT_UPDATE_APPSCHEMAS=1 and classify.",
+        "# `class N: <why it is right>; seen: <reason>`: a kept refusal: it must fail so.",
     ]
     for name, reason in sorted(out.failed.items()):
-        cls = old.get(name, "class ?: ").split(": ", 1)[0]
-        lines.append(f"{name}: {cls}: {reason}")
+        cls, _, why = old.get(name, "class ?: ").partition(": ")
+        note, seen, _ = why.partition(SEEN)
+        lines.append(f"{name}: {cls}: {note + seen if seen else ''}{reason}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -445,6 +450,12 @@ def test_application_schema_histories(
         write_expected(FAILURES_FILE, out, expected)
         expected = read_expected(FAILURES_FILE)
     problems = [f"new failure {n}: {r}" for n, r in sorted(out.failed.items()) if n not in expected]
+    # A case kept as the right outcome ("...; seen: <reason>") must fail exactly so.
+    problems += [
+        f"{n} no longer fails as expected ({expected[n].partition(SEEN)[2]}): {r}"
+        for n, r in sorted(out.failed.items())
+        if SEEN in expected.get(n, "") and expected[n].partition(SEEN)[2] != r
+    ]
     problems += [f"{n} is listed as failing but now passes" for n in expected if n in out.passed]
     assert not problems, "\n".join([summary[0], *problems])
 

@@ -237,3 +237,62 @@ def test_a_parent_column_change_waits_for_a_held_back_child_drop(
     assert "still references it" in held
     assert "DROP TABLE `c`" in again
     _finish(fresh_schema, KEPT_CHILD_DESIRED, tmp_path)
+
+
+KEY_OVER_NARROWING_DESIRED = """
+CREATE TABLE r (id int PRIMARY KEY, app varchar(64) NOT NULL, cluster varchar(500) NOT NULL,
+  note int, KEY k (app, cluster(191)));
+"""
+
+
+def test_a_key_rebuilt_for_a_held_narrowing_waits_with_it(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """Apollo 2.1.0 -> 2.2.0: AppId varchar(500) -> varchar(64) (held back) and its
+    key's prefix AppId(191) -> AppId. The full-length key over the wide column is too
+    long (error 1071), and main kept it: exit 7. It waits with the narrowing."""
+    conn.execute(
+        "CREATE TABLE r (id int PRIMARY KEY, app varchar(500) NOT NULL, "
+        "cluster varchar(500) NOT NULL, KEY k (app(191), cluster(191))) "
+        "DEFAULT CHARSET=utf8mb4"
+    )
+    conn.execute("INSERT INTO r VALUES (1, 'a', 'b')")
+    first, again = _cycle(fresh_schema, KEY_OVER_NARROWING_DESIRED, tmp_path)
+    runnable, held = first.split(HELD)
+    assert "ADD COLUMN `note`" in runnable and "KEY" not in runnable
+    assert "index k of r needs the held-back change of app" in held
+    assert "index k of r needs the held-back change of app" in again
+    _finish(fresh_schema, KEY_OVER_NARROWING_DESIRED, tmp_path)
+
+
+AUTO_INCREMENT_DESIRED = """
+CREATE TABLE perm (role varchar(50) NOT NULL, res varchar(50) NOT NULL,
+  UNIQUE KEY u (role, res));
+CREATE TABLE users (username varchar(50) NOT NULL PRIMARY KEY, enabled int);
+"""
+
+
+def test_a_held_auto_increment_column_keeps_its_key(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """Nacos 2.4.0 -> 2.4.0.1 drops the AUTO_INCREMENT id and its primary key (and
+    makes username the key): with the DROP COLUMN held back the id stays, and an
+    AUTO_INCREMENT column needs its key (error 1075), so the key change waits too."""
+    conn.execute(
+        "CREATE TABLE perm (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+        "role varchar(50) NOT NULL, res varchar(50) NOT NULL, UNIQUE KEY u (role, res))"
+    )
+    conn.execute(
+        "CREATE TABLE users (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+        "username varchar(50) NOT NULL, enabled int)"
+    )
+    conn.execute("INSERT INTO perm (role, res) VALUES ('a', 'x'), ('b', 'y')")
+    conn.execute("INSERT INTO users (username) VALUES ('u1'), ('u2')")
+    first, _ = _cycle(fresh_schema, AUTO_INCREMENT_DESIRED, tmp_path)
+    runnable, held = first.split(HELD)
+    assert "PRIMARY KEY" not in runnable
+    assert "key PRIMARY of perm stays: AUTO_INCREMENT column id (held back) needs it" in held
+    assert "key PRIMARY of users stays" in held
+    assert _columns(conn, "users") == ["id", "username", "enabled"]
+    _finish(fresh_schema, AUTO_INCREMENT_DESIRED, tmp_path)
+    assert _columns(conn, "users") == ["username", "enabled"]

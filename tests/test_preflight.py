@@ -348,3 +348,82 @@ def test_plan_command_prints_the_rename_warning_beside_plain_sql(
     assert "Warning: t: column old_col is dropped and new_col added" in r.notice
     assert "-- held back (needs --allow-drop)" in r.text
     assert "--   ALTER TABLE `t` DROP COLUMN `old_col`;" in r.text
+
+
+# ----------------------------------------------------- foreign key over an added column
+
+
+def test_fk_over_a_column_added_with_a_default_counts_orphans_up_front(
+    fresh_schema: Endpoint, conn: Conn
+) -> None:
+    """Ranger 1.2.0 -> 2.0.0: x_policy gets zone_id NOT NULL DEFAULT 1 and an FK to a
+    new (empty) x_security_zone. Main had no orphan check (the column did not exist
+    yet, the parent was new) and apply failed on the FK after the other statements
+    ran; the check evaluates the column as its DEFAULT, against the parent as it
+    will be (a new one has no rows, an existing one its rows)."""
+    _setup(
+        conn,
+        "CREATE TABLE a (id int PRIMARY KEY);"
+        "CREATE TABLE old_p (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, u int);"
+        "INSERT INTO t VALUES (1, 1), (2, 2), (3, NULL);"
+        "CREATE TABLE u (id int PRIMARY KEY);"
+        "INSERT INTO u VALUES (1), (2), (3);",
+    )
+    desired = (
+        "CREATE TABLE a (id int PRIMARY KEY, note int);"
+        "CREATE TABLE old_p (id int PRIMARY KEY);"
+        "CREATE TABLE zone (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, u int, zone_id int NOT NULL DEFAULT 1, "
+        "FOREIGN KEY (zone_id) REFERENCES zone (id));"
+        "CREATE TABLE u (id int PRIMARY KEY, p int DEFAULT 7, "
+        "FOREIGN KEY (p) REFERENCES old_p (id));"
+    )
+    by_table = {
+        st.subject: [p.violations for p in st.preflight if "without a parent" in p.description]
+        for st in _plan(fresh_schema, desired).runnable
+    }
+    assert by_table["t"] == [3] and by_table["u"] == [3], by_table
+    with pytest.raises(UnsafeError, match="without a parent in zone"):
+        _apply(fresh_schema, desired)
+    assert [r[0] for r in _rows(conn, "SHOW COLUMNS FROM a")] == ["id"]  # nothing ran
+    # The parent rows exist: the check counts none, and the plan applies.
+    conn.execute("INSERT INTO old_p VALUES (7)")
+    conn.execute("CREATE TABLE zone (id int PRIMARY KEY)")
+    conn.execute("INSERT INTO zone VALUES (1)")
+    pf = _plan(fresh_schema, desired)
+    assert [p.violations for st in pf.runnable for p in st.preflight] == [0, 0]
+    _apply(fresh_schema, desired)
+    _converges(fresh_schema, desired)
+
+
+def test_fk_next_to_an_uncheckable_one_is_added_with_checks_on(
+    fresh_schema: Endpoint, conn: Conn
+) -> None:
+    """Ranger 1.0.0 -> 2.8.0: one ALTER added x_policy_FK_service (existing column:
+    unchecked, the pre-flight validates around it) and x_policy_FK_zone_id (new
+    column) together; the statement ran with foreign_key_checks=0, so the second
+    key was added over 3 orphan rows, unvalidated. Keys share one statement and
+    one session: they go unchecked only when every one of them can."""
+    _setup(
+        conn,
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE z (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, p_id int, KEY (p_id));"
+        "INSERT INTO p VALUES (1); INSERT INTO z VALUES (5); INSERT INTO t VALUES (1, 1);",
+    )
+    only_p = (
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE z (id int PRIMARY KEY);"
+        "CREATE TABLE t (id int PRIMARY KEY, p_id int, KEY (p_id), "
+        "CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id));"
+    )
+    [fk_add] = [st for st in _plan(fresh_schema, only_p).runnable if "FOREIGN KEY" in st.sql]
+    assert fk_add.recheck and fk_add.session_before  # alone, it goes unchecked
+    both = only_p.replace(
+        "KEY (p_id), ",
+        "z_id int DEFAULT 5, KEY (p_id), CONSTRAINT t_z FOREIGN KEY (z_id) REFERENCES z (id), ",
+    )
+    [fk_add] = [st for st in _plan(fresh_schema, both).runnable if "t_p" in st.sql]
+    assert "t_z" in fk_add.sql
+    assert not fk_add.recheck and not fk_add.session_before
+    _apply(fresh_schema, both)
+    _converges(fresh_schema, both)

@@ -439,7 +439,8 @@ def _add_foreign_keys(w: _Work) -> list[Change]:
     (foreign_key_checks=0: in place, no table copy) where its orphan
     pre-flight can run right before and right after the statement; the
     runner runs it there (workflows.guarded). Keys of new tables, or over
-    columns or parents this plan renames or creates, are added checked.
+    columns or parents this plan renames or creates, are added checked, and
+    so is every key added next to one of those (same statement).
     """
     from myshift.engine.preflight import orphans_checkable
 
@@ -447,10 +448,12 @@ def _add_foreign_keys(w: _Work) -> list[Change]:
     for des in w.desired.tables:
         fks = w.fk_adds.get(des.name, []) + w.deferred.get(des.name, [])
         if fks:
-            clauses = tuple(
-                AddForeignKey(fk, unchecked=orphans_checkable(des.name, fk, w.current))
-                for fk in fks
-            )
+            # One statement, one session: foreign_key_checks=0 would skip the server's
+            # validation of a key the pre-flight cannot check around the statement too
+            # (ranger 1.0.0 -> 2.8.0 added one over a new column with 3 orphans), so
+            # the keys go unchecked only when every one of them can be.
+            unchecked = all(orphans_checkable(des.name, fk, w.current) for fk in fks)
+            clauses = tuple(AddForeignKey(fk, unchecked=unchecked) for fk in fks)
             # after=des: the renderer needs the indexes the new keys will use.
             changes.append(AlterTable(des.name, clauses, after=_no_fks(des)))
     return changes

@@ -45,7 +45,7 @@ from myshift.engine.changes import (
 from myshift.engine.diff import DiffOptions, diff_schemas, view_deps
 from myshift.engine.risk import Risk
 from myshift.model import Flavor, Schema
-from myshift.model.schema import Column, ForeignKey, Table, View
+from myshift.model.schema import Column, ForeignKey, Index, Table, View
 
 if TYPE_CHECKING:
     from myshift.engine.split import RenameHints
@@ -174,6 +174,73 @@ class _Reached:
         self.tables[name] = replace(
             t, columns=tuple(cols), charset=cur.charset, collation=cur.collation
         )
+
+    # ------------------------------------------------------------ indexes
+
+    def _cur_index(self, table: str, ix_name: str, *, primary: bool = False) -> Index | None:
+        """The index as it is now, under the columns' names in reached; None when
+        it does not exist or a column of it is not in reached."""
+        cur, t = self.cur_table(table), self.tables.get(table)
+        if cur is None or t is None:
+            return None
+        now = next(
+            (i for i in cur.indexes if i.name == ix_name or (primary and i.is_primary)), None
+        )
+        if now is None:
+            return None
+        new_of = {old: new for new, old in self.col_old.get(table, {}).items()}
+        parts = tuple(
+            replace(p, column=new_of.get(p.column, p.column)) if p.column else p for p in now.parts
+        )
+        if any(p.column is not None and p.column not in t.column_map for p in parts):
+            return None
+        return replace(now, parts=parts)
+
+    def close_indexes(self) -> None:
+        """Hold back an index change over a held-back column change (a key made for
+        the narrowed column may not fit the wide one); keep the key an AUTO_INCREMENT
+        column that stays as it is now needs (desired dropped it with the column)."""
+        for name in list(self.tables):
+            t = self.tables[name]
+            undone = set(self._undone(name, [c.name for c in t.columns]))
+            if not undone:
+                continue
+            keep: list[Index] = []
+            for ix in t.indexes:
+                held = sorted({p.column for p in ix.parts if p.column in undone})
+                now = self._cur_index(name, ix.name, primary=ix.is_primary)
+                if not held or now == ix:
+                    keep.append(ix)
+                    continue
+                why = f"index {ix.name} of {name} needs the held-back change of {', '.join(held)}"
+                self.reasons.setdefault(name, []).append(why)
+                if now is not None:
+                    keep.append(now)
+            for col in t.columns:
+                if not col.auto_increment or col.name not in undone:
+                    continue
+                if any(ix.parts and ix.parts[0].column == col.name for ix in keep):
+                    continue
+                cur = self.cur_table(name)
+                old = self.col_old.get(name, {}).get(col.name, col.name)
+                lead = [
+                    i for i in (cur.indexes if cur else ()) if i.parts and i.parts[0].column == old
+                ]
+                lead.sort(key=lambda i: not i.is_primary)
+                now = self._cur_index(name, lead[0].name) if lead else None
+                if now is None:
+                    continue
+                keep = [
+                    i for i in keep if i.name != now.name and not (now.is_primary and i.is_primary)
+                ]
+                keep.insert(0 if now.is_primary else len(keep), now)
+                why = (
+                    f"key {now.name} of {name} stays: AUTO_INCREMENT column {col.name} "
+                    "(held back) needs it"
+                )
+                self.reasons.setdefault(name, []).append(why)
+            if keep != list(t.indexes):
+                self.tables[name] = replace(t, indexes=tuple(keep))
 
     # ------------------------------------------------------------ foreign keys
 
@@ -323,6 +390,7 @@ def hold_back(
         if _destructive(ch, flavor):
             work.undo(ch, flavor)
     for _ in range(_ROUNDS):
+        work.close_indexes()
         work.close_foreign_keys()
         reached = work.schema()
         runnable = diff_schemas(current, reached, hints=hints, options=options)

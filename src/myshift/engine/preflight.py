@@ -422,22 +422,40 @@ def _outside_partitions(table: str, shape: _Shape, after: Partitioning) -> list[
     return [(what, f"SELECT COUNT(*) FROM {src} WHERE {cond}")]
 
 
-def _orphans(table: Table, fk_clause: AddForeignKey, schema: Schema) -> list[Check]:
-    fk = fk_clause.foreign_key
-    if any(c not in table.column_map for c in fk.columns):
+def _orphans(table: str, child: _Shape, fk: ForeignKey, parent: _Shape | None) -> list[Check]:
+    """Rows of ``table`` (as ``child`` has it once the FK's statement ran) whose key
+    has no parent row.  A column added by the plan counts with the value every row
+    gets (its DEFAULT); a parent the plan creates has no rows, so every child row
+    with a non-NULL key is an orphan; a parent in another schema is read as it is."""
+    what = f"rows of {table} without a parent in {fk.ref_table} (new foreign key {fk.name})"
+    if any(c not in child.exprs for c in fk.columns):
         return []
-    parent = schema.table_map.get(fk.ref_table) if fk.ref_schema is None else None
-    if fk.ref_schema is None and parent is None:
-        return []  # the parent is created by this plan: it has no rows yet
-    ref = (_q(fk.ref_schema) + "." if fk.ref_schema else "") + _q(fk.ref_table)
+    unknown = child.unknown(fk.columns)
+    if unknown:
+        return [_skipped(what, child, unknown)]
+    src = child.rows(fk.columns, "c")
+    if src == _q(child.source):
+        src += " c"
+    present = " AND ".join(f"c.{_q(a)} IS NOT NULL" for a in fk.columns)
+    if fk.ref_schema is None and parent is None:  # created (or re-created) by the plan
+        return [(what, f"SELECT COUNT(*) FROM {src} WHERE {present}")]
+    if parent is not None and any(c not in parent.exprs for c in fk.ref_columns):
+        return []
+    if parent is not None and parent.unknown(fk.ref_columns):
+        return [_skipped(what, parent, parent.unknown(fk.ref_columns))]
+    if parent is None:
+        ref = f"{_q(fk.ref_schema or '')}.{_q(fk.ref_table)} p"
+    else:
+        ref = parent.rows(fk.ref_columns, "p")
+        if ref == _q(parent.source):
+            ref += " p"
     on = " AND ".join(
         f"c.{_q(a)} = p.{_q(b)}" for a, b in zip(fk.columns, fk.ref_columns, strict=True)
     )
-    present = " AND ".join(f"c.{_q(a)} IS NOT NULL" for a in fk.columns)
     return [
         (
-            f"rows of {table.name} without a parent in {fk.ref_table} (new foreign key {fk.name})",
-            f"SELECT COUNT(*) FROM {_q(table.name)} c LEFT JOIN {ref} p ON {on} "
+            what,
+            f"SELECT COUNT(*) FROM {src} LEFT JOIN {ref} ON {on} "
             f"WHERE {present} AND p.{_q(fk.ref_columns[0])} IS NULL",
         )
     ]
@@ -536,14 +554,13 @@ class _Walk:
             after = _after(before, change)
             self.shapes[change.table] = after
             checks = _alter_checks(change, before, after)
-            current = self.current.table_map.get(change.table)
-            if current is not None:
-                checks += [
-                    c
-                    for cl in change.clauses
-                    if isinstance(cl, AddForeignKey)
-                    for c in _orphans(current, cl, self.current)
-                ]
+            for cl in change.clauses:
+                if isinstance(cl, AddForeignKey):
+                    fk = cl.foreign_key
+                    parent = after if fk.ref_table == change.table else self.get(fk.ref_table)
+                    if fk.ref_schema is not None:
+                        parent = None
+                    checks += _orphans(change.table, after, fk, parent)
             return checks
         return []
 

@@ -313,11 +313,11 @@ def derive(
     hb = hold_back(current, desired, flavor, hints=hints, options=options)
     held = []
     for st in with_fk_checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
+        why = "; ".join(hb.reasons.get(st.subject, ()))
         if st.risk is not Risk.DESTRUCTIVE:
-            why = "; ".join(hb.reasons.get(st.subject, ())) or (
-                f"goes with the held-back change of {st.subject}"
-            )
-            st = replace(st, reason=why)
+            st = replace(st, reason=why or f"goes with the held-back change of {st.subject}")
+        elif why:  # what waits with the destructive clause, and why
+            st = replace(st, reason=f"{st.reason}; {why}" if st.reason else why)
         held.append(replace(st, skipped=True))
     runnable = with_fk_checks(hb.runnable, planned(hb.runnable, flavor, opts), hb.reached, flavor)
     return hb.runnable + hb.held, runnable + held, hb.reached
