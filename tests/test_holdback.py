@@ -8,6 +8,7 @@ part), then ``apply --allow-drop`` and a re-plan that is empty.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,12 @@ def _cycle(ep: Endpoint, desired: str, tmp_path: Path) -> tuple[str, str]:
     # Nothing runnable is left: only the held-back part, so --check passes.
     assert again.returncode == 0, again.stdout + again.stderr
     assert "held back (needs --allow-drop)" in again.stdout
-    return first.stdout, again.stdout
+    return _unwrapped(first.stdout), _unwrapped(again.stdout)
+
+
+def _unwrapped(text: str) -> str:
+    """The plan's comment lines joined where they were wrapped to the width."""
+    return re.sub(r"\n--\s{6}(?=\S)", " ", text)
 
 
 def _finish(ep: Endpoint, desired: str, tmp_path: Path) -> None:
