@@ -37,6 +37,8 @@ from myshift.errors import MyshiftError, UsageError
 from myshift.model import Schema
 from myshift.workflows.freeze import to_planfile
 from myshift.workflows.history.records import DEFAULT_SCHEMA as DEFAULT_HISTORY_SCHEMA
+from myshift.workflows.phases import Phases
+from myshift.workflows.phases import start as phase
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import Plan, PlanOptions, derive
 from myshift.workflows.report import CommandResult, format_human, format_sql
@@ -100,12 +102,14 @@ def make_plan(
     opts: PlanOptions | None = None,
     *,
     later: contextlib.ExitStack | None = None,
+    phases: Phases | None = None,
 ) -> Plan:
     """The verified plan that turns ``target`` into ``source``.
 
     With ``later``, dropping the verification workspace (a few hundred ms at
     10,000 tables) is waited for when ``later`` closes, so the caller's next
-    steps overlap it; without, before this returns.
+    steps overlap it; without, before this returns.  ``phases`` is told what
+    each step (read, compare, verify) is doing.
     """
     opts = opts or PlanOptions()
     if not target.schema:
@@ -116,7 +120,11 @@ def make_plan(
     # Both models, the diff and the fingerprints are millions of acyclic
     # objects: the cyclic collector only slows them down (see gc_paused).
     with gc_paused(), allowing_empty(True) if opts.allow_empty else contextlib.nullcontext():
-        return _make_plan(target, source, opts, later)
+        try:
+            return _make_plan(target, source, opts, later, phases)
+        finally:
+            if phases is not None:
+                phases.done()
 
 
 def _make_plan(
@@ -124,6 +132,7 @@ def _make_plan(
     source: str | Endpoint | list[Statement],
     opts: PlanOptions,
     later: contextlib.ExitStack | None,
+    phases: Phases | None,
 ) -> Plan:
     t0 = time.perf_counter()
     threading.Thread(target=_import_engine, name="myshift-imports", daemon=True).start()
@@ -135,7 +144,9 @@ def _make_plan(
         early: _EarlyCopy | None = None
         if opts.verify:
             early = stack.enter_context(_EarlyCopy(target, opts, current_twin))
-        return _plan_with(target, source, opts, t0, current_twin, desired_twin, early, later)
+        return _plan_with(
+            target, source, opts, t0, current_twin, desired_twin, early, later, phases
+        )
 
 
 def _plan_with(
@@ -147,8 +158,10 @@ def _plan_with(
     desired_twin: Twin,
     early: _EarlyCopy | None,
     later: contextlib.ExitStack | None,
+    phases: Phases | None,
 ) -> Plan:
     timings: dict[str, float] = {}
+    phase(phases, "Reading the target schema and the desired one...")
     with connected(target) as tconn:
         flavor = tconn.flavor
         _require_schema(tconn, target)
@@ -181,6 +194,7 @@ def _plan_with(
     from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
+    phase(phases, "Comparing the two schemas...")
     t2 = time.perf_counter()
     changes, statements, reached = derive(
         current,
@@ -215,6 +229,7 @@ def _plan_with(
     with contextlib.ExitStack() as own, ThreadPoolExecutor(max_workers=1) as pool:
         fingerprints_f = pool.submit(fingerprints)
         if opts.verify and changes:
+            phase(phases, f"Verifying the plan ({len(statements)} statement(s)) in a workspace...")
             t3 = time.perf_counter()
             prepared = early.take() if early is not None else None
             cleanup = later if later is not None else own
@@ -250,15 +265,20 @@ class PlanCommandOptions:
     # signs the file written to ``output``, and the history the runbook reads.
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_HISTORY_SCHEMA
+    # Told what each slow step is doing (stderr: at once on a terminal, else after 2 s).
+    phases: Phases | None = None
 
 
 def build_planfile(
-    target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanOptions
+    target: Endpoint,
+    source: str | Endpoint | list[Statement],
+    opts: PlanOptions,
+    phases: Phases | None = None,
 ) -> PlanFile:
     """The verified plan, frozen into the plan file (``opts.keep_data`` marks what to keep)."""
     # The plan file's server queries overlap the drop of the verification workspace.
     with contextlib.ExitStack() as later:
-        plan = make_plan(target, source, opts, later=later)
+        plan = make_plan(target, source, opts, later=later, phases=phases)
         return to_planfile(plan, target, opts)
 
 
@@ -276,7 +296,10 @@ def plan(
 ) -> CommandResult:
     """``myshift plan``; keep-data is on by default for protected targets (Endpoint.protected)."""
     pf = build_planfile(
-        target, source, replace(opts.plan, keep_data=opts.plan.keep_data or target.protected)
+        target,
+        source,
+        replace(opts.plan, keep_data=opts.plan.keep_data or target.protected),
+        opts.phases,
     )
     notice = ""
     if opts.output:

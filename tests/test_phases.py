@@ -1,0 +1,72 @@
+"""Long steps say what they are doing (issue 13, item 5): `Phases` and `plan` on a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import time
+from pathlib import Path
+
+from clitools import MYSHIFT
+from myshift.db.connect import Endpoint
+from myshift.workflows.phases import Phases
+
+
+def test_on_a_terminal_each_phase_is_said_at_once() -> None:
+    said: list[str] = []
+    with Phases(said.append, immediate=True) as phases:
+        phases.start("Reading...")
+        assert said == ["Reading..."]
+        phases.start("Verifying...")
+    assert said == ["Reading...", "Verifying..."]
+
+
+def test_elsewhere_only_a_phase_longer_than_the_delay_is_said() -> None:
+    said: list[str] = []
+    with Phases(said.append, immediate=False, delay=0.3) as phases:
+        phases.start("quick")
+        phases.start("slow")  # ends "quick" long before its 0.3 s
+        time.sleep(1.5)
+        phases.start("quick again")
+    time.sleep(0.6)  # "quick again" ended at __exit__: never said
+    assert said == ["slow"]
+
+
+def test_plan_on_a_terminal_says_what_it_reads_and_verifies(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    desired = tmp_path / "desired.sql"
+    desired.write_text("CREATE TABLE t (id int PRIMARY KEY, v int);\n", encoding="utf-8")
+    url = f"mysql://root@{fresh_schema.host}:{fresh_schema.port}/{fresh_schema.schema}"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*MYSHIFT, "plan", "--to", url, "--desired", str(desired)],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            stdin=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if k != "MYSQL_PWD"},
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the writer side is closed
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(master)
+    text = err.decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "CREATE TABLE" in proc.stdout
+    reading = text.find("Reading the target schema")
+    verifying = text.find("Verifying the plan (1 statement(s)) in a workspace")
+    assert 0 <= reading < verifying, text
