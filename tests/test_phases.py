@@ -8,9 +8,15 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from clitools import MYSHIFT
 from myshift.db.connect import Endpoint
+from myshift.workflows import phases as phases_mod
+from myshift.workflows.execute import execute_planfile
 from myshift.workflows.phases import Phases
+from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.runner import ApplyOptions
 
 
 def test_on_a_terminal_each_phase_is_said_at_once() -> None:
@@ -70,3 +76,26 @@ def test_plan_on_a_terminal_says_what_it_reads_and_verifies(
     reading = text.find("Reading the target schema")
     verifying = text.find("Verifying the plan (1 statement(s)) in a workspace")
     assert 0 <= reading < verifying, text
+
+
+def test_apply_says_what_it_checks_when_a_check_is_slow(
+    fresh_schema: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Apply (and so rehearse and rollback) announce the drift check and the final
+    check once they run longer than the delay (here 0 s, so always)."""
+    desired = tmp_path / "desired.sql"
+    desired.write_text("CREATE TABLE t (id int PRIMARY KEY, v int);\n", encoding="utf-8")
+    pf = build_planfile(fresh_schema, str(desired), PlanOptions())
+    said: list[str] = []
+    execute_planfile(fresh_schema, pf, ApplyOptions(audit_path=None), say=said.append)
+    assert not any(s.startswith("Checking") for s in said), said  # 2 s: a small plan is quiet
+    monkeypatch.setattr(phases_mod, "DELAY", 0.0)
+    desired.write_text("CREATE TABLE t (id int PRIMARY KEY, v int, w int);\n", encoding="utf-8")
+    pf = build_planfile(fresh_schema, str(desired), PlanOptions())
+    said.clear()
+    execute_planfile(fresh_schema, pf, ApplyOptions(audit_path=None), say=said.append)
+    checks = [s for s in said if s.startswith("Checking")]
+    assert checks == [
+        "Checking the target against the plan (drift, pre-flight checks)...",
+        "Checking the result is what the plan reaches...",
+    ], said

@@ -19,6 +19,7 @@ from myshift import __version__
 from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.errors import DriftError, Interrupted, MyshiftError, UnsafeError
+from myshift.workflows.phases import Phases
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.runner import (
     ApplyInterrupted,
@@ -82,7 +83,10 @@ def execute_planfile(
             )
         with schema_lock(target, conn):
             # From here on, pf is what the engine derives (or this refuses).
-            pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
+            # Checking reads the whole target (seconds on a big schema): say so.
+            with Phases(say, immediate=False) as phases:
+                phases.start("Checking the target against the plan (drift, pre-flight checks)...")
+                pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
             if not pf.runnable:
                 say("Nothing to apply.")
                 return None
@@ -187,7 +191,9 @@ def _run(
     # Held-back statements (no --allow-drop) are not compared: the target must
     # be what the runnable ones reach (engine.holdback).
     skipped = {s.sql for s in pf.statements if s.skipped}
-    after = verify_after(conn, target, reached_by(pf), skipped)
+    with Phases(say, immediate=False) as phases:
+        phases.start("Checking the result is what the plan reaches...")
+        after = verify_after(conn, target, reached_by(pf), skipped)
     if history is not None and apply_id is not None:
         _record_after(history, apply_id, after)
 

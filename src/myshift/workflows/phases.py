@@ -18,11 +18,11 @@ DELAY = 2.0  # seconds a phase may run silently when not on a terminal
 
 class Phases:
     def __init__(
-        self, say: Callable[[str], None], *, immediate: bool, delay: float = DELAY
+        self, say: Callable[[str], None], *, immediate: bool, delay: float | None = None
     ) -> None:
         self._say = say
         self._immediate = immediate
-        self._delay = delay
+        self._delay = DELAY if delay is None else delay
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
 
