@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import subprocess
@@ -11,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from clitools import MYSHIFT
-from myshift.db.connect import Endpoint
+from myshift.db.connect import Endpoint, connected
 from myshift.workflows import phases as phases_mod
 from myshift.workflows.execute import execute_planfile
 from myshift.workflows.phases import Phases
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.runner import ApplyOptions
+from myshift.workflows.statementprogress import PlainDisplay
 
 
 def test_on_a_terminal_each_phase_is_said_at_once() -> None:
@@ -99,3 +101,21 @@ def test_apply_says_what_it_checks_when_a_check_is_slow(
         "Checking the target against the plan (drift, pre-flight checks)...",
         "Checking the result is what the plan reaches...",
     ], said
+
+
+def test_a_kept_column_backup_reports_its_rows_on_the_display(
+    fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """Dropping a kept column first backs it up (minutes on a big table): the
+    statement's display hears how far the backup is."""
+    with connected(fresh_schema) as c:
+        c.execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        c.execute("INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)")
+    desired = tmp_path / "desired.sql"
+    desired.write_text("CREATE TABLE t (id int PRIMARY KEY);\n", encoding="utf-8")
+    pf = build_planfile(fresh_schema, str(desired), PlanOptions(allow_drop=True, keep_data=True))
+    assert any(s.keep_columns for s in pf.runnable)
+    out = io.StringIO()
+    display = PlainDisplay(out, first=0.0, every=0.0)
+    execute_planfile(fresh_schema, pf, ApplyOptions(audit_path=None), display=display)
+    assert "backup of t: 3 of ~3 rows" in out.getvalue(), out.getvalue()

@@ -32,7 +32,7 @@ from myshift.workflows.runner import (
     schema_lock,
     verify_after,
 )
-from myshift.workflows.statementprogress import StatementDisplay
+from myshift.workflows.statementprogress import StatementDisplay, StatementProgress
 from myshift.workflows.statementwatch import StatementInterrupted
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def _run(
         ),
         display=display,
         on_wait=say,
-        hook=_keepdata_hook(pf, target, opts, apply_id, say),
+        hook=_keepdata_hook(pf, target, opts, apply_id, say, display),
         observe=observe,
         conn=conn,
         label=_kind(pf, opts),
@@ -344,8 +344,13 @@ def _keepdata_hook(
     opts: ApplyOptions,
     apply_id: int | None,
     say: Say,
+    display: StatementDisplay | None = None,
 ) -> StatementHook | None:
-    """The keep-data / restore runner, when the plan keeps or restores anything."""
+    """The keep-data / restore runner, when the plan keeps or restores anything.
+
+    A column backup (minutes on a big table) reports each chunk: on the
+    statement's display, or without one a line at most every 2 s.
+    """
     runnable = pf.runnable
     if not any(s.keep_table or s.keep_columns or s.restore_held for s in runnable):
         return None
@@ -360,7 +365,27 @@ def _keepdata_hook(
         holding=opts.holding,
         undoes_apply_id=pf.undoes_apply_id,
         say=say,
+        progress=_backup_progress(say, display),
     )
+
+
+def _backup_progress(say: Say, display: StatementDisplay | None) -> Callable[[float, str], None]:
+    if display is not None:
+        shown = display
+
+        def on_display(percent: float, detail: str) -> None:
+            shown.update(StatementProgress(percent, detail))
+
+        return on_display
+    last = [time.monotonic()]
+
+    def on_say(percent: float, detail: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0:
+            last[0] = now
+            say(f"{detail} ({percent:.0f}%)")
+
+    return on_say
 
 
 __all__ = ["execute_planfile"]
