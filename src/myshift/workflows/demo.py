@@ -94,10 +94,12 @@ def config_text(dev_port: int, prod_port: int) -> str:
     )
 
 
+# Would make the commands use another config file or password than the demo's.
+_UNSET = ("MYSHIFT_CONFIG", "MYSQL_PWD")
+
+
 def _child_env() -> dict[str, str]:
-    # The demo's myshift.toml must be the one used: drop what would point elsewhere.
-    env = {k: v for k, v in os.environ.items() if k not in ("MYSHIFT_CONFIG", "MYSQL_PWD")}
-    return env
+    return {k: v for k, v in os.environ.items() if k not in _UNSET}
 
 
 def run_child(argv: Sequence[str], cwd: Path) -> int:
@@ -169,6 +171,9 @@ def _flow(work: Path, dev: Endpoint, prod: Endpoint, say: Callable[[str], None])
     say(config_text(dev.port, prod.port).rstrip())
     say("and checks.sql, the queries a rehearsal must pass:")
     say(CHECKS_SQL.rstrip())
+    unset = [k for k in _UNSET if k in os.environ]
+    if unset:
+        say(f"$ unset {' '.join(unset)}   # the demo's myshift.toml and passwords must be used")
     say(f"$ cd {shlex.quote(str(work))}")
 
     step("1. dump the dev schema", "dump", "--from", "dev", "-o", "dev_schema.sql")
