@@ -191,7 +191,6 @@ def _plan_with(
         me = str(tconn.scalar("SELECT CURRENT_USER()")) if opts.definer == "current" else ""
     current, desired = for_mode(current, desired, opts.definer, me)
     from myshift.engine.renames import rename_suspects
-    from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
     phase(phases, "Comparing the two schemas...")
@@ -220,24 +219,45 @@ def _plan_with(
         warnings=rename_suspects(current, desired),
     )
 
+    _verify_and_fingerprint(plan, target, opts, desired_twin, early, later, phases, timings)
+    timings["total"] = time.perf_counter() - t0
+    return plan
+
+
+def _verify_and_fingerprint(
+    plan: Plan,
+    target: Endpoint,
+    opts: PlanOptions,
+    twin: Twin,
+    early: _EarlyCopy | None,
+    later: contextlib.ExitStack | None,
+    phases: Phases | None,
+    timings: dict[str, float],
+) -> None:
+    """Verify ``plan`` when it changes anything, and set both fingerprints.
+
+    The fingerprints are pure Python: computed while verification waits on
+    the server, and while the server drops the verification workspace.
+    """
+    from myshift.model.serialize import fingerprint
+
+    current, desired = plan.current, plan.desired
+
     def fingerprints() -> tuple[str, str]:
         cache: FingerprintCache = {}  # the two sides share most Table objects
         return fingerprint(current, cache), fingerprint(desired, cache)
 
-    # The fingerprints are pure Python: computed while verification waits on
-    # the server, and while the server drops the verification workspace.
     with contextlib.ExitStack() as own, ThreadPoolExecutor(max_workers=1) as pool:
         fingerprints_f = pool.submit(fingerprints)
-        if opts.verify and changes:
-            phase(phases, f"Verifying the plan ({len(statements)} statement(s)) in a workspace...")
+        if opts.verify and plan.changes:
+            n = len(plan.statements)
+            phase(phases, f"Verifying the plan ({n} statement(s)) in a workspace...")
             t3 = time.perf_counter()
             prepared = early.take() if early is not None else None
             cleanup = later if later is not None else own
-            verify_plan(plan, target, opts, later=cleanup, twin=desired_twin, prepared=prepared)
+            verify_plan(plan, target, opts, later=cleanup, twin=twin, prepared=prepared)
             timings["verify"] = time.perf_counter() - t3
         plan.from_fingerprint, plan.to_fingerprint = fingerprints_f.result()
-    timings["total"] = time.perf_counter() - t0
-    return plan
 
 
 def _require_schema(conn: Conn, ep: Endpoint) -> None:
