@@ -105,6 +105,7 @@ def plan(
 ) -> None:
     """Show the DDL that turns the database to change (--to) into the schema you want
     (--desired): a dry run."""
+    from myshift.workflows.phases import Phases
     from myshift.workflows.plan import PlanCommandOptions, PlanOptions
     from myshift.workflows.plan import plan as plan_command
 
@@ -130,6 +131,7 @@ def plan(
         runbook_lang=settings.lang,
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
+        phases=Phases(echo_err, immediate=sys.stderr.isatty()),
     )
     result = plan_command(tgt, src, opts)
     click.echo(result.text, nl=False)

@@ -74,7 +74,7 @@ def trash_purge(
 @click.option("--keep", is_flag=True, help="Leave the demo servers running.")
 @handle_errors
 def demo(keep: bool) -> None:
-    """Run dump -> plan -> apply -> history end to end on two throwaway local servers."""
+    """Run dump -> plan -> rehearse -> apply -> rollback on two throwaway local servers."""
     from myshift.workflows import demo as demo_mod
 
     demo_mod.run(say=click.echo, keep=keep)

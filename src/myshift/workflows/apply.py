@@ -65,7 +65,7 @@ def apply(
     what it keeps when it is made, so keeping data with a plan made without
     it is refused rather than silently not keeping anything.
     """
-    pf, plan_path = _the_plan(target, source, opts, planfile)
+    pf, plan_path = _the_plan(target, source, opts, planfile, say)
     if not pf.runnable:
         return CommandResult(text=format_sql(pf) + "-- nothing to apply\n")
     notes = _rehearsal_gate(target, pf, opts, plan_path)
@@ -106,7 +106,11 @@ def _desired_label(source: Any, plan_path: str | None) -> str:
 
 
 def _the_plan(
-    target: Endpoint, source: Any, opts: ApplyCommandOptions, planfile: PlanFile | None
+    target: Endpoint,
+    source: Any,
+    opts: ApplyCommandOptions,
+    planfile: PlanFile | None,
+    say: Callable[[str], None],
 ) -> tuple[PlanFile, str | None]:
     """The plan to apply, and how messages name it: the file (read, its signature
     checked, refused when it does not keep data as asked), or a fresh plan."""
@@ -119,9 +123,11 @@ def _the_plan(
                 f"Run `myshift plan --to {target} -o plan.json`, review it, then "
                 "`myshift apply --plan plan.json`.",
             )
+        from myshift.workflows.phases import Phases
         from myshift.workflows.plan import build_planfile
 
-        return build_planfile(target, source, replace(opts.plan, keep_data=keep)), plan_path
+        phases = Phases(say, immediate=False)  # said only of a phase over 2 s
+        return build_planfile(target, source, replace(opts.plan, keep_data=keep), phases), plan_path
     if planfile is None:
         from myshift.workflows.plancheck import check_signature
 

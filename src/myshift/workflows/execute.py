@@ -19,6 +19,7 @@ from myshift import __version__
 from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.errors import DriftError, Interrupted, MyshiftError, UnsafeError
+from myshift.workflows.phases import Phases
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.runner import (
     ApplyInterrupted,
@@ -31,7 +32,7 @@ from myshift.workflows.runner import (
     schema_lock,
     verify_after,
 )
-from myshift.workflows.statementprogress import StatementDisplay
+from myshift.workflows.statementprogress import StatementDisplay, StatementProgress
 from myshift.workflows.statementwatch import StatementInterrupted
 
 if TYPE_CHECKING:
@@ -82,7 +83,10 @@ def execute_planfile(
             )
         with schema_lock(target, conn):
             # From here on, pf is what the engine derives (or this refuses).
-            pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
+            # Checking reads the whole target (seconds on a big schema): say so.
+            with Phases(say, immediate=False) as phases:
+                phases.start("Checking the target against the plan (drift, pre-flight checks)...")
+                pf = _checked_under_lock(conn, target, pf, opts, preflight=preflight)
             if not pf.runnable:
                 say("Nothing to apply.")
                 return None
@@ -177,7 +181,7 @@ def _run(
         ),
         display=display,
         on_wait=say,
-        hook=_keepdata_hook(pf, target, opts, apply_id, say),
+        hook=_keepdata_hook(pf, target, opts, apply_id, say, display),
         observe=observe,
         conn=conn,
         label=_kind(pf, opts),
@@ -187,7 +191,9 @@ def _run(
     # Held-back statements (no --allow-drop) are not compared: the target must
     # be what the runnable ones reach (engine.holdback).
     skipped = {s.sql for s in pf.statements if s.skipped}
-    after = verify_after(conn, target, reached_by(pf), skipped)
+    with Phases(say, immediate=False) as phases:
+        phases.start("Checking the result is what the plan reaches...")
+        after = verify_after(conn, target, reached_by(pf), skipped)
     if history is not None and apply_id is not None:
         _record_after(history, apply_id, after)
 
@@ -338,8 +344,13 @@ def _keepdata_hook(
     opts: ApplyOptions,
     apply_id: int | None,
     say: Say,
+    display: StatementDisplay | None = None,
 ) -> StatementHook | None:
-    """The keep-data / restore runner, when the plan keeps or restores anything."""
+    """The keep-data / restore runner, when the plan keeps or restores anything.
+
+    A column backup (minutes on a big table) reports each chunk: on the
+    statement's display, or without one a line at most every 2 s.
+    """
     runnable = pf.runnable
     if not any(s.keep_table or s.keep_columns or s.restore_held for s in runnable):
         return None
@@ -354,7 +365,27 @@ def _keepdata_hook(
         holding=opts.holding,
         undoes_apply_id=pf.undoes_apply_id,
         say=say,
+        progress=_backup_progress(say, display),
     )
+
+
+def _backup_progress(say: Say, display: StatementDisplay | None) -> Callable[[float, str], None]:
+    if display is not None:
+        shown = display
+
+        def on_display(percent: float, detail: str) -> None:
+            shown.update(StatementProgress(percent, detail))
+
+        return on_display
+    last = [time.monotonic()]
+
+    def on_say(percent: float, detail: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0:
+            last[0] = now
+            say(f"{detail} ({percent:.0f}%)")
+
+    return on_say
 
 
 __all__ = ["execute_planfile"]

@@ -37,6 +37,8 @@ from myshift.errors import MyshiftError, UsageError
 from myshift.model import Schema
 from myshift.workflows.freeze import to_planfile
 from myshift.workflows.history.records import DEFAULT_SCHEMA as DEFAULT_HISTORY_SCHEMA
+from myshift.workflows.phases import Phases
+from myshift.workflows.phases import start as phase
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import Plan, PlanOptions, derive
 from myshift.workflows.report import CommandResult, format_human, format_sql
@@ -100,12 +102,14 @@ def make_plan(
     opts: PlanOptions | None = None,
     *,
     later: contextlib.ExitStack | None = None,
+    phases: Phases | None = None,
 ) -> Plan:
     """The verified plan that turns ``target`` into ``source``.
 
     With ``later``, dropping the verification workspace (a few hundred ms at
     10,000 tables) is waited for when ``later`` closes, so the caller's next
-    steps overlap it; without, before this returns.
+    steps overlap it; without, before this returns.  ``phases`` is told what
+    each step (read, compare, verify) is doing.
     """
     opts = opts or PlanOptions()
     if not target.schema:
@@ -116,7 +120,11 @@ def make_plan(
     # Both models, the diff and the fingerprints are millions of acyclic
     # objects: the cyclic collector only slows them down (see gc_paused).
     with gc_paused(), allowing_empty(True) if opts.allow_empty else contextlib.nullcontext():
-        return _make_plan(target, source, opts, later)
+        try:
+            return _make_plan(target, source, opts, later, phases)
+        finally:
+            if phases is not None:
+                phases.done()
 
 
 def _make_plan(
@@ -124,6 +132,7 @@ def _make_plan(
     source: str | Endpoint | list[Statement],
     opts: PlanOptions,
     later: contextlib.ExitStack | None,
+    phases: Phases | None,
 ) -> Plan:
     t0 = time.perf_counter()
     threading.Thread(target=_import_engine, name="myshift-imports", daemon=True).start()
@@ -135,7 +144,9 @@ def _make_plan(
         early: _EarlyCopy | None = None
         if opts.verify:
             early = stack.enter_context(_EarlyCopy(target, opts, current_twin))
-        return _plan_with(target, source, opts, t0, current_twin, desired_twin, early, later)
+        return _plan_with(
+            target, source, opts, t0, current_twin, desired_twin, early, later, phases
+        )
 
 
 def _plan_with(
@@ -147,8 +158,10 @@ def _plan_with(
     desired_twin: Twin,
     early: _EarlyCopy | None,
     later: contextlib.ExitStack | None,
+    phases: Phases | None,
 ) -> Plan:
     timings: dict[str, float] = {}
+    phase(phases, "Reading the target schema and the desired one...")
     with connected(target) as tconn:
         flavor = tconn.flavor
         _require_schema(tconn, target)
@@ -178,9 +191,9 @@ def _plan_with(
         me = str(tconn.scalar("SELECT CURRENT_USER()")) if opts.definer == "current" else ""
     current, desired = for_mode(current, desired, opts.definer, me)
     from myshift.engine.renames import rename_suspects
-    from myshift.model.serialize import fingerprint
 
     hints = _merge_hints(file_hints, opts.hints)
+    phase(phases, "Comparing the two schemas...")
     t2 = time.perf_counter()
     changes, statements, reached = derive(
         current,
@@ -206,23 +219,45 @@ def _plan_with(
         warnings=rename_suspects(current, desired),
     )
 
+    _verify_and_fingerprint(plan, target, opts, desired_twin, early, later, phases, timings)
+    timings["total"] = time.perf_counter() - t0
+    return plan
+
+
+def _verify_and_fingerprint(
+    plan: Plan,
+    target: Endpoint,
+    opts: PlanOptions,
+    twin: Twin,
+    early: _EarlyCopy | None,
+    later: contextlib.ExitStack | None,
+    phases: Phases | None,
+    timings: dict[str, float],
+) -> None:
+    """Verify ``plan`` when it changes anything, and set both fingerprints.
+
+    The fingerprints are pure Python: computed while verification waits on
+    the server, and while the server drops the verification workspace.
+    """
+    from myshift.model.serialize import fingerprint
+
+    current, desired = plan.current, plan.desired
+
     def fingerprints() -> tuple[str, str]:
         cache: FingerprintCache = {}  # the two sides share most Table objects
         return fingerprint(current, cache), fingerprint(desired, cache)
 
-    # The fingerprints are pure Python: computed while verification waits on
-    # the server, and while the server drops the verification workspace.
     with contextlib.ExitStack() as own, ThreadPoolExecutor(max_workers=1) as pool:
         fingerprints_f = pool.submit(fingerprints)
-        if opts.verify and changes:
+        if opts.verify and plan.changes:
+            n = len(plan.statements)
+            phase(phases, f"Verifying the plan ({n} statement(s)) in a workspace...")
             t3 = time.perf_counter()
             prepared = early.take() if early is not None else None
             cleanup = later if later is not None else own
-            verify_plan(plan, target, opts, later=cleanup, twin=desired_twin, prepared=prepared)
+            verify_plan(plan, target, opts, later=cleanup, twin=twin, prepared=prepared)
             timings["verify"] = time.perf_counter() - t3
         plan.from_fingerprint, plan.to_fingerprint = fingerprints_f.result()
-    timings["total"] = time.perf_counter() - t0
-    return plan
 
 
 def _require_schema(conn: Conn, ep: Endpoint) -> None:
@@ -251,15 +286,20 @@ class PlanCommandOptions:
     # signs the file written to ``output``, and the history the runbook reads.
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_HISTORY_SCHEMA
+    # Told what each slow step is doing (stderr: at once on a terminal, else after 2 s).
+    phases: Phases | None = None
 
 
 def build_planfile(
-    target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanOptions
+    target: Endpoint,
+    source: str | Endpoint | list[Statement],
+    opts: PlanOptions,
+    phases: Phases | None = None,
 ) -> PlanFile:
     """The verified plan, frozen into the plan file (``opts.keep_data`` marks what to keep)."""
     # The plan file's server queries overlap the drop of the verification workspace.
     with contextlib.ExitStack() as later:
-        plan = make_plan(target, source, opts, later=later)
+        plan = make_plan(target, source, opts, later=later, phases=phases)
         return to_planfile(plan, target, opts)
 
 
@@ -277,7 +317,10 @@ def plan(
 ) -> CommandResult:
     """``myshift plan``; keep-data is on by default for protected targets (Endpoint.protected)."""
     pf = build_planfile(
-        target, source, replace(opts.plan, keep_data=opts.plan.keep_data or target.protected)
+        target,
+        source,
+        replace(opts.plan, keep_data=opts.plan.keep_data or target.protected),
+        opts.phases,
     )
     notice = ""
     if opts.output:

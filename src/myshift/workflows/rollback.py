@@ -16,6 +16,7 @@ from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Endpoint
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
+from myshift.workflows.phases import Phases
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import PlanOptions
 from myshift.workflows.report import CommandResult, format_human, format_sql, wrap_comment
@@ -111,15 +112,17 @@ def rollback(
 ) -> CommandResult:
     """``myshift rollback``: show the reverse plan, then apply it like ``apply`` does."""
     keep = target.protected if opts.keep_data is None else opts.keep_data
-    pf = build_rollback_planfile(
-        target,
-        apply_id,
-        history_schema=opts.history_schema,
-        keep_data=keep,
-        verify=opts.verify,
-        workspace=opts.workspace,
-        take_back_outside=opts.take_back_outside_changes,
-    )
+    with Phases(say, immediate=False) as phases:
+        phases.start("Working out the reverse plan (reading the target, verifying it)...")
+        pf = build_rollback_planfile(
+            target,
+            apply_id,
+            history_schema=opts.history_schema,
+            keep_data=keep,
+            verify=opts.verify,
+            workspace=opts.workspace,
+            take_back_outside=opts.take_back_outside_changes,
+        )
     shown = (
         format_human(pf, color=opts.color, width=opts.width)
         if opts.fmt == "human"
