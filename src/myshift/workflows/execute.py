@@ -21,6 +21,7 @@ from myshift.db.identity import server_identity
 from myshift.errors import DriftError, Interrupted, MyshiftError, UnsafeError
 from myshift.workflows.phases import Phases
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.preflightrun import preflight_hits
 from myshift.workflows.runner import (
     ApplyInterrupted,
     ApplyOptions,
@@ -311,23 +312,18 @@ def _checked_under_lock(
     runnable = pf.runnable
     refuse_blocked(runnable, policy)
     check_algorithms(runnable, opts.algorithm)
-    for st in runnable if preflight else []:
-        for pre in st.preflight:
-            if not pre.runnable:
-                continue
-            try:
-                n = int(conn.scalar(pre.sql) or 0)
-            except DriverError as exc:
-                raise UnsafeError(
-                    f"{st.subject}: pre-flight check could not run: {pre.description}: {exc}",
-                    "Check the data by hand before applying, or report this as a myshift bug.",
-                ) from None
-            if n:
-                raise UnsafeError(
-                    f"{st.subject}: pre-flight check failed: {pre.description}: "
-                    f"{n} row(s) would make `{st.sql[:150]}` fail.",
-                    "Fix the data (or the migration) and make a new plan.",
-                )
+    for hit in preflight_hits(conn, runnable) if preflight else ():
+        st, pre = hit.statement, hit.check
+        if hit.error:
+            raise UnsafeError(
+                f"{st.subject}: pre-flight check could not run: {pre.description}: {hit.error}",
+                "Check the data by hand before applying, or report this as a myshift bug.",
+            )
+        raise UnsafeError(
+            f"{st.subject}: pre-flight check failed: {pre.description}: "
+            f"{hit.rows} row(s) would make `{st.sql[:150]}` fail.",
+            "Fix the data (or the migration) and make a new plan.",
+        )
     soft_dropped = [s.subject for s in runnable if s.keep_table]
     if soft_dropped:
         # References from other schemas are not in the drift fingerprint:

@@ -71,6 +71,7 @@ from myshift.workflows.clone import DataMode, TerminalProgress
 from myshift.workflows.execute import execute_planfile
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.preflightrun import preflight_hits
 from myshift.workflows.rehearse_history import begin_history, finish_history, record_in_plan
 from myshift.workflows.rehearse_observe import Observer, estimate
 from myshift.workflows.rehearse_report import RehearsalReport, StatementReport
@@ -169,22 +170,12 @@ def production_preflights(target: Endpoint, pf: PlanFile) -> list[str]:
     fail (a duplicate outside the sample): apply runs these very checks on
     production and refuses, so a rehearsal whose checks fail here fails.
     """
-    from myshift.db.connect import DriverError
-
-    failing: list[str] = []
     with connected(target) as conn:
-        for st in pf.runnable:
-            for pre in st.preflight:
-                if not pre.runnable:
-                    continue
-                try:
-                    n = int(conn.scalar(pre.sql) or 0)
-                except DriverError as exc:
-                    failing.append(f"{st.subject}: {pre.description}: could not run ({exc})")
-                    continue
-                if n:
-                    failing.append(f"{st.subject}: {pre.description}: {n} row(s)")
-    return failing
+        return [
+            f"{h.statement.subject}: {h.check.description}: "
+            + (f"could not run ({h.error})" if h.error else f"{h.rows} row(s)")
+            for h in preflight_hits(conn, pf.runnable)
+        ]
 
 
 def _read_plan(plan_path: str | Path, options: RehearseOptions) -> PlanFile:
