@@ -365,3 +365,22 @@ def test_history_errors_say_a_lost_server_is_lost_not_a_missing_grant(
     text = str(exc.value)
     assert "lost the connection to the server" in text and "Grant" not in text
     assert not text.rstrip().endswith(": .")
+
+
+def test_rehearsal_counts_its_sandbox_statements(history: History) -> None:
+    """A rehearsal's statements ran in the sandbox: its OK/STMTS comes from its notes,
+    not from the target's (empty) statement rows, which read 0/0."""
+    r = history.begin_apply(kind="rehearsal", target_schema="shop")
+    history.add_notes(
+        r,
+        {"statements": [{"seq": 1, "status": "ok"}, {"seq": 2, "status": "failed"}]},
+    )
+    history.finish_apply(r, "failed")
+    early = history.begin_apply(kind="rehearsal", target_schema="shop")
+    history.finish_apply(early, "failed")  # stopped before any statement ran
+    rows = {
+        line.split()[0]: line for line in format_history_table(history.list_applies()).splitlines()
+    }
+    col = rows["ID"].index("OK/STMTS")
+    assert rows[str(r)][col:].split()[0] == "1/2"
+    assert rows[str(early)][col:].split()[0] == "-"

@@ -36,6 +36,18 @@ def _one_line(text: str | None, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _counts(r: ApplyRecord) -> str:
+    """OK/STMTS. A rehearsal runs its statements in the sandbox, not on the target, so
+    its counts come from the statements its notes list (``-`` before it ran any)."""
+    if r.kind != "rehearsal":
+        return f"{r.statements_ok}/{r.statements_total}"
+    listed = (r.notes or {}).get("statements")
+    if not isinstance(listed, list) or not listed:
+        return "-"
+    ok = sum(1 for s in listed if isinstance(s, Mapping) and s.get("status") == "ok")
+    return f"{ok}/{len(listed)}"
+
+
 def format_history_table(records: Sequence[ApplyRecord]) -> str:
     """``myshift history``: one aligned line per apply, newest first, times in UTC."""
     if not records:
@@ -53,7 +65,7 @@ def format_history_table(records: Sequence[ApplyRecord]) -> str:
                 _when(r.started_at),
                 _secs(r.duration),
                 r.outcome,
-                f"{r.statements_ok}/{r.statements_total}",
+                _counts(r),
                 f"{r.operator_user}@{r.operator_host}",
                 note,
             ]
