@@ -184,3 +184,30 @@ def test_runbook_language_from_myshift_toml_and_plan_runbook(
     _prod_env(fresh_schema, tmp_path, extra='lang = "fr"\n')
     out = CliRunner().invoke(cli, ["runbook", "--plan", "plan.json"])
     assert out.exit_code == 3 and "`lang` must be one of en, es" in out.output
+
+
+def test_checks_after_read_routines_and_triggers_not_count_them(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """Only tables and views have rows to count: a changed procedure or trigger gets
+    its SHOW CREATE, never `SELECT COUNT(*) FROM schema.procedure`."""
+    conn.execute("CREATE TABLE t (id INT PRIMARY KEY, n INT)")
+    conn.execute("CREATE PROCEDURE p() SELECT 1")
+    conn.execute("CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.n = 1")
+    desired = (
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT, m INT);\n"
+        "CREATE PROCEDURE p() SELECT 2;\n"
+        "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.n = 2;\n"
+    )
+    (tmp_path / "d.sql").write_text(desired, encoding="utf-8")
+    plan(
+        fresh_schema,
+        "d.sql",
+        PlanCommandOptions(plan=PlanOptions(), output="plan.json", runbook="runbook.md"),
+    )
+    text = Path("runbook.md").read_text(encoding="utf-8")
+    s = fresh_schema.schema
+    assert f"SELECT COUNT(*) FROM {s}.t;" in text
+    assert f"SHOW CREATE PROCEDURE {s}.p;" in text
+    assert f"SELECT COUNT(*) FROM {s}.p;" not in text
+    assert f"SELECT COUNT(*) FROM {s}.t_bi;" not in text

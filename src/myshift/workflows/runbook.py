@@ -185,6 +185,22 @@ def _rollback(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
     return lines
 
 
+def _object_kind(pf: PlanFile, name: str) -> str | None:
+    """None for a table or view (or a name the desired schema no longer has), else the
+    SHOW CREATE kind of the routine, trigger or event called ``name``."""
+    d = pf.desired
+    if name in d.table_map or name in d.view_map:
+        return None
+    for r in d.routines:
+        if r.name == name:
+            return r.kind.upper()
+    if any(tr.name == name for tr in d.triggers):
+        return "TRIGGER"
+    if any(e.name == name for e in d.events):
+        return "EVENT"
+    return None
+
+
 def _after(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
     runnable = pf.runnable
     lines = ["", t["after"], ""]
@@ -192,7 +208,11 @@ def _after(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
     lines.append(t["after_drift"].format(target=target))
     touched = sorted({st.subject for st in runnable if not st.keep_table})
     for name in touched[:20]:
-        lines.append(t["after_count"].format(name=name, schema=pf.schema))
+        kind = _object_kind(pf, name)
+        if kind is None:  # a table or view: rows to count
+            lines.append(t["after_count"].format(name=name, schema=pf.schema))
+        else:  # a routine, trigger or event: nothing to count, its text to read
+            lines.append(t["after_show"].format(name=name, schema=pf.schema, kind=kind))
     if any(st.keep_table or st.keep_columns for st in runnable):
         lines.append(t["after_trash"].format(target=target))
     return lines

@@ -79,6 +79,7 @@ EN: Final[dict[str, str]] = {
         "(apply also re-introspects and compares)."
     ),
     "after_count": "- `{name}` answers: `SELECT COUNT(*) FROM {schema}.{name};`",
+    "after_show": "- `{name}` is as planned: `SHOW CREATE {kind} {schema}.{name};`",
     "after_trash": (
         "- What is held for rollback: `myshift trash list --to {target}`; purge later with "
         "`myshift trash purge --older-than 7d --to {target}`."
@@ -160,6 +161,7 @@ ES: Final[dict[str, str]] = {
         "(apply también vuelve a leer el esquema y lo compara)."
     ),
     "after_count": "- `{name}` responde: `SELECT COUNT(*) FROM {schema}.{name};`",
+    "after_show": "- `{name}` es como se planeó: `SHOW CREATE {kind} {schema}.{name};`",
     "after_trash": (
         "- Lo que se guarda para el rollback: `myshift trash list --to {target}`; "
         "se purga más adelante con `myshift trash purge --older-than 7d --to {target}`."
