@@ -211,3 +211,15 @@ def test_checks_after_read_routines_and_triggers_not_count_them(
     assert f"SHOW CREATE PROCEDURE {s}.p;" in text
     assert f"SELECT COUNT(*) FROM {s}.p;" not in text
     assert f"SELECT COUNT(*) FROM {s}.t_bi;" not in text
+
+
+def test_plan_runbook_without_output_is_refused(conn: Conn, fresh_schema: Endpoint) -> None:
+    """The runbook's commands name the plan file: without -o they would name a
+    plan.json that may not exist (or be another plan)."""
+    from myshift.errors import UsageError
+
+    _seed(conn)
+    Path("d.sql").write_text(DESIRED, encoding="utf-8")
+    with pytest.raises(UsageError, match=r"-o plan\.json"):
+        plan(fresh_schema, "d.sql", PlanCommandOptions(runbook="runbook.md"))
+    assert not Path("runbook.md").exists()

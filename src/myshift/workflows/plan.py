@@ -316,6 +316,15 @@ def plan(
     target: Endpoint, source: str | Endpoint | list[Statement], opts: PlanCommandOptions
 ) -> CommandResult:
     """``myshift plan``; keep-data is on by default for protected targets (Endpoint.protected)."""
+    if opts.runbook and not opts.output:
+        # The runbook's commands name the plan file to rehearse and apply: without
+        # -o it would name a plan.json that may not exist, or be another plan.
+        raise UsageError(
+            f"--runbook {opts.runbook} needs the plan written too: its commands name the "
+            "plan file to rehearse and apply.",
+            "Add -o plan.json (then `myshift runbook --plan plan.json` can also write it "
+            "again later).",
+        )
     pf = build_planfile(
         target,
         source,
