@@ -228,10 +228,13 @@ def check_algorithms(statements: Sequence[PlannedStatement], policy: Algorithm |
     worst = [s for s in statements if _ALGO_COST[s.algorithm] > _ALGO_COST[policy]]
     if worst:
         s = worst[0]
+        why = f" ({s.reason})" if s.reason else ""
+        others = sorted({w.subject for w in worst[1:]} - {s.subject})
+        more = f"; also on {', '.join(others)}" if others else ""
         raise UnsafeError(
-            f"{s.subject}: `{s.sql[:200]}` needs ALGORITHM={s.algorithm.value}, more than the "
-            f"--algorithm {policy.value.lower()} policy allows ({len(worst)} statement(s) refused; "
-            "nothing was run).",
+            f"{s.subject}: {s.description} needs ALGORITHM={s.algorithm.value}{why}, more than "
+            f"the --algorithm {policy.value.lower()} policy allows ({len(worst)} statement(s) "
+            f"refused{more}; nothing was run).",
             "Change the migration, or re-run with a less strict --algorithm.",
         )
 
