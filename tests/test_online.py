@@ -402,6 +402,26 @@ def test_clean_up_spares_what_existed(conn: Conn, fresh_schema: Endpoint) -> Non
     assert quote_ident("x") == "`x`"
 
 
+def test_clean_up_recreates_a_trigger_the_tool_had_dropped(
+    conn: Conn, fresh_schema: Endpoint
+) -> None:
+    """The tool drops each of the table's triggers before creating it on its copy
+    (names are unique per schema): stopped in between, the trigger is nowhere.
+    Clean-up creates it again from what the table had before the run."""
+    from myshift.workflows.online.ptosc import _own_triggers
+
+    conn.execute("CREATE TABLE orders (id int PRIMARY KEY, tag varchar(10))")
+    conn.execute("CREATE TRIGGER orders_tag BEFORE INSERT ON orders FOR EACH ROW SET NEW.tag='t'")
+    own = _own_triggers(conn, fresh_schema.schema, "orders")
+    conn.execute("CREATE TABLE _orders_new LIKE orders")  # the tool's copy, mid-run
+    conn.execute("DROP TRIGGER orders_tag")  # ... and the gap before it re-creates it
+    done = clean_up(conn, fresh_schema.schema, "orders", set(), None, own)
+    assert done == ["table _orders_new", "trigger orders_tag created again on orders"]
+    assert table_triggers(conn, fresh_schema.schema, "orders") == ["orders_tag"]
+    conn.execute("INSERT INTO orders (id) VALUES (1)")
+    assert conn.scalar("SELECT tag FROM orders WHERE id = 1") == "t"
+
+
 # --------------------------------------------------------------------------- rehearse
 
 

@@ -51,7 +51,7 @@ from myshift.engine.introspect.catalog import (
     table_triggers,
 )
 from myshift.errors import ApplyFailed
-from myshift.model.schema import ForeignKey
+from myshift.model.schema import ForeignKey, Trigger
 
 OnProgress = Callable[[float, str], None]
 Say = Callable[[str], None]
@@ -191,6 +191,7 @@ def run_statement(
     schema = target.schema
     before_tables = existing_tables(conn, schema, shadow_names(table))
     fks_before = foreign_keys_around(conn, schema, table)
+    own = _own_triggers(conn, schema, table)
     replicas = bool(sessions.replica_connections(conn))
     children = any(child != table for child, _ in fks_before)
     with defaults_file(target) as cnf:
@@ -215,12 +216,12 @@ def run_statement(
                 code, tail, rows = _watch(proc, log.name, on_progress, stop)
             except BaseException:
                 _stop(proc)
-                cleaned = clean_up(conn, schema, table, before_tables, proc.pid)
+                cleaned = clean_up(conn, schema, table, before_tables, proc.pid, own)
                 say(_cleaned_text(table, cleaned))
                 raise
         seconds = time.monotonic() - t0
     if code != 0:
-        cleaned = clean_up(conn, schema, table, before_tables, proc.pid)
+        cleaned = clean_up(conn, schema, table, before_tables, proc.pid, own)
         raise ApplyFailed(
             f"pt-online-schema-change failed on {table!r} (exit {code}): "
             + _last_error(tail)
@@ -305,12 +306,22 @@ def _retry(conn: Conn, sql: str, tries: int = 5) -> None:
 
 
 def clean_up(
-    conn: Conn, schema: str, table: str, existed: set[str], pid: int | None = None
+    conn: Conn,
+    schema: str,
+    table: str,
+    existed: set[str],
+    pid: int | None = None,
+    own: Sequence[Trigger] = (),
 ) -> list[str]:
     """Remove what a stopped run left: the tool's statements still running, its
     triggers, a shadow table it made (after moving back any of the table's own
     triggers it had moved there), and the old table after a completed swap.
-    Objects that existed before the run (``existed``) are never touched."""
+    Objects that existed before the run (``existed``) are never touched.
+
+    ``own`` are the table's triggers as they were before the run: the tool
+    drops each from the table before creating it on its copy (trigger names are
+    unique per schema), so a run stopped between the two has it nowhere; such
+    a trigger is created again on the table."""
     q = quote_ident
     done: list[str] = []
     if pid is not None:
@@ -334,6 +345,26 @@ def clean_up(
             done += _move_triggers_back(conn, schema, name, table)
         _retry(conn, f"DROP TABLE IF EXISTS {q(schema)}.{q(name)}")
         done.append(f"table {name}")
+    if own and table in existing_tables(conn, schema, [table]):
+        done += _recreate_missing(conn, schema, table, own)
+    return done
+
+
+def _own_triggers(conn: Conn, schema: str, table: str) -> list[Trigger]:
+    """The table's triggers before the run, to re-create any a stopped run lost."""
+    from myshift.engine.introspect import introspect
+
+    return [t for t in introspect(conn, schema).triggers if t.table == table]
+
+
+def _recreate_missing(conn: Conn, schema: str, table: str, own: Sequence[Trigger]) -> list[str]:
+    present = set(table_triggers(conn, schema, table))
+    done = []
+    for trig in own:  # in their order (ACTION_ORDER) as introspected
+        if trig.name in present:
+            continue
+        conn.execute(ddl.create_trigger(replace(trig, table=table), conn.flavor))
+        done.append(f"trigger {trig.name} created again on {table}")
     return done
 
 
