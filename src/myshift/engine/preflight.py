@@ -569,8 +569,3 @@ def plan_preflights(changes: Sequence[Change], current: Schema) -> list[list[Che
     """The checks of each change of a plan, all to be run before its first statement."""
     walk = _Walk(current)
     return [walk.checks(ch) for ch in changes]
-
-
-def preflight_checks(change: Change, current: Schema, schema_name: str = "") -> list[Check]:
-    """(description, SELECT COUNT(*) ...) pairs for one change run first on ``current``."""
-    return plan_preflights([change], current)[0]
