@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # mariadbd is needed by the tests and the demo (throwaway local servers);
-# pt-online-schema-change (Debian's percona-toolkit) runs apply's online path.
+# pt-online-schema-change (Debian's percona-toolkit) runs apply's online path;
+# sshd (openssh-server) is started by the SSH tunnel tests.
 server-deps:
 	@command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || { \
 	  echo "mariadbd missing: installing mariadb-server"; \
@@ -27,6 +28,9 @@ server-deps:
 	@command -v pt-online-schema-change >/dev/null 2>&1 || { \
 	  echo "pt-online-schema-change missing: installing percona-toolkit"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq percona-toolkit >/dev/null; }
+	@[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null 2>&1 || { \
+	  echo "sshd missing: installing openssh-server (the SSH tunnel tests start their own)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check src tests bench

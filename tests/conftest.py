@@ -93,3 +93,9 @@ def replication_pair() -> Iterator[tuple[LocalServer, LocalServer]]:
             replica.stop()
     finally:
         primary.stop()
+
+
+# The AWS fixtures (a local moto server), usable by any test module.
+from awsfixtures import moto_endpoint, moto_server  # noqa: E402
+
+__all__ = ["moto_endpoint", "moto_server"]

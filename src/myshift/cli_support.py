@@ -221,7 +221,26 @@ def _prompt(text: str) -> str:
 def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
     from myshift.config.endpoint import resolve_endpoint
 
-    return resolve_endpoint(_spec(ref, kw), prompt=_prompt, settings=load_config())
+    ep = resolve_endpoint(_spec(ref, kw), prompt=_prompt, settings=load_config())
+    return reach().endpoint(ep)
+
+
+def reach() -> Any:
+    """This command's ways in (workflows.reach): opened on demand, closed when it ends.
+
+    One per click context; closed by the context's ``call_on_close``, which click
+    runs on every exit (success, error, Ctrl-C).
+    """
+    from myshift.workflows.reach import Reach
+
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    found = root.meta.get("myshift.reach")
+    if found is None:
+        found = Reach(load_config(), say=echo_err)
+        root.meta["myshift.reach"] = found
+        root.call_on_close(found.close)
+    return found
 
 
 def resolve_source(value: str | None) -> Any:
@@ -237,7 +256,8 @@ def resolve_source(value: str | None) -> Any:
         return "-"
     settings = load_config()
     if looks_like_url(value) or value in settings.environments:
-        return resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt, settings=settings)
+        ep = resolve_endpoint(EndpointSpec(ref=value), prompt=_prompt, settings=settings)
+        return reach().endpoint(ep)
     return value
 
 

@@ -34,8 +34,34 @@ _ENV_KEYS: dict[str, type] = {
     "ssl_key": str,
     "defaults_file": str,
     "plan_key_file": str,
+    # Ways in (issue 14; workflows.reach): an SSH bastion, the RDS firewall, IAM/Secrets.
+    "ssh_tunnel": str,
+    "ssh_port": int,
+    "ssh_key": str,
+    "ssh_known_hosts": str,
+    "access": str,
+    "security_group": str,
+    "allowlist_ip": str,
+    "allowlist_ttl": str,
+    "auth": str,
+    "password_secret": str,
+    "rds_instance": str,
+    "aws_region": str,
 }
-_ENV_PATH_KEYS = ("ssl_ca", "ssl_cert", "ssl_key", "defaults_file", "plan_key_file")
+_ENV_PATH_KEYS = (
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+    "defaults_file",
+    "plan_key_file",
+    "ssh_key",
+    "ssh_known_hosts",
+)
+# Allowed values of the enumerated environment keys.
+_ENV_CHOICES: dict[str, tuple[str, ...]] = {
+    "access": ("direct", "allowlist"),
+    "auth": ("password", "iam"),
+}
 # The team key that signs plan files (workflows.plancheck); it wins over plan_key_file.
 PLAN_KEY_ENV = "MYSHIFT_PLAN_KEY"
 
@@ -58,6 +84,60 @@ class EnvConfig:
     ssl_key: str | None = None
     defaults_file: str | None = None
     plan_key_file: str | None = None
+    # Ways in (workflows.reach).  ssh_tunnel is "user@bastion" (ssh_port, ssh_key and
+    # ssh_known_hosts refine it); access "allowlist" opens the RDS security group to
+    # this machine's IP around each command; auth "iam" logs in with an RDS IAM token;
+    # password_secret names a Secrets Manager secret holding the password.
+    ssh_tunnel: str | None = None
+    ssh_port: int | None = None
+    ssh_key: str | None = None
+    ssh_known_hosts: str | None = None
+    access: str = "direct"
+    security_group: str | None = None
+    allowlist_ip: str | None = None
+    allowlist_ttl: str | None = None
+    auth: str = "password"
+    password_secret: str | None = None
+    # The RDS instance (DBInstanceIdentifier) behind this environment, and its region.
+    rds_instance: str | None = None
+    aws_region: str | None = None
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """``[aws]`` in myshift.toml: how myshift reaches the AWS APIs (myshift.cloud).
+
+    Credentials always come from boto3's standard chain (environment, profile,
+    instance role); nothing here holds a secret.  ``endpoint_url`` points every
+    client at another endpoint (a local moto server in tests; boto3 also reads
+    ``AWS_ENDPOINT_URL``).
+    """
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    # Where `access open` learns this machine's public IP (one line of text).
+    ip_url: str = "https://checkip.amazonaws.com"
+    # Sandboxes myshift creates: their class (default: the source's), their
+    # lifetime (an expiry tag `sandboxes sweep` honours) and the longest wait
+    # for any one AWS state change.
+    sandbox_instance_class: str | None = None
+    sandbox_ttl: str = "6h"
+    waiter_timeout: int = 3600
+    # The default lifetime of an allowlist rule opened by `access open`.
+    allowlist_ttl: str = "30m"
+
+
+_AWS_KEYS: dict[str, type] = {
+    "region": str,
+    "profile": str,
+    "endpoint_url": str,
+    "ip_url": str,
+    "sandbox_instance_class": str,
+    "sandbox_ttl": str,
+    "waiter_timeout": int,
+    "allowlist_ttl": str,
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +194,7 @@ class Settings:
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
     # DEFINER of views, routines, triggers and events: "keep" (compare it and
     # create objects with it), "ignore" or "current" (see engine.definers).
     definer: str = "keep"
@@ -196,6 +277,7 @@ def read_settings(path: Path) -> Settings:
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     online = _parse_online(path, data.pop("online", {}))
+    aws = _parse_aws(path, data.pop("aws", {}))
     definer = data.pop("definer", "keep")
     _check_type(path, "definer", definer, str)
     if definer not in ("keep", "ignore", "current"):
@@ -222,6 +304,7 @@ def read_settings(path: Path) -> Settings:
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
+        aws=aws,
         definer=definer,
         lang=lang,
     )
@@ -251,6 +334,20 @@ def _parse_online(path: Path, body: object) -> OnlineSettings:
     return OnlineSettings(**values)
 
 
+def _parse_aws(path: Path, body: object) -> AwsSettings:
+    if not isinstance(body, dict):
+        raise UsageError(f"{path}: `aws` must be a table.", "Write it as [aws].")
+    unknown = sorted(set(body) - set(_AWS_KEYS))
+    if unknown:
+        raise UsageError(
+            f"{path}: [aws] has unknown key(s) {', '.join(unknown)}.",
+            f"Known keys are {', '.join(_AWS_KEYS)}.",
+        )
+    for key, value in body.items():
+        _check_type(path, f"aws.{key}", value, _AWS_KEYS[key])
+    return AwsSettings(**body)
+
+
 def _check_type(path: Path, key: str, value: object, tp: type) -> None:
     # bool is an int subclass: `port = true` must not pass as a port.
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
@@ -278,6 +375,12 @@ def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
     values: dict[str, Any] = {}
     for key, value in body.items():
         _check_type(path, f"env.{name}.{key}", value, _ENV_KEYS[key])
+        choices = _ENV_CHOICES.get(key)
+        if choices is not None and value not in choices:
+            raise UsageError(
+                f"{path}: `env.{name}.{key}` must be one of {', '.join(choices)}, not {value!r}.",
+                "Fix the value in myshift.toml.",
+            )
         if key in _ENV_PATH_KEYS:
             value = str(_relative_to(path.parent, value))
         values[key] = value
