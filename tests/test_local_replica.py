@@ -342,3 +342,86 @@ def test_cli_rehearse_local_replica_while_production_is_written(
 def test_unknown_spec_mentions_local_replica() -> None:
     with pytest.raises(MyshiftError, match="local-replica"):
         make_sandbox("local-replica:x")
+
+
+def _failing_rehearsal(
+    prod: Endpoint, tmp_path: Path, during_copy: object
+) -> tuple[BaseException, list[str], tuple[int, Path]]:
+    """Rehearse with ``during_copy(sandbox)`` run at the copy's first batch; the error,
+    the phase lines and the local server's (pid, datadir)."""
+    plan = _plan(prod, tmp_path)
+    seen: list[tuple[int, Path]] = []
+
+    def hold(p: Progress) -> None:
+        if not seen:
+            assert sb.server is not None and sb.server.process is not None
+            seen.append((sb.server.process.pid, sb.server.basedir))
+            during_copy(sb)  # type: ignore[operator]
+
+    sb = _Observed(hold)
+    opts = RehearseOptions(progress=False, record_history=False, audit_log=None)
+    with pytest.raises(BaseException) as exc:
+        rehearse(plan, prod, opts, sandbox=sb)
+    assert seen
+    pid, basedir = seen[0]
+    assert not Path(f"/proc/{pid}").exists() and not basedir.exists()  # removed all the same
+    return exc.value, sb.lines, seen[0]
+
+
+def test_broken_replication_is_reported_and_the_server_removed(
+    primary: LocalServer, prod: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row the replica already has (written there behind its back): the SQL thread
+    stops on a duplicate key, and the rehearsal says so at once, not after a timeout."""
+    monkeypatch.chdir(tmp_path)
+
+    def conflict(sb: LocalReplicaSandbox) -> None:
+        assert sb.server is not None
+        with connect(_ep(sb.server, SCHEMA)) as local:
+            local.execute("INSERT INTO customers VALUES (9001, 'local')")
+        with connect(_ep(primary, SCHEMA)) as p:
+            p.execute("INSERT INTO customers VALUES (9001, 'prod')")
+
+    t0 = time.monotonic()
+    err, lines, _ = _failing_rehearsal(prod, tmp_path, conflict)
+    assert time.monotonic() - t0 < 30
+    assert isinstance(err, MyshiftError), err
+    assert "stopped" in err.message and "Duplicate" in err.message, err.message
+    assert err.fix and "--keep" in err.fix
+    assert "Removed the local server" in lines[-1]
+
+
+def test_purged_binlog_is_named_with_its_fix(
+    primary: LocalServer, prod: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production purged the binary log the copy started from (before replication began)."""
+    monkeypatch.chdir(tmp_path)
+
+    def purge(sb: LocalReplicaSandbox) -> None:
+        with connect(_ep(primary)) as p:
+            p.execute("INSERT INTO s_hop.events_log VALUES (1, 'x')")
+            p.execute("FLUSH BINARY LOGS")
+            last = p.query("SHOW BINARY LOGS")[-1][0]
+            deadline = time.monotonic() + 10  # purged once InnoDB has checkpointed the file
+            while len(p.query("SHOW BINARY LOGS")) > 1 and time.monotonic() < deadline:
+                p.execute(f"PURGE BINARY LOGS TO '{last}'")
+                time.sleep(0.05)
+            assert len(p.query("SHOW BINARY LOGS")) == 1
+
+    err, _, _ = _failing_rehearsal(prod, tmp_path, purge)
+    assert isinstance(err, MyshiftError), err
+    assert "no longer has the binary log" in err.message, err.message
+    assert err.fix and "expire_logs" in err.fix
+
+
+def test_ctrl_c_during_the_copy_removes_the_server(
+    prod: Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def interrupt(sb: LocalReplicaSandbox) -> None:
+        raise KeyboardInterrupt
+
+    err, _, _ = _failing_rehearsal(prod, tmp_path, interrupt)
+    assert isinstance(err, MyshiftError) and "Interrupted" in err.message, err
+    assert "production was not changed" in err.message

@@ -359,8 +359,12 @@ class LocalReplicaSandbox(LocalSandbox):
             self._phase(f"Replicating from production, starting at binlog {self.start_at}...")
             start_replication(local, target, self.start_at)
             check_running(local, who, wait_connected=START_TIMEOUT)
-            check_replicates_from(local, ident)
-            catch_up(local, prod, who, self.catch_up_timeout)
+            try:
+                check_replicates_from(local, ident)
+                catch_up(local, prod, who, self.catch_up_timeout)
+            except ReplicaError:
+                check_running(local, who)  # a thread's own error, with this sandbox's fix
+                raise
             pos = _text(local.scalar("SELECT @@GLOBAL.gtid_slave_pos"))
             self.promoted_at = pos
             self._phase(f"Caught up with production (GTID {pos}); promoting...")
