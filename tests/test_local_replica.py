@@ -177,6 +177,8 @@ class _Observed(LocalReplicaSandbox):
             }
             c.execute("DELETE FROM events_log WHERE at = -1")
         secret = PASSWORD.encode()
+        argv = Path(f"/proc/{self.server.process.pid}/cmdline").read_bytes()
+        assert secret not in argv and b"--server-id=" in argv
         self.promoted["password_files"] = [
             str(p)
             for p in self.server.basedir.rglob("*")
@@ -425,3 +427,21 @@ def test_ctrl_c_during_the_copy_removes_the_server(
     err, _, _ = _failing_rehearsal(prod, tmp_path, interrupt)
     assert isinstance(err, MyshiftError) and "Interrupted" in err.message, err
     assert "production was not changed" in err.message
+
+
+def test_keep_leaves_the_promoted_server_and_says_how_to_connect(prod: Endpoint) -> None:
+    sb = make_sandbox("local-replica", keep=True)
+    assert isinstance(sb, LocalReplicaSandbox)
+    lines: list[str] = []
+    sb._say = lines.append
+    try:
+        ep = sb.prepare(prod)
+        msg = sb.finish()
+        assert sb.server is not None and sb.server.basedir.exists()
+        assert msg and f"-P {sb.server.port}" in msg and "kill the pid" in msg
+        with connect(ep) as c:
+            assert c.query("SHOW SLAVE STATUS") == []
+            assert c.scalar("SELECT COUNT(*) FROM customers") >= 2000
+    finally:
+        sb.teardown()
+    assert not any("Removed" in line for line in lines[:-1]) and "Removed" in lines[-1]

@@ -223,7 +223,14 @@ def start_replication(local: Conn, prod_ep: Endpoint, at: Coordinates) -> None:
     else:  # no transaction logged before the snapshot yet: the file/position is exact
         sql += ", MASTER_LOG_FILE = %s, MASTER_LOG_POS = %s"
         args += [at.file, at.pos]
-    local.execute(sql, args)
+    try:
+        local.execute(sql, args)
+    except DriverError as exc:  # the server's text could quote the statement: not shown
+        code = exc.args[0] if exc.args else "?"
+        raise ReplicaError(
+            f"The local server refused CHANGE MASTER TO production (error {code}).",
+            "Check the TLS options of production's endpoint, or use --sandbox local.",
+        ) from None
     local.execute("START SLAVE")
 
 
