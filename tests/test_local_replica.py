@@ -445,3 +445,30 @@ def test_keep_leaves_the_promoted_server_and_says_how_to_connect(prod: Endpoint)
     finally:
         sb.teardown()
     assert not any("Removed" in line for line in lines[:-1]) and "Removed" in lines[-1]
+
+
+def test_grant_hidden_behind_a_role_is_named_by_the_replication_thread(
+    primary: LocalServer, prod: Endpoint
+) -> None:
+    """With a role active information_schema cannot tell what is missing: the check
+    lets it pass and the local replica's IO thread's refusal is turned into the GRANT."""
+    with connect(_ep(primary)) as c:
+        c.execute("DROP USER IF EXISTS 'rolly'@'127.0.0.1'")
+        c.execute("DROP ROLE IF EXISTS lr_role")
+        c.execute("CREATE ROLE lr_role")
+        c.execute("CREATE USER 'rolly'@'127.0.0.1' IDENTIFIED BY %s", (PASSWORD,))
+        c.execute(f"GRANT ALL ON `{SCHEMA.replace('_', chr(92) + '_')}`.* TO 'rolly'@'127.0.0.1'")
+        c.execute("GRANT REPLICATION CLIENT ON *.* TO 'rolly'@'127.0.0.1'")
+        c.execute("GRANT lr_role TO 'rolly'@'127.0.0.1'")
+        c.execute("SET DEFAULT ROLE lr_role FOR 'rolly'@'127.0.0.1'")
+    sb = LocalReplicaSandbox()
+    lines: list[str] = []
+    sb._say = lines.append
+    t0 = time.monotonic()
+    with sb, pytest.raises(MyshiftError, match="cannot read production's binary log") as exc:
+        sb.prepare(_ep(primary, SCHEMA, "rolly", PASSWORD))
+    assert time.monotonic() - t0 < 30
+    assert exc.value.fix and "GRANT REPLICATION SLAVE" in exc.value.fix
+    assert "'rolly'@'127.0.0.1'" in exc.value.fix
+    assert PASSWORD not in exc.value.message + exc.value.fix
+    assert "Removed the local server" in lines[-1]

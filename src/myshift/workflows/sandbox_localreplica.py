@@ -137,13 +137,15 @@ def check_source(prod: Conn, schema: str) -> None:
         )
     who = _account(prod)
     privs = global_privileges(prod)
+    # MariaDB 10.5+ lists REPLICATION CLIENT as BINLOG MONITOR; SUPER still covers
+    # SHOW MASTER STATUS but no longer the replication protocol.
     missing = [
         p
         for p, names in (
             ("REPLICATION SLAVE", {"REPLICATION SLAVE"}),
-            ("REPLICATION CLIENT", {"REPLICATION CLIENT", "BINLOG MONITOR"}),
+            ("REPLICATION CLIENT", {"REPLICATION CLIENT", "BINLOG MONITOR", "SUPER"}),
         )
-        if privs is not None and not (names & privs) and "SUPER" not in privs
+        if privs is not None and not (names & privs)
     ]
     try:
         row = prod.query_dicts("SHOW MASTER STATUS")
