@@ -339,6 +339,7 @@ def test_cli_rehearse_local_replica_while_production_is_written(
             "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'orders'", (SCHEMA,))]  # fmt: skip
     assert "status" not in cols  # the plan ran in the sandbox only
     print(f"CLI local-replica rehearsal: {elapsed:.1f}s, {written[0]} writes meanwhile")
+    print(res.stderr, res.stdout)
 
 
 def test_unknown_spec_mentions_local_replica() -> None:

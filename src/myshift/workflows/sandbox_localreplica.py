@@ -377,11 +377,12 @@ class LocalReplicaSandbox(LocalSandbox):
             pos = _text(local.scalar("SELECT @@GLOBAL.gtid_slave_pos"))
             self.promoted_at = pos
             self._phase(f"Caught up with production (GTID {pos}); promoting...")
-            message = detach(local, target_name=str(target))
+            detach(local, target_name=str(target))
             local.execute("SET GLOBAL replicate_wild_do_table = ''")
         self.notes.append(
-            f"Local replica of {target.redacted()} from binlog {self.start_at}, caught up and "
-            f"promoted ({message}); production was only read."
+            f"Local replica of {target.redacted()} from binlog {self.start_at}, caught up to "
+            f"GTID {self.promoted_at} and promoted (replication stopped for good); production "
+            "was only read."
         )
         self._phase("Promoted: a standalone, writable server; rehearsing there.")
 
