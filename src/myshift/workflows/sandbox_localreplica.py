@@ -125,15 +125,15 @@ def check_source(prod: Conn, schema: str) -> None:
         raise UsageError(
             f"Production {where} has binary logging off (log_bin = OFF): a replica has "
             "nothing to follow.",
-            "Start production with log_bin (and binlog_format = ROW) in its configuration, "
-            "or use --sandbox local.",
+            "Start production with log_bin (and binlog_format = ROW) in its configuration "
+            "(on RDS: turn on automated backups), or use --sandbox local.",
         )
     if _text(fmt).upper() != "ROW":
         raise UsageError(
             f"Production {where} logs in binlog_format = {_text(fmt)}: a replica of one schema "
             "needs ROW events (statements can read other schemas, which it does not have).",
             "Set binlog_format = ROW (SET GLOBAL binlog_format = 'ROW' and in its "
-            "configuration), or use --sandbox local.",
+            "configuration; on RDS in its DB parameter group), or use --sandbox local.",
         )
     who = _account(prod)
     privs = global_privileges(prod)
@@ -246,8 +246,9 @@ def _replication_error(errno: int, error: str, who: str, where: str) -> ReplicaE
     if errno == 1236:
         return ReplicaError(
             f"Production no longer has the binary log the copy started from: {error}.",
-            "Keep binary logs longer on production (binlog_expire_logs_seconds / "
-            "expire_logs_days) than a copy takes, and rehearse again.",
+            "Keep binary logs on production longer than a copy takes (expire_logs_days / "
+            "binlog_expire_logs_seconds; on RDS: CALL mysql.rds_set_configuration('binlog "
+            "retention hours', 24)), and rehearse again.",
         )
     return ReplicaError(
         f"Replication from production to the local replica {where} stopped: {error}.",
