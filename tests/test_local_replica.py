@@ -473,3 +473,40 @@ def test_grant_hidden_behind_a_role_is_named_by_the_replication_thread(
     assert "'rolly'@'127.0.0.1'" in exc.value.fix
     assert PASSWORD not in exc.value.message + exc.value.fix
     assert "Removed the local server" in lines[-1]
+
+
+def test_file_position_replication_when_there_is_no_gtid(primary: LocalServer) -> None:
+    """The branch for a production without GTIDs yet: CHANGE MASTER TO file/position,
+    caught up through MASTER_POS_WAIT (replica.wait_caught_up's classic path)."""
+    from myshift.workflows.sandbox_localreplica import (
+        Coordinates,
+        catch_up,
+        snapshot_coordinates,
+        start_replication,
+    )
+
+    with connect(_ep(primary)) as p:
+        p.execute("DROP DATABASE IF EXISTS lr_filepos")
+        p.execute("CREATE DATABASE lr_filepos")
+        p.execute("CREATE TABLE lr_filepos.t (id int PRIMARY KEY)")
+        p.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        at = snapshot_coordinates(p)
+        p.execute("COMMIT")
+        assert at.gtid  # production has GTIDs; the branch is forced below
+        p.execute("INSERT INTO lr_filepos.t SELECT seq FROM lr_filepos.seq_1_to_100")
+        # Another schema (made after the snapshot too): all of it skipped by the filter.
+        p.execute("DROP DATABASE IF EXISTS lr_other")
+        p.execute("CREATE DATABASE lr_other")
+        p.execute("CREATE TABLE lr_other.t (id int PRIMARY KEY)")
+        p.execute("INSERT INTO lr_other.t VALUES (1)")
+    with LocalServer.start(server_id=31) as local_srv, connect(_ep(local_srv)) as local:
+        local.execute("CREATE DATABASE lr_filepos")
+        local.execute("CREATE TABLE lr_filepos.t (id int PRIMARY KEY)")
+        start_replication(local, _ep(primary, "lr_filepos"), Coordinates(at.file, at.pos, ""))
+        with connect(_ep(primary)) as p:
+            catch_up(local, p, "'root'@'127.0.0.1'", 30)
+        row = local.query_dicts("SHOW SLAVE STATUS")[0]
+        assert row["Using_Gtid"] == "No" and row["Slave_SQL_Running"] == "Yes"
+        assert local.scalar("SELECT COUNT(*) FROM lr_filepos.t") == 100
+        assert local.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA "
+                            "WHERE SCHEMA_NAME = 'lr_other'") == 0  # fmt: skip
