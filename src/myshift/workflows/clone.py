@@ -409,11 +409,10 @@ def clone_schema_data(
     """Copy ``src.schema`` into the existing (empty) ``dst.schema``.
 
     ``tables_sql`` optionally limits the *rows* copied to those tables (the
-    structure is always complete).  ``on_snapshot`` is called with a source
-    connection inside the copy's snapshot, once every copier's snapshot is
-    open (before a ``lock_for_snapshot`` lock is released): what it reads
-    there -- e.g. the binary log position -- matches the rows copied when the
-    copy is consistent (one worker, or the lock).  Returns counts and timings.
+    structure is always complete).  ``on_snapshot(conn)`` runs inside the copy's
+    snapshot once every copier's is open (under the lock, if any): what it reads,
+    e.g. the binlog position, matches the rows when the copy is consistent.
+    Returns counts and timings.
     """
     started = time.monotonic()
     stats = CloneStats()
