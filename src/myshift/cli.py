@@ -262,7 +262,10 @@ def apply(
     help="Production, the database to change: " + TARGET_FORMS,
 )
 @click.option(
-    "--sandbox", default="local", show_default=True, help="local, server:URL or replica:URL."
+    "--sandbox",
+    default="local",
+    show_default=True,
+    help="local, local-replica, server:URL or replica:URL.",
 )
 @click.option("--data", default=None, help="none, sample:N or full (default sample:10000).")
 @click.option("--check", "check_path", default=None, help="checks.sql: queries that must pass.")

@@ -49,7 +49,7 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -404,11 +404,15 @@ def clone_schema_data(
     lock_for_snapshot: bool = False,
     batch_bytes: int = 1024 * 1024,
     chunk_rows: int = 100_000,
+    on_snapshot: Callable[[Conn], None] | None = None,
 ) -> CloneStats:
     """Copy ``src.schema`` into the existing (empty) ``dst.schema``.
 
     ``tables_sql`` optionally limits the *rows* copied to those tables (the
-    structure is always complete).  Returns counts and timings.
+    structure is always complete).  ``on_snapshot(conn)`` runs inside the copy's
+    snapshot once every copier's is open (under the lock, if any): what it reads,
+    e.g. the binlog position, matches the rows when the copy is consistent.
+    Returns counts and timings.
     """
     started = time.monotonic()
     stats = CloneStats()
@@ -436,11 +440,16 @@ def clone_schema_data(
     job = _Job(src, dst, batch_bytes, max_group, tracker)
 
     if mode.kind == "sample":
-        _copy_sample(job, todo, fks, mode.rows, stats)
+        _copy_sample(job, todo, fks, mode.rows, stats, on_snapshot)
     elif mode.kind == "full" and todo:
-        _copy_full(job, units, workers, lock_for_snapshot, stats)
+        _copy_full(job, units, workers, lock_for_snapshot, stats, on_snapshot)
     else:
         stats.consistent = True
+        if on_snapshot is not None:
+            with connect(src) as sc:
+                _begin_snapshot(sc)
+                on_snapshot(sc)
+                sc.execute("COMMIT")
 
     # Triggers and events only now: neither may act on the rows being copied.
     stats.triggers, stats.events = create_later(dst, structure)
@@ -467,13 +476,20 @@ def _units(conn: Conn, schema: str, todo: Sequence[_Table], chunk_rows: int) -> 
 
 
 def _copy_sample(
-    job: _Job, todo: Sequence[_Table], fks: Sequence[_Link], rows: int, stats: CloneStats
+    job: _Job,
+    todo: Sequence[_Table],
+    fks: Sequence[_Link],
+    rows: int,
+    stats: CloneStats,
+    on_snapshot: Callable[[Conn], None] | None,
 ) -> None:
     """Up to ``rows`` rows per table, parents first, in one snapshot (see ``DataMode``)."""
     stats.consistent = True
     sc, dc = _open_pair(job.src, job.dst)
     try:
         _begin_snapshot(sc)
+        if on_snapshot is not None:
+            on_snapshot(sc)
         for t in _fk_order(todo):
             where = _sample_where(dc, job.dst.schema, t)
             stats.rows_per_table[t.name] = _copy_rows(job, sc, dc, t, where, rows)
@@ -490,7 +506,12 @@ def _copy_sample(
 
 
 def _copy_full(
-    job: _Job, units: list[_Unit], workers: int, lock_for_snapshot: bool, stats: CloneStats
+    job: _Job,
+    units: list[_Unit],
+    workers: int,
+    lock_for_snapshot: bool,
+    stats: CloneStats,
+    on_snapshot: Callable[[Conn], None] | None,
 ) -> None:
     """Every row, ``workers`` connection pairs sharing the units (see the module's docstring)."""
     nworkers = max(1, min(workers, len(units)))
@@ -499,6 +520,13 @@ def _copy_full(
     try:
         for sc, _ in pairs:
             _begin_snapshot(sc)
+        if on_snapshot is not None:
+            on_snapshot(pairs[0][0])
+    except BaseException:
+        for sc, dc in pairs:  # no snapshot left open on the source
+            sc.close()
+            dc.close()
+        raise
     finally:
         if lock is not None:
             lock.execute("UNLOCK TABLES")

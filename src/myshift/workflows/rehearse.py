@@ -225,7 +225,7 @@ def rehearse(
     """
     pf = _read_plan(plan_path, options)
     sb = sandbox or make_sandbox(options.sandbox, keep=options.keep)
-    replica = sb.kind == "replica"
+    replica = sb.kind in ("replica", "local-replica")  # holds all of production's rows
     if replica and options.data is not None:
         say(f"--data {options.data} ignored: a replica already holds all of production's rows.")
     mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
@@ -350,7 +350,7 @@ def _rehearse_in(
         }
     # Belt and braces: whatever the sandbox says, never run the plan on production.
     assert_not_target(ep, target)
-    _match_sql_mode(target, ep, sb.kind == "local", report)
+    _match_sql_mode(target, ep, sb.kind in ("local", "local-replica"), report)
     copied = dict(sb.clone_stats.rows_per_table) if sb.clone_stats is not None else {}
     run = ApplyOptions(
         lock_wait_timeout=options.lock_wait_timeout,

@@ -315,17 +315,22 @@ class ReplicaSandbox(Sandbox):
 
 
 def make_sandbox(spec: str, *, keep: bool = False) -> Sandbox:
-    """Parse ``--sandbox``: ``local`` | ``server:URL`` | ``replica:URL``."""
+    """Parse ``--sandbox``: ``local`` | ``local-replica`` | ``server:URL`` | ``replica:URL``."""
     kind, _, rest = spec.partition(":")
     if kind == "local" and not rest:
         return LocalSandbox(keep=keep)
+    if kind == "local-replica" and not rest:
+        from myshift.workflows.sandbox_localreplica import LocalReplicaSandbox
+
+        return LocalReplicaSandbox(keep=keep)
     if kind == "server" and rest:
         return ServerSandbox(rest, keep=keep)
     if kind == "replica" and rest:
         return ReplicaSandbox(rest, keep=keep)
     raise UsageError(
         f"Unknown --sandbox {spec!r}.",
-        "Use local, server:mysql://user@host/schema or replica:mysql://user@host.",
+        "Use local, local-replica, server:mysql://user@host/schema or "
+        "replica:mysql://user@host.",
     )
 
 

@@ -271,3 +271,18 @@ def _routines_hidden(
         else f"the routines of {_schema_label(schema)} are not listed"
     )
     return privileges.hidden(rights.who, priv, on, what, label)
+
+
+def global_privileges(conn: Conn) -> set[str] | None:
+    """The account's global privileges as information_schema lists them (and PUBLIC's).
+
+    ``None`` when a role is active: a role's privileges are not listed, so
+    what is missing cannot be told from these rows (the caller then probes).
+    """
+    role = conn.scalar(f"SELECT {_role_expr(conn.flavor)}")
+    if role is not None and str(role) not in ("", "NONE"):
+        return None
+    rows = conn.query(
+        f"SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE {_WHO}"
+    )
+    return {str(r[0]) for r in rows}
