@@ -265,10 +265,9 @@ class _Statement:
         return self.c.refuse(self.stmt, self.lx, why)
 
     def send(self, kind: str, **kw: object) -> Action:
-        text = self.lx.text()
-        return Action(
-            self.stmt, text, kind, line_shifts=self.lx.line_shifts, **kw  # type: ignore[arg-type]
-        )
+        act = Action(self.stmt, self.lx.text(), kind, **kw)  # type: ignore[arg-type]
+        act.line_shifts = self.lx.line_shifts  # as text() left them
+        return act
 
     def absorb(self, note: str) -> Action:
         return Action(self.stmt, None, "absorbed", note=note)
