@@ -16,9 +16,9 @@ from myshift.errors import UsageError
 from myshift.model.flavor import MARIADB_10_11, MYSQL_8_0
 from myshift.workflows.clone import (
     CloneError,
+    CloneProgress,
     DataMode,
     Progress,
-    TerminalProgress,
     _chunks,
     _introspect,
     _open_pair,
@@ -236,14 +236,15 @@ def test_strip_definer() -> None:
     assert strip_definer("CREATE DEFINER=root@localhost TRIGGER t") == "CREATE TRIGGER t"
 
 
-def test_terminal_progress_silent_off_tty() -> None:
+def test_clone_progress_quiet_off_tty_in_the_first_seconds() -> None:
     buf = io.StringIO()
-    tp = TerminalProgress(buf)
-    tp(Progress(1, 2, 10, 2048, 3.0, "t"))
+    tp = CloneProgress(buf)
+    tp(Progress(1, 2, 10, 2048, 3.0, "t", 100))
     tp.close()
     assert buf.getvalue() == ""
-    line = tp.render(Progress(1, 2, 1234, 2048, 3.0, "t"))
-    assert "1/2 tables" in line and "1,234 rows" in line and "2.0 KB" in line and "ETA 3s" in line
+    line = tp.render(Progress(1, 2, 1234, 2048, 3.0, "t", 5000))
+    assert "1/2 tables" in line and "1,234 of ~5,000 rows" in line and "2.0 KB" in line
+    assert "ETA 3s" in line
 
 
 def test_local_sandbox_copies_and_tears_down(source: Endpoint) -> None:

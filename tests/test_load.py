@@ -147,13 +147,62 @@ def test_error_in_the_middle_of_a_batch_names_the_right_statement(
     assert "already exists" in err.value.server_message
 
 
-def test_error_in_a_routine_body_is_reported_at_the_routine(temp_ws: TempSchemaWorkspace) -> None:
+def test_error_in_a_routine_body_is_reported_at_its_line(temp_ws: TempSchemaWorkspace) -> None:
     text = (
         "CREATE TABLE t (id int);\nDELIMITER ;;\nCREATE PROCEDURE p()\nBEGIN\n  SELEC 1;\nEND;;\n"
     )
     with pytest.raises(SQLLoadError) as err, temp_ws as ws:
         load_desired(split_sql(text, "p.sql"), ws)
-    assert err.value.line == 3
+    assert err.value.line == 5
+    assert "at line 3 of the statement" in err.value.server_message
+
+
+_BAD_FIFTH_LINE = (
+    "CREATE TABLE orders (\n"  # the statement's line 1
+    "  id int NOT NULL,\n"
+    "  customer int NOT NULL,\n"
+    "  total decimal(10,2),\n"
+    "  placed datetime NOT NULL DEFAULT CURRENT_TIMESTAMP PRIMARY,\n"  # line 5: wrong
+    "  PRIMARY KEY (id)\n"
+    ");\n"
+)
+
+
+@pytest.mark.parametrize("before", [0, 1, 3])
+def test_syntax_error_names_the_failing_line_not_the_first(
+    temp_ws: TempSchemaWorkspace, tmp_path: Path, before: int
+) -> None:
+    # Alone (before=0), or after other statements of the same batch, with blank and
+    # comment lines between: the file line is the statement's plus the server's N - 1.
+    head = "".join(f"CREATE TABLE t{i} (\n  id int\n);\n\n-- next\n" for i in range(before))
+    f = tmp_path / "schema.sql"
+    f.write_text(head + _BAD_FIFTH_LINE)
+    start = 1 + head.count("\n")
+    with pytest.raises(SQLLoadError) as err, temp_ws as ws:
+        load_desired(str(f), ws)
+    assert "SQL syntax" in err.value.server_message
+    assert err.value.line == start + 4
+    assert str(err.value).startswith(f"{f}:{start + 4}: ")
+    assert "at line 5 of the statement" in err.value.server_message
+
+
+def test_failing_line_counts_a_skipped_conditional_comment(
+    temp_ws: TempSchemaWorkspace,
+) -> None:
+    # /*!99999 ... */ never runs: the loader sends a space for it, three lines fewer.
+    text = (
+        "CREATE TABLE t (\n"
+        "  id int, /*!99999 x int,\n"
+        "  y int,\n"
+        "  z int, */\n"
+        "  a int,\n"
+        "  b int,,\n"  # line 6 of the file
+        "  c int\n"
+        ");\n"
+    )
+    with pytest.raises(SQLLoadError) as err, temp_ws as ws:
+        load_sql(split_sql(text, "c.sql"), ws)
+    assert err.value.line == 6
 
 
 def test_other_schema_is_refused_before_anything_runs(

@@ -141,3 +141,26 @@ def test_rehearsal_report_names_each_statement_and_marks_estimates() -> None:
         assert "drop trigger orders_ai" in text and "create trigger orders_ai on orders" in text
         assert "~12.5 s" in text
     assert "~1,000,000" in r.to_markdown()
+
+
+def test_colour_codes_come_from_rich_which_honours_no_color_and_dumb_terminals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from myshift.workflows.report import Palette
+
+    for var in ("NO_COLOR", "FORCE_COLOR", "COLORTERM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    on = Palette(True)
+    assert on.paint("[safe]", "safe") == "\x1b[32m[safe]\x1b[0m"
+    assert on.paint("-- orders", "subject") == "\x1b[2m-- orders\x1b[0m"
+    assert on.paint("x\ty", "nope") == "x\ty"  # no such style: unchanged
+    assert Palette(False).paint("[safe]", "safe") == "[safe]"
+    # Even when a caller asks for colour, rich's console refuses it under these (NO_COLOR
+    # leaves rich's non-colour attributes, the headings' dim; TERM=dumb leaves nothing).
+    with monkeypatch.context() as m:
+        m.setenv("NO_COLOR", "1")
+        assert set(Palette(True).codes) == {"subject"}
+    with monkeypatch.context() as m:
+        m.setenv("TERM", "dumb")
+        assert Palette(True).codes == {}

@@ -54,10 +54,11 @@ SQL_PS_HOLDERS = (
     "AND t.PROCESSLIST_ID <> CONNECTION_ID()"
 )
 # One row per connection: what it runs and since when, and its InnoDB
-# transaction's age if it has one.  ``p.*`` because MariaDB has TIME_MS and
+# transaction's age and start (server clock) if it has one.  ``p.*`` because MariaDB has TIME_MS and
 # MySQL does not; the parser reads what is there.
 _SQL_THREADS = (
-    "SELECT p.*, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS TRX_SECONDS "
+    "SELECT p.*, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS TRX_SECONDS, "
+    "t.trx_started AS TRX_STARTED "
     "FROM information_schema.PROCESSLIST p "
     "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
     "WHERE p.ID <> CONNECTION_ID()"

@@ -127,6 +127,12 @@ class Action:
     event_status: str | None = None  # CREATE EVENT: ENABLED / DISABLED / SLAVESIDE_DISABLED
     definer: str | None = None  # CREATE ... DEFINER=u@h: what the text stated (then blanked)
     session: tuple[str, str] = ("", "")  # (sql_mode, client charset) it was classified for
+    line_shifts: tuple[tuple[int, int], ...] = ()  # Lexed.line_shifts of ``sql``
+
+    def source_line(self, line: int) -> int:
+        """The file line of line ``line`` (1-based) of the sent text ``sql``."""
+        extra = sum(lost for at, lost in self.line_shifts if line > at)
+        return self.stmt.line + max(line, 1) - 1 + extra
 
 
 class Classifier:
@@ -259,7 +265,9 @@ class _Statement:
         return self.c.refuse(self.stmt, self.lx, why)
 
     def send(self, kind: str, **kw: object) -> Action:
-        return Action(self.stmt, self.lx.text(), kind, **kw)  # type: ignore[arg-type]
+        act = Action(self.stmt, self.lx.text(), kind, **kw)  # type: ignore[arg-type]
+        act.line_shifts = self.lx.line_shifts  # as text() left them
+        return act
 
     def absorb(self, note: str) -> Action:
         return Action(self.stmt, None, "absorbed", note=note)

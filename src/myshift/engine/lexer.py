@@ -152,6 +152,10 @@ class Lexed:
         self._spans = spans
         self._hidden = hidden
         self._edits: list[tuple[int, int, str]] = []
+        # Set by text(): for every cut that changed the number of lines, (the sent
+        # text's line where the cut ends, source lines lost there); lines of the sent
+        # text after it stand that many lines further down the source.
+        self.line_shifts: tuple[tuple[int, int], ...] = ()
         self._dialect = dialect
         self._mode = mode
 
@@ -193,13 +197,21 @@ class Lexed:
         )
         out: list[str] = []
         pos = 0
+        line = 1  # the sent text's line where the next cut lands
+        shifts: list[tuple[int, int]] = []
         for a, b, repl in cuts:
             if a < pos:  # inside an edit already applied (an edit spans whole tokens)
                 continue
+            line += self.source.count("\n", pos, a)
             out.append(self.source[pos:a])
             out.append(repl)
+            line += repl.count("\n")
+            lost = self.source.count("\n", a, b) - repl.count("\n")
+            if lost:
+                shifts.append((line, lost))
             pos = b
         out.append(self.source[pos:])
+        self.line_shifts = tuple(shifts)
         return "".join(out)
 
 

@@ -78,6 +78,7 @@ ER_BAD_DB_ERROR = 1049
 ER_NO_SUCH_TABLE = 1146
 ER_SP_DOES_NOT_EXIST = 1305  # a view calling a function defined further down
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
+_AT_LINE = LazyRegex(r" at line (\d+)\s*$")  # "... near ')' at line 5"
 
 
 @dataclass(frozen=True)
@@ -380,10 +381,22 @@ class _Runner:
                     i += done + 1
                     continue
                 message = str(exc.args[1] if len(exc.args) > 1 else exc)
-                raise _load_error(failed.stmt, code, message, self.ws) from None
+                raise _load_error(failed, code, message, self.ws) from None
 
 
-def _load_error(stmt: Statement, code: int, message: str, ws: Endpoint) -> SQLLoadError:
+def _load_error(act: Action, code: int, message: str, ws: Endpoint) -> SQLLoadError:
+    """The server's error as the file's: at the failing line, in the user's names.
+
+    A syntax error says "near '...' at line N", N counting from the statement's
+    first line (the server skips the whitespace before each statement of a
+    batch); the file line is the statement's plus N - 1.
+    """
+    stmt = act.stmt
+    line = stmt.line
+    at = _AT_LINE.search(message)
+    if at is not None:
+        line = act.source_line(int(at.group(1)))
+        message = f"{message[: at.start()]} at line {at.group(1)} of the statement"
     if ws.schema.startswith(WS_PREFIX):
         # The user never named the temporary schema; don't show it to them.
         message = message.replace(f"{ws.schema}.", "").replace(ws.schema, "<workspace>")
@@ -392,7 +405,7 @@ def _load_error(stmt: Statement, code: int, message: str, ws: Endpoint) -> SQLLo
         code == ER_NO_SUCH_TABLE and named and named.group(1) != ws.schema
     ):
         message += " — the statement names another schema; desired SQL must use unqualified names"
-    return SQLLoadError(stmt.path, stmt.line, f"{message} (error {code})", stmt.sql)
+    return SQLLoadError(stmt.path, line, f"{message} (error {code})", stmt.sql)
 
 
 def _one_line(sql: str, width: int = 60) -> str:

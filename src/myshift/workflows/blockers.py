@@ -18,8 +18,10 @@ the real thread when it gives up.  Where the holders come from, best first:
    and running statements whose text names the table -- qualified with the
    schema, or unqualified from a session whose default schema is the target's.
    A transaction that shows no statement on the table *may* hold it; it is
-   not waited for (the DDL's lock_wait_timeout bounds the queue) but it is
-   named if the statement then times out.
+   not waited for (the DDL's lock_wait_timeout bounds the queue), and if the
+   statement then times out it is named for what it is -- "a transaction
+   open since ... (its tables unknown)" -- never as the table's holder
+   (``explain``).
 
 Holders younger than ``min_age`` (1 s) are ignored: at ~1,000 short
 transactions per second some transaction always holds the table for a
@@ -32,8 +34,9 @@ The SQL is in ``db.sessions``; here the rows become ``Blocker`` values
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from myshift.db.connect import Conn
@@ -69,10 +72,26 @@ class Blocker:
     in_transaction: bool = False
     lock_mode: str = ""
     certain: bool = True
+    since: str = ""  # when its transaction started (HH:MM:SS, server clock), if known
 
     def describe(self) -> str:
-        """``thread 12 (app@10.0.0.5:4711, db shop, idle in transaction for 14s)``."""
+        """``thread 12 (app@10.0.0.5:4711, db shop, idle in transaction for 14s)``.
+
+        One that only *may* hold the lock (no MDL view) is described as what it is:
+        ``a transaction open since 10:41:07 (thread 12, ...; its tables unknown)``.
+        """
         secs = f"{self.seconds:.0f}s" if self.seconds >= 1 else f"{self.seconds:.1f}s"
+        if not self.certain:
+            since = f"since {self.since}" if self.since else f"for {secs}"
+            now = (
+                f"now running: {_one_line(self.info, 120)}"
+                if self.info and self.command != "Sleep"
+                else "idle"
+            )
+            return (
+                f"a transaction open {since} (thread {self.thread_id}, {self.user_host}, "
+                f"db {self.db or '(none)'}, {now}; its tables unknown)"
+            )
         if self.info and self.command != "Sleep":
             what = f"running for {secs}: {_one_line(self.info, 120)}"
         elif self.in_transaction or self.lock_mode:
@@ -103,6 +122,7 @@ def _thread(row: Mapping[str, Any]) -> Blocker:
     trx = _num(row.get("TRX_SECONDS"))
     trx_lower = max(trx - 1, 0.0) if trx is not None else 0.0
     host = str(row.get("HOST") or "")
+    started = row.get("TRX_STARTED")
     return Blocker(
         thread_id=int(row["ID"]),
         user_host=f"{row.get('USER') or '?'}@{host}" if host else str(row.get("USER") or "?"),
@@ -111,6 +131,7 @@ def _thread(row: Mapping[str, Any]) -> Blocker:
         command=str(row.get("COMMAND") or ""),
         info=row.get("INFO"),
         in_transaction=trx is not None,
+        since=started.strftime("%H:%M:%S") if isinstance(started, datetime) else "",
     )
 
 
@@ -181,12 +202,30 @@ def parse_fallback(rows: Iterable[Mapping[str, Any]], schema: str, table: str) -
         if touches:
             out.append(b)
         elif b.in_transaction:
-            out.append(
-                Blocker(
-                    b.thread_id, b.user_host, b.db, b.seconds, b.command, b.info, True, "", False
-                )
-            )
+            out.append(replace(b, in_transaction=True, lock_mode="", certain=False))
     return sorted(out, key=lambda b: (not b.certain, -b.seconds))
+
+
+def explain(found: Sequence[Blocker], table: str, *, listed: int = 3) -> str:
+    """Who blocked a DDL that timed out on ``table``, as far as the server tells.
+
+    Certain holders are named as such.  Without a view of metadata locks the
+    open transactions are listed for what they are -- any of them may hold
+    the table, or none -- and the view that would tell is named.
+    """
+    certain = [b for b in found if b.certain]
+    if certain:
+        more = f" and {len(certain) - 1} more" if len(certain) > 1 else ""
+        return f"blocked by {certain[0].describe()}{more}"
+    if not found:
+        return "no blocking transaction visible now"
+    shown = "; ".join(b.describe() for b in found[:listed])
+    more = f"; and {len(found) - listed} more" if len(found) > listed else ""
+    return (
+        f"which session holds {table} is unknown, as this server shows no metadata locks "
+        "(the metadata_lock_info plugin on MariaDB, performance_schema's MDL instrument on "
+        f"MySQL, would); transactions open now: {shown}{more}"
+    )
 
 
 def table_holders(
@@ -231,6 +270,7 @@ __all__ = [
     "SOURCE_PERFORMANCE_SCHEMA",
     "TAG_PREFIX",
     "Blocker",
+    "explain",
     "mdl_source",
     "parse_fallback",
     "parse_holders",

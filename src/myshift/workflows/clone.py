@@ -61,9 +61,9 @@ from myshift.engine.diff import toposort
 from myshift.engine.introspect import catalog, introspect
 from myshift.model.schema import Column, ForeignKey, Table
 from myshift.workflows.clone_progress import (
+    CloneProgress,
     Progress,
     ProgressFn,
-    TerminalProgress,
     Tracker,
     stop_copiers,
 )
@@ -405,14 +405,15 @@ def clone_schema_data(
     batch_bytes: int = 1024 * 1024,
     chunk_rows: int = 100_000,
     on_snapshot: Callable[[Conn], None] | None = None,
+    progress_every: float = 0.2,
 ) -> CloneStats:
     """Copy ``src.schema`` into the existing (empty) ``dst.schema``.
 
     ``tables_sql`` optionally limits the *rows* copied to those tables (the
     structure is always complete).  ``on_snapshot(conn)`` runs inside the copy's
     snapshot once every copier's is open (under the lock, if any): what it reads,
-    e.g. the binlog position, matches the rows when the copy is consistent.
-    Returns counts and timings.
+    e.g. the binlog position, matches the rows.  ``progress`` gets the rows
+    copied (per batch, at most every ``progress_every`` s) of the estimated total.
     """
     started = time.monotonic()
     stats = CloneStats()
@@ -436,7 +437,7 @@ def clone_schema_data(
     # A grouped batch may grow past batch_bytes before the width adapts: allow 8x,
     # within what both servers accept in one packet.
     max_group = max(batch_bytes, min(8 * batch_bytes, max_packet - 65536))
-    tracker = Tracker(len(todo), sum(t.est_bytes for t in todo), progress)
+    tracker = Tracker(_expected_rows(mode, todo), progress, every=progress_every)
     job = _Job(src, dst, batch_bytes, max_group, tracker)
 
     if mode.kind == "sample":
@@ -457,6 +458,15 @@ def clone_schema_data(
     stats.bytes = job.tracker.bytes
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _expected_rows(mode: DataMode, todo: Sequence[_Table]) -> dict[str, int]:
+    """Rows the copy expects per table, from the catalogue's estimates (the progress total)."""
+    if mode.kind == "full":
+        return {t.name: t.est_rows for t in todo}
+    if mode.kind == "sample":
+        return {t.name: min(t.est_rows, mode.rows) for t in todo}
+    return {}
 
 
 # One piece of work for a worker: a table, or one PK range of it (None: stream it whole).
@@ -591,10 +601,10 @@ def _run_units(job: _Job, pairs: list[tuple[Conn, Conn]], units: list[_Unit]) ->
 
 __all__ = [
     "CloneError",
+    "CloneProgress",
     "CloneStats",
     "DataMode",
     "Progress",
     "ProgressFn",
-    "TerminalProgress",
     "clone_schema_data",
 ]

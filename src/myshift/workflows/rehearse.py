@@ -67,7 +67,7 @@ from myshift.errors import (
     MyshiftError,
     UsageError,
 )
-from myshift.workflows.clone import DataMode, TerminalProgress
+from myshift.workflows.clone import CloneProgress, DataMode
 from myshift.workflows.execute import execute_planfile
 from myshift.workflows.history.records import DEFAULT_AUDIT_PATH, DEFAULT_SCHEMA
 from myshift.workflows.planfile import PlanFile
@@ -107,7 +107,7 @@ class RehearseOptions:
     lock_wait_timeout: int = DEFAULT_LOCK_WAIT_TIMEOUT  # myshift.toml's, like apply
     workers: int = 4
     record_history: bool = True
-    progress: bool = True  # a progress bar on stderr while copying, when it is a terminal
+    progress: bool = True  # the clone's progress on stderr: a bar on a terminal, else lines
     report_md: str | None = None
     report_json: str | None = None
     # Resolved by the CLI (myshift.toml, MYSHIFT_PLAN_KEY): the team key the
@@ -331,7 +331,7 @@ def _rehearse_in(
     still runs the plan (timings, the server's own error), but the rehearsal
     fails whatever the sandbox's data says.
     """
-    progress = TerminalProgress(sys.stderr) if options.progress else None
+    progress = CloneProgress(sys.stderr) if options.progress else None
     say(f"Preparing the {sb.kind} sandbox ({report.data})...")
     try:
         ep = sb.prepare(target, data=mode, progress=progress, workers=options.workers)

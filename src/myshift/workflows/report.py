@@ -1,10 +1,11 @@
 """What commands report: ``CommandResult``, and the plan's human and SQL text.
 
 The human format groups statements by table with their risk, in colour on a
-terminal; the SQL format (the default when piped) puts the same risk,
-pre-flight and path notes as comments above each statement, so nothing is lost
-in a file. Both are valid SQL (everything but the statements is a comment), and
-comment lines are wrapped to the given width (statements stay whole).
+terminal (rich's escape codes, see ``Palette``); the SQL format (the default
+when piped) puts the same risk, pre-flight and path notes as comments above
+each statement, so nothing is lost in a file. Both are valid SQL (everything
+but the statements is a comment), and comment lines are wrapped to the given
+width (statements stay whole).
 """
 
 from __future__ import annotations
@@ -27,16 +28,53 @@ class CommandResult:
     apply_id: int | None = None
 
 
-_COLORS = {"safe": "\x1b[32m", "data-dependent": "\x1b[33m", "destructive": "\x1b[31m"}
-_RESET = "\x1b[0m"
-_DIM = "\x1b[2m"
+# rich styles of the risks, of a pre-flight that would fail, and of the table headings.
+_STYLES = {
+    "safe": "green",
+    "data-dependent": "yellow",
+    "destructive": "red",
+    "failing": "red",
+    "subject": "dim",
+}
 
 # Comment lines are wrapped to this many columns when the output is not a terminal.
 DEFAULT_WIDTH = 80
 
 
-def _paint(text: str, color: str | None, on: bool) -> str:
-    return f"{color}{text}{_RESET}" if on and color else text
+class Palette:
+    """How each style is written on this output, as rich writes it.
+
+    ``on``: the caller found the output to be a colour terminal
+    (``cli_support.output_style``).  Only then does rich's console get
+    ``force_terminal``, and it still honours ``NO_COLOR`` and ``TERM=dumb``
+    itself.  Each style's escape codes are rendered once; painting is then
+    concatenation, so the text between them stays exactly as written (rich
+    never re-reads a statement's tabs or control characters).  Off, the text
+    is returned unchanged.
+    """
+
+    def __init__(self, on: bool) -> None:
+        self.codes: dict[str, tuple[str, str]] = {}
+        if not on:
+            return
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), force_terminal=True, soft_wrap=True, width=200)
+        for name, style in _STYLES.items():
+            with console.capture() as cap:
+                console.print("X", style=style, end="", markup=False, highlight=False, emoji=False)
+            before, _, after = cap.get().partition("X")
+            if before:
+                self.codes[name] = (before, after)
+
+    def paint(self, text: str, name: str) -> str:
+        codes = self.codes.get(name)
+        return f"{codes[0]}{text}{codes[1]}" if codes else text
+
+
+_PLAIN = Palette(False)
 
 
 def wrap_comment(text: str, width: int, indent: str = "-- ", more: str = "") -> list[str]:
@@ -54,13 +92,13 @@ def wrap_comment(text: str, width: int, indent: str = "-- ", more: str = "") -> 
     ) or [indent.rstrip()]
 
 
-def _paint_once(lines: list[str], text: str, color: str | None, on: bool) -> list[str]:
+def _paint_once(lines: list[str], text: str, style: str, palette: Palette) -> list[str]:
     """Colour the first whole occurrence of ``text`` (wrapping first keeps widths exact)."""
-    if not on or not color:
+    if style not in palette.codes:
         return lines
     for i, line in enumerate(lines):
         if text in line:
-            lines[i] = line.replace(text, _paint(text, color, on), 1)
+            lines[i] = line.replace(text, palette.paint(text, style), 1)
             break
     return lines
 
@@ -97,21 +135,21 @@ def _preflight_state(pre: Preflight) -> str:
     return f"{pre.violations} row(s) would fail"
 
 
-def _statement_notes(st: PlannedStatement, width: int, color: bool) -> list[str]:
+def _statement_notes(st: PlannedStatement, width: int, palette: Palette) -> list[str]:
     """The comment lines above one statement: risk, what changes, how, why, pre-flights."""
     tag = f"[{st.risk.value}]"
     head = f"{tag} {st.description} · {st.algorithm.value}, lock {st.lock.value}"
     lines = _paint_once(
         wrap_comment(head + (f" — {st.reason}" if st.reason else ""), width),
         tag,
-        _COLORS.get(st.risk.value),
-        color,
+        st.risk.value,
+        palette,
     )
     for pre in st.preflight:
         state = _preflight_state(pre)
         pl = wrap_comment(f"pre-flight: {pre.description}: {state}", width, "--   ")
         if pre.violations:
-            pl = _paint_once(pl, state, _COLORS["destructive"], color)
+            pl = _paint_once(pl, state, "failing", palette)
         lines += pl
     if st.path != "server" or st.path_reason:
         why = f" — {st.path_reason}" if st.path_reason else ""
@@ -138,14 +176,15 @@ def format_human(
             )
             + "\n"
         )
+    palette = Palette(color)
     lines = _header(pf, desired, width)
     current_subject = None
     for st in pf.runnable:
         if st.subject != current_subject:
             current_subject = st.subject
             lines.append("")
-            lines.append(_paint(f"-- {st.subject}", _DIM, color))
-        lines += _statement_notes(st, width, color)
+            lines.append(palette.paint(f"-- {st.subject}", "subject"))
+        lines += _statement_notes(st, width, palette)
         lines += [f"{sql};" for sql in st.with_session()]
     lines += held_lines(pf.statements, width)
     return "\n".join(lines) + "\n"
@@ -176,7 +215,7 @@ def format_sql(
         out += _header(pf, desired, width)
     for st in pf.runnable:
         if notes:
-            out += _statement_notes(st, width, False)
+            out += _statement_notes(st, width, _PLAIN)
         elif st.path != "server":
             out.append(f"-- path: {_path_name(st.path)} — {st.path_reason}")
         out += [f"{sql};" for sql in st.with_session()]

@@ -548,11 +548,7 @@ def _blocker_text(target: Endpoint, table: str) -> str:
             ]
     except (DriverError, MyshiftError):  # only decorates an error message already on its way
         return "blocker unknown"
-    if not found:
-        return "no blocking transaction visible now"
-    b = found[0]
-    text = "blocked by " if b.certain else "possibly blocked by "
-    return text + b.describe() + (f" and {len(found) - 1} more" if len(found) > 1 else "")
+    return blockers.explain(found, table)
 
 
 def verify_after(conn: Conn, target: Endpoint, desired: Schema, skipped_sql: set[str]) -> Schema:
