@@ -225,6 +225,37 @@ def test_in_process_tunnel_closes_listener_threads_and_session(
     assert sshd.wait_no_sessions() == []
 
 
+def test_closing_does_not_wait_for_a_client_that_stopped_reading(sshd: Sshd) -> None:
+    """A forward blocked sending (the local client reads nothing) still ends at once."""
+    blaster = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def blast() -> None:
+        conn, _ = blaster.accept()
+        with conn:
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"x" * 65536)
+                except OSError:
+                    return
+
+    feeder = threading.Thread(target=blast, daemon=True)
+    feeder.start()
+    try:
+        target = blaster.getsockname()[1]
+        with open_tunnel(_env(sshd), "localhost", target, say=print) as (host, port):
+            idle = socket.create_connection((host, port))
+            time.sleep(0.5)  # every buffer on the way fills up
+            t0 = time.monotonic()
+        assert time.monotonic() - t0 < 3
+        idle.close()
+    finally:
+        stop.set()
+        blaster.close()
+    assert not [t for t in _tunnel_threads() if t.is_alive()]
+    assert sshd.wait_no_sessions() == []
+
+
 def test_ctrl_c_inside_a_command_closes_the_tunnel(sshd: Sshd, server: LocalServer) -> None:
     settings = Settings(environments={"prod": _env(sshd)})
     ep = Endpoint(host="localhost", port=server.port, user="root", password="", env_name="prod")

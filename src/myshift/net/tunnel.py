@@ -237,6 +237,8 @@ class Forwarder:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._wake_r, self._wake_w = socket.socketpair()
         self._threads: list[threading.Thread] = []
+        # The forwarded connections now open: close() ends them even mid-send.
+        self._open: set[socket.socket | paramiko.Channel] = set()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -286,7 +288,20 @@ class Forwarder:
                 )
                 return
             with contextlib.closing(chan):
-                self._pump(sock, chan)
+                if self._track(sock, chan):
+                    self._pump(sock, chan)
+                    self._untrack(sock, chan)
+
+    def _track(self, *ends: socket.socket | paramiko.Channel) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            self._open.update(ends)
+            return True
+
+    def _untrack(self, *ends: socket.socket | paramiko.Channel) -> None:
+        with self._lock:
+            self._open.difference_update(ends)
 
     def _pump(self, sock: socket.socket, chan: paramiko.Channel) -> None:
         watch: list[Any] = [sock, chan, self._wake_r]
@@ -315,8 +330,17 @@ class Forwarder:
                 return
             self._closed = True
             threads = list(self._threads)
+            ends = list(self._open)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
+        # A thread blocked sending (the other end not reading) does not see the
+        # wake-up: ending its socket and channel unblocks it.
+        for end in ends:
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                if isinstance(end, socket.socket):
+                    end.shutdown(socket.SHUT_RDWR)
+                else:
+                    end.close()
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=CONNECT_TIMEOUT)
