@@ -13,6 +13,7 @@ import datetime
 import getpass
 import os
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from clitools import run_cli
+from clitools import MYSHIFT, run_cli
 from myshift.config.settings import EnvConfig, Settings
 from myshift.db.connect import Endpoint, connect
 from myshift.db.server import LocalServer, free_port
@@ -268,6 +269,46 @@ def test_ctrl_c_inside_a_command_closes_the_tunnel(sshd: Sshd, server: LocalServ
     assert _refused(through.port)
     assert not [t for t in _tunnel_threads() if t.is_alive()]
     assert sshd.wait_no_sessions() == []
+
+
+def test_ctrl_c_of_the_real_command_closes_the_tunnel(
+    sshd: Sshd, server: LocalServer, tmp_path: Path
+) -> None:
+    """SIGINT while `plan` waits for its desired SQL on stdin, the tunnel open: a clean
+    exit, and nothing outlives the command (local port, SSH session, no ssh child)."""
+    (tmp_path / "myshift.toml").write_text(
+        _toml(sshd, server, "x", f'ssh_known_hosts = "{sshd.known_hosts}"\n')
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    proc = subprocess.Popen(
+        [*MYSHIFT, "plan", "--to", "prod"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,  # left open: plan waits to read the desired schema
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        while "SSH tunnel to" not in line:
+            line = proc.stderr.readline()
+            assert line, "myshift ended before opening the tunnel"
+        m = re.search(r"\(local (\d+)\)", line)
+        assert m, line
+        local = int(m.group(1))
+        assert not _refused(local) and sshd.sessions()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert _refused(local)
+    assert sshd.wait_no_sessions() == []
+    _assert_no_key_material(sshd, out + err)
 
 
 # --------------------------------------------------------------------------- host keys
