@@ -400,6 +400,22 @@ def test_a_server_the_bastion_cannot_reach_is_named(sshd: Sshd) -> None:
     assert "through the SSH tunnel" in str(err.value)
 
 
+def test_a_bastion_that_goes_away_mid_command_is_named(sshd: Sshd, server: LocalServer) -> None:
+    said: list[str] = []
+    with open_tunnel(_env(sshd), "localhost", server.port, say=said.append) as (host, port):
+        for pid in sshd.sessions():  # the bastion drops the session (a reboot, say)
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while sshd.sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # paramiko notices the closed socket
+        ep = Endpoint(host=host, port=port, user="root", password="", server_name="localhost")
+        with pytest.raises(ConnectionFailed):
+            connect(ep, connect_timeout=5)
+    assert "the SSH session to the bastion" in said[-1] and "has ended" in said[-1], said
+    assert _refused(port)
+
+
 # --------------------------------------------------------------------------- TLS through a tunnel
 
 

@@ -280,12 +280,7 @@ class Forwarder:
                     "direct-tcpip", self.dest, peer, timeout=CONNECT_TIMEOUT
                 )
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                host, port = self.dest
-                self.say(
-                    f"myshift: the bastion {self.label} could not connect to {host}:{port} "
-                    f"({exc or type(exc).__name__}); check the environment's host and port and "
-                    "that the bastion may reach the server (its security group)."
-                )
+                self.say(self._refused(exc))
                 return
             with contextlib.closing(chan):
                 if self._track(sock, chan):
@@ -302,6 +297,20 @@ class Forwarder:
     def _untrack(self, *ends: socket.socket | paramiko.Channel) -> None:
         with self._lock:
             self._open.difference_update(ends)
+
+    def _refused(self, exc: BaseException) -> str:
+        """Why a forwarded connection could not be opened, for stderr."""
+        host, port = self.dest
+        if not self.transport.is_active():
+            return (
+                f"myshift: the SSH session to the bastion {self.label} has ended, so "
+                f"{host}:{port} cannot be reached; check the bastion and run the command again."
+            )
+        return (
+            f"myshift: the bastion {self.label} could not connect to {host}:{port} "
+            f"({exc or type(exc).__name__}); check the environment's host and port and "
+            "that the bastion may reach the server (its security group)."
+        )
 
     def _pump(self, sock: socket.socket, chan: paramiko.Channel) -> None:
         watch: list[Any] = [sock, chan, self._wake_r]
