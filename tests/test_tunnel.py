@@ -28,9 +28,9 @@ from clitools import MYSHIFT, run_cli
 from myshift.config.settings import EnvConfig, Settings
 from myshift.db.connect import Endpoint, connect
 from myshift.db.server import LocalServer, free_port
-from myshift.errors import ConnectionFailed
+from myshift.errors import ConnectionFailed, UsageError
 from myshift.exitcodes import ExitCode
-from myshift.net.tunnel import open_tunnel
+from myshift.net.tunnel import bastion_of, open_tunnel
 from myshift.workflows.reach import Reach
 
 SSHD = Path("/usr/sbin/sshd")
@@ -380,6 +380,34 @@ def test_a_key_the_bastion_does_not_know_is_refused(sshd: Sshd, tmp_path: Path) 
     assert "authorized_keys" in str(err)
     body = (tmp_path / "stranger").read_text().splitlines()[1]
     assert body not in str(err)
+
+
+def test_an_encrypted_key_asks_for_the_agent_never_a_passphrase(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "locked"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret-phrase", "-f", str(key)], check=True
+    )
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    err = str(_open_fails(_env(sshd, ssh_key=str(key))))
+    assert f"The SSH key {key} for bastion" in err and "is encrypted" in err, err
+    assert "ssh-add" in err and "s3cret-phrase" not in err
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"ssh_tunnel": "migrator@"}, "which is not user@host"),
+        ({"ssh_tunnel": "migrator@bastion host"}, "which is not user@host"),
+        ({"ssh_key": "/nonexistent/key"}, "/nonexistent/key, does not exist"),
+    ],
+)
+def test_bad_tunnel_settings_are_usage_errors(
+    sshd: Sshd, values: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(UsageError, match=re.escape(expected)):
+        bastion_of(_env(sshd, **values))
 
 
 def test_an_unreachable_bastion_is_one_sentence_quickly(sshd: Sshd) -> None:
