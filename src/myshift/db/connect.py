@@ -50,6 +50,9 @@ class Endpoint:
     # Named environment from myshift.toml, if any.
     env_name: str | None = None
     protected: bool = False
+    # The server's own host name when ``host`` is the local end of an SSH tunnel
+    # (workflows.reach): TLS checks the certificate against it, errors name it.
+    server_name: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Endpoint:
@@ -88,6 +91,15 @@ class Endpoint:
         where = f"socket {self.socket}" if self.socket else f"{self.host}:{self.port}"
         return f"mysql://{self.user}@{where}/{self.schema}"
 
+    @property
+    def where(self) -> str:
+        """The server, for messages: its socket, host:port, or name through a tunnel."""
+        if self.socket:
+            return self.socket
+        if self.server_name:
+            return f"{self.server_name} (through the SSH tunnel at {self.host}:{self.port})"
+        return f"{self.host}:{self.port}"
+
     def __str__(self) -> str:
         return self.env_name or self.redacted()
 
@@ -111,13 +123,18 @@ def _ssl_args(ep: Endpoint) -> dict[str, Any]:
     if not mode and not ep.ssl_ca:
         # PyMySQL's default is "preferred" TLS, which builds a fresh SSL context
         # (~40 ms) per connection.  Loopback and socket connections gain nothing
-        # from TLS, so skip it there; remote hosts keep the preferred default.
-        if ep.socket or ep.host in ("127.0.0.1", "localhost", "::1"):
+        # from TLS, so skip it there; remote hosts (also through a tunnel, whose
+        # far hop leaves this machine) keep the preferred default.
+        loopback = ep.host in ("127.0.0.1", "localhost", "::1") and not ep.server_name
+        if ep.socket or loopback:
             return {"ssl_disabled": True}
         return {}
-    ctx = (
-        ssl.create_default_context(cafile=ep.ssl_ca) if ep.ssl_ca else ssl.create_default_context()
-    )
+    if ep.server_name:
+        ctx: ssl.SSLContext = _NamedServerContext(ep.server_name, ep.ssl_ca)
+    elif ep.ssl_ca:
+        ctx = ssl.create_default_context(cafile=ep.ssl_ca)
+    else:
+        ctx = ssl.create_default_context()
     if ep.ssl_cert:
         ctx.load_cert_chain(ep.ssl_cert, ep.ssl_key)
     if mode in ("REQUIRED", "PREFERRED", ""):
@@ -138,10 +155,32 @@ def _ssl_args(ep: Endpoint) -> dict[str, Any]:
     return {"ssl": ctx}
 
 
+class _NamedServerContext(ssl.SSLContext):
+    """A client TLS context that checks the certificate against ``server_name`` (and
+    sends it as SNI) whatever address the socket reaches: the driver passes the
+    host it connected to, the local end of an SSH tunnel."""
+
+    def __new__(cls, server_name: str, cafile: str | None) -> _NamedServerContext:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    def __init__(self, server_name: str, cafile: str | None) -> None:
+        # ssl.SSLContext is built by __new__ alone (PROTOCOL_TLS_CLIENT: certificate
+        # and host name checked unless the caller turns them off).
+        self.server_name = server_name
+        if cafile:
+            self.load_verify_locations(cafile=cafile)
+        else:
+            self.load_default_certs()
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        kwargs["server_hostname"] = self.server_name
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
 def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
     msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
-    where = ep.socket or f"{ep.host}:{ep.port}"
+    where = ep.where
     if code in privileges.LOGIN_CODES:
         return ConnectionFailed(
             f"Access denied for user {ep.user!r} on {where}.",
@@ -406,7 +445,7 @@ def connect(
         raise friendly_error(exc, ep) from None
     except OSError as exc:
         raise ConnectionFailed(
-            f"Cannot reach the MySQL server at {ep.host}:{ep.port} ({exc}).",
+            f"Cannot reach the MySQL server at {ep.where} ({exc}).",
             "Check host, port and network access.",
         ) from None
     conn = Conn(raw, ep)

@@ -9,7 +9,8 @@ An ``[env.NAME]`` in myshift.toml may say how it is reached (issue 14):
 * ``password_secret`` — the password is read from AWS Secrets Manager;
 * ``auth = "iam"`` — the password is an RDS IAM authentication token (TLS required).
 
-``Reach`` opens what the environment needs, in that order, and closes it in
+``Reach`` opens what the environment needs (the tunnel last: an IAM token is
+signed for the server's own host and port), and closes it in
 reverse when the command ends: the CLI keeps one per command and closes it in
 its context's ``finally``.  Nothing it handles (token, secret, key) is printed
 or written anywhere.
@@ -62,13 +63,15 @@ class Reach:
             return ep
         if env.access == "allowlist":
             self._allowlist(env)
-        if env.ssh_tunnel:
-            host, port = self.address(ep.host, ep.port, env)
-            ep = replace(ep, host=host, port=port, socket=None)
         if env.password_secret:
             ep = replace(ep, password=self._secret_password(env))
         if env.auth == "iam":
-            ep = self._iam(ep, env)
+            ep = self._iam(ep, env)  # the token is signed for the real host:port
+        if env.ssh_tunnel:
+            host, port = self.address(ep.host, ep.port, env)
+            # TLS still checks the certificate against the server's own name.
+            server_name = ep.server_name or ep.host
+            ep = replace(ep, host=host, port=port, socket=None, server_name=server_name)
         return ep
 
     def address(self, host: str, port: int, env: EnvConfig) -> tuple[str, int]:

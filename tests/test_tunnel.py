@@ -1,0 +1,541 @@
+"""Issue 14: environments reached through an SSH bastion (``ssh_tunnel``), against a real sshd.
+
+The module starts Debian's ``/usr/sbin/sshd`` on a free 127.0.0.1 port with its
+own config, host key and a throwaway client key (``make server-deps`` installs
+it).  Its log (LogLevel DEBUG1) records every ``direct-tcpip`` forward, so a
+test can tell that a connection went through the bastion; its child processes
+are the open SSH sessions, so a test can tell that the session was closed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clitools import MYSHIFT, run_cli
+from myshift.config.settings import EnvConfig, Settings
+from myshift.db.connect import Endpoint, connect
+from myshift.db.server import LocalServer, free_port
+from myshift.errors import ConnectionFailed, UsageError
+from myshift.exitcodes import ExitCode
+from myshift.net.tunnel import bastion_of, open_tunnel
+from myshift.workflows.reach import Reach
+
+SSHD = Path("/usr/sbin/sshd")
+USER = getpass.getuser()
+
+
+@dataclass
+class Sshd:
+    process: subprocess.Popen[bytes]
+    port: int
+    dir: Path
+    log: Path
+    client_key: Path
+    known_hosts: Path  # holds the right host key
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def sessions(self) -> list[int]:
+        """The pids of sshd's children: one (or two, privsep) per open SSH session."""
+        out = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                out.append(int(stat.parent.name))
+        return out
+
+    def wait_no_sessions(self, timeout: float = 5.0) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while (left := self.sessions()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return left
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)], check=True
+    )
+
+
+def _fingerprint(pub: Path) -> str:
+    out = subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True)
+    return out.stdout.split()[1]  # "256 SHA256:... comment (ED25519)"
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    if not SSHD.exists():
+        pytest.fail("/usr/sbin/sshd is missing: run `make server-deps` (openssh-server).")
+    d = tmp_path_factory.mktemp("sshd")
+    _keygen(d / "host_key")
+    _keygen(d / "client_key")
+    (d / "authorized_keys").write_text((d / "client_key.pub").read_text())
+    port = free_port()
+    (d / "known_hosts").write_text(
+        f"[127.0.0.1]:{port} " + (d / "host_key.pub").read_text().strip() + "\n"
+    )
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
+        f"PidFile {d / 'sshd.pid'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
+        "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+        "PermitRootLogin prohibit-password\nAllowTcpForwarding yes\nLogLevel DEBUG1\n"
+    )
+    if os.geteuid() == 0:
+        # sshd run as root wants its privilege separation directory (the service makes it).
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    log = d / "sshd.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(d / "sshd_config")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while "Server listening" not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("sshd did not start: " + log.read_text(errors="replace")[-800:])
+            time.sleep(0.02)
+        yield Sshd(proc, port, d, log, d / "client_key", d / "known_hosts")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _env(sshd: Sshd, **kw: object) -> EnvConfig:
+    values: dict[str, object] = {
+        "ssh_tunnel": f"{USER}@127.0.0.1",
+        "ssh_port": sshd.port,
+        "ssh_key": str(sshd.client_key),
+        "ssh_known_hosts": str(sshd.known_hosts),
+    }
+    values.update(kw)
+    return EnvConfig(name="prod", **values)  # type: ignore[arg-type]
+
+
+def _forwards(log: str, port: int) -> int:
+    """How many direct-tcpip forwards to localhost:port sshd has logged."""
+    return len(re.findall(rf"server_request_direct_tcpip: .* target localhost port {port}\b", log))
+
+
+def _open_fails(env: EnvConfig) -> ConnectionFailed:
+    """The error opening a tunnel with ``env`` raises (it must raise one)."""
+    with pytest.raises(ConnectionFailed) as err, open_tunnel(env, "localhost", 1, say=print):
+        pytest.fail("the tunnel opened")
+    return err.value
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _tunnel_threads() -> list[threading.Thread]:
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("myshift-tunnel") or "paramiko" in type(t).__module__
+    ]
+
+
+def _assert_no_key_material(sshd: Sshd, text: str) -> None:
+    assert "PRIVATE KEY" not in text
+    body = sshd.client_key.read_text().splitlines()[1:-1]
+    assert body and not any(line in text for line in body if len(line) > 20)
+
+
+def _toml(sshd: Sshd, server: LocalServer, schema: str, extra: str = "") -> str:
+    return (
+        "[env.prod]\n"
+        # A name the bastion resolves: the forward, not this machine, looks it up.
+        'host = "localhost"\n'
+        f'port = {server.port}\nuser = "root"\nschema = "{schema}"\n'
+        f'ssh_tunnel = "{USER}@127.0.0.1"\nssh_port = {sshd.port}\n'
+        f'ssh_key = "{sshd.client_key}"\n{extra}'
+    )
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_plan_goes_through_the_bastion_and_closes_the_tunnel(
+    sshd: Sshd, server: LocalServer, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    with connect(fresh_schema) as c:
+        c.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    (tmp_path / "myshift.toml").write_text(
+        _toml(sshd, server, fresh_schema.schema, f'ssh_known_hosts = "{sshd.known_hosts}"\n')
+    )
+    (tmp_path / "d.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, note varchar(20));")
+    before = _forwards(sshd.log_text(), server.port)
+
+    r = run_cli("plan", "--to", "prod", "--desired", "d.sql", cwd=tmp_path)
+
+    assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stdout + r.stderr
+    assert "ADD COLUMN `note`" in r.stdout, r.stdout
+    m = re.search(
+        rf"SSH tunnel to localhost:{server.port} through {USER}@127.0.0.1:{sshd.port} "
+        r"\(local (\d+)\)",
+        r.stderr,
+    )
+    assert m, r.stderr
+    # The server was reached through the bastion: sshd forwarded to localhost:PORT.
+    assert _forwards(sshd.log_text(), server.port) > before
+    # And the tunnel is gone: the local port is closed, the SSH session ended.
+    assert _refused(int(m.group(1)))
+    assert sshd.wait_no_sessions() == []
+    _assert_no_key_material(sshd, r.stdout + r.stderr)
+
+
+def test_in_process_tunnel_closes_listener_threads_and_session(
+    sshd: Sshd, server: LocalServer
+) -> None:
+    threads_before = set(threading.enumerate())
+    said: list[str] = []
+    with open_tunnel(_env(sshd), "localhost", server.port, say=said.append) as (host, port):
+        assert host == "127.0.0.1" and port != server.port
+        # Two connections at once through the one session.
+        ep = Endpoint(host=host, port=port, user="root", password="")
+        with connect(ep) as a, connect(ep) as b:
+            assert a.scalar("SELECT 1 + 1") == 2 and b.scalar("SELECT 40 + 2") == 42
+        assert sshd.sessions()
+    assert said and f"through {USER}@127.0.0.1:{sshd.port}" in said[0]
+    assert _refused(port)
+    assert set(threading.enumerate()) - threads_before == set()
+    assert sshd.wait_no_sessions() == []
+
+
+def test_closing_does_not_wait_for_a_client_that_stopped_reading(sshd: Sshd) -> None:
+    """A forward blocked sending (the local client reads nothing) still ends at once."""
+    blaster = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def blast() -> None:
+        conn, _ = blaster.accept()
+        with conn:
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"x" * 65536)
+                except OSError:
+                    return
+
+    feeder = threading.Thread(target=blast, daemon=True)
+    feeder.start()
+    try:
+        target = blaster.getsockname()[1]
+        with open_tunnel(_env(sshd), "localhost", target, say=print) as (host, port):
+            idle = socket.create_connection((host, port))
+            time.sleep(0.5)  # every buffer on the way fills up
+            t0 = time.monotonic()
+        assert time.monotonic() - t0 < 3
+        idle.close()
+    finally:
+        stop.set()
+        blaster.close()
+    assert not [t for t in _tunnel_threads() if t.is_alive()]
+    assert sshd.wait_no_sessions() == []
+
+
+def test_ctrl_c_inside_a_command_closes_the_tunnel(sshd: Sshd, server: LocalServer) -> None:
+    settings = Settings(environments={"prod": _env(sshd)})
+    ep = Endpoint(host="localhost", port=server.port, user="root", password="", env_name="prod")
+    with pytest.raises(KeyboardInterrupt), Reach(settings) as reach:
+        through = reach.endpoint(ep)
+        assert through.server_name == "localhost" and through.host == "127.0.0.1"
+        with connect(through) as c:
+            assert c.scalar("SELECT 7") == 7
+        raise KeyboardInterrupt
+    assert _refused(through.port)
+    assert not [t for t in _tunnel_threads() if t.is_alive()]
+    assert sshd.wait_no_sessions() == []
+
+
+def test_ctrl_c_of_the_real_command_closes_the_tunnel(
+    sshd: Sshd, server: LocalServer, tmp_path: Path
+) -> None:
+    """SIGINT while `plan` waits for its desired SQL on stdin, the tunnel open: a clean
+    exit, and nothing outlives the command (local port, SSH session, no ssh child)."""
+    (tmp_path / "myshift.toml").write_text(
+        _toml(sshd, server, "x", f'ssh_known_hosts = "{sshd.known_hosts}"\n')
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    proc = subprocess.Popen(
+        [*MYSHIFT, "plan", "--to", "prod"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,  # left open: plan waits to read the desired schema
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        while "SSH tunnel to" not in line:
+            line = proc.stderr.readline()
+            assert line, "myshift ended before opening the tunnel"
+        m = re.search(r"\(local (\d+)\)", line)
+        assert m, line
+        local = int(m.group(1))
+        assert not _refused(local) and sshd.sessions()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert _refused(local)
+    assert sshd.wait_no_sessions() == []
+    _assert_no_key_material(sshd, out + err)
+
+
+# --------------------------------------------------------------------------- host keys
+
+
+def test_unknown_host_key_is_refused_and_nothing_connects(
+    sshd: Sshd, server: LocalServer, tmp_path: Path
+) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    (tmp_path / "myshift.toml").write_text(
+        _toml(sshd, server, "x", f'ssh_known_hosts = "{empty}"\n')
+    )
+    log_before = sshd.log_text()
+
+    r = run_cli("history", "--to", "prod", cwd=tmp_path)
+
+    assert r.returncode == ExitCode.CONNECTION, r.stdout + r.stderr
+    fp = _fingerprint(sshd.dir / "host_key.pub")
+    assert (
+        f"The SSH host key of bastion 127.0.0.1:{sshd.port} (ssh-ed25519 {fp}) is not in {empty}"
+        in r.stderr
+    ), r.stderr
+    assert f"ssh-keyscan -p {sshd.port} 127.0.0.1 >> {empty}" in r.stderr
+    assert "Traceback" not in r.stderr and "SSH tunnel to" not in r.stderr
+    # Never trusted on first use: the file stays empty, and no login was attempted.
+    assert empty.read_text() == ""
+    new_log = sshd.log_text()[len(log_before) :]
+    assert "Accepted publickey" not in new_log and "direct-tcpip" not in new_log
+    _assert_no_key_material(sshd, r.stdout + r.stderr)
+
+
+def test_changed_host_key_is_refused(sshd: Sshd, server: LocalServer, tmp_path: Path) -> None:
+    _keygen(tmp_path / "old_key")
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        f"[127.0.0.1]:{sshd.port} " + (tmp_path / "old_key.pub").read_text().strip() + "\n"
+    )
+    log_before = sshd.log_text()
+    msg = str(_open_fails(_env(sshd, ssh_known_hosts=str(known))))
+    assert f"The SSH host key of bastion 127.0.0.1:{sshd.port} has changed" in msg
+    assert _fingerprint(sshd.dir / "host_key.pub") in msg
+    assert _fingerprint(tmp_path / "old_key.pub") in msg
+    assert f"ssh-keygen -R '[127.0.0.1]:{sshd.port}' -f {known}" in msg
+    assert "Accepted publickey" not in sshd.log_text()[len(log_before) :]
+
+
+def test_default_known_hosts_is_home_ssh(
+    sshd: Sshd, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    err = _open_fails(_env(sshd, ssh_known_hosts=None))
+    assert f"is not in {tmp_path}/.ssh/known_hosts" in str(err)
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "known_hosts").write_text(sshd.known_hosts.read_text())
+    with open_tunnel(_env(sshd, ssh_known_hosts=None), "localhost", 1, say=print) as (_, port):
+        assert port > 0
+
+
+# --------------------------------------------------------------------------- other failures
+
+
+def test_a_key_the_bastion_does_not_know_is_refused(sshd: Sshd, tmp_path: Path) -> None:
+    _keygen(tmp_path / "stranger")
+    err = _open_fails(_env(sshd, ssh_key=str(tmp_path / "stranger")))
+    assert f"The bastion {USER}@127.0.0.1:{sshd.port} refused the key {tmp_path / 'stranger'}" in (
+        str(err)
+    )
+    assert "authorized_keys" in str(err)
+    body = (tmp_path / "stranger").read_text().splitlines()[1]
+    assert body not in str(err)
+
+
+def test_an_encrypted_key_asks_for_the_agent_never_a_passphrase(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "locked"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret-phrase", "-f", str(key)], check=True
+    )
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    err = str(_open_fails(_env(sshd, ssh_key=str(key))))
+    assert f"The SSH key {key} for bastion" in err and "is encrypted" in err, err
+    assert "ssh-add" in err and "s3cret-phrase" not in err
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"ssh_tunnel": "migrator@"}, "which is not user@host"),
+        ({"ssh_tunnel": "migrator@bastion host"}, "which is not user@host"),
+        ({"ssh_key": "/nonexistent/key"}, "/nonexistent/key, does not exist"),
+    ],
+)
+def test_bad_tunnel_settings_are_usage_errors(
+    sshd: Sshd, values: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(UsageError, match=re.escape(expected)):
+        bastion_of(_env(sshd, **values))
+
+
+def test_an_unreachable_bastion_is_one_sentence_quickly(sshd: Sshd) -> None:
+    t0 = time.monotonic()
+    err = _open_fails(_env(sshd, ssh_port=free_port()))
+    assert re.match(r"Cannot reach the SSH bastion \S+@127\.0\.0\.1:\d+ \(", str(err)), str(err)
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_server_the_bastion_cannot_reach_is_named(sshd: Sshd) -> None:
+    said: list[str] = []
+    closed = free_port()
+    with open_tunnel(_env(sshd), "localhost", closed, say=said.append) as (host, port):
+        ep = Endpoint(host=host, port=port, user="root", password="", server_name="localhost")
+        with pytest.raises(ConnectionFailed) as err:
+            connect(ep, connect_timeout=5)
+    assert f"could not connect to localhost:{closed}" in said[-1], said
+    assert "through the SSH tunnel" in str(err.value)
+
+
+def test_a_bastion_that_goes_away_mid_command_is_named(sshd: Sshd, server: LocalServer) -> None:
+    said: list[str] = []
+    with open_tunnel(_env(sshd), "localhost", server.port, say=said.append) as (host, port):
+        for pid in sshd.sessions():  # the bastion drops the session (a reboot, say)
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while sshd.sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # paramiko notices the closed socket
+        ep = Endpoint(host=host, port=port, user="root", password="", server_name="localhost")
+        with pytest.raises(ConnectionFailed):
+            connect(ep, connect_timeout=5)
+    assert "the SSH session to the bastion" in said[-1] and "has ended" in said[-1], said
+    assert _refused(port)
+
+
+# --------------------------------------------------------------------------- TLS through a tunnel
+
+
+def _tls_files(d: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for DNS name ``name`` only (not 127.0.0.1)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "myshift test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (d / "ca.pem", d / "server.pem", d / "server-key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, Path]]:
+    d = tmp_path_factory.mktemp("tls")
+    ca, cert, key = _tls_files(d, "localhost")
+    srv = LocalServer.start(
+        extra_args=(f"--ssl-ca={ca}", f"--ssl-cert={cert}", f"--ssl-key={key}"), server_id=41
+    )
+    try:
+        yield srv, ca
+    finally:
+        srv.stop()
+
+
+def test_verify_identity_through_the_tunnel_checks_the_servers_own_name(
+    sshd: Sshd, tls_server: tuple[LocalServer, Path]
+) -> None:
+    srv, ca = tls_server
+    settings = Settings(environments={"prod": _env(sshd)})
+    tls = {"ssl_mode": "VERIFY_IDENTITY", "ssl_ca": str(ca), "user": "root", "password": ""}
+    # The certificate names "localhost" only: 127.0.0.1 (the tunnel's end) would fail.
+    with pytest.raises(ConnectionFailed):
+        connect(Endpoint(host="127.0.0.1", port=srv.port, **tls))  # type: ignore[arg-type]
+    with Reach(settings) as reach:
+        ep = Endpoint(host="localhost", port=srv.port, env_name="prod", **tls)  # type: ignore[arg-type]
+        with connect(reach.endpoint(ep)) as c:
+            cipher = c.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")[0][1]
+            assert cipher, "the session is not encrypted"
+        # Through the tunnel the name is still checked: a name the certificate lacks fails.
+        wrong = Endpoint(host="127.0.0.1", port=srv.port, env_name="prod", **tls)  # type: ignore[arg-type]
+        with pytest.raises(ConnectionFailed):
+            connect(reach.endpoint(wrong))
+    assert sshd.wait_no_sessions() == []
+
+
+def test_reach_points_at_the_local_end_and_keeps_the_server_name(
+    sshd: Sshd, server: LocalServer
+) -> None:
+    """The tunnel is opened last: what comes before it (an IAM token) sees the real host."""
+    settings = Settings(environments={"prod": _env(sshd)})
+    ep = Endpoint(host="localhost", port=server.port, user="root", env_name="prod")
+    with Reach(settings) as reach:
+        through = reach.endpoint(ep)
+        assert (through.host, through.server_name) == ("127.0.0.1", "localhost")
+        assert through.port != server.port and through.socket is None
+        assert "localhost (through the SSH tunnel at 127.0.0.1:" in through.where
+    assert _refused(through.port)
