@@ -57,12 +57,13 @@ SOURCES: list[dict[str, Any]] = [
         "commit": "045af147eb32a657c0c7a8d10abb08dcd6055332",
         "total_chars": 32250,
         "chunks": ["innodb-alter.0.json", "innodb-alter.1.json", "innodb-alter.2.json"],
-        "version": "8.0.19",
-        "flavor": "mysql:8.0.19",
+        "version": "8.0.19-dev",
+        "flavor": "mysql:8.0.18",
         "version_evidence": (
             "8.0.19 development tree: the file shows table-qualified duplicate-key "
             "names ('t1.uidx', new in 8.0.19) while SHOW CREATE still prints int(11) "
-            "(display widths were dropped from SHOW CREATE in the 8.0.19 release)"
+            "(display widths left SHOW CREATE in the 8.0.19 release); modelled as "
+            "8.0.18, the last release that prints them"
         ),
     },
     {
