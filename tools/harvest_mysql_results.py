@@ -67,6 +67,36 @@ SOURCES: list[dict[str, Any]] = [
         ),
     },
     {
+        "id": "invisible_columns",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/r/invisible_columns.result",
+        "commit": "09484384365c5a255a53e68527e8f9f264a5709b",
+        "total_chars": 43335,
+        "chunks": [f"invisible_columns.{i}.json" for i in range(3)],
+        "version": "8.0.23+",
+        "flavor": "mysql:8.0.23",
+        "version_evidence": (
+            "prints /*!80023 INVISIBLE */ (invisible columns arrived in 8.0.23); "
+            "tests/data/mysql/recorded-invisible-columns-8.0.json pins this commit "
+            "as 8.0.23"
+        ),
+    },
+    {
+        "id": "generated_invisible_primary_key",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/r/generated_invisible_primary_key.result",
+        "commit": "c008bd3259a7019b74df6fb8b1de2945fb709dda",
+        "total_chars": 80236,
+        "chunks": ["generated_invisible_primary_key.0.json"],
+        "version": "8.0.30+",
+        "flavor": "mysql:8.0.30",
+        "version_evidence": (
+            "generated invisible primary keys (my_row_id, "
+            "sql_generate_invisible_primary_key) arrived in 8.0.30; the exact "
+            "release of this commit is not shown by the file"
+        ),
+    },
+    {
         "id": "instant_add_column_limitations",
         "repo": "mysql/mysql-server",
         "path": "mysql-test/suite/innodb/r/instant_add_column_limitations.result",
@@ -158,6 +188,9 @@ _INDEX_ON = re.compile(
     re.IGNORECASE,
 )
 _USE = re.compile(rf"^USE\s+({_IDENT})\s*;", re.IGNORECASE)
+_GIPK = re.compile(
+    r"^SET\s+(?:SESSION\s+)?sql_generate_invisible_primary_key\s*=\s*(ON|OFF|1|0)\b", re.I
+)
 _SHOW_CREATE = re.compile(rf"^SHOW\s+CREATE\s+TABLE\s+{_QNAME}\s*;", re.IGNORECASE)
 
 
@@ -290,9 +323,15 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
         st.shown = None
         pending.pop(key, None)
 
+    session: dict[str, str] = {}
     for stmt in split_statements(text):
         sql = stmt.sql
         err = stmt.error
+        m = _GIPK.match(sql)
+        if m and err is None:
+            on = m.group(1).upper() in ("ON", "1")
+            session["sql_generate_invisible_primary_key"] = "ON" if on else "OFF"
+            continue
         m = _USE.match(sql)
         if m and err is None:
             db = _unquote(m.group(1))
@@ -317,7 +356,7 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
                 if oc.get(slot) is None:
                     oc[slot] = {"line": stmt.output_line, "text": create}
             continue
-        _ddl(stmt, db, state, outcomes, pending, touched, sid)
+        _ddl(stmt, db, state, outcomes, pending, touched, sid, dict(session))
         if "TOTAL_ROW_VERSIONS" in (stmt.output[0] if stmt.output else ""):
             _row_versions(stmt, state, db)
     return {
@@ -351,6 +390,7 @@ def _ddl(
     pending: dict[tuple[str, str], list[dict[str, Any]]],
     touched: Any,
     sid: str,
+    session: dict[str, str],
 ) -> None:
     sql, err = stmt.sql, stmt.error
     flat = " ".join(sql.split())
@@ -358,9 +398,10 @@ def _ddl(
     if m:
         if err is None:
             key = _key(m.group(2), db)
-            state[key] = _TableState(
-                history=[{"line": stmt.line, "sql": sql, "temporary": bool(m.group(1))}]
-            )
+            entry: dict[str, Any] = {"line": stmt.line, "sql": sql, "temporary": bool(m.group(1))}
+            if session:
+                entry["session"] = session
+            state[key] = _TableState(history=[entry])
             pending.pop(key, None)
         return
     m = _RENAME.match(flat)
