@@ -457,6 +457,12 @@ def rows_from_show_create(text: str, schema: str = "test") -> IntrospectionRows:
 # ---------------------------------------------------------------------------
 # Simple CREATE / ALTER statements -> the text a server shows (derived)
 
+_KNOWN_TYPES = frozenset(
+    "tinyint smallint mediumint int bigint decimal float double bit char varchar binary "
+    "varbinary tinytext text mediumtext longtext tinyblob blob mediumblob longblob date "
+    "datetime timestamp time year json enum set geometry point linestring polygon "
+    "multipoint multilinestring multipolygon geometrycollection".split()
+)
 _WIDTH = {"tinyint": 4, "smallint": 6, "mediumint": 9, "int": 11, "integer": 11, "bigint": 20}
 
 
@@ -493,12 +499,15 @@ class DerivedColumn:
     type: str
     not_null: bool
     default: str | None
+    auto_increment: bool = False
 
     def line(self) -> str:
         out = f"{_q(self.name)} {self.type}"
         if self.not_null:
             out += " NOT NULL"
-        if self.default is not None:
+        if self.auto_increment:
+            out += " AUTO_INCREMENT"
+        elif self.default is not None:
             out += f" DEFAULT '{self.default}'"
         elif not self.not_null and not self.type.split("(")[0].endswith(_NO_DEFAULT_NULL):
             out += " DEFAULT NULL"
@@ -539,6 +548,8 @@ def _coldef(spec: str, width: bool) -> tuple[DerivedColumn, str | None]:
     name, base, args, unsigned, rest = m.groups()
     name = name.strip("`")
     base = base.lower()
+    if base not in _KNOWN_TYPES:
+        raise Underivable(f"column {name}: type {base} (an alias or unknown)")
     typ = base + (args.replace(" ", "").lower() if args else "")
     if base in _WIDTH and not args and width:
         typ += f"({_WIDTH[base] - (1 if unsigned else 0)})"
@@ -550,6 +561,8 @@ def _coldef(spec: str, width: bool) -> tuple[DerivedColumn, str | None]:
         if rest_u.endswith(word):
             key, rest_u = kind, rest_u[: -len(word)].strip()
             break
+    auto_inc = " AUTO_INCREMENT" in f" {rest_u}"
+    rest_u = " ".join(rest_u.replace("AUTO_INCREMENT", "").split())
     not_null = "NOT NULL" in rest_u or key == "PRIMARY"
     rest_u = rest_u.replace("NOT NULL", "").strip()
     default = None
@@ -562,7 +575,7 @@ def _coldef(spec: str, width: bool) -> tuple[DerivedColumn, str | None]:
         if lit is None or not rest_u.startswith("DEFAULT"):
             raise Underivable(f"column {name}: {rest_u!r}")
         default = next(g for g in lit.groups() if g is not None)
-    return DerivedColumn(name, typ, not_null, default), key
+    return DerivedColumn(name, typ, not_null, default, auto_inc), key
 
 
 def create_to_show(sql: str, width: bool) -> Derived:
@@ -643,7 +656,9 @@ def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
     m = re.match(r"^ALTER\s+TABLE\s+(`[^`]+`|\w+)\s+(.*?);?\s*$", sql, re.I | re.S)
     if not m:
         raise Underivable("not a simple ALTER TABLE")
-    cols = [DerivedColumn(c.name, c.type, c.not_null, c.default) for c in t.columns]
+    cols = [
+        DerivedColumn(c.name, c.type, c.not_null, c.default, c.auto_increment) for c in t.columns
+    ]
     out = Derived(t.name, cols, list(t.primary), list(t.keys), t.options)
     for clause in _split_top(m.group(2)):
         c = " ".join(clause.split())
@@ -655,6 +670,10 @@ def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
             and not re.match(r"ADD (PRIMARY|UNIQUE|KEY|INDEX|FULLTEXT|CONSTRAINT|SPATIAL)", cu)
         ):
             spec = c[len("ADD COLUMN ") :] if cu.startswith("ADD COLUMN ") else c[4:]
+            if spec.startswith("(") and spec.endswith(")"):
+                for one in _split_top(spec[1:-1]):
+                    _add_spec(out, one, width)
+                continue
             pos = ""
             mm = re.search(r"\s+(FIRST|AFTER\s+`?\w+`?)$", spec, re.IGNORECASE)
             if mm:

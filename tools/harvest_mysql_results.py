@@ -97,6 +97,20 @@ SOURCES: list[dict[str, Any]] = [
         ),
     },
     {
+        "id": "instant_ddl_misc",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/suite/innodb/r/instant_ddl_misc.result",
+        "commit": "0a5bb67d1903d47a9f99c5cf9a32bdf14d4f6543",
+        "total_chars": 201126,
+        "chunks": ["instant_ddl_misc.0.json"],
+        "version": "8.0.29+",
+        "flavor": "mysql:8.0.29",
+        "version_evidence": (
+            "instant DROP COLUMN and the INITIAL/CURRENT/TOTAL_COLUMN_COUNTS columns of "
+            "INNODB_TABLES, both new in 8.0.29; prefix up to scenario 22 (line 302)"
+        ),
+    },
+    {
         "id": "instant_add_column_limitations",
         "repo": "mysql/mysql-server",
         "path": "mysql-test/suite/innodb/r/instant_add_column_limitations.result",
