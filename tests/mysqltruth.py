@@ -458,10 +458,45 @@ def rows_from_show_create(text: str, schema: str = "test") -> IntrospectionRows:
 # Simple CREATE / ALTER statements -> the text a server shows (derived)
 
 _KNOWN_TYPES = frozenset(
-    "tinyint smallint mediumint int bigint decimal float double bit char varchar binary "
-    "varbinary tinytext text mediumtext longtext tinyblob blob mediumblob longblob date "
-    "datetime timestamp time year json enum set geometry point linestring polygon "
-    "multipoint multilinestring multipolygon geometrycollection".split()
+    [
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "int",
+        "bigint",
+        "decimal",
+        "float",
+        "double",
+        "bit",
+        "char",
+        "varchar",
+        "binary",
+        "varbinary",
+        "tinytext",
+        "text",
+        "mediumtext",
+        "longtext",
+        "tinyblob",
+        "blob",
+        "mediumblob",
+        "longblob",
+        "date",
+        "datetime",
+        "timestamp",
+        "time",
+        "year",
+        "json",
+        "enum",
+        "set",
+        "geometry",
+        "point",
+        "linestring",
+        "polygon",
+        "multipoint",
+        "multilinestring",
+        "multipolygon",
+        "geometrycollection",
+    ]
 )
 _WIDTH = {"tinyint": 4, "smallint": 6, "mediumint": 9, "int": 11, "integer": 11, "bigint": 20}
 
