@@ -111,6 +111,21 @@ SOURCES: list[dict[str, Any]] = [
         ),
     },
     {
+        "id": "check_constraints",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/r/check_constraints.result",
+        "commit": "018fcd505e485c10a0510043536950e3ed11d6e7",
+        "total_chars": 155502,
+        "chunks": ["check_constraints.0.json", "check_constraints.8900.json"],
+        "version": "8.0.19+",
+        "flavor": "mysql:8.0.19",
+        "version_evidence": (
+            "CHECK constraints (8.0.16) printed without integer display widths "
+            "(8.0.19); the exact release of this commit is not shown by the file; "
+            "prefix of 22,622 characters (the part up to the CREATE TABLE LIKE tests)"
+        ),
+    },
+    {
         "id": "instant_add_column_limitations",
         "repo": "mysql/mysql-server",
         "path": "mysql-test/suite/innodb/r/instant_add_column_limitations.result",
