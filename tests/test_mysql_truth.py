@@ -37,7 +37,8 @@ from myshift.engine.risk import Algorithm, combine
 from myshift.engine.split import RenameHints
 from myshift.model import Flavor
 from myshift.model.schema import Schema, Table
-from mysqltruth import Derived, Underivable, apply_alter, create_to_show, rows_from_show_create
+from mysqlderive import Derived, apply_alter, create_to_show
+from mysqltruth import Underivable, rows_from_show_create
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "mysql_recorded"
