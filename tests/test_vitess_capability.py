@@ -24,12 +24,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from myshift.engine.risk import Algorithm
+from myshift.model import Flavor
 from mysqlderive import apply_alter, create_to_show
 from mysqltruth import Underivable
 from test_mysql_truth import predicted, rename_hints
-
-from myshift.engine.risk import Algorithm
-from myshift.model import Flavor
 
 HERE = Path(__file__).parent
 CASES = HERE / "data" / "vitess" / "capability_cases.json"
