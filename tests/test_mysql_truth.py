@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -151,14 +152,33 @@ def rename_hints(table: str, sql: str) -> RenameHints:
     return RenameHints(columns={(table, new): old for old, new in pairs if old != new})
 
 
+# Where the model learns a table's InnoDB row-version count (issue 16,
+# TOTAL_ROW_VERSIONS), the recorded count is handed to it under this name.
+_ROW_VERSIONS_FIELDS = ("total_row_versions", "row_versions")
+
+
+def _with_row_versions(table: Table, count: int | None) -> Table:
+    names = {f.name for f in fields(Table)}
+    for name in _ROW_VERSIONS_FIELDS:
+        if count is not None and name in names:
+            return replace(table, **{name: count})
+    return table
+
+
 def predicted(
-    before: str, after: str, flavor: Flavor, hints: RenameHints | None = None
+    before: str,
+    after: str,
+    flavor: Flavor,
+    hints: RenameHints | None = None,
+    row_versions: int | None = None,
 ) -> tuple[Algorithm, str]:
-    """The algorithm myshift's plan predicts for turning ``before`` into ``after``."""
+    """The algorithm myshift's plan predicts for turning ``before`` into ``after``
+    (``row_versions``: the before-table's recorded TOTAL_ROW_VERSIONS)."""
     b, a = _model(before, flavor), _model(after, flavor)
     for t in (b, a):
         if t.unsupported is not None:
             raise Underivable(f"the model refuses a side: {t.unsupported}")
+    b = _with_row_versions(b, row_versions)
     changes = diff_schemas(Schema("test", tables=(b,)), Schema("test", tables=(a,)), hints=hints)
     if not changes:
         raise Underivable("myshift sees no change")
@@ -178,7 +198,7 @@ def outcome_verdict(oc: dict[str, Any], flavor: Flavor) -> tuple[str, str]:
     try:
         before, after, how = _sides(oc, flavor)
         hints = rename_hints(_model(after, flavor).name, oc["sql"])
-        algo, reason = predicted(before, after, flavor, hints)
+        algo, reason = predicted(before, after, flavor, hints, oc["total_row_versions"])
     except Underivable as e:
         return "not-checked", str(e)
     except Exception as e:
