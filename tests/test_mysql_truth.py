@@ -161,7 +161,8 @@ def _with_row_versions(table: Table, count: int | None) -> Table:
     names = {f.name for f in fields(Table)}
     for name in _ROW_VERSIONS_FIELDS:
         if count is not None and name in names:
-            return replace(table, **{name: count})
+            changes: dict[str, Any] = {name: count}
+            return replace(table, **changes)
     return table
 
 
