@@ -62,13 +62,13 @@ class Reach:
             return ep
         if env.access == "allowlist":
             self._allowlist(env)
+        if env.password_secret:
+            ep = self._secret_password(ep, env)
+        if env.auth == "iam":  # before the tunnel: the token is signed for the real host
+            ep = self._iam(ep, env)
         if env.ssh_tunnel:
             host, port = self.address(ep.host, ep.port, env)
             ep = replace(ep, host=host, port=port, socket=None)
-        if env.password_secret:
-            ep = replace(ep, password=self._secret_password(env))
-        if env.auth == "iam":
-            ep = self._iam(ep, env)
         return ep
 
     def address(self, host: str, port: int, env: EnvConfig) -> tuple[str, int]:
@@ -86,11 +86,14 @@ class Reach:
 
         self._stack.enter_context(allowlist_for_command(self.settings, env, say=self.say))
 
-    def _secret_password(self, env: EnvConfig) -> str:
-        from myshift.cloud.credentials import secret_password
+    def _secret_password(self, ep: Endpoint, env: EnvConfig) -> Endpoint:
+        from myshift.cloud.credentials import secret_login
 
         assert env.password_secret is not None
-        return secret_password(self.settings.aws, env, env.password_secret)
+        login = secret_login(self.settings.aws, env, env.password_secret)
+        # An RDS-managed secret names its user: it is the login unless the env names one.
+        user = login.username if login.username and env.user is None else ep.user
+        return replace(ep, user=user, password=login.password)
 
     def _iam(self, ep: Endpoint, env: EnvConfig) -> Endpoint:
         from myshift.cloud.credentials import iam_endpoint
