@@ -5,12 +5,15 @@ and a local mariadbd.  The caller's IP comes from a local HTTP server (ip_url)."
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,4 +299,75 @@ def test_allowlist_rule_is_removed_on_ctrl_c(
             proc.wait()
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert "closed" in err
+    assert rules(aws) == []
+
+
+# ----------------------------------------------------------------------------- IAM permissions
+
+# The least privilege of `access open` and `access close` (and of access = "allowlist");
+# the guide's policy.  rds:DescribeDBInstances only when the env has no security_group.
+ACCESS_ACTIONS = [
+    "rds:DescribeDBInstances",
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupIngress",
+]
+
+
+def _limited_user(actions: list[str]) -> dict[str, str]:
+    iam = boto3.client("iam")
+    name = f"u{len(actions)}{int(time.time() * 1000) % 100000}"
+    iam.create_user(UserName=name)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName=name, PolicyName="myshift", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {
+        **USER_ENV,
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": "",
+    }
+
+
+@contextmanager
+def iam_enforced(moto: str) -> Iterator[None]:
+    """moto checks every call against the caller's IAM policy while this runs."""
+
+    def post(count: str) -> None:
+        req = urllib.request.Request(
+            f"{moto}/moto-api/reset-auth",
+            data=count.encode(),
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            resp.read()
+
+    post("0")
+    try:
+        yield
+    finally:
+        post("inf")
+
+
+def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
+    aws: Aws, ip_url: str, moto_endpoint: str, tmp_path: Path
+) -> None:
+    write_config(tmp_path, ip_url, None)
+    enough = _limited_user(ACCESS_ACTIONS)
+    no_revoke = _limited_user(ACCESS_ACTIONS[:3])
+    with iam_enforced(moto_endpoint):
+        opened = run_cli("access", "open", "--env", "prod", cwd=tmp_path, env=enough)
+        assert opened.returncode == 0, opened.stderr
+        denied = run_cli("access", "close", "--env", "prod", cwd=tmp_path, env=no_revoke)
+        closed = run_cli("access", "close", "--env", "prod", cwd=tmp_path, env=enough)
+        swept = run_cli("access", "sweep", cwd=tmp_path, env=enough)
+    assert denied.returncode == ExitCode.USAGE, denied.stderr
+    assert "lacks the IAM permission ec2:RevokeSecurityGroupIngress" in denied.stderr
+    assert "Grant ec2:RevokeSecurityGroupIngress" in denied.stderr
+    assert "Traceback" not in denied.stderr
+    assert closed.returncode == 0 and "Removed rule" in closed.stdout, closed.stderr
+    assert swept.returncode == 0, swept.stderr
     assert rules(aws) == []
