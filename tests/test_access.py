@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from myshift.db.connect import Endpoint
 from myshift.db.server import LocalServer
 from myshift.errors import UsageError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.access import allowlist_for_command, caller_cidr, open_access
+from myshift.workflows.access import allowlist_for_command, caller_cidr, mark_of, open_access
 
 CALLER_IP = "203.0.113.7"
 USER_ENV = {"LOGNAME": "alice", "USER": "alice"}
@@ -250,6 +251,25 @@ def test_allowlist_context_only_removes_the_rule_it_added(aws: Aws, ip_url: str)
         assert rules(aws) == [("203.0.113.0/24", 3306, "office")]
     assert rules(aws) == [("203.0.113.0/24", 3306, "office")]
     assert "already allowed" in said[-1]
+
+
+def test_allowlist_rule_expiry_is_renewed_while_the_command_runs(aws: Aws, ip_url: str) -> None:
+    settings = Settings(aws=AwsSettings(ip_url=ip_url))
+    env = EnvConfig(name="prod", rds_instance="prod", access="allowlist", allowlist_ttl="30m")
+    stale = "myshift user=alice expires=2020-01-01T00:00Z"
+    with allowlist_for_command(settings, env, say=lambda _m: None, renew_every=0.2):
+        # As if the command had outlived its ttl: a sweep now would remove the rule.
+        perm = {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306}
+        perm["IpRanges"] = [{"CidrIp": f"{CALLER_IP}/32", "Description": stale}]
+        aws.ec2.update_security_group_rule_descriptions_ingress(
+            GroupId=aws.sg, IpPermissions=[perm]
+        )
+        deadline = time.monotonic() + 10
+        while rules(aws)[0][2] == stale and time.monotonic() < deadline:
+            time.sleep(0.1)
+        renewed = mark_of(Rule("", "", "tcp", 0, 0, "", rules(aws)[0][2]))
+        assert renewed is not None and renewed.expires > datetime.now(UTC) + timedelta(minutes=29)
+    assert rules(aws) == []
 
 
 def test_allowlist_env_opens_around_a_real_command_and_closes_after(

@@ -195,9 +195,11 @@ def remove_rule(aws: AwsSettings, env: EnvConfig, rule: Rule) -> None:
         )
 
 
-def set_description(aws: AwsSettings, env: EnvConfig, rule: Rule, description: str) -> None:
-    """Rewrite ``rule``'s description (a renewed expiry)."""
-    ec2 = client("ec2", aws, env)
+def set_description(
+    aws: AwsSettings, env: EnvConfig, rule: Rule, description: str, *, ec2: Any = None
+) -> None:
+    """Rewrite ``rule``'s description (a renewed expiry); ``ec2``: a client to reuse."""
+    ec2 = ec2 or client("ec2", aws, env)
     aws_call(
         f"renew rule {rule.rule_id} of security group {rule.group_id}",
         "ec2:UpdateSecurityGroupRuleDescriptionsIngress",

@@ -16,6 +16,7 @@ import getpass
 import ipaddress
 import math
 import re
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from myshift.cloud.allowlist import (
     remove_rule,
     set_description,
 )
-from myshift.cloud.aws import region_for
+from myshift.cloud.aws import client, region_for
 from myshift.config.settings import AwsSettings, EnvConfig, Settings
 from myshift.errors import MyshiftError, UsageError
 from myshift.workflows.trash import parse_age
@@ -263,12 +264,16 @@ def _sweep_env(
 
 
 @contextmanager
-def allowlist_for_command(settings: Settings, env: EnvConfig, *, say: Say) -> Iterator[None]:
+def allowlist_for_command(
+    settings: Settings, env: EnvConfig, *, say: Say, renew_every: float | None = None
+) -> Iterator[None]:
     """This machine's IP allowed into ``env``'s security group while the block runs.
 
     The rule added is removed on the way out (error and Ctrl-C included); a rule
     that already let this machine in is left as it is.  Its expiry (allowlist_ttl)
-    lets ``access sweep`` remove it if this process is killed before it can.
+    lets ``access sweep`` remove it if this process is killed before it can, and
+    is pushed forward every third of the ttl while the command runs (an apply
+    may outlive 30 minutes; a sweep must not cut it off).
     """
     aws = settings.aws
     fw = firewall_of(aws, env)
@@ -279,18 +284,21 @@ def allowlist_for_command(settings: Settings, env: EnvConfig, *, say: Say) -> It
         say(f"myshift: {address} is already allowed by {_show(covering[0])}; nothing to open.")
         yield
         return
-    mark = Mark(caller_user(), expiry(_now(), env.allowlist_ttl or aws.allowlist_ttl))
+    ttl = env.allowlist_ttl or aws.allowlist_ttl
+    mark = Mark(caller_user(), expiry(_now(), ttl))
     added = add_rule(aws, env, fw.group_ids[0], cidr, fw.port, mark.text())
     if added is None:
         say(f"myshift: {cidr} is already in {fw.group_ids[0]}; nothing to open.")
         yield
         return
-    say(
-        f"myshift: opened {added.group_id} to {cidr} on port {fw.port} for this command "
-        f"(rule {added.rule_id}, expires {mark.expires.strftime(_TIME)})."
-    )
     try:
-        yield
+        say(
+            f"myshift: opened {added.group_id} to {cidr} on port {fw.port} for this command "
+            f"(rule {added.rule_id}, expires {mark.expires.strftime(_TIME)})."
+        )
+        every = renew_every or max(parse_age(ttl).total_seconds() / 3, 1.0)
+        with _renewing(aws, env, added, mark.user, ttl, every, say):
+            yield
     finally:
         try:
             remove_rule(aws, env, added)
@@ -298,6 +306,30 @@ def allowlist_for_command(settings: Settings, env: EnvConfig, *, say: Say) -> It
         except MyshiftError as exc:
             say(
                 f"myshift: could not remove rule {added.rule_id} from {added.group_id} ({exc}); "
-                f"`myshift access sweep --env {env.name}` removes it after "
-                f"{mark.expires.strftime(_TIME)}."
+                f"`myshift access sweep --env {env.name}` removes it once expired."
             )
+
+
+@contextmanager
+def _renewing(
+    aws: AwsSettings, env: EnvConfig, rule: Rule, user: str, ttl: str, every: float, say: Say
+) -> Iterator[None]:
+    """Keep ``rule``'s expiry ``ttl`` ahead, every ``every`` seconds, while the block runs."""
+    ec2 = client("ec2", aws, env)  # made here: a boto3 session is not thread-safe
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(every):
+            try:
+                set_description(aws, env, rule, Mark(user, expiry(_now(), ttl)).text(), ec2=ec2)
+            except MyshiftError as exc:
+                say(f"myshift: could not renew rule {rule.rule_id} ({exc}); it may be swept.")
+                return
+
+    thread = threading.Thread(target=renew, name="myshift-allowlist-renew", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
