@@ -5,15 +5,12 @@ and a local mariadbd.  The caller's IP comes from a local HTTP server (ip_url)."
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import signal
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
+from awsiam import iam_enforced, limited_user
 from clitools import MYSHIFT, run_cli
 from myshift.cloud.allowlist import Rule, add_rule, ingress_rules
 from myshift.config.settings import AwsSettings, EnvConfig, Settings
@@ -334,56 +332,20 @@ ACCESS_ACTIONS = [
 ]
 
 
-def _limited_user(actions: list[str]) -> dict[str, str]:
-    iam = boto3.client("iam")
-    name = f"u{len(actions)}{int(time.time() * 1000) % 100000}"
-    iam.create_user(UserName=name)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
-    iam.put_user_policy(UserName=name, PolicyName="myshift", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {
-        **USER_ENV,
-        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": "",
-    }
-
-
-@contextmanager
-def iam_enforced(moto: str) -> Iterator[None]:
-    """moto checks every call against the caller's IAM policy while this runs."""
-
-    def post(count: str) -> None:
-        req = urllib.request.Request(
-            f"{moto}/moto-api/reset-auth",
-            data=count.encode(),
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            resp.read()
-
-    post("0")
-    try:
-        yield
-    finally:
-        post("inf")
-
-
 def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
     aws: Aws, ip_url: str, moto_endpoint: str, tmp_path: Path
 ) -> None:
     write_config(tmp_path, ip_url, None)
-    enough = _limited_user(ACCESS_ACTIONS)
-    no_revoke = _limited_user(ACCESS_ACTIONS[:3])
+    enough = limited_user(ACCESS_ACTIONS, USER_ENV)
+    no_revoke = limited_user(ACCESS_ACTIONS[:3], USER_ENV)
     with iam_enforced(moto_endpoint):
         opened = run_cli("access", "open", "--env", "prod", cwd=tmp_path, env=enough)
         assert opened.returncode == 0, opened.stderr
         denied = run_cli("access", "close", "--env", "prod", cwd=tmp_path, env=no_revoke)
         closed = run_cli("access", "close", "--env", "prod", cwd=tmp_path, env=enough)
         swept = run_cli("access", "sweep", cwd=tmp_path, env=enough)
+        bogus = {**enough, "AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000"}
+        refused = run_cli("access", "sweep", cwd=tmp_path, env=bogus)
     assert denied.returncode == ExitCode.USAGE, denied.stderr
     assert "lacks the IAM permission ec2:RevokeSecurityGroupIngress" in denied.stderr
     assert "Grant ec2:RevokeSecurityGroupIngress" in denied.stderr
@@ -391,3 +353,5 @@ def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
     assert closed.returncode == 0 and "Removed rule" in closed.stdout, closed.stderr
     assert swept.returncode == 0, swept.stderr
     assert rules(aws) == []
+    assert refused.returncode == ExitCode.USAGE, refused.stderr
+    assert "AWS did not accept the credentials to describe the RDS instance" in refused.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from awsiam import iam_enforced, limited_user
 from clitools import run_cli
 from myshift.cloud.credentials import iam_endpoint
 from myshift.config.settings import AwsSettings, EnvConfig, Settings
@@ -153,6 +154,29 @@ def test_bad_and_missing_secrets_are_one_sentence_with_the_fix(moto_endpoint: st
         with pytest.raises(UsageError, match=expected) as caught, Reach(settings) as reach:
             reach.endpoint(start)
         assert SECRET not in str(caught.value)
+
+
+def test_reading_the_secret_needs_get_secret_value_and_says_so(
+    moto_endpoint: str, server: LocalServer, tmp_path: Path
+) -> None:
+    make_user(server, "app_iam", SECRET)
+    boto3.client("secretsmanager").create_secret(Name="prod/app", SecretString=SECRET)
+    (tmp_path / "myshift.toml").write_text(
+        f'[env.prod]\nhost = "127.0.0.1"\nport = {server.port}\nuser = "app_iam"\n'
+        'password_secret = "prod/app"\n'
+    )
+    allowed = limited_user(["secretsmanager:GetSecretValue"])
+    other = limited_user(["secretsmanager:DescribeSecret"])
+    with iam_enforced(moto_endpoint):
+        ok = run_cli("history", "--to", "prod", cwd=tmp_path, env=allowed, timeout=60)
+        denied = run_cli("history", "--to", "prod", cwd=tmp_path, env=other, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert denied.returncode == ExitCode.USAGE, denied.stderr
+    assert (
+        "AWS refused to read the secret 'prod/app': the caller lacks the IAM permission "
+        "secretsmanager:GetSecretValue" in denied.stderr
+    )
+    assert_no_secret(ok.stdout, ok.stderr, denied.stdout, denied.stderr)
 
 
 # ----------------------------------------------------------------------------- IAM tokens

@@ -85,7 +85,10 @@ def aws_failure(
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "?"))
         text = str(error.get("Message", "")).rstrip(".")
-        if code in DENIED:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # A 403 with an unparsed body (some endpoints answer XML to a JSON protocol) is a denial.
+        if code in DENIED or (status == 403 and code not in BAD_CREDENTIALS):
+            code = code if code in DENIED else "AccessDenied"
             return UsageError(
                 f"AWS refused to {what}: the caller lacks the IAM permission {permission} "
                 f"({code}).",
