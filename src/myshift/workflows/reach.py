@@ -81,10 +81,10 @@ class Reach:
         key = ("allowlist", env.name)
         if key in self._opened:
             return
-        self._opened.add(key)
         from myshift.workflows.access import allowlist_for_command
 
         self._stack.enter_context(allowlist_for_command(self.settings, env, say=self.say))
+        self._opened.add(key)  # only once it is open: a failed attempt is tried again
 
     def _secret_password(self, ep: Endpoint, env: EnvConfig) -> Endpoint:
         from myshift.cloud.credentials import secret_login
