@@ -198,6 +198,9 @@ def test_iam_token_is_signed_for_the_server_fresh_per_connection_and_hidden(
     assert ep.login_password() != token
     with pytest.raises(UsageError, match=r"ssl_mode DISABLED.*Remove ssl_mode"):
         iam_endpoint(AwsSettings(), env, Endpoint(host=RDS_HOST, ssl_mode="DISABLED"))
+    both = EnvConfig(name="prod", auth="iam", password_secret="x")
+    with pytest.raises(UsageError, match=r"both auth = \"iam\" and password_secret"):
+        iam_endpoint(AwsSettings(), both, Endpoint(host=RDS_HOST))
 
 
 def test_iam_without_credentials_names_the_fix(

@@ -80,6 +80,12 @@ def iam_endpoint(aws: AwsSettings, env: EnvConfig, ep: Endpoint) -> Endpoint:
     signed for that host and port.  The server asks for the token in clear
     text (mysql_clear_password), which is why TLS is required.
     """
+    if env.password_secret:
+        raise UsageError(
+            f'Environment {env.name!r} sets both auth = "iam" and password_secret, '
+            "but an IAM login uses a token, not a password.",
+            "Remove one of them from myshift.toml.",
+        )
     if (ep.ssl_mode or "").upper() == "DISABLED":
         raise UsageError(
             f'Environment {env.name!r} uses auth = "iam" with ssl_mode DISABLED, but an IAM '
