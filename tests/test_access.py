@@ -142,6 +142,14 @@ def test_open_uses_ip_option_and_security_group_of_the_env(
     assert rules(aws) == []
 
 
+def test_ipv6_callers_get_a_128_rule(aws: Aws) -> None:
+    settings = Settings(aws=AwsSettings())
+    env = EnvConfig(name="prod", security_group=aws.sg, port=3306)
+    text = open_access(settings, env, ip="2001:db8::7")
+    assert "2001:db8::7/128 on port 3306" in text
+    assert [r[:2] for r in rules(aws)] == [("2001:db8::7/128", 3306)]
+
+
 def test_a_foreign_rule_for_the_same_ip_is_neither_duplicated_nor_removed(
     aws: Aws, ip_url: str, tmp_path: Path
 ) -> None:
@@ -176,9 +184,14 @@ def test_sweep_removes_expired_myshift_rules_and_nothing_else(
     allow(aws, "192.0.2.3/32", 3306, "myshift user=dave")  # myshift-like, no expiry: foreign
     allow(aws, "192.0.2.4/32", 3306, "temporary, expires=2020-01-01T00:00Z")  # foreign
     allow(aws, "192.0.2.5/32", 3306, "")  # no description
+    with (tmp_path / "myshift.toml").open("a") as fh:  # a second env on the same group
+        fh.write(f'\n[env.stage]\nsecurity_group = "{aws.sg}"\n')
     res = cli(tmp_path, "access", "sweep")
     assert res.returncode == 0, res.stderr
-    assert "removed 1 expired myshift rule(s); kept 1 unexpired; left 4" in res.stdout
+    assert (
+        "Swept 1 security group(s): removed 1 expired myshift rule(s); kept 1 unexpired; "
+        "left 4" in res.stdout
+    )
     assert rules(aws) == [
         ("192.0.2.1/32", 22, "ssh for bob"),
         ("192.0.2.2/32", 3306, "myshift user=carol expires=2099-01-01T00:00Z"),
