@@ -264,6 +264,16 @@ def test_allowlist_context_only_removes_the_rule_it_added(aws: Aws, ip_url: str)
     assert "already allowed" in said[-1]
 
 
+def test_allowlist_says_what_is_left_when_the_rule_cannot_be_removed(aws: Aws, ip_url: str) -> None:
+    settings = Settings(aws=AwsSettings(ip_url=ip_url))
+    env = EnvConfig(name="prod", security_group=aws.other_sg, port=3306, access="allowlist")
+    said: list[str] = []
+    with allowlist_for_command(settings, env, say=said.append):
+        aws.ec2.delete_security_group(GroupId=aws.other_sg)  # AWS will refuse the removal
+    assert "could not remove rule sgr-" in said[-1] and "InvalidGroup.NotFound" in said[-1]
+    assert "`myshift access close --env prod` removes it now" in said[-1]
+
+
 def test_allowlist_rule_expiry_is_renewed_while_the_command_runs(aws: Aws, ip_url: str) -> None:
     settings = Settings(aws=AwsSettings(ip_url=ip_url))
     env = EnvConfig(name="prod", rds_instance="prod", access="allowlist", allowlist_ttl="30m")

@@ -303,11 +303,15 @@ def allowlist_for_command(
         try:
             remove_rule(aws, env, added)
             say(f"myshift: closed {added.group_id} to {cidr} (rule {added.rule_id} removed).")
-        except MyshiftError as exc:
+        except (MyshiftError, KeyboardInterrupt) as exc:  # a second Ctrl-C: say what is left
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
             say(
-                f"myshift: could not remove rule {added.rule_id} from {added.group_id} ({exc}); "
-                f"`myshift access sweep --env {env.name}` removes it once expired."
+                f"myshift: could not remove rule {added.rule_id} from {added.group_id} ({why}); "
+                f"`myshift access close --env {env.name}` removes it now, "
+                "`myshift access sweep` once it expires."
             )
+            if isinstance(exc, KeyboardInterrupt):
+                raise
 
 
 @contextmanager
