@@ -27,7 +27,13 @@ from myshift.db.connect import Endpoint
 from myshift.db.server import LocalServer
 from myshift.errors import UsageError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.access import allowlist_for_command, caller_cidr, mark_of, open_access
+from myshift.workflows.access import (
+    allowlist_for_command,
+    caller_cidr,
+    close_access,
+    mark_of,
+    open_access,
+)
 
 CALLER_IP = "203.0.113.7"
 USER_ENV = {"LOGNAME": "alice", "USER": "alice"}
@@ -122,7 +128,7 @@ def test_open_adds_a_described_rule_renews_it_and_close_removes_only_it(
     assert mine[0][2].startswith("myshift user=alice expires=20")
     # Again: the same rule, a later expiry (nothing added).
     again = cli(tmp_path, "access", "open", "--env", "prod", "--ttl", "2h")
-    assert again.returncode == 0 and "Renewed" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0 and "Kept rule" in again.stdout, again.stdout + again.stderr
     renewed = [r for r in rules(aws) if r[0] == f"{CALLER_IP}/32"]
     assert len(renewed) == 1 and renewed[0][2] > mine[0][2]
     closed = cli(tmp_path, "access", "close", "--env", "prod")
@@ -264,14 +270,38 @@ def test_allowlist_context_only_removes_the_rule_it_added(aws: Aws, ip_url: str)
     assert "already allowed" in said[-1]
 
 
-def test_allowlist_says_what_is_left_when_the_rule_cannot_be_removed(aws: Aws, ip_url: str) -> None:
+def test_commands_sharing_an_address_share_the_rule(aws: Aws, ip_url: str) -> None:
+    """CI jobs behind one NAT: the first to finish must not cut the other off."""
     settings = Settings(aws=AwsSettings(ip_url=ip_url))
-    env = EnvConfig(name="prod", security_group=aws.other_sg, port=3306, access="allowlist")
+    env = EnvConfig(name="prod", rds_instance="prod", access="allowlist")
     said: list[str] = []
+    first = allowlist_for_command(settings, env, say=said.append)
+    first.__enter__()
     with allowlist_for_command(settings, env, say=said.append):
-        aws.ec2.delete_security_group(GroupId=aws.other_sg)  # AWS will refuse the removal
-    assert "could not remove rule sgr-" in said[-1] and "InvalidGroup.NotFound" in said[-1]
-    assert "`myshift access close --env prod` removes it now" in said[-1]
+        assert "holding" in said[-1] and len(rules(aws)) == 1
+        first.__exit__(None, None, None)
+        assert "left rule" in said[-1] and "1 other myshift hold(s)" in said[-1]
+        assert len(rules(aws)) == 1
+    assert "closed" in said[-1] and rules(aws) == []
+
+
+def test_access_open_and_a_command_hold_the_same_rule(
+    aws: Aws, ip_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in USER_ENV.items():
+        monkeypatch.setenv(k, v)
+    settings = Settings(aws=AwsSettings(ip_url=ip_url))
+    env = EnvConfig(name="prod", rds_instance="prod", access="allowlist")
+    said: list[str] = []
+    assert "Opened" in open_access(settings, env)
+    with allowlist_for_command(settings, env, say=said.append):
+        assert "holding" in said[-1]
+    assert "left rule" in said[-1] and len(rules(aws)) == 1  # `access open` still holds it
+    with allowlist_for_command(settings, env, say=said.append):
+        text = close_access(settings, env)
+        assert "Left rule" in text and "1 running myshift command(s) hold it" in text
+        assert len(rules(aws)) == 1
+    assert "closed" in said[-1] and rules(aws) == []
 
 
 def test_allowlist_rule_expiry_is_renewed_while_the_command_runs(aws: Aws, ip_url: str) -> None:
@@ -351,6 +381,9 @@ ACCESS_ACTIONS = [
     "rds:DescribeDBInstances",
     "ec2:DescribeSecurityGroupRules",
     "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
     "ec2:RevokeSecurityGroupIngress",
 ]
 
@@ -360,7 +393,7 @@ def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
 ) -> None:
     write_config(tmp_path, ip_url, None)
     enough = limited_user(ACCESS_ACTIONS, USER_ENV)
-    no_revoke = limited_user(ACCESS_ACTIONS[:3], USER_ENV)
+    no_revoke = limited_user(ACCESS_ACTIONS[:-1], USER_ENV)
     with iam_enforced(moto_endpoint):
         opened = run_cli("access", "open", "--env", "prod", cwd=tmp_path, env=enough)
         assert opened.returncode == 0, opened.stderr
@@ -378,3 +411,20 @@ def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
     assert rules(aws) == []
     assert refused.returncode == ExitCode.USAGE, refused.stderr
     assert "AWS did not accept the credentials to describe the RDS instance" in refused.stderr
+
+
+def test_a_rule_that_cannot_be_removed_is_named_with_the_fix(
+    aws: Aws, ip_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in limited_user(ACCESS_ACTIONS[:-1]).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials it found
+    settings = Settings(aws=AwsSettings(ip_url=ip_url))
+    env = EnvConfig(name="prod", rds_instance="prod", access="allowlist")
+    said: list[str] = []
+    with iam_enforced(moto_endpoint), allowlist_for_command(settings, env, say=said.append):
+        pass
+    assert "could not remove rule sgr-" in said[-1]
+    assert "ec2:RevokeSecurityGroupIngress" in said[-1]
+    assert "`myshift access close --env prod` removes it now" in said[-1]
+    assert [r[:2] for r in rules(aws)] == [(f"{CALLER_IP}/32", 3306)]

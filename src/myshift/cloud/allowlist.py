@@ -7,7 +7,8 @@ and which to add or remove.  Each call names the IAM permission it needs.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from myshift.cloud.aws import client, region_for
@@ -29,6 +30,8 @@ class Rule:
     to_port: int
     cidr: str
     description: str
+    # Its tags (myshift's holds: which running commands still use it).
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def admits(self, ip: str, port: int) -> bool:
         """Whether this rule lets ``ip`` reach TCP ``port``."""
@@ -106,24 +109,79 @@ def ingress_rules(aws: AwsSettings, env: EnvConfig, group_id: str) -> list[Rule]
             Filters=[{"Name": "group-id", "Values": [group_id]}],
             **token,
         )
-        for r in page.get("SecurityGroupRules", []):
-            cidr = r.get("CidrIpv4") or r.get("CidrIpv6")
-            if r.get("IsEgress") or not cidr:
-                continue
-            rules.append(
-                Rule(
-                    group_id=group_id,
-                    rule_id=r["SecurityGroupRuleId"],
-                    protocol=str(r.get("IpProtocol", "")),
-                    from_port=int(r.get("FromPort", -1)),
-                    to_port=int(r.get("ToPort", -1)),
-                    cidr=cidr,
-                    description=r.get("Description") or "",
-                )
-            )
+        rules += [r for r in map(_rule, page.get("SecurityGroupRules", [])) if r is not None]
         if not page.get("NextToken"):
             return rules
         token = {"NextToken": page["NextToken"]}
+
+
+def _rule(r: Mapping[str, Any]) -> Rule | None:
+    cidr = r.get("CidrIpv4") or r.get("CidrIpv6")
+    if r.get("IsEgress") or not cidr:
+        return None
+    return Rule(
+        group_id=r["GroupId"],
+        rule_id=r["SecurityGroupRuleId"],
+        protocol=str(r.get("IpProtocol", "")),
+        from_port=int(r.get("FromPort", -1)),
+        to_port=int(r.get("ToPort", -1)),
+        cidr=cidr,
+        description=r.get("Description") or "",
+        tags={t["Key"]: t.get("Value", "") for t in r.get("Tags") or []},
+    )
+
+
+def current(aws: AwsSettings, env: EnvConfig, rule: Rule, *, ec2: Any = None) -> Rule | None:
+    """``rule`` as it is now (its description and tags), or None when it is gone."""
+    from botocore.exceptions import ClientError
+
+    ec2 = ec2 or client("ec2", aws, env)
+    try:
+        found = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule.rule_id])
+    except ClientError as exc:
+        if "NotFound" in str(exc.response.get("Error", {}).get("Code", "")):
+            return None
+        aws_call(
+            f"read rule {rule.rule_id} of security group {rule.group_id}",
+            "ec2:DescribeSecurityGroupRules",
+            _reraise,
+            exc=exc,
+        )
+        raise  # pragma: no cover - aws_call always raises here
+    rules = [r for r in map(_rule, found.get("SecurityGroupRules", [])) if r is not None]
+    return rules[0] if rules else None
+
+
+def tag_rule(
+    aws: AwsSettings, env: EnvConfig, rule: Rule, tags: Mapping[str, str], *, ec2: Any = None
+) -> None:
+    """Set ``tags`` on ``rule`` (myshift's holds)."""
+    ec2 = ec2 or client("ec2", aws, env)
+    aws_call(
+        f"tag rule {rule.rule_id} of security group {rule.group_id}",
+        "ec2:CreateTags",
+        ec2.create_tags,
+        Resources=[rule.rule_id],
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+
+
+def untag_rule(aws: AwsSettings, env: EnvConfig, rule: Rule, key: str) -> None:
+    """Remove the tag ``key`` from ``rule`` (a rule already gone is not an error)."""
+    from botocore.exceptions import ClientError
+
+    ec2 = client("ec2", aws, env)
+    try:
+        ec2.delete_tags(Resources=[rule.rule_id], Tags=[{"Key": key}])
+    except ClientError as exc:
+        if "NotFound" in str(exc.response.get("Error", {}).get("Code", "")):
+            return
+        aws_call(
+            f"untag rule {rule.rule_id} of security group {rule.group_id}",
+            "ec2:DeleteTags",
+            _reraise,
+            exc=exc,
+        )
 
 
 def _permission(cidr: str, port: int, description: str) -> dict[str, Any]:
@@ -135,29 +193,40 @@ def _permission(cidr: str, port: int, description: str) -> dict[str, Any]:
 
 
 def add_rule(
-    aws: AwsSettings, env: EnvConfig, group_id: str, cidr: str, port: int, description: str
+    aws: AwsSettings,
+    env: EnvConfig,
+    group_id: str,
+    cidr: str,
+    port: int,
+    description: str,
+    tags: Mapping[str, str] | None = None,
 ) -> Rule | None:
-    """Allow ``cidr`` to TCP ``port``; None when an identical rule already exists."""
+    """Allow ``cidr`` to TCP ``port``, tagged ``tags``; None when the same rule already exists."""
     from botocore.exceptions import ClientError
 
     ec2 = client("ec2", aws, env)
+    extra: dict[str, Any] = {}
+    if tags:
+        pairs = [{"Key": k, "Value": v} for k, v in tags.items()]
+        extra["TagSpecifications"] = [{"ResourceType": "security-group-rule", "Tags": pairs}]
     try:
         answer = ec2.authorize_security_group_ingress(
-            GroupId=group_id, IpPermissions=[_permission(cidr, port, description)]
+            GroupId=group_id, IpPermissions=[_permission(cidr, port, description)], **extra
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "InvalidPermission.Duplicate":
             return None
         aws_call(
             f"add a rule to security group {group_id}",
-            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupIngress (and ec2:CreateTags)",
             _reraise,
             exc=exc,
         )
         raise  # pragma: no cover - aws_call always raises here
     made = answer.get("SecurityGroupRules") or []
     if made:
-        return Rule(group_id, made[0]["SecurityGroupRuleId"], "tcp", port, port, cidr, description)
+        rule_id = made[0]["SecurityGroupRuleId"]
+        return Rule(group_id, rule_id, "tcp", port, port, cidr, description, dict(tags or {}))
     # An answer without the new rule's id: find it by what it allows.
     for rule in ingress_rules(aws, env, group_id):
         if (rule.cidr, rule.from_port, rule.description) == (cidr, port, description):
