@@ -299,7 +299,7 @@ def test_access_open_and_a_command_hold_the_same_rule(
     assert "left rule" in said[-1] and len(rules(aws)) == 1  # `access open` still holds it
     with allowlist_for_command(settings, env, say=said.append):
         text = close_access(settings, env)
-        assert "Left rule" in text and "1 running myshift command(s) hold it" in text
+        assert "Left rule" in text and "1 other myshift hold(s)" in text
         assert len(rules(aws)) == 1
     assert "closed" in said[-1] and rules(aws) == []
 

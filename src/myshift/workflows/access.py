@@ -259,8 +259,8 @@ def close_access(settings: Settings, env: EnvConfig, *, ip: str | None = None) -
         holds = [h for h in live_holds(now, _now()) if h != key]
         if holds:
             out.append(
-                f"Left {_show(r)} open: {len(holds)} running myshift command(s) hold it; "
-                "the last one removes it."
+                f"Left {_show(r)} open: {len(holds)} other myshift hold(s) (running commands "
+                "or another user's access open) still use it; the last one removes it."
             )
         else:
             remove_rule(aws, env, r)
