@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from myshift import __version__
+from myshift.cli_access import access
 from myshift.cli_support import (
     DESIRED_HELP,
     RENAME_HELP,
@@ -532,6 +533,7 @@ def runbook(
 
 cli.add_command(trash)
 cli.add_command(demo)
+cli.add_command(access)
 
 
 def main(argv: list[str] | None = None) -> None:

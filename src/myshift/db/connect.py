@@ -11,7 +11,7 @@ import contextlib
 import os
 import ssl
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +34,18 @@ DriverInterfaceError = pymysql.err.InterfaceError
 
 
 @dataclass(frozen=True)
+class FreshPassword:
+    """A password made anew for each connection, e.g. an RDS IAM token (valid 15 minutes).
+
+    ``make`` returns it (and raises a MyshiftError when it cannot); ``refused``
+    is the fix shown when the server refuses it.  Nothing here holds the value.
+    """
+
+    make: Callable[[], str]
+    refused: str
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """Where to connect: host/port or socket, user, password, schema and TLS."""
 
@@ -53,6 +65,14 @@ class Endpoint:
     # The server's own host name when ``host`` is the local end of an SSH tunnel
     # (workflows.reach): TLS checks the certificate against it, errors name it.
     server_name: str | None = None
+    # Wins over ``password``: a connection opened an hour into a command gets its own.
+    fresh_password: FreshPassword | None = field(default=None, repr=False, compare=False)
+
+    def login_password(self) -> str:
+        """The password to log in with now (made afresh when ``fresh_password`` is set)."""
+        if self.fresh_password is not None:
+            return self.fresh_password.make()
+        return self.password or ""
 
     @classmethod
     def from_url(cls, url: str) -> Endpoint:
@@ -182,6 +202,10 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
     msg = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     where = ep.where
     if code in privileges.LOGIN_CODES:
+        if ep.fresh_password is not None:
+            return ConnectionFailed(
+                f"Access denied for user {ep.user!r} on {where}.", ep.fresh_password.refused
+            )
         return ConnectionFailed(
             f"Access denied for user {ep.user!r} on {where}.",
             "Check the password (MYSQL_PWD, password_env in myshift.toml, ~/.my.cnf or -p) "
@@ -430,7 +454,7 @@ def connect(
             host=ep.host,
             port=ep.port,
             user=ep.user,
-            password=ep.password or "",
+            password=ep.login_password(),
             database=db or None,
             unix_socket=ep.socket,
             charset="utf8mb4",

@@ -71,6 +71,7 @@ def _ws_endpoint(base: Endpoint, schema: str, sql_mode: str | None) -> Workspace
         port=base.port,
         user=base.user,
         password=base.password,
+        fresh_password=base.fresh_password,
         schema=schema,
         socket=base.socket,
         ssl_mode=base.ssl_mode,

@@ -64,9 +64,9 @@ class Reach:
         if env.access == "allowlist":
             self._allowlist(env)
         if env.password_secret:
-            ep = replace(ep, password=self._secret_password(env))
-        if env.auth == "iam":
-            ep = self._iam(ep, env)  # the token is signed for the real host:port
+            ep = self._secret_password(ep, env)
+        if env.auth == "iam":  # before the tunnel: the token is signed for the real host
+            ep = self._iam(ep, env)
         if env.ssh_tunnel:
             host, port = self.address(ep.host, ep.port, env)
             # TLS still checks the certificate against the server's own name.
@@ -84,16 +84,19 @@ class Reach:
         key = ("allowlist", env.name)
         if key in self._opened:
             return
-        self._opened.add(key)
         from myshift.workflows.access import allowlist_for_command
 
         self._stack.enter_context(allowlist_for_command(self.settings, env, say=self.say))
+        self._opened.add(key)  # only once it is open: a failed attempt is tried again
 
-    def _secret_password(self, env: EnvConfig) -> str:
-        from myshift.cloud.credentials import secret_password
+    def _secret_password(self, ep: Endpoint, env: EnvConfig) -> Endpoint:
+        from myshift.cloud.credentials import secret_login
 
         assert env.password_secret is not None
-        return secret_password(self.settings.aws, env, env.password_secret)
+        login = secret_login(self.settings.aws, env, env.password_secret)
+        # An RDS-managed secret names its user: it is the login unless the env names one.
+        user = login.username if login.username and env.user is None else ep.user
+        return replace(ep, user=user, password=login.password)
 
     def _iam(self, ep: Endpoint, env: EnvConfig) -> Endpoint:
         from myshift.cloud.credentials import iam_endpoint
