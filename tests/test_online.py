@@ -169,6 +169,9 @@ def test_paths_by_size_and_mode() -> None:
     assert decide_paths([st], big, OnlinePolicy(mode="never"), tool)[0].path == REFUSED
     missing = decide_paths([st], big, OnlinePolicy(), None)[0]
     assert missing.path == REFUSED and "percona-toolkit" in missing.path_reason
+    iam = decide_paths([st], big, OnlinePolicy(), tool, "an IAM token login")[0]
+    assert iam.path == REFUSED and iam.path_reason.endswith("an IAM token login")
+    assert decide_paths([st], small, OnlinePolicy(), tool, "an IAM token login")[0].path == SERVER
     keyless = replace(before, indexes=before.indexes[1:])
     change = AlterTable("orders", change.clauses, keyless, replace(after, indexes=keyless.indexes))
     [st] = planned([change], MARIADB_10_11, PlanOptions())

@@ -43,7 +43,19 @@ def live_paths(
         for name, t in table_sizes(conn, schema).items()
         if t.type == "BASE TABLE"
     }
-    return decide_paths(statements, sizes, policy, tool_path(policy))
+    return decide_paths(statements, sizes, policy, tool_path(policy), _unusable(conn.endpoint))
+
+
+def _unusable(target: Endpoint) -> str:
+    """Why pt-online-schema-change cannot log in to ``target``, or ""."""
+    if target.fresh_password is not None:
+        # Its option file would hold a token that expires in 15 minutes, and the
+        # tool's DBD::mysql needs the cleartext plugin and TLS set up for it.
+        return (
+            'the target logs in with an RDS IAM token (auth = "iam"), which '
+            "pt-online-schema-change cannot use (log in with a password for this apply)"
+        )
+    return ""
 
 
 def refuse_online_in_progress(conn: Conn, schema: str) -> None:

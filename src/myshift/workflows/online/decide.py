@@ -77,9 +77,17 @@ def _threshold_text(s: OnlineSettings) -> str:
 
 
 def decide_one(
-    st: PlannedStatement, size: Size | None, policy: OnlinePolicy, tool: str | None
+    st: PlannedStatement,
+    size: Size | None,
+    policy: OnlinePolicy,
+    tool: str | None,
+    unusable: str = "",
 ) -> PlannedStatement:
-    """``st`` with ``path`` and ``path_reason`` set (pure: sizes and tool given)."""
+    """``st`` with ``path`` and ``path_reason`` set (pure: sizes and tool given).
+
+    ``unusable`` says why the installed tool cannot reach this target (an IAM
+    token login): a statement that would need it is refused with that reason.
+    """
     for sql, path, reason in policy.forced:
         if sql == st.sql:
             return replace(st, path=path, path_reason=reason)
@@ -133,6 +141,12 @@ def decide_one(
             path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and "
             f"{s.tool} ({TOOL_PACKAGE}) is not installed",
         )
+    if unusable:
+        return replace(
+            st,
+            path=REFUSED,
+            path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and {unusable}",
+        )
     note = (
         "; gh-ost is on PATH but myshift does not drive it, so pt-online-schema-change"
         if shutil.which("gh-ost")
@@ -151,9 +165,10 @@ def decide_paths(
     sizes: Mapping[str, Size],
     policy: OnlinePolicy,
     tool: str | None,
+    unusable: str = "",
 ) -> list[PlannedStatement]:
     """Every statement with its path decided (see ``decide_one``)."""
-    return [decide_one(st, sizes.get(st.subject), policy, tool) for st in statements]
+    return [decide_one(st, sizes.get(st.subject), policy, tool, unusable) for st in statements]
 
 
 def refuse_blocked(statements: Sequence[PlannedStatement], policy: OnlinePolicy) -> None:
