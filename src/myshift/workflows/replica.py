@@ -178,3 +178,10 @@ def detach(replica: Conn, *, target_name: str = "its primary") -> str:
     replica.execute("SET GLOBAL read_only = 0")
     ident = server_identity(replica)
     return f"replica {ident.hostname}:{ident.port} no longer replicates from {target_name}"
+
+
+def is_replicating(conn: Conn) -> bool:
+    """Whether either replication thread of ``conn`` is still running (a promoted
+    replica has none: its status is empty or both threads are stopped)."""
+    st = _status(conn)
+    return st is not None and "Yes" in (st.io_running, st.sql_running)
