@@ -13,7 +13,12 @@ minutes to become available), a hook in the test does it to the real state.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -412,6 +417,30 @@ def test_rds_snapshot_rehearsal_fails_and_is_deleted_then_passes(
     _assert_source_only_read(calls, "prod-db", "prod-snap")
 
 
+def test_keep_leaves_the_instance_and_says_how_to_remove_it(
+    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
+) -> None:
+    prod, copy = shop_pair
+    plan = _plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    sb = make_sandbox("rds-snapshot:prod-snap", keep=True, cloud=_context(_to(copy, []), []))
+    r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
+    assert r.passed, r.to_text()
+    new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
+    assert "DeleteDBInstance" not in calls.names()
+    assert aws.instance_ids() == sorted(["prod-db", new])
+    assert f"myshift sandboxes delete {new}" in r.kept and "production's password" in r.kept
+    assert aws.tags(new)["myshift:rehearsal"] == PlanFile.read(plan).plan_hash
+
+    listed = run_cli("sandboxes", "list", cwd=tmp_path)
+    assert re.search(rf"^{new}\s+rds-snapshot\s+\S+\s+\S+Z\s+no\s", listed.stdout, re.M), (
+        listed.stdout + listed.stderr
+    )
+    res = run_cli("sandboxes", "delete", new, "--yes", cwd=tmp_path)
+    assert res.returncode == 0 and "being deleted" in res.stdout, res.stderr
+    assert aws.instance_ids() == ["prod-db"]
+
+
 def test_waiter_time_limit_is_a_clear_error_and_cleans_up(
     aws: AwsProd, calls: Calls, server: LocalServer
 ) -> None:
@@ -614,3 +643,87 @@ def test_list_and_sweep_delete_only_expired_tagged_sandboxes(aws: AwsProd, tmp_p
     res = run_cli("sandboxes", "delete", "myshift-new-bbbbbb", "--yes", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "myshift-new-bbbbbb" not in aws.instance_ids()
+
+
+# ----------------------------------------------------------------------------- Ctrl-C, for real
+
+# Runs the real CLI; the hook makes moto's restored instance stay "stopped" (what a
+# slow AWS restore looks like to the waiter), so the command is waiting when SIGINT comes.
+WRAPPER = """
+import sys
+import boto3
+
+boto3.setup_default_session()
+
+
+def stop(http_response, parsed, **kw):
+    ident = parsed["DBInstance"]["DBInstanceIdentifier"]
+    boto3.session.Session().client("rds").stop_db_instance(DBInstanceIdentifier=ident)
+
+
+boto3.DEFAULT_SESSION.events.register("after-call.rds.RestoreDBInstanceFromDBSnapshot", stop)
+from myshift.cli import main
+
+main(sys.argv[1:])
+"""
+
+
+def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
+    aws: AwsProd, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
+) -> None:
+    prod, _copy = shop_pair
+    plan = _plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    (tmp_path / "myshift.toml").write_text('[aws]\nwaiter_timeout = 600\nsandbox_ttl = "1h"\n')
+    wrapper = tmp_path / "run_myshift.py"
+    wrapper.write_text(WRAPPER)
+    env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(wrapper),
+            "rehearse",
+            "--plan",
+            str(plan),
+            "--to",
+            f"mysql://root@127.0.0.1:{prod.port}/{prod.schema}",
+            "--sandbox",
+            "rds-snapshot:prod-snap",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    waiting = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "to be available" in line:
+                waiting.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert waiting.wait(60), "".join(lines)
+        time.sleep(0.5)  # inside the waiter's sleep
+        assert aws.instance_ids() != ["prod-db"]  # the sandbox exists now
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)  # (not communicate(): the reader thread owns stderr)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(10)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    err = "".join(lines)
+    assert proc.returncode == int(ExitCode.INTERRUPTED), err
+    assert re.search(r"\[ ?\d+:\d\d\] Deleting instance myshift-prod-snap-[0-9a-f]{6}", err), err
+    assert "rds-snapshot sandbox, which was removed" in err
+    assert "Traceback" not in err and "WARNING" not in err
+    assert aws.instance_ids() == ["prod-db"]
+    assert "Prod-Master-Secret-9" not in err + out

@@ -292,7 +292,9 @@ def _interrupted(
     if isinstance(exc, Interrupted):
         what = exc.message
     elif copying:
-        what = "Interrupted by user while preparing the sandbox (the copy's queries were stopped)"
+        what = "Interrupted by user while preparing the sandbox" + (
+            "" if sb.holds_data else " (the copy's queries were stopped)"
+        )
     else:
         what = "Interrupted by user between statements"
     where = "kept" if sb.keep else "removed"

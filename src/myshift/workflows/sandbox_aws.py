@@ -244,18 +244,25 @@ class AwsSandbox(Sandbox):
     def teardown(self) -> None:
         """Delete what was made, newest first; say exactly what is left if that fails."""
         left: list[tuple[_Made, str]] = []
+        gone: list[str] = []
         while self.made:
             item = self.made.pop()
             in_cluster = item.what == "instance" and any(m.what == "cluster" for m in self.made)
             try:
                 with self.clock.phase(f"Deleting {item.what} {item.id}"):
                     self._delete(item, in_cluster)
+                gone.append(f"{item.what} {item.id}")
             except KeyboardInterrupt:
                 left.append((item, "interrupted while deleting it"))
                 left.extend((m, "not deleted yet") for m in reversed(self.made))
                 self.made.clear()
             except Exception as exc:  # say it and go on: the rest must still go
                 left.append((item, str(exc)))
+        if gone and not left:
+            self.cloud.say(
+                f"{self.clock.stamp()} The {self.kind} sandbox is being deleted "
+                f"({', '.join(gone)}; no final snapshot)."
+            )
         if left:
             what = "; ".join(f"{m.what} {m.id} ({why})" for m, why in left)
             first = left[-1][0].id  # the oldest: the cluster of an Aurora clone
