@@ -727,3 +727,60 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
     assert "Traceback" not in err and "WARNING" not in err
     assert aws.instance_ids() == ["prod-db"]
     assert "Prod-Master-Secret-9" not in err + out
+
+
+def test_a_failed_deletion_says_what_is_left_and_how_to_remove_it(
+    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint]
+) -> None:
+    """Deletion protection switched on behind myshift's back: the delete fails for real."""
+    prod, _copy = shop_pair
+    after_call(
+        "RestoreDBInstanceFromDBSnapshot",
+        lambda p: own_rds().modify_db_instance(
+            DBInstanceIdentifier=p["DBInstanceIdentifier"], DeletionProtection=True
+        ),
+    )
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+
+    def unreachable(_ep: Endpoint) -> Endpoint:
+        raise UsageError("No way in.", "Test.")
+
+    said: list[str] = []
+    sb = make_sandbox("rds-snapshot:prod-snap", cloud=_context(unreachable, said))
+    with pytest.raises(UsageError, match="No way in"):
+        sb.prepare(prod)
+    new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
+    warning = [s for s in said if "WARNING" in s]
+    assert len(warning) == 1, said
+    assert f"still on AWS: instance {new} (Could not delete RDS instance" in warning[0]
+    assert f"Remove it with `myshift sandboxes delete {new}`" in warning[0]
+    assert new in aws.instance_ids()
+
+    aws.rds.modify_db_instance(DBInstanceIdentifier=new, DeletionProtection=False)
+    from myshift.workflows.sandboxes import delete_sandbox
+
+    delete_sandbox(Rds(client("rds", AwsSettings())), new)
+    assert aws.instance_ids() == ["prod-db"]
+
+
+def test_sandbox_specs(moto_endpoint: str) -> None:
+    from myshift.config.settings import EnvConfig
+    from myshift.workflows.sandbox_aws import expiry, sandbox_id
+
+    env = EnvConfig(name="prod", rds_instance="prod-db")
+    sb = make_sandbox("rds-replica", cloud=CloudContext(env=env))
+    assert sb.kind == "rds-replica" and sb.holds_data == "replica"
+    assert make_sandbox("rds-snapshot:rds:prod-db-2026-12-03-05-10").kind == "rds-snapshot"
+    assert make_sandbox("aurora-clone:prod-aurora").holds_data == "full"
+    for bad in ("rds-replica", "aurora-clone:", "rds-snapshot:1abc", "rds-replica:a b"):
+        with pytest.raises(UsageError):
+            make_sandbox(bad)
+    other = CloudContext(env=EnvConfig(name="prod", rds_instance="prod-db"), say=lambda _m: None)
+    with pytest.raises(UsageError, match="is RDS instance 'prod-db', not 'other-db'"):
+        make_sandbox("rds-replica:other-db", cloud=other).prepare(Endpoint())
+    ident = sandbox_id("rds:Prod_DB--2026")
+    assert re.fullmatch(r"myshift-rds-prod-db-2026-[0-9a-f]{6}", ident), ident
+    assert len(sandbox_id("x" * 200, room=2)) + 2 <= 63
+    now = dt.datetime(2026, 12, 3, 16, 0, tzinfo=dt.UTC)
+    assert expiry("6h", now) == "2026-12-03T22:00:00Z"
+    assert expiry("1d30m", now) == "2026-12-04T16:30:00Z"

@@ -463,7 +463,7 @@ def _cloud_error(what: str, exc: BaseException) -> CloudError | None:
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
     return CloudError(
-        f"Could not {what}: {said}.",
+        f"Could not {what}: {said.rstrip('.')}.",
         "Check the identifier, the region ([aws] region) and that your AWS identity may "
         "make this call.",
         code=code,

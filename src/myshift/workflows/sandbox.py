@@ -325,7 +325,7 @@ def make_sandbox(spec: str, *, keep: bool = False, cloud: CloudContext | None = 
     """Parse ``--sandbox``: ``local`` | ``server:URL`` | ``replica:URL`` | ``rds-replica:ID``
     | ``aurora-clone:ID`` | ``rds-snapshot:ID`` (``cloud``: settings and way in for those)."""
     kind, _, rest = spec.partition(":")
-    if kind in ("rds-replica", "aurora-clone", "rds-snapshot") and rest:
+    if kind in ("rds-replica", "aurora-clone", "rds-snapshot"):
         from myshift.workflows.sandbox_aws import make_aws_sandbox
 
         return make_aws_sandbox(kind, rest, keep=keep, cloud=cloud)

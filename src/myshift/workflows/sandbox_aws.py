@@ -97,12 +97,20 @@ def make_aws_sandbox(
         "aurora-clone": AuroraCloneSandbox,
         "rds-snapshot": RdsSnapshotSandbox,
     }
-    if kind not in classes or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,254}", ident):
+    cloud = cloud or CloudContext()
+    env = cloud.env
+    if kind == "rds-replica" and not ident and env is not None and env.rds_instance:
+        ident = env.rds_instance  # `--sandbox rds-replica`: the environment's instance
+    # Identifiers, snapshot names ("rds:prod-2026-12-03-05-10") and ARNs.
+    if kind not in classes or not re.fullmatch(r"[A-Za-z][A-Za-z0-9:-]{0,254}", ident):
         raise UsageError(
-            f"Unknown --sandbox {kind}:{ident}.",
-            "Use rds-replica:INSTANCE_ID, aurora-clone:CLUSTER_ID or rds-snapshot:SNAPSHOT_ID.",
+            f"--sandbox {kind} names no instance, cluster or snapshot."
+            if not ident
+            else f"Unknown --sandbox {kind}:{ident}.",
+            "Use rds-replica:INSTANCE_ID (or rds-replica with rds_instance set in the "
+            "environment), aurora-clone:CLUSTER_ID or rds-snapshot:SNAPSHOT_ID.",
         )
-    return classes[kind](ident, keep=keep, cloud=cloud or CloudContext())
+    return classes[kind](ident, keep=keep, cloud=cloud)
 
 
 def sandbox_id(source: str, *, room: int = 0) -> str:
@@ -257,7 +265,7 @@ class AwsSandbox(Sandbox):
                 left.extend((m, "not deleted yet") for m in reversed(self.made))
                 self.made.clear()
             except Exception as exc:  # say it and go on: the rest must still go
-                left.append((item, str(exc)))
+                left.append((item, getattr(exc, "message", str(exc)).rstrip(".")))
         if gone and not left:
             self.cloud.say(
                 f"{self.clock.stamp()} The {self.kind} sandbox is being deleted "
