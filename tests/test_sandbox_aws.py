@@ -30,7 +30,7 @@ import pytest
 
 from clitools import run_cli
 from myshift.cloud.aws import client
-from myshift.cloud.rds import REHEARSAL_TAG, Rds, WaitTimeout
+from myshift.cloud.rds import REHEARSAL_TAG, CloudError, Rds, WaitTimeout
 from myshift.config.settings import AwsSettings
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
@@ -784,3 +784,17 @@ def test_sandbox_specs(moto_endpoint: str) -> None:
     now = dt.datetime(2026, 12, 3, 16, 0, tzinfo=dt.UTC)
     assert expiry("6h", now) == "2026-12-03T22:00:00Z"
     assert expiry("1d30m", now) == "2026-12-04T16:30:00Z"
+
+
+def test_a_create_that_fails_leaves_nothing_to_delete(
+    aws: AwsProd, calls: Calls, server: LocalServer
+) -> None:
+    aws.rds.delete_db_subnet_group(DBSubnetGroupName="prod-subnets")  # the create fails
+    said: list[str] = []
+    sb = make_sandbox("rds-replica:prod-db", cloud=_context(None, said))
+    with pytest.raises(CloudError, match="Could not create a read replica of 'prod-db': AWS said "):
+        sb.prepare(_ep(server, "whatever"))
+    assert "CreateDBInstanceReadReplica" in calls.names()
+    assert "DeleteDBInstance" not in calls.names()
+    assert not any("Deleting" in s or "WARNING" in s for s in said), said
+    assert aws.instance_ids() == ["prod-db"]

@@ -159,8 +159,15 @@ def _duration(seconds: float) -> str:
 
 @dataclass
 class _Made:
+    """A resource asked for: recorded before the create call, so a call that fails
+    ambiguously (a timeout after AWS acted) still gets cleaned up."""
+
     what: str  # "instance" | "cluster"
     id: str
+    confirmed: bool = False  # the create call returned
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.id}"
 
 
 class AwsSandbox(Sandbox):
@@ -232,6 +239,13 @@ class AwsSandbox(Sandbox):
         """Create the sandbox (recording each resource in ``made`` before waiting for it)."""
         raise NotImplementedError
 
+    def _making(self, what: str, ident: str) -> _Made:
+        item = _Made(what, ident)
+        self.made.append(item)
+        if what == "instance":
+            self.instance_id = ident
+        return item
+
     def _reach(self, target: Endpoint, address: str | None, port: int | None) -> Endpoint:
         if not address:
             raise CloudError(
@@ -255,11 +269,12 @@ class AwsSandbox(Sandbox):
         gone: list[str] = []
         while self.made:
             item = self.made.pop()
-            in_cluster = item.what == "instance" and any(m.what == "cluster" for m in self.made)
             try:
-                with self.clock.phase(f"Deleting {item.what} {item.id}"):
-                    self._delete(item, in_cluster)
-                gone.append(f"{item.what} {item.id}")
+                if not item.confirmed and not self._exists(item):
+                    continue  # the create call failed: nothing was made
+                with self.clock.phase(f"Deleting {item}"):
+                    self._delete(item)
+                gone.append(str(item))
             except KeyboardInterrupt:
                 left.append((item, "interrupted while deleting it"))
                 left.extend((m, "not deleted yet") for m in reversed(self.made))
@@ -272,7 +287,7 @@ class AwsSandbox(Sandbox):
                 f"({', '.join(gone)}; no final snapshot)."
             )
         if left:
-            what = "; ".join(f"{m.what} {m.id} ({why})" for m, why in left)
+            what = "; ".join(f"{m} ({why})" for m, why in left)
             first = left[-1][0].id  # the oldest: the cluster of an Aurora clone
             msg = (
                 f"myshift: WARNING: the {self.kind} sandbox was not fully removed; still on "
@@ -282,8 +297,21 @@ class AwsSandbox(Sandbox):
             self.notes.append(msg)
             self.cloud.say(msg)
 
-    def _delete(self, item: _Made, in_cluster: bool) -> None:
+    def _exists(self, item: _Made) -> bool:
+        try:
+            if item.what == "cluster":
+                self.rds.cluster(item.id)
+            else:
+                self.rds.instance(item.id)
+        except CloudError as exc:
+            if self.rds.not_found(exc):
+                return False
+            raise
+        return True
+
+    def _delete(self, item: _Made) -> None:
         rds = self.rds
+        in_cluster = item.what == "instance" and any(m.what == "cluster" for m in self.made)
         try:
             if item.what == "cluster":
                 rds.delete_cluster(item.id)
@@ -291,12 +319,14 @@ class AwsSandbox(Sandbox):
                 rds.delete_instance(item.id, in_cluster=in_cluster)
         except CloudError as exc:
             if rds.not_found(exc):
-                return  # never created (the create call failed) or already gone
+                return  # already gone
             if exc.code not in ("InvalidDBInstanceState", "InvalidDBClusterStateFault"):
                 raise
-            # Still creating or modifying: let it settle (bounded), then delete.
+            # Still creating or modifying (or, for a cluster, its instance is not yet
+            # deleting): let it settle, within the waiter limit, then delete.
             if item.what == "cluster":
-                rds.wait_cluster(item.id)
+                if self.instance_id:
+                    rds.wait_instance(self.instance_id, "deleted")
                 rds.delete_cluster(item.id)
             else:
                 rds.wait_instance(item.id)
@@ -332,9 +362,9 @@ class RdsReplicaSandbox(AwsSandbox):
         cls = self._instance_class(src.instance_class) or src.instance_class
         tags = self.tags()
         with clock.phase(f"Creating read replica {new} of {self.source} ({cls})"):
-            self.made.append(_Made("instance", new))
-            self.instance_id = new
+            made = self._making("instance", new)
             rds.create_read_replica(new, src, cls, tags)
+            made.confirmed = True
         with clock.phase(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
@@ -386,8 +416,9 @@ class AuroraCloneSandbox(AwsSandbox):
         new = sandbox_id(self.source, room=2)
         tags = self.tags()
         with clock.phase(f"Cloning {self.source} as {new} (copy-on-write)"):
-            self.made.append(_Made("cluster", new))
+            made = self._making("cluster", new)
             cluster = rds.clone_cluster(new, src, tags)
+            made.confirmed = True
         with clock.phase(f"Waiting for cluster {new} to be available"):
             rds.wait_cluster(new)
         cls = self._instance_class(writer.instance_class if writer else None)
@@ -398,9 +429,9 @@ class AuroraCloneSandbox(AwsSandbox):
             )
         inst_id = f"{new}-1"
         with clock.phase(f"Creating instance {inst_id} ({cls}) in {new}"):
-            self.made.append(_Made("instance", inst_id))
-            self.instance_id = inst_id
+            made = self._making("instance", inst_id)
             rds.create_cluster_instance(inst_id, cluster, writer, cls, tags)
+            made.confirmed = True
         with clock.phase(f"Waiting for {inst_id} to be available"):
             rds.wait_instance(inst_id)
         cluster = rds.cluster(new)
@@ -429,9 +460,9 @@ class RdsSnapshotSandbox(AwsSandbox):
         cls = self._instance_class(like.instance_class if like else None)
         tags = self.tags()
         with clock.phase(f"Restoring {self.source} to a new instance {new}"):
-            self.made.append(_Made("instance", new))
-            self.instance_id = new
+            made = self._making("instance", new)
             rds.restore_snapshot(new, snap, like, cls, tags)
+            made.confirmed = True
         with clock.phase(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
