@@ -333,6 +333,8 @@ def test_rds_replica_rehearsal_end_to_end(
     stamped = [s for s in said if re.match(r"\[ ?\d+:\d\d\] ", s)]
     for phase in ("Creating read replica", "catch up", "Promoting", "Deleting instance"):
         assert any(phase in s for s in stamped), (phase, said)
+    hash12 = tags["myshift:rehearsal"][:12]
+    assert any(f"{new} is tagged myshift:rehearsal={hash12}" in s for s in said), said
 
 
 def test_replica_of_another_server_is_refused_and_deleted(

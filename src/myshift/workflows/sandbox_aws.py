@@ -246,6 +246,14 @@ class AwsSandbox(Sandbox):
             self.instance_id = ident
         return item
 
+    def _created(self, item: _Made) -> None:
+        item.confirmed = True
+        self.cloud.say(
+            f"        {item} is tagged {REHEARSAL_TAG}={self.plan_hash[:12] or 'unknown'}, "
+            f"expires {self.expires} (if this command cannot remove it, "
+            "`myshift sandboxes sweep` will)"
+        )
+
     def _reach(self, target: Endpoint, address: str | None, port: int | None) -> Endpoint:
         if not address:
             raise CloudError(
@@ -364,7 +372,7 @@ class RdsReplicaSandbox(AwsSandbox):
         with clock.phase(f"Creating read replica {new} of {self.source} ({cls})"):
             made = self._making("instance", new)
             rds.create_read_replica(new, src, cls, tags)
-            made.confirmed = True
+            self._created(made)
         with clock.phase(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
@@ -418,7 +426,7 @@ class AuroraCloneSandbox(AwsSandbox):
         with clock.phase(f"Cloning {self.source} as {new} (copy-on-write)"):
             made = self._making("cluster", new)
             cluster = rds.clone_cluster(new, src, tags)
-            made.confirmed = True
+            self._created(made)
         with clock.phase(f"Waiting for cluster {new} to be available"):
             rds.wait_cluster(new)
         cls = self._instance_class(writer.instance_class if writer else None)
@@ -431,7 +439,7 @@ class AuroraCloneSandbox(AwsSandbox):
         with clock.phase(f"Creating instance {inst_id} ({cls}) in {new}"):
             made = self._making("instance", inst_id)
             rds.create_cluster_instance(inst_id, cluster, writer, cls, tags)
-            made.confirmed = True
+            self._created(made)
         with clock.phase(f"Waiting for {inst_id} to be available"):
             rds.wait_instance(inst_id)
         cluster = rds.cluster(new)
@@ -462,7 +470,7 @@ class RdsSnapshotSandbox(AwsSandbox):
         with clock.phase(f"Restoring {self.source} to a new instance {new}"):
             made = self._making("instance", new)
             rds.restore_snapshot(new, snap, like, cls, tags)
-            made.confirmed = True
+            self._created(made)
         with clock.phase(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
