@@ -493,6 +493,7 @@ def test_aurora_clone_rehearsal(
         Engine="aurora-mysql",
         MasterUsername="admin",
         MasterUserPassword="Prod-Master-Secret-9",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 4.0},
     )
     rds.create_db_instance(
         DBInstanceIdentifier="prod-aurora-1",
@@ -508,6 +509,7 @@ def test_aurora_clone_rehearsal(
     new = clone["DBClusterIdentifier"]
     assert clone["RestoreType"] == "copy-on-write" and clone["UseLatestRestorableTime"] is True
     assert clone["SourceDBClusterIdentifier"] == "prod-aurora"
+    assert clone["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 4.0}
     inst = calls.params("CreateDBInstance")
     assert inst["DBClusterIdentifier"] == new and inst["DBInstanceClass"] == "db.r6g.xlarge"
     assert [

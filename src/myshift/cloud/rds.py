@@ -117,6 +117,8 @@ class DbCluster:
     members: tuple[str, ...]
     writer: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    # Aurora Serverless v2 capacity (a db.serverless instance needs it on the clone too).
+    serverless_v2: dict[str, Any] | None = None
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> DbCluster:
@@ -138,6 +140,7 @@ class DbCluster:
             members=tuple(m["DBInstanceIdentifier"] for m in members),
             writer=writers[0] if writers else None,
             tags=_tags(d.get("TagList")),
+            serverless_v2=d.get("ServerlessV2ScalingConfiguration"),
         )
 
 
@@ -344,6 +347,10 @@ class Rds:
         }
         _put(kwargs, "DBSubnetGroupName", source.subnet_group)
         _put(kwargs, "DBClusterParameterGroupName", source.parameter_group)
+        if source.serverless_v2:
+            kwargs["ServerlessV2ScalingConfiguration"] = {
+                k: v for k, v in source.serverless_v2.items() if k in ("MinCapacity", "MaxCapacity")
+            }
         if source.security_groups:
             kwargs["VpcSecurityGroupIds"] = list(source.security_groups)
         out = self._call(
