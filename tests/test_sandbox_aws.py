@@ -802,3 +802,26 @@ def test_a_create_that_fails_leaves_nothing_to_delete(
     assert "DeleteDBInstance" not in calls.names()
     assert not any("Deleting" in s or "WARNING" in s for s in said), said
     assert aws.instance_ids() == ["prod-db"]
+
+
+def test_a_user_that_cannot_follow_replication_is_refused_before_creating(
+    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], server: LocalServer
+) -> None:
+    prod, _copy = shop_pair
+    user = f"mig_{time.monotonic_ns() % 10**6}"
+    with connect(_ep(server)) as c:
+        c.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'Mig-Secret-7'")
+        c.execute(f"GRANT ALL ON {quote_ident(prod.schema)}.* TO '{user}'@'%'")
+    try:
+        low = replace(prod, user=user, password="Mig-Secret-7")
+        said: list[str] = []
+        sb = make_sandbox("rds-replica:prod-db", cloud=_context(None, said))
+        with pytest.raises(UsageError, match="cannot read replication status") as caught:
+            sb.prepare(low)
+        assert "SLAVE MONITOR" in str(caught.value) and "nothing was created" in str(caught.value)
+        assert "Mig-Secret-7" not in str(caught.value) + "".join(said)
+        assert not calls.mutating()
+        assert aws.instance_ids() == ["prod-db"]
+    finally:
+        with connect(_ep(server)) as c:
+            c.execute(f"DROP USER '{user}'@'%'")

@@ -366,6 +366,7 @@ class RdsReplicaSandbox(AwsSandbox):
             )
         with clock.phase(f"Reading RDS instance {self.source} (only described)"):
             src = rds.instance(self.source)
+        self._can_follow(target)
         new = sandbox_id(self.source)
         cls = self._instance_class(src.instance_class) or src.instance_class
         tags = self.tags()
@@ -388,6 +389,23 @@ class RdsReplicaSandbox(AwsSandbox):
             "and promoted to a standalone instance."
         )
         return ep
+
+    def _can_follow(self, target: Endpoint) -> None:
+        """Before anything is made: production's user (the replica has the same) must be
+        able to read the replication status and binlog position catching up needs."""
+        from myshift.workflows.replica import follow_refused
+
+        with connect(target, schema="") as t:
+            refused = follow_refused(t)
+        if refused:
+            raise UsageError(
+                f"The user {target.user!r} cannot read replication status ({refused}), "
+                "which myshift needs to wait for the read replica to catch up; nothing was "
+                "created.",
+                f"Grant it (MariaDB: GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO "
+                f"{target.user}; MySQL: GRANT REPLICATION CLIENT ON *.* TO {target.user}), "
+                "or rehearse with --sandbox rds-snapshot:ID or aurora-clone:ID.",
+            )
 
     def _catch_up(self, ep: Endpoint, target: Endpoint) -> None:
         from myshift.workflows.replica import check_replicates_from, wait_caught_up
