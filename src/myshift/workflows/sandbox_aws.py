@@ -384,6 +384,9 @@ class RdsReplicaSandbox(AwsSandbox):
             rds.promote(new)
             rds.wait_instance(new)
             self._standalone(ep)
+            # AWS reboots a replica it promotes: if the first wait ran before the status
+            # left "available", the reboot is still to come; wait for it too.
+            rds.wait_instance(new)
         self.notes.append(
             f"Rehearsed on {new}, a read replica of {self.source} caught up with production "
             "and promoted to a standalone instance."
