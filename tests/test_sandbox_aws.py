@@ -1,13 +1,11 @@
-"""Issue 14: sandboxes myshift makes on AWS (rds-replica, aurora-clone, rds-snapshot)
-and `myshift sandboxes list|delete|sweep`, against a local moto server.
+"""Issue 14: the sandboxes rehearse makes on AWS (rds-replica, aurora-clone,
+rds-snapshot), against a local moto server (tests/rdsfixtures.py).
 
-Every AWS call is a real boto3 HTTP call to moto on 127.0.0.1; the tests see
-them through boto3's own event hooks on the default session (which myshift's
-``cloud.aws.client`` uses), never by replacing anything inside myshift.  The
-sandbox instance's endpoint is mapped to a real local mariadbd (the resolver a
-sandbox takes), so the rehearsal itself runs for real.  Where AWS would do
-something moto cannot (stop replicating when a replica is promoted, take
-minutes to become available), a hook in the test does it to the real state.
+Every AWS call is a real boto3 HTTP call to moto on 127.0.0.1.  The sandbox
+instance's endpoint is mapped to a real local mariadbd (the resolver a sandbox
+takes), so the rehearsal itself runs for real.  Where AWS would do something
+moto cannot (stop replicating when a replica is promoted, take minutes to
+become available), a hook in the test does it to the real state.
 """
 
 from __future__ import annotations
@@ -20,239 +18,37 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from clitools import run_cli
 from myshift.cloud.aws import client
-from myshift.cloud.rds import REHEARSAL_TAG, CloudError, Rds, WaitTimeout
+from myshift.cloud.rds import CloudError, Rds, WaitTimeout
 from myshift.config.settings import AwsSettings
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
-from myshift.errors import Interrupted, UnsafeError, UsageError
+from myshift.errors import Interrupted, UsageError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 from myshift.workflows.sandbox import make_sandbox
-from myshift.workflows.sandbox_aws import CloudContext
-
-BASE = "CREATE TABLE users (id int PRIMARY KEY, email varchar(100) NOT NULL, n int)"
-DESIRED = (
-    "CREATE TABLE users (id int PRIMARY KEY, email varchar(100) NOT NULL, n int, "
-    "UNIQUE KEY uq_email (email));"
+from rdsfixtures import (
+    AwsProd,
+    Calls,
+    after_call,
+    assert_guarded,
+    assert_source_only_read,
+    context,
+    ep_of,
+    has_unique,
+    make_plan,
+    make_shop,
+    own_rds,
+    to_server,
 )
-MUTATING = (
-    "Create",
-    "Restore",
-    "Promote",
-    "Delete",
-    "Modify",
-    "Reboot",
-    "Stop",
-    "Start",
-    "AddTags",
-    "RemoveTags",
-)
-
-
-def _ep(srv: LocalServer, schema: str = "") -> Endpoint:
-    return Endpoint(host="127.0.0.1", port=srv.port, user="root", password="", schema=schema)
-
-
-# ----------------------------------------------------------------------------- AWS side
-
-
-@dataclass
-class Calls:
-    """The RDS calls made through boto3's default session (myshift's), in order."""
-
-    seen: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def names(self) -> list[str]:
-        return [n for n, _ in self.seen]
-
-    def mutating(self) -> list[tuple[str, dict[str, Any]]]:
-        return [(n, p) for n, p in self.seen if n.startswith(MUTATING)]
-
-    def params(self, name: str) -> dict[str, Any]:
-        found = [p for n, p in self.seen if n == name]
-        assert len(found) == 1, (name, self.names())
-        return found[0]
-
-
-@pytest.fixture
-def calls(moto_endpoint: str) -> Iterator[Calls]:
-    rec = Calls()
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-
-    def before(model: Any, params: dict[str, Any], **_kw: Any) -> None:
-        rec.seen.append((model.name, dict(params)))
-
-    boto3.DEFAULT_SESSION.events.register("before-parameter-build.rds", before)
-    try:
-        yield rec
-    finally:
-        boto3.DEFAULT_SESSION = None
-
-
-def after_call(operation: str, fn: Callable[[dict[str, Any]], None]) -> None:
-    """Run ``fn(request params)`` after each successful ``operation`` of myshift's clients."""
-    assert boto3.DEFAULT_SESSION is not None
-
-    def hook(http_response: Any, parsed: dict[str, Any], model: Any, **kw: Any) -> None:
-        if http_response.status_code == 200:
-            fn(kw["context"]["myshift_params"])
-
-    def keep_params(params: dict[str, Any], context: dict[str, Any], **_kw: Any) -> None:
-        context["myshift_params"] = dict(params)
-
-    boto3.DEFAULT_SESSION.events.register(f"before-parameter-build.rds.{operation}", keep_params)
-    boto3.DEFAULT_SESSION.events.register(f"after-call.rds.{operation}", hook)
-
-
-def own_rds() -> Any:
-    """The test's own client (a separate session: not recorded, no hooks)."""
-    return boto3.session.Session().client("rds")
-
-
-@dataclass
-class AwsProd:
-    sg: str
-    rds: Any
-
-    def instance_ids(self) -> list[str]:
-        return sorted(
-            d["DBInstanceIdentifier"] for d in self.rds.describe_db_instances()["DBInstances"]
-        )
-
-    def tags(self, ident: str) -> dict[str, str]:
-        arn = self.rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0][
-            "DBInstanceArn"
-        ]
-        tl = self.rds.list_tags_for_resource(ResourceName=arn)["TagList"]
-        return {t["Key"]: t["Value"] for t in tl}
-
-
-@pytest.fixture
-def aws(moto_endpoint: str) -> AwsProd:
-    """Production on "RDS": instance prod-db (MariaDB) in a VPC, subnet group, parameter group."""
-    ec2 = boto3.session.Session().client("ec2")
-    rds = own_rds()
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    sg = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
-    rds.create_db_subnet_group(
-        DBSubnetGroupName="prod-subnets", DBSubnetGroupDescription="prod", SubnetIds=subnets
-    )
-    rds.create_db_parameter_group(
-        DBParameterGroupName="prod-params",
-        DBParameterGroupFamily="mariadb10.11",
-        Description="prod",
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="prod-db",
-        Engine="mariadb",
-        EngineVersion="10.11.8",
-        DBInstanceClass="db.r6g.large",
-        MasterUsername="admin",
-        MasterUserPassword="Prod-Master-Secret-9",
-        AllocatedStorage=20,
-        DBSubnetGroupName="prod-subnets",
-        VpcSecurityGroupIds=[sg],
-        DBParameterGroupName="prod-params",
-        BackupRetentionPeriod=7,
-        Tags=[{"Key": "team", "Value": "shop"}],
-    )
-    return AwsProd(sg=sg, rds=rds)
-
-
-def _context(resolve: Callable[[Endpoint], Endpoint] | None, said: list[str], **aws: Any) -> Any:
-    return CloudContext(aws=AwsSettings(**aws), resolve=resolve, say=said.append)
-
-
-# ----------------------------------------------------------------------------- databases
-
-
-def _make_shop(ep: Endpoint, schema: str, rows: int = 500) -> None:
-    with connect(ep) as c:
-        c.execute(f"CREATE DATABASE {quote_ident(schema)}")
-        c.execute(f"USE {quote_ident(schema)}")
-        c.execute(BASE)
-        c.execute(f"INSERT INTO users SELECT seq, CONCAT('u', seq), seq FROM seq_1_to_{rows}")
-
-
-def _plan(prod: Endpoint, tmp_path: Path) -> Path:
-    f = tmp_path / "desired.sql"
-    f.write_text(DESIRED)
-    out = tmp_path / "plan.json"
-    build_planfile(prod, str(f), PlanOptions()).write(out)
-    return out
-
-
-def _has_unique(ep: Endpoint) -> bool:
-    with connect(ep) as c:
-        return bool(
-            c.scalar(
-                "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
-                "AND INDEX_NAME = 'uq_email'",
-                (ep.schema,),
-            )
-        )
-
-
-@pytest.fixture
-def shop_pair(server: LocalServer, server2: LocalServer) -> Iterator[tuple[Endpoint, Endpoint]]:
-    """The same schema on the session server (production) and server2 (the sandbox's data)."""
-    name = f"shop_{time.monotonic_ns() % 10**9}"
-    prod, copy = _ep(server, name), _ep(server2, name)
-    _make_shop(_ep(server), name)
-    _make_shop(_ep(server2), name)
-    try:
-        yield prod, copy
-    finally:
-        for ep in (prod, copy):
-            with connect(replace(ep, schema="")) as c:
-                c.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
-
-
-def _to(srv_ep: Endpoint, seen: list[str]) -> Callable[[Endpoint], Endpoint]:
-    """The resolver: the moto instance's endpoint -> the local server standing in for it."""
-
-    def resolve(ep: Endpoint) -> Endpoint:
-        seen.append(f"{ep.host}:{ep.port}")
-        return replace(ep, host=srv_ep.host, port=srv_ep.port, password="")
-
-    return resolve
-
-
-def _assert_source_only_read(calls: Calls, *sources: str) -> None:
-    for name, params in calls.mutating():
-        named = {params.get("DBInstanceIdentifier"), params.get("DBClusterIdentifier")}
-        assert not named & set(sources), (name, params)
-    for name, params in calls.seen:
-        assert "MasterUserPassword" not in params, name  # myshift never handles it
-
-
-def _guarded(calls: Calls, op: str) -> None:
-    """Every ``op`` call is preceded by a fresh tag read (the guard) of the same resource."""
-    names = calls.names()
-    idx = [i for i, n in enumerate(names) if n == op]
-    assert idx, (op, names)
-    for i in idx:
-        assert names[i - 1] == "ListTagsForResource", (op, names[: i + 1])
-
 
 # ----------------------------------------------------------------------------- rds-replica
 
@@ -267,15 +63,15 @@ def test_rds_replica_rehearsal_end_to_end(
     """The seed's flow: replica of prod-db, caught up, promoted, rehearsed on, deleted."""
     monkeypatch.chdir(tmp_path)
     primary, replica = replication_pair
-    prod = _ep(primary, "shop")
-    _make_shop(_ep(primary), "shop", rows=2000)
-    plan = _plan(prod, tmp_path)
-    with connect(_ep(primary)) as p:  # written after the plan: the replica must catch up
+    prod = ep_of(primary, "shop")
+    make_shop(ep_of(primary), "shop", rows=2000)
+    plan = make_plan(prod, tmp_path)
+    with connect(ep_of(primary)) as p:  # written after the plan: the replica must catch up
         p.execute("INSERT INTO shop.users VALUES (5000, 'late', 1)")
 
     def promoted(_params: dict[str, Any]) -> None:
         # What AWS does to the server when it promotes a read replica.
-        with connect(_ep(replica)) as r:
+        with connect(ep_of(replica)) as r:
             r.execute("STOP SLAVE")
             r.execute("RESET SLAVE ALL")
             r.execute("SET GLOBAL read_only = 0")
@@ -285,7 +81,9 @@ def test_rds_replica_rehearsal_end_to_end(
     said: list[str] = []
     sb = make_sandbox(
         "rds-replica:prod-db",
-        cloud=_context(_to(_ep(replica), reached), said, waiter_timeout=30, sandbox_ttl="2h"),
+        cloud=context(
+            to_server(ep_of(replica), reached), said, waiter_timeout=30, sandbox_ttl="2h"
+        ),
     )
     t0 = dt.datetime.now(dt.UTC)
     r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
@@ -293,10 +91,10 @@ def test_rds_replica_rehearsal_end_to_end(
     assert r.sandbox == "rds-replica" and r.data == "replica"
 
     # The plan ran on the promoted replica, which had caught up; production is untouched.
-    with connect(_ep(replica, "shop")) as rc:
+    with connect(ep_of(replica, "shop")) as rc:
         assert rc.query("SHOW SLAVE STATUS") == []
         assert rc.scalar("SELECT COUNT(*) FROM users") == 2001
-    assert _has_unique(_ep(replica, "shop")) and not _has_unique(prod)
+    assert has_unique(ep_of(replica, "shop")) and not has_unique(prod)
 
     # The AWS calls: create, promote, delete the replica; prod-db only described.
     new = calls.params("CreateDBInstanceReadReplica")["DBInstanceIdentifier"]
@@ -306,9 +104,9 @@ def test_rds_replica_rehearsal_end_to_end(
         ("PromoteReadReplica", new),
         ("DeleteDBInstance", new),
     ]
-    _assert_source_only_read(calls, "prod-db")
-    _guarded(calls, "PromoteReadReplica")
-    _guarded(calls, "DeleteDBInstance")
+    assert_source_only_read(calls, "prod-db")
+    assert_guarded(calls, "PromoteReadReplica")
+    assert_guarded(calls, "DeleteDBInstance")
     create = calls.params("CreateDBInstanceReadReplica")
     assert create["SourceDBInstanceIdentifier"] == "prod-db"
     assert create["DBInstanceClass"] == "db.r6g.large"  # the source's: none configured
@@ -345,7 +143,7 @@ def test_replica_of_another_server_is_refused_and_deleted(
     prod, copy = shop_pair
     said: list[str] = []
     sb = make_sandbox(
-        "rds-replica:prod-db", keep=True, cloud=_context(_to(copy, []), said, waiter_timeout=5)
+        "rds-replica:prod-db", keep=True, cloud=context(to_server(copy, []), said, waiter_timeout=5)
     )
     with pytest.raises(UsageError, match="is not a replica"):
         sb.prepare(prod)
@@ -360,13 +158,13 @@ def test_ctrl_c_while_reaching_the_replica_deletes_it(
     aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
 ) -> None:
     prod, _copy = shop_pair
-    plan = _plan(prod, tmp_path)
+    plan = make_plan(prod, tmp_path)
 
-    def ctrl_c(_ep: Endpoint) -> Endpoint:
+    def ctrl_c(ep_of: Endpoint) -> Endpoint:
         raise KeyboardInterrupt
 
     said: list[str] = []
-    sb = make_sandbox("rds-replica:prod-db", cloud=_context(ctrl_c, said, waiter_timeout=5))
+    sb = make_sandbox("rds-replica:prod-db", cloud=context(ctrl_c, said, waiter_timeout=5))
     with pytest.raises(Interrupted) as caught:
         rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
     assert "rds-replica sandbox, which was removed" in caught.value.message
@@ -382,7 +180,7 @@ def test_rds_snapshot_rehearsal_fails_and_is_deleted_then_passes(
     aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
 ) -> None:
     prod, copy = shop_pair
-    plan = _plan(prod, tmp_path)
+    plan = make_plan(prod, tmp_path)
     aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
     opts = RehearseOptions(progress=False, record_history=False)
 
@@ -391,7 +189,7 @@ def test_rds_snapshot_rehearsal_fails_and_is_deleted_then_passes(
     with connect(copy) as c:
         c.execute("ALTER TABLE users DROP COLUMN n")
     said: list[str] = []
-    sb = make_sandbox("rds-snapshot:prod-snap", cloud=_context(_to(copy, []), said))
+    sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(to_server(copy, []), said))
     r = rehearse(plan, prod, opts, sandbox=sb)
     assert not r.passed and r.stage == "sandbox", r.to_text()
     first = calls.params("RestoreDBInstanceFromDBSnapshot")
@@ -399,7 +197,7 @@ def test_rds_snapshot_rehearsal_fails_and_is_deleted_then_passes(
     assert first["DBSubnetGroupName"] == "prod-subnets" and first["VpcSecurityGroupIds"] == [aws.sg]
     assert first["DBInstanceClass"] == "db.r6g.large"
     assert any("holds production as of the snapshot" in n for n in r.notes)
-    _guarded(calls, "DeleteDBInstance")
+    assert_guarded(calls, "DeleteDBInstance")
     assert aws.instance_ids() == ["prod-db"]
 
     # A faithful copy: the rehearsal passes, with a configured smaller class.
@@ -409,23 +207,23 @@ def test_rds_snapshot_rehearsal_fails_and_is_deleted_then_passes(
     calls.seen.clear()
     sb = make_sandbox(
         "rds-snapshot:prod-snap",
-        cloud=_context(_to(copy, []), said, sandbox_instance_class="db.t3.micro"),
+        cloud=context(to_server(copy, []), said, sandbox_instance_class="db.t3.micro"),
     )
     r = rehearse(plan, prod, opts, sandbox=sb)
     assert r.passed and r.data == "full", r.to_text()
     assert calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceClass"] == "db.t3.micro"
-    assert _has_unique(copy) and not _has_unique(prod)
+    assert has_unique(copy) and not has_unique(prod)
     assert aws.instance_ids() == ["prod-db"]
-    _assert_source_only_read(calls, "prod-db", "prod-snap")
+    assert_source_only_read(calls, "prod-db", "prod-snap")
 
 
 def test_keep_leaves_the_instance_and_says_how_to_remove_it(
     aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
 ) -> None:
     prod, copy = shop_pair
-    plan = _plan(prod, tmp_path)
+    plan = make_plan(prod, tmp_path)
     aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
-    sb = make_sandbox("rds-snapshot:prod-snap", keep=True, cloud=_context(_to(copy, []), []))
+    sb = make_sandbox("rds-snapshot:prod-snap", keep=True, cloud=context(to_server(copy, []), []))
     r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
     assert r.passed, r.to_text()
     new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
@@ -455,10 +253,10 @@ def test_waiter_time_limit_is_a_clear_error_and_cleans_up(
         lambda p: own_rds().stop_db_instance(DBInstanceIdentifier=p["DBInstanceIdentifier"]),
     )
     said: list[str] = []
-    sb = make_sandbox("rds-snapshot:prod-snap", cloud=_context(None, said, waiter_timeout=3))
+    sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(None, said, waiter_timeout=3))
     t0 = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
-        sb.prepare(_ep(server, "whatever"))
+        sb.prepare(ep_of(server, "whatever"))
     waited = time.monotonic() - t0
     assert 2.5 < waited < 15, waited
     msg = str(caught.value)
@@ -486,7 +284,7 @@ def test_aurora_clone_rehearsal(
     moto_endpoint: str, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
 ) -> None:
     prod, copy = shop_pair
-    plan = _plan(prod, tmp_path)
+    plan = make_plan(prod, tmp_path)
     rds = own_rds()
     rds.create_db_cluster(
         DBClusterIdentifier="prod-aurora",
@@ -502,7 +300,7 @@ def test_aurora_clone_rehearsal(
         DBInstanceClass="db.r6g.xlarge",
     )
     reached: list[str] = []
-    sb = make_sandbox("aurora-clone:prod-aurora", cloud=_context(_to(copy, reached), []))
+    sb = make_sandbox("aurora-clone:prod-aurora", cloud=context(to_server(copy, reached), []))
     r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
     assert r.passed, r.to_text()
     clone = calls.params("RestoreDBClusterToPointInTime")
@@ -521,132 +319,13 @@ def test_aurora_clone_rehearsal(
         ("DeleteDBInstance", f"{new}-1"),
         ("DeleteDBCluster", new),
     ]
-    _guarded(calls, "DeleteDBCluster")
-    _assert_source_only_read(calls, "prod-aurora", "prod-aurora-1")
+    assert_guarded(calls, "DeleteDBCluster")
+    assert_source_only_read(calls, "prod-aurora", "prod-aurora-1")
     assert reached and reached[0].startswith(f"{new}.cluster-")
     assert [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]] == [
         "prod-aurora"
     ]
-    assert _has_unique(copy) and not _has_unique(prod)
-
-
-# ----------------------------------------------------------------------------- guards
-
-
-def test_the_tag_guard_refuses_an_untagged_instance(
-    aws: AwsProd, calls: Calls, tmp_path: Path
-) -> None:
-    res = run_cli("sandboxes", "delete", "prod-db", "--yes", cwd=tmp_path)
-    assert res.returncode == int(ExitCode.UNSAFE), res.stderr
-    assert "has no myshift:rehearsal tag: myshift did not create it" in res.stderr
-    assert "Traceback" not in res.stderr
-    assert aws.instance_ids() == ["prod-db"]
-
-    rds = Rds(client("rds", AwsSettings()))
-    for op in (rds.delete_instance, rds.promote):
-        with pytest.raises(UnsafeError, match="has no myshift:rehearsal tag"):
-            op("prod-db")
-    # Even with the tag, the sandbox's source is never modified or deleted.
-    aws.rds.add_tags_to_resource(
-        ResourceName=aws.rds.describe_db_instances(DBInstanceIdentifier="prod-db")["DBInstances"][
-            0
-        ]["DBInstanceArn"],
-        Tags=[{"Key": REHEARSAL_TAG, "Value": "x"}],
-    )
-    rds = Rds(client("rds", AwsSettings()), protected=("prod-db",))
-    with pytest.raises(UnsafeError, match="myshift only reads it"):
-        rds.delete_instance("prod-db")
-    assert not [n for n, _ in calls.mutating()]
-    assert aws.instance_ids() == ["prod-db"]
-
-
-def _tagged(rds: Any, ident: str, expires: str | None, **extra: Any) -> None:
-    tags = [{"Key": REHEARSAL_TAG, "Value": "abc123"}, {"Key": "myshift:kind", "Value": "x"}]
-    if expires is not None:
-        tags.append({"Key": "myshift:expires", "Value": expires})
-    rds.create_db_instance(
-        DBInstanceIdentifier=ident,
-        Engine="mariadb",
-        EngineVersion="10.11.8",
-        DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-        Tags=tags,
-        **extra,
-    )
-
-
-def test_list_and_sweep_delete_only_expired_tagged_sandboxes(aws: AwsProd, tmp_path: Path) -> None:
-    rds = aws.rds
-    past, future = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
-    _tagged(rds, "myshift-old-aaaaaa", past)
-    _tagged(rds, "myshift-new-bbbbbb", future)
-    _tagged(rds, "myshift-noexpiry-cccccc", None)
-    rds.create_db_instance(  # untagged, not myshift's
-        DBInstanceIdentifier="legacy-db",
-        Engine="mariadb",
-        EngineVersion="10.11.8",
-        DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20,
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-    )
-    cluster_tags = [
-        {"Key": REHEARSAL_TAG, "Value": "abc123"},
-        {"Key": "myshift:kind", "Value": "aurora-clone"},
-        {"Key": "myshift:expires", "Value": past},
-    ]
-    rds.create_db_cluster(
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-        Tags=cluster_tags,
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="myshift-clu-dddddd-1",
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.large",
-        Tags=cluster_tags,
-    )
-
-    res = run_cli("sandboxes", "list", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    rows = {line.split()[0]: line.split() for line in res.stdout.splitlines()[1:]}
-    assert set(rows) == {
-        "myshift-old-aaaaaa",
-        "myshift-new-bbbbbb",
-        "myshift-noexpiry-cccccc",
-        "myshift-clu-dddddd",
-    }
-    assert rows["myshift-old-aaaaaa"][3:5] == [past, "yes"]
-    assert rows["myshift-new-bbbbbb"][3:5] == [future, "no"]
-    assert rows["myshift-clu-dddddd"][1] == "aurora-clone"
-
-    res = run_cli("sandboxes", "sweep", "--dry-run", cwd=tmp_path)
-    assert res.returncode == 0 and "would delete instance myshift-old-aaaaaa" in res.stdout
-    assert len(aws.instance_ids()) == 6
-
-    res = run_cli("sandboxes", "sweep", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert "deleted instance myshift-old-aaaaaa" in res.stdout
-    assert "deleted cluster myshift-clu-dddddd" in res.stdout
-    assert "kept instance myshift-noexpiry-cccccc (no readable expiry tag)" in res.stdout
-    assert aws.instance_ids() == [
-        "legacy-db",
-        "myshift-new-bbbbbb",
-        "myshift-noexpiry-cccccc",
-        "prod-db",
-    ]
-    assert rds.describe_db_clusters()["DBClusters"] == []
-
-    res = run_cli("sandboxes", "sweep", cwd=tmp_path)  # again, as cron would: nothing to do
-    assert res.returncode == 0 and "deleted" not in res.stdout
-    res = run_cli("sandboxes", "delete", "myshift-new-bbbbbb", "--yes", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert "myshift-new-bbbbbb" not in aws.instance_ids()
+    assert has_unique(copy) and not has_unique(prod)
 
 
 # ----------------------------------------------------------------------------- Ctrl-C, for real
@@ -676,7 +355,7 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
     aws: AwsProd, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
 ) -> None:
     prod, _copy = shop_pair
-    plan = _plan(prod, tmp_path)
+    plan = make_plan(prod, tmp_path)
     aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
     (tmp_path / "myshift.toml").write_text('[aws]\nwaiter_timeout = 600\nsandbox_ttl = "1h"\n')
     wrapper = tmp_path / "run_myshift.py"
@@ -733,71 +412,14 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
     assert "Prod-Master-Secret-9" not in err + out
 
 
-def test_a_failed_deletion_says_what_is_left_and_how_to_remove_it(
-    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint]
-) -> None:
-    """Deletion protection switched on behind myshift's back: the delete fails for real."""
-    prod, _copy = shop_pair
-    after_call(
-        "RestoreDBInstanceFromDBSnapshot",
-        lambda p: own_rds().modify_db_instance(
-            DBInstanceIdentifier=p["DBInstanceIdentifier"], DeletionProtection=True
-        ),
-    )
-    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
-
-    def unreachable(_ep: Endpoint) -> Endpoint:
-        raise UsageError("No way in.", "Test.")
-
-    said: list[str] = []
-    sb = make_sandbox("rds-snapshot:prod-snap", cloud=_context(unreachable, said))
-    with pytest.raises(UsageError, match="No way in"):
-        sb.prepare(prod)
-    new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
-    warning = [s for s in said if "WARNING" in s]
-    assert len(warning) == 1, said
-    assert f"still on AWS: instance {new} (Could not delete RDS instance" in warning[0]
-    assert f"Remove it with `myshift sandboxes delete {new}`" in warning[0]
-    assert new in aws.instance_ids()
-
-    aws.rds.modify_db_instance(DBInstanceIdentifier=new, DeletionProtection=False)
-    from myshift.workflows.sandboxes import delete_sandbox
-
-    delete_sandbox(Rds(client("rds", AwsSettings())), new)
-    assert aws.instance_ids() == ["prod-db"]
-
-
-def test_sandbox_specs(moto_endpoint: str) -> None:
-    from myshift.config.settings import EnvConfig
-    from myshift.workflows.sandbox_aws import expiry, sandbox_id
-
-    env = EnvConfig(name="prod", rds_instance="prod-db")
-    sb = make_sandbox("rds-replica", cloud=CloudContext(env=env))
-    assert sb.kind == "rds-replica" and sb.holds_data == "replica"
-    assert make_sandbox("rds-snapshot:rds:prod-db-2026-12-03-05-10").kind == "rds-snapshot"
-    assert make_sandbox("aurora-clone:prod-aurora").holds_data == "full"
-    for bad in ("rds-replica", "aurora-clone:", "rds-snapshot:1abc", "rds-replica:a b"):
-        with pytest.raises(UsageError):
-            make_sandbox(bad)
-    other = CloudContext(env=EnvConfig(name="prod", rds_instance="prod-db"), say=lambda _m: None)
-    with pytest.raises(UsageError, match="is RDS instance 'prod-db', not 'other-db'"):
-        make_sandbox("rds-replica:other-db", cloud=other).prepare(Endpoint())
-    ident = sandbox_id("rds:Prod_DB--2026")
-    assert re.fullmatch(r"myshift-rds-prod-db-2026-[0-9a-f]{6}", ident), ident
-    assert len(sandbox_id("x" * 200, room=2)) + 2 <= 63
-    now = dt.datetime(2026, 12, 3, 16, 0, tzinfo=dt.UTC)
-    assert expiry("6h", now) == "2026-12-03T22:00:00Z"
-    assert expiry("1d30m", now) == "2026-12-04T16:30:00Z"
-
-
 def test_a_create_that_fails_leaves_nothing_to_delete(
     aws: AwsProd, calls: Calls, server: LocalServer
 ) -> None:
     aws.rds.delete_db_subnet_group(DBSubnetGroupName="prod-subnets")  # the create fails
     said: list[str] = []
-    sb = make_sandbox("rds-replica:prod-db", cloud=_context(None, said))
+    sb = make_sandbox("rds-replica:prod-db", cloud=context(None, said))
     with pytest.raises(CloudError, match="Could not create a read replica of 'prod-db': AWS said "):
-        sb.prepare(_ep(server, "whatever"))
+        sb.prepare(ep_of(server, "whatever"))
     assert "CreateDBInstanceReadReplica" in calls.names()
     assert "DeleteDBInstance" not in calls.names()
     assert not any("Deleting" in s or "WARNING" in s for s in said), said
@@ -809,13 +431,13 @@ def test_a_user_that_cannot_follow_replication_is_refused_before_creating(
 ) -> None:
     prod, _copy = shop_pair
     user = f"mig_{time.monotonic_ns() % 10**6}"
-    with connect(_ep(server)) as c:
+    with connect(ep_of(server)) as c:
         c.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'Mig-Secret-7'")
         c.execute(f"GRANT ALL ON {quote_ident(prod.schema)}.* TO '{user}'@'%'")
     try:
         low = replace(prod, user=user, password="Mig-Secret-7")
         said: list[str] = []
-        sb = make_sandbox("rds-replica:prod-db", cloud=_context(None, said))
+        sb = make_sandbox("rds-replica:prod-db", cloud=context(None, said))
         with pytest.raises(UsageError, match="cannot read replication status") as caught:
             sb.prepare(low)
         assert "SLAVE MONITOR" in str(caught.value) and "nothing was created" in str(caught.value)
@@ -823,5 +445,5 @@ def test_a_user_that_cannot_follow_replication_is_refused_before_creating(
         assert not calls.mutating()
         assert aws.instance_ids() == ["prod-db"]
     finally:
-        with connect(_ep(server)) as c:
+        with connect(ep_of(server)) as c:
             c.execute(f"DROP USER '{user}'@'%'")
