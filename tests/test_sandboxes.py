@@ -20,6 +20,7 @@ from myshift.errors import UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.sandbox import make_sandbox
 from myshift.workflows.sandbox_aws import CloudContext
+from myshift.workflows.sandboxes import delete_sandbox
 from rdsfixtures import (
     AwsProd,
     Calls,
@@ -54,8 +55,25 @@ def test_the_tag_guard_refuses_an_untagged_instance(
     rds = Rds(client("rds", AwsSettings()), protected=("prod-db",))
     with pytest.raises(UnsafeError, match="myshift only reads it"):
         rds.delete_instance("prod-db")
+    # An untagged Aurora cluster is refused before any of its instances is touched,
+    # even one that carries the tag.
+    aws.rds.create_db_cluster(
+        DBClusterIdentifier="legacy-aurora",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="Some-Secret-1",
+    )
+    aws.rds.create_db_instance(
+        DBInstanceIdentifier="legacy-aurora-1",
+        DBClusterIdentifier="legacy-aurora",
+        Engine="aurora-mysql",
+        DBInstanceClass="db.r6g.large",
+        Tags=[{"Key": REHEARSAL_TAG, "Value": "x"}],
+    )
+    with pytest.raises(UnsafeError, match="RDS cluster 'legacy-aurora' has no myshift:rehearsal"):
+        delete_sandbox(Rds(client("rds", AwsSettings())), "legacy-aurora")
     assert not [n for n, _ in calls.mutating()]
-    assert aws.instance_ids() == ["prod-db"]
+    assert aws.instance_ids() == ["legacy-aurora-1", "prod-db"]
 
 
 def _tagged(rds: Any, ident: str, expires: str | None, **extra: Any) -> None:
@@ -175,8 +193,6 @@ def test_a_failed_deletion_says_what_is_left_and_how_to_remove_it(
     assert new in aws.instance_ids()
 
     aws.rds.modify_db_instance(DBInstanceIdentifier=new, DeletionProtection=False)
-    from myshift.workflows.sandboxes import delete_sandbox
-
     delete_sandbox(Rds(client("rds", AwsSettings())), new)
     assert aws.instance_ids() == ["prod-db"]
 
