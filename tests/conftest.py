@@ -97,5 +97,6 @@ def replication_pair() -> Iterator[tuple[LocalServer, LocalServer]]:
 
 # The AWS fixtures (a local moto server), usable by any test module.
 from awsfixtures import moto_endpoint, moto_server  # noqa: E402
+from rdsfixtures import aws, calls, shop_pair  # noqa: E402
 
-__all__ = ["moto_endpoint", "moto_server"]
+__all__ = ["aws", "calls", "moto_endpoint", "moto_server", "shop_pair"]

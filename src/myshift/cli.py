@@ -21,6 +21,7 @@ import click
 
 from myshift import __version__
 from myshift.cli_access import access
+from myshift.cli_sandboxes import cloud_context, sandboxes
 from myshift.cli_support import (
     DESIRED_HELP,
     RENAME_HELP,
@@ -266,7 +267,8 @@ def apply(
     "--sandbox",
     default="local",
     show_default=True,
-    help="local, local-replica, server:URL or replica:URL.",
+    help="local, local-replica, server:URL, replica:URL, or made on AWS and removed "
+    "after: rds-replica:INSTANCE_ID, aurora-clone:CLUSTER_ID, rds-snapshot:SNAPSHOT_ID.",
 )
 @click.option("--data", default=None, help="none, sample:N or full (default sample:10000).")
 @click.option("--check", "check_path", default=None, help="checks.sql: queries that must pass.")
@@ -299,6 +301,7 @@ def rehearse(
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
     from myshift.workflows import rehearse as rehearse_mod
+    from myshift.workflows.sandbox import make_sandbox
 
     tgt = resolve_target(target or ref, kw)
     settings = load_config()
@@ -319,7 +322,8 @@ def rehearse(
         secret_env=tuple(e.password_env for e in settings.environments.values()),
         online=online_policy(online, settings),
     )
-    report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err)
+    sb = make_sandbox(sandbox, keep=keep, cloud=cloud_context(settings, tgt))
+    report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err, sandbox=sb)
     click.echo(report.to_text(), nl=False)
     if not report.passed:
         sys.exit(int(ExitCode.REHEARSAL_FAILED))
@@ -534,6 +538,7 @@ def runbook(
 cli.add_command(trash)
 cli.add_command(demo)
 cli.add_command(access)
+cli.add_command(sandboxes)
 
 
 def main(argv: list[str] | None = None) -> None:

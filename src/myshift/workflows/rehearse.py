@@ -225,11 +225,14 @@ def rehearse(
     """
     pf = _read_plan(plan_path, options)
     sb = sandbox or make_sandbox(options.sandbox, keep=options.keep)
-    replica = sb.kind in ("replica", "local-replica")  # holds all of production's rows
-    if replica and options.data is not None:
-        say(f"--data {options.data} ignored: a replica already holds all of production's rows.")
-    mode = None if replica else DataMode.parse(options.data or DEFAULT_DATA)
-    data = "replica" if mode is None else str(mode)
+    sb.plan_hash = pf.plan_hash
+    held = sb.holds_data  # a replica, clone or restored snapshot: nothing to copy
+    if held and options.data is not None:
+        say(
+            f"--data {options.data} ignored: the {sb.kind} sandbox already holds production's rows."
+        )
+    mode = None if held else DataMode.parse(options.data or DEFAULT_DATA)
+    data = held if held else str(mode)
 
     trusted = check_plan_target(target, pf)
     with connected(target) as prod:
@@ -289,7 +292,9 @@ def _interrupted(
     if isinstance(exc, Interrupted):
         what = exc.message
     elif copying:
-        what = "Interrupted by user while preparing the sandbox (the copy's queries were stopped)"
+        what = "Interrupted by user while preparing the sandbox" + (
+            "" if sb.holds_data else " (the copy's queries were stopped)"
+        )
     else:
         what = "Interrupted by user between statements"
     where = "kept" if sb.keep else "removed"

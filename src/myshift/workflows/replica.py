@@ -178,3 +178,40 @@ def detach(replica: Conn, *, target_name: str = "its primary") -> str:
     replica.execute("SET GLOBAL read_only = 0")
     ident = server_identity(replica)
     return f"replica {ident.hostname}:{ident.port} no longer replicates from {target_name}"
+
+
+def is_replicating(conn: Conn) -> bool:
+    """Whether either replication thread of ``conn`` is still running (a promoted
+    replica has none: its status is empty or both threads are stopped)."""
+    st = _status(conn)
+    return st is not None and "Yes" in (st.io_running, st.sql_running)
+
+
+ER_SPECIFIC_ACCESS_DENIED = 1227  # "you need (at least one of) the … privilege(s)"
+
+
+def follow_refused(conn: Conn) -> str | None:
+    """The server's refusal when ``conn``'s user may not read what catching up needs
+    (replication status, the binary log position), else None.  Run on production,
+    it tells before a replica is made whether the same user could follow it there."""
+    stmts = [
+        "SHOW REPLICA STATUS" if _new_syntax(conn.flavor) else "SHOW SLAVE STATUS",
+        "SHOW MASTER STATUS",
+    ]
+    for stmt in stmts:
+        try:
+            conn.query(stmt)
+        except DriverError as exc:
+            code = exc.args[0] if exc.args else None
+            if code == ER_SPECIFIC_ACCESS_DENIED:
+                return str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+            if stmt != "SHOW MASTER STATUS":
+                raise
+            # MySQL 8.4 knows only SHOW BINARY LOG STATUS.
+            try:
+                conn.query("SHOW BINARY LOG STATUS")
+            except DriverError as exc2:
+                if exc2.args and exc2.args[0] == ER_SPECIFIC_ACCESS_DENIED:
+                    return str(exc2.args[1])
+                raise
+    return None

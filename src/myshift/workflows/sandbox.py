@@ -45,6 +45,7 @@ from myshift.model.identity import ServerIdentity
 if TYPE_CHECKING:
     from myshift.db.server import LocalServer
     from myshift.workflows.clone import CloneStats, DataMode, ProgressFn
+    from myshift.workflows.sandbox_aws import CloudContext
 
 
 def assert_not_target(
@@ -79,6 +80,11 @@ class Sandbox(ABC):
     """Something that yields an Endpoint to rehearse in and cleans it up after."""
 
     kind: str = "sandbox"
+    # What the sandbox already holds of production's rows ("replica", "full"), so
+    # rehearse copies nothing; None: rehearse copies --data into it.
+    holds_data: str | None = None
+    # The hash of the plan rehearsed (rehearse sets it; AWS sandboxes tag with it).
+    plan_hash: str = ""
 
     def __init__(self, *, keep: bool = False) -> None:
         self.keep = keep
@@ -282,6 +288,7 @@ class ReplicaSandbox(Sandbox):
     """
 
     kind = "replica"
+    holds_data = "replica"
 
     def __init__(self, url: str, *, keep: bool = False, catch_up_timeout: float = 300) -> None:
         super().__init__(keep=keep)
@@ -314,9 +321,15 @@ class ReplicaSandbox(Sandbox):
         return None
 
 
-def make_sandbox(spec: str, *, keep: bool = False) -> Sandbox:
-    """Parse ``--sandbox``: ``local`` | ``local-replica`` | ``server:URL`` | ``replica:URL``."""
+def make_sandbox(spec: str, *, keep: bool = False, cloud: CloudContext | None = None) -> Sandbox:
+    """Parse ``--sandbox``: ``local`` | ``local-replica`` | ``server:URL`` | ``replica:URL``
+    | ``rds-replica:ID`` | ``aurora-clone:ID`` | ``rds-snapshot:ID`` (``cloud``: settings
+    and way in for the last three)."""
     kind, _, rest = spec.partition(":")
+    if kind in ("rds-replica", "aurora-clone", "rds-snapshot"):
+        from myshift.workflows.sandbox_aws import make_aws_sandbox
+
+        return make_aws_sandbox(kind, rest, keep=keep, cloud=cloud)
     if kind == "local" and not rest:
         return LocalSandbox(keep=keep)
     if kind == "local-replica" and not rest:
@@ -329,8 +342,8 @@ def make_sandbox(spec: str, *, keep: bool = False) -> Sandbox:
         return ReplicaSandbox(rest, keep=keep)
     raise UsageError(
         f"Unknown --sandbox {spec!r}.",
-        "Use local, local-replica, server:mysql://user@host/schema or "
-        "replica:mysql://user@host.",
+        "Use local, local-replica, server:mysql://user@host/schema, replica:mysql://user@host, "
+        "rds-replica:INSTANCE_ID, aurora-clone:CLUSTER_ID or rds-snapshot:SNAPSHOT_ID.",
     )
 
 

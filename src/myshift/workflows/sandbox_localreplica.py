@@ -289,6 +289,7 @@ class LocalReplicaSandbox(LocalSandbox):
     """A local MariaDB server made a replica of production, caught up, then promoted."""
 
     kind = "local-replica"
+    holds_data = "replica"
 
     def __init__(
         self, *, keep: bool = False, catch_up_timeout: float = 600, say: Say = _stderr
