@@ -69,6 +69,7 @@ def aws_failure(
             NoCredentialsError,
             PartialCredentialsError,
         )
+        from botocore.parsers import ResponseParserError
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
@@ -105,9 +106,10 @@ def aws_failure(
         return UsageError(
             f"AWS refused to {what} ({code}: {text}).", "Fix the cause AWS names and run again."
         )
-    if isinstance(exc, BotoCoreError):
+    if isinstance(exc, (BotoCoreError, ResponseParserError)):
+        # An unparsable answer (an HTML error page) is not a BotoCoreError.
         return ConnectionFailed(
-            f"The AWS call to {what} failed ({exc}).",
+            f"The AWS call to {what} failed ({str(exc).splitlines()[0][:200]}).",
             "Check the network and [aws] in myshift.toml, then run again.",
         )
     return None
