@@ -125,6 +125,7 @@ _MYSQL_DEFAULT_COLLATION = {
     "utf16": "utf16_general_ci",
     "utf16le": "utf16le_general_ci",
     "utf32": "utf32_general_ci",
+    "utf8": "utf8_general_ci",  # utf8mb3's name before 8.0.30
     "utf8mb3": "utf8mb3_general_ci",
     "utf8mb4": "utf8mb4_0900_ai_ci",
 }
@@ -157,16 +158,61 @@ def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
     return not (base.endswith("blob") or base.endswith("text"))
 
 
+_UTF8MB4_0900 = "utf8mb4_0900_ai_ci"
+
+
+def _charset_spec(col: Column, table: Table, flavor: Flavor) -> str:
+    """The CHARACTER SET / COLLATE words of a string column's SHOW CREATE line.
+
+    MariaDB (since 10.3.37/10.11.1) prints both exactly when the column's
+    collation differs from the table's.  MySQL 8 follows its own rule, ported
+    from sql/sql_show.cc store_create_info() (mysql/mysql-server at
+    6b977a8984a97984019be707b3a9c83c8621bc41, 8.0.12 era, and unchanged in the
+    8.0.30+ text that also skips the generated invisible primary key):
+
+        if (field->charset() != share->table_charset ||
+            column_has_explicit_collation)            -> " CHARACTER SET cs"
+        if (!(field->charset()->state & MY_CS_PRIMARY) ||
+            column_has_explicit_collation ||
+            (field->charset() == &my_charset_utf8mb4_0900_ai_ci &&
+             share->table_charset != &my_charset_utf8mb4_0900_ai_ci))
+                                                      -> " COLLATE coll"
+
+    (``field->charset()`` is a collation; ``MY_CS_PRIMARY`` marks a charset's
+    default collation, the _MYSQL_DEFAULT_COLLATION table above.)  So a
+    ``utf8mb4_bin`` column of a ``utf8mb4_bin`` table prints ``COLLATE
+    utf8mb4_bin`` alone.  ``col.explicit_collation`` is the DD's
+    is_explicit_collation(), learnt from the server's text by introspection.
+    An unknown charset counts as non-primary: COLLATE is printed, and the
+    self-check refuses the table if the server did not.
+    """
+    if not flavor.shows_collation_unless_primary:
+        if col.collation != table.collation:
+            return f"CHARACTER SET {col.charset} COLLATE {col.collation}"
+        return ""
+    explicit = col.explicit_collation
+    words = []
+    if col.collation != table.collation or explicit:
+        words.append(f"CHARACTER SET {col.charset}")
+    primary = _MYSQL_DEFAULT_COLLATION.get(col.charset or "") == col.collation
+    if (
+        not primary
+        or explicit
+        or (col.collation == _UTF8MB4_0900 and table.collation != _UTF8MB4_0900)
+    ):
+        words.append(f"COLLATE {col.collation}")
+    return " ".join(words)
+
+
 def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
     out = [quote(col.name), col.type]
     if col.compressed and flavor.has_compressed_columns:
         out[1] += " /*M!100301 COMPRESSED*/"
-    if col.charset and col.collation and col.collation != table.collation:
-        # Both flavors print CHARACTER SET + COLLATE once the collation differs
-        # from the table default (MariaDB since 10.3.37/10.11.1, MySQL 8 for
-        # tables created on 8.0).
-        out.append(f"CHARACTER SET {col.charset} COLLATE {col.collation}")
+    if col.charset and col.collation:
+        spec = _charset_spec(col, table, flavor)
+        if spec:
+            out.append(spec)
     if col.generated is not None:
         out.append(f"GENERATED ALWAYS AS ({col.generated}) {'STORED' if col.stored else 'VIRTUAL'}")
     if not col.nullable:

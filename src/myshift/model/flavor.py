@@ -93,6 +93,18 @@ class Flavor:
         return self.is_mariadb
 
     @property
+    def shows_collation_unless_primary(self) -> bool:
+        """A column's COLLATE is printed unless it is its charset's default (MySQL 8).
+
+        sql/sql_show.cc store_create_info(): CHARACTER SET when the column's
+        collation differs from the table's (or was written), COLLATE when it
+        is not the charset's primary collation (or was written, or is
+        utf8mb4_0900_ai_ci in a table of another collation).  MariaDB prints
+        both exactly when the collation differs from the table's.
+        """
+        return self.is_mysql
+
+    @property
     def shows_written_column_charset(self) -> bool:
         """SHOW CREATE repeats a column charset as written, even the table's own (MySQL 8)."""
         return self.is_mysql

@@ -53,6 +53,11 @@ class Column:
     srid: int | None = None
     # MariaDB column COMPRESSED attribute.
     compressed: bool = False
+    # MySQL 8 keeps whether CHARACTER SET / COLLATE was written for the column
+    # (dd::Column::is_explicit_collation) and then always prints both in SHOW
+    # CREATE TABLE.  No catalogue table exposes it: introspection learns it from
+    # the server's text.  Same collation either way, so not structure.
+    explicit_collation: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

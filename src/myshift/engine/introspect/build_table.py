@@ -391,17 +391,39 @@ def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
 
 
 def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
-    """Erase differences that are cosmetic and invisible to information_schema.
-
-    MySQL 8 prints a column's CHARACTER SET/COLLATE whenever they were written
-    in the original CREATE, even when equal to the table default; the model
-    (effective charset only) renders them only when they differ.
-    """
-    if flavor.shows_written_column_charset:
-        create_sql = create_sql.replace(
-            f" CHARACTER SET {table.charset} COLLATE {table.collation}", ""
-        )
+    """The server's text as the model must reproduce it (AUTO_INCREMENT aside)."""
     return create_sql
+
+
+def with_written_collations(table: Table, flavor: Flavor) -> Table:
+    """The table with each column's ``explicit_collation`` learnt from the server's text.
+
+    MySQL 8 prints CHARACTER SET and COLLATE for every column whose collation
+    was written in its definition (dd::Column::is_explicit_collation(), see
+    ddl._charset_spec), which no catalogue table exposes.  For each string
+    column whose line the model renders differently, the written variant is
+    tried: the server's text is compared, never parsed.  Columns are the
+    lines that start with a backtick, in order; any other count leaves the
+    table as it is (the self-check then says what differs).
+    """
+    if not flavor.shows_written_column_charset:
+        return table
+    lines = [
+        line.strip().rstrip(",") for line in table.create_sql.split("\n") if line.startswith("  `")
+    ]
+    if len(lines) != len(table.columns):
+        return table
+    columns = list(table.columns)
+    changed = False
+    for n, (col, line) in enumerate(zip(columns, lines, strict=True)):
+        if col.charset is None or col.explicit_collation:
+            continue
+        if ddl.column_definition(col, table, flavor) == line:
+            continue
+        written = replace(col, explicit_collation=True)
+        if ddl.column_definition(written, table, flavor) == line:
+            columns[n], changed = written, True
+    return replace(table, columns=tuple(columns)) if changed else table
 
 
 def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None) -> str | None:
@@ -473,6 +495,10 @@ def _build_table(
         create_sql=create_sql,
     )
     why = self_check(table, flavor, shared.render if shared is not None else None)
+    if why is not None and flavor.shows_written_column_charset:
+        written = with_written_collations(table, flavor)
+        if written is not table:
+            table, why = written, self_check(written, flavor)
     if why is not None and table.partitioning is not None and not table.partitioning.listed:
         # Partitions named p0, p1, ... in the CREATE: nothing in the catalogue
         # tells them from default names; the server's text does.
@@ -493,9 +519,9 @@ def _build_table(
 _LOST = re.compile(r"\?+")
 # What a run of "?" in the catalogue stood for: characters outside the BMP
 # (or real question marks).
-_LOST_TEXT = "([?\U00010000-\U0010FFFF]+?)"
+_LOST_TEXT = "([?\U00010000-\U0010ffff]+?)"
 _MARK = 0xE000  # private-use code points: never escaped by the renderer
-_PRIVATE = re.compile("[\uE000-\uF8FF]")
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
 
 
 def _marked(value: str, runs: list[str]) -> str:
