@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (server text is kept one line per line, as the server printed it)
 """MySQL 8.0/8.4 behaviours of issue 16, checked against server text and server source.
 
 No MySQL server runs here, so each case is either server output recorded
@@ -10,11 +9,15 @@ fills them; the MariaDB behaviour of the same code paths is asserted too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from myshift.engine import ddl
+from myshift.engine.changes import AlterTable
+from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.introspect import IntrospectionRows, build_schema
-from myshift.model import Flavor, Table
+from myshift.engine.risk import Algorithm, Risk
+from myshift.model import Column, Flavor, Index, IndexKind, IndexPart, Table
 
 MYSQL_80 = Flavor.from_string("mysql:8.0.36")
 MARIADB = Flavor.from_string("mariadb:10.11.6")
@@ -189,7 +192,6 @@ def test_a_wrong_collation_line_is_still_refused() -> None:
 def test_collation_rule_cases() -> None:
     """sql_show.cc store_create_info(): CHARACTER SET when the collation differs from
     the table's, COLLATE when not primary, and the utf8mb4_0900_ai_ci special case."""
-    from myshift.model import Column
 
     def line(c: Column, table_coll: str) -> str:
         t = Table("t", (c,), charset=table_coll.split("_")[0], collation=table_coll)
@@ -222,8 +224,6 @@ def test_collation_rule_cases() -> None:
 
 
 def test_mariadb_collation_rendering_is_unchanged() -> None:
-    from myshift.model import Column
-
     c = Column("a", "varchar(64)", nullable=False, charset="utf8mb4", collation="utf8mb4_bin")
     same = Table("t", (c,), collation="utf8mb4_bin")
     other = Table("t", (c,), collation="utf8mb4_general_ci")
@@ -232,3 +232,140 @@ def test_mariadb_collation_rendering_is_unchanged() -> None:
         ddl.column_definition(c, other, MARIADB)
         == "`a` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL"
     )
+
+
+# ------------------------------------------------------------------ INSTANT and the table
+
+MYSQL_8012 = Flavor.from_string("mysql:8.0.12")
+MYSQL_8028 = Flavor.from_string("mysql:8.0.28")
+MYSQL_84 = Flavor.from_string("mysql:8.4.3")
+MYSQL_91 = Flavor.from_string("mysql:9.1.0")
+
+ID = Column("id", "int", nullable=False)
+BODY = Column("body", "text", charset="utf8mb4", collation="utf8mb4_0900_ai_ci")
+PK = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("id"),))
+FT = Index("ft_body", IndexKind.FULLTEXT, (IndexPart("body"),))
+PLAIN = Table("t", (ID, BODY), (PK,), collation="utf8mb4_0900_ai_ci")
+
+
+def alter(before: Table, after: Table) -> AlterTable:
+    return AlterTable(after.name, diff_table(before, after).clauses, before, after)
+
+
+def appended(before: Table, *cols: Column) -> Table:
+    return replace(before, columns=before.columns + cols)
+
+
+NOTE = Column("note", "int", default="NULL")
+
+
+def test_add_column_instant_on_a_plain_table() -> None:
+    for flavor in (MYSQL_80, MYSQL_84, MARIADB):
+        a = alter(PLAIN, appended(PLAIN, NOTE)).assess(flavor)
+        assert a.algorithm is Algorithm.INSTANT, (flavor, a)
+
+
+def test_add_column_on_fulltext_or_compressed_table_is_inplace() -> None:
+    for before in (replace(PLAIN, indexes=(PK, FT)), replace(PLAIN, row_format="COMPRESSED")):
+        a = alter(before, appended(before, NOTE)).assess(MYSQL_80)
+        assert a.algorithm is Algorithm.INPLACE, a
+        assert "rules out instant column changes" in a.reason
+        # Dropping a column there is refused INSTANT as well.
+        d = alter(appended(before, NOTE), before).assess(MYSQL_80)
+        assert d.algorithm is Algorithm.INPLACE, d
+    # MariaDB's predictions are not changed by this rule.
+    ft = replace(PLAIN, indexes=(PK, FT))
+    assert alter(ft, appended(ft, NOTE)).assess(MARIADB).algorithm is Algorithm.INSTANT
+
+
+def test_added_column_itself_can_refuse_instant() -> None:
+    point = Column("p", "point", nullable=False)
+    a = alter(PLAIN, appended(PLAIN, point)).assess(MYSQL_80)
+    assert (a.algorithm, a.risk) == (Algorithm.INPLACE, Risk.DATA_DEPENDENT), a
+    day = Column("d", "date", nullable=False)
+    a = alter(PLAIN, appended(PLAIN, day)).assess(MYSQL_80)
+    assert (a.algorithm, a.risk) == (Algorithm.INPLACE, Risk.DATA_DEPENDENT), a
+    # A nullable POINT, or one with a default, stays instant.
+    assert alter(PLAIN, appended(PLAIN, Column("p", "point"))).assess(MYSQL_80).algorithm is (
+        Algorithm.INSTANT
+    )
+    expr = Column("b", "blob", default="(repeat(_utf8mb4'b',`id`))")
+    a = alter(PLAIN, appended(PLAIN, expr)).assess(MYSQL_80)
+    assert (a.algorithm, a.risk) == (Algorithm.COPY, Risk.DATA_DEPENDENT), a
+    assert "evaluated for every existing row" in a.reason
+
+
+def test_add_column_last_is_instant_from_8_0_12() -> None:
+    last = alter(PLAIN, appended(PLAIN, NOTE))
+    first = alter(PLAIN, replace(PLAIN, columns=(NOTE, ID, BODY)))
+    for flavor in (MYSQL_8012, MYSQL_8028):
+        assert last.assess(flavor).algorithm is Algorithm.INSTANT, flavor
+        assert first.assess(flavor).algorithm is Algorithm.INPLACE, flavor
+    assert first.assess(MYSQL_80).algorithm is Algorithm.INSTANT
+    # Two columns appended in one statement: both land after every old column.
+    two = alter(PLAIN, appended(PLAIN, NOTE, Column("n2", "int", default="NULL")))
+    assert two.assess(MYSQL_8012).algorithm is Algorithm.INSTANT
+
+
+def test_virtual_columns_are_instant_whatever_the_table() -> None:
+    v = Column("v", "int", generated="(`id` + 1)")
+    ft = replace(PLAIN, indexes=(PK, FT))
+    for flavor in (MYSQL_8012, MYSQL_80):
+        assert alter(ft, appended(ft, v)).assess(flavor).algorithm is Algorithm.INSTANT
+
+
+def test_drop_indexed_column_is_inplace() -> None:
+    ix = Index("ix_note", IndexKind.INDEX, (IndexPart("note"),))
+    before = replace(appended(PLAIN, NOTE), indexes=(PK, ix))
+    a = alter(before, PLAIN).assess(MYSQL_80)
+    assert a.algorithm is Algorithm.INPLACE, a
+
+
+def test_rename_index_is_inplace_on_mysql() -> None:
+    ix = Index("ix_a", IndexKind.INDEX, (IndexPart("id"),))
+    before = replace(PLAIN, indexes=(PK, ix))
+    after = replace(PLAIN, indexes=(PK, replace(ix, name="ix_b")))
+    stmt = alter(before, after)
+    assert stmt.render(MYSQL_80) == "ALTER TABLE `t` RENAME INDEX `ix_a` TO `ix_b`"
+    assert stmt.assess(MYSQL_80).algorithm is Algorithm.INPLACE
+    assert stmt.assess(MARIADB).algorithm is Algorithm.INSTANT
+
+
+def test_row_version_limit_predicts_inplace() -> None:
+    for flavor, limit in ((MYSQL_80, 64), (MYSQL_84, 64), (MYSQL_91, 255)):
+        assert flavor.instant_row_version_limit == limit
+        full = replace(PLAIN, row_versions=limit)
+        a = alter(full, appended(full, NOTE)).assess(flavor)
+        assert a.algorithm is Algorithm.INPLACE, a
+        assert f"({limit})" in a.reason and "rebuilds it in place" in a.reason
+        room = replace(PLAIN, row_versions=limit - 1)
+        assert alter(room, appended(room, NOTE)).assess(flavor).algorithm is Algorithm.INSTANT
+    # Unknown count (no PROCESS privilege, older server), MariaDB, 8.0.28: no limit.
+    assert MYSQL_8028.instant_row_version_limit is None
+    assert MARIADB.instant_row_version_limit is None
+    full = replace(PLAIN, row_versions=64)
+    assert alter(full, appended(full, NOTE)).assess(MARIADB).algorithm is Algorithm.INSTANT
+    # A rename adds no row version.
+    renamed = replace(full, columns=(ID, replace(BODY, name="content")))
+    stmt = AlterTable(
+        "t", diff_table(full, renamed, column_renames={"content": "body"}).clauses, full, renamed
+    )
+    assert stmt.assess(MYSQL_80).algorithm is Algorithm.INSTANT
+
+
+def test_row_versions_come_from_innodb_tables() -> None:
+    """build_table carries TOTAL_ROW_VERSIONS (fetch puts it on the TABLES row)."""
+    sql = (
+        "CREATE TABLE `t` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+    )
+    t = build(
+        MYSQL_80,
+        sql,
+        [col("id", "int", 1, nullable="NO")],
+        "utf8mb4_0900_ai_ci",
+        [stat("PRIMARY", "id", unique=True)],
+        extra_rows={"row_versions": 64},
+    )
+    assert t.unsupported is None and t.row_versions == 64
+    assert t == replace(t, row_versions=0)  # not structure

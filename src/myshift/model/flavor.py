@@ -186,6 +186,28 @@ class Flavor:
         return self.is_mariadb or self.min(8, 0, 29)
 
     @property
+    def has_instant_add_column_last(self) -> bool:
+        """ADD COLUMN as the last column is INSTANT: MySQL 8.0.12 (WL#11250, manual "Online
+        DDL Operations": "INSTANT is the default algorithm as of MySQL 8.0.12"), MariaDB
+        10.3.2 (MDEV-11369)."""
+        return self.min(10, 3, 2) if self.is_mariadb else self.min(8, 0, 12)
+
+    @property
+    def instant_row_version_limit(self) -> int | None:
+        """Instant ADD/DROP COLUMNs a table takes before InnoDB must rebuild it.
+
+        MySQL 8.0.29 release notes: "Up to 64 row versions are permitted", counted
+        in INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS; 255 from MySQL
+        9.1.0; ha_innobase::check_if_supported_inplace_alter() falls back to
+        INPLACE (or refuses ALGORITHM=INSTANT with ER_INNODB_MAX_ROW_VERSION) when
+        ``!is_valid_row_version(current_row_version + 1)``.  MariaDB keeps no such
+        count.  None: no limit (or no instant ADD/DROP anywhere).
+        """
+        if not self.min_mysql(8, 0, 29):
+            return None
+        return 255 if self.min(9, 1) else 64
+
+    @property
     def has_instant_drop_column(self) -> bool:
         """DROP COLUMN is INSTANT: MySQL 8.0.29+, MariaDB 10.4+ (MDEV-15562)."""
         return self.min(10, 4) if self.is_mariadb else self.min(8, 0, 29)

@@ -175,6 +175,11 @@ class Table:
     auto_increment: int | None = field(default=None, compare=False)
     # The server's own SHOW CREATE TABLE text: evidence, not structure.
     create_sql: str = field(default="", compare=False, repr=False)
+    # MySQL 8.0.29+: INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS, the
+    # instant ADD/DROP COLUMNs since the last rebuild (None: not read).  A fact
+    # of this copy of the table, not structure; engine.risk predicts INPLACE
+    # at the flavor's limit.
+    row_versions: int | None = field(default=None, compare=False)
     # Set by introspection's self-check when the model cannot reproduce
     # create_sql: such a table is reported, never diffed.
     unsupported: str | None = field(default=None, compare=False)

@@ -12,12 +12,22 @@ from myshift.engine.changes.base import (
     Clause,
     RenderOptions,
     Session,
+    TableStates,
     q,
 )
 from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
-from myshift.engine.changes.columns import RenameColumn
+from myshift.engine.changes.columns import RenameColumn, bumps_row_version
 from myshift.engine.changes.table_diff import diff_table
-from myshift.engine.risk import Algorithm, Assessment, Lock, Op, Risk, assess_op, combine
+from myshift.engine.instant import downgraded, row_versions_exhausted
+from myshift.engine.risk import (
+    Algorithm,
+    Assessment,
+    Lock,
+    Op,
+    Risk,
+    assess_op,
+    combine,
+)
 from myshift.model.flavor import Flavor
 from myshift.model.schema import IndexKind, Table
 
@@ -115,7 +125,14 @@ class AlterTable(Change):
         return " ".join(part for part in (", ".join(specs), " ".join(tail)) if part)
 
     def assess(self, flavor: Flavor) -> Assessment:
-        return combine(c.assess(flavor) for c in self.clauses)
+        tables = TableStates(self.before, self.after)
+        a = combine(c.assess(flavor, tables) for c in self.clauses)
+        if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
+            # One instant ADD/DROP statement is one more row version (engine.risk).
+            why = row_versions_exhausted(flavor, self.before)
+            if why is not None:
+                a = downgraded(a, Algorithm.INPLACE, why)
+        return a
 
     @property
     def rechecks(self) -> bool:

@@ -493,6 +493,7 @@ def _build_table(
         options=options,
         auto_increment=auto_inc,
         create_sql=create_sql,
+        row_versions=t.get("row_versions"),
     )
     why = self_check(table, flavor, shared.render if shared is not None else None)
     if why is not None and flavor.shows_written_column_charset:
