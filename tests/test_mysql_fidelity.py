@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from myshift.engine import ddl
 from myshift.engine.changes import AlterTable
 from myshift.engine.changes.table_diff import diff_table
@@ -369,3 +371,83 @@ def test_row_versions_come_from_innodb_tables() -> None:
     )
     assert t.unsupported is None and t.row_versions == 64
     assert t == replace(t, row_versions=0)  # not structure
+
+
+# ------------------------------------------------------------------ generated invisible PKs
+
+# Recorded: MySQL Reference Manual, "Generated Invisible Primary Keys"
+# (create-table-gipks), SHOW CREATE TABLE of auto_0 (created with
+# sql_generate_invisible_primary_key=OFF) and auto_1 (ON).
+AUTO_1 = (
+    "CREATE TABLE `auto_1` (\n"
+    "  `my_row_id` bigint unsigned NOT NULL AUTO_INCREMENT /*!80023 INVISIBLE */,\n"
+    "  `c1` varchar(50) DEFAULT NULL,\n"
+    "  `c2` int DEFAULT NULL,\n"
+    "  PRIMARY KEY (`my_row_id`)\n"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+)
+AUTO_0 = (
+    "CREATE TABLE `auto_1` (\n"
+    "  `c1` varchar(50) DEFAULT NULL,\n"
+    "  `c2` int DEFAULT NULL\n"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+)
+
+
+def _gipk_table(flavor: Flavor) -> Table:
+    return build(
+        flavor,
+        AUTO_1,
+        [
+            col("my_row_id", "bigint unsigned", 1, nullable="NO", extra="auto_increment INVISIBLE"),
+            col("c1", "varchar(50)", 2),
+            col("c2", "int", 3),
+        ],
+        "utf8mb4_0900_ai_ci",
+        [stat("PRIMARY", "my_row_id", unique=True)],
+    )
+
+
+def _plain_table() -> Table:
+    return build(
+        MYSQL_80,
+        AUTO_0,
+        [col("c1", "varchar(50)", 1), col("c2", "int", 2)],
+        "utf8mb4_0900_ai_ci",
+    )
+
+
+def test_gipk_is_recognised_and_reproduced() -> None:
+    t = _gipk_table(MYSQL_80)
+    assert t.unsupported is None, t.unsupported
+    assert t.gipk and [c.name for c in t.columns] == ["c1", "c2"] and t.primary_key is None
+    # The self-check renders it back; statements leave it to the server.
+    assert ddl.create_table(t, MYSQL_80, gipk=True) == AUTO_1
+    assert "my_row_id" not in ddl.create_table(t, MYSQL_80)
+    # Before 8.0.30 there are no GIPKs: an ordinary invisible column and key.
+    old = _gipk_table(Flavor.from_string("mysql:8.0.29"))
+    assert not old.gipk and old.columns[0].name == "my_row_id" and old.unsupported is None
+
+
+def test_gipk_difference_plans_nothing_and_says_so() -> None:
+    import warnings
+
+    from myshift.engine.diff import GipkWarning, diff_schemas
+    from myshift.model import Schema
+
+    prod = Schema("s", tables=(_gipk_table(MYSQL_80),))
+    dev = Schema("s", tables=(_plain_table(),))
+    for current, desired in ((prod, dev), (dev, prod)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert diff_schemas(current, desired) == []
+        assert [w.category for w in caught] == [GipkWarning]
+        assert "auto_1" in str(caught[0].message)
+    # Other changes to the table still plan, around the key.
+    wider = replace(dev.tables[0], columns=(*dev.tables[0].columns, NOTE))
+    with pytest.warns(GipkWarning):
+        (stmt,) = diff_schemas(prod, replace(dev, tables=(wider,)))
+    assert (
+        stmt.render(MYSQL_80)
+        == "ALTER TABLE `auto_1` ADD COLUMN `note` int DEFAULT NULL AFTER `c2`"
+    )

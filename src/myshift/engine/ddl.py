@@ -14,6 +14,7 @@ package and the MySQL/MariaDB ``sql_show.cc`` behaviour they document.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from myshift.engine.definers import account, with_definer
 from myshift.engine.lexer import Dialect, LexError, lex, mode_of
@@ -454,14 +455,36 @@ class RenderMemo:
         return hit[1]
 
 
+# The generated invisible primary key of MySQL 8.0.30+ (sql_generate_invisible_primary_key),
+# as sql_show.cc prints it (first column, first key): manual "Generated Invisible Primary
+# Keys": "my_row_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT INVISIBLE", PRIMARY KEY on it.
+GIPK_COLUMN = Column(
+    "my_row_id", "bigint unsigned", nullable=False, auto_increment=True, invisible=True
+)
+GIPK_INDEX = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("my_row_id"),))
+
+
 def create_table(
     table: Table,
     flavor: Flavor,
     *,
     with_auto_increment: bool = False,
     memo: RenderMemo | None = None,
+    gipk: bool = False,
 ) -> str:
-    """The flavor's SHOW CREATE TABLE text for this table (``memo``: one flavor only)."""
+    """The flavor's SHOW CREATE TABLE text for this table (``memo``: one flavor only).
+
+    ``gipk``: with the generated invisible primary key the table has (``Table.gipk``),
+    as SHOW CREATE TABLE prints it; statements leave it to the server.
+    """
+    if gipk and table.gipk:
+        table = replace(
+            table,
+            columns=(GIPK_COLUMN, *table.columns),
+            indexes=(GIPK_INDEX, *table.indexes),
+            gipk=False,
+        )
+        memo = None
     if memo is not None and not any(ch.column is not None for ch in table.checks):
         # (A column-level CHECK prints on its column line: no sharing then.)
         lines = [memo.column(c, table, flavor) for c in table.columns]

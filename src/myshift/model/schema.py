@@ -175,6 +175,12 @@ class Table:
     auto_increment: int | None = field(default=None, compare=False)
     # The server's own SHOW CREATE TABLE text: evidence, not structure.
     create_sql: str = field(default="", compare=False, repr=False)
+    # MySQL 8.0.30+ generated invisible primary key (sql_generate_invisible_primary_key):
+    # the server's ``my_row_id`` column and its PRIMARY KEY, kept out of ``columns``
+    # and ``indexes``.  The server adds it itself where the variable is ON, so a
+    # dev/prod difference in it is environment, not structure (engine.diff notes
+    # it and plans nothing).
+    gipk: bool = field(default=False, compare=False)
     # MySQL 8.0.29+: INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS, the
     # instant ADD/DROP COLUMNs since the last rebuild (None: not read).  A fact
     # of this copy of the table, not structure; engine.risk predicts INPLACE

@@ -390,6 +390,28 @@ def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
     return create_sql[: m.start()] + m.group(1) + create_sql[m.end() :], int(m.group(2))
 
 
+def without_gipk(table: Table, flavor: Flavor) -> Table:
+    """The table with its generated invisible primary key taken out (``Table.gipk``).
+
+    MySQL 8.0.30+ with sql_generate_invisible_primary_key=ON gives a table
+    created without a PRIMARY KEY a first column ``my_row_id`` (COLUMNS.EXTRA
+    ``auto_increment INVISIBLE``; SHOW CREATE ``/*!80023 INVISIBLE */``) and a
+    PRIMARY KEY on it (sql_show.cc store_create_info() skips exactly that pair
+    when show_gipk_in_create_table_and_information_schema is OFF, asserting
+    the column is first and the key is the single-part primary key).
+    """
+    if not flavor.min_mysql(8, 0, 30) or not table.columns or not table.indexes:
+        return table
+    first, pk = table.columns[0], table.indexes[0]
+    if (
+        first != ddl.GIPK_COLUMN
+        or not pk.is_primary
+        or [(p.column, p.length, p.descending) for p in pk.parts] != [("my_row_id", None, False)]
+    ):
+        return table
+    return replace(table, columns=table.columns[1:], indexes=table.indexes[1:], gipk=True)
+
+
 def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
     """The server's text as the model must reproduce it (AUTO_INCREMENT aside)."""
     return create_sql
@@ -410,7 +432,7 @@ def with_written_collations(table: Table, flavor: Flavor) -> Table:
         return table
     lines = [
         line.strip().rstrip(",") for line in table.create_sql.split("\n") if line.startswith("  `")
-    ]
+    ][1 if table.gipk else 0 :]
     if len(lines) != len(table.columns):
         return table
     columns = list(table.columns)
@@ -431,7 +453,7 @@ def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None)
     if not table.create_sql:
         return "SHOW CREATE TABLE returned nothing"
     want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
-    got = ddl.create_table(table, flavor, memo=memo)
+    got = ddl.create_table(table, flavor, memo=memo, gipk=True)
     if got == want:
         return None
     w, g = want.split("\n"), got.split("\n")
@@ -495,6 +517,7 @@ def _build_table(
         create_sql=create_sql,
         row_versions=t.get("row_versions"),
     )
+    table = without_gipk(table, flavor)
     why = self_check(table, flavor, shared.render if shared is not None else None)
     if why is not None and flavor.shows_written_column_charset:
         written = with_written_collations(table, flavor)
@@ -565,7 +588,7 @@ def recover_lossy_text(table: Table, flavor: Flavor) -> Table | None:
     )
     if not runs or len(runs) > 200 or _PRIVATE.search(table.create_sql):
         return None
-    got = ddl.create_table(marked, flavor)
+    got = ddl.create_table(marked, flavor, gipk=True)
     want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
     pattern = _PRIVATE.sub(lambda _: _LOST_TEXT, re.escape(got))
     m = re.fullmatch(pattern, want)
