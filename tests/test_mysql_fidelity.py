@@ -451,3 +451,47 @@ def test_gipk_difference_plans_nothing_and_says_so() -> None:
         stmt.render(MYSQL_80)
         == "ALTER TABLE `auto_1` ADD COLUMN `note` int DEFAULT NULL AFTER `c2`"
     )
+
+
+# ------------------------------------------------------------------ integer display widths
+
+
+def _int_table(flavor: Flavor, typ: str, shown: str) -> Table:
+    sql = (
+        "CREATE TABLE `t` (\n"
+        f"  `i` {shown} DEFAULT NULL\n"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+    )
+    return build(flavor, sql, [col("i", typ, 1)], "utf8mb4_0900_ai_ci")
+
+
+def test_int11_on_8_0_18_equals_int_on_8_0_19() -> None:
+    """Recorded int(11) (mysql-test/r/default_as_expr.result, 8.0.17 era) vs 8.0.19+ ``int``."""
+    from myshift.engine.diff import diff_schemas
+    from myshift.model import Schema
+
+    old_flavor = Flavor.from_string("mysql:8.0.18")
+    dev = _int_table(old_flavor, "int(11)", "int(11)")
+    prod = _int_table(MYSQL_80, "int", "int")
+    assert dev.unsupported is None and prod.unsupported is None
+    assert dev.column_map["i"] == prod.column_map["i"]
+    assert ddl.create_table(dev, old_flavor) == dev.create_sql  # still byte for byte
+    assert diff_schemas(Schema("s", tables=(prod,)), Schema("s", tables=(dev,))) == []
+    # A real change still plans; unsigned and zerofill keep their meaning.
+    wide = _int_table(old_flavor, "bigint(20)", "bigint(20)")
+    (stmt,) = diff_schemas(Schema("s", tables=(prod,)), Schema("s", tables=(wide,)))
+    assert stmt.render(MYSQL_80) == "ALTER TABLE `t` MODIFY COLUMN `i` bigint DEFAULT NULL"
+    assert ddl.width_free_type("int(10) unsigned") == "int unsigned"
+    assert ddl.width_free_type("int(10) unsigned zerofill") == "int(10) unsigned zerofill"
+    assert ddl.width_free_type("tinyint(1)") == "tinyint(1)"
+    assert ddl.width_free_type("year(4)") == "year"
+
+
+def test_mariadb_display_widths_unchanged() -> None:
+    sql = (
+        "CREATE TABLE `t` (\n  `i` int(11) DEFAULT NULL\n"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+    )
+    t = build(MARIADB, sql, [col("i", "int(11)", 1, default="NULL")], "utf8mb4_general_ci")
+    assert t.unsupported is None and t.column_map["i"].type == "int(11)"
+    assert t.column_map["i"].shown_type is None

@@ -205,9 +205,25 @@ def _charset_spec(col: Column, table: Table, flavor: Flavor) -> str:
     return " ".join(words)
 
 
+_DISPLAY_WIDTH = re.compile(r"^(tinyint|smallint|mediumint|int|bigint|year)\((\d+)\)(.*)$")
+
+
+def width_free_type(col_type: str) -> str:
+    """``int(11) unsigned`` -> ``int unsigned``: how MySQL 8.0.19+ prints the type.
+
+    Release notes 8.0.19: integer display widths are no longer shown, except
+    TINYINT(1) and ZEROFILL columns; YEAR(4) is shown as YEAR.
+    """
+    m = _DISPLAY_WIDTH.match(col_type)
+    if m is None or "zerofill" in m.group(3) or (m.group(1), m.group(2)) == ("tinyint", "1"):
+        return col_type
+    return m.group(1) + m.group(3)
+
+
 def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
-    out = [quote(col.name), col.type]
+    shown = col.shown_type if col.shown_type and flavor.shows_integer_display_width else col.type
+    out = [quote(col.name), shown]
     if col.compressed and flavor.has_compressed_columns:
         out[1] += " /*M!100301 COMPRESSED*/"
     if col.charset and col.collation:

@@ -105,6 +105,16 @@ class Flavor:
         return self.is_mysql
 
     @property
+    def shows_integer_display_width(self) -> bool:
+        """Integer types keep their display width (``int(11)``): MariaDB, MySQL < 8.0.19.
+
+        MySQL 8.0.19 release notes: statements that print a data type no longer
+        show the display width of integer types (deprecated in 8.0.17), except
+        TINYINT(1) and ZEROFILL columns; YEAR(4) prints as YEAR.
+        """
+        return self.is_mariadb or not self.min(8, 0, 19)
+
+    @property
     def shows_written_column_charset(self) -> bool:
         """SHOW CREATE repeats a column charset as written, even the table's own (MySQL 8)."""
         return self.is_mysql

@@ -58,6 +58,10 @@ class Column:
     # CREATE TABLE.  No catalogue table exposes it: introspection learns it from
     # the server's text.  Same collation either way, so not structure.
     explicit_collation: bool = field(default=False, compare=False)
+    # MySQL < 8.0.19 prints integer display widths (``int(11)``) that 8.0.19+
+    # drops: ``type`` holds the width-free spelling both compare by, this the
+    # server's own (rendered where the flavor prints widths, ddl.column_definition).
+    shown_type: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

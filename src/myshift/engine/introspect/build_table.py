@@ -135,6 +135,12 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
     else:
         row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
         col_default = _column_default(row, flavor, False, False)
+    shown_type = None
+    if flavor.is_mysql and flavor.shows_integer_display_width:
+        # int(11) on < 8.0.19 and int on 8.0.19+ are one type (ddl.width_free_type).
+        bare = ddl.width_free_type(typ)
+        if bare != typ:
+            typ, shown_type = bare, typ
     return Column(
         name=name,
         type=typ,
@@ -150,6 +156,7 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
         invisible="INVISIBLE" in extra_u,
         srid=int(srid) if srid is not None else None,
         compressed=compressed,
+        shown_type=shown_type,
     )
 
 
