@@ -495,3 +495,91 @@ def test_mariadb_display_widths_unchanged() -> None:
     t = build(MARIADB, sql, [col("i", "int(11)", 1, default="NULL")], "utf8mb4_general_ci")
     assert t.unsupported is None and t.column_map["i"].type == "int(11)"
     assert t.column_map["i"].shown_type is None
+
+
+# ------------------------------------------------------------------ kept out, named
+
+
+def test_tablespace_and_secondary_engine_tables_are_unsupported_by_name() -> None:
+    base = (
+        "CREATE TABLE `t` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n"
+        ") {opts}ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci{tail}"
+    )
+    cases = {
+        # sql_show.cc: " /*!50100 TABLESPACE `ts1` */" before ENGINE= (explicit only).
+        base.format(opts="/*!50100 TABLESPACE `ts1` */ ", tail=""): "TABLESPACE `ts1`",
+        base.format(opts="", tail=" SECONDARY_ENGINE=rapid"): "SECONDARY_ENGINE=rapid",
+    }
+    for sql, named in cases.items():
+        t = build(
+            MYSQL_80,
+            sql,
+            [col("id", "int", 1, nullable="NO")],
+            "utf8mb4_0900_ai_ci",
+            [stat("PRIMARY", "id", unique=True)],
+        )
+        assert t.unsupported is not None and named in t.unsupported, t.unsupported
+    # A column merely named like the option is no reason.
+    from myshift.engine.introspect.mysql_text import unsupported_feature
+
+    assert (
+        unsupported_feature(base.format(opts="", tail="").replace("`id`", "`TABLESPACE`")) is None
+    )
+
+
+# ------------------------------------------------------------------ RDS and logins
+
+
+def test_rds_routine_errors_name_the_parameter_group() -> None:
+    import pymysql
+
+    from myshift.db import privileges
+
+    e1419 = pymysql.err.OperationalError(
+        1419,
+        "You do not have the SUPER privilege and binary logging is enabled (you *might* want "
+        "to use the less safe log_bin_trust_function_creators variable)",
+    )
+    err = privileges.from_driver_error(e1419, "app", "shop")
+    assert err is not None and "log_bin_trust_function_creators" in str(err)
+    assert "DB parameter group" in (err.fix or "") and "RDS" in (err.fix or "")
+    e1227 = pymysql.err.OperationalError(
+        1227, "Access denied; you need (at least one of) the SUPER or SET_USER_ID privilege(s)"
+    )
+    e1227.add_note("statement: CREATE DEFINER=`admin`@`%` TRIGGER t_bi BEFORE INSERT ON t ...")
+    err = privileges.from_driver_error(e1227, "app", "shop")
+    assert err is not None
+    assert 'definer = "current"' in (err.fix or "") and "RDS" in (err.fix or "")
+
+
+def test_caching_sha2_full_auth_works_without_tls() -> None:
+    """PyMySQL[rsa]: the password goes RSA-encrypted with the server's public key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from pymysql import _auth
+
+    assert _auth._have_cryptography
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    salt = b"0123456789abcdefghij"
+    sent = _auth.sha2_rsa_encrypt(b"s3cret", salt, pem)
+    oaep = padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None)
+    plain = key.decrypt(sent, oaep)
+    # The server XORs the salt back out (sql/auth/sha2_password.cc).
+    assert bytes(b ^ salt[i % len(salt)] for i, b in enumerate(plain)) == b"s3cret\0"
+
+
+def test_login_refusals_are_one_sentence_with_the_fix() -> None:
+    import pymysql
+
+    from myshift.db.connect import Endpoint, friendly_error, rsa_missing
+
+    ep = Endpoint(host="db.internal", port=3306, user="app", schema="shop")
+    err = friendly_error(
+        pymysql.err.OperationalError(2061, "Authentication requires secure connection."), ep
+    )
+    assert "caching_sha2_password" in str(err) and "TLS" in (err.fix or "")
+    err = rsa_missing(ep)
+    assert "'cryptography'" in str(err) and "PyMySQL[rsa]" in (err.fix or "")

@@ -10,6 +10,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from myshift.engine import ddl
+from myshift.engine.introspect.mysql_text import (
+    unsupported_feature,
+    with_written_collations,
+    without_gipk,
+)
 from myshift.engine.introspect.rows import CompactRows, Row, Rows
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
@@ -397,62 +402,9 @@ def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
     return create_sql[: m.start()] + m.group(1) + create_sql[m.end() :], int(m.group(2))
 
 
-def without_gipk(table: Table, flavor: Flavor) -> Table:
-    """The table with its generated invisible primary key taken out (``Table.gipk``).
-
-    MySQL 8.0.30+ with sql_generate_invisible_primary_key=ON gives a table
-    created without a PRIMARY KEY a first column ``my_row_id`` (COLUMNS.EXTRA
-    ``auto_increment INVISIBLE``; SHOW CREATE ``/*!80023 INVISIBLE */``) and a
-    PRIMARY KEY on it (sql_show.cc store_create_info() skips exactly that pair
-    when show_gipk_in_create_table_and_information_schema is OFF, asserting
-    the column is first and the key is the single-part primary key).
-    """
-    if not flavor.min_mysql(8, 0, 30) or not table.columns or not table.indexes:
-        return table
-    first, pk = table.columns[0], table.indexes[0]
-    if (
-        first != ddl.GIPK_COLUMN
-        or not pk.is_primary
-        or [(p.column, p.length, p.descending) for p in pk.parts] != [("my_row_id", None, False)]
-    ):
-        return table
-    return replace(table, columns=table.columns[1:], indexes=table.indexes[1:], gipk=True)
-
-
 def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
     """The server's text as the model must reproduce it (AUTO_INCREMENT aside)."""
     return create_sql
-
-
-def with_written_collations(table: Table, flavor: Flavor) -> Table:
-    """The table with each column's ``explicit_collation`` learnt from the server's text.
-
-    MySQL 8 prints CHARACTER SET and COLLATE for every column whose collation
-    was written in its definition (dd::Column::is_explicit_collation(), see
-    ddl._charset_spec), which no catalogue table exposes.  For each string
-    column whose line the model renders differently, the written variant is
-    tried: the server's text is compared, never parsed.  Columns are the
-    lines that start with a backtick, in order; any other count leaves the
-    table as it is (the self-check then says what differs).
-    """
-    if not flavor.shows_written_column_charset:
-        return table
-    lines = [
-        line.strip().rstrip(",") for line in table.create_sql.split("\n") if line.startswith("  `")
-    ][1 if table.gipk else 0 :]
-    if len(lines) != len(table.columns):
-        return table
-    columns = list(table.columns)
-    changed = False
-    for n, (col, line) in enumerate(zip(columns, lines, strict=True)):
-        if col.charset is None or col.explicit_collation:
-            continue
-        if ddl.column_definition(col, table, flavor) == line:
-            continue
-        written = replace(col, explicit_collation=True)
-        if ddl.column_definition(written, table, flavor) == line:
-            columns[n], changed = written, True
-    return replace(table, columns=tuple(columns)) if changed else table
 
 
 def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None) -> str | None:
@@ -524,6 +476,9 @@ def _build_table(
         create_sql=create_sql,
         row_versions=t.get("row_versions"),
     )
+    kept_out = unsupported_feature(create_sql)
+    if kept_out is not None:
+        return replace(table, unsupported=kept_out)
     table = without_gipk(table, flavor)
     why = self_check(table, flavor, shared.render if shared is not None else None)
     if why is not None and flavor.shows_written_column_charset:
