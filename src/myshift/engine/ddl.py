@@ -167,9 +167,11 @@ def _charset_spec(col: Column, table: Table, flavor: Flavor) -> str:
 
     MariaDB (since 10.3.37/10.11.1) prints both exactly when the column's
     collation differs from the table's.  MySQL 8 follows its own rule, ported
-    from sql/sql_show.cc store_create_info() (mysql/mysql-server at
-    6b977a8984a97984019be707b3a9c83c8621bc41, 8.0.12 era, and unchanged in the
-    8.0.30+ text that also skips the generated invisible primary key):
+    from sql/sql_show.cc store_create_info(), lines 2078-2105 of the
+    MySQL 8.0.41 tree as imported in enhancedformysql/mysql-8.0.41 @
+    45d7407ae7a3609d6cea57d5215415b0aaa79766
+    (the same text is in mysql/mysql-server at
+    6b977a8984a97984019be707b3a9c83c8621bc41, 8.0.12 era):
 
         if (field->charset() != share->table_charset ||
             column_has_explicit_collation)            -> " CHARACTER SET cs"

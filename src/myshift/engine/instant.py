@@ -1,6 +1,10 @@
 """What the table decides about INSTANT (MySQL): the rows of engine/risk.py say what an
 operation costs on a plain table; these rules say when the table itself, or the new
-column, makes InnoDB refuse INSTANT.  Sources, per rule, in each docstring.
+column, makes InnoDB refuse INSTANT.  Sources, per rule, in each docstring; line
+numbers are those of the
+MySQL 8.0.41 tree as imported in enhancedformysql/mysql-8.0.41 @
+45d7407ae7a3609d6cea57d5215415b0aaa79766
+(the instant checks read the same in mysql/mysql-server's handler0alter.cc).
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from myshift.model.schema import Column, IndexKind, Table
 def instant_columns_refused(flavor: Flavor, before: Table | None) -> str | None:
     """Why ``before`` cannot take an instant ADD/DROP of a stored column, or None.
 
-    dict_table_t::support_instant_add_drop() (handler0alter.cc
-    innobase_support_instant(): INSTANT_ADD / INSTANT_DROP need it) is false
-    for ROW_FORMAT=COMPRESSED and for tables with a FULLTEXT index (manual
+    dict_table_t::support_instant_add_drop() (storage/innobase/include/
+    dict0dict.ic lines 1370-1375; required by innobase_support_instant() for
+    INSTANT_ADD / INSTANT_DROP, handler0alter.cc line 896) is false for
+    ROW_FORMAT=COMPRESSED (ZIP_SSIZE) and for tables with FULLTEXT (DICT_TF2_FTS,
+    and DICT_TF2_FTS_HAS_DOC_ID: a hidden FTS_DOC_ID stays after the FULLTEXT
+    index is dropped, which the catalogue does not show) (manual
     "Online DDL Operations", column operations: "INSTANT ... is not supported
     ... tables that use ROW_FORMAT=COMPRESSED ... tables with a FULLTEXT
     index"; Vitess schemadiff capability.go, PR #15725).  MariaDB: unchanged
@@ -51,13 +58,16 @@ def added_column_refusal(flavor: Flavor, column: Column) -> tuple[Algorithm, Ris
       at e117a2b58bf4be4de145c3fdec550cea4890544c, ``ALTER TABLE t ADD COLUMN b
       BLOB DEFAULT (repeat('b', i))`` -> ``ERROR 22001: Data too long for column
       'b' at row 3``); MySQL refuses ALGORITHM=INSTANT for it (Vitess issue
-      #16024: ERROR 1845).  Predicted COPY: the rows are rewritten with values
-      computed by the server (unverified against a recorded INPLACE attempt).
+      #16024: ERROR 1845).  COPY: sql_table.cc fill_alter_inplace_info() flags
+      an added column with a default expression ADD_STORED_GENERATED_COLUMN
+      (lines 12206-12208), which InnoDB does not support in place
+      (handler0alter.cc lines 996-1011: HA_ALTER_INPLACE_NOT_SUPPORTED).
     * A NOT NULL geometry column without a default, or a NOT NULL DATE/DATETIME
       without one, sets Alter_table_ctx::error_if_not_empty
-      (GEOMETRY_WITHOUT_DEFAULT / DATETIME_WITHOUT_DEFAULT, sql/sql_table.cc),
-      and check_if_supported_inplace_alter() then falls back to INPLACE ("it
-      can't be instant because the table may not be empty"); the statement
+      (DATETIME_WITHOUT_DEFAULT / GEOMETRY_WITHOUT_DEFAULT, sql/sql_table.cc
+      lines 14860-14895), and check_if_supported_inplace_alter() then falls
+      back to INPLACE (handler0alter.cc lines 1084-1087: "it can't be instant
+      because the table may not be empty"); the statement
       fails on a table with rows (DATE/DATETIME: in strict mode with
       NO_ZERO_DATE, the 8.0 default).
     """
@@ -92,7 +102,8 @@ def row_versions_exhausted(flavor: Flavor, before: Table | None) -> str | None:
 
     ``check_if_supported_inplace_alter()``: ``!is_valid_row_version(
     current_row_version + 1)`` -> "INSTANT can't be done any more. Fall back to
-    INPLACE" (or ER_INNODB_MAX_ROW_VERSION with ALGORITHM=INSTANT).  The
+    INPLACE" (or ER_INNODB_MAX_ROW_VERSION with ALGORITHM=INSTANT), handler0alter.cc
+    lines 1059-1070; MAX_ROW_VERSION = 64, dict0mem.h line 323.  The
     count is INNODB_TABLES.TOTAL_ROW_VERSIONS (Table.row_versions).
     """
     limit = flavor.instant_row_version_limit

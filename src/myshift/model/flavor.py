@@ -96,7 +96,8 @@ class Flavor:
     def shows_collation_unless_primary(self) -> bool:
         """A column's COLLATE is printed unless it is its charset's default (MySQL 8).
 
-        sql/sql_show.cc store_create_info(): CHARACTER SET when the column's
+        sql/sql_show.cc store_create_info() lines 2078-2105 of 8.0.41 (see
+        ddl._charset_spec): CHARACTER SET when the column's
         collation differs from the table's (or was written), COLLATE when it
         is not the charset's primary collation (or was written, or is
         utf8mb4_0900_ai_ci in a table of another collation).  MariaDB prints
@@ -207,11 +208,13 @@ class Flavor:
         """Instant ADD/DROP COLUMNs a table takes before InnoDB must rebuild it.
 
         MySQL 8.0.29 release notes: "Up to 64 row versions are permitted", counted
-        in INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS; 255 from MySQL
-        9.1.0; ha_innobase::check_if_supported_inplace_alter() falls back to
-        INPLACE (or refuses ALGORITHM=INSTANT with ER_INNODB_MAX_ROW_VERSION) when
-        ``!is_valid_row_version(current_row_version + 1)``.  MariaDB keeps no such
-        count.  None: no limit (or no instant ADD/DROP anywhere).
+        in INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS (MAX_ROW_VERSION = 64,
+        storage/innobase/include/dict0mem.h line 323 of 8.0.41); 255 from MySQL
+        9.1.0 (release notes); ha_innobase::check_if_supported_inplace_alter()
+        falls back to INPLACE (or refuses ALGORITHM=INSTANT with
+        ER_INNODB_MAX_ROW_VERSION) when ``!is_valid_row_version(
+        current_row_version + 1)`` (handler0alter.cc lines 1059-1070 of 8.0.41).
+        MariaDB keeps no such count.  None: no limit (or no instant ADD/DROP).
         """
         if not self.min_mysql(8, 0, 29):
             return None

@@ -13,7 +13,8 @@ instead of silently rebuilding or copying the table:
   ``ALGORITHM=INPLACE`` on an ADD COLUMN that could be instant rebuilds the
   table ("Still fall back to INPLACE since the behaviour is different",
   ha_innobase::check_if_supported_inplace_alter()), so the policy's own value
-  would cost more than the prediction.
+  would cost more than the prediction (handler0alter.cc line 1041 of MySQL
+  8.0.41).
 * MariaDB: the *policy*.  MariaDB reads the clause as the least efficient
   algorithm acceptable (KB "InnoDB Online DDL Overview": "If the user specifies
   any other algorithm, then InnoDB interprets that choice as the least

@@ -21,11 +21,13 @@ _SECONDARY_RE = re.compile(r" SECONDARY_ENGINE=(`(?:[^`]|``)*`|\S+)")
 def unsupported_feature(create_sql: str) -> str | None:
     """Why a table is kept out of every plan whatever the self-check says, naming it.
 
-    In the table options after the closing parenthesis (sql_show.cc prints
-    ``/*!50100 TABLESPACE `ts` */`` only for an explicit tablespace, and
-    ``SECONDARY_ENGINE=`` for a HeatWave/secondary engine table): myshift would
-    not carry either into the statements it plans, so such a table is never
-    diffed.
+    In the table options after the closing parenthesis (sql/sql_show.cc
+    store_create_info(),
+    MySQL 8.0.41 tree as imported in enhancedformysql/mysql-8.0.41 @
+    45d7407ae7a3609d6cea57d5215415b0aaa79766: ``/*!50100 TABLESPACE `ts` */``
+    only for an explicit tablespace, lines 2334-2350; ``SECONDARY_ENGINE=`` line 2556):
+    myshift would not carry either into the statements it plans, so such a
+    table is never diffed.
     """
     cut = create_sql.rfind("\n)")
     options = create_sql[cut:] if cut >= 0 else ""
@@ -50,11 +52,21 @@ def without_gipk(table: Table, flavor: Flavor) -> Table:
     MySQL 8.0.30+ with sql_generate_invisible_primary_key=ON gives a table
     created without a PRIMARY KEY a first column ``my_row_id`` (COLUMNS.EXTRA
     ``auto_increment INVISIBLE``; SHOW CREATE ``/*!80023 INVISIBLE */``) and a
-    PRIMARY KEY on it (sql_show.cc store_create_info() skips exactly that pair
-    when show_gipk_in_create_table_and_information_schema is OFF, asserting
-    the column is first and the key is the single-part primary key).
+    PRIMARY KEY on it.  Recognised as the server does (sql/sql_gipk.cc of the
+    MySQL 8.0.41 tree as imported in enhancedformysql/mysql-8.0.41 @
+    45d7407ae7a3609d6cea57d5215415b0aaa79766: generate_invisible_primary_key()
+    lines 153-184 makes the pair; is_generated_invisible_primary_key_column()
+    lines 448-465: first column, my_row_id, bigint unsigned NOT NULL
+    AUTO_INCREMENT, hidden by user; the key a single-part PRIMARY; never on a
+    partitioned table, lines 484-487).  The server keeps it first itself when
+    columns are added before it (lines 191-243).
     """
-    if not flavor.min_mysql(8, 0, 30) or not table.columns or not table.indexes:
+    if (
+        not flavor.min_mysql(8, 0, 30)
+        or not table.columns
+        or not table.indexes
+        or table.partitioning is not None
+    ):
         return table
     first, pk = table.columns[0], table.indexes[0]
     if (
@@ -70,7 +82,8 @@ def with_written_collations(table: Table, flavor: Flavor) -> Table:
     """The table with each column's ``explicit_collation`` learnt from the server's text.
 
     MySQL 8 prints CHARACTER SET and COLLATE for every column whose collation
-    was written in its definition (dd::Column::is_explicit_collation(), see
+    was written in its definition (dd::Column::is_explicit_collation(), read by
+    sql_show.cc store_create_info() lines 2078-2082 of 8.0.41, see
     ddl._charset_spec), which no catalogue table exposes.  For each string
     column whose line the model renders differently, the written variant is
     tried: the server's text is compared, never parsed.  Columns are the
