@@ -156,7 +156,8 @@ _MYSQL: dict[Op, tuple[Algorithm, Lock]] = {
     Op.ADD_SPATIAL: (_P, _S),
     Op.DROP_INDEX: (_P, _N),
     # Manual "Online DDL Operations", index table: renaming an index is In Place
-    # (metadata only), not Instant (RENAME INDEX is not in INNOBASE_INSTANT_ALLOWED).
+    # (metadata only), not Instant: RENAME_INDEX is in INNOBASE_ALTER_NOREBUILD,
+    # not INNOBASE_INSTANT_ALLOWED (handler0alter.cc lines 148-166 of 8.0.41).
     Op.RENAME_INDEX: (_P, _N),
     Op.INDEX_VISIBILITY: (_I, _N),
     Op.ADD_PRIMARY: (_P, _N),  # rebuilds; COPY if columns must become NOT NULL
