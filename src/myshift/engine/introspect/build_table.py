@@ -402,16 +402,11 @@ def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
     return create_sql[: m.start()] + m.group(1) + create_sql[m.end() :], int(m.group(2))
 
 
-def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
-    """The server's text as the model must reproduce it (AUTO_INCREMENT aside)."""
-    return create_sql
-
-
 def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None) -> str | None:
     """None when the model reproduces the server's SHOW CREATE TABLE, else why not."""
     if not table.create_sql:
         return "SHOW CREATE TABLE returned nothing"
-    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
+    want = strip_auto_increment(table.create_sql)[0]
     got = ddl.create_table(table, flavor, memo=memo, gipk=True)
     if got == want:
         return None
@@ -551,7 +546,7 @@ def recover_lossy_text(table: Table, flavor: Flavor) -> Table | None:
     if not runs or len(runs) > 200 or _PRIVATE.search(table.create_sql):
         return None
     got = ddl.create_table(marked, flavor, gipk=True)
-    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
+    want = strip_auto_increment(table.create_sql)[0]
     pattern = _PRIVATE.sub(lambda _: _LOST_TEXT, re.escape(got))
     m = re.fullmatch(pattern, want)
     if m is None:
