@@ -432,15 +432,30 @@ def _drop_tables(w: _Work) -> list[Change]:
     return changes
 
 
+def _referenced_columns(w: _Work) -> dict[str, set[str]]:
+    """Current table name -> its columns that foreign keys still point at during phase 5
+    (those phase 2 drops aside): MySQL renames such a column in place, never instantly
+    (ok_to_rename_column(), handler0alter.cc lines 774-805 of 8.0.41)."""
+    out: dict[str, set[str]] = {}
+    for t in w.current.tables:
+        dropped = w.fk_drops.get(t.name, [])
+        for fk in t.foreign_keys:
+            if fk.ref_schema is None and fk not in dropped:
+                out.setdefault(fk.ref_table, set()).update(fk.ref_columns)
+    return out
+
+
 def _alter_tables(w: _Work) -> list[Change]:
     """Phase 5: one ALTER TABLE per changed table, FKs excluded."""
     changes: list[Change] = []
+    referenced = _referenced_columns(w) if any(p.diff.clauses for p in w.paired.values()) else {}
     for des in w.desired.tables:
         p = w.paired.get(des.name)
         if p is not None and p.diff.clauses:
             changes += [DropTrigger(t) for t in w.triggers.late_drops.get(des.name, [])]
             before = replace(_no_fks(p.current), name=des.name)
-            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des)))
+            pointed = frozenset(referenced.get(p.current.name, ()))
+            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des), pointed))
     return changes
 
 

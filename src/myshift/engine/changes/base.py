@@ -93,6 +93,8 @@ class TableStates:
 
     before: Table | None = None
     after: Table | None = None
+    # Columns of ``before`` that foreign keys (of any table) point at during the ALTER.
+    referenced: frozenset[str] = frozenset()
 
 
 NO_TABLES = TableStates()

@@ -399,13 +399,17 @@ class RenameColumn(Clause):
         )
 
     def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
-        parts = [
-            assess_op(
-                flavor,
-                Op.RENAME_COLUMN,
-                reason=f"renames column {self.before.name} to {self.after.name}",
-            )
-        ]
+        rename = assess_op(
+            flavor,
+            Op.RENAME_COLUMN,
+            reason=f"renames column {self.before.name} to {self.after.name}",
+        )
+        if flavor.is_mysql and self.before.name in tables.referenced:
+            # ok_to_rename_column(): a column another table's foreign key points at
+            # is renamed in place (ER_ALTER_OPERATION_NOT_SUPPORTED_REASON_FK_RENAME).
+            why = f"a foreign key points at {self.before.name}"
+            rename = downgraded(rename, Algorithm.INPLACE, why)
+        parts = [rename]
         parts += _column_assessment(flavor, replace(self.before, name=self.after.name), self.after)
         if self.position is not None:
             parts.append(

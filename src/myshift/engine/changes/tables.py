@@ -89,6 +89,9 @@ class AlterTable(Change):
     clauses: tuple[Clause, ...]
     before: Table | None = field(default=None, compare=False, repr=False)
     after: Table | None = field(default=None, compare=False, repr=False)
+    # Columns of ``before`` other tables' (or its own) foreign keys point at
+    # while this runs (engine.diff): MySQL renames those in place, not instantly.
+    referenced: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def subject(self) -> str:
@@ -125,7 +128,7 @@ class AlterTable(Change):
         return " ".join(part for part in (", ".join(specs), " ".join(tail)) if part)
 
     def assess(self, flavor: Flavor) -> Assessment:
-        tables = TableStates(self.before, self.after)
+        tables = TableStates(self.before, self.after, self.referenced)
         a = combine(c.assess(flavor, tables) for c in self.clauses)
         if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
             # One instant ADD/DROP statement is one more row version (engine.risk).
@@ -150,7 +153,8 @@ class AlterTable(Change):
                 c.before.name: c.after.name for c in self.clauses if isinstance(c, RenameColumn)
             }
             d = diff_table(self.after, self.before, column_renames=renames)
-            return AlterTable(self.table, d.clauses, self.after, self.before)
+            pointed = frozenset(renames.get(c, c) for c in self.referenced)
+            return AlterTable(self.table, d.clauses, self.after, self.before, pointed)
         return AlterTable(self.table, tuple(c.reverse() for c in reversed(self.clauses)))
 
     def describe(self) -> str:
