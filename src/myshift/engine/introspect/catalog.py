@@ -10,9 +10,9 @@ introspection.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from myshift.model.schema import ForeignKey
 
@@ -270,8 +270,13 @@ def row_versions(conn: Conn, schema: str) -> dict[str, int]:
         )
     except Exception:  # no PROCESS privilege, or no such column: not read
         return {}
+    return row_versions_of(found, prefix)
+
+
+def row_versions_of(rows: Iterable[Sequence[Any]], prefix: str) -> dict[str, int]:
+    """(NAME, TOTAL_ROW_VERSIONS) rows -> the highest count per table (``prefix`` = ``db/``)."""
     out: dict[str, int] = {}
-    for name, count in found:
+    for name, count in rows:
         text = str(name)
         if not text.startswith(prefix) or count is None:
             continue
