@@ -9,7 +9,9 @@ fills them; the MariaDB behaviour of the same code paths is asserted too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,7 +195,14 @@ def test_a_wrong_collation_line_is_still_refused() -> None:
 
 def test_collation_rule_cases() -> None:
     """sql_show.cc store_create_info(): CHARACTER SET when the collation differs from
-    the table's, COLLATE when not primary, and the utf8mb4_0900_ai_ci special case."""
+    the table's, COLLATE when not primary, and the utf8mb4_0900_ai_ci special case.
+
+    The 8.0.41 mysql-test results print the same (ctype_latin1_de.result: an
+    inherited latin1_german2_ci column shows ``COLLATE latin1_german2_ci`` alone;
+    alter_table.result, Bug#34031693: a written ``COLLATE utf8mb4_bin`` shows
+    ``CHARACTER SET utf8mb4 COLLATE utf8mb4_bin``, and after ``MODIFY ... CHARSET
+    utf8mb4`` in that utf8mb4_bin table ``CHARACTER SET utf8mb4 COLLATE
+    utf8mb4_0900_ai_ci``).  Not copied here: they were read from a snapshot."""
 
     def line(c: Column, table_coll: str) -> str:
         t = Table("t", (c,), charset=table_coll.split("_")[0], collation=table_coll)
@@ -583,3 +592,163 @@ def test_login_refusals_are_one_sentence_with_the_fix() -> None:
     assert "caching_sha2_password" in str(err) and "TLS" in (err.fix or "")
     err = rsa_missing(ep)
     assert "'cryptography'" in str(err) and "PyMySQL[rsa]" in (err.fix or "")
+
+
+# ------------------------------------------------------------------ recorded refusals
+
+# mysql-test/suite/innodb/r/instant_ddl_limitations.result as stored for
+# mysql/mysql-server (a 9.1+ tree: MAX_ROW_VERSION 255), read with read_file.
+OUTCOMES = json.loads(
+    (Path(__file__).parent / "data" / "mysql" / "outcomes-instant-ddl-limitations.json").read_text(
+        encoding="utf-8"
+    )
+)
+RECORDED = Flavor.from_string(OUTCOMES["flavor"])
+
+
+def _recorded(key: str, statement: str) -> str:
+    """The server's reply to ``statement`` in the recorded excerpt ``key``."""
+    text: list[str] = OUTCOMES["excerpts"][key]
+    return text[text.index(statement) + 1]
+
+
+def _int(name: str, *, null: bool = True) -> Column:
+    return Column(name, "int", nullable=null, default="NULL" if null else None)
+
+
+def test_recorded_instant_refusals_are_never_predicted_instant() -> None:
+    """Each ALTER the server refused with ALGORITHM=INSTANT is predicted costlier."""
+    refused = "ERROR 0A000: ALGORITHM=INSTANT is not supported"
+    ab = (_int("a"), _int("b"))
+    # ROW_FORMAT=COMPRESSED: ADD COLUMN c1 INT DEFAULT 5 and DROP COLUMN a.
+    t1 = Table("t1", ab, row_format="COMPRESSED", collation="utf8mb4_0900_ai_ci")
+    stmt = "ALTER TABLE t1 ADD COLUMN c1 INT DEFAULT 5, ALGORITHM=INSTANT;"
+    assert _recorded("compressed", stmt).startswith(refused)
+    added = appended(t1, Column("c1", "int", default="'5'"))
+    assert alter(t1, added).assess(RECORDED).algorithm is not Algorithm.INSTANT
+    stmt = "ALTER TABLE t1 DROP COLUMN a, ALGORITHM=INSTANT;"
+    assert _recorded("compressed", stmt).startswith(refused)
+    assert (
+        alter(t1, replace(t1, columns=ab[1:])).assess(RECORDED).algorithm is not Algorithm.INSTANT
+    )
+    # Spatial NOT NULL columns on a table with rows.
+    t1 = Table("t1", ab, collation="utf8mb4_0900_ai_ci")
+    spatial = {
+        "c1": "POINT", "d1": "LINESTRING", "e1": "POLYGON", "f1": "MULTIPOINT",
+        "g1": "MULTILINESTRING", "h1": "MULTIPOLYGON", "i1": "GEOMETRYCOLLECTION", "j1": "GEOMETRY",
+    }  # fmt: skip
+    for name, typ in spatial.items():
+        sep = " " if name == "c1" else "  "  # the test file's own spacing
+        stmt = f"ALTER TABLE t1 ADD COLUMN {name} {typ}{sep}NOT NULL, ALGORITHM = INSTANT;"
+        assert _recorded("spatial_not_null", stmt).startswith(refused), stmt
+        col_ = Column(name, typ.lower(), nullable=False)
+        a = alter(t1, appended(t1, col_)).assess(RECORDED)
+        assert a.algorithm is not Algorithm.INSTANT and a.risk is Risk.DATA_DEPENDENT, (typ, a)
+    # A FULLTEXT table: ADD COLUMN c INT and DROP COLUMN b.
+    text_ab = (Column("a", "text", charset="utf8mb4", collation="utf8mb4_0900_ai_ci"),
+               Column("b", "text", charset="utf8mb4", collation="utf8mb4_0900_ai_ci"))  # fmt: skip
+    ft = Index("a", IndexKind.FULLTEXT, (IndexPart("a"), IndexPart("b")))
+    t1 = Table("t1", text_ab, (ft,), collation="utf8mb4_0900_ai_ci")
+    for stmt, after in (
+        ("ALTER TABLE t1 ADD COLUMN c INT, ALGORITHM=INSTANT;", appended(t1, _int("c"))),
+        (
+            "ALTER TABLE t1 DROP COLUMN b, ALGORITHM=INSTANT;",
+            replace(t1, columns=text_ab[:1], indexes=(replace(ft, parts=ft.parts[:1]),)),
+        ),
+    ):
+        assert _recorded("fulltext", stmt).startswith(refused)
+        assert alter(t1, after).assess(RECORDED).algorithm is not Algorithm.INSTANT
+    # DROP of an indexed column.
+    c12 = (_int("c1", null=False), _int("c2"))
+    pk = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("c1"),))
+    t1 = Table(
+        "t1",
+        c12,
+        (pk, Index("idx", IndexKind.INDEX, (IndexPart("c2"),))),
+        collation="utf8mb4_0900_ai_ci",
+    )
+    stmt = "ALTER TABLE t1 DROP COLUMN c2, ALGORITHM=INSTANT;"
+    assert _recorded("drop_indexed_column", stmt).startswith(refused)
+    dropped = replace(t1, columns=c12[:1], indexes=(pk,))
+    assert alter(t1, dropped).assess(RECORDED).algorithm is not Algorithm.INSTANT
+
+
+def test_recorded_row_version_limit() -> None:
+    """TOTAL_ROW_VERSIONS at the limit recorded; INSTANT then refused, the default falls
+    back to INPLACE and the rebuilt table counts 0 again."""
+    rows = OUTCOMES["excerpts"]["row_versions"]
+    header, values = rows[-2].split("\t"), rows[-1].split("\t")
+    versions = int(dict(zip(header, values, strict=True))["TOTAL_ROW_VERSIONS"])
+    assert versions == 255 == RECORDED.instant_row_version_limit
+    stmt = "ALTER TABLE t1 ADD COLUMN c257 INT, ALGORITHM=INSTANT;"
+    assert _recorded("row_versions_refused", stmt).startswith("ERROR HY000: Maximum row versions")
+    cols = tuple(_int(f"c{i}") for i in range(1, 257))
+    t1 = Table("t1", cols, collation="utf8mb4_0900_ai_ci", row_versions=versions)
+    a = alter(t1, appended(t1, _int("c257"))).assess(RECORDED)
+    assert a.algorithm is Algorithm.INPLACE and "(255)" in a.reason
+    rebuilt = OUTCOMES["excerpts"]["row_versions_refused"][-1].split("\t")
+    assert rebuilt[-1] == "0"
+    fresh = replace(appended(t1, _int("c257")), row_versions=0)
+    assert alter(fresh, appended(fresh, _int("c258"))).assess(RECORDED).algorithm is (
+        Algorithm.INSTANT
+    )
+
+
+def test_rename_of_a_referenced_column_is_inplace_on_mysql() -> None:
+    """ok_to_rename_column() (handler0alter.cc 774-805 of 8.0.41): a column a foreign key
+    points at is renamed in place; others instantly (8.0.28+)."""
+    from myshift.engine.diff import diff_schemas
+    from myshift.engine.split import RenameHints
+    from myshift.model import ForeignKey, Schema
+
+    pk = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("id"),))
+    parent = Table("parent", (ID, _int("n")), (pk,), collation="utf8mb4_0900_ai_ci")
+    fk = ForeignKey(
+        "fk_p", ("pid",), "parent", ("id",), on_delete="NO ACTION", on_update="NO ACTION"
+    )
+    pid_ix = Index("fk_p", IndexKind.INDEX, (IndexPart("pid"),))
+    child = Table("child", (ID, _int("pid")), (pk, pid_ix), (fk,), collation="utf8mb4_0900_ai_ci")
+    current = Schema("s", tables=(child, parent))
+
+    def renamed(old: str, new: str) -> Algorithm:
+        cols = tuple(replace(c, name=new) if c.name == old else c for c in parent.columns)
+        des_parent = replace(parent, columns=cols)
+        if old == "id":
+            des_parent = replace(
+                des_parent, indexes=(Index("PRIMARY", IndexKind.PRIMARY, (IndexPart(new),)),)
+            )
+        des_child = replace(
+            child, foreign_keys=(replace(fk, ref_columns=(new,)),) if old == "id" else (fk,)
+        )
+        hints = RenameHints(columns={("parent", new): old})
+        changes = diff_schemas(current, Schema("s", tables=(des_child, des_parent)), hints=hints)
+        (stmt,) = [c for c in changes if isinstance(c, AlterTable) and c.table == "parent"]
+        assert stmt.render(MYSQL_80) == f"ALTER TABLE `parent` RENAME COLUMN `{old}` TO `{new}`"
+        return stmt.assess(MYSQL_80).algorithm
+
+    assert renamed("n", "m") is Algorithm.INSTANT
+    assert renamed("id", "pk") is Algorithm.INPLACE
+
+
+def test_row_versions_rows_per_table() -> None:
+    """INNODB_TABLES rows as recorded (``test/t1``); partitions count by their highest."""
+    from myshift.engine.introspect.catalog import row_versions_of
+
+    rows = [
+        ("test/t1", 64),
+        ("test/p#p#p0", 3),
+        ("test/p#p#p1", 5),
+        ("other/t1", 9),
+        ("test/x", None),
+    ]
+    assert row_versions_of(rows, "test/") == {"t1": 64, "p": 5}
+
+
+def test_gipk_table_can_go_through_the_online_tool() -> None:
+    from myshift.engine.online import osc_alter
+
+    t = _gipk_table(MYSQL_80)
+    alter_, why = osc_alter(alter(t, appended(t, NOTE)), MYSQL_80)
+    assert why == "" and alter_ == "ADD COLUMN `note` int DEFAULT NULL AFTER `c2`"
+    keyless = replace(t, gipk=False)
+    assert "no PRIMARY KEY" in osc_alter(alter(keyless, appended(keyless, NOTE)), MYSQL_80)[1]
