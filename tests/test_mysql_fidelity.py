@@ -2,7 +2,7 @@
 
 No MySQL server runs here, so each case is either server output recorded
 elsewhere (named with its repository, path and commit) or a rule ported from
-the server source, cited where the code applies it (ddl._charset_spec,
+the server source, cited where the code applies it (spelling.charset_spec,
 risk.py's table rules).  Introspection rows are built the way ``fetch_rows``
 fills them; the MariaDB behaviour of the same code paths is asserted too.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from myshift.engine import ddl
+from myshift.engine import ddl, spelling
 from myshift.engine.changes import AlterTable
 from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.introspect import IntrospectionRows, build_schema
@@ -490,10 +490,10 @@ def test_int11_on_8_0_18_equals_int_on_8_0_19() -> None:
     wide = _int_table(old_flavor, "bigint(20)", "bigint(20)")
     (stmt,) = diff_schemas(Schema("s", tables=(prod,)), Schema("s", tables=(wide,)))
     assert stmt.render(MYSQL_80) == "ALTER TABLE `t` MODIFY COLUMN `i` bigint DEFAULT NULL"
-    assert ddl.width_free_type("int(10) unsigned") == "int unsigned"
-    assert ddl.width_free_type("int(10) unsigned zerofill") == "int(10) unsigned zerofill"
-    assert ddl.width_free_type("tinyint(1)") == "tinyint(1)"
-    assert ddl.width_free_type("year(4)") == "year"
+    assert spelling.width_free_type("int(10) unsigned") == "int unsigned"
+    assert spelling.width_free_type("int(10) unsigned zerofill") == "int(10) unsigned zerofill"
+    assert spelling.width_free_type("tinyint(1)") == "tinyint(1)"
+    assert spelling.width_free_type("year(4)") == "year"
 
 
 def test_mariadb_display_widths_unchanged() -> None:

@@ -97,7 +97,7 @@ class Flavor:
         """A column's COLLATE is printed unless it is its charset's default (MySQL 8).
 
         sql/sql_show.cc store_create_info() lines 2078-2105 of 8.0.41 (see
-        ddl._charset_spec): CHARACTER SET when the column's
+        spelling.charset_spec): CHARACTER SET when the column's
         collation differs from the table's (or was written), COLLATE when it
         is not the charset's primary collation (or was written, or is
         utf8mb4_0900_ai_ci in a table of another collation).  MariaDB prints

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from myshift.engine import ddl
+from myshift.engine import ddl, spelling
 from myshift.engine.introspect.mysql_text import (
     unsupported_feature,
     with_written_collations,
@@ -142,8 +142,8 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
         col_default = _column_default(row, flavor, False, False)
     shown_type = None
     if flavor.is_mysql and flavor.shows_integer_display_width:
-        # int(11) on < 8.0.19 and int on 8.0.19+ are one type (ddl.width_free_type).
-        bare = ddl.width_free_type(typ)
+        # int(11) on < 8.0.19 and int on 8.0.19+ are one type (spelling.width_free_type).
+        bare = spelling.width_free_type(typ)
         if bare != typ:
             typ, shown_type = bare, typ
     return Column(

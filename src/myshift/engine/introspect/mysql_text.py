@@ -84,7 +84,7 @@ def with_written_collations(table: Table, flavor: Flavor) -> Table:
     MySQL 8 prints CHARACTER SET and COLLATE for every column whose collation
     was written in its definition (dd::Column::is_explicit_collation(), read by
     sql_show.cc store_create_info() lines 2078-2082 of 8.0.41, see
-    ddl._charset_spec), which no catalogue table exposes.  For each string
+    spelling.charset_spec), which no catalogue table exposes.  For each string
     column whose line the model renders differently, the written variant is
     tried: the server's text is compared, never parsed.  Columns are the
     lines that start with a backtick, in order; any other count leaves the
