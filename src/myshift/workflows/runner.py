@@ -365,8 +365,8 @@ def run_statements(
     with own as ddl_conn, StatementWatch(ddl_conn, display) as watch:
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
         total = len(statements)
-        for seq, st in enumerate(statements, start=1):
-            st = with_algorithm(st, opts.algorithm, ddl_conn.flavor)
+        sent = [with_algorithm(s, opts.algorithm, ddl_conn.flavor) for s in statements]
+        for seq, st in enumerate(sent, start=1):
             watch.check()  # Ctrl-C as the previous statement completed: stop here
             if seq == 1 or not statements[seq - 2].leaves_tables_locked:
                 # (Under our own LOCK TABLES nobody else can hold the table.)
