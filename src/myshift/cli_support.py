@@ -70,7 +70,9 @@ DESIRED_HELP = (
 )
 ALGORITHM_HELP = (
     "Require this ALTER algorithm (instant, inplace or copy); a statement that "
-    "cannot run with it is refused before anything runs (default: the server's choice)."
+    "cannot run with it is refused before anything runs, and the others are sent "
+    "with ALGORITHM= so the server refuses a wrong prediction (default: the "
+    "server's choice)."
 )
 WORKSPACE_HELP = (
     "Where the desired SQL is loaded to be read: temp (a throwaway local server, "
