@@ -47,6 +47,7 @@ from myshift.cli_support import (
     statement_display,
 )
 from myshift.cli_trash import demo, trash
+from myshift.cli_watch import apply_watch, apply_watch_options, report, watch
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
@@ -168,6 +169,7 @@ def plan(
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
 @online_option
+@apply_watch_options
 @connection_options
 @handle_errors
 def apply(
@@ -236,6 +238,7 @@ def apply(
         plan_key=plan_key_for(settings, tgt) if plan_path else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        watch=apply_watch(tgt, settings, kw),
     )
     result = apply_command(
         tgt,
@@ -532,6 +535,8 @@ def runbook(
 
 cli.add_command(trash)
 cli.add_command(demo)
+cli.add_command(watch)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> None:
