@@ -254,6 +254,7 @@ def watching(
             finally:
                 stop.set()
                 thread.join(timeout=st.interval + 35)
+                w.step()  # the end of the run: a (short) last interval of its own
                 if ok:
                     _after(w, target, opts, say, after if after is not None else st.after, stream)
     finally:

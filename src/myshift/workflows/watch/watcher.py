@@ -38,7 +38,7 @@ def fmt(value: float | None, unit: str = "") -> str:
     elif abs(value) >= 100:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
-        text = f"{value:.1f}"
+        text = f"{value:.1f}".removesuffix(".0")
     else:
         text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text + (unit if unit and unit != "/s" else "")
