@@ -103,7 +103,8 @@ def _metrics(port: int) -> dict[tuple[str, str], float]:
         m = line_re.match(line)
         assert m, f"not Prometheus text: {line!r}"
         labels = dict(re.findall(r'([a-z]+)="((?:[^"\\]|\\.)*)"', m.group(2)))
-        out[(m.group(1), labels.get("figure", labels.get("phase", "")))] = float(m.group(3))
+        key = str(labels.get("figure", labels.get("phase", "")))
+        out[(str(m.group(1)), key)] = float(m.group(3))
     return out
 
 
