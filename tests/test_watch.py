@@ -9,6 +9,7 @@ the digest figures are exercised next to the SHOW GLOBAL STATUS ones.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import threading
@@ -30,6 +31,7 @@ from myshift.workflows.history import History
 from myshift.workflows.watch.watcher import breach
 
 ROWS = 20_000
+SECRET = "w4tch-s3cret-pw"
 SCHEMA = "shop"
 TABLE = (
     "CREATE TABLE orders (id INT PRIMARY KEY AUTO_INCREMENT, customer INT NOT NULL, "
@@ -147,13 +149,19 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
         # 2. `myshift watch` alone, with --metrics-port; the index dropped outside myshift.
         port = free_port()
         interval = 1.0
-        proc_args = ["--baseline", "2s", "--metrics-port", str(port)]
+        # A user with a password (given as MYSQL_PWD): it shows up nowhere.
+        with connect(ep) as c:
+            c.execute(f"CREATE USER 'watcher'@'127.0.0.1' IDENTIFIED BY '{SECRET}'")
+            c.execute("GRANT ALL ON *.* TO 'watcher'@'127.0.0.1'")
+        watcher_url = url.replace("root@", "watcher@")
+        proc_args = ["--baseline", "2s", "--metrics-port", str(port), "--apply", str(apply_id)]
         proc = subprocess.Popen(
-            [*MYSHIFT, "watch", "--to", url, "--for", "9s", "--interval", "1s", *proc_args],
+            [*MYSHIFT, "watch", "--to", watcher_url, "--for", "9s", "--interval", "1s", *proc_args],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "MYSQL_PWD": SECRET},
         )
         assert proc.stdout is not None
         lines: list[str] = []
@@ -174,7 +182,7 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
         proc.wait(timeout=30)
         out = "\n".join(lines)
         assert load.queries > 1000 and not load.errors, (load.queries, load.errors[:3])
-    assert dropped_at is not None, out + proc.stderr.read() if proc.stderr else out
+    assert dropped_at is not None, out
     assert proc.returncode == 15, out
 
     # The first sample taken after the drop flags it, within one interval.
@@ -191,8 +199,18 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
     assert "REGRESSION" in text, out
     assert "no-index stmts/s" in text and "SELECT `total` FROM `orders`" in text, out
     assert "full scans/s" in text, out
-    assert f"to roll back: myshift rollback {apply_id} --to {url}" in text, out
-    assert f"To roll back: myshift rollback {apply_id} --to {url}" in out  # the summary
+    assert f"to roll back: myshift rollback {apply_id} --to {watcher_url}" in text, out
+    assert f"To roll back: myshift rollback {apply_id} --to {watcher_url}" in out  # the summary
+
+    # Recorded with the apply it watched (`--apply`), next to the apply's own watch.
+    with History.open(ep, audit_path=None) as h:
+        notes = h.get_apply(apply_id).record.notes
+    later = notes["watches"][-1]
+    assert {f["figure"] for f in later["flags"]} >= {"no_index_per_s", "scans_per_s"}
+    assert "watch" in notes
+    stderr = proc.stderr.read() if proc.stderr else ""
+    everything = out + stderr + json.dumps(dict(notes)) + repr(before) + repr(after)
+    assert SECRET not in everything
 
     # --metrics-port: parseable Prometheus text, the baseline and the flag in it.
     assert before[("myshift_watch_value", "queries_per_s")] > 0
