@@ -135,6 +135,14 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
     assert dom.count('class="phase phase-during"') == len(charts)
     assert '<circle class="flag"' in dom  # the regression, marked on its chart
 
+    # From history alone (no plan file): the statements as recorded, the rollback.
+    bare = tmp_path / "bare.html"
+    r = run_cli("report", "--to", url, "--apply", "1", "-o", str(bare), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = bare.read_text()
+    assert "DROP INDEX `by_customer`" in text and f"myshift rollback 1 --to {url}" in text
+    assert "Give --plan for the full runbook" in text
+
     ARTIFACTS.mkdir(exist_ok=True)
     kept = ARTIFACTS / "report.png"
     shutil.copyfile(shot, kept)

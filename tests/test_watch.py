@@ -235,6 +235,12 @@ def test_watch_settings_are_strict(tmp_path: Path) -> None:
         toml.write_text(f"[watch]\n{bad}\n")
         with pytest.raises(UsageError):
             read_settings(toml)
+    toml.write_text('[env.prod]\nreplicas = ["r1", "mysql://m@r2/app"]\n')
+    assert read_settings(toml).environments["prod"].replicas == ("r1", "mysql://m@r2/app")
+    for bad in ('replicas = "r1"', "replicas = [1]", 'replicas = [""]'):
+        toml.write_text(f"[env.prod]\n{bad}\n")
+        with pytest.raises(UsageError):
+            read_settings(toml)
 
 
 def test_breach_needs_ratio_and_delta_or_max() -> None:
@@ -244,3 +250,48 @@ def test_breach_needs_ratio_and_delta_or_max() -> None:
     assert breach(7.0, 3.0, limit) == ""  # +4 only
     assert breach(40.0, None, Limit(0, 0, 30)) == "above the limit 30"
     assert breach(None, 1.0, limit) == ""
+
+
+def test_replica_lag_is_read_and_a_stopped_replica_flagged(
+    replication_pair: tuple[LocalServer, LocalServer], tmp_path: Path
+) -> None:
+    primary, replica = replication_pair
+    with connect(Endpoint(primary.host, primary.port, "root", ""), schema="") as c:
+        c.execute("CREATE DATABASE app")
+    (tmp_path / "myshift.toml").write_text(
+        f'[env.prod]\nhost = "127.0.0.1"\nport = {primary.port}\nuser = "root"\n'
+        f'schema = "app"\nreplicas = ["mysql://root@127.0.0.1:{replica.port}/"]\n'
+    )
+    proc = subprocess.Popen(
+        [
+            *MYSHIFT,
+            "watch",
+            "--to",
+            "prod",
+            "--for",
+            "4s",
+            "--interval",
+            "0.5s",
+            "--baseline",
+            "1s",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    stopped = False
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if not stopped and (m := SAMPLE.match(line)) and m.group(2) == "watching":
+            with connect(Endpoint(replica.host, replica.port, "root", ""), schema="") as c:
+                c.execute("STOP SLAVE")
+            stopped = True
+    proc.wait(timeout=30)
+    out = "\n".join(lines)
+    assert proc.returncode == 15, out + (proc.stderr.read() if proc.stderr else "")
+    assert re.search(r"baseline .* · lag 0$", out, re.M), out  # lag read while replicating
+    assert f"replica mysql://root@127.0.0.1:{replica.port}/: replication stopped" in out, out
+    assert "to roll back: myshift rollback --to prod" in out, out

@@ -41,7 +41,7 @@ def fmt(value: float | None, unit: str = "") -> str:
         text = f"{value:.1f}".removesuffix(".0")
     else:
         text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text + (unit if unit and unit != "/s" else "")
+    return text + (f" {unit}" if unit and unit != "/s" else "")
 
 
 @dataclass(frozen=True)
