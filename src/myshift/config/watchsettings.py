@@ -58,7 +58,7 @@ FIGURES: tuple[Figure, ...] = (
         "Handler_read_rnd_next per query",
     ),
     Figure("lock_waits_per_s", "row lock waits/s", "/s", Limit(3, 1), "Innodb_row_lock_waits /s"),
-    Figure("lock_ms_per_s", "row lock ms/s", "ms/s", Limit(3, 200), "Innodb_row_lock_time /s"),
+    Figure("lock_ms_per_s", "row lock ms/s", "", Limit(3, 200), "Innodb_row_lock_time (ms) /s"),
     Figure("deadlocks_per_s", "deadlocks/s", "/s", Limit(2, 0.1), "InnoDB deadlocks /s"),
     Figure("slow_per_s", "slow queries/s", "/s", Limit(3, 1), "Slow_queries /s"),
     Figure("replica_lag_s", "replica lag", "s", Limit(0, 0, 30), "worst replica lag (seconds)"),
