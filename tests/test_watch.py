@@ -145,6 +145,9 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
         qps = watched["figures"].index("queries_per_s")
         assert all(s["v"][qps] > 0 for s in watched["samples"]), "the load ran all along"
         json.dumps(watched)  # plain JSON all through
+        shown = _cli("history", str(apply_id), "--to", url, cwd=tmp_path).stdout
+        assert "  watch:\n" in shown and "    verdict: " in shown, shown  # a brief, no samples
+        assert len(shown.splitlines()) < 40, shown
 
         # 2. `myshift watch` alone, with --metrics-port; the index dropped outside myshift.
         port = free_port()
@@ -193,7 +196,8 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
         if (m := SAMPLE.match(line))
     ]
     first = next((i, t) for i, t in samples if t > dropped_at)
-    assert (first[1] - dropped_at).total_seconds() <= interval + 0.5, out
+    # (+1 s for a loaded machine: the sample is the first after the drop, whatever its lag)
+    assert (first[1] - dropped_at).total_seconds() <= interval + 1.0, out
     flagged = lines[first[0] + 1 : first[0] + 8]
     text = "\n".join(flagged)
     assert "REGRESSION" in text, out

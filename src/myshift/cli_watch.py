@@ -126,6 +126,7 @@ def apply_watch(target: Any, settings: Any, kw: dict[str, Any]) -> Any:
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         live=sys.stderr.isatty(),
+        # NOTIFY: watch alert -- on_alert=<the notify hook> is wired here.
     )
 
 
@@ -188,6 +189,7 @@ def watch(
         audit_log=str(settings.audit_log),
         apply_id=apply_id,
         live=sys.stdout.isatty(),
+        # NOTIFY: watch alert -- on_alert=<the notify hook> is wired here.
     )
     outcome = watch_command(tgt, opts, write=click.echo, stream=sys.stdout)
     click.echo(outcome.text, nl=False)
