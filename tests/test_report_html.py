@@ -22,7 +22,7 @@ import pytest
 
 from clitools import run_cli
 from myshift.db.connect import Endpoint, connect
-from myshift.db.server import LocalServer
+from myshift.db.server import LocalServer, free_port
 
 ROWS = 20_000
 SCHEMA = "shop"
@@ -101,7 +101,7 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
         time.sleep(0.5)
         r = run_cli(
             *("apply", "--plan", "plan.json", "--to", url, "--yes", "--watch"),
-            *("--watch-after", "3s"),
+            *("--watch-after", "3s", "--metrics-port", str(free_port())),
             cwd=tmp_path,
         )
     finally:
@@ -110,6 +110,7 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
     assert r.returncode == 0, r.stderr
     assert counter[0] > 500, counter
     assert "REGRESSION" in r.stderr, r.stderr  # the dropped index, seen by the watch
+    assert "Metrics on http://127.0.0.1:" in r.stderr, r.stderr
 
     out = tmp_path / "report.html"
     r = run_cli("report", "--to", url, "--plan", "plan.json", "-o", str(out), cwd=tmp_path)
