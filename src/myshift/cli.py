@@ -49,6 +49,7 @@ from myshift.cli_support import (
     statement_display,
 )
 from myshift.cli_trash import demo, trash
+from myshift.cli_watch import apply_watch, apply_watch_options, report, watch
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
@@ -170,6 +171,7 @@ def plan(
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
 @online_option
+@apply_watch_options
 @connection_options
 @handle_errors
 def apply(
@@ -238,6 +240,7 @@ def apply(
         plan_key=plan_key_for(settings, tgt) if plan_path else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        watch=apply_watch(tgt, settings, kw),
     )
     result = apply_command(
         tgt,
@@ -539,6 +542,8 @@ cli.add_command(trash)
 cli.add_command(demo)
 cli.add_command(access)
 cli.add_command(sandboxes)
+cli.add_command(watch)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> None:

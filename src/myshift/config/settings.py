@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from myshift.config.watchsettings import WatchSettings, parse_watch
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
 from myshift.errors import UsageError
 
@@ -47,6 +48,8 @@ _ENV_KEYS: dict[str, type] = {
     "password_secret": str,
     "rds_instance": str,
     "aws_region": str,
+    # Replicas of this environment the watch reads the lag of (environments or URLs).
+    "replicas": list,
 }
 _ENV_PATH_KEYS = (
     "ssl_ca",
@@ -101,6 +104,8 @@ class EnvConfig:
     # The RDS instance (DBInstanceIdentifier) behind this environment, and its region.
     rds_instance: str | None = None
     aws_region: str | None = None
+    # The replicas `watch` reads the lag of: environment names or mysql:// URLs.
+    replicas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,8 @@ class Settings:
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    # [watch]: sampling and regression limits of `watch` and `apply` (workflows.watch).
+    watch: WatchSettings = field(default_factory=WatchSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
     # DEFINER of views, routines, triggers and events: "keep" (compare it and
     # create objects with it), "ignore" or "current" (see engine.definers).
@@ -277,6 +284,7 @@ def read_settings(path: Path) -> Settings:
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     online = _parse_online(path, data.pop("online", {}))
+    watch = parse_watch(path, data.pop("watch", {}))
     aws = _parse_aws(path, data.pop("aws", {}))
     definer = data.pop("definer", "keep")
     _check_type(path, "definer", definer, str)
@@ -304,6 +312,7 @@ def read_settings(path: Path) -> Settings:
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
+        watch=watch,
         aws=aws,
         definer=definer,
         lang=lang,
@@ -383,5 +392,13 @@ def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
             )
         if key in _ENV_PATH_KEYS:
             value = str(_relative_to(path.parent, value))
+        if key == "replicas":
+            if not all(isinstance(r, str) and r for r in value):
+                raise UsageError(
+                    f"{path}: `env.{name}.replicas` must be a list of environment names or "
+                    f"mysql:// URLs, not {value!r}.",
+                    "Fix the value in myshift.toml.",
+                )
+            value = tuple(value)
         values[key] = value
     return EnvConfig(name=name, **values)

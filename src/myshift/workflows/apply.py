@@ -26,6 +26,7 @@ from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
     from myshift.workflows.plancheck import PlanKey
+    from myshift.workflows.watch import WatchOptions
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ApplyCommandOptions:
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_SCHEMA
     audit_log: str | None = str(DEFAULT_AUDIT_PATH)
+    # The watch around the run (workflows.watch); None: not watched.
+    watch: WatchOptions | None = None
 
 
 def apply(
@@ -86,7 +89,11 @@ def apply(
         notes=notes,
         online=opts.plan.online,
     )
-    apply_id = execute_planfile(target, pf, run, say=say, display=display)
+    from myshift.workflows.watch import watching
+
+    with watching(target, _watched(opts.watch, pf), say=say) as watch:
+        apply_id = execute_planfile(target, pf, run, say=say, display=display)
+        watch.applied(apply_id)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)
     text = (
         f"Applied {len(pf.runnable)} statement(s) to {target}"
@@ -95,6 +102,14 @@ def apply(
         + ".\n"
     )
     return CommandResult(text=text, apply_id=apply_id)
+
+
+def _watched(watch: WatchOptions | None, pf: PlanFile) -> WatchOptions | None:
+    """The watch judges the digests of the tables the plan changes."""
+    if watch is None or watch.tables:
+        return watch
+    tables = sorted({t.strip() for s in pf.runnable for t in s.subject.split(",") if t.strip()})
+    return replace(watch, tables=tuple(tables))
 
 
 def _desired_label(source: Any, plan_path: str | None) -> str:
