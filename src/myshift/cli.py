@@ -36,6 +36,7 @@ from myshift.cli_support import (
     handle_errors,
     load_config,
     lock_wait_option,
+    notify_for,
     online_option,
     online_policy,
     output_style,
@@ -132,6 +133,7 @@ def plan(
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         phases=Phases(echo_err, immediate=sys.stderr.isatty()),
+        notify=notify_for(settings, tgt) if output else None,
     )
     result = plan_command(tgt, src, opts)
     click.echo(result.text, nl=False)
@@ -236,6 +238,7 @@ def apply(
         plan_key=plan_key_for(settings, tgt) if plan_path else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        notify=notify_for(settings, tgt),
     )
     result = apply_command(
         tgt,
@@ -294,6 +297,7 @@ def rehearse(
     **kw: Any,
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
+    from myshift.config.notify import secret_variables
     from myshift.workflows import rehearse as rehearse_mod
 
     tgt = resolve_target(target or ref, kw)
@@ -312,8 +316,10 @@ def rehearse(
         plan_key=plan_key_for(settings, tgt),
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
-        secret_env=tuple(e.password_env for e in settings.environments.values()),
+        secret_env=tuple(e.password_env for e in settings.environments.values())
+        + secret_variables(settings.notify),
         online=online_policy(online, settings),
+        notify=notify_for(settings, tgt),
     )
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err)
     click.echo(report.to_text(), nl=False)
@@ -475,6 +481,7 @@ def rollback(
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         online=online_policy(online, settings),
+        notify=notify_for(settings, tgt),
     )
     result = rollback_mod.rollback(
         tgt,

@@ -86,6 +86,7 @@ from myshift.workflows.validate import (
 )
 
 if TYPE_CHECKING:
+    from myshift.workflows.notify import Notify
     from myshift.workflows.online import OnlinePolicy
     from myshift.workflows.plancheck import PlanKey
 
@@ -120,6 +121,8 @@ class RehearseOptions:
     # --online and [online]: the paths are decided from *production's* sizes and
     # pinned in the sandbox, so the rehearsal times the path apply will take.
     online: OnlinePolicy | None = None
+    # Tells the team the rehearsal passed or failed (workflows.notify).
+    notify: Notify | None = None
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -260,6 +263,7 @@ def rehearse(
     except BaseException as exc:
         stopped = isinstance(exc, KeyboardInterrupt | Interrupted)
         _history_stopped(history, exc, stopped)
+        _tell(options, report, plan_path, exc)
         if stopped:
             raise _interrupted(exc, plan_path, target, sb, copying=not report.statements) from None
         raise
@@ -279,7 +283,26 @@ def rehearse(
         _write(options.report_md, report.to_markdown())
     if options.report_json:
         _write(options.report_json, report.to_json())
+    _tell(options, report, plan_path)
     return report
+
+
+def _tell(
+    options: RehearseOptions,
+    report: RehearsalReport,
+    plan_path: str | Path,
+    exc: BaseException | None = None,
+) -> None:
+    """Tell the team how the rehearsal ended; the link is its report, else the plan."""
+    if options.notify is None:
+        return
+    from myshift.workflows.notify import events
+
+    link = events.file_link(options.report_md or options.report_json or plan_path)
+    if exc is None:
+        options.notify(events.rehearsal_done(report, link))
+    else:
+        options.notify(events.rehearsal_stopped(report, link, exc))
 
 
 def _interrupted(
