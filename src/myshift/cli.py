@@ -515,16 +515,30 @@ def rollback(
     default=None,
     help="Language of the runbook (default: lang in myshift.toml, else en).",
 )
+@click.option(
+    "--emergency", is_flag=True, help="The runbook for when the apply goes wrong (stuck, undo)."
+)
 @connection_options
 @handle_errors
 def runbook(
-    plan_path: str, target: str | None, output: str | None, lang: str | None, **kw: Any
+    plan_path: str,
+    target: str | None,
+    output: str | None,
+    lang: str | None,
+    emergency: bool,
+    **kw: Any,
 ) -> None:
-    """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
+    """Write a Markdown runbook for a plan file: changes, risks, rollback, checks
+    (--emergency: when the apply goes wrong)."""
     from myshift.workflows import runbook as runbook_mod
+    from myshift.workflows.emergency import environment_facts
 
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
-    opts = runbook_mod.RunbookOptions(output=output, lang=lang or load_config().lang)
+    opts = runbook_mod.RunbookOptions(
+        output=output,
+        lang=lang or load_config().lang,
+        emergency=environment_facts(load_config(), tgt) if emergency else None,
+    )
     if tgt is not None:  # the history its recent applies come from
         opts = replace(opts, history_schema=load_config().history_schema)
     text = runbook_mod.runbook(plan_path, tgt, opts)

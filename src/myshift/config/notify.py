@@ -111,6 +111,13 @@ class ChannelConfig:
         return f"the URL in ${self.url_env}"
 
     @property
+    def label(self) -> str:
+        """How a runbook names it: ``dba-mail (email to dba@example.com)``."""
+        if self.type == "email":
+            return f"{self.name} (email to {', '.join(self.to)})"
+        return f"{self.name} ({self.type})"
+
+    @property
     def section(self) -> str:
         return f"[notify.{self.name}]"
 
