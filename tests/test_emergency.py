@@ -244,7 +244,7 @@ def test_spanish_and_without_a_server(prod: Endpoint, tmp_path: Path) -> None:
 
     # No server, no environment: the plan's own target; RDS kills when it is RDS.
     pf = PlanFile.read(tmp_path / "plan.json")
-    facts = environment_facts(Settings(), None)
+    assert environment_facts(Settings(), None).channels == ()
     facts = EmergencyFacts(target=pf.target, server=pf.target, rds=True)
     text = format_emergency(pf, facts, plan_path="plan.json")
     assert f"myshift rollback <ID> --to {pf.target}" in text

@@ -436,14 +436,17 @@ def test_a_dead_or_slow_channel_never_fails_the_apply(
                 f'type = "webhook"\nurl = "http://127.0.0.1:{receiver.port}/slow"\ntimeout = 0.5'
             ),
             "good-hook": f'type = "webhook"\nurl = "http://127.0.0.1:{receiver.port}/hook"',
+            "dead-slack": 'type = "slack"\nurl_env = "SLACK_URL"\ntimeout = 1',
         },
     )
     (tmp_path / "desired.sql").write_text(
         "CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(20), b INT);"
     )
     t0 = time.monotonic()
+    # Its secret URL is never printed, not even in the warning about it.
+    env = cli_env() | {"SLACK_URL": f"http://127.0.0.1:{dead}{SLACK_PATH}"}
     r = myshift(tmp_path, "apply", "--to", "stage", "--desired", "desired.sql", "--yes",
-                env=cli_env())  # fmt: skip
+                env=env)  # fmt: skip
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     assert "Applied 1 statement(s)" in r.stdout
@@ -452,6 +455,9 @@ def test_a_dead_or_slow_channel_never_fails_the_apply(
     assert len(dead_lines) == 2, r.stderr  # apply.started and apply.finished, one line each
     assert "after 2 tries" in dead_lines[0] and "cannot reach it" in dead_lines[0]
     assert "Check the webhook URL (url) of [notify.dead-hook]" in dead_lines[0]
+    slack_lines = [ln for ln in lines if "'dead-slack'" in ln]
+    assert len(slack_lines) == 2 and "(the URL in $SLACK_URL, after 2 tries)" in slack_lines[0]
+    assert "Check the webhook URL ($SLACK_URL) of [notify.dead-slack]" in slack_lines[0]
     slow_lines = [ln for ln in lines if "'slow-hook'" in ln]
     # A late answer may mean it arrived: not sent again (once each).
     assert len(slow_lines) == 2 and all("not retried" in ln for ln in slow_lines), r.stderr
@@ -519,3 +525,47 @@ def test_an_environment_must_name_defined_channels(tmp_path: Path) -> None:
     assert team.wants("apply.started") and team.wants("rollback.failed")
     assert not team.wants("plan.created") and not team.wants("rollback.started")
     assert mail.smtp_port == 465 and mail.ca_file == str(tmp_path / "ca.pem")
+
+
+# --------------------------------------------------------------------------- the Notifier itself
+
+
+def test_notifier_scrubs_secrets_and_honours_event_filters(receiver: Receiver) -> None:
+    """What the watch will call: notify(Event(...)); secrets in its text never leave."""
+    from myshift.config.notify import ChannelConfig
+    from myshift.workflows.notify import Event, Notifier, open_channel
+
+    url = f"http://127.0.0.1:{receiver.port}"
+    everything = ChannelConfig(name="all", type="webhook", url=url + "/hook")
+    applies = ChannelConfig(name="applies", type="slack", url=url + "/a", events=("apply.*",))
+    warnings: list[str] = []
+    notify = Notifier(
+        [open_channel(everything, {}), open_channel(applies, {})],
+        environment="prod",
+        server="mysql://app@db:3306/shop",
+        who="alice@laptop",
+        secrets=(DB_PASSWORD,),
+        say=warnings.append,
+    )
+    notify(Event("plan.created", "created", summary="plan", plan_hash="sha256:1"))
+    notify(
+        Event(
+            "watch.alert",
+            "alert",
+            summary=f"errors up; the app logs show password {DB_PASSWORD}",
+            details=(("rollback", "myshift rollback 7 --to prod"),),
+        )
+    )
+    notify(Event("apply.finished", "ok", apply_id=7))
+    notify.close()
+    assert warnings == []
+    hooks = receiver.on("/hook")
+    assert [h["kind"] for h in hooks] == ["plan.created", "watch.alert", "apply.finished"]
+    assert [h["seq"] for h in hooks] == [1, 2, 3]
+    assert hooks[1]["summary"] == "errors up; the app logs show password ***"
+    assert hooks[1]["details"] == {"rollback": "myshift rollback 7 --to prod"}
+    assert "rollback: myshift rollback 7 --to prod" in hooks[1]["text"]
+    assert [s["text"].splitlines()[0] for s in receiver.on("/a")] == [
+        "myshift: apply finished on prod (ok)"
+    ]
+    assert DB_PASSWORD not in json.dumps(receiver.posts)

@@ -156,12 +156,17 @@ class Notifier:
         self._secrets = tuple(secrets) + tuple(
             s for ch in channels for s in (ch.url, ch.token, ch.password) if s
         )
+        secret_values = self._secrets
+
+        def warn(text: str) -> None:  # a receiver's answer could echo a secret back
+            say(scrub(text, secret_values))
+
         self._senders = []
         for ch in channels:
             if ch.unusable:
-                say(ch.unusable)
+                warn(ch.unusable)
             else:
-                self._senders.append(_Sender(ch, say))
+                self._senders.append(_Sender(ch, warn))
         self.sent: list[Message] = []  # what was queued, in order (for tests and reports)
 
     def __bool__(self) -> bool:
