@@ -290,19 +290,15 @@ def rehearse(
 def _tell(
     options: RehearseOptions,
     report: RehearsalReport,
-    plan_path: str | Path,
+    plan: str | Path,
     exc: BaseException | None = None,
 ) -> None:
-    """Tell the team how the rehearsal ended; the link is its report, else the plan."""
-    if options.notify is None:
-        return
-    from myshift.workflows.notify import events
+    """Tell the team how the rehearsal ended (its report, else the plan, as the link)."""
+    if options.notify is not None:
+        from myshift.workflows.notify.events import tell_rehearsal
 
-    link = events.file_link(options.report_md or options.report_json or plan_path)
-    if exc is None:
-        options.notify(events.rehearsal_done(report, link))
-    else:
-        options.notify(events.rehearsal_stopped(report, link, exc))
+        link = options.report_md or options.report_json or plan
+        tell_rehearsal(options.notify, report, link, exc)
 
 
 def _interrupted(

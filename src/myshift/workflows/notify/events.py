@@ -7,6 +7,7 @@ report), else the command that shows the record (``myshift history ID``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,19 @@ def rehearsal_stopped(report: RehearsalReport, link: str, exc: BaseException) ->
     )
 
 
+def tell_rehearsal(
+    notify: Callable[[Event], None],
+    report: RehearsalReport,
+    link: str | Path,
+    exc: BaseException | None = None,
+) -> None:
+    """How a rehearsal ended: passed or failed, or stopped by ``exc``."""
+    if exc is not None:
+        notify(rehearsal_stopped(report, file_link(link), exc))
+    else:
+        notify(rehearsal_done(report, file_link(link)))
+
+
 __all__ = [
     "apply_failed",
     "apply_finished",
@@ -141,4 +155,5 @@ __all__ = [
     "plan_created",
     "rehearsal_done",
     "rehearsal_stopped",
+    "tell_rehearsal",
 ]
