@@ -131,7 +131,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 class Mailbox:
     """aiosmtpd on 127.0.0.1: STARTTLS required before AUTH, one user, messages kept."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, implicit_tls: bool = False) -> None:
         import ssl
 
         from aiosmtpd.controller import Controller
@@ -157,18 +157,21 @@ class Mailbox:
             ok = isinstance(data, LoginPassword) and data.password == SMTP_PASSWORD.encode()
             if ok:
                 outer.logins.append(data.login.decode())
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # a failure answers 535
 
         self.port = _free_port()
+        tls: dict[str, Any] = (
+            {"ssl_context": ctx, "auth_require_tls": False}  # the whole session is TLS
+            if implicit_tls
+            else {"tls_context": ctx, "require_starttls": True, "auth_require_tls": True}
+        )
         self.controller = Controller(
             Handler(),
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=ctx,
-            require_starttls=True,
             auth_required=True,
-            auth_require_tls=True,
             authenticator=authenticator,
+            **tls,
         )
         self.controller.start()
 
@@ -351,24 +354,35 @@ def test_every_event_arrives_once_in_order_without_a_secret(
     assert mailbox.mails[2]["Subject"] == "[myshift] stage: apply started (started)"
 
 
-def test_failed_apply_tells_the_team_why(
+def test_failed_rehearsal_and_apply_tell_the_team_why(
     stage: Endpoint, tmp_path: Path, receiver: Receiver
 ) -> None:
-    """A UNIQUE key over duplicate values: apply starts, its pre-flight check refuses."""
+    """A UNIQUE key over duplicate values: the rehearsal fails (production's pre-flight
+    check), and so does the apply once started (the same check, under its lock)."""
     write_config(tmp_path, stage, {"hook": hook(receiver)})
     (tmp_path / "desired.sql").write_text(
         "CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(20), UNIQUE KEY uq_a (a));"
     )
-    r = myshift(tmp_path, "apply", "--to", "stage", "--desired", "desired.sql", "--yes",
-                env=cli_env())  # fmt: skip
-    assert r.returncode != 0
+    env = cli_env()
+    r = myshift(tmp_path, "plan", "--to", "stage", "--desired", "desired.sql", "-o", "plan.json",
+                env=env)  # fmt: skip
+    assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stderr
+    r = myshift(tmp_path, "rehearse", "--plan", "plan.json", "--to", "stage", "--data", "none",
+                "--report-json", "rehearsal.json", env=env)  # fmt: skip
+    assert r.returncode == ExitCode.REHEARSAL_FAILED, r.stderr
+    r = myshift(tmp_path, "apply", "--plan", "plan.json", "--to", "stage", "--yes", env=env)
+    assert r.returncode == ExitCode.UNSAFE, r.stderr
     hooks = receiver.on("/hook")
     assert [(h["kind"], h["outcome"]) for h in hooks] == [
+        ("plan.created", "created"),
+        ("rehearsal.failed", "failed"),
         ("apply.started", "started"),
         ("apply.failed", "failed"),
     ]
-    assert "pre-flight" in hooks[1]["summary"] and "uq_a" in hooks[1]["summary"]
-    assert hooks[1]["link"] == "myshift history --to stage"
+    assert "failed at pre-flight" in hooks[1]["summary"]
+    assert hooks[1]["link"] == str((tmp_path / "rehearsal.json").resolve())
+    assert "pre-flight" in hooks[3]["summary"] and "uq_a" in hooks[3]["summary"]
+    assert hooks[3]["link"] == str((tmp_path / "plan.json").resolve())
 
 
 def test_interrupted_apply_is_still_told(
@@ -569,3 +583,45 @@ def test_notifier_scrubs_secrets_and_honours_event_filters(receiver: Receiver) -
         "myshift: apply finished on prod (ok)"
     ]
     assert DB_PASSWORD not in json.dumps(receiver.posts)
+
+
+# aiosmtpd warns of AUTH without STARTTLS: here the whole session is TLS.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_with_implicit_tls_and_a_wrong_password(tmp_path: Path) -> None:
+    """tls = "tls" (port 465 style): delivered; a refused login is named, not retried."""
+    from myshift.config.notify import ChannelConfig
+    from myshift.workflows.notify import Event, Notifier, open_channel
+
+    box = Mailbox(tmp_path, implicit_tls=True)
+    try:
+        cfg = ChannelConfig(
+            name="mail",
+            type="email",
+            smtp_host="127.0.0.1",
+            smtp_port=box.port,
+            tls="tls",
+            ca_file=str(box.cert),
+            sender="myshift@example.test",
+            to=("dba@example.test",),
+            user="myshift",
+            password_env="SMTP_PW",
+        )
+        said: list[str] = []
+        for password in (SMTP_PASSWORD, "wrong-" + SMTP_PASSWORD):
+            notify = Notifier(
+                [open_channel(cfg, {"SMTP_PW": password})],
+                environment="prod",
+                server="mysql://app@db:3306/shop",
+                who="alice@laptop",
+                say=said.append,
+            )
+            notify(Event("rollback.finished", "ok", summary="rolled back", apply_id=3))
+            notify.close()
+    finally:
+        box.close()
+    assert [m["Subject"] for m in box.mails] == ["[myshift] prod: rollback finished (ok)"]
+    assert "history id: 3" in box.mails[0].get_content()
+    assert len(said) == 1 and "'mail' (smtp 127.0.0.1:" in said[0], said
+    assert "not retried): authentication refused (535)" in said[0]
+    assert "Check user and the password in $SMTP_PW for [notify.mail]" in said[0]
+    assert SMTP_PASSWORD not in said[0]
