@@ -24,7 +24,9 @@ from clitools import run_cli
 from myshift.config.settings import Settings
 from myshift.db.connect import Conn, Endpoint, connect
 from myshift.exitcodes import ExitCode
+from myshift.model import Flavor
 from myshift.workflows.emergency import EmergencyFacts, environment_facts, format_emergency
+from myshift.workflows.emergency_sql import lock_holders_sql
 from myshift.workflows.planfile import PlanFile
 
 SCHEMA_SQL = [
@@ -199,6 +201,9 @@ def _stuck_alter_is_found_and_killed(prod: Endpoint, part: str) -> None:
             run_block(op, holders)  # MariaDB: needs the metadata_lock_info plugin
         except pymysql.err.OperationalError as exc:
             assert exc.args[0] in (1109,), exc  # unknown table: the plugin is not loaded
+        # MySQL's variant (performance_schema): its tables and columns exist here too.
+        mysql = lock_holders_sql(Flavor.from_string("mysql:8.0.36"), prod.schema, ["orders"])
+        assert len(run_block(op, mysql)) == 1
         op.execute(f"KILL QUERY {alter_id}")
         thread.join(10)
         assert errors and "interrupted" in str(errors[0]).lower()
