@@ -548,6 +548,7 @@ def test_notifier_scrubs_secrets_and_honours_event_filters(receiver: Receiver) -
     """What the watch will call: notify(Event(...)); secrets in its text never leave."""
     from myshift.config.notify import ChannelConfig
     from myshift.workflows.notify import Event, Notifier, open_channel
+    from myshift.workflows.notify.events import watch_alert
 
     url = f"http://127.0.0.1:{receiver.port}"
     everything = ChannelConfig(name="all", type="webhook", url=url + "/hook")
@@ -563,11 +564,10 @@ def test_notifier_scrubs_secrets_and_honours_event_filters(receiver: Receiver) -
     )
     notify(Event("plan.created", "created", summary="plan", plan_hash="sha256:1"))
     notify(
-        Event(
-            "watch.alert",
-            "alert",
-            summary=f"errors up; the app logs show password {DB_PASSWORD}",
-            details=(("rollback", "myshift rollback 7 --to prod"),),
+        watch_alert(
+            f"errors up; the app logs show password {DB_PASSWORD}",
+            rollback="myshift rollback 7 --to prod",
+            figures=(("errors/s", "0.1 -> 12.5"),),
         )
     )
     notify(Event("apply.finished", "ok", apply_id=7))
@@ -577,7 +577,11 @@ def test_notifier_scrubs_secrets_and_honours_event_filters(receiver: Receiver) -
     assert [h["kind"] for h in hooks] == ["plan.created", "watch.alert", "apply.finished"]
     assert [h["seq"] for h in hooks] == [1, 2, 3]
     assert hooks[1]["summary"] == "errors up; the app logs show password ***"
-    assert hooks[1]["details"] == {"rollback": "myshift rollback 7 --to prod"}
+    assert hooks[1]["details"] == {
+        "rollback": "myshift rollback 7 --to prod",
+        "errors/s": "0.1 -> 12.5",
+    }
+    assert hooks[1]["title"] == "watch alert" and hooks[1]["outcome"] == "alert"
     assert "rollback: myshift rollback 7 --to prod" in hooks[1]["text"]
     assert [s["text"].splitlines()[0] for s in receiver.on("/a")] == [
         "myshift: apply finished on prod (ok)"

@@ -7,7 +7,7 @@ report), else the command that shows the record (``myshift history ID``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,6 +133,29 @@ def rehearsal_stopped(report: RehearsalReport, link: str, exc: BaseException) ->
     )
 
 
+def watch_alert(
+    summary: str,
+    *,
+    plan_hash: str = "",
+    link: str = "",
+    apply_id: int | None = None,
+    rollback: str = "",
+    figures: Sequence[tuple[str, str]] = (),
+) -> Event:
+    """A regression the watch flagged: ``summary`` says which (one line), ``rollback``
+    is the command to paste, ``figures`` (label, value) lines: baseline vs now."""
+    details = ((("rollback", rollback),) if rollback else ()) + tuple(figures)
+    return Event(
+        kind="watch.alert",
+        outcome="alert",
+        summary=one_line(summary),
+        plan_hash=plan_hash,
+        link=link,
+        apply_id=apply_id,
+        details=details,
+    )
+
+
 def tell_rehearsal(
     notify: Callable[[Event], None],
     report: RehearsalReport,
@@ -156,4 +179,5 @@ __all__ = [
     "rehearsal_done",
     "rehearsal_stopped",
     "tell_rehearsal",
+    "watch_alert",
 ]
