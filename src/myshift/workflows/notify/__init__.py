@@ -1,7 +1,7 @@
 """Tell the team: plans made, rehearsals, applies, rollbacks and watch alerts.
 
-A workflow calls ``notify(event)`` (its options carry ``notify``: a
-``Notifier``, or ``no_notify`` when the environment names no channel).  The
+A workflow calls ``notify(event)`` when its options carry one (``notify``:
+a ``Notifier``; None when the environment names no channel).  The
 ``Notifier`` stamps the event (environment, redacted server, operator, time,
 sequence number: ``message.Message``), scrubs the command's secrets out of it
 and hands it to one sender thread per channel, so a slow or dead channel never
@@ -47,10 +47,6 @@ class Channel:
     password: str | None = None
     # Why it cannot send (a variable not set), said once instead of sending.
     unusable: str = ""
-
-
-def no_notify(event: Event) -> None:
-    """The ``notify`` of an environment with no channel: says nothing to anyone."""
 
 
 def open_channel(cfg: ChannelConfig, environ: Mapping[str, str] | None = None) -> Channel:
@@ -233,14 +229,14 @@ def notifier_for(
     *,
     say: Say = lambda s: None,
     environ: Mapping[str, str] | None = None,
-) -> Notify:
+) -> Notifier | None:
     """The ``notify`` of a command on ``target``: its environment's channels, or
-    ``no_notify`` (a URL target, or an environment that names none)."""
+    None (a URL target, or an environment that names none)."""
     from myshift.workflows.history import operator
 
     env = settings.environments.get(target.env_name or "")
     if env is None or not env.notify:
-        return no_notify
+        return None
     channels = [open_channel(settings.notify[name], environ) for name in env.notify]
     return Notifier(
         channels,
@@ -252,8 +248,8 @@ def notifier_for(
     )
 
 
-def close_notify(notify: Notify) -> None:
-    """Wait for what ``notify`` queued (nothing to do for ``no_notify``)."""
+def close_notify(notify: Notify | None) -> None:
+    """Wait for what ``notify`` queued (nothing to do for None or a plain function)."""
     if isinstance(notify, Notifier):
         notify.close()
 
@@ -265,7 +261,6 @@ __all__ = [
     "Notifier",
     "Notify",
     "close_notify",
-    "no_notify",
     "notifier_for",
     "open_channel",
     "server_label",
