@@ -32,6 +32,7 @@ from myshift.cli_support import (
     config_option,
     connection_options,
     echo_err,
+    emergency_facts,
     format_option,
     handle_errors,
     load_config,
@@ -521,24 +522,15 @@ def rollback(
 @connection_options
 @handle_errors
 def runbook(
-    plan_path: str,
-    target: str | None,
-    output: str | None,
-    lang: str | None,
-    emergency: bool,
-    **kw: Any,
+    plan_path: str, target: str | None, output: str | None, lang: str | None, **kw: Any
 ) -> None:
-    """Write a Markdown runbook for a plan file: changes, risks, rollback, checks
-    (--emergency: when the apply goes wrong)."""
+    """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
     from myshift.workflows import runbook as runbook_mod
-    from myshift.workflows.emergency import environment_facts
 
+    emergency = kw.pop("emergency")  # --emergency: when the apply goes wrong
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
-    opts = runbook_mod.RunbookOptions(
-        output=output,
-        lang=lang or load_config().lang,
-        emergency=environment_facts(load_config(), tgt) if emergency else None,
-    )
+    opts = runbook_mod.RunbookOptions(output=output, lang=lang or load_config().lang)
+    opts = replace(opts, emergency=emergency_facts(tgt) if emergency else None)
     if tgt is not None:  # the history its recent applies come from
         opts = replace(opts, history_schema=load_config().history_schema)
     text = runbook_mod.runbook(plan_path, tgt, opts)

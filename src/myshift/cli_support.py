@@ -305,6 +305,13 @@ def notify_for(settings: Any, target: Any) -> Any:
     return notify
 
 
+def emergency_facts(target: Any) -> Any:
+    """``runbook --emergency``: what myshift.toml says of the target's environment."""
+    from myshift.workflows.emergency import environment_facts
+
+    return environment_facts(load_config(), target)
+
+
 def rename_hints(rename: tuple[str, ...]) -> Any:
     from myshift.engine.load import parse_rename_option
 

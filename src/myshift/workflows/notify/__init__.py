@@ -13,9 +13,11 @@ raises.  ``close()`` waits for what is queued (the CLI calls it when the
 command ends, on every path, an interrupted apply included, so its "apply
 interrupted" is sent before the process exits).
 
-The API the watch uses: ``notify(Event(kind="watch.alert", outcome="alert",
-summary=..., plan_hash=..., link=..., details=(("rollback", "myshift
-rollback 12 --to prod"),)))``.
+The API the watch uses: ``notify(watch_alert(summary, plan_hash=...,
+link=..., apply_id=..., rollback="myshift rollback 12 --to prod",
+figures=(("errors/s", "0.1 -> 12"),)))`` (``events.watch_alert`` builds the
+``Event(kind="watch.alert", outcome="alert", ...)``), with the ``notify`` its
+command's options carry (None: nothing configured, send nothing).
 """
 
 from __future__ import annotations
