@@ -171,12 +171,16 @@ class Notifier:
         return bool(self._senders)
 
     def __call__(self, event: Event) -> None:
-        """Queue ``event`` for every channel that wants it; returns at once."""
-        msg = self._message(event)
-        self.sent.append(msg)
-        for sender in self._senders:
-            if sender.channel.config.wants(event.kind):
-                sender.put(msg)
+        """Queue ``event`` for every channel that wants it; returns at once and never
+        raises (a thread that cannot start, a bug here: a warning, the apply goes on)."""
+        try:
+            msg = self._message(event)
+            self.sent.append(msg)
+            for sender in self._senders:
+                if sender.channel.config.wants(event.kind):
+                    sender.put(msg)
+        except Exception as exc:
+            self.say(f"Warning: notification {event.kind} not sent: {exc}.")
 
     def _message(self, event: Event) -> Message:
         s = self._secrets
