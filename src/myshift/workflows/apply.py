@@ -89,7 +89,7 @@ def apply(
         notes=notes,
         online=opts.plan.online,
     )
-    apply_id = _execute_told(target, pf, run, opts, plan_path, say, display)
+    apply_id = _execute_told(target, pf, run, opts, say, display)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)
     text = (
         f"Applied {len(pf.runnable)} statement(s) to {target}"
@@ -105,7 +105,6 @@ def _execute_told(
     pf: PlanFile,
     run: ApplyOptions,
     opts: ApplyCommandOptions,
-    plan_path: str | None,
     say: Callable[[str], None],
     display: StatementDisplay | None,
 ) -> int | None:
