@@ -152,9 +152,13 @@ def test_emergency_runbook_commands_work_on_a_real_server(prod: Endpoint, tmp_pa
     # 4: the myshift commands run as written.
     cmds = blocks(part["4"], "sh")[1].splitlines()
     assert cmds[0] == f"myshift rollback {apply_id} --to prod --plan-only"
-    r = run_cli(*cmds[0].split()[1:], cwd=tmp_path)
+    r = run_cli(*cmds[0].split()[1:], "-o", "back.json", cwd=tmp_path)
     assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stderr
-    assert "`gone`" in r.stdout or "gone" in r.stdout
+    assert "gone" in r.stdout
+    # A rollback plan file has its emergency runbook too (its reverse re-applies).
+    r = run_cli("runbook", "--emergency", "--plan", "back.json", "--to", "prod", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "`gone`" in r.stdout and "## 5. Roll back without myshift" in r.stdout
 
     # 5 and 6, by hand: kept table back, reverse statements, kept values back.
     table_back, columns_back = blocks(part["6"])[1:3]
