@@ -297,6 +297,23 @@ def plan_key_for(settings: Any, target: Any) -> Any:
     return plan_key(settings, target.env_name)
 
 
+def notify_for(settings: Any, target: Any) -> Any:
+    """The command's ``notify`` (workflows.notify): the target environment's channels,
+    waited for when the command ends, on every path (success, error, Ctrl-C)."""
+    from myshift.workflows.notify import close_notify, notifier_for
+
+    notify = notifier_for(settings, target, say=echo_err)
+    click.get_current_context().find_root().call_on_close(lambda: close_notify(notify))
+    return notify
+
+
+def emergency_facts(target: Any) -> Any:
+    """``runbook --emergency``: what myshift.toml says of the target's environment."""
+    from myshift.workflows.emergency import environment_facts
+
+    return environment_facts(load_config(), target)
+
+
 def rename_hints(rename: tuple[str, ...]) -> Any:
     from myshift.engine.load import parse_rename_option
 

@@ -95,9 +95,12 @@ def apply_watch_options(fn: Any) -> Any:
     return fn
 
 
-def apply_watch(target: Any, settings: Any, kw: dict[str, Any]) -> Any:
-    """The WatchOptions of an apply from its flags and [watch]; None: no watch."""
-    from myshift.workflows.watch import WatchOptions
+def apply_watch(target: Any, settings: Any, kw: dict[str, Any], notify: Any = None) -> Any:
+    """The WatchOptions of an apply from its flags and [watch]; None: no watch.
+
+    ``notify`` (the apply's, workflows.notify) is told of every regression flagged.
+    """
+    from myshift.workflows.watch import WatchOptions, alerts_to
 
     flag = kw.pop("watch_flag", None)
     after = _seconds(kw.pop("watch_after", None), "--watch-after")
@@ -126,7 +129,7 @@ def apply_watch(target: Any, settings: Any, kw: dict[str, Any]) -> Any:
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         live=sys.stderr.isatty(),
-        # NOTIFY: watch alert -- on_alert=<the notify hook> is wired here.
+        on_alert=alerts_to(notify),
     )
 
 
@@ -174,7 +177,8 @@ def watch(
 ) -> None:
     """Watch the target's health against a baseline; flag regressions with the rollback
     command (exit 15 when one was flagged)."""
-    from myshift.workflows.watch import WatchOptions
+    from myshift.cli_support import notify_for
+    from myshift.workflows.watch import WatchOptions, alerts_to
     from myshift.workflows.watch import watch as watch_command
 
     tgt = resolve_target(target or ref, kw)
@@ -189,7 +193,7 @@ def watch(
         audit_log=str(settings.audit_log),
         apply_id=apply_id,
         live=sys.stdout.isatty(),
-        # NOTIFY: watch alert -- on_alert=<the notify hook> is wired here.
+        on_alert=alerts_to(notify_for(settings, tgt), apply_id),
     )
     outcome = watch_command(tgt, opts, write=click.echo, stream=sys.stdout)
     click.echo(outcome.text, nl=False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from myshift.config.notify import ChannelConfig, check_env_channels, parse_channels
 from myshift.config.watchsettings import WatchSettings, parse_watch
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
 from myshift.errors import UsageError
@@ -50,6 +51,8 @@ _ENV_KEYS: dict[str, type] = {
     "aws_region": str,
     # Replicas of this environment the watch reads the lag of (environments or URLs).
     "replicas": list,
+    # The [notify.NAME] channels its commands report to (config.notify).
+    "notify": list,
 }
 _ENV_PATH_KEYS = (
     "ssl_ca",
@@ -106,6 +109,8 @@ class EnvConfig:
     aws_region: str | None = None
     # The replicas `watch` reads the lag of: environment names or mysql:// URLs.
     replicas: tuple[str, ...] = ()
+    # The channels (``[notify.NAME]``) told of its plans, rehearsals, applies and rollbacks.
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,8 @@ class Settings:
     definer: str = "keep"
     # The runbook's language (`runbook --lang` wins).
     lang: str = "en"
+    # ``[notify.NAME]``: the channels environments name in their ``notify`` list.
+    notify: Mapping[str, ChannelConfig] = field(default_factory=dict)
 
 
 def find_config(
@@ -269,7 +276,8 @@ def read_settings(path: Path) -> Settings:
     envs_raw = data.pop("env", {})
     if not isinstance(envs_raw, dict):
         raise UsageError(f"{path}: `env` must be a table.", "Use [env.NAME] sections.")
-    envs = {name: _parse_env(path, name, body) for name, body in envs_raw.items()}
+    channels = parse_channels(path, data.pop("notify", {}))
+    envs = {name: _parse_env(path, name, body, channels) for name, body in envs_raw.items()}
 
     history_schema = data.pop("history_schema", DEFAULT_HISTORY_SCHEMA)
     _check_type(path, "history_schema", history_schema, str)
@@ -316,6 +324,7 @@ def read_settings(path: Path) -> Settings:
         aws=aws,
         definer=definer,
         lang=lang,
+        notify=channels,
     )
 
 
@@ -372,7 +381,9 @@ def _relative_to(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
+def _parse_env(
+    path: Path, name: str, body: object, channels: dict[str, ChannelConfig]
+) -> EnvConfig:
     if not isinstance(body, dict):
         raise UsageError(f"{path}: `env.{name}` must be a table.", f"Write it as [env.{name}].")
     unknown = sorted(set(body) - set(_ENV_KEYS))
@@ -400,5 +411,7 @@ def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
                     "Fix the value in myshift.toml.",
                 )
             value = tuple(value)
+        if key == "notify":
+            value = check_env_channels(path, name, value, channels)
         values[key] = value
     return EnvConfig(name=name, **values)

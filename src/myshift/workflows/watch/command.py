@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from myshift.config.watchsettings import WatchSettings
 from myshift.db.connect import DriverError, Endpoint, connect
@@ -29,6 +29,9 @@ from myshift.workflows.watch.prom import MetricsServer
 from myshift.workflows.watch.sampler import Sampler
 from myshift.workflows.watch.view import LiveView, PlainView
 from myshift.workflows.watch.watcher import Flag, Watcher
+
+if TYPE_CHECKING:
+    from myshift.workflows.notify import Event
 
 Say = Callable[[str], None]
 
@@ -46,8 +49,7 @@ class WatchOptions:
     audit_log: str | None = None
     apply_id: int | None = None  # `watch --apply ID`: its rollback, and its history notes
     live: bool = False  # a live table (a terminal) instead of plain lines
-    # NOTIFY: watch alert.  Called once per regression flagged (the notification
-    # hook of issue 15 is wired here by the CLI: notify(event) with the flag).
+    # Called once per regression flagged (``alerts_to``: a watch.alert notification).
     on_alert: Callable[[Flag], None] | None = None
 
 
@@ -56,6 +58,29 @@ class WatchOutcome:
     text: str
     flagged: bool
     result: dict[str, Any]
+
+
+def alerts_to(
+    notify: Callable[[Event], None] | None, apply_id: int | None = None
+) -> Callable[[Flag], None] | None:
+    """A watch's ``on_alert`` that tells the team (a ``watch.alert`` event) of each flag."""
+    if notify is None:
+        return None
+    from myshift.workflows.notify.events import watch_alert
+
+    def on_alert(f: Flag) -> None:
+        now = "?" if f.value is None else f"{f.value:g}"
+        was = "?" if f.baseline is None else f"{f.baseline:g}"
+        notify(
+            watch_alert(
+                f.text(),
+                apply_id=apply_id,
+                rollback=f.rollback,
+                figures=((f.figure, f"{was} -> {now}"),),
+            )
+        )
+
+    return on_alert
 
 
 def rollback_command(target: Endpoint, apply_id: int | None) -> str:
@@ -112,7 +137,7 @@ def _alerting(w: Watcher, opts: WatchOptions, show: Callable[[str, Any, list[Fla
     def on_sample(phase: str, sample: Any, flags: list[Flag]) -> None:
         show(phase, sample, flags)
         for f in flags:
-            if opts.on_alert is not None:  # NOTIFY: watch alert
+            if opts.on_alert is not None:
                 with contextlib.suppress(Exception):  # a notification never stops the watch
                     opts.on_alert(f)
 
