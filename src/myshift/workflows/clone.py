@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident
-from myshift.db.stream import execute_bytes, literal, rows_as_bytes, stream_rows
+from myshift.db.stream import execute_bytes, rows_as_bytes, stream_rows
 from myshift.engine.ddl import base_type
 from myshift.engine.diff import toposort
 from myshift.engine.introspect import catalog, introspect
@@ -67,6 +67,7 @@ from myshift.workflows.clone_progress import (
     Tracker,
     stop_copiers,
 )
+from myshift.workflows.clone_sample import delete_orphans, sample_where
 from myshift.workflows.clone_structure import CloneError, copy_structure, create_later
 from myshift.workflows.datamode import DataMode
 
@@ -76,7 +77,6 @@ _BINARY_TYPES = frozenset({
     "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
     "geometrycollection", "geomcollection",
 })  # fmt: skip
-_SAMPLE_FILTER_MAX = 20000  # parent keys beyond this: no IN-list filter, orphans deleted after
 
 
 @dataclass
@@ -334,55 +334,6 @@ def _begin_snapshot(src: Conn) -> None:
     src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
 
 
-def _sample_where(dst: Conn, dst_schema: str, t: _Table) -> str:
-    """``WHERE`` keeping only rows whose FKs point at rows already in the sandbox."""
-    conds: list[str] = []
-    for fk in t.links:
-        if fk.ref_table == t.name:
-            continue
-        refcols = ", ".join(quote_ident(c) for c in fk.ref_columns)
-        keys = dst.query(
-            f"SELECT DISTINCT {refcols} FROM {quote_ident(dst_schema)}.{quote_ident(fk.ref_table)}"
-            f" LIMIT {_SAMPLE_FILTER_MAX + 1}"
-        )
-        if len(keys) > _SAMPLE_FILTER_MAX:
-            continue
-        cols = [quote_ident(c) for c in fk.columns]
-        null = " OR ".join(f"{c} IS NULL" for c in cols)
-        if not keys:
-            conds.append(f"({null})")
-            continue
-        lhs = cols[0] if len(cols) == 1 else "(" + ", ".join(cols) + ")"
-        lits = [
-            literal(dst, k[0]) if len(k) == 1 else "(" + ", ".join(literal(dst, v) for v in k) + ")"
-            for k in keys
-        ]
-        conds.append(f"({null} OR {lhs} IN ({', '.join(lits)}))")
-    return (" WHERE " + " AND ".join(conds)) if conds else ""
-
-
-def _delete_orphans(dst: Conn, schema: str, fks: Sequence[_Link]) -> int:
-    """Delete rows whose FK points nowhere, until a pass deletes nothing."""
-    total = 0
-    s = quote_ident(schema)
-    while True:
-        deleted = 0
-        for table, fk in fks:
-            on = " AND ".join(
-                f"p.{quote_ident(r)} = c.{quote_ident(c)}"
-                for c, r in zip(fk.columns, fk.ref_columns, strict=True)
-            )
-            notnull = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
-            deleted += dst.execute(
-                f"DELETE c FROM {s}.{quote_ident(table)} c "
-                f"LEFT JOIN {s}.{quote_ident(fk.ref_table)} p ON {on} "
-                f"WHERE {notnull} AND p.{quote_ident(fk.ref_columns[0])} IS NULL"
-            )
-        total += deleted
-        if deleted == 0:
-            return total
-
-
 def _try_global_lock(src_ep: Endpoint) -> Conn | None:
     lock = connect(src_ep)
     try:
@@ -501,11 +452,11 @@ def _copy_sample(
         if on_snapshot is not None:
             on_snapshot(sc)
         for t in _fk_order(todo):
-            where = _sample_where(dc, job.dst.schema, t)
+            where = sample_where(dc, job.dst.schema, t)
             stats.rows_per_table[t.name] = _copy_rows(job, sc, dc, t, where, rows)
             job.tracker.add(0, 0, t.name, finished=True)
         sc.execute("COMMIT")
-        stats.orphans_deleted = _delete_orphans(dc, job.dst.schema, fks)
+        stats.orphans_deleted = delete_orphans(dc, job.dst.schema, fks)
         for name in list(stats.rows_per_table):
             stats.rows_per_table[name] = int(
                 dc.scalar(f"SELECT COUNT(*) FROM {quote_ident(job.dst.schema)}.{quote_ident(name)}")

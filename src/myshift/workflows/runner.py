@@ -326,6 +326,15 @@ def connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, DriverError) and code in _LOST
 
 
+def _server_send(
+    conn: Conn, seq: int, tagged: PlannedStatement, hook: StatementHook | None
+) -> Callable[[], int | None]:
+    """How a statement on the server path is sent: through ``hook``, else executed."""
+    if hook is not None:
+        return functools.partial(hook, conn, seq, tagged)
+    return functools.partial(conn.execute, tagged.sql)
+
+
 def run_statements(
     target: Endpoint,
     statements: list[PlannedStatement],
@@ -381,10 +390,8 @@ def run_statements(
                         _run_online, ddl_conn, target, st, opts, history, apply_id, seq, watch,
                         on_wait,
                     )  # fmt: skip
-                elif hook is not None:
-                    send = functools.partial(hook, ddl_conn, seq, tagged)
                 else:
-                    send = functools.partial(ddl_conn.execute, tagged.sql)
+                    send = _server_send(ddl_conn, seq, tagged, hook)
                 with watch.statement(seq, total, st.subject, st.sql):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:

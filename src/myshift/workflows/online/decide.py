@@ -134,18 +134,12 @@ def decide_one(
             path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and the "
             f"online tool cannot run it: {st.online_unfit}",
         )
-    if tool is None:
+    blocker = f"{s.tool} ({TOOL_PACKAGE}) is not installed" if tool is None else unusable
+    if blocker:
         return replace(
             st,
             path=REFUSED,
-            path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and "
-            f"{s.tool} ({TOOL_PACKAGE}) is not installed",
-        )
-    if unusable:
-        return replace(
-            st,
-            path=REFUSED,
-            path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and {unusable}",
+            path_reason=f"{cost} ({why_big}) blocks writes for the whole copy, and {blocker}",
         )
     note = (
         "; gh-ost is on PATH but myshift does not drive it, so pt-online-schema-change"
