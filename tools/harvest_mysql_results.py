@@ -173,6 +173,24 @@ SOURCES: list[dict[str, Any]] = [
             "8.0 row-version limit, recorded"
         ),
     },
+    {
+        "id": "ctype_utf8mb4_innodb",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/r/ctype_utf8mb4_innodb.result",
+        "commit": "629e2c5d1670133e40d017eeac625d0c09f5b785",
+        "total_chars": 86668,
+        "chunks": ["ctype_utf8mb4_innodb.0.json"],
+        "version": "8.0.19+",
+        "flavor": "mysql:8.0.19",
+        "version_evidence": (
+            "duplicate-key errors name the key table-qualified ('t1.c', new in "
+            "8.0.19) and InnoDB tables default to utf8mb4_0900_ai_ci (8.0); the exact "
+            "release of this commit is not shown by the file; prefix of 13,687 "
+            "characters (368 lines, up to the second DROP after 'show create table "
+            "t2'); its SELECT HEX rows of repeated bytes were rebuilt from their "
+            "pattern, every DDL and SHOW CREATE line is as read"
+        ),
+    },
 ]
 
 _KEYWORDS = (
