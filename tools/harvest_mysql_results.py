@@ -191,6 +191,43 @@ SOURCES: list[dict[str, Any]] = [
             "pattern, every DDL and SHOW CREATE line is as read"
         ),
     },
+    {
+        "id": "default_row_format_16k-9.7-villagesql",
+        "repo": "villagesql/villagesql-server",
+        "path": "mysql-test/suite/innodb/r/default_row_format_16k.result",
+        "commit": "1557820bdd98f317ec93fadd381f1815e7f8476e",
+        "total_chars": 19510,
+        "chunks": ["villagesql_default_row_format_16k.0.json"],
+        "version": "9.7.2",
+        "flavor": "mysql:9.7.2",
+        "version_evidence": (
+            "VillageSQL Server is a GPL-2.0 tracking fork of mysql-server (its README: "
+            "of MySQL 8.4.6 LTS; Docs/merging/recurring-conflicts-9.7.md: since merged "
+            "with 9.7) that keeps MySQL's test files; MYSQL_VERSION stored at this same "
+            "commit reads 9.7.2 (LTS), so the file is the 9.7.2 tree's; whole file, its "
+            "repeated column and key lines rebuilt from their pattern and checked "
+            "against both read windows (19,510 characters, the join at 16,000 exact)"
+        ),
+    },
+    {
+        "id": "ctype_collate-2025-villagesql",
+        "repo": "villagesql/villagesql-server",
+        "path": "mysql-test/r/ctype_collate.result",
+        "commit": "8395e27001153bd3c7f7504ea3ea07a3a4751b8f",
+        "total_chars": 19386,
+        "chunks": ["villagesql_ctype_collate.0.json"],
+        "version": "8.0.42+ (2025 tree, branch not shown)",
+        "flavor": "mysql:8.0.42",
+        "version_evidence": (
+            "stored in VillageSQL Server (GPL-2.0 fork of mysql-server, see the "
+            "default_row_format_16k entry); the file carries the test for "
+            "Bug#37412963 (an Oracle bug number of late 2024) and utf8mb3_* collation "
+            "names (8.0.30+), so the tree is from 2025 or later, but whether 8.0, 8.4 "
+            "or 9.x is not shown: modelled as 8.0.42, the oldest it can be; whole file "
+            "(19,386 characters, the join at 16,000 exact), its one-letter sort rows "
+            "rebuilt from the read text"
+        ),
+    },
 ]
 
 _KEYWORDS = (
