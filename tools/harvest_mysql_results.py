@@ -91,13 +91,15 @@ SOURCES: list[dict[str, Any]] = [
             "generated_invisible_primary_key.0.json",
             "generated_invisible_primary_key.13621.json",
         ],
-        "version": "8.0.30+",
-        "flavor": "mysql:8.0.30",
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
         "version_evidence": (
-            "generated invisible primary keys (my_row_id, "
-            "sql_generate_invisible_primary_key) arrived in 8.0.30; the exact "
-            "release of this commit is not shown by the file; prefix of 22,152 "
-            "characters, its two read windows checked at their joins"
+            "a 9.4+ tree: the same commit carries mysql-test/suite/jdv/r/*.result "
+            "(jdv_ddl_cs, jdv_types, jdv_dml_bugs, ... are stored at c008bd32), the "
+            "tests of JSON duality views, which the reference manual says MySQL 9.4.0 "
+            "added (refman 9.4, section 27.7); the file itself shows only the 8.0.30 "
+            "feature it tests (my_row_id, sql_generate_invisible_primary_key); prefix "
+            "of 22,152 characters, its two read windows checked at their joins"
         ),
     },
     {
