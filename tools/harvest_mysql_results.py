@@ -181,16 +181,17 @@ SOURCES: list[dict[str, Any]] = [
         "path": "mysql-test/r/ctype_utf8mb4_innodb.result",
         "commit": "629e2c5d1670133e40d017eeac625d0c09f5b785",
         "total_chars": 86668,
-        "chunks": ["ctype_utf8mb4_innodb.0.json"],
+        "chunks": ["ctype_utf8mb4_innodb.0.json", "ctype_utf8mb4_innodb.13687.json"],
         "version": "8.0.19+",
         "flavor": "mysql:8.0.19",
         "version_evidence": (
             "duplicate-key errors name the key table-qualified ('t1.c', new in "
             "8.0.19) and InnoDB tables default to utf8mb4_0900_ai_ci (8.0); the exact "
-            "release of this commit is not shown by the file; prefix of 13,687 "
-            "characters (368 lines, up to the second DROP after 'show create table "
-            "t2'); its SELECT HEX rows of repeated bytes were rebuilt from their "
-            "pattern, every DDL and SHOW CREATE line is as read"
+            "release of this commit is not shown by the file; prefix of 23,193 "
+            "characters (714 lines, up to the DROP after the utf8mb4_bin 'using "
+            "btree' table), read in two windows joined at 13,687; its SELECT HEX "
+            "rows of repeated bytes and its repeated INSERT/SELECT blocks were "
+            "rebuilt from their pattern, every DDL and SHOW CREATE line is as read"
         ),
     },
     {
@@ -228,6 +229,36 @@ SOURCES: list[dict[str, Any]] = [
             "or 9.x is not shown: modelled as 8.0.42, the oldest it can be; whole file "
             "(19,386 characters, the join at 16,000 exact), its one-letter sort rows "
             "rebuilt from the read text"
+        ),
+    },
+    {
+        "id": "jdv_charset-9.4",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/suite/jdv/r/jdv_charset.result",
+        "commit": "7a98d1d1864fe280392b6bb0327cf8789a5639d4",
+        "total_chars": 2107,
+        "chunks": ["jdv_charset.0.json"],
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
+        "version_evidence": (
+            "a JSON duality view test (CREATE JSON DUALITY VIEW): the reference "
+            "manual says MySQL 9.4.0 added JSON duality views (refman 9.4, section "
+            "27.7); whole file"
+        ),
+    },
+    {
+        "id": "alter_rename_self_referencing_fk-9.4",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/suite/innodb/r/alter_rename_self_referencing_fk.result",
+        "commit": "04a3d2e37e13c7224f76008de620ed99c7d242d6",
+        "total_chars": 675,
+        "chunks": ["alter_rename_self_referencing_fk.0.json"],
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
+        "version_evidence": (
+            "a 9.4+ tree: the same commit carries "
+            "mysql-test/suite/jdv/r/jdv_etag_select.result, a JSON duality view test "
+            "(views added in MySQL 9.4.0, refman 9.4 section 27.7); whole file"
         ),
     },
 ]
