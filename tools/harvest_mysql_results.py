@@ -90,6 +90,7 @@ SOURCES: list[dict[str, Any]] = [
         "chunks": [
             "generated_invisible_primary_key.0.json",
             "generated_invisible_primary_key.13621.json",
+            "generated_invisible_primary_key.22152.json",
         ],
         "version": "9.4.0+",
         "flavor": "mysql:9.4.0",
@@ -99,7 +100,11 @@ SOURCES: list[dict[str, Any]] = [
             "tests of JSON duality views, which the reference manual says MySQL 9.4.0 "
             "added (refman 9.4, section 27.7); the file itself shows only the 8.0.30 "
             "feature it tests (my_row_id, sql_generate_invisible_primary_key); prefix "
-            "of 22,152 characters, its two read windows checked at their joins"
+            "of 38,120 characters (up to '# my_row_id column alter is not "
+            "permitted.'), its three read windows checked at their joins; the third "
+            "window's repeated SHOW CREATE shapes were rebuilt from the read text and "
+            "its length checked against the window (15,968 + the 32-character "
+            "partial line that follows)"
         ),
     },
     {
