@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck demo bench bench-deps corpus clean server-deps
+.PHONY: install test lint typecheck demo bench bench-deps corpus clean server-deps browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import venv, ensurepip' 2>/dev/null || { \
@@ -32,11 +32,17 @@ server-deps:
 	  echo "sshd missing: installing openssh-server (the SSH tunnel tests start their own)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null; }
 
+# Headless Chromium renders the HTML report in tests/test_report_html.py.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "chromium missing: installing it (the HTML report test renders in it)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install server-deps lint
+test: install server-deps browser-deps lint
 	$(BIN)/pytest -q tests
 
 demo: install server-deps

@@ -23,6 +23,7 @@ would have filled them, then require that
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -267,9 +268,21 @@ def test_recorded_table_passes_the_self_check(fixture_name: str, key: str) -> No
     lines = _lines(table.create_sql)
     for col, line in zip(table.columns, lines, strict=False):
         assert ddl.column_definition(col, table, flavor) == line
-    # CREATE TABLE renders the server's text; MySQL 8.4 prints these tables the same way.
+    # CREATE TABLE renders the server's text; MySQL 8.4 prints these tables the same
+    # way, but for the integer display widths 8.0.19 stopped printing.
     assert CreateTable(table).render(flavor) == table.create_sql
-    assert ddl.create_table(table, Flavor.from_string("mysql:8.4.0")) == table.create_sql
+    assert ddl.create_table(table, Flavor.from_string("mysql:8.4.0")) == _widths_dropped(
+        table.create_sql
+    )
+
+
+def _widths_dropped(create_sql: str) -> str:
+    """The text as MySQL 8.0.19+ prints it: ``int(11)`` -> ``int``, but ``tinyint(1)``."""
+    return re.sub(
+        r"\b(tinyint|smallint|mediumint|int|bigint)\((\d+)\)(?! unsigned zerofill| zerofill)",
+        lambda m: m.group(0) if m.group(0) == "tinyint(1)" else m.group(1),
+        create_sql,
+    )
 
 
 @pytest.mark.parametrize(("fixture_name", "key"), ALL_TABLES)

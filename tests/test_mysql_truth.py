@@ -102,7 +102,7 @@ def table_verdict(text: str, flavor: Flavor) -> tuple[str, str]:
     if table.unsupported is not None:
         return "table-unsupported", table.unsupported
     want = strip_auto_increment(text)[0]
-    got = ddl.create_table(table, flavor)
+    got = ddl.create_table(table, flavor, gipk=True)  # as SHOW CREATE shows a GIPK
     if got != want:
         return "table-rendered-differently", _first_difference(want, got)
     return "reproduced", ""

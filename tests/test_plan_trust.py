@@ -52,7 +52,9 @@ def prod(fresh_schema: Endpoint, tmp_path: Path) -> Iterator[Endpoint]:
 
 def write_toml(tmp_path: Path, ep: Endpoint, top: str = "", env_extra: str = "") -> None:
     (tmp_path / "myshift.toml").write_text(
-        top + f'[env.prod]\nhost = "{ep.host}"\nport = {ep.port}\nuser = "root"\n'
+        top
+        + '[watch]\non_apply = "never"\n\n'  # the plan's trust is tested here, not the watch
+        + f'[env.prod]\nhost = "{ep.host}"\nport = {ep.port}\nuser = "root"\n'
         f'schema = "{ep.schema}"\nprotected = true\n' + env_extra
     )
 

@@ -17,7 +17,8 @@ The README's placeholders and how this test maps them:
 - hosts ``dev-db.internal`` / ``prod-db.internal`` with port ``3306``: the dev
   and prod throwaway servers (127.0.0.1 and their ports), in ``myshift.toml``
   and on the command line (``-h prod-db.internal -P 3306``);
-- ``ssl_*`` lines of ``myshift.toml`` are dropped (the servers have no TLS);
+- ``ssl_*`` lines of ``myshift.toml`` are dropped (the servers have no TLS), and a
+  ``[watch]`` table shortens the watch around prod's applies to seconds;
 - user ``migrator`` exists on both servers with all privileges, and its
   password is in ``DEV_DB_PASSWORD``, ``PROD_DB_PASSWORD`` and ``MYSQL_PWD``
   (so ``-p`` does not prompt: there is no terminal here);
@@ -217,6 +218,8 @@ def _map_toml(text: str, srv: Servers) -> str:
         elif ln.startswith("["):
             port = None
         out.append(ln)
+    # The watch around prod's applies, in seconds rather than the default minutes.
+    out.append('\n[watch]\ninterval = "0.5s"\nbaseline = "1s"\nafter = "1s"')
     return "\n".join(out) + "\n"
 
 

@@ -306,6 +306,7 @@ def test_protected_apply_needs_a_passed_rehearsal(
     with connect(prod) as c:
         c.execute("UPDATE users SET email = CONCAT('u', id, '@x')")  # no duplicates now
     (tmp_path / "myshift.toml").write_text(
+        '[watch]\non_apply = "never"\n\n'  # the gate is tested here, not the watch
         f'[env.prod]\nhost = "127.0.0.1"\nport = {prod.port}\nuser = "root"\n'
         f'schema = "{prod.schema}"\nprotected = true\n'
     )

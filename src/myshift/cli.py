@@ -34,10 +34,12 @@ from myshift.cli_support import (
     config_option,
     connection_options,
     echo_err,
+    emergency_facts,
     format_option,
     handle_errors,
     load_config,
     lock_wait_option,
+    notify_for,
     online_option,
     online_policy,
     output_style,
@@ -49,6 +51,7 @@ from myshift.cli_support import (
     statement_display,
 )
 from myshift.cli_trash import demo, trash
+from myshift.cli_watch import apply_watch, apply_watch_options, report, watch
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
@@ -134,6 +137,7 @@ def plan(
         plan_key=plan_key_for(settings, tgt) if output else None,
         history_schema=settings.history_schema,
         phases=Phases(echo_err, immediate=sys.stderr.isatty()),
+        notify=notify_for(settings, tgt) if output else None,
     )
     result = plan_command(tgt, src, opts)
     click.echo(result.text, nl=False)
@@ -170,6 +174,7 @@ def plan(
 @click.option("--skip-rehearsal", is_flag=True, help="Apply to a protected env without one.")
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep dropped data for rollback.")
 @online_option
+@apply_watch_options
 @connection_options
 @handle_errors
 def apply(
@@ -219,6 +224,7 @@ def apply(
     tgt = resolve_target(target or ref, kw)
     src = None if plan_path else resolve_source(desired)
     settings = load_config()
+    notify = notify_for(settings, tgt)
     opts = ApplyCommandOptions(
         plan=PlanOptions(
             allow_drop=allow_drop,
@@ -238,6 +244,8 @@ def apply(
         plan_key=plan_key_for(settings, tgt) if plan_path else None,
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
+        watch=apply_watch(tgt, settings, kw, notify),
+        notify=notify,
     )
     result = apply_command(
         tgt,
@@ -300,6 +308,7 @@ def rehearse(
     **kw: Any,
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
+    from myshift.config.notify import secret_variables
     from myshift.workflows import rehearse as rehearse_mod
     from myshift.workflows.sandbox import make_sandbox
 
@@ -319,8 +328,10 @@ def rehearse(
         plan_key=plan_key_for(settings, tgt),
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
-        secret_env=tuple(e.password_env for e in settings.environments.values()),
+        secret_env=tuple(e.password_env for e in settings.environments.values())
+        + secret_variables(settings.notify),
         online=online_policy(online, settings),
+        notify=notify_for(settings, tgt),
     )
     sb = make_sandbox(sandbox, keep=keep, cloud=cloud_context(settings, tgt))
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err, sandbox=sb)
@@ -483,6 +494,7 @@ def rollback(
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         online=online_policy(online, settings),
+        notify=notify_for(settings, tgt),
     )
     result = rollback_mod.rollback(
         tgt,
@@ -516,6 +528,9 @@ def rollback(
     default=None,
     help="Language of the runbook (default: lang in myshift.toml, else en).",
 )
+@click.option(
+    "--emergency", is_flag=True, help="The runbook for when the apply goes wrong (stuck, undo)."
+)
 @connection_options
 @handle_errors
 def runbook(
@@ -524,8 +539,10 @@ def runbook(
     """Write a Markdown runbook for a plan file: changes, risks, rollback, checks."""
     from myshift.workflows import runbook as runbook_mod
 
+    emergency = kw.pop("emergency")  # --emergency: when the apply goes wrong
     tgt = resolve_target(target, kw) if target or kw.get("host") or kw.get("socket") else None
     opts = runbook_mod.RunbookOptions(output=output, lang=lang or load_config().lang)
+    opts = replace(opts, emergency=emergency_facts(tgt) if emergency else None)
     if tgt is not None:  # the history its recent applies come from
         opts = replace(opts, history_schema=load_config().history_schema)
     text = runbook_mod.runbook(plan_path, tgt, opts)
@@ -539,6 +556,8 @@ cli.add_command(trash)
 cli.add_command(demo)
 cli.add_command(access)
 cli.add_command(sandboxes)
+cli.add_command(watch)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -70,7 +70,9 @@ DESIRED_HELP = (
 )
 ALGORITHM_HELP = (
     "Require this ALTER algorithm (instant, inplace or copy); a statement that "
-    "cannot run with it is refused before anything runs (default: the server's choice)."
+    "cannot run with it is refused before anything runs, and the others are sent "
+    "with ALGORITHM= so the server refuses a wrong prediction (default: the "
+    "server's choice)."
 )
 WORKSPACE_HELP = (
     "Where the desired SQL is loaded to be read: temp (a throwaway local server, "
@@ -293,6 +295,23 @@ def plan_key_for(settings: Any, target: Any) -> Any:
     from myshift.workflows.plancheck import plan_key
 
     return plan_key(settings, target.env_name)
+
+
+def notify_for(settings: Any, target: Any) -> Any:
+    """The command's ``notify`` (workflows.notify): the target environment's channels,
+    waited for when the command ends, on every path (success, error, Ctrl-C)."""
+    from myshift.workflows.notify import close_notify, notifier_for
+
+    notify = notifier_for(settings, target, say=echo_err)
+    click.get_current_context().find_root().call_on_close(lambda: close_notify(notify))
+    return notify
+
+
+def emergency_facts(target: Any) -> Any:
+    """``runbook --emergency``: what myshift.toml says of the target's environment."""
+    from myshift.workflows.emergency import environment_facts
+
+    return environment_facts(load_config(), target)
 
 
 def rename_hints(rename: tuple[str, ...]) -> Any:

@@ -21,4 +21,5 @@ class ExitCode(IntEnum):
     ENVIRONMENT = 12  # a needed local program (mariadbd...) is missing
     ABORTED = 13  # the user declined the confirmation
     REHEARSAL_FAILED = 14  # rehearsal failed, or a protected apply has no passed rehearsal
+    REGRESSION = 15  # `watch` flagged a regression against its baseline
     INTERRUPTED = 130  # Ctrl-C: the running statement was killed (the shell's 128 + SIGINT)

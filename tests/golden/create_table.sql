@@ -12,7 +12,7 @@ DROP TABLE `orders`;
 -- mysql:8.0.36: safe INSTANT LOCK=NONE: creates table orders
 CREATE TABLE `orders` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
-  `name` varchar(64) NOT NULL,
+  `name` varchar(64) COLLATE utf8mb4_general_ci NOT NULL,
   `parent_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `fk_parent` (`parent_id`),
@@ -23,7 +23,7 @@ DROP TABLE `orders`;
 -- with RenderOptions(algorithm=INPLACE, lock=NONE, if_exists=True), mysql:
 CREATE TABLE `orders` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
-  `name` varchar(64) NOT NULL,
+  `name` varchar(64) COLLATE utf8mb4_general_ci NOT NULL,
   `parent_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `fk_parent` (`parent_id`),

@@ -14,7 +14,7 @@ DROP TABLE `orders`;
 -- reverse: create table orders
 CREATE TABLE `orders` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
-  `name` varchar(64) NOT NULL,
+  `name` varchar(64) COLLATE utf8mb4_general_ci NOT NULL,
   `parent_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `fk_parent` (`parent_id`),

@@ -2,7 +2,7 @@
 ALTER TABLE `orders` RENAME INDEX `ix_a` TO `ix_b`;
 -- reverse: alter table orders: rename index ix_b to ix_a
 ALTER TABLE `orders` RENAME INDEX `ix_b` TO `ix_a`;
--- mysql:8.0.36: safe INSTANT LOCK=NONE: renames index ix_a
+-- mysql:8.0.36: safe INPLACE LOCK=NONE: renames index ix_a
 ALTER TABLE `orders` RENAME INDEX `ix_a` TO `ix_b`;
 -- reverse: alter table orders: rename index ix_b to ix_a
 ALTER TABLE `orders` RENAME INDEX `ix_b` TO `ix_a`;

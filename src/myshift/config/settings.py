@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from myshift.config.notify import ChannelConfig, check_env_channels, parse_channels
+from myshift.config.watchsettings import WatchSettings, parse_watch
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
 from myshift.errors import UsageError
 
@@ -47,6 +49,10 @@ _ENV_KEYS: dict[str, type] = {
     "password_secret": str,
     "rds_instance": str,
     "aws_region": str,
+    # Replicas of this environment the watch reads the lag of (environments or URLs).
+    "replicas": list,
+    # The [notify.NAME] channels its commands report to (config.notify).
+    "notify": list,
 }
 _ENV_PATH_KEYS = (
     "ssl_ca",
@@ -101,6 +107,10 @@ class EnvConfig:
     # The RDS instance (DBInstanceIdentifier) behind this environment, and its region.
     rds_instance: str | None = None
     aws_region: str | None = None
+    # The replicas `watch` reads the lag of: environment names or mysql:// URLs.
+    replicas: tuple[str, ...] = ()
+    # The channels (``[notify.NAME]``) told of its plans, rehearsals, applies and rollbacks.
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,12 +204,16 @@ class Settings:
     # A file holding the team key that signs plan files (workflows.plancheck.plan_key).
     plan_key_file: Path | None = None
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    # [watch]: sampling and regression limits of `watch` and `apply` (workflows.watch).
+    watch: WatchSettings = field(default_factory=WatchSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
     # DEFINER of views, routines, triggers and events: "keep" (compare it and
     # create objects with it), "ignore" or "current" (see engine.definers).
     definer: str = "keep"
     # The runbook's language (`runbook --lang` wins).
     lang: str = "en"
+    # ``[notify.NAME]``: the channels environments name in their ``notify`` list.
+    notify: Mapping[str, ChannelConfig] = field(default_factory=dict)
 
 
 def find_config(
@@ -262,7 +276,8 @@ def read_settings(path: Path) -> Settings:
     envs_raw = data.pop("env", {})
     if not isinstance(envs_raw, dict):
         raise UsageError(f"{path}: `env` must be a table.", "Use [env.NAME] sections.")
-    envs = {name: _parse_env(path, name, body) for name, body in envs_raw.items()}
+    channels = parse_channels(path, data.pop("notify", {}))
+    envs = {name: _parse_env(path, name, body, channels) for name, body in envs_raw.items()}
 
     history_schema = data.pop("history_schema", DEFAULT_HISTORY_SCHEMA)
     _check_type(path, "history_schema", history_schema, str)
@@ -277,6 +292,7 @@ def read_settings(path: Path) -> Settings:
     audit = data.pop("audit_log", DEFAULT_AUDIT_LOG)
     _check_type(path, "audit_log", audit, str)
     online = _parse_online(path, data.pop("online", {}))
+    watch = parse_watch(path, data.pop("watch", {}))
     aws = _parse_aws(path, data.pop("aws", {}))
     definer = data.pop("definer", "keep")
     _check_type(path, "definer", definer, str)
@@ -304,9 +320,11 @@ def read_settings(path: Path) -> Settings:
         extra=data,
         plan_key_file=_relative_to(path.parent, key_file) if key_file is not None else None,
         online=online,
+        watch=watch,
         aws=aws,
         definer=definer,
         lang=lang,
+        notify=channels,
     )
 
 
@@ -363,7 +381,9 @@ def _relative_to(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
+def _parse_env(
+    path: Path, name: str, body: object, channels: dict[str, ChannelConfig]
+) -> EnvConfig:
     if not isinstance(body, dict):
         raise UsageError(f"{path}: `env.{name}` must be a table.", f"Write it as [env.{name}].")
     unknown = sorted(set(body) - set(_ENV_KEYS))
@@ -383,5 +403,15 @@ def _parse_env(path: Path, name: str, body: object) -> EnvConfig:
             )
         if key in _ENV_PATH_KEYS:
             value = str(_relative_to(path.parent, value))
+        if key == "replicas":
+            if not all(isinstance(r, str) and r for r in value):
+                raise UsageError(
+                    f"{path}: `env.{name}.replicas` must be a list of environment names or "
+                    f"mysql:// URLs, not {value!r}.",
+                    "Fix the value in myshift.toml.",
+                )
+            value = tuple(value)
+        if key == "notify":
+            value = check_env_channels(path, name, value, channels)
         values[key] = value
     return EnvConfig(name=name, **values)

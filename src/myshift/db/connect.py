@@ -221,12 +221,33 @@ def friendly_error(exc: BaseException, ep: Endpoint) -> ConnectionFailed:
             f"Schema {ep.schema!r} does not exist on {where}.",
             "Create it first or fix the schema name.",
         )
+    if code == 2061 or "caching sha2" in msg or "requires secure connection" in msg:
+        # caching_sha2_password (MySQL 8.0/8.4's default) after a server restart:
+        # without TLS the password travels RSA-encrypted with the server's public
+        # key (PyMySQL asks for it); a server without RSA keys refuses.
+        return ConnectionFailed(
+            f"The server at {where} refused the caching_sha2_password login of {ep.user!r} "
+            f"without TLS ({msg}).",
+            "Connect over TLS (ssl_ca in myshift.toml or --ssl-ca) or the server's socket, or "
+            "enable its RSA keys (caching_sha2_password_auto_generate_rsa_keys=ON).",
+        )
     denied = privileges.from_driver_error(exc, ep.user, ep.schema)
     if denied is not None:
         return denied
     return ConnectionFailed(
         f"Database error on {where}: {msg}.",
         "Check the server's error log and the connection settings.",
+    )
+
+
+def rsa_missing(ep: Endpoint) -> ConnectionFailed:
+    """PyMySQL without its ``cryptography`` extra met caching_sha2_password full auth."""
+    where = ep.socket or f"{ep.host}:{ep.port}"
+    return ConnectionFailed(
+        f"Logging in as {ep.user!r} on {where} needs the 'cryptography' package "
+        "(caching_sha2_password full authentication without TLS, MySQL 8's default).",
+        "Reinstall myshift with its dependencies (pip install 'PyMySQL[rsa]'), or connect "
+        "over TLS or the server's socket.",
     )
 
 
@@ -472,6 +493,10 @@ def connect(
             f"Cannot reach the MySQL server at {ep.where} ({exc}).",
             "Check host, port and network access.",
         ) from None
+    except RuntimeError as exc:
+        if "cryptography" not in str(exc):
+            raise
+        raise rsa_missing(ep) from None
     conn = Conn(raw, ep)
     if multi and init:
         for stmt in init:

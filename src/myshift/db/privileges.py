@@ -176,8 +176,10 @@ def _describe(d: _Denied, user: str, schema: str) -> PrivilegeError:
             "Creating a stored function or trigger on a server with binary logging on needs "
             f"the SUPER privilege (which {fallback} lacks) or log_bin_trust_function_creators = 1.",
             "Have an administrator run SET GLOBAL log_bin_trust_function_creators = 1 (and set "
-            "it in the server's configuration), or use --workspace local for plan and drift. "
-            + SEE_README,
+            "it in the server's configuration; on Amazon RDS or Aurora, which allow neither "
+            "SUPER nor SET GLOBAL, set log_bin_trust_function_creators = 1 in the instance's "
+            "DB parameter group, which applies without a reboot), or use --workspace local "
+            "for plan and drift. " + SEE_README,
             privilege="SUPER",
         )
     if d.code == ER_OPTION_PREVENTS_STATEMENT:
@@ -259,7 +261,8 @@ def _on_schema(db: str, d: _Denied, who: str) -> PrivilegeError:
 
 def _global(privs: str, d: _Denied, who: str) -> PrivilegeError:
     """1227: ``you need (at least one of) the PROCESS privilege(s)``: a global privilege."""
-    names = [p.strip().upper() for p in privs.split(",") if p.strip()]
+    # MariaDB lists them with commas, MySQL 8 with " or " ("the SUPER or SET_USER_ID").
+    names = [p.strip().upper() for p in re.split(r",| or ", privs) if p.strip()]
     first = names[0] if names else privs.upper()
     needed = (
         f"the {first} privilege" if len(names) <= 1 else f"one of the {', '.join(names)} privileges"
@@ -269,7 +272,8 @@ def _global(privs: str, d: _Denied, who: str) -> PrivilegeError:
         why = " (the statement creates an object with a DEFINER= naming another account)"
         other = (
             ' Or, to create objects as the applying user instead, set definer = "current"'
-            ' (or "ignore") in myshift.toml.'
+            ' (or "ignore") in myshift.toml (the way on Amazon RDS or Aurora, where SUPER'
+            " cannot be granted)."
         )
         # The narrowest privilege that allows it: SET USER (MariaDB 10.5.2+),
         # SET_USER_ID (MySQL 8.0; SYSTEM_USER too for a system account's name).

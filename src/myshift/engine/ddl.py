@@ -14,9 +14,11 @@ package and the MySQL/MariaDB ``sql_show.cc`` behaviour they document.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from myshift.engine.definers import account, with_definer
 from myshift.engine.lexer import Dialect, LexError, lex, mode_of
+from myshift.engine.spelling import MYSQL_DEFAULT_COLLATION, charset_spec
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
     Check,
@@ -82,54 +84,6 @@ def _lit(value: str) -> str:
 
 # --------------------------------------------------------------------- columns
 
-# Default collation of each character set on MySQL 8 (MariaDB always prints
-# COLLATE, so it needs no table).  An unknown charset makes us print COLLATE;
-# if the server did not, the self-check flags the table instead of guessing.
-_MYSQL_DEFAULT_COLLATION = {
-    "armscii8": "armscii8_general_ci",
-    "ascii": "ascii_general_ci",
-    "big5": "big5_chinese_ci",
-    "binary": "binary",
-    "cp1250": "cp1250_general_ci",
-    "cp1251": "cp1251_general_ci",
-    "cp1256": "cp1256_general_ci",
-    "cp1257": "cp1257_general_ci",
-    "cp850": "cp850_general_ci",
-    "cp852": "cp852_general_ci",
-    "cp866": "cp866_general_ci",
-    "cp932": "cp932_japanese_ci",
-    "dec8": "dec8_swedish_ci",
-    "eucjpms": "eucjpms_japanese_ci",
-    "euckr": "euckr_korean_ci",
-    "gb18030": "gb18030_chinese_ci",
-    "gb2312": "gb2312_chinese_ci",
-    "gbk": "gbk_chinese_ci",
-    "geostd8": "geostd8_general_ci",
-    "greek": "greek_general_ci",
-    "hebrew": "hebrew_general_ci",
-    "hp8": "hp8_english_ci",
-    "keybcs2": "keybcs2_general_ci",
-    "koi8r": "koi8r_general_ci",
-    "koi8u": "koi8u_general_ci",
-    "latin1": "latin1_swedish_ci",
-    "latin2": "latin2_general_ci",
-    "latin5": "latin5_turkish_ci",
-    "latin7": "latin7_general_ci",
-    "macce": "macce_general_ci",
-    "macroman": "macroman_general_ci",
-    "sjis": "sjis_japanese_ci",
-    "swe7": "swe7_swedish_ci",
-    "tis620": "tis620_thai_ci",
-    "ucs2": "ucs2_general_ci",
-    "ujis": "ujis_japanese_ci",
-    "utf16": "utf16_general_ci",
-    "utf16le": "utf16le_general_ci",
-    "utf32": "utf32_general_ci",
-    "utf8mb3": "utf8mb3_general_ci",
-    "utf8mb4": "utf8mb4_0900_ai_ci",
-}
-
-
 _BASE_TYPES: dict[str, str] = {}
 
 
@@ -159,14 +113,14 @@ def _has_null_default_clause(col: Column, flavor: Flavor) -> bool:
 
 def column_definition(col: Column, table: Table, flavor: Flavor) -> str:
     """One column line of SHOW CREATE TABLE (without indentation or trailing comma)."""
-    out = [quote(col.name), col.type]
+    shown = col.shown_type if col.shown_type and flavor.shows_integer_display_width else col.type
+    out = [quote(col.name), shown]
     if col.compressed and flavor.has_compressed_columns:
         out[1] += " /*M!100301 COMPRESSED*/"
-    if col.charset and col.collation and col.collation != table.collation:
-        # Both flavors print CHARACTER SET + COLLATE once the collation differs
-        # from the table default (MariaDB since 10.3.37/10.11.1, MySQL 8 for
-        # tables created on 8.0).
-        out.append(f"CHARACTER SET {col.charset} COLLATE {col.collation}")
+    if col.charset and col.collation:
+        spec = charset_spec(col, table, flavor)
+        if spec:
+            out.append(spec)
     if col.generated is not None:
         out.append(f"GENERATED ALWAYS AS ({col.generated}) {'STORED' if col.stored else 'VIRTUAL'}")
     if not col.nullable:
@@ -359,7 +313,7 @@ def _show_table_collation(table: Table, flavor: Flavor) -> bool:
         return True
     if table.charset == "utf8mb4":
         return True  # MySQL 8 always prints it for utf8mb4
-    return _MYSQL_DEFAULT_COLLATION.get(table.charset) != table.collation
+    return MYSQL_DEFAULT_COLLATION.get(table.charset) != table.collation
 
 
 def table_options(table: Table, flavor: Flavor, *, with_auto_increment: bool = False) -> str:
@@ -408,14 +362,36 @@ class RenderMemo:
         return hit[1]
 
 
+# The generated invisible primary key of MySQL 8.0.30+ (sql_generate_invisible_primary_key),
+# as sql_show.cc prints it (first column, first key): manual "Generated Invisible Primary
+# Keys": "my_row_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT INVISIBLE", PRIMARY KEY on it.
+GIPK_COLUMN = Column(
+    "my_row_id", "bigint unsigned", nullable=False, auto_increment=True, invisible=True
+)
+GIPK_INDEX = Index("PRIMARY", IndexKind.PRIMARY, (IndexPart("my_row_id"),))
+
+
 def create_table(
     table: Table,
     flavor: Flavor,
     *,
     with_auto_increment: bool = False,
     memo: RenderMemo | None = None,
+    gipk: bool = False,
 ) -> str:
-    """The flavor's SHOW CREATE TABLE text for this table (``memo``: one flavor only)."""
+    """The flavor's SHOW CREATE TABLE text for this table (``memo``: one flavor only).
+
+    ``gipk``: with the generated invisible primary key the table has (``Table.gipk``),
+    as SHOW CREATE TABLE prints it; statements leave it to the server.
+    """
+    if gipk and table.gipk:
+        table = replace(
+            table,
+            columns=(GIPK_COLUMN, *table.columns),
+            indexes=(GIPK_INDEX, *table.indexes),
+            gipk=False,
+        )
+        memo = None
     if memo is not None and not any(ch.column is not None for ch in table.checks):
         # (A column-level CHECK prints on its column line: no sharing then.)
         lines = [memo.column(c, table, flavor) for c in table.columns]

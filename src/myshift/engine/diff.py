@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DiffOptions",
+    "GipkWarning",
     "UnsupportedTableWarning",
     "diff_schemas",
     "diff_table",
@@ -81,6 +82,29 @@ class DiffOptions:
 
 class UnsupportedTableWarning(UserWarning):
     """Emitted for each table left out because of ``DiffOptions.skip_unsupported``."""
+
+
+class GipkWarning(UserWarning):
+    """Tables with a generated invisible primary key on one side only: nothing is planned."""
+
+
+def _note_gipk_differences(current: Schema, desired: Schema) -> None:
+    """A GIPK (MySQL 8.0.30+ ``my_row_id``, Table.gipk) on one side only is left alone.
+
+    The server adds it itself where sql_generate_invisible_primary_key=ON; a
+    DROP/ADD of the key would rebuild the table for nothing (and dropping it
+    needs the variable OFF).  Said once, naming the tables.
+    """
+    cur = current.table_map
+    names = [t.name for t in desired.tables if t.name in cur and cur[t.name].gipk != t.gipk]
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        warnings.warn(
+            f"Generated invisible primary key (my_row_id) on one side only, left as it is: "
+            f"{shown}.",
+            GipkWarning,
+            3,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -171,6 +195,7 @@ def diff_schemas(
     """
     options = options or DiffOptions()
     current, desired = _check_unsupported(current, desired, options)
+    _note_gipk_differences(current, desired)
     work = _prepare(current, desired, hints, options)
     phases = (
         _drop_objects,  # 1
@@ -407,15 +432,30 @@ def _drop_tables(w: _Work) -> list[Change]:
     return changes
 
 
+def _referenced_columns(w: _Work) -> dict[str, set[str]]:
+    """Current table name -> its columns that foreign keys still point at during phase 5
+    (those phase 2 drops aside): MySQL renames such a column in place, never instantly
+    (ok_to_rename_column(), handler0alter.cc lines 774-805 of 8.0.41)."""
+    out: dict[str, set[str]] = {}
+    for t in w.current.tables:
+        dropped = w.fk_drops.get(t.name, [])
+        for fk in t.foreign_keys:
+            if fk.ref_schema is None and fk not in dropped:
+                out.setdefault(fk.ref_table, set()).update(fk.ref_columns)
+    return out
+
+
 def _alter_tables(w: _Work) -> list[Change]:
     """Phase 5: one ALTER TABLE per changed table, FKs excluded."""
     changes: list[Change] = []
+    referenced = _referenced_columns(w) if any(p.diff.clauses for p in w.paired.values()) else {}
     for des in w.desired.tables:
         p = w.paired.get(des.name)
         if p is not None and p.diff.clauses:
             changes += [DropTrigger(t) for t in w.triggers.late_drops.get(des.name, [])]
             before = replace(_no_fks(p.current), name=des.name)
-            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des)))
+            pointed = frozenset(referenced.get(p.current.name, ()))
+            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des), pointed))
     return changes
 
 

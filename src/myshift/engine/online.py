@@ -74,7 +74,10 @@ def _unfit_clause(change: AlterTable) -> str:
 def _unfit_table(table: Table | None) -> str:
     if table is None:
         return "the table's structure before the statement is unknown"
-    if not any(ix.is_primary or ix.kind is IndexKind.UNIQUE for ix in table.indexes):
+    # A generated invisible primary key (Table.gipk, MySQL 8.0.30+) is a PRIMARY KEY too.
+    if not table.gipk and not any(
+        ix.is_primary or ix.kind is IndexKind.UNIQUE for ix in table.indexes
+    ):
         return f"{table.name} has no PRIMARY KEY or UNIQUE index to copy it by"
     if any(ck.column is None for ck in table.checks):
         return (

@@ -155,7 +155,10 @@ _MYSQL: dict[Op, tuple[Algorithm, Lock]] = {
     Op.ADD_FULLTEXT: (_P, _S),  # the first FULLTEXT index rebuilds (FTS_DOC_ID)
     Op.ADD_SPATIAL: (_P, _S),
     Op.DROP_INDEX: (_P, _N),
-    Op.RENAME_INDEX: (_I, _N),
+    # Manual "Online DDL Operations", index table: renaming an index is In Place
+    # (metadata only), not Instant: RENAME_INDEX is in INNOBASE_ALTER_NOREBUILD,
+    # not INNOBASE_INSTANT_ALLOWED (handler0alter.cc lines 148-166 of 8.0.41).
+    Op.RENAME_INDEX: (_P, _N),
     Op.INDEX_VISIBILITY: (_I, _N),
     Op.ADD_PRIMARY: (_P, _N),  # rebuilds; COPY if columns must become NOT NULL
     Op.DROP_PRIMARY: (_C, _S),  # only INPLACE when a new PK is added in the same ALTER

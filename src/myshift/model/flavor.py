@@ -93,6 +93,29 @@ class Flavor:
         return self.is_mariadb
 
     @property
+    def shows_collation_unless_primary(self) -> bool:
+        """A column's COLLATE is printed unless it is its charset's default (MySQL 8).
+
+        sql/sql_show.cc store_create_info() lines 2078-2105 of 8.0.41 (see
+        spelling.charset_spec): CHARACTER SET when the column's
+        collation differs from the table's (or was written), COLLATE when it
+        is not the charset's primary collation (or was written, or is
+        utf8mb4_0900_ai_ci in a table of another collation).  MariaDB prints
+        both exactly when the collation differs from the table's.
+        """
+        return self.is_mysql
+
+    @property
+    def shows_integer_display_width(self) -> bool:
+        """Integer types keep their display width (``int(11)``): MariaDB, MySQL < 8.0.19.
+
+        MySQL 8.0.19 release notes: statements that print a data type no longer
+        show the display width of integer types (deprecated in 8.0.17), except
+        TINYINT(1) and ZEROFILL columns; YEAR(4) prints as YEAR.
+        """
+        return self.is_mariadb or not self.min(8, 0, 19)
+
+    @property
     def shows_written_column_charset(self) -> bool:
         """SHOW CREATE repeats a column charset as written, even the table's own (MySQL 8)."""
         return self.is_mysql
@@ -172,6 +195,30 @@ class Flavor:
     def has_instant_add_column_anywhere(self) -> bool:
         """ADD COLUMN anywhere is INSTANT: MySQL 8.0.29 (before: last only); MariaDB, MDEV-15562."""
         return self.is_mariadb or self.min(8, 0, 29)
+
+    @property
+    def has_instant_add_column_last(self) -> bool:
+        """ADD COLUMN as the last column is INSTANT: MySQL 8.0.12 (WL#11250, manual "Online
+        DDL Operations": "INSTANT is the default algorithm as of MySQL 8.0.12"), MariaDB
+        10.3.2 (MDEV-11369)."""
+        return self.min(10, 3, 2) if self.is_mariadb else self.min(8, 0, 12)
+
+    @property
+    def instant_row_version_limit(self) -> int | None:
+        """Instant ADD/DROP COLUMNs a table takes before InnoDB must rebuild it.
+
+        MySQL 8.0.29 release notes: "Up to 64 row versions are permitted", counted
+        in INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS (MAX_ROW_VERSION = 64,
+        storage/innobase/include/dict0mem.h line 323 of 8.0.41); 255 from MySQL
+        9.1.0 (release notes); ha_innobase::check_if_supported_inplace_alter()
+        falls back to INPLACE (or refuses ALGORITHM=INSTANT with
+        ER_INNODB_MAX_ROW_VERSION) when ``!is_valid_row_version(
+        current_row_version + 1)`` (handler0alter.cc lines 1059-1070 of 8.0.41).
+        MariaDB keeps no such count.  None: no limit (or no instant ADD/DROP).
+        """
+        if not self.min_mysql(8, 0, 29):
+            return None
+        return 255 if self.min(9, 1) else 64
 
     @property
     def has_instant_drop_column(self) -> bool:

@@ -53,6 +53,15 @@ class Column:
     srid: int | None = None
     # MariaDB column COMPRESSED attribute.
     compressed: bool = False
+    # MySQL 8 keeps whether CHARACTER SET / COLLATE was written for the column
+    # (dd::Column::is_explicit_collation) and then always prints both in SHOW
+    # CREATE TABLE.  No catalogue table exposes it: introspection learns it from
+    # the server's text.  Same collation either way, so not structure.
+    explicit_collation: bool = field(default=False, compare=False)
+    # MySQL < 8.0.19 prints integer display widths (``int(11)``) that 8.0.19+
+    # drops: ``type`` holds the width-free spelling both compare by, this the
+    # server's own (rendered where the flavor prints widths, ddl.column_definition).
+    shown_type: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +179,17 @@ class Table:
     auto_increment: int | None = field(default=None, compare=False)
     # The server's own SHOW CREATE TABLE text: evidence, not structure.
     create_sql: str = field(default="", compare=False, repr=False)
+    # MySQL 8.0.30+ generated invisible primary key (sql_generate_invisible_primary_key):
+    # the server's ``my_row_id`` column and its PRIMARY KEY, kept out of ``columns``
+    # and ``indexes``.  The server adds it itself where the variable is ON, so a
+    # dev/prod difference in it is environment, not structure (engine.diff notes
+    # it and plans nothing).
+    gipk: bool = field(default=False, compare=False)
+    # MySQL 8.0.29+: INFORMATION_SCHEMA.INNODB_TABLES.TOTAL_ROW_VERSIONS, the
+    # instant ADD/DROP COLUMNs since the last rebuild (None: not read).  A fact
+    # of this copy of the table, not structure; engine.risk predicts INPLACE
+    # at the flavor's limit.
+    row_versions: int | None = field(default=None, compare=False)
     # Set by introspection's self-check when the model cannot reproduce
     # create_sql: such a table is reported, never diffed.
     unsupported: str | None = field(default=None, compare=False)

@@ -25,7 +25,9 @@ from myshift.workflows.runner import ApplyOptions
 from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
+    from myshift.workflows.notify import Notify
     from myshift.workflows.plancheck import PlanKey
+    from myshift.workflows.watch import WatchOptions
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class ApplyCommandOptions:
     plan_key: PlanKey | None = None
     history_schema: str = DEFAULT_SCHEMA
     audit_log: str | None = str(DEFAULT_AUDIT_PATH)
+    # The watch around the run (workflows.watch); None: not watched.
+    watch: WatchOptions | None = None
+    # Tells the team the apply started, and how it ended (workflows.notify).
+    notify: Notify | None = None
 
 
 def apply(
@@ -86,7 +92,11 @@ def apply(
         notes=notes,
         online=opts.plan.online,
     )
-    apply_id = execute_planfile(target, pf, run, say=say, display=display)
+    from myshift.workflows.watch import watching
+
+    with watching(target, _watched(opts.watch, pf), say=say) as watch:
+        apply_id = _execute_told(target, pf, run, opts, say, display)
+        watch.applied(apply_id)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)
     text = (
         f"Applied {len(pf.runnable)} statement(s) to {target}"
@@ -95,6 +105,38 @@ def apply(
         + ".\n"
     )
     return CommandResult(text=text, apply_id=apply_id)
+
+
+def _watched(watch: WatchOptions | None, pf: PlanFile) -> WatchOptions | None:
+    """The watch judges the digests of the tables the plan changes."""
+    if watch is None or watch.tables:
+        return watch
+    tables = sorted({t.strip() for s in pf.runnable for t in s.subject.split(",") if t.strip()})
+    return replace(watch, tables=tuple(tables))
+def _execute_told(
+    target: Endpoint,
+    pf: PlanFile,
+    run: ApplyOptions,
+    opts: ApplyCommandOptions,
+    say: Callable[[str], None],
+    display: StatementDisplay | None,
+) -> int | None:
+    """``execute_planfile``, with the team told it started and how it ended: finished,
+    failed or interrupted (Ctrl-C included: the event is queued before it propagates)."""
+    notify = opts.notify
+    if notify is None:
+        return execute_planfile(target, pf, run, say=say, display=display)
+    from myshift.workflows.notify import events
+
+    link = events.file_link(opts.plan_path) if opts.plan_path else ""
+    notify(events.apply_started(pf, link))
+    try:
+        apply_id = execute_planfile(target, pf, run, say=say, display=display)
+    except BaseException as exc:
+        notify(events.apply_failed(pf, link, exc, str(target)))
+        raise
+    notify(events.apply_finished(pf, link, apply_id, str(target)))
+    return apply_id
 
 
 def _desired_label(source: Any, plan_path: str | None) -> str:

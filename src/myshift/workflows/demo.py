@@ -90,7 +90,10 @@ def config_text(dev_port: int, prod_port: int) -> str:
         f'host = "127.0.0.1"\nport = {dev_port}\nuser = "root"\nschema = "multi-dev"\n\n'
         "[env.prod]\n"
         f'host = "127.0.0.1"\nport = {prod_port}\nuser = "root"\nschema = "multi-prod"\n'
-        "protected = true\n"
+        "protected = true\n\n"
+        "# the watch around prod's apply, short for the demo (default: 10s before, 2m after)\n"
+        "[watch]\n"
+        'interval = "1s"\nbaseline = "2s"\nafter = "3s"\n'
     )
 
 

@@ -46,6 +46,7 @@ from myshift.workflows.verify import _EarlyCopy, verify_plan, workspace_for
 
 if TYPE_CHECKING:
     from myshift.model.serialize import FingerprintCache
+    from myshift.workflows.notify import Notify
     from myshift.workflows.plancheck import PlanKey
 
 
@@ -288,6 +289,8 @@ class PlanCommandOptions:
     history_schema: str = DEFAULT_HISTORY_SCHEMA
     # Told what each slow step is doing (stderr: at once on a terminal, else after 2 s).
     phases: Phases | None = None
+    # Tells the team when a plan file is written (workflows.notify; the CLI closes it).
+    notify: Notify | None = None
 
 
 def build_planfile(
@@ -338,6 +341,10 @@ def plan(
         notice = f"Plan written to {opts.output} ({len(pf.runnable)} statement(s) to run)" + (
             ", signed with the team key." if key is not None else "."
         )
+        if opts.notify is not None:
+            from myshift.workflows.notify.events import plan_created
+
+            opts.notify(plan_created(pf, opts.output))
     if opts.runbook:
         from myshift.workflows.runbook import write_runbook
 

@@ -86,6 +86,7 @@ from myshift.workflows.validate import (
 )
 
 if TYPE_CHECKING:
+    from myshift.workflows.notify import Notify
     from myshift.workflows.online import OnlinePolicy
     from myshift.workflows.plancheck import PlanKey
 
@@ -120,6 +121,8 @@ class RehearseOptions:
     # --online and [online]: the paths are decided from *production's* sizes and
     # pinned in the sandbox, so the rehearsal times the path apply will take.
     online: OnlinePolicy | None = None
+    # Tells the team the rehearsal passed or failed (workflows.notify).
+    notify: Notify | None = None
 
 
 # --------------------------------------------------------------------------- the workflow
@@ -263,6 +266,7 @@ def rehearse(
     except BaseException as exc:
         stopped = isinstance(exc, KeyboardInterrupt | Interrupted)
         _history_stopped(history, exc, stopped)
+        _tell(options, report, plan_path, exc)
         if stopped:
             raise _interrupted(exc, plan_path, target, sb, copying=not report.statements) from None
         raise
@@ -282,7 +286,22 @@ def rehearse(
         _write(options.report_md, report.to_markdown())
     if options.report_json:
         _write(options.report_json, report.to_json())
+    _tell(options, report, plan_path)
     return report
+
+
+def _tell(
+    options: RehearseOptions,
+    report: RehearsalReport,
+    plan: str | Path,
+    exc: BaseException | None = None,
+) -> None:
+    """Tell the team how the rehearsal ended (its report, else the plan, as the link)."""
+    if options.notify is not None:
+        from myshift.workflows.notify.events import tell_rehearsal
+
+        link = options.report_md or options.report_json or plan
+        tell_rehearsal(options.notify, report, link, exc)
 
 
 def _interrupted(

@@ -24,6 +24,7 @@ from myshift.workflows.rollbackplan import build_rollback_planfile
 from myshift.workflows.statementprogress import StatementDisplay
 
 if TYPE_CHECKING:
+    from myshift.workflows.notify import Notify
     from myshift.workflows.online import OnlinePolicy
     from myshift.workflows.plancheck import PlanKey
 
@@ -52,6 +53,8 @@ class RollbackOptions:
     audit_log: str | None = str(DEFAULT_AUDIT_PATH)
     # --online and [online], as for apply (workflows.online).
     online: OnlinePolicy | None = None
+    # Tells the team the rollback started and how it ended (workflows.notify).
+    notify: Notify | None = None
 
 
 def _close_out_unfinished(target: Endpoint, pf: PlanFile, history_schema: str, audit: str) -> str:
@@ -164,6 +167,7 @@ def rollback(
             interactive=opts.interactive,
             history_schema=opts.history_schema,
             audit_log=opts.audit_log,
+            notify=opts.notify,
         ),
         confirm=confirm,
         say=say,

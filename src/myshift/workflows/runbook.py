@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from myshift.db.connect import Endpoint, connected
 from myshift.engine.risk import Risk
@@ -22,6 +23,9 @@ from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.planmodel import PlannedStatement
 from myshift.workflows.runbook_text import LANGS, TEXTS
+
+if TYPE_CHECKING:
+    from myshift.workflows.emergency import EmergencyFacts
 
 
 def _cell(text: str) -> str:
@@ -261,6 +265,9 @@ class RunbookOptions:
     output: str | None = None  # write the runbook here (else it is returned to print)
     history_schema: str = DEFAULT_SCHEMA  # resolved by the CLI (myshift.toml)
     lang: str = "en"  # --lang, else `lang` in myshift.toml
+    # --emergency: the runbook for when the apply goes wrong (workflows.emergency),
+    # with what myshift.toml says of the environment.
+    emergency: EmergencyFacts | None = None
 
 
 def runbook(plan_path: str, target: Endpoint | None, opts: RunbookOptions) -> str:
@@ -268,6 +275,11 @@ def runbook(plan_path: str, target: Endpoint | None, opts: RunbookOptions) -> st
     texts(opts.lang)  # an unknown language is refused before the plan file is read
     pf = PlanFile.read(plan_path)
     output = opts.output
+    if opts.emergency is not None:
+        text = _emergency(pf, plan_path, target, opts.emergency, opts)
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+        return text
     hist = opts.history_schema
     if target is not None and output:
         return write_runbook(
@@ -281,3 +293,20 @@ def runbook(plan_path: str, target: Endpoint | None, opts: RunbookOptions) -> st
     if output:
         Path(output).write_text(text, encoding="utf-8")
     return text
+
+
+def _emergency(
+    pf: PlanFile,
+    plan_path: str,
+    target: Endpoint | None,
+    facts: EmergencyFacts,
+    opts: RunbookOptions,
+) -> str:
+    from myshift.workflows.emergency import emergency_for, format_emergency
+
+    if target is None:  # named as the plan names its target
+        facts = replace(facts, target=facts.target or pf.target, server=facts.server or pf.target)
+        return format_emergency(pf, facts, plan_path=plan_path, lang=opts.lang)
+    return emergency_for(
+        pf, target, facts, plan_path=plan_path, history_schema=opts.history_schema, lang=opts.lang
+    )

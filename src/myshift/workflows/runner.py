@@ -48,6 +48,7 @@ from myshift.errors import ApplyFailed, DriftError, LockTimeout, MyshiftError, U
 from myshift.model import Schema
 from myshift.model.serialize import fingerprint
 from myshift.workflows import blockers
+from myshift.workflows.algorithm_clause import refused, with_algorithm
 from myshift.workflows.guarded import run_guarded
 from myshift.workflows.planmodel import PlannedStatement
 from myshift.workflows.statementprogress import StatementDisplay
@@ -364,7 +365,8 @@ def run_statements(
     with own as ddl_conn, StatementWatch(ddl_conn, display) as watch:
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
         total = len(statements)
-        for seq, st in enumerate(statements, start=1):
+        sent = [with_algorithm(s, opts.algorithm, ddl_conn.flavor) for s in statements]
+        for seq, st in enumerate(sent, start=1):
             watch.check()  # Ctrl-C as the previous statement completed: stop here
             if seq == 1 or not statements[seq - 2].leaves_tables_locked:
                 # (Under our own LOCK TABLES nobody else can hold the table.)
@@ -532,7 +534,7 @@ def _statement_failed(
             f"({_blocker_text(target, st.subject)}).",
             "Nothing after it ran; re-plan and apply again when the blocker is gone.",
         )
-    return ApplyFailed(
+    return refused(code, err, st, seq, total) or ApplyFailed(
         f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
         f"Statement: {st.sql[:300]}",
         (f"Statements 1..{seq - 1} were applied" if seq > 1 else "No statement was applied")

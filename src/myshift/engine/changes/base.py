@@ -85,6 +85,21 @@ Session = tuple[tuple[str, ...], tuple[str, ...]]
 NO_SESSION: Session = ((), ())
 
 
+@dataclass(frozen=True)
+class TableStates:
+    """The table right before and right after the ALTER a clause belongs to (None:
+    unknown).  What a clause costs can depend on the table (engine.risk: FULLTEXT,
+    ROW_FORMAT=COMPRESSED, row versions on MySQL) and on where a column lands."""
+
+    before: Table | None = None
+    after: Table | None = None
+    # Columns of ``before`` that foreign keys (of any table) point at during the ALTER.
+    referenced: frozenset[str] = frozenset()
+
+
+NO_TABLES = TableStates()
+
+
 class Clause(ABC):
     """One clause of an ALTER TABLE. ``table`` is the table state the clause builds
     towards (column definitions need its charset and column-level checks)."""
@@ -93,7 +108,7 @@ class Clause(ABC):
     def render(self, flavor: Flavor, table: Table) -> str: ...
 
     @abstractmethod
-    def assess(self, flavor: Flavor) -> Assessment: ...
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment: ...
 
     @abstractmethod
     def reverse(self) -> Clause: ...

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myshift.engine import ddl
-from myshift.engine.changes.base import _SAFE_INSTANT, Clause, _literal, q
+from myshift.engine.changes.base import (
+    _SAFE_INSTANT,
+    NO_TABLES,
+    Clause,
+    TableStates,
+    _literal,
+    q,
+)
 from myshift.engine.risk import Assessment, Op, Risk, assess_op, combine
 from myshift.model.flavor import Flavor
 from myshift.model.schema import Check, ForeignKey, Index, IndexKind, Partitioning, Table
@@ -20,7 +27,7 @@ class AddIndex(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"ADD {ddl.index_definition(self.index, flavor)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         ix = self.index
         if ix.kind is IndexKind.PRIMARY:
             return assess_op(
@@ -60,7 +67,7 @@ class DropIndex(Clause):
             return "DROP PRIMARY KEY"
         return f"DROP INDEX {q(self.index.name)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         if self.index.is_primary:
             return assess_op(flavor, Op.DROP_PRIMARY, reason="drops the PRIMARY KEY")
         return assess_op(flavor, Op.DROP_INDEX, reason=f"drops index {self.index.name}")
@@ -82,7 +89,7 @@ class RenameIndex(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"RENAME INDEX {q(self.before.name)} TO {q(self.after.name)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         return assess_op(flavor, Op.RENAME_INDEX, reason=f"renames index {self.before.name}")
 
     def reverse(self) -> Clause:
@@ -109,7 +116,7 @@ class AddForeignKey(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"ADD {ddl.foreign_key_definition(self.foreign_key, flavor)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         fk = self.foreign_key
         if self.unchecked:
             return assess_op(
@@ -142,7 +149,7 @@ class DropForeignKey(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"DROP FOREIGN KEY {q(self.foreign_key.name)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         return assess_op(
             flavor, Op.DROP_FOREIGN_KEY, reason=f"drops foreign key {self.foreign_key.name}"
         )
@@ -163,7 +170,7 @@ class AddCheck(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"ADD {ddl.check_definition(self.check, flavor)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         if not self.check.enforced:
             return assess_op(
                 flavor, Op.ADD_CHECK_NOT_ENFORCED, Risk.SAFE, f"adds CHECK {self.check.name}"
@@ -192,7 +199,7 @@ class DropCheck(Clause):
         word = "CHECK" if flavor.has_drop_check else "CONSTRAINT"
         return f"DROP {word} {q(self.check.name)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         return assess_op(flavor, Op.DROP_CHECK, reason=f"drops CHECK {self.check.name}")
 
     def reverse(self) -> Clause:
@@ -254,7 +261,7 @@ class ChangeOptions(Clause):
                 parts.append(f"{key}=DEFAULT")
         return " ".join(parts)
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         b, a = self.before, self.after
         parts: list[Assessment] = []
         if a.engine != b.engine:
@@ -299,7 +306,7 @@ class ChangePartitioning(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return ddl.partition_clause(self.after, flavor, table.engine).strip()
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         values = any(p.values for p in self.after.partitions)
         risk = Risk.DATA_DEPENDENT if values else Risk.SAFE
         why = "repartitions the table" + (" (fails on rows outside every range/list)" * values)
@@ -323,7 +330,7 @@ class RemovePartitioning(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return "REMOVE PARTITIONING"
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         return assess_op(flavor, Op.REMOVE_PARTITIONING, reason="removes partitioning")
 
     def reverse(self) -> Clause:

@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from myshift.engine import ddl
-from myshift.engine.changes.base import _SAFE_INSTANT, Clause, Position, _pos, q
+from myshift.engine.changes.base import (
+    _SAFE_INSTANT,
+    NO_TABLES,
+    Clause,
+    Position,
+    TableStates,
+    _pos,
+    q,
+)
+from myshift.engine.instant import added_column_refusal, downgraded, instant_columns_refused
 from myshift.engine.risk import (
+    Algorithm,
     Assessment,
+    Lock,
     Op,
     Risk,
     TypeChange,
@@ -31,7 +42,7 @@ class AddColumn(Clause):
             f"ADD COLUMN {ddl.column_definition(self.column, table, flavor)}{_pos(self.position)}"
         )
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         c = self.column
         if c.auto_increment:
             return assess_op(flavor, Op.ADD_AUTO_INCREMENT, reason=f"adds AUTO_INCREMENT {c.name}")
@@ -39,7 +50,28 @@ class AddColumn(Clause):
             return assess_op(
                 flavor, Op.CHANGE_TYPE, reason=f"adds STORED generated column {c.name}"
             )
-        return assess_op(flavor, Op.ADD_COLUMN, reason=f"adds column {c.name}")
+        a = assess_op(flavor, Op.ADD_COLUMN, reason=f"adds column {c.name}")
+        if c.generated is not None:
+            # A VIRTUAL column is metadata only on MySQL 8.0 (INSTANT_VIRTUAL_ONLY
+            # in innobase_support_instant(), whatever the table) and MariaDB.
+            return Assessment(a.risk, Algorithm.INSTANT, Lock.NONE, a.reason)
+        if flavor.is_mysql and flavor.has_instant_add_column_last and self._is_last(tables):
+            # Appending is INSTANT from 8.0.12 (manual "Online DDL Operations":
+            # "INSTANT is the default algorithm as of MySQL 8.0.12"; before 8.0.29
+            # "an instantly added column could only be added as the last column").
+            a = Assessment(a.risk, Algorithm.INSTANT, Lock.NONE, a.reason)
+        return _column_refusals(flavor, a, tables.before, c)
+
+    def _is_last(self, tables: TableStates) -> bool:
+        """Whether the column lands after every column the table had (an append)."""
+        before, after = tables.before, tables.after
+        if before is None or after is None:
+            return self.position is None
+        names = [col.name for col in after.columns]
+        if self.column.name not in names:
+            return False
+        old = before.column_map
+        return not any(n in old for n in names[names.index(self.column.name) :])
 
     def reverse(self) -> Clause:
         return DropColumn(self.column, self.position)
@@ -59,19 +91,57 @@ class DropColumn(Clause):
     def render(self, flavor: Flavor, table: Table) -> str:
         return f"DROP COLUMN {q(self.column.name)}"
 
-    def assess(self, flavor: Flavor) -> Assessment:
-        return assess_op(
-            flavor,
-            Op.DROP_COLUMN,
-            Risk.DESTRUCTIVE,
-            f"drops column {self.column.name} and its data",
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
+        c = self.column
+        a = assess_op(
+            flavor, Op.DROP_COLUMN, Risk.DESTRUCTIVE, f"drops column {c.name} and its data"
         )
+        if flavor.is_mysql and c.generated is not None and not c.stored:
+            # Dropping a VIRTUAL column is INSTANT on every 8.0 (INSTANT_VIRTUAL_ONLY).
+            return Assessment(a.risk, Algorithm.INSTANT, Lock.NONE, a.reason)
+        before = tables.before
+        if flavor.is_mysql and before is not None and a.algorithm is Algorithm.INSTANT:
+            for ix in before.indexes:
+                if c.name in ix.column_names:
+                    # Its index changes too: DROP_INDEX is not in INNOBASE_INSTANT_ALLOWED
+                    # (Vitess capability.go: "the column is part of an index").
+                    why = f"column {c.name} is part of index {ix.name}, which is rebuilt"
+                    return downgraded(a, Algorithm.INPLACE, why)
+        return _column_refusals(flavor, a, before, None)
 
     def reverse(self) -> Clause:
         return AddColumn(self.column, self.position)
 
     def describe(self) -> str:
         return f"drop column {self.column.name}"
+
+
+def _column_refusals(
+    flavor: Flavor, a: Assessment, before: Table | None, added: Column | None
+) -> Assessment:
+    """``a`` (an instant ADD/DROP of a stored column) as the table and the added column
+    allow it (engine.risk: FULLTEXT, COMPRESSED, expression defaults, NOT NULL
+    geometry/dates without default; the row-version limit is AlterTable's)."""
+    if added is not None:
+        refusal = added_column_refusal(flavor, added)
+        if refusal is not None:
+            algorithm, risk, why = refusal
+            a = downgraded(a, algorithm, why)
+            if risk.rank > a.risk.rank:
+                a = Assessment(risk, a.algorithm, a.lock, a.reason)
+    if a.algorithm is Algorithm.INSTANT:
+        why_not = instant_columns_refused(flavor, before)
+        if why_not is not None:
+            a = downgraded(a, Algorithm.INPLACE, why_not)
+    return a
+
+
+def bumps_row_version(clause: Clause) -> bool:
+    """Whether the clause, run instantly, adds a row version (stored column ADD/DROP)."""
+    if isinstance(clause, AddColumn | DropColumn):
+        c = clause.column
+        return c.generated is None or c.stored
+    return isinstance(clause, RecreateColumn)
 
 
 def needs_recreate(old: Column, new: Column) -> bool:
@@ -128,9 +198,9 @@ class RecreateColumn(Clause):
             f"ADD COLUMN {ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
         )
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         name = self.after.name
-        parts = [AddColumn(self.after, self.position).assess(flavor)]
+        parts = [AddColumn(self.after, self.position).assess(flavor, tables)]
         if cast_refused(self.before.type, self.after.type):
             why = (
                 f"column {name}: {self.before.type} cannot be converted to {self.after.type}; "
@@ -242,7 +312,7 @@ class ModifyColumn(Clause):
             f"MODIFY COLUMN {ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
         )
 
-    def assess(self, flavor: Flavor) -> Assessment:
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         parts = _column_assessment(flavor, self.before, self.after)
         if self.position is not None:
             parts.append(
@@ -328,14 +398,18 @@ class RenameColumn(Clause):
             f"{ddl.column_definition(self.after, table, flavor)}{_pos(self.position)}"
         )
 
-    def assess(self, flavor: Flavor) -> Assessment:
-        parts = [
-            assess_op(
-                flavor,
-                Op.RENAME_COLUMN,
-                reason=f"renames column {self.before.name} to {self.after.name}",
-            )
-        ]
+    def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
+        rename = assess_op(
+            flavor,
+            Op.RENAME_COLUMN,
+            reason=f"renames column {self.before.name} to {self.after.name}",
+        )
+        if flavor.is_mysql and self.before.name in tables.referenced:
+            # ok_to_rename_column(): a column another table's foreign key points at
+            # is renamed in place (ER_ALTER_OPERATION_NOT_SUPPORTED_REASON_FK_RENAME).
+            why = f"a foreign key points at {self.before.name}"
+            rename = downgraded(rename, Algorithm.INPLACE, why)
+        parts = [rename]
         parts += _column_assessment(flavor, replace(self.before, name=self.after.name), self.after)
         if self.position is not None:
             parts.append(

@@ -12,12 +12,22 @@ from myshift.engine.changes.base import (
     Clause,
     RenderOptions,
     Session,
+    TableStates,
     q,
 )
 from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
-from myshift.engine.changes.columns import RenameColumn
+from myshift.engine.changes.columns import RenameColumn, bumps_row_version
 from myshift.engine.changes.table_diff import diff_table
-from myshift.engine.risk import Algorithm, Assessment, Lock, Op, Risk, assess_op, combine
+from myshift.engine.instant import downgraded, row_versions_exhausted
+from myshift.engine.risk import (
+    Algorithm,
+    Assessment,
+    Lock,
+    Op,
+    Risk,
+    assess_op,
+    combine,
+)
 from myshift.model.flavor import Flavor
 from myshift.model.schema import IndexKind, Table
 
@@ -79,6 +89,9 @@ class AlterTable(Change):
     clauses: tuple[Clause, ...]
     before: Table | None = field(default=None, compare=False, repr=False)
     after: Table | None = field(default=None, compare=False, repr=False)
+    # Columns of ``before`` other tables' (or its own) foreign keys point at
+    # while this runs (engine.diff): MySQL renames those in place, not instantly.
+    referenced: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def subject(self) -> str:
@@ -115,7 +128,14 @@ class AlterTable(Change):
         return " ".join(part for part in (", ".join(specs), " ".join(tail)) if part)
 
     def assess(self, flavor: Flavor) -> Assessment:
-        return combine(c.assess(flavor) for c in self.clauses)
+        tables = TableStates(self.before, self.after, self.referenced)
+        a = combine(c.assess(flavor, tables) for c in self.clauses)
+        if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
+            # One instant ADD/DROP statement is one more row version (engine.risk).
+            why = row_versions_exhausted(flavor, self.before)
+            if why is not None:
+                a = downgraded(a, Algorithm.INPLACE, why)
+        return a
 
     @property
     def rechecks(self) -> bool:
@@ -133,7 +153,8 @@ class AlterTable(Change):
                 c.before.name: c.after.name for c in self.clauses if isinstance(c, RenameColumn)
             }
             d = diff_table(self.after, self.before, column_renames=renames)
-            return AlterTable(self.table, d.clauses, self.after, self.before)
+            pointed = frozenset(renames.get(c, c) for c in self.referenced)
+            return AlterTable(self.table, d.clauses, self.after, self.before, pointed)
         return AlterTable(self.table, tuple(c.reverse() for c in reversed(self.clauses)))
 
     def describe(self) -> str:

@@ -35,6 +35,8 @@ underscore means private to the package):
 * ``visibility``: ``check``, refusing a schema a missing read privilege hides in part.
 * ``catalog``: catalogue facts that are not structure (sizes, listings,
   schema defaults), for the workflows that need them.
+* ``health``: the server's status counters, deadlocks, statement digests and
+  replica lag that the watch (workflows.watch) samples.
 """
 
 from __future__ import annotations

@@ -9,7 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from myshift.engine import ddl
+from myshift.engine import ddl, spelling
+from myshift.engine.introspect.mysql_text import (
+    unsupported_feature,
+    with_written_collations,
+    without_gipk,
+)
 from myshift.engine.introspect.rows import CompactRows, Row, Rows
 from myshift.model.flavor import Flavor
 from myshift.model.schema import (
@@ -135,6 +140,12 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
     else:
         row = {"default": default, "nullable": nullable, "type": raw_type, "extra": extra}
         col_default = _column_default(row, flavor, False, False)
+    shown_type = None
+    if flavor.is_mysql and flavor.shows_integer_display_width:
+        # int(11) on < 8.0.19 and int on 8.0.19+ are one type (spelling.width_free_type).
+        bare = spelling.width_free_type(typ)
+        if bare != typ:
+            typ, shown_type = bare, typ
     return Column(
         name=name,
         type=typ,
@@ -150,6 +161,7 @@ def _build_column(values: tuple[Any, ...], flavor: Flavor) -> Column:
         invisible="INVISIBLE" in extra_u,
         srid=int(srid) if srid is not None else None,
         compressed=compressed,
+        shown_type=shown_type,
     )
 
 
@@ -390,26 +402,12 @@ def strip_auto_increment(create_sql: str) -> tuple[str, int | None]:
     return create_sql[: m.start()] + m.group(1) + create_sql[m.end() :], int(m.group(2))
 
 
-def _cosmetic(create_sql: str, table: Table, flavor: Flavor) -> str:
-    """Erase differences that are cosmetic and invisible to information_schema.
-
-    MySQL 8 prints a column's CHARACTER SET/COLLATE whenever they were written
-    in the original CREATE, even when equal to the table default; the model
-    (effective charset only) renders them only when they differ.
-    """
-    if flavor.shows_written_column_charset:
-        create_sql = create_sql.replace(
-            f" CHARACTER SET {table.charset} COLLATE {table.collation}", ""
-        )
-    return create_sql
-
-
 def self_check(table: Table, flavor: Flavor, memo: ddl.RenderMemo | None = None) -> str | None:
     """None when the model reproduces the server's SHOW CREATE TABLE, else why not."""
     if not table.create_sql:
         return "SHOW CREATE TABLE returned nothing"
-    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
-    got = ddl.create_table(table, flavor, memo=memo)
+    want = strip_auto_increment(table.create_sql)[0]
+    got = ddl.create_table(table, flavor, memo=memo, gipk=True)
     if got == want:
         return None
     w, g = want.split("\n"), got.split("\n")
@@ -471,8 +469,17 @@ def _build_table(
         options=options,
         auto_increment=auto_inc,
         create_sql=create_sql,
+        row_versions=t.get("row_versions"),
     )
+    kept_out = unsupported_feature(create_sql)
+    if kept_out is not None:
+        return replace(table, unsupported=kept_out)
+    table = without_gipk(table, flavor)
     why = self_check(table, flavor, shared.render if shared is not None else None)
+    if why is not None and flavor.shows_written_column_charset:
+        written = with_written_collations(table, flavor)
+        if written is not table:
+            table, why = written, self_check(written, flavor)
     if why is not None and table.partitioning is not None and not table.partitioning.listed:
         # Partitions named p0, p1, ... in the CREATE: nothing in the catalogue
         # tells them from default names; the server's text does.
@@ -493,9 +500,9 @@ def _build_table(
 _LOST = re.compile(r"\?+")
 # What a run of "?" in the catalogue stood for: characters outside the BMP
 # (or real question marks).
-_LOST_TEXT = "([?\U00010000-\U0010FFFF]+?)"
+_LOST_TEXT = "([?\U00010000-\U0010ffff]+?)"
 _MARK = 0xE000  # private-use code points: never escaped by the renderer
-_PRIVATE = re.compile("[\uE000-\uF8FF]")
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
 
 
 def _marked(value: str, runs: list[str]) -> str:
@@ -538,8 +545,8 @@ def recover_lossy_text(table: Table, flavor: Flavor) -> Table | None:
     )
     if not runs or len(runs) > 200 or _PRIVATE.search(table.create_sql):
         return None
-    got = ddl.create_table(marked, flavor)
-    want = _cosmetic(strip_auto_increment(table.create_sql)[0], table, flavor)
+    got = ddl.create_table(marked, flavor, gipk=True)
+    want = strip_auto_increment(table.create_sql)[0]
     pattern = _PRIVATE.sub(lambda _: _LOST_TEXT, re.escape(got))
     m = re.fullmatch(pattern, want)
     if m is None:

@@ -10,9 +10,9 @@ introspection.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from myshift.model.schema import ForeignKey
 
@@ -249,3 +249,37 @@ def innodb_table_ids(conn: Conn, schema: str) -> dict[str, int]:
         return {}
     prefix = _fs_name(schema) + "/"
     return {t: ids[prefix + _fs_name(t)] for t in tables if prefix + _fs_name(t) in ids}
+
+
+def row_versions(conn: Conn, schema: str) -> dict[str, int]:
+    """TOTAL_ROW_VERSIONS per table (MySQL 8.0.29+): instant ADD/DROP COLUMNs since the
+    table was last rebuilt (engine.risk predicts INPLACE at the flavor's limit).
+
+    A partitioned table has one row per partition (``t#p#p0``): the highest
+    counts.  Without PROCESS (INNODB_TABLES needs it) or before 8.0.29: {}.
+    Names InnoDB spells differently from ``_fs_name`` are absent (not read).
+    """
+    if conn.flavor.instant_row_version_limit is None:
+        return {}
+    prefix = _fs_name(schema) + "/"
+    try:
+        found = conn.query(
+            "SELECT NAME, TOTAL_ROW_VERSIONS FROM information_schema.INNODB_TABLES "
+            "WHERE NAME LIKE %s",
+            (prefix.replace("_", "\\_") + "%",),
+        )
+    except Exception:  # no PROCESS privilege, or no such column: not read
+        return {}
+    return row_versions_of(found, prefix)
+
+
+def row_versions_of(rows: Iterable[Sequence[Any]], prefix: str) -> dict[str, int]:
+    """(NAME, TOTAL_ROW_VERSIONS) rows -> the highest count per table (``prefix`` = ``db/``)."""
+    out: dict[str, int] = {}
+    for name, count in rows:
+        text = str(name)
+        if not text.startswith(prefix) or count is None:
+            continue
+        table = text[len(prefix) :].split("#p#", 1)[0].split("#P#", 1)[0]
+        out[table] = max(out.get(table, 0), int(count))
+    return out

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from myshift.engine import ddl
+from myshift.engine.introspect.catalog import _fs_name, row_versions
 from myshift.engine.introspect.queries import _LISTING, _meta_query, _queries, _query_rows
 from myshift.engine.introspect.rows import _TABLE_TYPES, IntrospectionRows, Rows
 from myshift.engine.introspect.twin import Twin, _display_modes
@@ -223,6 +224,7 @@ def fetch_rows(
         else:
             rows.tables = list(_query_rows(conn, q["tables"], schema, "tables"))
         _table_rows(conn, schema, rows, only)
+        _add_row_versions(conn, schema, rows)
         rows.tables += [{"name": n, "type": types[n]} for n in rows.borrowed]
         return rows
 
@@ -243,7 +245,19 @@ def fetch_rows(
             first=read_tables,
         )
         rows.create_tables = created.result()
+    _add_row_versions(conn, schema, rows)
     return rows
+
+
+def _add_row_versions(conn: Conn, schema: str, rows: IntrospectionRows) -> None:
+    """Each TABLES row gets ``row_versions`` where InnoDB counts them (catalog.row_versions)."""
+    counts = row_versions(conn, schema)
+    if not counts:
+        return
+    for t in rows.tables:
+        n = counts.get(_fs_name(str(t["name"])))
+        if n is not None:
+            t["row_versions"] = n
 
 
 # For a big schema, the two biggest scans run on connections of their own,

@@ -135,6 +135,30 @@ def note_lines(notes: Mapping[str, Any], indent: str) -> list[str]:
     return out
 
 
+def _watch_brief(w: Any) -> Any:
+    """A watch (workflows.watch) in a line or two: its samples are for `myshift report`."""
+    if not isinstance(w, Mapping):
+        return w
+    flags = w.get("flags") or []
+    return {
+        "verdict": w.get("verdict"),
+        "samples": len(w.get("samples") or []),
+        "interval": w.get("interval"),
+        "flagged": ", ".join(str(f.get("figure")) for f in flags if isinstance(f, Mapping)) or "-",
+    }
+
+
+def _brief_watches(notes: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "watch" not in notes and "watches" not in notes:
+        return notes
+    shown = dict(notes)
+    if "watch" in shown:
+        shown["watch"] = _watch_brief(shown["watch"])
+    if isinstance(shown.get("watches"), list):
+        shown["watches"] = [_watch_brief(w) for w in shown["watches"]]
+    return shown
+
+
 def format_apply_detail(detail: ApplyDetail) -> str:
     """``myshift history ID``: the apply's header, then every statement with its outcome."""
     r = detail.record
@@ -159,7 +183,7 @@ def format_apply_detail(detail: ApplyDetail) -> str:
     out = [f"{(k + ':').ljust(width)} {v}" for k, v in fields]
     if r.notes:
         out.append("Notes:")
-        out.extend(note_lines(r.notes, "  "))
+        out.extend(note_lines(_brief_watches(r.notes), "  "))
     out.append("")
     if not detail.statements:
         out.append("No statements recorded.")

@@ -1,0 +1,129 @@
+"""What the table decides about INSTANT (MySQL): the rows of engine/risk.py say what an
+operation costs on a plain table; these rules say when the table itself, or the new
+column, makes InnoDB refuse INSTANT.  Sources, per rule, in each docstring; line
+numbers are those of the
+MySQL 8.0.41 tree as imported in enhancedformysql/mysql-8.0.41 @
+45d7407ae7a3609d6cea57d5215415b0aaa79766
+(the instant checks read the same in mysql/mysql-server's handler0alter.cc).
+"""
+
+from __future__ import annotations
+
+from myshift.engine.risk import Algorithm, Assessment, Lock, Risk
+from myshift.model.flavor import Flavor
+from myshift.model.schema import Column, IndexKind, Table
+
+# InnoDB refuse INSTANT.  Sources, per rule, where each is applied.
+
+
+def instant_columns_refused(flavor: Flavor, before: Table | None) -> str | None:
+    """Why ``before`` cannot take an instant ADD/DROP of a stored column, or None.
+
+    dict_table_t::support_instant_add_drop() (storage/innobase/include/
+    dict0dict.ic lines 1370-1375; required by innobase_support_instant() for
+    INSTANT_ADD / INSTANT_DROP, handler0alter.cc line 896) is false for
+    ROW_FORMAT=COMPRESSED (ZIP_SSIZE) and for tables with FULLTEXT (DICT_TF2_FTS,
+    and DICT_TF2_FTS_HAS_DOC_ID: a hidden FTS_DOC_ID stays after the FULLTEXT
+    index is dropped, which the catalogue does not show) (manual
+    "Online DDL Operations", column operations: "INSTANT ... is not supported
+    ... tables that use ROW_FORMAT=COMPRESSED ... tables with a FULLTEXT
+    index"; Vitess schemadiff capability.go, PR #15725).  MariaDB: unchanged
+    here (its own KB rules are in _MARIADB).
+    """
+    if before is None or not flavor.is_mysql:
+        return None
+    if (before.row_format or "").upper() == "COMPRESSED":
+        return f"{before.name} is ROW_FORMAT=COMPRESSED, which rules out instant column changes"
+    for ix in before.indexes:
+        if ix.kind is IndexKind.FULLTEXT:
+            return (
+                f"{before.name} has FULLTEXT index {ix.name}, which rules out instant "
+                "column changes"
+            )
+    return None
+
+
+_GEOMETRY = frozenset(
+    {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring"}
+    | {"multipolygon", "geometrycollection", "geomcollection"}
+)
+
+
+def added_column_refusal(flavor: Flavor, column: Column) -> tuple[Algorithm, Risk, str] | None:
+    """The algorithm and risk an ADD COLUMN of ``column`` needs because of the column
+    itself, when that is worse than INSTANT (MySQL), else None.
+
+    * An expression default is evaluated for every existing row, so the
+      statement can fail on data (recorded: mysql-test/r/default_as_expr.result
+      at e117a2b58bf4be4de145c3fdec550cea4890544c, ``ALTER TABLE t ADD COLUMN b
+      BLOB DEFAULT (repeat('b', i))`` -> ``ERROR 22001: Data too long for column
+      'b' at row 3``); MySQL refuses ALGORITHM=INSTANT for it (Vitess issue
+      #16024: ERROR 1845).  COPY: sql_table.cc fill_alter_inplace_info() flags
+      an added column with a default expression ADD_STORED_GENERATED_COLUMN
+      (lines 12206-12208), which InnoDB does not support in place
+      (handler0alter.cc lines 996-1011: HA_ALTER_INPLACE_NOT_SUPPORTED).
+    * A NOT NULL geometry column without a default, or a NOT NULL DATE/DATETIME
+      without one, sets Alter_table_ctx::error_if_not_empty
+      (DATETIME_WITHOUT_DEFAULT / GEOMETRY_WITHOUT_DEFAULT, sql/sql_table.cc
+      lines 14860-14895), and check_if_supported_inplace_alter() then falls
+      back to INPLACE (handler0alter.cc lines 1084-1087: "it can't be instant
+      because the table may not be empty"); the statement
+      fails on a table with rows (DATE/DATETIME: in strict mode with
+      NO_ZERO_DATE, the 8.0 default).
+    """
+    if not flavor.is_mysql or column.generated is not None:
+        return None
+    default = column.default
+    if default is not None and default.startswith("("):
+        why = (
+            f"column {column.name}: its default {default} is evaluated for every existing "
+            "row (can fail on data; no INSTANT)"
+        )
+        return Algorithm.COPY, Risk.DATA_DEPENDENT, why
+    base = column.type.split("(", 1)[0].split(" ", 1)[0].lower()
+    if not column.nullable and default is None:
+        if base in _GEOMETRY:
+            why = (
+                f"column {column.name}: NOT NULL {base} without a default fails on a "
+                "table with rows"
+            )
+            return Algorithm.INPLACE, Risk.DATA_DEPENDENT, why
+        if base in ("date", "datetime"):
+            why = (
+                f"column {column.name}: NOT NULL {base} without a default fails on a table "
+                "with rows (strict mode, NO_ZERO_DATE)"
+            )
+            return Algorithm.INPLACE, Risk.DATA_DEPENDENT, why
+    return None
+
+
+def row_versions_exhausted(flavor: Flavor, before: Table | None) -> str | None:
+    """Why ``before`` takes no further instant ADD/DROP COLUMN (row-version limit), or None.
+
+    ``check_if_supported_inplace_alter()``: ``!is_valid_row_version(
+    current_row_version + 1)`` -> "INSTANT can't be done any more. Fall back to
+    INPLACE" (or ER_INNODB_MAX_ROW_VERSION with ALGORITHM=INSTANT), handler0alter.cc
+    lines 1059-1070; MAX_ROW_VERSION = 64, dict0mem.h line 323.  The
+    count is INNODB_TABLES.TOTAL_ROW_VERSIONS (Table.row_versions).
+    """
+    limit = flavor.instant_row_version_limit
+    if limit is None or before is None or before.row_versions is None:
+        return None
+    if before.row_versions < limit:
+        return None
+    return (
+        f"{before.name} has had {before.row_versions} instant column changes, the most "
+        f"{flavor.vendor.value} {'.'.join(map(str, flavor.version))} allows ({limit}): "
+        "InnoDB rebuilds it in place instead"
+    )
+
+
+def downgraded(a: Assessment, algorithm: Algorithm, why: str) -> Assessment:
+    """``a`` with at least ``algorithm`` (and the lock a rebuild needs), saying why."""
+    if a.algorithm.rank >= algorithm.rank:
+        return a
+    lock = (
+        a.lock if algorithm is Algorithm.INPLACE else max(a.lock, Lock.SHARED, key=lambda k: k.rank)
+    )
+    reason = f"{a.reason}; {why}" if a.reason else why
+    return Assessment(a.risk, algorithm, lock, reason)

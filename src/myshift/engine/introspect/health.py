@@ -1,0 +1,130 @@
+"""The server's health figures the watch samples (workflows.watch): the catalogue SQL.
+
+* ``global_status``: SHOW GLOBAL STATUS, the numeric counters and gauges;
+* ``deadlock_count``: InnoDB's deadlocks (MariaDB: the ``Innodb_deadlocks``
+  status; MySQL: ``information_schema.INNODB_METRICS``' ``lock_deadlocks``);
+* ``digest_rows``: performance_schema's statement digests of one schema
+  (errors, warnings, statements using no index, rows examined), when
+  performance_schema is on and readable;
+* ``replica_state``: SHOW REPLICA STATUS (SHOW SLAVE STATUS before MariaDB
+  10.5.1 / MySQL 8.0.22): running or not, and the lag.
+
+Each answers None (or nothing) where the server does not have the figure:
+the watch shows what it can, never fails for a missing view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from myshift.db.connect import DriverError
+
+if TYPE_CHECKING:
+    from myshift.db.connect import Conn
+
+
+def global_status(conn: Conn) -> dict[str, float]:
+    """Every numeric variable of SHOW GLOBAL STATUS, by name."""
+    out: dict[str, float] = {}
+    for name, value in conn.query("SHOW GLOBAL STATUS"):
+        try:
+            out[str(name)] = float(value)
+        except (TypeError, ValueError):
+            continue  # ON/OFF, versions, file names
+    return out
+
+
+def deadlock_count(conn: Conn, status: dict[str, float]) -> float | None:
+    """InnoDB deadlocks since the server started; None when the server does not count them."""
+    if "Innodb_deadlocks" in status:  # MariaDB
+        return status["Innodb_deadlocks"]
+    try:
+        rows = conn.query(
+            "SELECT `COUNT` FROM information_schema.INNODB_METRICS WHERE NAME = 'lock_deadlocks'"
+        )
+    except DriverError:
+        return None
+    return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRow:
+    """One statement digest of events_statements_summary_by_digest (cumulative counts)."""
+
+    digest: str
+    text: str
+    count: int
+    errors: int
+    warnings: int
+    no_index: int
+    rows_examined: int
+
+
+def performance_schema_on(conn: Conn) -> bool:
+    try:
+        return bool(int(conn.scalar("SELECT @@GLOBAL.performance_schema") or 0))
+    except (DriverError, ValueError):
+        return False
+
+
+def digest_rows(conn: Conn, schema: str, limit: int = 300) -> list[DigestRow] | None:
+    """The busiest statement digests run with ``schema`` as default schema; None when
+    performance_schema is off or not readable."""
+    try:
+        rows = conn.query(
+            "SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_ERRORS, SUM_WARNINGS, "
+            "SUM_NO_INDEX_USED, SUM_ROWS_EXAMINED "
+            "FROM performance_schema.events_statements_summary_by_digest "
+            "WHERE SCHEMA_NAME = %s ORDER BY COUNT_STAR DESC LIMIT %s",
+            (schema, int(limit)),
+        )
+    except DriverError:
+        return None
+    return [
+        DigestRow(
+            digest=str(r[0] or ""),
+            text=str(r[1] or ""),
+            count=int(r[2] or 0),
+            errors=int(r[3] or 0),
+            warnings=int(r[4] or 0),
+            no_index=int(r[5] or 0),
+            rows_examined=int(r[6] or 0),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaState:
+    """A replica's replication threads and lag (Seconds_Behind_Master; None: unknown)."""
+
+    running: bool
+    lag: float | None
+    error: str = ""
+
+
+def replica_state(conn: Conn) -> ReplicaState | None:
+    """The replica's state, or None when the server is not a replica."""
+    stmt = "SHOW REPLICA STATUS" if conn.flavor.has_replica_syntax else "SHOW SLAVE STATUS"
+    rows = conn.query_dicts(stmt)
+    if not rows:
+        return None
+    row: dict[str, Any] = {
+        k.replace("Source", "Master").replace("Replica_", "Slave_"): v for k, v in rows[0].items()
+    }
+    running = row.get("Slave_IO_Running") == "Yes" and row.get("Slave_SQL_Running") == "Yes"
+    lag = row.get("Seconds_Behind_Master")
+    error = str(row.get("Last_SQL_Error") or row.get("Last_IO_Error") or "")
+    return ReplicaState(running, float(lag) if lag is not None else None, error)
+
+
+__all__ = [
+    "DigestRow",
+    "ReplicaState",
+    "deadlock_count",
+    "digest_rows",
+    "global_status",
+    "performance_schema_on",
+    "replica_state",
+]

@@ -1,0 +1,301 @@
+"""Issue 15's watch: an apply under load is watched and recorded; a regression injected
+outside myshift (the index a query needs, dropped) is flagged on the next sample with
+the rollback command; ``--metrics-port`` serves Prometheus text; ``[watch]`` is strict.
+
+One throwaway server with performance_schema on (MariaDB's default is off), so
+the digest figures are exercised next to the SHOW GLOBAL STATUS ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from clitools import MYSHIFT
+from myshift.config.settings import read_settings
+from myshift.config.watchsettings import Limit
+from myshift.db.connect import Endpoint, connect
+from myshift.db.server import LocalServer, free_port
+from myshift.errors import UsageError
+from myshift.workflows.history import History
+from myshift.workflows.watch.watcher import breach
+
+ROWS = 20_000
+SECRET = "w4tch-s3cret-pw"
+SCHEMA = "shop"
+TABLE = (
+    "CREATE TABLE orders (id INT PRIMARY KEY AUTO_INCREMENT, customer INT NOT NULL, "
+    "total DECIMAL(10,2) NOT NULL, KEY by_customer (customer))"
+)
+DESIRED = TABLE[:-1] + ", note VARCHAR(20) NULL)" + ";\n"
+SAMPLE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3}) (\w+)\s")
+
+
+@pytest.fixture(scope="module")
+def ps_server() -> Iterator[LocalServer]:
+    srv = LocalServer.start(extra_args=("--performance-schema=ON",))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+class Load:
+    """Indexed lookups on one connection, in a thread, bounded by count and time."""
+
+    def __init__(self, ep: Endpoint, max_queries: int = 3_000_000, max_seconds: float = 55) -> None:
+        self.ep = ep
+        self.max_queries = max_queries
+        self.max_seconds = max_seconds
+        self.queries = 0
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        end = time.monotonic() + self.max_seconds
+        with connect(self.ep) as c:
+            while (
+                not self.stop.is_set()
+                and self.queries < self.max_queries
+                and time.monotonic() < end
+            ):
+                try:
+                    c.query("SELECT total FROM orders WHERE customer = %s", (self.queries % ROWS,))
+                except Exception as exc:  # the test reports it
+                    self.errors.append(str(exc))
+                    time.sleep(0.05)
+                self.queries += 1
+
+    def __enter__(self) -> Load:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+def _cli(*args: str, cwd: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MYSHIFT, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _metrics(port: int) -> dict[tuple[str, str], float]:
+    """GET /metrics, parsed strictly as Prometheus text: {(name, figure): value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = resp.read().decode()
+    out: dict[tuple[str, str], float] = {}
+    line_re = re.compile(r'^([a-z_]+)\{((?:[a-z]+="(?:[^"\\]|\\.)*",?)*)\} (\S+)$')
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            continue
+        m = line_re.match(line)
+        assert m, f"not Prometheus text: {line!r}"
+        labels = dict(re.findall(r'([a-z]+)="((?:[^"\\]|\\.)*)"', m.group(2)))
+        key = str(labels.get("figure", labels.get("phase", "")))
+        out[(str(m.group(1)), key)] = float(m.group(3))
+    return out
+
+
+def test_apply_under_load_then_a_dropped_index_is_flagged(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=SCHEMA)
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{SCHEMA}"
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {SCHEMA}")
+        c.execute(f"USE {SCHEMA}")
+        c.execute(TABLE)
+        c.execute(f"INSERT INTO orders (customer, total) SELECT seq, seq / 7 FROM seq_1_to_{ROWS}")
+    (tmp_path / "desired.sql").write_text(DESIRED)
+    (tmp_path / "myshift.toml").write_text('[watch]\nbaseline = "1s"\n')
+
+    with Load(ep) as load:
+        time.sleep(0.5)
+        # 1. The apply, watched: baseline, during, after; recorded with the apply.
+        r = _cli(
+            *("apply", "--to", url, "--desired", "desired.sql", "--yes", "--watch"),
+            *("--watch-interval", "0.5s", "--watch-after", "1.5s"),
+            cwd=tmp_path,
+        )
+        assert r.returncode == 0, r.stderr
+        assert "Watch recorded in history with apply" in r.stderr, r.stderr
+        with History.open(ep, audit_path=None) as h:
+            rec = h.latest_apply(SCHEMA, kinds=("apply",))
+            assert rec is not None
+            watched = h.get_apply(rec.id).record.notes["watch"]
+        apply_id = rec.id
+        phases = {s["p"] for s in watched["samples"]}
+        assert {"baseline", "during", "after"} <= phases, phases
+        assert watched["tables"] == ["orders"]
+        assert watched["performance_schema"] is True
+        qps = watched["figures"].index("queries_per_s")
+        assert all(s["v"][qps] > 0 for s in watched["samples"]), "the load ran all along"
+        json.dumps(watched)  # plain JSON all through
+        shown = _cli("history", str(apply_id), "--to", url, cwd=tmp_path).stdout
+        assert "  watch:\n" in shown and "    verdict: " in shown, shown  # a brief, no samples
+        assert len(shown.splitlines()) < 40, shown
+
+        # 2. `myshift watch` alone, with --metrics-port; the index dropped outside myshift.
+        port = free_port()
+        interval = 1.0
+        # A user with a password (given as MYSQL_PWD): it shows up nowhere.
+        with connect(ep) as c:
+            c.execute(f"CREATE USER 'watcher'@'127.0.0.1' IDENTIFIED BY '{SECRET}'")
+            c.execute("GRANT ALL ON *.* TO 'watcher'@'127.0.0.1'")
+        watcher_url = url.replace("root@", "watcher@")
+        proc_args = ["--baseline", "2s", "--metrics-port", str(port), "--apply", str(apply_id)]
+        proc = subprocess.Popen(
+            [*MYSHIFT, "watch", "--to", watcher_url, "--for", "9s", "--interval", "1s", *proc_args],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "MYSQL_PWD": SECRET},
+        )
+        assert proc.stdout is not None
+        lines: list[str] = []
+        dropped_at: datetime | None = None
+        before: dict[tuple[str, str], float] = {}
+        after: dict[tuple[str, str], float] = {}
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            m = SAMPLE.match(line)
+            if dropped_at is None and m and m.group(2) == "watching":
+                # Right after a sample: the drop has (almost) a whole interval to show.
+                before = _metrics(port)
+                with connect(ep) as c:
+                    c.execute("ALTER TABLE orders DROP INDEX by_customer")
+                dropped_at = datetime.now(UTC)
+            if dropped_at is not None and "to roll back:" in line:
+                after = _metrics(port)
+        proc.wait(timeout=30)
+        out = "\n".join(lines)
+        assert load.queries > 1000 and not load.errors, (load.queries, load.errors[:3])
+    assert dropped_at is not None, out
+    assert proc.returncode == 15, out
+
+    # The first sample taken after the drop flags it, within one interval.
+    day = dropped_at.strftime("%Y-%m-%d")
+    samples = [
+        (i, datetime.strptime(f"{day} {m.group(1)}", "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC))
+        for i, line in enumerate(lines)
+        if (m := SAMPLE.match(line))
+    ]
+    first = next((i, t) for i, t in samples if t > dropped_at)
+    # (+1 s for a loaded machine: the sample is the first after the drop, whatever its lag)
+    assert (first[1] - dropped_at).total_seconds() <= interval + 1.0, out
+    flagged = lines[first[0] + 1 : first[0] + 8]
+    text = "\n".join(flagged)
+    assert "REGRESSION" in text, out
+    assert "no-index stmts/s" in text and "SELECT `total` FROM `orders`" in text, out
+    assert "full scans/s" in text, out
+    assert f"to roll back: myshift rollback {apply_id} --to {watcher_url}" in text, out
+    assert f"To roll back: myshift rollback {apply_id} --to {watcher_url}" in out  # the summary
+
+    # Recorded with the apply it watched (`--apply`), next to the apply's own watch.
+    with History.open(ep, audit_path=None) as h:
+        notes = h.get_apply(apply_id).record.notes
+    later = notes["watches"][-1]
+    assert {f["figure"] for f in later["flags"]} >= {"no_index_per_s", "scans_per_s"}
+    assert "watch" in notes
+    stderr = proc.stderr.read() if proc.stderr else ""
+    everything = out + stderr + json.dumps(dict(notes)) + repr(before) + repr(after)
+    assert SECRET not in everything
+
+    # --metrics-port: parseable Prometheus text, the baseline and the flag in it.
+    assert before[("myshift_watch_value", "queries_per_s")] > 0
+    assert ("myshift_watch_baseline", "threads_running") in before
+    assert before[("myshift_watch_flagged", "no_index_per_s")] == 0
+    assert after[("myshift_watch_flagged", "no_index_per_s")] == 1
+    assert after[("myshift_watch_value", "no_index_per_s")] > 10
+
+
+def test_watch_settings_are_strict(tmp_path: Path) -> None:
+    toml = tmp_path / "myshift.toml"
+    toml.write_text('[watch]\ninterval = "2s"\nafter = "1m30s"\nscans_per_s_ratio = 4\n')
+    st = read_settings(toml).watch
+    assert (st.interval, st.after, st.baseline) == (2.0, 90.0, 10.0)
+    assert st.limits["scans_per_s"] == Limit(4.0, 5.0, 0.0)
+    for bad in (
+        "scan_ratio = 2",
+        'interval = "soon"',
+        'on_apply = "sometimes"',
+        "slow_per_s_max = -1",
+    ):
+        toml.write_text(f"[watch]\n{bad}\n")
+        with pytest.raises(UsageError):
+            read_settings(toml)
+    toml.write_text('[env.prod]\nreplicas = ["r1", "mysql://m@r2/app"]\n')
+    assert read_settings(toml).environments["prod"].replicas == ("r1", "mysql://m@r2/app")
+    for bad in ('replicas = "r1"', "replicas = [1]", 'replicas = [""]'):
+        toml.write_text(f"[env.prod]\n{bad}\n")
+        with pytest.raises(UsageError):
+            read_settings(toml)
+
+
+def test_breach_needs_ratio_and_delta_or_max() -> None:
+    limit = Limit(ratio=3, delta=5, max=0)
+    assert breach(2.0, 0.5, limit) == ""  # 4x, but only +1.5
+    assert breach(9.0, 1.0, limit) == "9.0x the baseline"
+    assert breach(7.0, 3.0, limit) == ""  # +4 only
+    assert breach(40.0, None, Limit(0, 0, 30)) == "above the limit 30"
+    assert breach(None, 1.0, limit) == ""
+
+
+def test_replica_lag_is_read_and_a_stopped_replica_flagged(
+    replication_pair: tuple[LocalServer, LocalServer], tmp_path: Path
+) -> None:
+    primary, replica = replication_pair
+    with connect(Endpoint(primary.host, primary.port, "root", ""), schema="") as c:
+        c.execute("CREATE DATABASE app")
+    (tmp_path / "myshift.toml").write_text(
+        f'[env.prod]\nhost = "127.0.0.1"\nport = {primary.port}\nuser = "root"\n'
+        f'schema = "app"\nreplicas = ["mysql://root@127.0.0.1:{replica.port}/"]\n'
+    )
+    proc = subprocess.Popen(
+        [
+            *MYSHIFT,
+            "watch",
+            "--to",
+            "prod",
+            "--for",
+            "4s",
+            "--interval",
+            "0.5s",
+            "--baseline",
+            "1s",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    stopped = False
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if not stopped and (m := SAMPLE.match(line)) and m.group(2) == "watching":
+            with connect(Endpoint(replica.host, replica.port, "root", ""), schema="") as c:
+                c.execute("STOP SLAVE")
+            stopped = True
+    proc.wait(timeout=30)
+    out = "\n".join(lines)
+    assert proc.returncode == 15, out + (proc.stderr.read() if proc.stderr else "")
+    assert re.search(r"baseline .* · lag 0$", out, re.M), out  # lag read while replicating
+    assert f"replica mysql://root@127.0.0.1:{replica.port}/: replication stopped" in out, out
+    assert "to roll back: myshift rollback --to prod" in out, out
