@@ -274,6 +274,34 @@ def test_recorded_truth_covers_what_the_issue_names() -> None:
     )
 
 
+def _non_default_collation(text: str) -> bool:
+    """A column with its own charset/collation clause, or a table whose charset or
+    collation is not the 8.0 default (utf8mb4, utf8mb4_0900_ai_ci)."""
+    if re.search(r"\bCOLLATE \w|\bCHARACTER SET \w", text):
+        return True
+    m = re.search(r"DEFAULT CHARSET=(\w+)(?: COLLATE=(\w+))?", text)
+    return m is not None and (m.group(1), m.group(2)) != ("utf8mb4", "utf8mb4_0900_ai_ci")
+
+
+def test_recorded_truth_reaches_8_4_and_collations() -> None:
+    """Issue 16: some recorded tables come from 8.4-era (or 9.x) trees, and enough of
+    them carry a non-default table or column collation to hold the display rule."""
+    recent = [t for p in FIXTURES if _flavor(_fixture(p)).min(8, 4) for t in _fixture(p)["tables"]]
+    assert len(recent) >= 10
+    collated = [
+        t
+        for p in FIXTURES
+        for t in _fixture(p)["tables"]
+        if _non_default_collation(t["show_create"])
+    ]
+    assert len(collated) >= 10
+    # The issue's case itself: a column collation equal to a non-default table one.
+    assert any(
+        re.search(r"COLLATE (\w+) .*\) ENGINE=.*COLLATE=\1$", t["show_create"], re.S)
+        for t in collated
+    )
+
+
 def test_recorded_truth_matches_the_failures_list() -> None:
     lines = _failure_lines()
     header = [

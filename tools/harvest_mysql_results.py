@@ -90,14 +90,21 @@ SOURCES: list[dict[str, Any]] = [
         "chunks": [
             "generated_invisible_primary_key.0.json",
             "generated_invisible_primary_key.13621.json",
+            "generated_invisible_primary_key.22152.json",
         ],
-        "version": "8.0.30+",
-        "flavor": "mysql:8.0.30",
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
         "version_evidence": (
-            "generated invisible primary keys (my_row_id, "
-            "sql_generate_invisible_primary_key) arrived in 8.0.30; the exact "
-            "release of this commit is not shown by the file; prefix of 22,152 "
-            "characters, its two read windows checked at their joins"
+            "a 9.4+ tree: the same commit carries mysql-test/suite/jdv/r/*.result "
+            "(jdv_ddl_cs, jdv_types, jdv_dml_bugs, ... are stored at c008bd32), the "
+            "tests of JSON duality views, which the reference manual says MySQL 9.4.0 "
+            "added (refman 9.4, section 27.7); the file itself shows only the 8.0.30 "
+            "feature it tests (my_row_id, sql_generate_invisible_primary_key); prefix "
+            "of 38,120 characters (up to '# my_row_id column alter is not "
+            "permitted.'), its three read windows checked at their joins; the third "
+            "window's repeated SHOW CREATE shapes were rebuilt from the read text and "
+            "its length checked against the window (15,968 + the 32-character "
+            "partial line that follows)"
         ),
     },
     {
@@ -171,6 +178,92 @@ SOURCES: list[dict[str, Any]] = [
             "PolarDB-X engine is a GPL-2.0 fork of mysql-server 8.0.32 that keeps "
             "MySQL's test files; the file shows MAX_ROW_VERSION 64 (8.0.29-9.0): the "
             "8.0 row-version limit, recorded"
+        ),
+    },
+    {
+        "id": "ctype_utf8mb4_innodb",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/r/ctype_utf8mb4_innodb.result",
+        "commit": "629e2c5d1670133e40d017eeac625d0c09f5b785",
+        "total_chars": 86668,
+        "chunks": ["ctype_utf8mb4_innodb.0.json", "ctype_utf8mb4_innodb.13687.json"],
+        "version": "8.0.19+",
+        "flavor": "mysql:8.0.19",
+        "version_evidence": (
+            "duplicate-key errors name the key table-qualified ('t1.c', new in "
+            "8.0.19) and InnoDB tables default to utf8mb4_0900_ai_ci (8.0); the exact "
+            "release of this commit is not shown by the file; prefix of 23,193 "
+            "characters (714 lines, up to the DROP after the utf8mb4_bin 'using "
+            "btree' table), read in two windows joined at 13,687; its SELECT HEX "
+            "rows of repeated bytes and its repeated INSERT/SELECT blocks were "
+            "rebuilt from their pattern, every DDL and SHOW CREATE line is as read"
+        ),
+    },
+    {
+        "id": "default_row_format_16k-9.7-villagesql",
+        "repo": "villagesql/villagesql-server",
+        "path": "mysql-test/suite/innodb/r/default_row_format_16k.result",
+        "commit": "1557820bdd98f317ec93fadd381f1815e7f8476e",
+        "total_chars": 19510,
+        "chunks": ["villagesql_default_row_format_16k.0.json"],
+        "version": "9.7.2",
+        "flavor": "mysql:9.7.2",
+        "version_evidence": (
+            "VillageSQL Server is a GPL-2.0 tracking fork of mysql-server (its README: "
+            "of MySQL 8.4.6 LTS; Docs/merging/recurring-conflicts-9.7.md: since merged "
+            "with 9.7) that keeps MySQL's test files; MYSQL_VERSION stored at this same "
+            "commit reads 9.7.2 (LTS), so the file is the 9.7.2 tree's; whole file, its "
+            "repeated column and key lines rebuilt from their pattern and checked "
+            "against both read windows (19,510 characters, the join at 16,000 exact)"
+        ),
+    },
+    {
+        "id": "ctype_collate-2025-villagesql",
+        "repo": "villagesql/villagesql-server",
+        "path": "mysql-test/r/ctype_collate.result",
+        "commit": "8395e27001153bd3c7f7504ea3ea07a3a4751b8f",
+        "total_chars": 19386,
+        "chunks": ["villagesql_ctype_collate.0.json"],
+        "version": "8.0.42+ (2025 tree, branch not shown)",
+        "flavor": "mysql:8.0.42",
+        "version_evidence": (
+            "stored in VillageSQL Server (GPL-2.0 fork of mysql-server, see the "
+            "default_row_format_16k entry); the file carries the test for "
+            "Bug#37412963 (an Oracle bug number of late 2024) and utf8mb3_* collation "
+            "names (8.0.30+), so the tree is from 2025 or later, but whether 8.0, 8.4 "
+            "or 9.x is not shown: modelled as 8.0.42, the oldest it can be; whole file "
+            "(19,386 characters, the join at 16,000 exact), its one-letter sort rows "
+            "rebuilt from the read text"
+        ),
+    },
+    {
+        "id": "jdv_charset-9.4",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/suite/jdv/r/jdv_charset.result",
+        "commit": "7a98d1d1864fe280392b6bb0327cf8789a5639d4",
+        "total_chars": 2107,
+        "chunks": ["jdv_charset.0.json"],
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
+        "version_evidence": (
+            "a JSON duality view test (CREATE JSON DUALITY VIEW): the reference "
+            "manual says MySQL 9.4.0 added JSON duality views (refman 9.4, section "
+            "27.7); whole file"
+        ),
+    },
+    {
+        "id": "alter_rename_self_referencing_fk-9.4",
+        "repo": "mysql/mysql-server",
+        "path": "mysql-test/suite/innodb/r/alter_rename_self_referencing_fk.result",
+        "commit": "04a3d2e37e13c7224f76008de620ed99c7d242d6",
+        "total_chars": 675,
+        "chunks": ["alter_rename_self_referencing_fk.0.json"],
+        "version": "9.4.0+",
+        "flavor": "mysql:9.4.0",
+        "version_evidence": (
+            "a 9.4+ tree: the same commit carries "
+            "mysql-test/suite/jdv/r/jdv_etag_select.result, a JSON duality view test "
+            "(views added in MySQL 9.4.0, refman 9.4 section 27.7); whole file"
         ),
     },
 ]
