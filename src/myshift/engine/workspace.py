@@ -121,17 +121,45 @@ def _word(value: str) -> str:
     return value
 
 
+# Tables per DROP TABLE when a workspace is dropped (see drop_workspace_schema).
+DROP_TABLES_PER_STATEMENT = 250
+_DROPPED_BY_TABLE = ("BASE TABLE", "SYSTEM VERSIONED")
+
+
 def drop_workspace_schema(conn: Conn, name: str) -> None:
-    """Drop a workspace schema, its routines first.
+    """Drop a workspace schema: its routines, its tables a few hundred at a time, then it.
 
     With ``automatic_sp_privileges`` on (the default), creating a routine
     grants its creator EXECUTE and ALTER ROUTINE on it: rows in the server's
     ``mysql.procs_priv`` that DROP DATABASE leaves behind (DROP FUNCTION and
     DROP PROCEDURE remove them), one more for every routine of every plan.
+
+    The tables go before the schema, ``DROP_TABLES_PER_STATEMENT`` per
+    statement: MariaDB's DROP DATABASE locks every table of the schema first,
+    then searches that list of locks again for each table it drops
+    (``MDL_context::find_ticket``: 77 % of the server's time), so its time
+    grows with the square of the tables -- 12 to 48 s for a 10,000-table
+    workspace, against ~3.5 s in statements of 250 tables.  Checks are off
+    for these statements only (the tables of one statement may be referenced
+    by those of the next).  Statements one after another, never in parallel
+    sessions: two sessions dropping tables that reference each other wait
+    for each other's metadata locks for good.
     """
     for routine, kind in catalog.routine_names(conn, name):
         conn.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}.{quote_ident(routine)}")
-    conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+    schema = quote_ident(name)
+    tables = [t for t, kind in catalog.schema_objects(conn, name) if kind in _DROPPED_BY_TABLE]
+    if tables:
+        conn.execute("SET @myshift_fk_checks = @@SESSION.foreign_key_checks")
+        conn.execute("SET SESSION foreign_key_checks = 0")
+        try:
+            for i in range(0, len(tables), DROP_TABLES_PER_STATEMENT):
+                chunk = tables[i : i + DROP_TABLES_PER_STATEMENT]
+                names = ", ".join(f"{schema}.{quote_ident(t)}" for t in chunk)
+                conn.execute(f"DROP TABLE IF EXISTS {names}")
+        finally:
+            conn.execute("SET SESSION foreign_key_checks = @myshift_fk_checks")
+    conn.execute(f"DROP DATABASE IF EXISTS {schema}")
 
 
 def _account(conn: Conn, user: str) -> str:
