@@ -449,4 +449,6 @@ def test_reach_points_at_the_local_end_and_keeps_the_server_name(
         assert (through.host, through.server_name) == ("127.0.0.1", "localhost")
         assert through.port != server.port and through.socket is None
         assert "localhost (through the SSH tunnel at 127.0.0.1:" in through.where
+        # What history, plan files and reports record: the server, not the local end.
+        assert through.redacted() == f"mysql://root@localhost:{server.port}/"
     assert refused(through.port)
