@@ -9,7 +9,6 @@ sessions, so a test can tell that the session was closed.
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 import signal
@@ -40,6 +39,7 @@ from sshdfixtures import (
     refused,
     sshd,
 )
+from tlsfiles import ca_and_server_cert
 
 __all__ = ["sshd"]  # the fixture, imported for pytest
 
@@ -358,56 +358,10 @@ def test_a_bastion_that_goes_away_mid_command_is_named(sshd: Sshd, server: Local
 # --------------------------------------------------------------------------- TLS through a tunnel
 
 
-def _tls_files(d: Path, name: str) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for DNS name ``name`` only (not 127.0.0.1)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "myshift test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = (d / "ca.pem", d / "server.pem", d / "server-key.pem")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, Path]]:
     d = tmp_path_factory.mktemp("tls")
-    ca, cert, key = _tls_files(d, "localhost")
+    ca, cert, key = ca_and_server_cert(d, "localhost")
     srv = LocalServer.start(
         extra_args=(f"--ssl-ca={ca}", f"--ssl-cert={cert}", f"--ssl-key={key}"), server_id=41
     )

@@ -39,6 +39,7 @@ from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.exitcodes import ExitCode
 from sshdfixtures import USER, Sshd, forwards, key_body_lines, refused, sshd
+from tlsfiles import ca_and_server_cert
 
 __all__ = ["sshd"]  # the fixture, imported for pytest
 
@@ -471,3 +472,70 @@ def test_weekly_flow_through_bastion_and_secret(
         f"flow {elapsed:.1f}s: {', '.join(flow.times)}; {written} writes during the "
         f"rehearsal; {procs.samples} process samples"
     )
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="module")
+def tls_production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, Path]]:
+    """Production with a binary log and TLS: its certificate names "localhost" only."""
+    d = tmp_path_factory.mktemp("tls")
+    ca, cert, key = ca_and_server_cert(d, "localhost")
+    srv = LocalServer.start(
+        extra_args=(
+            "--log-bin=mysql-bin",
+            "--binlog-format=ROW",
+            f"--ssl-ca={ca}",
+            f"--ssl-cert={cert}",
+            f"--ssl-key={key}",
+        ),
+        server_id=62,
+    )
+    try:
+        yield srv, ca
+    finally:
+        srv.stop()
+
+
+def test_local_replica_through_the_tunnel_with_verify_identity(
+    sshd: Sshd, tls_production: tuple[LocalServer, Path], tmp_path: Path
+) -> None:
+    """ssl_mode = VERIFY_IDENTITY through the bastion: myshift checks the name
+    "localhost" (not the tunnel's 127.0.0.1); the local replica, which can only be
+    pointed at 127.0.0.1, checks the chain against ssl_ca (its account REQUIRES SSL)."""
+    srv, ca = tls_production
+    who = "'tls_shift'@'127.0.0.1'"
+    with connect(_root(srv)) as c:
+        c.execute("CREATE DATABASE shop_tls")
+        c.execute("CREATE TABLE shop_tls.t (id int PRIMARY KEY, v int)")
+        c.execute("INSERT INTO shop_tls.t SELECT seq, seq FROM shop_tls.seq_1_to_500")
+        c.execute(f"CREATE USER {who} IDENTIFIED BY %s REQUIRE SSL", (SECRET,))
+        for grant in GRANTS:
+            c.execute(grant.replace("`shop`", "`shop\\_tls`").format(who=who))
+    (tmp_path / "myshift.toml").write_text(
+        f'[env.prod]\nhost = "localhost"\nport = {srv.port}\nschema = "shop_tls"\n'
+        f'user = "tls_shift"\npassword_env = "E2E_TLS_PASSWORD"\n'
+        f'ssl_mode = "VERIFY_IDENTITY"\nssl_ca = "{ca}"\n'
+        f'ssh_tunnel = "{USER}@127.0.0.1"\nssh_port = {sshd.port}\n'
+        f'ssh_key = "{sshd.client_key}"\nssh_known_hosts = "{sshd.known_hosts}"\n'
+    )
+    (tmp_path / "desired.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, v int, w int);")
+    env = {"E2E_TLS_PASSWORD": SECRET}
+    plan = run_cli("plan", "--to", "prod", "--desired", "desired.sql", "-o", "plan.json",
+                   cwd=tmp_path, env=env)  # fmt: skip
+    assert plan.returncode == 0, plan.stderr
+    with BinlogReaders(srv, sshd) as readers:
+        r = run_cli(
+            "rehearse", "--plan", "plan.json", "--to", "prod", "--sandbox", "local-replica",
+            cwd=tmp_path, env=env, timeout=120,
+        )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PASSED" in r.stdout and "caught up to GTID" in r.stdout, r.stdout
+    assert list(readers.seen.values()) == ["bastion"], readers.seen
+    note = " ".join(r.stdout.split())
+    assert "the local replica checked localhost's certificate against ssl_ca but not its name" in (
+        note
+    ), r.stdout
+    assert sshd.wait_no_sessions() == []
+    assert SECRET not in r.stdout + r.stderr + plan.stdout + plan.stderr
