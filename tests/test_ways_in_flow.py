@@ -16,7 +16,11 @@ production), apply --plan, re-plan (nothing left), history, rollback.  After
 each command: its exit code and key output, the tunnel's local port closed, no
 SSH session left, no process of it left.  Throughout: the secret and the private
 key appear in no output, no file under the test's directory, no history row and
-no process argv.
+no process argv; history names the server as configured, not the tunnel's end.
+
+A second test does plan and the local-replica rehearsal through the bastion with
+``ssl_mode = "VERIFY_IDENTITY"`` against a certificate that names "localhost"
+only, for an account that REQUIRES SSL.
 """
 
 from __future__ import annotations
@@ -338,6 +342,11 @@ class BinlogReaders:
                         self.seen[port] = self._judge(port)
                 self._stop.wait(0.02)
 
+    def judged(self) -> set[str]:
+        """Who held the replication connections (one closed before it was looked at,
+        "gone", tells nothing)."""
+        return set(self.seen.values()) - {"gone"}
+
     def _judge(self, port: int) -> str:
         inode = _socket_inode(port, self.srv.port)
         if not inode:
@@ -364,10 +373,10 @@ def _rehearse_while_written(flow: Flow, admin: Conn) -> int:
     for phase in ("Checking production", "Copying", "Replicating from production",
                   "Caught up", "Promoted", "Removed the local server"):  # fmt: skip
         assert phase in r.stderr, r.stderr
-    # The local replica read production's binary log through the tunnel: the one
+    # The local replica read production's binary log through the tunnel: the
     # replication connection production saw came from sshd's session (the bastion),
     # not from the replica's own server process.
-    assert list(readers.seen.values()) == ["bastion"], readers.seen
+    assert readers.judged() == {"bastion"}, readers.seen
     # ... and got the writes made since its snapshot; the report names the server
     # as configured (localhost:PORT), not the tunnel's local port.
     m = re.search(
@@ -466,7 +475,6 @@ def test_weekly_flow_through_bastion_and_secret(
     assert "PRIVATE KEY" not in "".join(flow.outputs) + "".join(files.values())
     assert procs.samples > 10 and procs.hits == []
     assert SECRET not in sshd.log_text()
-    print(*flow.outputs, sep="\n----\n")
     elapsed = time.monotonic() - t_start
     print(
         f"flow {elapsed:.1f}s: {', '.join(flow.times)}; {written} writes during the "
@@ -532,7 +540,7 @@ def test_local_replica_through_the_tunnel_with_verify_identity(
         )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     assert "PASSED" in r.stdout and "caught up to GTID" in r.stdout, r.stdout
-    assert list(readers.seen.values()) == ["bastion"], readers.seen
+    assert readers.judged() == {"bastion"}, readers.seen
     note = " ".join(r.stdout.split())
     assert "the local replica checked localhost's certificate against ssl_ca but not its name" in (
         note
