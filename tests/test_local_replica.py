@@ -510,3 +510,27 @@ def test_file_position_replication_when_there_is_no_gtid(primary: LocalServer) -
         assert local.scalar("SELECT COUNT(*) FROM lr_filepos.t") == 100
         assert local.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA "
                             "WHERE SCHEMA_NAME = 'lr_other'") == 0  # fmt: skip
+
+
+def test_replica_tls_checks_the_name_only_where_master_host_is_it() -> None:
+    """MASTER_SSL_VERIFY_SERVER_CERT is MariaDB's *name* check against MASTER_HOST (the
+    CA alone verifies the chain): on for VERIFY_IDENTITY, off for VERIFY_CA and through
+    an SSH tunnel, where MASTER_HOST is the tunnel's 127.0.0.1."""
+    from myshift.workflows.sandbox_localreplica import _tls_options, tunnel_tls_note
+
+    direct = Endpoint(host="db.example", ssl_mode="VERIFY_IDENTITY", ssl_ca="/ca.pem")
+    tunneled = Endpoint(
+        host="127.0.0.1", port=40001, ssl_mode="VERIFY_IDENTITY", ssl_ca="/ca.pem",
+        server_name="db.example", server_port=3306,
+    )  # fmt: skip
+    ca_only = Endpoint(host="db.example", ssl_mode="VERIFY_CA", ssl_ca="/ca.pem")
+    assert _tls_options(direct) == (
+        ", MASTER_SSL = 1, MASTER_SSL_CA = %s, MASTER_SSL_VERIFY_SERVER_CERT = 1",
+        ["/ca.pem"],
+    )
+    for ep in (tunneled, ca_only):
+        sql, args = _tls_options(ep)
+        assert sql.endswith("MASTER_SSL_VERIFY_SERVER_CERT = 0") and args == ["/ca.pem"]
+    assert _tls_options(Endpoint(ssl_mode="PREFERRED")) == ("", [])
+    assert "db.example's certificate against ssl_ca but not its name" in tunnel_tls_note(tunneled)
+    assert tunnel_tls_note(direct) == "" and tunnel_tls_note(ca_only) == ""

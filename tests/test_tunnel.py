@@ -1,16 +1,14 @@
 """Issue 14: environments reached through an SSH bastion (``ssh_tunnel``), against a real sshd.
 
-The module starts Debian's ``/usr/sbin/sshd`` on a free 127.0.0.1 port with its
-own config, host key and a throwaway client key (``make server-deps`` installs
-it).  Its log (LogLevel DEBUG1) records every ``direct-tcpip`` forward, so a
-test can tell that a connection went through the bastion; its child processes
-are the open SSH sessions, so a test can tell that the session was closed.
+The ``sshd`` fixture (tests/sshdfixtures.py) starts Debian's ``/usr/sbin/sshd``
+on a free 127.0.0.1 port with its own config, host key and a throwaway client
+key.  Its log records every ``direct-tcpip`` forward, so a test can tell that a
+connection went through the bastion; its child processes are the open SSH
+sessions, so a test can tell that the session was closed.
 """
 
 from __future__ import annotations
 
-import datetime
-import getpass
 import os
 import re
 import signal
@@ -19,7 +17,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,92 +29,19 @@ from myshift.errors import ConnectionFailed, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.net.tunnel import bastion_of, open_tunnel
 from myshift.workflows.reach import Reach
+from sshdfixtures import (
+    USER,
+    Sshd,
+    fingerprint,
+    forwards,
+    key_body_lines,
+    keygen,
+    refused,
+    sshd,
+)
+from tlsfiles import ca_and_server_cert
 
-SSHD = Path("/usr/sbin/sshd")
-USER = getpass.getuser()
-
-
-@dataclass
-class Sshd:
-    process: subprocess.Popen[bytes]
-    port: int
-    dir: Path
-    log: Path
-    client_key: Path
-    known_hosts: Path  # holds the right host key
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def sessions(self) -> list[int]:
-        """The pids of sshd's children: one (or two, privsep) per open SSH session."""
-        out = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:
-                out.append(int(stat.parent.name))
-        return out
-
-    def wait_no_sessions(self, timeout: float = 5.0) -> list[int]:
-        deadline = time.monotonic() + timeout
-        while (left := self.sessions()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return left
-
-
-def _keygen(path: Path) -> None:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)], check=True
-    )
-
-
-def _fingerprint(pub: Path) -> str:
-    out = subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True)
-    return out.stdout.split()[1]  # "256 SHA256:... comment (ED25519)"
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
-    if not SSHD.exists():
-        pytest.fail("/usr/sbin/sshd is missing: run `make server-deps` (openssh-server).")
-    d = tmp_path_factory.mktemp("sshd")
-    _keygen(d / "host_key")
-    _keygen(d / "client_key")
-    (d / "authorized_keys").write_text((d / "client_key.pub").read_text())
-    port = free_port()
-    (d / "known_hosts").write_text(
-        f"[127.0.0.1]:{port} " + (d / "host_key.pub").read_text().strip() + "\n"
-    )
-    (d / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
-        f"PidFile {d / 'sshd.pid'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
-        "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-        "PermitRootLogin prohibit-password\nAllowTcpForwarding yes\nLogLevel DEBUG1\n"
-    )
-    if os.geteuid() == 0:
-        # sshd run as root wants its privilege separation directory (the service makes it).
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    log = d / "sshd.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(SSHD), "-D", "-e", "-f", str(d / "sshd_config")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 10
-        while "Server listening" not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("sshd did not start: " + log.read_text(errors="replace")[-800:])
-            time.sleep(0.02)
-        yield Sshd(proc, port, d, log, d / "client_key", d / "known_hosts")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+__all__ = ["sshd"]  # the fixture, imported for pytest
 
 
 def _env(sshd: Sshd, **kw: object) -> EnvConfig:
@@ -131,24 +55,11 @@ def _env(sshd: Sshd, **kw: object) -> EnvConfig:
     return EnvConfig(name="prod", **values)  # type: ignore[arg-type]
 
 
-def _forwards(log: str, port: int) -> int:
-    """How many direct-tcpip forwards to localhost:port sshd has logged."""
-    return len(re.findall(rf"server_request_direct_tcpip: .* target localhost port {port}\b", log))
-
-
 def _open_fails(env: EnvConfig) -> ConnectionFailed:
     """The error opening a tunnel with ``env`` raises (it must raise one)."""
     with pytest.raises(ConnectionFailed) as err, open_tunnel(env, "localhost", 1, say=print):
         pytest.fail("the tunnel opened")
     return err.value
-
-
-def _refused(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def _tunnel_threads() -> list[threading.Thread]:
@@ -161,8 +72,8 @@ def _tunnel_threads() -> list[threading.Thread]:
 
 def _assert_no_key_material(sshd: Sshd, text: str) -> None:
     assert "PRIVATE KEY" not in text
-    body = sshd.client_key.read_text().splitlines()[1:-1]
-    assert body and not any(line in text for line in body if len(line) > 20)
+    body = key_body_lines(sshd.client_key)
+    assert body and not any(line in text for line in body)
 
 
 def _toml(sshd: Sshd, server: LocalServer, schema: str, extra: str = "") -> str:
@@ -188,7 +99,7 @@ def test_plan_goes_through_the_bastion_and_closes_the_tunnel(
         _toml(sshd, server, fresh_schema.schema, f'ssh_known_hosts = "{sshd.known_hosts}"\n')
     )
     (tmp_path / "d.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, note varchar(20));")
-    before = _forwards(sshd.log_text(), server.port)
+    before = forwards(sshd.log_text(), server.port)
 
     r = run_cli("plan", "--to", "prod", "--desired", "d.sql", cwd=tmp_path)
 
@@ -201,9 +112,9 @@ def test_plan_goes_through_the_bastion_and_closes_the_tunnel(
     )
     assert m, r.stderr
     # The server was reached through the bastion: sshd forwarded to localhost:PORT.
-    assert _forwards(sshd.log_text(), server.port) > before
+    assert forwards(sshd.log_text(), server.port) > before
     # And the tunnel is gone: the local port is closed, the SSH session ended.
-    assert _refused(int(m.group(1)))
+    assert refused(int(m.group(1)))
     assert sshd.wait_no_sessions() == []
     _assert_no_key_material(sshd, r.stdout + r.stderr)
 
@@ -221,7 +132,7 @@ def test_in_process_tunnel_closes_listener_threads_and_session(
             assert a.scalar("SELECT 1 + 1") == 2 and b.scalar("SELECT 40 + 2") == 42
         assert sshd.sessions()
     assert said and f"through {USER}@127.0.0.1:{sshd.port}" in said[0]
-    assert _refused(port)
+    assert refused(port)
     assert set(threading.enumerate()) - threads_before == set()
     assert sshd.wait_no_sessions() == []
 
@@ -266,7 +177,7 @@ def test_ctrl_c_inside_a_command_closes_the_tunnel(sshd: Sshd, server: LocalServ
         with connect(through) as c:
             assert c.scalar("SELECT 7") == 7
         raise KeyboardInterrupt
-    assert _refused(through.port)
+    assert refused(through.port)
     assert not [t for t in _tunnel_threads() if t.is_alive()]
     assert sshd.wait_no_sessions() == []
 
@@ -298,7 +209,7 @@ def test_ctrl_c_of_the_real_command_closes_the_tunnel(
         m = re.search(r"\(local (\d+)\)", line)
         assert m, line
         local = int(m.group(1))
-        assert not _refused(local) and sshd.sessions()
+        assert not refused(local) and sshd.sessions()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:
@@ -306,7 +217,7 @@ def test_ctrl_c_of_the_real_command_closes_the_tunnel(
             proc.kill()
             proc.wait()
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
-    assert _refused(local)
+    assert refused(local)
     assert sshd.wait_no_sessions() == []
     _assert_no_key_material(sshd, out + err)
 
@@ -327,7 +238,7 @@ def test_unknown_host_key_is_refused_and_nothing_connects(
     r = run_cli("history", "--to", "prod", cwd=tmp_path)
 
     assert r.returncode == ExitCode.CONNECTION, r.stdout + r.stderr
-    fp = _fingerprint(sshd.dir / "host_key.pub")
+    fp = fingerprint(sshd.dir / "host_key.pub")
     assert (
         f"The SSH host key of bastion 127.0.0.1:{sshd.port} (ssh-ed25519 {fp}) is not in {empty}"
         in r.stderr
@@ -341,8 +252,8 @@ def test_unknown_host_key_is_refused_and_nothing_connects(
     _assert_no_key_material(sshd, r.stdout + r.stderr)
 
 
-def test_changed_host_key_is_refused(sshd: Sshd, server: LocalServer, tmp_path: Path) -> None:
-    _keygen(tmp_path / "old_key")
+def test_changed_host_key_isrefused(sshd: Sshd, server: LocalServer, tmp_path: Path) -> None:
+    keygen(tmp_path / "old_key")
     known = tmp_path / "known_hosts"
     known.write_text(
         f"[127.0.0.1]:{sshd.port} " + (tmp_path / "old_key.pub").read_text().strip() + "\n"
@@ -350,8 +261,8 @@ def test_changed_host_key_is_refused(sshd: Sshd, server: LocalServer, tmp_path: 
     log_before = sshd.log_text()
     msg = str(_open_fails(_env(sshd, ssh_known_hosts=str(known))))
     assert f"The SSH host key of bastion 127.0.0.1:{sshd.port} has changed" in msg
-    assert _fingerprint(sshd.dir / "host_key.pub") in msg
-    assert _fingerprint(tmp_path / "old_key.pub") in msg
+    assert fingerprint(sshd.dir / "host_key.pub") in msg
+    assert fingerprint(tmp_path / "old_key.pub") in msg
     assert f"ssh-keygen -R '[127.0.0.1]:{sshd.port}' -f {known}" in msg
     assert "Accepted publickey" not in sshd.log_text()[len(log_before) :]
 
@@ -371,8 +282,8 @@ def test_default_known_hosts_is_home_ssh(
 # --------------------------------------------------------------------------- other failures
 
 
-def test_a_key_the_bastion_does_not_know_is_refused(sshd: Sshd, tmp_path: Path) -> None:
-    _keygen(tmp_path / "stranger")
+def test_a_key_the_bastion_does_not_know_isrefused(sshd: Sshd, tmp_path: Path) -> None:
+    keygen(tmp_path / "stranger")
     err = _open_fails(_env(sshd, ssh_key=str(tmp_path / "stranger")))
     assert f"The bastion {USER}@127.0.0.1:{sshd.port} refused the key {tmp_path / 'stranger'}" in (
         str(err)
@@ -441,62 +352,16 @@ def test_a_bastion_that_goes_away_mid_command_is_named(sshd: Sshd, server: Local
         with pytest.raises(ConnectionFailed):
             connect(ep, connect_timeout=5)
     assert "the SSH session to the bastion" in said[-1] and "has ended" in said[-1], said
-    assert _refused(port)
+    assert refused(port)
 
 
 # --------------------------------------------------------------------------- TLS through a tunnel
 
 
-def _tls_files(d: Path, name: str) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for DNS name ``name`` only (not 127.0.0.1)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "myshift test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = (d / "ca.pem", d / "server.pem", d / "server-key.pem")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, Path]]:
     d = tmp_path_factory.mktemp("tls")
-    ca, cert, key = _tls_files(d, "localhost")
+    ca, cert, key = ca_and_server_cert(d, "localhost")
     srv = LocalServer.start(
         extra_args=(f"--ssl-ca={ca}", f"--ssl-cert={cert}", f"--ssl-key={key}"), server_id=41
     )
@@ -538,4 +403,6 @@ def test_reach_points_at_the_local_end_and_keeps_the_server_name(
         assert (through.host, through.server_name) == ("127.0.0.1", "localhost")
         assert through.port != server.port and through.socket is None
         assert "localhost (through the SSH tunnel at 127.0.0.1:" in through.where
-    assert _refused(through.port)
+        # What history, plan files and reports record: the server, not the local end.
+        assert through.redacted() == f"mysql://root@localhost:{server.port}/"
+    assert refused(through.port)

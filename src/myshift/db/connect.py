@@ -62,9 +62,12 @@ class Endpoint:
     # Named environment from myshift.toml, if any.
     env_name: str | None = None
     protected: bool = False
-    # The server's own host name when ``host`` is the local end of an SSH tunnel
-    # (workflows.reach): TLS checks the certificate against it, errors name it.
+    # The server's own host name (and port) when ``host`` is the local end of an SSH
+    # tunnel (workflows.reach): TLS checks the certificate against it, errors name it,
+    # and ``redacted()`` (what history, plan files and reports record) shows it rather
+    # than a local port that is gone once the command ends.
     server_name: str | None = None
+    server_port: int | None = None
     # Wins over ``password``: a connection opened an hour into a command gets its own.
     fresh_password: FreshPassword | None = field(default=None, repr=False, compare=False)
 
@@ -108,7 +111,13 @@ class Endpoint:
         return replace(self, schema=schema)
 
     def redacted(self) -> str:
-        where = f"socket {self.socket}" if self.socket else f"{self.host}:{self.port}"
+        """``mysql://user@host:port/schema``, no password: the server's own address."""
+        if self.socket:
+            where = f"socket {self.socket}"
+        elif self.server_name:
+            where = f"{self.server_name}:{self.server_port or self.port}"
+        else:
+            where = f"{self.host}:{self.port}"
         return f"mysql://{self.user}@{where}/{self.schema}"
 
     @property

@@ -78,6 +78,9 @@ def _ws_endpoint(base: Endpoint, schema: str, sql_mode: str | None) -> Workspace
         ssl_ca=base.ssl_ca,
         ssl_cert=base.ssl_cert,
         ssl_key=base.ssl_key,
+        # Through an SSH tunnel: TLS checks the server's own name, not the local end.
+        server_name=base.server_name,
+        server_port=base.server_port,
         sql_mode=sql_mode,
     )
 

@@ -69,9 +69,17 @@ class Reach:
             ep = self._iam(ep, env)
         if env.ssh_tunnel:
             host, port = self.address(ep.host, ep.port, env)
-            # TLS still checks the certificate against the server's own name.
-            server_name = ep.server_name or ep.host
-            ep = replace(ep, host=host, port=port, socket=None, server_name=server_name)
+            # TLS still checks the certificate against the server's own name, and
+            # what is recorded (history, plan file, report) names the server, not
+            # the tunnel's local port, which is closed when the command ends.
+            ep = replace(
+                ep,
+                host=host,
+                port=port,
+                socket=None,
+                server_name=ep.server_name or ep.host,
+                server_port=ep.server_port or ep.port,
+            )
         return ep
 
     def address(self, host: str, port: int, env: EnvConfig) -> tuple[str, int]:

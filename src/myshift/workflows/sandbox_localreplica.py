@@ -185,6 +185,14 @@ def _pick_server_id(prod_id: int) -> int:
 
 
 def _tls_options(ep: Endpoint) -> tuple[str, list[Any]]:
+    """The TLS part of CHANGE MASTER TO for production's ``ssl_mode``.
+
+    With MASTER_SSL_CA the replica verifies the certificate's chain; MariaDB's
+    MASTER_SSL_VERIFY_SERVER_CERT adds the *name* check, against MASTER_HOST.
+    So it is on for VERIFY_IDENTITY only, and not through an SSH tunnel: there
+    MASTER_HOST is the tunnel's 127.0.0.1, never the certificate's name, and
+    CHANGE MASTER TO has no option for another (``tunnel_tls_note``).
+    """
     mode = (ep.ssl_mode or "").upper()
     if mode in ("", "DISABLED", "PREFERRED"):
         return "", []
@@ -194,9 +202,21 @@ def _tls_options(ep: Endpoint) -> tuple[str, list[Any]]:
         if value:
             sql += f", MASTER_SSL_{opt} = %s"
             args.append(value)
-    if mode in ("VERIFY_CA", "VERIFY_IDENTITY"):
-        sql += ", MASTER_SSL_VERIFY_SERVER_CERT = 1"
+    check_name = mode == "VERIFY_IDENTITY" and not ep.server_name
+    sql += f", MASTER_SSL_VERIFY_SERVER_CERT = {int(check_name)}"
     return sql, args
+
+
+def tunnel_tls_note(ep: Endpoint) -> str:
+    """What the report says when the replica cannot check production's name (above)."""
+    if not ep.server_name or (ep.ssl_mode or "").upper() != "VERIFY_IDENTITY":
+        return ""
+    return (
+        f"Through the SSH tunnel the local replica checked {ep.server_name}'s certificate "
+        "against ssl_ca but not its name (it reaches production as 127.0.0.1); myshift's "
+        "own connections checked the name, and the replica's source was checked to be "
+        "the same server."
+    )
 
 
 def start_replication(local: Conn, prod_ep: Endpoint, at: Coordinates) -> None:
@@ -369,6 +389,8 @@ class LocalReplicaSandbox(LocalSandbox):
             who = _account(prod)
             self._phase(f"Replicating from production, starting at binlog {self.start_at}...")
             start_replication(local, target, self.start_at)
+            if note := tunnel_tls_note(target):
+                self.notes.append(note)
             check_running(local, who, wait_connected=START_TIMEOUT)
             try:
                 check_replicates_from(local, ident)
