@@ -299,3 +299,25 @@ def test_replica_lag_is_read_and_a_stopped_replica_flagged(
     assert re.search(r"baseline .* · lag 0$", out, re.M), out  # lag read while replicating
     assert f"replica mysql://root@127.0.0.1:{replica.port}/: replication stopped" in out, out
     assert "to roll back: myshift rollback --to prod" in out, out
+
+
+def test_a_quiet_apply_raises_no_false_alarm(ps_server: LocalServer, tmp_path: Path) -> None:
+    """myshift's own catalogue reads while it applies are full scans in the server-wide
+    counters: on a quiet database they must not be flagged as the app's regression."""
+    schema = "quiet"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+        c.execute(f"USE {schema}")
+        c.execute(TABLE)
+    (tmp_path / "desired.sql").write_text(DESIRED)
+    (tmp_path / "myshift.toml").write_text('[watch]\nbaseline = "1s"\n')
+    r = _cli(
+        *("apply", "--to", url, "--desired", "desired.sql", "--yes", "--watch"),
+        *("--watch-interval", "0.5s", "--watch-after", "1.5s"),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Watch recorded in history with apply" in r.stderr, r.stderr
+    assert "REGRESSION" not in r.stderr, r.stderr
