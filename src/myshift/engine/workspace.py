@@ -206,6 +206,7 @@ class TempSchemaWorkspace:
         admin = connect(self.server, schema="")
         try:
             drop_stale_workspaces(admin)
+            keep_out_of_binlog(admin)
             _create_schema(admin, self.name, self.charset, self.collation)
         except DriverError as exc:
             if exc.args and exc.args[0] in (1044, 1045, 1142, 1227):
@@ -242,6 +243,7 @@ class TempSchemaWorkspace:
         except Exception:
             # The admin connection may have died with the failure; try a fresh one.
             with contextlib.suppress(Exception), connect(self.server, schema="") as again:
+                keep_out_of_binlog(again)
                 drop_workspace_schema(again, self.name)
         finally:
             admin.close()
@@ -343,12 +345,34 @@ def target_defaults(conn: Conn, schema: str | None = None) -> TargetDefaults:
 STATEMENT_SECONDS = 10
 
 
+def keep_out_of_binlog(conn: Conn) -> bool:
+    """``SET SESSION sql_log_bin = 0`` where the account may; whether it could.
+
+    A workspace is scratch: written to the binary log, every replica of the
+    target would create and drop it too (thousands of tables for a big
+    schema: replica lag the application reads through).  Every session that
+    writes to a workspace calls this, so for one account on one server they
+    are all logged or all not (a replica never sees half a workspace); the
+    drops all say IF EXISTS either way.  Without SUPER (MariaDB: BINLOG
+    ADMIN; MySQL: SESSION_VARIABLES_ADMIN) the workspace stays logged.
+    """
+    try:
+        conn.execute("SET SESSION sql_log_bin = 0")
+    except DriverError as exc:
+        if exc.args and exc.args[0] in (1227, 1044, 1142):
+            return False
+        raise
+    return True
+
+
 def make_inert(conn: Conn) -> None:
-    """Bound every statement of ``conn``: a short statement time limit and lock wait.
+    """Bound every statement of ``conn``: a short statement time limit and lock wait,
+    and keep it out of the binary log (``keep_out_of_binlog``).
 
     MariaDB's ``max_statement_time`` (seconds) covers every statement; MySQL's
     ``max_execution_time`` (ms) only SELECTs, which desired SQL never sends.
     """
+    keep_out_of_binlog(conn)
     if conn.flavor.has_max_statement_time:
         conn.execute(f"SET SESSION max_statement_time = {STATEMENT_SECONDS}")
     else:
