@@ -112,6 +112,28 @@ class LocalServer:
                 "Install them with `apt-get install mariadb-server` and run again.",
             )
         basedir = Path(tempfile.mkdtemp(prefix="myshift-srv-", dir=_scratch_root()))
+        try:
+            return cls._install_and_start(
+                mariadbd, install, basedir, extra_args=extra_args, server_id=server_id,
+                timeout=timeout,
+            )  # fmt: skip
+        except BaseException:
+            # A failed start, or Ctrl-C while mariadb-install-db ran: no datadir is left
+            # behind on /dev/shm (113 MB each).
+            shutil.rmtree(basedir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _install_and_start(
+        cls,
+        mariadbd: str,
+        install: str,
+        basedir: Path,
+        *,
+        extra_args: tuple[str, ...],
+        server_id: int,
+        timeout: float,
+    ) -> LocalServer:
         datadir = basedir / "data"
         res = subprocess.run(
             [
@@ -130,7 +152,6 @@ class LocalServer:
             env=server_env(),
         )
         if res.returncode != 0:
-            shutil.rmtree(basedir, ignore_errors=True)
             raise ServerMissing(
                 "mariadb-install-db failed: " + res.stderr.decode(errors="replace")[-500:],
                 "Check that mariadb-server is installed correctly.",
@@ -149,7 +170,6 @@ class LocalServer:
             except BaseException:  # Ctrl-C: its own session, so the server would outlive us
                 srv.stop()
                 raise
-        shutil.rmtree(basedir, ignore_errors=True)
         raise ServerMissing(f"Could not start a local mariadbd: {last_err}", "See the log above.")
 
     def _spawn(self, mariadbd: str, datadir: Path) -> None:
