@@ -70,7 +70,23 @@ class DropIndex(Clause):
     def assess(self, flavor: Flavor, tables: TableStates = NO_TABLES) -> Assessment:
         if self.index.is_primary:
             return assess_op(flavor, Op.DROP_PRIMARY, reason="drops the PRIMARY KEY")
-        return assess_op(flavor, Op.DROP_INDEX, reason=f"drops index {self.index.name}")
+        reason = f"drops index {self.index.name}{self._scan_hint(flavor, tables)}"
+        return assess_op(flavor, Op.DROP_INDEX, reason=reason)
+
+    def _scan_hint(self, flavor: Flavor, tables: TableStates) -> str:
+        """No row is lost, but a query that needs the index turns into a table scan
+        (what the watch flags after the apply): say so, unless the optimizer already
+        ignores it or another index of the table still leads with its first column."""
+        first = self.index.parts[0].column if self.index.parts else None
+        kept = tables.after.indexes if tables.after is not None else ()
+        if self.index.invisible or (
+            first is not None
+            and any(i.parts and i.parts[0].column == first and not i.invisible for i in kept)
+        ):
+            return ""
+        word = "IGNORED" if flavor.min_mariadb(10, 6) else "INVISIBLE" if flavor.is_mysql else ""
+        first_try = f" (make it {word} first to see)" if word else ""
+        return f"; queries using it may scan the table{first_try}"
 
     def reverse(self) -> Clause:
         return AddIndex(self.index)
