@@ -155,7 +155,9 @@ def test_progress_lines_off_a_terminal(fresh_schema: Endpoint, tmp_path: Path) -
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("[1/1] t:")]
     assert lines[0].startswith("[1/1] t: ALTER TABLE `t` ADD COLUMN"), r.stderr
-    progress = [ln for ln in lines if "%" in ln and "copy to tmp table" in ln]
+    # Whichever stage the 2 s threshold lands in (the copy, or "Enabling keys" when
+    # the copy was quick on an idle machine): a progress line with its stage.
+    progress = [ln for ln in lines if "%" in ln and " stage " in ln]
     assert progress, r.stderr
     assert lines[-1].startswith("[1/1] t: done in "), r.stderr
     assert "\x1b[" not in r.stderr  # no terminal codes in a log
