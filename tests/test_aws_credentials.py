@@ -4,7 +4,6 @@ No secret may appear in any output, file or history row."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 from collections.abc import Iterator
@@ -22,46 +21,16 @@ from myshift.db.server import LocalServer
 from myshift.errors import ConnectionFailed, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.reach import Reach
+from tlsfiles import self_signed
 
 SECRET = "Sm-s3cret-only-in-moto-7Qx"
 RDS_HOST = "prod.abcdefghij.us-east-1.rds.amazonaws.com"
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "server-cert.pem", directory / "server-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """A mariadbd that speaks TLS (a throwaway self-signed certificate)."""
-    cert, key = _self_signed(tmp_path_factory.mktemp("tls"))
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
     srv = LocalServer.start(extra_args=(f"--ssl-cert={cert}", f"--ssl-key={key}"), server_id=7)
     try:
         yield srv

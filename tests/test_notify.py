@@ -12,9 +12,7 @@ and hold none of the secrets the commands knew.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import getpass
-import ipaddress
 import json
 import os
 import secrets
@@ -40,6 +38,7 @@ from myshift.db.connect import Conn, Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import UsageError
 from myshift.exitcodes import ExitCode
+from tlsfiles import self_signed
 
 DB_PASSWORD = "dbpw-" + secrets.token_hex(6)
 SMTP_PASSWORD = "smtppw-" + secrets.token_hex(6)
@@ -98,43 +97,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for 127.0.0.1 (the SMTP server's) and its key."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "smtp.crt", tmp / "smtp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 class Mailbox:
     """aiosmtpd on 127.0.0.1: STARTTLS required before AUTH, one user, messages kept."""
 
@@ -144,7 +106,7 @@ class Mailbox:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        self.cert, key = _self_signed(tmp)
+        self.cert, key = self_signed(tmp)
         self.mails: list[Any] = []
         self.logins: list[str] = []
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
