@@ -148,8 +148,11 @@ def test_ctrl_c_mid_alter_kills_it_and_records_interrupted(
 def test_progress_lines_off_a_terminal(fresh_schema: Endpoint, tmp_path: Path) -> None:
     """Not a terminal: the [n/m] start line, at least one progress line, a done line."""
     ep = fresh_schema
-    seed(ep, 200_000)
-    plan = plan_file(ep, tmp_path, T[:-1] + ", h CHAR(128) AS (SHA2(REPEAT(b, 200), 512)) "
+    # ~3x the hashing of SLOW: the copy must outlast the 2 s before the first
+    # progress line by a wide margin on a fast idle machine too (CI once took
+    # 2.01 s with 200,000 rows and repeat 200, and printed none).
+    seed(ep, ROWS)
+    plan = plan_file(ep, tmp_path, T[:-1] + ", h CHAR(128) AS (SHA2(REPEAT(b, 400), 512)) "
                      "PERSISTENT);")  # fmt: skip
     r = run_cli("apply", "--plan", str(plan), "--to", url(ep), "--yes", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
