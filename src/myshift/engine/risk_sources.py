@@ -152,10 +152,7 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
         _man("Dropping an index: In Place Yes, Rebuilds No"),
     ),
     Op.RENAME_INDEX: (
-        _man(
-            "Renaming an index: Instant No, In Place Yes (metadata only): the row says INSTANT",
-            agrees=False,
-        ),
+        _man("Renaming an index: Instant No, In Place Yes, Only Modifies Metadata Yes"),
     ),
     Op.INDEX_VISIBILITY: (_unv("no recorded ALTER INDEX ... ALGORITHM=INSTANT harvested yet"),),
     Op.ADD_PRIMARY: (
