@@ -20,7 +20,7 @@ from myshift.engine import ddl, spelling
 from myshift.engine.changes import AlterTable
 from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.introspect import IntrospectionRows, build_schema
-from myshift.engine.risk import Algorithm, Risk
+from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.model import Column, Flavor, Index, IndexKind, IndexPart, Table
 
 MYSQL_80 = Flavor.from_string("mysql:8.0.36")
@@ -276,16 +276,38 @@ def test_add_column_instant_on_a_plain_table() -> None:
         assert a.algorithm is Algorithm.INSTANT, (flavor, a)
 
 
-def test_add_column_on_fulltext_or_compressed_table_is_inplace() -> None:
-    for before in (replace(PLAIN, indexes=(PK, FT)), replace(PLAIN, row_format="COMPRESSED")):
-        a = alter(before, appended(before, NOTE)).assess(MYSQL_80)
-        assert a.algorithm is Algorithm.INPLACE, a
-        assert "rules out instant column changes" in a.reason
-        # Dropping a column there is refused INSTANT as well.
-        d = alter(appended(before, NOTE), before).assess(MYSQL_80)
-        assert d.algorithm is Algorithm.INPLACE, d
-    # MariaDB's predictions are not changed by this rule.
+def test_add_column_on_compressed_table_is_inplace() -> None:
+    before = replace(PLAIN, row_format="COMPRESSED")
+    a = alter(before, appended(before, NOTE)).assess(MYSQL_80)
+    assert a.algorithm is Algorithm.INPLACE, a
+    assert "rules out instant column changes" in a.reason
+    # Dropping a column there is refused INSTANT as well.
+    d = alter(appended(before, NOTE), before).assess(MYSQL_80)
+    assert d.algorithm is Algorithm.INPLACE, d
+
+
+def test_rebuilding_a_fulltext_table_copies_it() -> None:
+    """Not INSTANT, and not INPLACE either: InnoDB refuses to rebuild in place a table
+    whose FULLTEXT index survives (ER_INNODB_FT_LIMIT, recorded innodb-alter:484 and
+    instant_ddl_limitations:63/65, see instant.fulltext_rebuild_refused)."""
     ft = replace(PLAIN, indexes=(PK, FT))
+    for flavor in (MYSQL_80, MYSQL_84, MYSQL_91):
+        a = alter(ft, appended(ft, NOTE)).assess(flavor)
+        assert (a.algorithm, a.lock) == (Algorithm.COPY, Lock.SHARED), a
+        assert "keeps FULLTEXT index" in a.reason and "rules out instant" in a.reason
+        d = alter(appended(ft, NOTE), ft).assess(flavor)
+        assert d.algorithm is Algorithm.COPY, d
+    # Other rebuilds too: a moved column, a column made NOT NULL.
+    body_first = replace(ft, columns=(ft.columns[1], ft.columns[0], *ft.columns[2:]))
+    assert alter(ft, body_first).assess(MYSQL_80).algorithm is Algorithm.COPY
+    # No rebuild (a plain index, a default), or the FULLTEXT index goes: unchanged.
+    ix = Index("ix_id", IndexKind.INDEX, (IndexPart("id"),))
+    assert alter(ft, replace(ft, indexes=(*ft.indexes, ix))).assess(MYSQL_80).algorithm is (
+        Algorithm.INPLACE
+    )
+    bare = replace(PLAIN, indexes=(PK,))
+    assert alter(ft, bare).assess(MYSQL_80).algorithm is Algorithm.INPLACE
+    # MariaDB's predictions are not changed by this rule.
     assert alter(ft, appended(ft, NOTE)).assess(MARIADB).algorithm is Algorithm.INSTANT
 
 

@@ -187,6 +187,28 @@ def predicted(
     return verdict.algorithm, verdict.reason
 
 
+# Refusal reasons that InnoDB only gives when it cannot run the change in place
+# either (check_if_supported_inplace_alter() returns HA_ALTER_INPLACE_NOT_SUPPORTED
+# with them; mysql/mysql-server storage/innobase/handler/handler0alter.cc): a
+# refused INSTANT with one of them rules out INPLACE too, whatever was asked.
+_NO_INPLACE_REASONS = (
+    # ER_INNODB_FT_LIMIT: a rebuild while a FULLTEXT index stays ("If the table
+    # already contains fulltext indexes, refuse to rebuild the table natively").
+    "InnoDB presently supports one FULLTEXT index creation at a time",
+    # ER_ALTER_OPERATION_NOT_SUPPORTED_REASON_NOPK: DROP PRIMARY KEY alone.
+    "Dropping a primary key is not allowed without also adding a new primary key",
+)
+
+
+def refused_rank(oc: dict[str, Any]) -> int:
+    """The costliest algorithm a refusal rules out: the one asked for, or INPLACE
+    when the reason says InnoDB cannot work in place at all."""
+    rank = _RANK[oc["algorithm"]]
+    if any(r in (oc["error"] or "") for r in _NO_INPLACE_REASONS):
+        rank = max(rank, _RANK["INPLACE"])
+    return rank
+
+
 def outcome_verdict(oc: dict[str, Any], flavor: Flavor) -> tuple[str, str]:
     """(kind, detail): ok / outcome-predicted-refused / outcome-pessimistic /
     outcome-error / not-applicable / not-checked."""
@@ -204,7 +226,7 @@ def outcome_verdict(oc: dict[str, Any], flavor: Flavor) -> tuple[str, str]:
         return "not-checked", str(e)
     except Exception as e:
         return "outcome-error", f"{type(e).__name__}: {e}"
-    server = _RANK[oc["algorithm"]]
+    server = refused_rank(oc) if oc["outcome"] == "refused" else _RANK[oc["algorithm"]]
     if oc["outcome"] == "refused" and algo.rank <= server:
         why = oc["error"].split(": ", 1)[1]
         return "outcome-predicted-refused", f"predicted {algo} ({reason}); {how}; server: {why}"

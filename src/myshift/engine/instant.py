@@ -118,6 +118,40 @@ def row_versions_exhausted(flavor: Flavor, before: Table | None) -> str | None:
     )
 
 
+def fulltext_rebuild_refused(
+    flavor: Flavor, before: Table | None, after: Table | None
+) -> str | None:
+    """Why a statement that rebuilds ``before`` cannot run in place (MySQL), or None.
+
+    ha_innobase::check_if_supported_inplace_alter() (mysql/mysql-server
+    storage/innobase/handler/handler0alter.cc, 8.0.29+): when the change needs a
+    rebuild (``ADD_PK_INDEX || innobase_need_rebuild()``: a stored column added
+    or dropped other than instantly, a column moved or made NULL / NOT NULL, a
+    new ROW_FORMAT, a new primary key) and a FULLTEXT index is to survive it,
+    "If the table already contains fulltext indexes, refuse to rebuild the table
+    natively altogether": HA_ALTER_INPLACE_NOT_SUPPORTED with ER_INNODB_FT_LIMIT,
+    so the server copies.  ``table->fts`` also exists for a table with a visible
+    FTS_DOC_ID column.  Recorded: mysql-test innodb-alter.result (8.0.19-dev)
+    ``ADD COLUMN FTS_DOC_ID ..., ALGORITHM=INPLACE`` -> "ALGORITHM=INPLACE is not
+    supported. Reason: InnoDB presently supports one FULLTEXT index creation at a
+    time. Try ALGORITHM=COPY." (lines 481, 484); instant_ddl_limitations.result
+    (8.0.32, 9.1) refuses ``ADD COLUMN c INT`` / ``DROP COLUMN b`` INSTANT on a
+    FULLTEXT table with that reason (lines 63, 65).  MariaDB: unchanged here.
+    """
+    if not flavor.is_mysql or before is None or after is None:
+        return None
+    kept = next((ix for ix in after.indexes if ix.kind is IndexKind.FULLTEXT), None)
+    had = any(ix.kind is IndexKind.FULLTEXT for ix in before.indexes) or any(
+        c.name.upper() == "FTS_DOC_ID" for c in before.columns
+    )
+    if kept is None or not had:
+        return None
+    return (
+        f"{before.name} keeps FULLTEXT index {kept.name}: InnoDB rebuilds such a table "
+        "only by copying it (writes wait)"
+    )
+
+
 def downgraded(a: Assessment, algorithm: Algorithm, why: str) -> Assessment:
     """``a`` with at least ``algorithm`` (and the lock a rebuild needs), saying why."""
     if a.algorithm.rank >= algorithm.rank:

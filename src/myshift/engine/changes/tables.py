@@ -15,10 +15,24 @@ from myshift.engine.changes.base import (
     TableStates,
     q,
 )
-from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
-from myshift.engine.changes.columns import RenameColumn, bumps_row_version
+from myshift.engine.changes.clauses import (
+    AddForeignKey,
+    AddIndex,
+    ChangeOptions,
+    ChangePartitioning,
+    DropIndex,
+    RemovePartitioning,
+)
+from myshift.engine.changes.columns import (
+    AddColumn,
+    DropColumn,
+    ModifyColumn,
+    RecreateColumn,
+    RenameColumn,
+    bumps_row_version,
+)
 from myshift.engine.changes.table_diff import diff_table
-from myshift.engine.instant import downgraded, row_versions_exhausted
+from myshift.engine.instant import downgraded, fulltext_rebuild_refused, row_versions_exhausted
 from myshift.engine.risk import (
     Algorithm,
     Assessment,
@@ -73,6 +87,21 @@ def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ..
                 out += [f"DROP INDEX {q(ix.name)}", f"ADD {ddl.index_definition(ix, flavor)}"]
                 break
     return out
+
+
+def rebuilds_in_place(clause: Clause) -> bool:
+    """Whether InnoDB rebuilds the table for ``clause`` when it is not run instantly
+    (innobase_need_rebuild(), ADD_PK_INDEX; manual "Online DDL Operations": the
+    "Rebuilds Table" column)."""
+    if isinstance(clause, AddColumn | DropColumn | RecreateColumn):
+        return bumps_row_version(clause)
+    if isinstance(clause, ModifyColumn | RenameColumn):
+        return clause.position is not None or clause.before.nullable != clause.after.nullable
+    if isinstance(clause, AddIndex | DropIndex):
+        return clause.index.is_primary
+    if isinstance(clause, ChangeOptions):
+        return clause.before.row_format != clause.after.row_format
+    return False
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,10 @@ class AlterTable(Change):
             why = row_versions_exhausted(flavor, self.before)
             if why is not None:
                 a = downgraded(a, Algorithm.INPLACE, why)
+        if a.algorithm is Algorithm.INPLACE and any(rebuilds_in_place(c) for c in self.clauses):
+            why = fulltext_rebuild_refused(flavor, self.before, self.after)
+            if why is not None:
+                a = downgraded(a, Algorithm.COPY, why)
         return a
 
     @property
