@@ -224,6 +224,10 @@ def create_to_show(sql: str, width: bool) -> Derived:
     for spec in _split_top(body):
         _add_spec(t, spec, width)
     options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+    # A SHOW CREATE text as the statement: its options line is the default one.
+    opts = re.sub(
+        r"DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci(?=\s|$)", "", opts, flags=re.I
+    )
     leftover = re.sub(r"(\w+)\s*=\s*(\w+)", "", opts).strip()
     if leftover:
         raise Underivable(f"table options {leftover!r}")

@@ -164,10 +164,22 @@ class AlterTable(Change):
             why = row_versions_exhausted(flavor, self.before)
             if why is not None:
                 a = downgraded(a, Algorithm.INPLACE, why)
+        return self._fulltext_copy(flavor, a)
+
+    def _fulltext_copy(self, flavor: Flavor, a: Assessment) -> Assessment:
+        """``a``, or COPY where a FULLTEXT index that stays rules out working in place:
+        a rebuild (instant.fulltext_rebuild_refused), or renaming FTS_DOC_ID
+        (handler0alter.cc: "Prevent dropping or renaming the FTS_DOC_ID",
+        ER_ALTER_OPERATION_NOT_SUPPORTED_REASON_CHANGE_FTS; recorded innodb-alter:583)."""
+        why = fulltext_rebuild_refused(flavor, self.before, self.after)
+        if why is None or a.algorithm is Algorithm.COPY:
+            return a
         if a.algorithm is Algorithm.INPLACE and any(rebuilds_in_place(c) for c in self.clauses):
-            why = fulltext_rebuild_refused(flavor, self.before, self.after)
-            if why is not None:
-                a = downgraded(a, Algorithm.COPY, why)
+            return downgraded(a, Algorithm.COPY, why)
+        for c in self.clauses:
+            if isinstance(c, RenameColumn) and c.before.name.upper() == "FTS_DOC_ID":
+                why = f"renames {c.before.name}, the FULLTEXT document id: InnoDB only copies"
+                return downgraded(a, Algorithm.COPY, why)
         return a
 
     @property
