@@ -340,6 +340,21 @@ def test_add_column_last_is_instant_from_8_0_12() -> None:
     assert two.assess(MYSQL_8012).algorithm is Algorithm.INSTANT
 
 
+def test_add_column_past_innodb_column_limit_is_inplace() -> None:
+    """ER_INNODB_INSTANT_ADD_NOT_SUPPORTED_MAX_FIELDS (instant.column_count_exhausted):
+    1017 stored columns is the most an instant ADD COLUMN leaves; Vitess's case
+    "add columns max capacity" (1021 + 2) is refused."""
+    wide = Table("w", tuple(_int(f"c{i}") for i in range(1016)), collation="utf8mb4_0900_ai_ci")
+    one = alter(wide, appended(wide, _int("x"))).assess(MYSQL_80)
+    assert one.algorithm is Algorithm.INSTANT, one
+    a = alter(wide, appended(wide, _int("x"), _int("y"))).assess(MYSQL_84)
+    assert a.algorithm is Algorithm.INPLACE and "1017" in a.reason, a
+    # Virtual columns are not stored: they do not count.
+    virtual = Column("v", "int", generated="(`c0` + 1)", stored=False)
+    b = alter(wide, appended(wide, _int("x"), virtual)).assess(MYSQL_80)
+    assert b.algorithm is Algorithm.INSTANT, b
+
+
 def test_virtual_columns_are_instant_whatever_the_table() -> None:
     v = Column("v", "int", generated="(`id` + 1)")
     ft = replace(PLAIN, indexes=(PK, FT))

@@ -32,7 +32,12 @@ from myshift.engine.changes.columns import (
     bumps_row_version,
 )
 from myshift.engine.changes.table_diff import diff_table
-from myshift.engine.instant import downgraded, fulltext_rebuild_refused, row_versions_exhausted
+from myshift.engine.instant import (
+    column_count_exhausted,
+    downgraded,
+    fulltext_rebuild_refused,
+    row_versions_exhausted,
+)
 from myshift.engine.risk import (
     Algorithm,
     Assessment,
@@ -162,6 +167,8 @@ class AlterTable(Change):
         if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
             # One instant ADD/DROP statement is one more row version (engine.risk).
             why = row_versions_exhausted(flavor, self.before)
+            if any(isinstance(c, AddColumn | RecreateColumn) for c in self.clauses):
+                why = why or column_count_exhausted(flavor, self.after)
             if why is not None:
                 a = downgraded(a, Algorithm.INPLACE, why)
         return self._fulltext_copy(flavor, a)
