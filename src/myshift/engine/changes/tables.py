@@ -36,6 +36,7 @@ from myshift.engine.instant import (
     column_count_exhausted,
     downgraded,
     fulltext_rebuild_refused,
+    instant_columns_refused,
     row_versions_exhausted,
 )
 from myshift.engine.risk import (
@@ -164,6 +165,12 @@ class AlterTable(Change):
     def assess(self, flavor: Flavor) -> Assessment:
         tables = TableStates(self.before, self.after, self.referenced)
         a = combine(c.assess(flavor, tables) for c in self.clauses)
+        if a.algorithm is Algorithm.INSTANT and any(rebuilds_in_place(c) for c in self.clauses):
+            # MariaDB's instant ADD/DROP/move of a column (MySQL's add/drop are
+            # refused per clause, and it never moves a column instantly).
+            why = instant_columns_refused(flavor, self.before)
+            if why is not None:
+                a = downgraded(a, Algorithm.INPLACE, why)
         if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
             # One instant ADD/DROP statement is one more row version (engine.risk).
             why = row_versions_exhausted(flavor, self.before)
