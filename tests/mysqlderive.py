@@ -224,6 +224,10 @@ def create_to_show(sql: str, width: bool) -> Derived:
     for spec in _split_top(body):
         _add_spec(t, spec, width)
     options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
+    # A SHOW CREATE text as the statement: its options line is the default one.
+    opts = re.sub(
+        r"DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci(?=\s|$)", "", opts, flags=re.I
+    )
     leftover = re.sub(r"(\w+)\s*=\s*(\w+)", "", opts).strip()
     if leftover:
         raise Underivable(f"table options {leftover!r}")
@@ -347,6 +351,22 @@ def _alter_column(t: Derived, clause: str) -> None:
         col.default, col.no_default = (lit if lit.startswith("'") else f"'{lit}'"), False
 
 
+def _drop_column(t: Derived, col: str) -> None:
+    """DROP COLUMN: the column leaves every index it is part of; an index left with
+    no part is dropped (manual, ALTER TABLE: "If columns are dropped from a table,
+    the columns are also removed from any index of which they are a part. If all
+    columns that make up an index are dropped, the index is dropped as well")."""
+    t.primary = [p for p in t.primary if p != col]
+    t.columns = [x for x in t.columns if x.name != col]
+    keys = []
+    for name, line in t.keys:
+        head, _, parts = line.partition(" (")
+        kept = [p for p in _split_top(parts[:-1]) if p.split("(", 1)[0] != _q(col)]
+        if kept:
+            keys.append((name, f"{head} (" + ",".join(kept) + ")"))
+    t.keys = keys
+
+
 def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
     """The table after a simple ALTER (ADD/DROP COLUMN, ADD INDEX/PRIMARY KEY)."""
     m = re.match(r"^ALTER\s+TABLE\s+(`[^`]+`|\w+)\s+(.*?);?\s*$", sql, re.I | re.S)
@@ -380,11 +400,7 @@ def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
         elif cu.startswith("ALTER COLUMN "):
             _alter_column(out, c)
         elif cu.startswith("DROP COLUMN "):
-            col = c[len("DROP COLUMN ") :].strip("`")
-            if col in out.primary:
-                out.primary = []
-            out.columns = [x for x in out.columns if x.name != col]
-            out.keys = [(n, ln) for n, ln in out.keys if f"`{col}`" not in ln.split("(", 1)[1]]
+            _drop_column(out, c[len("DROP COLUMN ") :].strip("`"))
         else:
             raise Underivable(f"clause {c!r}")
     return out

@@ -27,10 +27,12 @@ def instant_columns_refused(flavor: Flavor, before: Table | None) -> str | None:
     index is dropped, which the catalogue does not show) (manual
     "Online DDL Operations", column operations: "INSTANT ... is not supported
     ... tables that use ROW_FORMAT=COMPRESSED ... tables with a FULLTEXT
-    index"; Vitess schemadiff capability.go, PR #15725).  MariaDB: unchanged
-    here (its own KB rules are in _MARIADB).
+    index"; Vitess schemadiff capability.go, PR #15725).  MariaDB refuses the
+    same (KB "Instant ADD COLUMN for InnoDB", limitations: ROW_FORMAT=COMPRESSED,
+    a hidden FTS_DOC_ID), for ADD, DROP and moving a column: measured on
+    MariaDB 10.11.19 (tests/test_instant_live.py), INPLACE accepted.
     """
-    if before is None or not flavor.is_mysql:
+    if before is None:
         return None
     if (before.row_format or "").upper() == "COMPRESSED":
         return f"{before.name} is ROW_FORMAT=COMPRESSED, which rules out instant column changes"
@@ -115,6 +117,73 @@ def row_versions_exhausted(flavor: Flavor, before: Table | None) -> str | None:
         f"{before.name} has had {before.row_versions} instant column changes, the most "
         f"{flavor.vendor.value} {'.'.join(map(str, flavor.version))} allows ({limit}): "
         "InnoDB rebuilds it in place instead"
+    )
+
+
+# InnoDB's limit on the columns of a table's internal representation after an
+# instant ADD COLUMN: its own DB_ROW_ID, DB_TRX_ID and DB_ROLL_PTR count too.
+_MAX_INSTANT_FIELDS = 1020  # REC_MAX_N_USER_FIELDS (1023 - 2 * 3) + DATA_N_SYS_COLS (3)
+_SYSTEM_COLUMNS = 3
+
+
+def column_count_exhausted(flavor: Flavor, after: Table | None) -> str | None:
+    """Why an instant ADD COLUMN giving ``after`` is refused for its column count, or None.
+
+    ha_innobase::check_if_supported_inplace_alter(), INSTANT_ADD_DROP_COLUMN:
+    ``(n_def + get_num_cols_added()) <= REC_MAX_N_USER_FIELDS + DATA_N_SYS_COLS``
+    or "INSTANT can't be done any more. Fall back to INPLACE"
+    (ER_INNODB_INSTANT_ADD_NOT_SUPPORTED_MAX_FIELDS with ALGORITHM=INSTANT); 8.0.29
+    trees test ``< REC_MAX_N_FIELDS`` (1023), one more.  ``n_def`` counts the three
+    system columns and the columns dropped instantly before (kept inside, not
+    shown).  Manual "Online DDL Operations": "The maximum number of columns in the
+    internal representation of the table cannot exceed 1022 after column addition
+    with the INSTANT algorithm"; Vitess schemadiff capability.go
+    (maxColumnsForInstantAddColumn) and its case "add columns max capacity".
+    The stricter bound is used: a table at 1018-1019 columns is predicted INPLACE.
+    """
+    if after is None or not flavor.is_mysql:
+        return None
+    stored = sum(1 for c in after.columns if c.generated is None or c.stored)
+    stored += 1 if after.gipk else 0
+    if stored + _SYSTEM_COLUMNS <= _MAX_INSTANT_FIELDS:
+        return None
+    return (
+        f"{after.name} would have {stored} stored columns (and any dropped instantly "
+        f"before): more than InnoDB adds instantly ({_MAX_INSTANT_FIELDS - _SYSTEM_COLUMNS})"
+    )
+
+
+def fulltext_rebuild_refused(
+    flavor: Flavor, before: Table | None, after: Table | None
+) -> str | None:
+    """Why a statement that rebuilds ``before`` cannot run in place (MySQL), or None.
+
+    ha_innobase::check_if_supported_inplace_alter() (mysql/mysql-server
+    storage/innobase/handler/handler0alter.cc, 8.0.29+): when the change needs a
+    rebuild (``ADD_PK_INDEX || innobase_need_rebuild()``: a stored column added
+    or dropped other than instantly, a column moved or made NULL / NOT NULL, a
+    new ROW_FORMAT, a new primary key) and a FULLTEXT index is to survive it,
+    "If the table already contains fulltext indexes, refuse to rebuild the table
+    natively altogether": HA_ALTER_INPLACE_NOT_SUPPORTED with ER_INNODB_FT_LIMIT,
+    so the server copies.  ``table->fts`` also exists for a table with a visible
+    FTS_DOC_ID column.  Recorded: mysql-test innodb-alter.result (8.0.19-dev)
+    ``ADD COLUMN FTS_DOC_ID ..., ALGORITHM=INPLACE`` -> "ALGORITHM=INPLACE is not
+    supported. Reason: InnoDB presently supports one FULLTEXT index creation at a
+    time. Try ALGORITHM=COPY." (lines 481, 484); instant_ddl_limitations.result
+    (8.0.32, 9.1) refuses ``ADD COLUMN c INT`` / ``DROP COLUMN b`` INSTANT on a
+    FULLTEXT table with that reason (lines 63, 65).  MariaDB: unchanged here.
+    """
+    if not flavor.is_mysql or before is None or after is None:
+        return None
+    kept = next((ix for ix in after.indexes if ix.kind is IndexKind.FULLTEXT), None)
+    had = any(ix.kind is IndexKind.FULLTEXT for ix in before.indexes) or any(
+        c.name.upper() == "FTS_DOC_ID" for c in before.columns
+    )
+    if kept is None or not had:
+        return None
+    return (
+        f"{before.name} keeps FULLTEXT index {kept.name}: InnoDB rebuilds such a table "
+        "only by copying it (writes wait)"
     )
 
 

@@ -76,6 +76,12 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
             agrees=False,
         ),
         _rec(
+            "innodb-alter:484",
+            "INPLACE refused too on a table keeping a FULLTEXT index (ER_INNODB_FT_LIMIT): "
+            "instant.fulltext_rebuild_refused predicts COPY",
+            agrees=False,
+        ),
+        _rec(
             "instant_ddl_limitations-8.0-polardbx:18",
             "INSTANT refused for a POINT NOT NULL column",
             agrees=False,
@@ -152,10 +158,7 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
         _man("Dropping an index: In Place Yes, Rebuilds No"),
     ),
     Op.RENAME_INDEX: (
-        _man(
-            "Renaming an index: Instant No, In Place Yes (metadata only): the row says INSTANT",
-            agrees=False,
-        ),
+        _man("Renaming an index: Instant No, In Place Yes, Only Modifies Metadata Yes"),
     ),
     Op.INDEX_VISIBILITY: (_unv("no recorded ALTER INDEX ... ALGORITHM=INSTANT harvested yet"),),
     Op.ADD_PRIMARY: (

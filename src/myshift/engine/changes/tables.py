@@ -15,10 +15,30 @@ from myshift.engine.changes.base import (
     TableStates,
     q,
 )
-from myshift.engine.changes.clauses import AddForeignKey, ChangePartitioning, RemovePartitioning
-from myshift.engine.changes.columns import RenameColumn, bumps_row_version
+from myshift.engine.changes.clauses import (
+    AddForeignKey,
+    AddIndex,
+    ChangeOptions,
+    ChangePartitioning,
+    DropIndex,
+    RemovePartitioning,
+)
+from myshift.engine.changes.columns import (
+    AddColumn,
+    DropColumn,
+    ModifyColumn,
+    RecreateColumn,
+    RenameColumn,
+    bumps_row_version,
+)
 from myshift.engine.changes.table_diff import diff_table
-from myshift.engine.instant import downgraded, row_versions_exhausted
+from myshift.engine.instant import (
+    column_count_exhausted,
+    downgraded,
+    fulltext_rebuild_refused,
+    instant_columns_refused,
+    row_versions_exhausted,
+)
 from myshift.engine.risk import (
     Algorithm,
     Assessment,
@@ -73,6 +93,21 @@ def _keep_fk_index_names(flavor: Flavor, table: Table, clauses: tuple[Clause, ..
                 out += [f"DROP INDEX {q(ix.name)}", f"ADD {ddl.index_definition(ix, flavor)}"]
                 break
     return out
+
+
+def rebuilds_in_place(clause: Clause) -> bool:
+    """Whether InnoDB rebuilds the table for ``clause`` when it is not run instantly
+    (innobase_need_rebuild(), ADD_PK_INDEX; manual "Online DDL Operations": the
+    "Rebuilds Table" column)."""
+    if isinstance(clause, AddColumn | DropColumn | RecreateColumn):
+        return bumps_row_version(clause)
+    if isinstance(clause, ModifyColumn | RenameColumn):
+        return clause.position is not None or clause.before.nullable != clause.after.nullable
+    if isinstance(clause, AddIndex | DropIndex):
+        return clause.index.is_primary
+    if isinstance(clause, ChangeOptions):
+        return clause.before.row_format != clause.after.row_format
+    return False
 
 
 @dataclass(frozen=True)
@@ -130,11 +165,35 @@ class AlterTable(Change):
     def assess(self, flavor: Flavor) -> Assessment:
         tables = TableStates(self.before, self.after, self.referenced)
         a = combine(c.assess(flavor, tables) for c in self.clauses)
+        if a.algorithm is Algorithm.INSTANT and any(rebuilds_in_place(c) for c in self.clauses):
+            # MariaDB's instant ADD/DROP/move of a column (MySQL's add/drop are
+            # refused per clause, and it never moves a column instantly).
+            why = instant_columns_refused(flavor, self.before)
+            if why is not None:
+                a = downgraded(a, Algorithm.INPLACE, why)
         if a.algorithm is Algorithm.INSTANT and any(bumps_row_version(c) for c in self.clauses):
             # One instant ADD/DROP statement is one more row version (engine.risk).
             why = row_versions_exhausted(flavor, self.before)
+            if any(isinstance(c, AddColumn | RecreateColumn) for c in self.clauses):
+                why = why or column_count_exhausted(flavor, self.after)
             if why is not None:
                 a = downgraded(a, Algorithm.INPLACE, why)
+        return self._fulltext_copy(flavor, a)
+
+    def _fulltext_copy(self, flavor: Flavor, a: Assessment) -> Assessment:
+        """``a``, or COPY where a FULLTEXT index that stays rules out working in place:
+        a rebuild (instant.fulltext_rebuild_refused), or renaming FTS_DOC_ID
+        (handler0alter.cc: "Prevent dropping or renaming the FTS_DOC_ID",
+        ER_ALTER_OPERATION_NOT_SUPPORTED_REASON_CHANGE_FTS; recorded innodb-alter:583)."""
+        why = fulltext_rebuild_refused(flavor, self.before, self.after)
+        if why is None or a.algorithm is Algorithm.COPY:
+            return a
+        if a.algorithm is Algorithm.INPLACE and any(rebuilds_in_place(c) for c in self.clauses):
+            return downgraded(a, Algorithm.COPY, why)
+        for c in self.clauses:
+            if isinstance(c, RenameColumn) and c.before.name.upper() == "FTS_DOC_ID":
+                why = f"renames {c.before.name}, the FULLTEXT document id: InnoDB only copies"
+                return downgraded(a, Algorithm.COPY, why)
         return a
 
     @property
