@@ -63,6 +63,18 @@ def fresh_schema(server: LocalServer) -> Iterator[Endpoint]:
 
 
 @pytest.fixture
+def dest(server2: LocalServer) -> Iterator[Endpoint]:
+    """An empty schema on the second server, dropped after the test: where a copy goes."""
+    name = f"dst_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    with connect(endpoint_of(server2)) as admin:
+        admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+        try:
+            yield endpoint_of(server2, name)
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+
+
+@pytest.fixture
 def conn(fresh_schema: Endpoint) -> Iterator[Conn]:
     c = connect(fresh_schema)
     try:

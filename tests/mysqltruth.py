@@ -129,19 +129,9 @@ class _Table:
     collation: str
 
 
-_TYPE = re.compile(
-    r"([a-z]+(?: precision)?)(\((?:[^()']|'(?:[^']|'')*')*\))?((?: unsigned)?(?: zerofill)?)"
-)
-
-
-def _column(line: str, table: str, n: int, tdef: _Table) -> dict[str, Any]:
-    name, i = _ident(line, 0)
-    m = _TYPE.match(line, i + 1)
-    if not m:
-        raise Underivable(f"column {name}: unknown type")
-    col_type = m.group(0)
-    base = m.group(1)
-    rest = line[m.end() :]
+def column_row(table: str, name: str, col_type: str, n: int, **kw: Any) -> dict[str, Any]:
+    """An information_schema COLUMNS row as ``build_schema`` reads it: a nullable column
+    with no default, charset or comment, unless ``kw`` says otherwise."""
     row: dict[str, Any] = {
         "table_name": table,
         "name": name,
@@ -156,6 +146,24 @@ def _column(line: str, table: str, n: int, tdef: _Table) -> dict[str, Any]:
         "srid": None,
         "ordinal": n,
     }
+    row.update(kw)
+    return row
+
+
+_TYPE = re.compile(
+    r"([a-z]+(?: precision)?)(\((?:[^()']|'(?:[^']|'')*')*\))?((?: unsigned)?(?: zerofill)?)"
+)
+
+
+def _column(line: str, table: str, n: int, tdef: _Table) -> dict[str, Any]:
+    name, i = _ident(line, 0)
+    m = _TYPE.match(line, i + 1)
+    if not m:
+        raise Underivable(f"column {name}: unknown type")
+    col_type = m.group(0)
+    base = m.group(1)
+    rest = line[m.end() :]
+    row = column_row(table, name, col_type, n)
     extra: list[str] = []
     charset = collation = None
     j = 0

@@ -24,13 +24,13 @@ from myshift.exitcodes import ExitCode
 from myshift.workflows.blockers import (
     SOURCE_NONE,
     SOURCE_PERFORMANCE_SCHEMA,
+    blocking_transactions,
     mdl_source,
     parse_fallback,
     parse_holders,
     statement_touches,
     table_holders,
 )
-from myshift.workflows.runner import blocking_transactions
 
 T = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)"
 T_WITH_C = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL, c INT NULL);"

@@ -86,17 +86,6 @@ def source(server: LocalServer) -> Iterator[Endpoint]:
             admin.execute(f"DROP DATABASE {quote_ident(name)}")
 
 
-@pytest.fixture
-def dest(server2: LocalServer) -> Iterator[Endpoint]:
-    name = f"dst_{uuid.uuid4().hex[:6]}"
-    with connect(endpoint_of(server2)) as admin:
-        admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-        try:
-            yield endpoint_of(server2, name)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
-
-
 TABLES = ("customers", "orders", "items", "tree", "audit", "nopk")
 
 

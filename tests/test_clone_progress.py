@@ -77,17 +77,6 @@ def big_source(server: LocalServer) -> Iterator[Endpoint]:
             admin.execute(f"DROP DATABASE {quote_ident(name)}")
 
 
-@pytest.fixture
-def dest(server2: LocalServer) -> Iterator[Endpoint]:
-    name = f"bigdst_{uuid.uuid4().hex[:6]}"
-    with connect(endpoint_of(server2)) as admin:
-        admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-        try:
-            yield endpoint_of(server2, name)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
-
-
 @pytest.mark.parametrize("chunk_rows", [20_000, 10 * BIG])  # in PK ranges; in one range
 def test_a_big_table_reports_growing_row_counts_before_it_finishes(
     big_source: Endpoint, dest: Endpoint, chunk_rows: int

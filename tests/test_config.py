@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -422,3 +423,26 @@ def test_live_unreachable_port(tmp_path: Path, home: Path) -> None:
         ConnectionFailed, match=f"Cannot reach the MySQL server at 127.0.0.1:{port}"
     ):
         connect(ep, connect_timeout=2)
+
+
+def test_every_table_takes_an_integer_as_a_float_and_no_bool_as_an_integer(
+    tmp_path: Path,
+) -> None:
+    """config.tomltypes: the two rules [env.*], [online] and [notify.*] share."""
+    from myshift.config.settings import read_settings
+
+    toml = tmp_path / "myshift.toml"
+    toml.write_text(
+        '[online]\nchunk_time = 1\n[notify.team]\ntype = "slack"\nurl = "https://x"\ntimeout = 3\n'
+    )
+    s = read_settings(toml)
+    assert s.online.chunk_time == 1.0 and isinstance(s.online.chunk_time, float)
+    assert s.notify["team"].timeout == 3.0 and isinstance(s.notify["team"].timeout, float)
+    for bad, said in (
+        ("[env.prod]\nport = true\n", "`env.prod.port` must be an int, not True"),
+        ('[notify.m]\ntype = "email"\nsmtp_port = true\n', "`smtp_port` must be an int, not True"),
+        ("[online]\nmin_rows = false\n", "`online.min_rows` must be an int, not False"),
+    ):
+        toml.write_text(bad)
+        with pytest.raises(UsageError, match=re.escape(said)):
+            read_settings(toml)

@@ -19,6 +19,7 @@ from myshift.engine.changes import AlterTable
 from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.introspect import IntrospectionRows, build_schema
 from myshift.model import Column, Flavor, Index, IndexKind, IndexPart, Table
+from mysqltruth import column_row
 
 MYSQL_80 = Flavor.from_string("mysql:8.0.36")
 MARIADB = Flavor.from_string("mariadb:10.11.6")
@@ -27,22 +28,7 @@ _STRING = ("char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enu
 
 
 def col(name: str, typ: str, n: int, **kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "table_name": "",
-        "name": name,
-        "type": typ,
-        "nullable": "YES",
-        "default": None,
-        "extra": "",
-        "charset": None,
-        "collation": None,
-        "comment": "",
-        "generation": "",
-        "srid": None,
-        "ordinal": n,
-    }
-    row.update(kw)
-    return row
+    return column_row("", name, typ, n, **kw)
 
 
 def stat(

@@ -43,6 +43,7 @@ from myshift.engine.changes import (
 from myshift.engine.introspect import IntrospectionRows, build_schema, self_check
 from myshift.engine.risk import Algorithm, Op, assess_op
 from myshift.model import Flavor, IndexKind, Table
+from mysqltruth import column_row
 
 DATA = Path(__file__).parent / "data" / "mysql"
 FIXTURES = sorted(DATA.glob("recorded-*.json"))
@@ -75,21 +76,7 @@ def _base(col_type: str) -> str:
 
 
 def _column_row(table: str, n: int, **kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "table_name": table,
-        "name": "",
-        "type": "",
-        "nullable": "YES",
-        "default": None,
-        "extra": "",
-        "charset": None,
-        "collation": None,
-        "comment": "",
-        "generation": "",
-        "srid": None,
-        "ordinal": n,
-    }
-    row.update(kw)
+    row = column_row(table, kw.pop("name", ""), kw.pop("type", ""), n, **kw)
     if row["collation"] is None and _base(row["type"]) in _STRING_TYPES:
         # Derived: a string column without its own CHARACTER SET has the table default.
         row["charset"], row["collation"] = "utf8mb4", _COLLATION["utf8mb4"]

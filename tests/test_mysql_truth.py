@@ -335,26 +335,29 @@ def test_recorded_truth_reaches_8_4_and_collations() -> None:
     )
 
 
-def test_recorded_truth_matches_the_failures_list() -> None:
-    lines = _failure_lines()
-    header = [
-        "# Deviations of myshift from recorded MySQL behaviour (tests/test_mysql_truth.py).",
-        "# One `<kind> <fixture>:<line>: <detail>` per line; the test requires this exact set.",
-        "# Regenerate with MYSHIFT_UPDATE_MYSQL_TRUTH=1 and read the diff: a vanished line",
-        "# is a fix, a new one a regression.",
-    ]
+def check_failures_list(path: Path, lines: list[str], header: list[str]) -> None:
+    """The deviations file ``path`` must list exactly ``lines`` (its # lines aside);
+    MYSHIFT_UPDATE_MYSQL_TRUTH=1 first rewrites it as ``header`` + ``lines``."""
     if os.environ.get("MYSHIFT_UPDATE_MYSQL_TRUTH"):
-        FAILURES_FILE.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+        path.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
     want = [
-        ln
-        for ln in FAILURES_FILE.read_text(encoding="utf-8").splitlines()
-        if ln and not ln.startswith("#")
+        ln for ln in path.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")
     ]
     new = sorted(set(lines) - set(want))
     gone = sorted(set(want) - set(lines))
     assert not new and not gone, (
         f"new deviations: {new}\nno longer deviating (update the list): {gone}"
     )
+
+
+def test_recorded_truth_matches_the_failures_list() -> None:
+    header = [
+        "# Deviations of myshift from recorded MySQL behaviour (tests/test_mysql_truth.py).",
+        "# One `<kind> <fixture>:<line>: <detail>` per line; the test requires this exact set.",
+        "# Regenerate with MYSHIFT_UPDATE_MYSQL_TRUTH=1 and read the diff: a vanished line",
+        "# is a fix, a new one a regression.",
+    ]
+    check_failures_list(FAILURES_FILE, _failure_lines(), header)
 
 
 def test_enough_of_the_truth_is_checked() -> None:

@@ -15,7 +15,7 @@ from clitools import MYSHIFT
 from myshift.db.connect import Endpoint, connected
 from myshift.workflows import phases as phases_mod
 from myshift.workflows.execute import execute_planfile
-from myshift.workflows.phases import Phases
+from myshift.workflows.phases import Phases, minutes
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.runner import ApplyOptions
 from myshift.workflows.statementprogress import PlainDisplay
@@ -39,6 +39,23 @@ def test_elsewhere_only_a_phase_longer_than_the_delay_is_said() -> None:
         phases.start("quick again")
     time.sleep(0.6)  # "quick again" ended at __exit__: never said
     assert said == ["slow"]
+
+
+def test_a_stamped_step_says_its_time_and_when_a_slow_one_is_done() -> None:
+    """The sandboxes' form: "[ m:ss] text..." and "done in" after a step of 1 s or more."""
+    said: list[str] = []
+    phases = Phases(said.append, immediate=True, stamp=minutes)
+    with phases.step("Quick"):
+        pass
+    with phases.step("Slow"):
+        time.sleep(1.1)
+    phases.note("Finished.")
+    assert said == [
+        "[ 0:00] Quick...",
+        "[ 0:00] Slow...",
+        "[ 0:01]   done in 1s",
+        "[ 0:01] Finished.",
+    ]
 
 
 def test_plan_on_a_terminal_says_what_it_reads_and_verifies(

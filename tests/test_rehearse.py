@@ -20,6 +20,7 @@ from myshift.workflows.history import History
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
+from rdsfixtures import has_unique
 
 # 1,000 users; the duplicate e-mails are the last rows in primary-key order, so
 # only a full copy has them (a sample of the first N rows does not).
@@ -71,17 +72,6 @@ def _opts(server2: LocalServer, **kw: object) -> RehearseOptions:
         progress=False,
         **kw,  # type: ignore[arg-type]
     )
-
-
-def _has_unique(ep: Endpoint) -> bool:
-    with connect(ep) as c:
-        return bool(
-            c.scalar(
-                "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
-                "AND INDEX_NAME = 'uq_email'",
-                (ep.schema,),
-            )
-        )
 
 
 def test_unique_over_duplicates_fails_on_production_whatever_the_sample(
@@ -170,7 +160,7 @@ def test_unique_over_duplicates_fails_on_production_whatever_the_sample(
     # The gate reads production's history, which has the passed rehearsal.
     assert rehearsal_passed(prod, after) is not None
     # Production was never touched; history on production says what happened.
-    assert not _has_unique(prod)
+    assert not has_unique(prod)
     with History.open(prod.with_schema(""), audit_path=None) as h:
         recs = h.list_applies(prod.schema, kinds=["rehearsal"])
     assert [x.outcome for x in recs] == ["ok", "failed", "failed", "failed"]
@@ -199,7 +189,7 @@ def test_sandbox_is_never_the_production_target(
     assert res.returncode == ExitCode.UNSAFE, res.stderr
     assert "is the target itself" in res.stderr and "Traceback" not in res.stderr
     assert plan.read_text() == before  # no rehearsal recorded
-    assert not _has_unique(prod)
+    assert not has_unique(prod)
 
 
 def test_stale_plan_is_not_rehearsed(
@@ -295,8 +285,8 @@ def test_rehearse_on_a_detached_replica(
     with connect(_ep(replica, "shop")) as rc:
         assert rc.query("SHOW SLAVE STATUS") == []
         assert rc.scalar("SELECT COUNT(*) FROM users") == 2001  # caught up before detaching
-        assert _has_unique(_ep(replica, "shop"))
-    assert not _has_unique(prod)
+        assert has_unique(_ep(replica, "shop"))
+    assert not has_unique(prod)
 
 
 def test_protected_apply_needs_a_passed_rehearsal(
@@ -317,7 +307,7 @@ def test_protected_apply_needs_a_passed_rehearsal(
     res = run_cli("apply", "--plan", "plan.json", "--to", "prod", "--yes", cwd=tmp_path)
     assert res.returncode == ExitCode.REHEARSAL_FAILED, res.stderr
     assert "no passed rehearsal" in res.stderr and "myshift rehearse" in res.stderr
-    assert not _has_unique(prod)
+    assert not has_unique(prod)
 
     sandbox = f"server:mysql://root@127.0.0.1:{server2.port}"
     res = run_cli("rehearse", "--plan", "plan.json", "--to", "prod", "--sandbox", sandbox,
@@ -326,7 +316,7 @@ def test_protected_apply_needs_a_passed_rehearsal(
     assert "PASSED" in res.stdout and "myshift apply --plan plan.json --to prod" in res.stdout
     res = run_cli("apply", "--plan", "plan.json", "--to", "prod", "--yes", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert _has_unique(prod)
+    assert has_unique(prod)
     with History.open(prod.with_schema(""), audit_path=None) as h:
         applied = h.latest_apply(prod.schema, kinds=["apply"])
     assert applied is not None and applied.outcome == "ok"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from awsiam import iam_enforced, limited_user
 from clitools import run_cli
 from myshift.cloud.aws import client
 from myshift.cloud.rds import REHEARSAL_TAG, Rds
@@ -188,13 +189,26 @@ def test_a_failed_deletion_says_what_is_left_and_how_to_remove_it(
     new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
     warning = [s for s in said if "WARNING" in s]
     assert len(warning) == 1, said
-    assert f"still on AWS: instance {new} (Could not delete RDS instance" in warning[0]
+    assert f"still on AWS: instance {new} (AWS refused to delete RDS instance" in warning[0]
     assert f"Remove it with `myshift sandboxes delete {new}`" in warning[0]
     assert new in aws.instance_ids()
 
     aws.rds.modify_db_instance(DBInstanceIdentifier=new, DeletionProtection=False)
     delete_sandbox(Rds(client("rds", AwsSettings())), new)
     assert aws.instance_ids() == ["prod-db"]
+
+
+def test_a_denied_rds_call_names_the_iam_permission(
+    aws: AwsProd, moto_endpoint: str, tmp_path: Path
+) -> None:
+    """RDS failures are worded like every AWS failure (cloud.calls): the permission is named."""
+    only_instances = limited_user(["rds:DescribeDBInstances"])
+    with iam_enforced(moto_endpoint):
+        res = run_cli("sandboxes", "list", cwd=tmp_path, env=only_instances)
+    assert res.returncode == int(ExitCode.ERROR), res.stderr
+    assert "AWS refused to list Aurora clusters: the caller lacks the IAM permission " in res.stderr
+    assert "Grant rds:DescribeDBClusters to this identity" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_sandbox_specs(moto_endpoint: str) -> None:

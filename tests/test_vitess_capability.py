@@ -19,7 +19,6 @@ change and says which way each pair goes.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from myshift.engine.risk import Algorithm
 from myshift.model import Flavor
 from mysqlderive import apply_alter, create_to_show
 from mysqltruth import Underivable
-from test_mysql_truth import predicted, rename_hints
+from test_mysql_truth import check_failures_list, predicted, rename_hints
 
 HERE = Path(__file__).parent
 CASES = HERE / "data" / "vitess" / "capability_cases.json"
@@ -137,22 +136,13 @@ def test_cases_are_ported_with_attribution() -> None:
 
 
 def test_predictions_match_the_failures_list() -> None:
-    lines = _failure_lines()
     header = [
         "# myshift's predictions against Vitess's instant-DDL capability cases",
         "# (tests/test_vitess_capability.py). The test requires this exact set;",
         "# regenerate with MYSHIFT_UPDATE_MYSQL_TRUTH=1. Recorded server outcomes",
         "# outrank Vitess (see _CROSS in the test).",
     ]
-    if os.environ.get("MYSHIFT_UPDATE_MYSQL_TRUTH"):
-        FAILURES_FILE.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
-    want = [
-        ln
-        for ln in FAILURES_FILE.read_text(encoding="utf-8").splitlines()
-        if ln and not ln.startswith("#")
-    ]
-    new, gone = sorted(set(lines) - set(want)), sorted(set(want) - set(lines))
-    assert not new and not gone, f"new: {new}\nno longer deviating (update the list): {gone}"
+    check_failures_list(FAILURES_FILE, _failure_lines(), header)
 
 
 def test_enough_cases_are_checked() -> None:

@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import boto3
 import pytest
@@ -143,23 +144,33 @@ ssh_known_hosts = "{sshd.known_hosts}"
 # --------------------------------------------------------------------------- observers
 
 
-class ProcWatch:
-    """Samples every process's argv (as `ps` would show it) while the flow runs."""
+class _Observer:
+    """Runs ``_run`` in a thread for the ``with`` block; ``_run`` loops until ``_stop``."""
 
-    def __init__(self, needles: list[str]) -> None:
-        self.needles = [n.encode() for n in needles]
-        self.hits: list[str] = []
-        self.samples = 0
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> ProcWatch:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(10)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class ProcWatch(_Observer):
+    """Samples every process's argv (as `ps` would show it) while the flow runs."""
+
+    def __init__(self, needles: list[str]) -> None:
+        super().__init__()
+        self.needles = [n.encode() for n in needles]
+        self.hits: list[str] = []
+        self.samples = 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -311,24 +322,15 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
-class BinlogReaders:
+class BinlogReaders(_Observer):
     """Who reads production's binary log: for each replication connection seen on
     production, whether its other end is held by the bastion (sshd's session) or by
     something else (a server connecting directly)."""
 
     def __init__(self, srv: LocalServer, sshd: Sshd) -> None:
+        super().__init__()
         self.srv, self.sshd = srv, sshd
         self.seen: dict[int, str] = {}  # client port -> "bastion" / "other" / "gone"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> BinlogReaders:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
 
     def _run(self) -> None:
         with connect(_root(self.srv)) as c:

@@ -47,22 +47,3 @@ def client(service: str, aws: AwsSettings, env: EnvConfig | None = None) -> Any:
     if aws.endpoint_url:
         kwargs["endpoint_url"] = aws.endpoint_url
     return session.client(service, **kwargs)
-
-
-def describe_error(exc: BaseException) -> str | None:
-    """A botocore error as one sentence (code and message), or None if it is not one."""
-    try:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-        from botocore.parsers import ResponseParserError
-    except ImportError:  # pragma: no cover
-        return None
-    if isinstance(exc, NoCredentialsError):
-        return "no AWS credentials were found (environment, ~/.aws, or an instance role)"
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"AWS said {err.get('Code', '?')}: {err.get('Message', '')}".rstrip(": ")
-    if isinstance(exc, (BotoCoreError, ResponseParserError)):
-        # ResponseParserError (an HTML error page instead of the API's answer) is
-        # not a BotoCoreError: without it a proxy's 500 would escape as a traceback.
-        return f"AWS call failed: {str(exc).splitlines()[0][:200]}"
-    return None

@@ -1,8 +1,9 @@
 """RDS and Aurora calls for the sandboxes myshift creates, and their guards.
 
 ``Rds`` wraps one boto3 RDS client.  It returns plain values (``DbInstance``,
-``DbCluster``, ``DbSnapshot``), turns botocore errors into one-sentence
-``CloudError``s, and bounds every waiter by ``[aws] waiter_timeout``.
+``DbCluster``, ``DbSnapshot``), turns botocore errors into ``CloudError``s
+worded by ``cloud.calls.aws_failure`` (one sentence, the fix, the IAM
+permission when denied), and bounds every waiter by ``[aws] waiter_timeout``.
 
 The guard lives here, next to the calls it protects: right before every call
 that modifies or deletes (promote, delete) the resource is described afresh
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from myshift.cloud.aws import describe_error
+from myshift.cloud.calls import aws_failure
 from myshift.errors import MyshiftError, UnsafeError, UsageError
 
 # The tags that mark a sandbox myshift made; the first one is what the guard checks.
@@ -175,11 +176,17 @@ class Rds:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _call(
+        self,
+        what: str,
+        permission: str,
+        fn: Callable[[], T],
+        missing: tuple[str, str] | None = None,
+    ) -> T:
         try:
             return fn()
         except Exception as exc:
-            err = _cloud_error(what, exc)
+            err = _cloud_error(exc, what, permission, missing)
             if err is None:
                 raise
             raise err from None
@@ -193,21 +200,27 @@ class Rds:
     def instance(self, ident: str) -> DbInstance:
         out = self._call(
             f"describe RDS instance {ident!r}",
+            "rds:DescribeDBInstances",
             lambda: self.client.describe_db_instances(DBInstanceIdentifier=ident),
+            _missing("RDS instance", ident),
         )
         return DbInstance.from_api(out["DBInstances"][0])
 
     def cluster(self, ident: str) -> DbCluster:
         out = self._call(
             f"describe Aurora cluster {ident!r}",
+            "rds:DescribeDBClusters",
             lambda: self.client.describe_db_clusters(DBClusterIdentifier=ident),
+            _missing("Aurora cluster", ident),
         )
         return DbCluster.from_api(out["DBClusters"][0])
 
     def snapshot(self, ident: str) -> DbSnapshot:
         out = self._call(
             f"describe RDS snapshot {ident!r}",
+            "rds:DescribeDBSnapshots",
             lambda: self.client.describe_db_snapshots(DBSnapshotIdentifier=ident),
+            _missing("RDS snapshot", ident),
         )
         snaps = out.get("DBSnapshots") or []
         if not snaps:
@@ -228,6 +241,7 @@ class Rds:
     def tags(self, arn: str) -> dict[str, str]:
         out = self._call(
             f"read the tags of {arn}",
+            "rds:ListTagsForResource",
             lambda: self.client.list_tags_for_resource(ResourceName=arn),
         )
         return _tags(out.get("TagList"))
@@ -235,6 +249,7 @@ class Rds:
     def all_instances(self) -> list[DbInstance]:
         pages = self._call(
             "list RDS instances",
+            "rds:DescribeDBInstances",
             lambda: list(self.client.get_paginator("describe_db_instances").paginate()),
         )
         return [DbInstance.from_api(d) for p in pages for d in p.get("DBInstances", [])]
@@ -242,6 +257,7 @@ class Rds:
     def all_clusters(self) -> list[DbCluster]:
         pages = self._call(
             "list Aurora clusters",
+            "rds:DescribeDBClusters",
             lambda: list(self.client.get_paginator("describe_db_clusters").paginate()),
         )
         return [DbCluster.from_api(d) for p in pages for d in p.get("DBClusters", [])]
@@ -300,6 +316,7 @@ class Rds:
             kwargs["VpcSecurityGroupIds"] = list(source.security_groups)
         out = self._call(
             f"create a read replica of {source.id!r}",
+            "rds:CreateDBInstanceReadReplica (and rds:AddTagsToResource)",
             lambda: self.client.create_db_instance_read_replica(**kwargs),
         )
         return DbInstance.from_api(out["DBInstance"])
@@ -330,6 +347,7 @@ class Rds:
                 kwargs["VpcSecurityGroupIds"] = list(like.security_groups)
         out = self._call(
             f"restore snapshot {snapshot.id!r}",
+            "rds:RestoreDBInstanceFromDBSnapshot (and rds:AddTagsToResource)",
             lambda: self.client.restore_db_instance_from_db_snapshot(**kwargs),
         )
         return DbInstance.from_api(out["DBInstance"])
@@ -355,6 +373,7 @@ class Rds:
             kwargs["VpcSecurityGroupIds"] = list(source.security_groups)
         out = self._call(
             f"clone Aurora cluster {source.id!r}",
+            "rds:RestoreDBClusterToPointInTime (and rds:AddTagsToResource)",
             lambda: self.client.restore_db_cluster_to_point_in_time(**kwargs),
         )
         return DbCluster.from_api(out["DBCluster"])
@@ -379,6 +398,7 @@ class Rds:
             _put(kwargs, "DBParameterGroupName", like.parameter_group)
         out = self._call(
             f"create an instance in Aurora cluster {cluster.id!r}",
+            "rds:CreateDBInstance (and rds:AddTagsToResource)",
             lambda: self.client.create_db_instance(**kwargs),
         )
         return DbInstance.from_api(out["DBInstance"])
@@ -390,6 +410,7 @@ class Rds:
         self.guard_instance(ident)
         self._call(
             f"promote {ident!r}",
+            "rds:PromoteReadReplica",
             lambda: self.client.promote_read_replica(
                 DBInstanceIdentifier=ident, BackupRetentionPeriod=0
             ),
@@ -402,13 +423,16 @@ class Rds:
         if not in_cluster:  # Aurora instances have no snapshot or backups of their own
             kwargs.update(SkipFinalSnapshot=True, DeleteAutomatedBackups=True)
         self._call(
-            f"delete RDS instance {ident!r}", lambda: self.client.delete_db_instance(**kwargs)
+            f"delete RDS instance {ident!r}",
+            "rds:DeleteDBInstance",
+            lambda: self.client.delete_db_instance(**kwargs),
         )
 
     def delete_cluster(self, ident: str) -> None:
         self.guard_cluster(ident)
         self._call(
             f"delete Aurora cluster {ident!r}",
+            "rds:DeleteDBCluster",
             lambda: self.client.delete_db_cluster(
                 DBClusterIdentifier=ident, SkipFinalSnapshot=True
             ),
@@ -419,15 +443,23 @@ class Rds:
     def wait_instance(self, ident: str, state: str = "available") -> float:
         """Wait until ``ident`` is ``available`` (or ``deleted``); return the seconds waited."""
         return self._wait(
-            f"db_instance_{state}", f"RDS instance {ident!r}", state, DBInstanceIdentifier=ident
+            f"db_instance_{state}",
+            f"RDS instance {ident!r}",
+            state,
+            "rds:DescribeDBInstances",
+            DBInstanceIdentifier=ident,
         )
 
     def wait_cluster(self, ident: str, state: str = "available") -> float:
         return self._wait(
-            f"db_cluster_{state}", f"Aurora cluster {ident!r}", state, DBClusterIdentifier=ident
+            f"db_cluster_{state}",
+            f"Aurora cluster {ident!r}",
+            state,
+            "rds:DescribeDBClusters",
+            DBClusterIdentifier=ident,
         )
 
-    def _wait(self, name: str, what: str, state: str, **kwargs: Any) -> float:
+    def _wait(self, name: str, what: str, state: str, permission: str, **kwargs: Any) -> float:
         from botocore.exceptions import WaiterError
 
         t0 = time.monotonic()
@@ -437,7 +469,7 @@ class Rds:
         except WaiterError as exc:
             raise self._waiter_error(exc, what, state, time.monotonic() - t0) from None
         except Exception as exc:
-            err = _cloud_error(f"wait for {what}", exc)
+            err = _cloud_error(exc, f"wait for {what}", permission)
             if err is None:
                 raise
             raise err from None
@@ -460,20 +492,28 @@ class Rds:
         )
 
 
-def _cloud_error(what: str, exc: BaseException) -> CloudError | None:
-    """A botocore error as a CloudError naming what was being done (None: not one)."""
-    said = describe_error(exc)
-    if said is None:
+def _cloud_error(
+    exc: BaseException,
+    what: str,
+    permission: str,
+    missing: tuple[str, str] | None = None,
+) -> CloudError | None:
+    """``aws_failure``'s sentence and fix as a CloudError keeping AWS's error code
+    (callers ask ``Rds.not_found`` and test codes such as InvalidDBInstanceState)."""
+    err = aws_failure(exc, what, permission, missing=missing)
+    if err is None:
         return None
     code = ""
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
-    return CloudError(
-        f"Could not {what}: {said.rstrip('.')}.",
-        "Check the identifier, the region ([aws] region) and that your AWS identity may "
-        "make this call.",
-        code=code,
+    return CloudError(err.message, err.fix, code=code)
+
+
+def _missing(what: str, ident: str) -> tuple[str, str]:
+    return (
+        f"There is no {what} {ident!r} in this region.",
+        "Check the identifier and the region ([aws] region in myshift.toml).",
     )
 
 

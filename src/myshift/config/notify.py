@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from myshift.config.tomltypes import a_type, is_a, widen
 from myshift.errors import UsageError
 
 # Every event myshift sends (workflows.notify); ``events`` patterns must match one.
@@ -187,13 +188,12 @@ def _parse_channel(path: Path, name: str, body: object) -> ChannelConfig:
     values: dict[str, Any] = {}
     for key, value in body.items():
         tp = allowed[key]
-        if tp is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
+        value = widen(value, tp)
+        ok = is_a(value, tp)
         if tp is list:
             ok = ok and all(isinstance(v, str) for v in value)
         if not ok:
-            want = "a list of strings" if tp is list else f"a {tp.__name__}"
+            want = "a list of strings" if tp is list else a_type(tp)
             raise _fail(path, name, f"`{key}` must be {want}, not {value!r}", "Fix the value.")
         values[key] = value
     return _build(path, name, kind, values)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from myshift.config.notify import ChannelConfig, check_env_channels, parse_channels
+from myshift.config.tomltypes import a_type, is_a, widen
 from myshift.config.watchsettings import WatchSettings, parse_watch
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
 from myshift.errors import UsageError
@@ -340,8 +341,7 @@ def _parse_online(path: Path, body: object) -> OnlineSettings:
     values: dict[str, Any] = {}
     for key, value in body.items():
         tp = _ONLINE_KEYS[key]
-        if tp is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        value = widen(value, tp)
         _check_type(path, f"online.{key}", value, tp)
         if tp is not str and value < 0:
             raise UsageError(
@@ -367,11 +367,9 @@ def _parse_aws(path: Path, body: object) -> AwsSettings:
 
 
 def _check_type(path: Path, key: str, value: object, tp: type) -> None:
-    # bool is an int subclass: `port = true` must not pass as a port.
-    ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
-    if not ok:
+    if not is_a(value, tp):
         raise UsageError(
-            f"{path}: `{key}` must be {'an' if tp is int else 'a'} {tp.__name__}, not {value!r}.",
+            f"{path}: `{key}` must be {a_type(tp)}, not {value!r}.",
             "Fix the value in myshift.toml.",
         )
 

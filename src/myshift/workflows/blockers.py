@@ -34,7 +34,8 @@ The SQL is in ``db.sessions``; here the rows become ``Blocker`` values
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,7 @@ from myshift.db.sessions import (
     statement_rows,
     thread_rows,
 )
+from myshift.errors import LockTimeout
 
 # The comment every statement myshift runs on a target starts with, so a DBA
 # (and the next myshift) can tell it in the processlist after its process died.
@@ -264,19 +266,73 @@ def tag(kind: str, apply_id: int | None, seq: int, total: int) -> str:
     return f"{TAG_PREFIX}{ident}, statement {seq}/{total} */ "
 
 
+# ----------------------------------------------------------------------------- waiting
+
+
+def blocking_transactions(
+    conn: Conn, schema: str, table: str, *, min_age: float = 1.0
+) -> list[Blocker]:
+    """Connections that hold ``schema.table``'s metadata lock, open for ``min_age`` or more.
+
+    From what actually holds the lock where the server shows it (see
+    workflows.blockers), whatever their default schema; sub-second holders
+    (short OLTP transactions) are left out: the DDL waits them out.  Without
+    an MDL view, only statements that name the table are certain; other open
+    transactions are left out here and named if the DDL times out.
+    """
+    found = []
+    for name in tables_of(table):
+        found += table_holders(conn, schema, name)
+    return [b for b in found if b.certain and b.seconds >= min_age]
+
+
+def tables_of(subject: str) -> list[str]:
+    """The tables of a statement's subject (a restore step's lists several: "a, b")."""
+    return [t.strip() for t in subject.split(", ") if t.strip()] or [subject]
+
+
+def wait_for_blockers(
+    conn: Conn, schema: str, table: str, deadline: float, on_wait: Callable[[str], None] | None
+) -> None:
+    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
+    start = time.monotonic()
+    delay = 0.1
+    told: set[int] = set()
+    while True:
+        found = blocking_transactions(conn, schema, table)
+        if not found:
+            return
+        if time.monotonic() - start >= deadline:
+            b = found[0]
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise LockTimeout(
+                f"Table `{schema}`.`{table}` is held by {b.describe()}{more}; gave up after "
+                f"{deadline:.0f}s without sending the statement.",
+                f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
+            )
+        if on_wait and found[0].thread_id not in told:
+            told.add(found[0].thread_id)
+            on_wait(f"waiting for {found[0].describe()}, which holds {table}")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
 __all__ = [
     "SOURCE_MDL_INFO",
     "SOURCE_NONE",
     "SOURCE_PERFORMANCE_SCHEMA",
     "TAG_PREFIX",
     "Blocker",
+    "blocking_transactions",
     "explain",
     "mdl_source",
     "parse_fallback",
     "parse_holders",
     "statement_touches",
     "table_holders",
+    "tables_of",
     "tag",
     "tagged_statements",
     "thread_info",
+    "wait_for_blockers",
 ]

@@ -262,54 +262,6 @@ def check_drift(conn: Conn, target: Endpoint, expected_fp: str, snapshot: Schema
     return now
 
 
-def blocking_transactions(
-    conn: Conn, schema: str, table: str, *, min_age: float = 1.0
-) -> list[blockers.Blocker]:
-    """Connections that hold ``schema.table``'s metadata lock, open for ``min_age`` or more.
-
-    From what actually holds the lock where the server shows it (see
-    workflows.blockers), whatever their default schema; sub-second holders
-    (short OLTP transactions) are left out: the DDL waits them out.  Without
-    an MDL view, only statements that name the table are certain; other open
-    transactions are left out here and named if the DDL times out.
-    """
-    found = []
-    for name in _tables_of(table):
-        found += blockers.table_holders(conn, schema, name)
-    return [b for b in found if b.certain and b.seconds >= min_age]
-
-
-def _tables_of(subject: str) -> list[str]:
-    # A restore step's subject lists several tables ("a, b").
-    return [t.strip() for t in subject.split(", ") if t.strip()] or [subject]
-
-
-def wait_for_blockers(
-    conn: Conn, schema: str, table: str, deadline: float, on_wait: Callable[[str], None] | None
-) -> None:
-    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
-    start = time.monotonic()
-    delay = 0.1
-    told: set[int] = set()
-    while True:
-        found = blocking_transactions(conn, schema, table)
-        if not found:
-            return
-        if time.monotonic() - start >= deadline:
-            b = found[0]
-            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-            raise LockTimeout(
-                f"Table `{schema}`.`{table}` is held by {b.describe()}{more}; gave up after "
-                f"{deadline:.0f}s without sending the statement.",
-                f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
-            )
-        if on_wait and found[0].thread_id not in told:
-            told.add(found[0].thread_id)
-            on_wait(f"waiting for {found[0].describe()}, which holds {table}")
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
-
-
 class ApplyInterrupted(ApplyFailed):
     """The DDL session was lost mid-statement: whether the statement ended on the server is
     unknown, so history keeps it ``running`` and the apply ``interrupted``."""
@@ -326,10 +278,25 @@ def connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, DriverError) and code in _LOST
 
 
-def _server_send(
-    conn: Conn, seq: int, tagged: PlannedStatement, hook: StatementHook | None
+def _sender(
+    conn: Conn,
+    target: Endpoint,
+    st: PlannedStatement,
+    tagged: PlannedStatement,
+    seq: int,
+    opts: ApplyOptions,
+    history: History | None,
+    apply_id: int | None,
+    watch: StatementWatch,
+    on_wait: Callable[[str], None] | None,
+    hook: StatementHook | None,
 ) -> Callable[[], int | None]:
-    """How a statement on the server path is sent: through ``hook``, else executed."""
+    """How a statement is sent: on its online path (workflows.online) when it has one;
+    else (the server path) through ``hook``, else executed as ``tagged``."""
+    if st.path != "server":
+        return functools.partial(
+            _run_online, conn, target, st, opts, history, apply_id, seq, watch, on_wait
+        )
     if hook is not None:
         return functools.partial(hook, conn, seq, tagged)
     return functools.partial(conn.execute, tagged.sql)
@@ -379,29 +346,24 @@ def run_statements(
             watch.check()  # Ctrl-C as the previous statement completed: stop here
             if seq == 1 or not statements[seq - 2].leaves_tables_locked:
                 # (Under our own LOCK TABLES nobody else can hold the table.)
-                wait_for_blockers(ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait)
+                blockers.wait_for_blockers(
+                    ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait
+                )
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk.value)
             tagged = replace(st, sql=blockers.tag(label, apply_id, seq, total) + st.sql)
+            send = _sender(
+                ddl_conn, target, st, tagged, seq, opts, history, apply_id, watch, on_wait, hook
+            )
             t0 = time.perf_counter()
             try:
-                if st.path != "server":  # workflows.online
-                    send: Callable[[], int | None] = functools.partial(
-                        _run_online, ddl_conn, target, st, opts, history, apply_id, seq, watch,
-                        on_wait,
-                    )  # fmt: skip
-                else:
-                    send = _server_send(ddl_conn, seq, tagged, hook)
                 with watch.statement(seq, total, st.subject, st.sql):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:
                 _interrupted(exc, history if recorded else None, apply_id, observe, st, t0)
                 raise
             except MyshiftError as exc:
-                if history is not None and apply_id is not None:
-                    _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
-                if observe:
-                    observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
+                _refused(exc, history, apply_id, observe, st, seq, t0)
                 raise
             except DriverError as exc:
                 raise _statement_failed(
@@ -501,6 +463,22 @@ def _interrupted(
         observe(StatementRun(exc.seq, st, time.perf_counter() - t0, error=exc.history_note))
 
 
+def _refused(
+    exc: MyshiftError,
+    history: History | None,
+    apply_id: int | None,
+    observe: Observer | None,
+    st: PlannedStatement,
+    seq: int,
+    t0: float,
+) -> None:
+    """Record a statement a MyshiftError stopped (the hook's, or the online tool's) as failed."""
+    if history is not None and apply_id is not None:
+        _quietly(history.statement_finished, apply_id, seq, "failed", error=str(exc))
+    if observe:
+        observe(StatementRun(seq, st, time.perf_counter() - t0, error=str(exc)))
+
+
 def _statement_failed(
     exc: BaseException,
     target: Endpoint,
@@ -553,7 +531,9 @@ def _blocker_text(target: Endpoint, table: str) -> str:
     try:
         with connected(target) as c:
             found = [
-                b for t in _tables_of(table) for b in blockers.table_holders(c, target.schema, t)
+                b
+                for t in blockers.tables_of(table)
+                for b in blockers.table_holders(c, target.schema, t)
             ]
     except (DriverError, MyshiftError):  # only decorates an error message already on its way
         return "blocker unknown"
@@ -587,7 +567,6 @@ __all__ = [
     "ApplyResult",
     "Observer",
     "StatementRun",
-    "blocking_transactions",
     "check_algorithms",
     "check_drift",
     "connect",
@@ -595,5 +574,4 @@ __all__ = [
     "run_statements",
     "schema_lock",
     "verify_after",
-    "wait_for_blockers",
 ]

@@ -36,8 +36,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -55,6 +54,7 @@ from myshift.config.settings import AwsSettings, EnvConfig
 from myshift.db.connect import Endpoint, connect
 from myshift.db.identity import server_identity
 from myshift.errors import UsageError
+from myshift.workflows.phases import Phases, minutes
 from myshift.workflows.sandbox import Sandbox, assert_not_target
 
 if TYPE_CHECKING:
@@ -131,32 +131,6 @@ def expiry(ttl: str, now: dt.datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Clock:
-    """Each phase on stderr with the time since the sandbox was started."""
-
-    def __init__(self, say: Say) -> None:
-        self.say = say
-        self.t0 = time.monotonic()
-
-    def stamp(self) -> str:
-        s = int(time.monotonic() - self.t0)
-        return f"[{s // 60:2d}:{s % 60:02d}]"
-
-    @contextmanager
-    def phase(self, text: str) -> Iterator[None]:
-        self.say(f"{self.stamp()} {text}...")
-        t = time.monotonic()
-        yield
-        took = time.monotonic() - t
-        if took >= 1:
-            self.say(f"{self.stamp()}   done in {_duration(took)}")
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{seconds:.0f}s"
-
-
 @dataclass
 class _Made:
     """A resource asked for: recorded before the create call, so a call that fails
@@ -183,8 +157,12 @@ class AwsSandbox(Sandbox):
         self.expires = ""
         self.instance_id = ""  # the instance rehearsed on
         self.address = ""
-        self.clock = Clock(cloud.say)
+        self.phases = self._phases()
         self._rds = cloud.rds
+
+    def _phases(self) -> Phases:
+        """Each phase on stderr at once, with the time since the sandbox was started."""
+        return Phases(self.cloud.say, immediate=True, stamp=minutes)
 
     @property
     def rds(self) -> Rds:
@@ -223,7 +201,7 @@ class AwsSandbox(Sandbox):
         progress: ProgressFn | None = None,
         workers: int = 4,
     ) -> Endpoint:
-        self.clock = Clock(self.cloud.say)
+        self.phases = self._phases()  # times count from here
         try:
             ep = self._build(target)
             assert_not_target(ep, target)
@@ -280,7 +258,7 @@ class AwsSandbox(Sandbox):
             try:
                 if not item.confirmed and not self._exists(item):
                     continue  # the create call failed: nothing was made
-                with self.clock.phase(f"Deleting {item}"):
+                with self.phases.step(f"Deleting {item}"):
                     self._delete(item)
                 gone.append(str(item))
             except KeyboardInterrupt:
@@ -290,9 +268,8 @@ class AwsSandbox(Sandbox):
             except Exception as exc:  # say it and go on: the rest must still go
                 left.append((item, getattr(exc, "message", str(exc)).rstrip(".")))
         if gone and not left:
-            self.cloud.say(
-                f"{self.clock.stamp()} The {self.kind} sandbox is being deleted "
-                f"({', '.join(gone)}; no final snapshot)."
+            self.phases.note(
+                f"The {self.kind} sandbox is being deleted ({', '.join(gone)}; no final snapshot)."
             )
         if left:
             what = "; ".join(f"{m} ({why})" for m, why in left)
@@ -357,30 +334,30 @@ class RdsReplicaSandbox(AwsSandbox):
     holds_data = "replica"
 
     def _build(self, target: Endpoint) -> Endpoint:
-        rds, clock, env = self.rds, self.clock, self.cloud.env
+        rds, phases, env = self.rds, self.phases, self.cloud.env
         if env is not None and env.rds_instance and env.rds_instance != self.source:
             raise UsageError(
                 f"Environment {env.name!r} is RDS instance {env.rds_instance!r}, not "
                 f"{self.source!r}.",
                 f"Rehearse with --sandbox rds-replica:{env.rds_instance}.",
             )
-        with clock.phase(f"Reading RDS instance {self.source} (only described)"):
+        with phases.step(f"Reading RDS instance {self.source} (only described)"):
             src = rds.instance(self.source)
         self._can_follow(target)
         new = sandbox_id(self.source)
         cls = self._instance_class(src.instance_class) or src.instance_class
         tags = self.tags()
-        with clock.phase(f"Creating read replica {new} of {self.source} ({cls})"):
+        with phases.step(f"Creating read replica {new} of {self.source} ({cls})"):
             made = self._making("instance", new)
             rds.create_read_replica(new, src, cls, tags)
             self._created(made)
-        with clock.phase(f"Waiting for {new} to be available"):
+        with phases.step(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
         ep = self._reach(target, inst.address, inst.port)
-        with clock.phase(f"Waiting for {new} to catch up with production"):
+        with phases.step(f"Waiting for {new} to catch up with production"):
             self._catch_up(ep, target)
-        with clock.phase(f"Promoting {new} to a standalone instance"):
+        with phases.step(f"Promoting {new} to a standalone instance"):
             rds.promote(new)
             rds.wait_instance(new)
             self._standalone(ep)
@@ -438,17 +415,17 @@ class AuroraCloneSandbox(AwsSandbox):
     kind = "aurora-clone"
 
     def _build(self, target: Endpoint) -> Endpoint:
-        rds, clock = self.rds, self.clock
-        with clock.phase(f"Reading Aurora cluster {self.source} (only described)"):
+        rds, phases = self.rds, self.phases
+        with phases.step(f"Reading Aurora cluster {self.source} (only described)"):
             src = rds.cluster(self.source)
             writer = rds.instance(src.writer) if src.writer else None
         new = sandbox_id(self.source, room=2)
         tags = self.tags()
-        with clock.phase(f"Cloning {self.source} as {new} (copy-on-write)"):
+        with phases.step(f"Cloning {self.source} as {new} (copy-on-write)"):
             made = self._making("cluster", new)
             cluster = rds.clone_cluster(new, src, tags)
             self._created(made)
-        with clock.phase(f"Waiting for cluster {new} to be available"):
+        with phases.step(f"Waiting for cluster {new} to be available"):
             rds.wait_cluster(new)
         cls = self._instance_class(writer.instance_class if writer else None)
         if cls is None:
@@ -457,11 +434,11 @@ class AuroraCloneSandbox(AwsSandbox):
                 "Set sandbox_instance_class in [aws] of myshift.toml.",
             )
         inst_id = f"{new}-1"
-        with clock.phase(f"Creating instance {inst_id} ({cls}) in {new}"):
+        with phases.step(f"Creating instance {inst_id} ({cls}) in {new}"):
             made = self._making("instance", inst_id)
             rds.create_cluster_instance(inst_id, cluster, writer, cls, tags)
             self._created(made)
-        with clock.phase(f"Waiting for {inst_id} to be available"):
+        with phases.step(f"Waiting for {inst_id} to be available"):
             rds.wait_instance(inst_id)
         cluster = rds.cluster(new)
         self.notes.append(
@@ -476,8 +453,8 @@ class RdsSnapshotSandbox(AwsSandbox):
     kind = "rds-snapshot"
 
     def _build(self, target: Endpoint) -> Endpoint:
-        rds, clock = self.rds, self.clock
-        with clock.phase(f"Reading RDS snapshot {self.source} (only described)"):
+        rds, phases = self.rds, self.phases
+        with phases.step(f"Reading RDS snapshot {self.source} (only described)"):
             snap = rds.snapshot(self.source)
             like = self._source_instance(snap.instance_id)
         if snap.status != "available":
@@ -488,11 +465,11 @@ class RdsSnapshotSandbox(AwsSandbox):
         new = sandbox_id(self.source)
         cls = self._instance_class(like.instance_class if like else None)
         tags = self.tags()
-        with clock.phase(f"Restoring {self.source} to a new instance {new}"):
+        with phases.step(f"Restoring {self.source} to a new instance {new}"):
             made = self._making("instance", new)
             rds.restore_snapshot(new, snap, like, cls, tags)
             self._created(made)
-        with clock.phase(f"Waiting for {new} to be available"):
+        with phases.step(f"Waiting for {new} to be available"):
             rds.wait_instance(new)
         inst = rds.instance(new)
         self.notes.append(
@@ -522,7 +499,6 @@ __all__ = [
     "AWS_KINDS",
     "AuroraCloneSandbox",
     "AwsSandbox",
-    "Clock",
     "CloudContext",
     "RdsReplicaSandbox",
     "RdsSnapshotSandbox",

@@ -56,6 +56,7 @@ from myshift.db.identity import server_identity
 from myshift.engine.introspect.visibility import global_privileges
 from myshift.errors import PrivilegeError, UsageError
 from myshift.workflows.datamode import DataMode
+from myshift.workflows.phases import Phases
 from myshift.workflows.replica import ReplicaError, check_replicates_from, detach, wait_caught_up
 from myshift.workflows.sandbox import LocalSandbox
 
@@ -68,6 +69,10 @@ Say = Callable[[str], None]
 START_TIMEOUT = 30.0  # seconds for the local replica's IO thread to reach production
 SLICE = 5  # seconds per catch-up wait, between checks that replication still runs
 _GRANT = "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {who}"
+
+
+def _stamp(elapsed: float) -> str:
+    return f"  local-replica [{elapsed:6.1f}s]"
 
 
 def _stderr(text: str) -> None:
@@ -317,12 +322,13 @@ class LocalReplicaSandbox(LocalSandbox):
         super().__init__(keep=keep)
         self.catch_up_timeout = catch_up_timeout
         self._say = say
-        self._t0 = time.monotonic()
+        self._phases = self._new_phases()
         self.start_at: Coordinates | None = None
         self.promoted_at = ""  # production's GTID (or file:pos) the replica had reached
 
-    def _phase(self, text: str) -> None:
-        self._say(f"  local-replica [{time.monotonic() - self._t0:6.1f}s] {text}")
+    def _new_phases(self) -> Phases:
+        # ``_say`` is looked up at each line: it may be redirected after construction.
+        return Phases(lambda text: self._say(text), immediate=True, stamp=_stamp)
 
     def prepare(
         self,
@@ -334,13 +340,13 @@ class LocalReplicaSandbox(LocalSandbox):
     ) -> Endpoint:
         from myshift.db.server import LocalServer
 
-        self._t0 = time.monotonic()
-        self._phase(f"Checking production {target.redacted()}: binary log, format, grants...")
+        self._phases = self._new_phases()  # times count from here
+        self._phases.note(f"Checking production {target.redacted()}: binary log, format, grants...")
         with connect(target, schema="") as prod:
             check_source(prod, target.schema)
             ident = server_identity(prod)
             sid = _pick_server_id(ident.server_id)
-        self._phase(f"Starting a local server (server_id {sid})...")
+        self._phases.note(f"Starting a local server (server_id {sid})...")
         self._starter = lambda: self._start(LocalServer, sid)
         ep = super().prepare(target, data=DataMode("full"), progress=progress, workers=1)
         self._replicate(target, ep, ident)
@@ -354,7 +360,9 @@ class LocalReplicaSandbox(LocalSandbox):
     def _start(self, server_cls: type[LocalServer], sid: int) -> LocalServer:
         srv = server_cls.start(server_id=sid, extra_args=("--relay-log=relay-bin",))
         pid = srv.process.pid if srv.process else "?"
-        self._phase(f"Local server up: 127.0.0.1:{srv.port}, pid {pid}, datadir {srv.basedir}")
+        self._phases.note(
+            f"Local server up: 127.0.0.1:{srv.port}, pid {pid}, datadir {srv.basedir}"
+        )
         return srv
 
     def _clone(
@@ -367,7 +375,7 @@ class LocalReplicaSandbox(LocalSandbox):
     ) -> None:
         from myshift.workflows.clone import clone_schema_data
 
-        self._phase(f"Copying {target.schema!r} in one consistent snapshot...")
+        self._phases.note(f"Copying {target.schema!r} in one consistent snapshot...")
         self.clone_stats = clone_schema_data(
             target,
             dst,
@@ -378,7 +386,9 @@ class LocalReplicaSandbox(LocalSandbox):
         )
         self.notes.extend(self.clone_stats.notes)
         cs = self.clone_stats
-        self._phase(f"Copied {cs.tables} tables, {cs.rows:,} rows as of binlog {self.start_at}")
+        self._phases.note(
+            f"Copied {cs.tables} tables, {cs.rows:,} rows as of binlog {self.start_at}"
+        )
 
     def _at_snapshot(self, conn: Conn) -> None:
         self.start_at = snapshot_coordinates(conn)
@@ -387,7 +397,7 @@ class LocalReplicaSandbox(LocalSandbox):
         assert self.start_at is not None
         with connect(ep, schema="") as local, connect(target, schema="") as prod:
             who = _account(prod)
-            self._phase(f"Replicating from production, starting at binlog {self.start_at}...")
+            self._phases.note(f"Replicating from production, starting at binlog {self.start_at}...")
             start_replication(local, target, self.start_at)
             if note := tunnel_tls_note(target):
                 self.notes.append(note)
@@ -400,7 +410,7 @@ class LocalReplicaSandbox(LocalSandbox):
                 raise
             pos = _text(local.scalar("SELECT @@GLOBAL.gtid_slave_pos"))
             self.promoted_at = pos
-            self._phase(f"Caught up with production (GTID {pos}); promoting...")
+            self._phases.note(f"Caught up with production (GTID {pos}); promoting...")
             detach(local, target_name=str(target))
             local.execute("SET GLOBAL replicate_wild_do_table = ''")
         self.notes.append(
@@ -408,14 +418,14 @@ class LocalReplicaSandbox(LocalSandbox):
             f"GTID {self.promoted_at} and promoted (replication stopped for good); production "
             "was only read."
         )
-        self._phase("Promoted: a standalone, writable server; rehearsing there.")
+        self._phases.note("Promoted: a standalone, writable server; rehearsing there.")
 
     def teardown(self) -> None:
         if self.server is not None:
             pid = self.server.process.pid if self.server.process else "?"
             where = self.server.basedir
             super().teardown()
-            self._phase(f"Removed the local server (pid {pid}, datadir {where}).")
+            self._phases.note(f"Removed the local server (pid {pid}, datadir {where}).")
 
 
 __all__ = [

@@ -107,33 +107,26 @@ def _validates_parent(
     return hit is None or not hit.isdisjoint(fk.columns)
 
 
-def _scope(plan: Plan) -> _Scope:
-    """Copy only what the plan touches, so verification stays cheap on 10,000 tables.
-
-    * tables the plan changes, renames, creates or drops, the tables their
-      foreign keys reference where the server validates those (see
-      ``_validates_parent``), and the tables whose foreign keys reference
-      columns (or indexes over columns) the plan changes (an ALTER or CREATE
-      validates FKs in both directions);
-    * views it changes, and (transitively) the tables and views their
-      definitions name, in both versions (CREATE VIEW validates them);
-    * routines and events it changes (their bodies are not validated when
-      created, so they need nothing else), and the stored functions the
-      views in scope call;
-    * triggers on tables in scope (they move with their table).
-    """
-    from myshift.engine.diff import names_in_definition
-
-    cur, des = plan.current, plan.desired
+def _touched(plan: Plan) -> set[str]:
+    """Every name the plan's changes are about (a RenameTable touches its old name too)."""
     touched: set[str] = set()
     for ch in plan.changes:
         touched.add(ch.subject)
         old = getattr(ch, "old", None)
-        if isinstance(old, str):  # RenameTable touches two names
+        if isinstance(old, str):
             touched.add(old)
-    all_tables = set(cur.table_map) | set(des.table_map)
-    all_views = set(cur.view_map) | set(des.view_map)
-    tables = touched & all_tables
+    return touched
+
+
+def _fk_tables(plan: Plan, touched: set[str]) -> set[str]:
+    """The touched tables plus their neighbours by foreign key that the server validates.
+
+    Parents of a touched table where ``_validates_parent`` says so (all of
+    them where the flavor opens parents on any child ALTER); children whose
+    foreign keys reference what the plan changes in a touched table.
+    """
+    cur, des = plan.current, plan.desired
+    tables = touched & (set(cur.table_map) | set(des.table_map))
     affected: dict[str, set[str] | None] = {}  # touched table -> _affected_columns
     every_parent = plan.flavor.child_alter_opens_fk_parents
     for schema in (cur, des):
@@ -153,7 +146,17 @@ def _scope(plan: Plan) -> _Scope:
                     hit = affected[ref]
                     if hit is None or not hit.isdisjoint(fk.ref_columns):
                         tables.add(t.name)
-    views = touched & all_views
+    return tables
+
+
+def _view_closure(cur: Schema, des: Schema, views: set[str]) -> tuple[set[str], set[str]]:
+    """``views`` plus the views their definitions name, transitively, in both versions;
+    and the tables those definitions name (CREATE VIEW validates them all)."""
+    from myshift.engine.diff import names_in_definition
+
+    all_tables = set(cur.table_map) | set(des.table_map)
+    all_views = set(cur.view_map) | set(des.view_map)
+    views, tables = set(views), set()
     pending = list(views)
     while pending:
         name = pending.pop()
@@ -167,15 +170,44 @@ def _scope(plan: Plan) -> _Scope:
                     pending.append(ref)
                 elif ref in all_tables:
                     tables.add(ref)
-    functions = {
-        r.name for schema in (cur, des) for r in schema.routines if r.kind == "FUNCTION"
-    }
-    called: set[str] = set()  # CREATE VIEW validates the stored functions it calls too
+    return views, tables
+
+
+def _called_functions(cur: Schema, des: Schema, views: set[str]) -> set[str]:
+    """The stored functions ``views`` call (CREATE VIEW validates them too)."""
+    from myshift.engine.diff import names_in_definition
+
+    functions = {r.name for schema in (cur, des) for r in schema.routines if r.kind == "FUNCTION"}
+    called: set[str] = set()
     for name in views:
         for schema in (cur, des):
             v = schema.view_map.get(name)
             if v is not None:
                 called |= names_in_definition(v.definition, functions)
+    return called
+
+
+def _scope(plan: Plan) -> _Scope:
+    """Copy only what the plan touches, so verification stays cheap on 10,000 tables.
+
+    * tables the plan changes, renames, creates or drops, the tables their
+      foreign keys reference where the server validates those (see
+      ``_validates_parent``), and the tables whose foreign keys reference
+      columns (or indexes over columns) the plan changes (an ALTER or CREATE
+      validates FKs in both directions);
+    * views it changes, and (transitively) the tables and views their
+      definitions name, in both versions (CREATE VIEW validates them);
+    * routines and events it changes (their bodies are not validated when
+      created, so they need nothing else), and the stored functions the
+      views in scope call;
+    * triggers on tables in scope (they move with their table).
+    """
+    cur, des = plan.current, plan.desired
+    touched = _touched(plan)
+    tables = _fk_tables(plan, touched)
+    views, named = _view_closure(cur, des, touched & (set(cur.view_map) | set(des.view_map)))
+    tables |= named
+    called = _called_functions(cur, des, views)
     routines = {
         key
         for schema in (cur, des)
