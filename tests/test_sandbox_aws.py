@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from awsiam import actions_of, documented, guide_policy, iam_enforced, limited_user
 from clitools import run_cli
 from myshift.cloud.aws import client
 from myshift.cloud.rds import CloudError, Rds, WaitTimeout
@@ -57,10 +58,12 @@ def test_rds_replica_rehearsal_end_to_end(
     aws: AwsProd,
     calls: Calls,
     replication_pair: tuple[LocalServer, LocalServer],
+    moto_endpoint: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The seed's flow: replica of prod-db, caught up, promoted, rehearsed on, deleted."""
+    """The seed's flow: replica of prod-db, caught up, promoted, rehearsed on, deleted;
+    as an IAM user holding only the guide's sandbox policy, moto enforcing it."""
     monkeypatch.chdir(tmp_path)
     primary, replica = replication_pair
     prod = ep_of(primary, "shop")
@@ -86,9 +89,14 @@ def test_rds_replica_rehearsal_end_to_end(
         ),
     )
     t0 = dt.datetime.now(dt.UTC)
-    r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
+    for k, v in limited_user(guide_policy("MyshiftSandboxRead")).items():
+        monkeypatch.setenv(k, v)
+    with iam_enforced(moto_endpoint):
+        r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
     assert r.passed, r.to_text()
     assert r.sandbox == "rds-replica" and r.data == "replica"
+    # Exactly the actions the guide's table lists for it.
+    assert actions_of("rds", calls.seen) == documented("rehearse --sandbox rds-replica:…")
 
     # The plan ran on the promoted replica, which had caught up; production is untouched.
     with connect(ep_of(replica, "shop")) as rc:
