@@ -28,12 +28,13 @@ from awsiam import actions_of, documented, guide_policy, iam_enforced, limited_u
 from clitools import run_cli
 from myshift.cloud.aws import client
 from myshift.cloud.rds import CloudError, Rds, WaitTimeout
-from myshift.config.settings import AwsSettings
+from myshift.config.settings import AwsSettings, EnvConfig, Settings
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import Interrupted, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.reach import Reach
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 from myshift.workflows.sandbox import make_sandbox
 from rdsfixtures import (
@@ -50,6 +51,10 @@ from rdsfixtures import (
     own_rds,
     to_server,
 )
+from sshdfixtures import USER as SSH_USER
+from sshdfixtures import Sshd, sshd
+
+__all__ = ["sshd"]  # the fixture, imported for pytest
 
 # ----------------------------------------------------------------------------- rds-replica
 
@@ -455,3 +460,48 @@ def test_a_user_that_cannot_follow_replication_is_refused_before_creating(
     finally:
         with connect(ep_of(server)) as c:
             c.execute(f"DROP USER '{user}'@'%'")
+
+
+# ----------------------------------------------------------------------------- the bastion
+
+
+def test_a_sandbox_reached_through_the_bastion_is_named_as_itself(
+    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], sshd: Sshd, tmp_path: Path
+) -> None:
+    """Production reached through an SSH tunnel carries its own name (TLS checks the
+    certificate against it; history and reports record it).  The sandbox, reached
+    through the same bastion, must carry *its* name, not production's."""
+    prod, copy = shop_pair
+    plan = make_plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    env = EnvConfig(
+        name="prod",
+        ssh_tunnel=f"{SSH_USER}@127.0.0.1",
+        ssh_port=sshd.port,
+        ssh_key=str(sshd.client_key),
+        ssh_known_hosts=str(sshd.known_hosts),
+    )
+    asked: list[Endpoint] = []
+    reached: list[Endpoint] = []
+    with Reach(Settings(environments={"prod": env})) as reach:
+        target = reach.endpoint(replace(prod, host="localhost", env_name="prod"))
+        assert (target.server_name, target.host) == ("localhost", "127.0.0.1")
+
+        def resolve(ep: Endpoint) -> Endpoint:
+            # The CLI's resolver (cli_sandboxes.cloud_context): the sandbox reached the
+            # way production is.  Its RDS name is, as the bastion resolves it, the
+            # stand-in server.
+            asked.append(ep)
+            reached.append(reach.endpoint(replace(ep, host="127.0.0.1", port=copy.port), env))
+            return reached[-1]
+
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(resolve, []))
+        r = rehearse(
+            plan, target, RehearseOptions(progress=False, record_history=False), sandbox=sb
+        )
+    assert r.passed, r.to_text()
+    new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
+    assert asked[0].host.startswith(f"{new}.") and asked[0].server_name is None
+    assert reached[0].redacted() == f"mysql://root@127.0.0.1:{copy.port}/{copy.schema}"
+    assert reached[0].redacted() != target.redacted()
+    assert has_unique(copy) and not has_unique(prod)
