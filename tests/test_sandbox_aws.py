@@ -505,3 +505,76 @@ def test_a_sandbox_reached_through_the_bastion_is_named_as_itself(
     assert reached[0].redacted() == f"mysql://root@127.0.0.1:{copy.port}/{copy.schema}"
     assert reached[0].redacted() != target.redacted()
     assert has_unique(copy) and not has_unique(prod)
+
+
+# ----------------------------------------------------------------------------- --run
+
+
+def _app_user(servers: tuple[LocalServer, ...], user: str, password: str, *grants: str) -> None:
+    """Production's account, on production and on the server standing in for its copy
+    (a restored snapshot has production's users)."""
+    for srv in servers:
+        with connect(ep_of(srv)) as c:
+            c.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
+            for grant in grants:
+                c.execute(grant.format(who=f"'{user}'@'%'"))
+
+
+def test_run_gets_an_account_of_the_sandbox_never_productions_password(
+    aws: AwsProd,
+    shop_pair: tuple[Endpoint, Endpoint],
+    server: LocalServer,
+    server2: LocalServer,
+    tmp_path: Path,
+) -> None:
+    prod, copy = shop_pair
+    plan = make_plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    user, secret = f"app_{time.monotonic_ns() % 10**6}", "Prod-App-S3cret-4"
+    low = f"low_{time.monotonic_ns() % 10**6}"
+    _app_user((server, server2), user, secret, "GRANT ALL ON *.* TO {who} WITH GRANT OPTION")
+    _app_user(
+        (server, server2),
+        low,
+        secret,
+        f"GRANT ALL ON `{prod.schema}`.* TO {{who}}",
+        "GRANT PROCESS ON *.* TO {who}",
+    )
+    seen = tmp_path / "seen.txt"
+    run = (
+        f'{{ echo "$MYSQL_USER $MYSQL_PWD"; cat "$MYSQL_DEFAULTS_FILE"; env; '
+        f'mariadb --defaults-file="$MYSQL_DEFAULTS_FILE" -N -e '
+        f'"SELECT CURRENT_USER(), COUNT(*) FROM users"; }} > {seen} 2>&1'
+    )
+
+    def as_is(ep: Endpoint) -> Endpoint:  # production's login, at the stand-in server
+        return replace(ep, host=copy.host, port=copy.port)
+
+    def accounts() -> int:
+        with connect(ep_of(server2)) as c:
+            return int(c.scalar("SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'myshift\\_%'"))
+
+    try:
+        opts = RehearseOptions(progress=False, record_history=False, run=run)
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(as_is, []))
+        r = rehearse(plan, replace(prod, user=user, password=secret), opts, sandbox=sb)
+        assert r.passed, r.to_text()
+        text = seen.read_text()
+        assert re.search(r"^myshift_[0-9a-f]{6}@%\t500$", text, re.M), text
+        assert secret not in text and user not in text
+        assert accounts() == 0  # dropped after the command
+
+        # A production account that may not make one: refused, the command not run.
+        seen.unlink()
+        with connect(copy) as c:
+            c.execute("ALTER TABLE users DROP INDEX uq_email")
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(as_is, []))
+        r = rehearse(plan, replace(prod, user=low, password=secret), opts, sandbox=sb)
+        assert not r.passed and r.stage == "command", r.to_text()
+        assert "--run gets an account of its own rather than production's password" in r.error
+        assert not seen.exists() and accounts() == 0
+        assert aws.instance_ids() == ["prod-db"]
+    finally:
+        for srv in (server, server2):
+            with connect(ep_of(srv)) as c:
+                c.execute(f"DROP USER IF EXISTS '{user}'@'%', '{low}'@'%'")

@@ -174,6 +174,7 @@ class AwsSandbox(Sandbox):
     """The lifecycle every AWS sandbox shares: create, tag, wait, reach, remove."""
 
     holds_data = "full"
+    production_login = True  # a replica, clone or restored snapshot has production's users
 
     def __init__(self, source: str, *, keep: bool = False, cloud: CloudContext) -> None:
         super().__init__(keep=keep)
