@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from awsiam import iam_enforced, limited_user
+from awsiam import guide_policy, iam_enforced, limited_user
 from clitools import MYSHIFT, run_cli
 from myshift.cloud.allowlist import Rule, add_rule, ingress_rules
 from myshift.config.settings import AwsSettings, EnvConfig, Settings
@@ -375,17 +375,10 @@ def test_allowlist_rule_is_removed_on_ctrl_c(
 
 # ----------------------------------------------------------------------------- IAM permissions
 
-# The least privilege of `access open` and `access close` (and of access = "allowlist");
-# the guide's policy.  rds:DescribeDBInstances only when the env has no security_group.
-ACCESS_ACTIONS = [
-    "rds:DescribeDBInstances",
-    "ec2:DescribeSecurityGroupRules",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
-    "ec2:CreateTags",
-    "ec2:DeleteTags",
-    "ec2:RevokeSecurityGroupIngress",
-]
+# The least privilege of `access open` and `access close` (and of access = "allowlist"):
+# the guide's own policy (test_iam_policies checks it is exactly what they call).
+ACCESS_ACTIONS = guide_policy("MyshiftReadRules")
+NO_REVOKE = [a for a in ACCESS_ACTIONS if a != "ec2:RevokeSecurityGroupIngress"]
 
 
 def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
@@ -393,7 +386,7 @@ def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
 ) -> None:
     write_config(tmp_path, ip_url, None)
     enough = limited_user(ACCESS_ACTIONS, USER_ENV)
-    no_revoke = limited_user(ACCESS_ACTIONS[:-1], USER_ENV)
+    no_revoke = limited_user(NO_REVOKE, USER_ENV)
     with iam_enforced(moto_endpoint):
         opened = run_cli("access", "open", "--env", "prod", cwd=tmp_path, env=enough)
         assert opened.returncode == 0, opened.stderr
@@ -416,7 +409,7 @@ def test_the_documented_permissions_suffice_and_a_missing_one_is_named(
 def test_a_rule_that_cannot_be_removed_is_named_with_the_fix(
     aws: Aws, ip_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for k, v in limited_user(ACCESS_ACTIONS[:-1]).items():
+    for k, v in limited_user(NO_REVOKE).items():
         monkeypatch.setenv(k, v)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials it found
     settings = Settings(aws=AwsSettings(ip_url=ip_url))

@@ -5,6 +5,7 @@ No secret may appear in any output, file or history row."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,42 @@ def make_user(srv: LocalServer, user: str, password: str, tls: bool = False) -> 
 def assert_no_secret(*texts: str, secret: str = SECRET) -> None:
     for text in texts:
         assert secret not in text
+
+
+# Parts of every RDS IAM token (a presigned URL): none may show anywhere.
+TOKEN_MARKERS = ("X-Amz-Signature", "Action=connect", "X-Amz-Credential")
+
+
+class ArgvWatch:
+    """Samples every process's argv (what `ps` shows) for ``needles`` while it runs."""
+
+    def __init__(self, needles: tuple[str, ...]) -> None:
+        self.needles = [n.encode() for n in needles]
+        self.hits: list[str] = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ArgvWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    argv = cmdline.read_bytes()
+                except OSError:
+                    continue
+                self.hits += [
+                    f"{cmdline.parent.name}: {argv[:200]!r}" for n in self.needles if n in argv
+                ]
+            self.samples += 1
+            self._stop.wait(0.05)
 
 
 # ----------------------------------------------------------------------------- Secrets Manager
@@ -231,14 +268,19 @@ def test_iam_env_logs_in_over_tls_and_never_shows_the_token(
             return int(c.query("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'")[0][1])
 
     before = tls_accepts()
-    res = run_cli("history", "--to", "rds", cwd=tmp_path, timeout=60)
+    with ArgvWatch(TOKEN_MARKERS) as argv:
+        res = run_cli("history", "--to", "rds", cwd=tmp_path, timeout=60)
     assert res.returncode == ExitCode.CONNECTION, res.stdout + res.stderr
     assert "Access denied for user 'iam_user'" in res.stderr
     assert "IAM database authentication is enabled" in res.stderr
     assert "rds-db:connect" in res.stderr and "Traceback" not in res.stderr
     assert tls_accepts() > before
-    for marker in ("X-Amz-Signature", "Action=connect", "X-Amz-Credential"):
+    # The token (made, sent over TLS, refused): in no output, no file, no process's argv.
+    files = [p.read_bytes().decode(errors="replace") for p in tmp_path.rglob("*") if p.is_file()]
+    for marker in TOKEN_MARKERS:
         assert marker not in res.stdout + res.stderr
+        assert not [f for f in files if marker in f]
+    assert argv.samples > 0 and argv.hits == []
     (tmp_path / "myshift.toml").write_text(
         (tmp_path / "myshift.toml").read_text() + 'ssl_mode = "DISABLED"\n'
     )

@@ -16,12 +16,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from clitools import run_cli
-from myshift.db.connect import Conn, Endpoint, connect
+from myshift.db.connect import Conn, Endpoint, FreshPassword, connect
 from myshift.db.server import LocalServer
 from myshift.errors import MyshiftError, PrivilegeError, UsageError
 from myshift.workflows.clone import Progress, ProgressFn
@@ -57,9 +58,7 @@ def _ep(srv: LocalServer, schema: str = "", user: str = "root", pw: str = "") ->
 
 @pytest.fixture(scope="module")
 def primary() -> Iterator[LocalServer]:
-    srv = LocalServer.start(
-        extra_args=("--log-bin=mysql-bin", "--binlog-format=ROW"), server_id=21
-    )
+    srv = LocalServer.start(extra_args=("--log-bin=mysql-bin", "--binlog-format=ROW"), server_id=21)
     try:
         yield srv
     finally:
@@ -280,6 +279,24 @@ def test_statement_format_and_missing_grants_are_refused(
     assert pexc.value.grant == (
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'shift'@'127.0.0.1'"
     )
+
+
+def test_an_iam_token_login_is_refused_before_anything_starts(prod: Endpoint) -> None:
+    """auth = "iam" gives a token per login (Endpoint.fresh_password): the replica's
+    IO thread, logging in by itself later, would have none that works."""
+    made: list[int] = []
+
+    def token() -> str:
+        made.append(1)
+        return "prod.example:3306/?Action=connect&X-Amz-Signature=abc"
+
+    iam = replace(prod, password=None, fresh_password=FreshPassword(token, "The IAM fix."))
+    sb = make_sandbox("local-replica")
+    assert isinstance(sb, LocalReplicaSandbox)
+    with sb, pytest.raises(UsageError, match='with auth = "iam"') as exc:
+        sb.prepare(iam)
+    assert exc.value.fix and "password_secret" in exc.value.fix
+    assert sb.server is None and made == []  # refused before starting or connecting
 
 
 def test_wild_pattern_matches_the_schema_literally() -> None:

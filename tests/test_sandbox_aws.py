@@ -24,15 +24,17 @@ from typing import Any
 
 import pytest
 
+from awsiam import actions_of, documented, guide_policy, iam_enforced, limited_user
 from clitools import run_cli
 from myshift.cloud.aws import client
 from myshift.cloud.rds import CloudError, Rds, WaitTimeout
-from myshift.config.settings import AwsSettings
+from myshift.config.settings import AwsSettings, EnvConfig, Settings
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 from myshift.errors import Interrupted, UsageError
 from myshift.exitcodes import ExitCode
 from myshift.workflows.planfile import PlanFile
+from myshift.workflows.reach import Reach
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 from myshift.workflows.sandbox import make_sandbox
 from rdsfixtures import (
@@ -49,6 +51,10 @@ from rdsfixtures import (
     own_rds,
     to_server,
 )
+from sshdfixtures import USER as SSH_USER
+from sshdfixtures import Sshd, sshd
+
+__all__ = ["sshd"]  # the fixture, imported for pytest
 
 # ----------------------------------------------------------------------------- rds-replica
 
@@ -57,10 +63,12 @@ def test_rds_replica_rehearsal_end_to_end(
     aws: AwsProd,
     calls: Calls,
     replication_pair: tuple[LocalServer, LocalServer],
+    moto_endpoint: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The seed's flow: replica of prod-db, caught up, promoted, rehearsed on, deleted."""
+    """The seed's flow: replica of prod-db, caught up, promoted, rehearsed on, deleted;
+    as an IAM user holding only the guide's sandbox policy, moto enforcing it."""
     monkeypatch.chdir(tmp_path)
     primary, replica = replication_pair
     prod = ep_of(primary, "shop")
@@ -86,9 +94,14 @@ def test_rds_replica_rehearsal_end_to_end(
         ),
     )
     t0 = dt.datetime.now(dt.UTC)
-    r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
+    for k, v in limited_user(guide_policy("MyshiftSandboxRead")).items():
+        monkeypatch.setenv(k, v)
+    with iam_enforced(moto_endpoint):
+        r = rehearse(plan, prod, RehearseOptions(progress=False, record_history=False), sandbox=sb)
     assert r.passed, r.to_text()
     assert r.sandbox == "rds-replica" and r.data == "replica"
+    # Exactly the actions the guide's table lists for it.
+    assert actions_of("rds", calls.seen) == documented("rehearse --sandbox rds-replica:…")
 
     # The plan ran on the promoted replica, which had caught up; production is untouched.
     with connect(ep_of(replica, "shop")) as rc:
@@ -447,3 +460,121 @@ def test_a_user_that_cannot_follow_replication_is_refused_before_creating(
     finally:
         with connect(ep_of(server)) as c:
             c.execute(f"DROP USER '{user}'@'%'")
+
+
+# ----------------------------------------------------------------------------- the bastion
+
+
+def test_a_sandbox_reached_through_the_bastion_is_named_as_itself(
+    aws: AwsProd, calls: Calls, shop_pair: tuple[Endpoint, Endpoint], sshd: Sshd, tmp_path: Path
+) -> None:
+    """Production reached through an SSH tunnel carries its own name (TLS checks the
+    certificate against it; history and reports record it).  The sandbox, reached
+    through the same bastion, must carry *its* name, not production's."""
+    prod, copy = shop_pair
+    plan = make_plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    env = EnvConfig(
+        name="prod",
+        ssh_tunnel=f"{SSH_USER}@127.0.0.1",
+        ssh_port=sshd.port,
+        ssh_key=str(sshd.client_key),
+        ssh_known_hosts=str(sshd.known_hosts),
+    )
+    asked: list[Endpoint] = []
+    reached: list[Endpoint] = []
+    with Reach(Settings(environments={"prod": env})) as reach:
+        target = reach.endpoint(replace(prod, host="localhost", env_name="prod"))
+        assert (target.server_name, target.host) == ("localhost", "127.0.0.1")
+
+        def resolve(ep: Endpoint) -> Endpoint:
+            # The CLI's resolver (cli_sandboxes.cloud_context): the sandbox reached the
+            # way production is.  Its RDS name is, as the bastion resolves it, the
+            # stand-in server.
+            asked.append(ep)
+            reached.append(reach.endpoint(replace(ep, host="127.0.0.1", port=copy.port), env))
+            return reached[-1]
+
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(resolve, []))
+        r = rehearse(
+            plan, target, RehearseOptions(progress=False, record_history=False), sandbox=sb
+        )
+    assert r.passed, r.to_text()
+    new = calls.params("RestoreDBInstanceFromDBSnapshot")["DBInstanceIdentifier"]
+    assert asked[0].host.startswith(f"{new}.") and asked[0].server_name is None
+    assert reached[0].redacted() == f"mysql://root@127.0.0.1:{copy.port}/{copy.schema}"
+    assert reached[0].redacted() != target.redacted()
+    assert has_unique(copy) and not has_unique(prod)
+
+
+# ----------------------------------------------------------------------------- --run
+
+
+def _app_user(servers: tuple[LocalServer, ...], user: str, password: str, *grants: str) -> None:
+    """Production's account, on production and on the server standing in for its copy
+    (a restored snapshot has production's users)."""
+    for srv in servers:
+        with connect(ep_of(srv)) as c:
+            c.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
+            for grant in grants:
+                c.execute(grant.format(who=f"'{user}'@'%'"))
+
+
+def test_run_gets_an_account_of_the_sandbox_never_productions_password(
+    aws: AwsProd,
+    shop_pair: tuple[Endpoint, Endpoint],
+    server: LocalServer,
+    server2: LocalServer,
+    tmp_path: Path,
+) -> None:
+    prod, copy = shop_pair
+    plan = make_plan(prod, tmp_path)
+    aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
+    user, secret = f"app_{time.monotonic_ns() % 10**6}", "Prod-App-S3cret-4"
+    low = f"low_{time.monotonic_ns() % 10**6}"
+    _app_user((server, server2), user, secret, "GRANT ALL ON *.* TO {who} WITH GRANT OPTION")
+    _app_user(
+        (server, server2),
+        low,
+        secret,
+        f"GRANT ALL ON `{prod.schema}`.* TO {{who}}",
+        "GRANT PROCESS ON *.* TO {who}",
+    )
+    seen = tmp_path / "seen.txt"
+    run = (
+        f'{{ echo "$MYSQL_USER $MYSQL_PWD"; cat "$MYSQL_DEFAULTS_FILE"; env; '
+        f'mariadb --defaults-file="$MYSQL_DEFAULTS_FILE" -N -e '
+        f'"SELECT CURRENT_USER(), COUNT(*) FROM users"; }} > {seen} 2>&1'
+    )
+
+    def as_is(ep: Endpoint) -> Endpoint:  # production's login, at the stand-in server
+        return replace(ep, host=copy.host, port=copy.port)
+
+    def accounts() -> int:
+        with connect(ep_of(server2)) as c:
+            return int(c.scalar("SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'myshift\\_%'"))
+
+    try:
+        opts = RehearseOptions(progress=False, record_history=False, run=run)
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(as_is, []))
+        r = rehearse(plan, replace(prod, user=user, password=secret), opts, sandbox=sb)
+        assert r.passed, r.to_text()
+        text = seen.read_text()
+        assert re.search(r"^myshift_[0-9a-f]{6}@%\t500$", text, re.M), text
+        assert secret not in text and user not in text
+        assert accounts() == 0  # dropped after the command
+
+        # A production account that may not make one: refused, the command not run.
+        seen.unlink()
+        with connect(copy) as c:
+            c.execute("ALTER TABLE users DROP INDEX uq_email")
+        sb = make_sandbox("rds-snapshot:prod-snap", cloud=context(as_is, []))
+        r = rehearse(plan, replace(prod, user=low, password=secret), opts, sandbox=sb)
+        assert not r.passed and r.stage == "command", r.to_text()
+        assert "--run gets an account of its own rather than production's password" in r.error
+        assert not seen.exists() and accounts() == 0
+        assert aws.instance_ids() == ["prod-db"]
+    finally:
+        for srv in (server, server2):
+            with connect(ep_of(srv)) as c:
+                c.execute(f"DROP USER IF EXISTS '{user}'@'%', '{low}'@'%'")

@@ -80,6 +80,7 @@ from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
 from myshift.workflows.statementprogress import StatementDisplay, statement_display
 from myshift.workflows.validate import (
     read_checks_file,
+    run_account,
     run_checks,
     run_command,
     secret_variables,
@@ -395,7 +396,7 @@ def _rehearse_in(
             + in_sandbox
         )
     if report.stage == "" and (options.check or options.run):
-        _validate(ep, options, report, say, list(options.secret_env))
+        _validate(ep, options, report, say, list(options.secret_env), sb.production_login)
     report.result = "passed" if report.stage == "" else "failed"
     if sb.keep:
         report.kept = sb.finish() or ""
@@ -518,6 +519,7 @@ def _validate(
     report: RehearsalReport,
     say: Say,
     scrub: list[str | None],
+    production_login: bool = False,
 ) -> None:
     if options.check:
         say(f"Running checks from {options.check}...")
@@ -532,8 +534,15 @@ def _validate(
             return
     if options.run:
         say(f"Running `{options.run}` against the sandbox...")
-        # Production's password variables stay out of the command's environment.
-        report.command = run_command(options.run, ep, scrub=secret_variables(scrub))
+        # Production's password variables stay out of the command's environment, and
+        # a sandbox reached with production's own login gets an account of its own.
+        try:
+            with run_account(ep) if production_login else contextlib.nullcontext(ep) as run_ep:
+                report.command = run_command(options.run, run_ep, scrub=secret_variables(scrub))
+        except UsageError as exc:
+            report.stage = "command"
+            report.error = f"{exc.message} {exc.fix or ''}".strip()
+            return
         if not report.command.ok:
             report.stage = "command"
             report.error = f"The command `{options.run}` exited with {report.command.exit_code}."

@@ -85,6 +85,10 @@ class Sandbox(ABC):
     holds_data: str | None = None
     # The hash of the plan rehearsed (rehearse sets it; AWS sandboxes tag with it).
     plan_hash: str = ""
+    # Whether the sandbox is reached with production's own account and password (a
+    # copy of production's server has its users): --run then gets an account made
+    # on the sandbox for it, never production's password (validate.run_account).
+    production_login: bool = False
 
     def __init__(self, *, keep: bool = False) -> None:
         self.keep = keep

@@ -148,6 +148,7 @@ class AwsSandbox(Sandbox):
     """The lifecycle every AWS sandbox shares: create, tag, wait, reach, remove."""
 
     holds_data = "full"
+    production_login = True  # a replica, clone or restored snapshot has production's users
 
     def __init__(self, source: str, *, keep: bool = False, cloud: CloudContext) -> None:
         super().__init__(keep=keep)
@@ -239,8 +240,19 @@ class AwsSandbox(Sandbox):
                 "Look at it in the AWS console; rehearse again.",
             )
         self.address = f"{address}:{port or 3306}"
+        # Production's user, password, schema and TLS settings, at the sandbox's own
+        # address.  Not production's name and port as seen through an SSH tunnel
+        # (server_name/server_port): TLS would check the sandbox's certificate against
+        # production's name, and reports would name production for the sandbox.
         base = replace(
-            target, host=address, port=port or 3306, socket=None, env_name=None, protected=False
+            target,
+            host=address,
+            port=port or 3306,
+            socket=None,
+            env_name=None,
+            protected=False,
+            server_name=None,
+            server_port=None,
         )
         return self.cloud.resolve(base) if self.cloud.resolve else base
 

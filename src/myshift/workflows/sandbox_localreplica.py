@@ -341,6 +341,17 @@ class LocalReplicaSandbox(LocalSandbox):
         from myshift.db.server import LocalServer
 
         self._phases = self._new_phases()  # times count from here
+        if target.fresh_password is not None:
+            # The replica's own IO thread logs in to production, with a password fixed
+            # in CHANGE MASTER TO: a token made for one login (valid 15 minutes, and
+            # needing a clear-text login) would be refused as a missing grant later.
+            raise UsageError(
+                f"--sandbox local-replica cannot replicate from {target.redacted()} with "
+                'auth = "iam": the local replica logs in by itself, with a fixed password, '
+                "and an IAM token is valid for 15 minutes.",
+                "Give this environment a password (password_secret or password_env) for "
+                "the replication account, or rehearse with --sandbox rds-replica:ID.",
+            )
         self._phases.note(f"Checking production {target.redacted()}: binary log, format, grants...")
         with connect(target, schema="") as prod:
             check_source(prod, target.schema)

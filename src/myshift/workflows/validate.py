@@ -40,6 +40,8 @@ Its output is streamed as it comes; the exit code and duration are returned.
 
 The command is the application's test suite, not something production should
 trust: it gets the sandbox's connection details and nothing of production's.
+A sandbox that is a copy of production's server (the RDS ones) has production's
+accounts, so the command gets an account made there for it (``run_account``).
 Every ``password_env`` variable named in ``myshift.toml``, production's
 ``MYSQL_PWD`` (replaced by the sandbox's), ``MYSQL_UNIX_PORT`` when the sandbox
 has no socket and the plan-signing key ``MYSHIFT_PLAN_KEY`` are removed from
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -57,11 +60,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from myshift.db.connect import Conn, DriverError, Endpoint
+from myshift.db.connect import Conn, DriverError, Endpoint, connect, quote_ident
 from myshift.engine.split import split_sql
 from myshift.errors import UsageError
 
@@ -314,6 +317,49 @@ def run_command(
                 del tail[0]
         code = proc.wait()
     return CommandResult(cmd, code, time.monotonic() - start, "".join(tail), tuple(extra))
+
+
+@contextmanager
+def run_account(ep: Endpoint) -> Iterator[Endpoint]:
+    """An account made on the sandbox ``ep`` for a --run command, dropped afterwards.
+
+    For a sandbox reached with production's own account (a copy of production's
+    server): the command gets this account's random password, never production's
+    (or an IAM token).  It may do anything in the sandbox's schema, nothing else.
+    Raises UsageError when ``ep``'s account may not make it (nothing is run).
+    """
+    name = f"myshift_{secrets.token_hex(3)}"  # 14 characters: MySQL 5.7 allows 16
+    user = f"{quote_ident(name)}@'%'"
+    password = secrets.token_urlsafe(24)
+    with connect(ep, schema="") as c:
+        try:
+            c.execute(f"CREATE USER {user.replace('%', '%%')} IDENTIFIED BY %s", (password,))
+        except DriverError as exc:
+            raise _no_run_account(ep, exc) from None
+        try:
+            # In GRANT a schema name is a pattern: its "_" and "%" must match literally.
+            literal = ep.schema.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+            c.execute(f"GRANT ALL PRIVILEGES ON {quote_ident(literal)}.* TO {user}")
+        except DriverError as exc:
+            c.execute(f"DROP USER {user}")
+            raise _no_run_account(ep, exc) from None
+    try:
+        yield replace(ep, user=name, password=password, fresh_password=None)
+    finally:
+        with connect(ep, schema="") as c:
+            c.execute(f"DROP USER IF EXISTS {user}")
+
+
+def _no_run_account(ep: Endpoint, exc: DriverError) -> UsageError:
+    code = exc.args[0] if exc.args else "?"
+    return UsageError(
+        "The sandbox holds production's accounts, so --run gets an account of its own "
+        f"rather than production's password, but {ep.user!r} may not make it there "
+        f"(error {code}).",
+        f"Grant {ep.user!r} CREATE USER and GRANT OPTION on the schema (on RDS the master "
+        "user has both), or rehearse with --keep and run the command against the kept "
+        "sandbox with an account you make.",
+    )
 
 
 def defaults_env(cnf: Path) -> dict[str, str]:
