@@ -205,7 +205,7 @@ def test_a_denied_rds_call_names_the_iam_permission(
     only_instances = limited_user(["rds:DescribeDBInstances"])
     with iam_enforced(moto_endpoint):
         res = run_cli("sandboxes", "list", cwd=tmp_path, env=only_instances)
-    assert res.returncode == int(ExitCode.ERROR), res.stderr
+    assert res.returncode == int(ExitCode.USAGE), res.stderr  # the user's to fix, not a bug
     assert "AWS refused to list Aurora clusters: the caller lacks the IAM permission " in res.stderr
     assert "Grant rds:DescribeDBClusters to this identity" in res.stderr
     assert "Traceback" not in res.stderr

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from myshift.cloud.calls import aws_failure
 from myshift.errors import MyshiftError, UnsafeError, UsageError
+from myshift.exitcodes import ExitCode
 
 # The tags that mark a sandbox myshift made; the first one is what the guard checks.
 REHEARSAL_TAG = "myshift:rehearsal"  # the plan hash
@@ -34,7 +35,12 @@ T = TypeVar("T")
 
 
 class CloudError(MyshiftError):
-    """An AWS call failed or a resource did not reach the state waited for."""
+    """An AWS call failed or a resource did not reach the state waited for.
+
+    Exit 4, like any other service that could not be reached or used (not 1, which
+    says "a myshift bug"); a call AWS refused keeps the translated error's code."""
+
+    exit_code = ExitCode.CONNECTION
 
     def __init__(self, message: str, fix: str | None = None, *, code: str = "") -> None:
         super().__init__(message, fix)
@@ -507,7 +513,9 @@ def _cloud_error(
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
-    return CloudError(err.message, err.fix, code=code)
+    cloud = CloudError(err.message, err.fix, code=code)
+    cloud.exit_code = err.exit_code  # a denial is the user's to fix (3), not a bug (1)
+    return cloud
 
 
 def _missing(what: str, ident: str) -> tuple[str, str]:
