@@ -31,23 +31,25 @@ def tables(ep: Endpoint) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("args", "expected", "option"),
     [
-        (("history", "--to", "prod"), r"'prod' is not a known environment"),
-        (("trash", "list"), r"No target database was given"),
-        (("rollback", "--plan-only"), r"No target database was given"),
-        (("dump",), r"No target database was given"),
-        (("plan", "--desired", "x.sql"), r"No target database was given"),
+        (("history", "--to", "prod"), r"'prod' is not a known environment", "--to"),
+        (("trash", "list"), r"No target database was given", "--to"),
+        (("rollback", "--plan-only"), r"No target database was given", "--to"),
+        # dump has no --to: it reads the database --from names.
+        (("dump",), r"No database was given \(the database to dump, --from\)", "--from"),
+        (("plan", "--desired", "x.sql"), r"No target database was given", "--to"),
     ],
 )
 def test_no_config_no_target_is_an_error_not_localhost(
-    tmp_path: Path, args: tuple[str, ...], expected: str
+    tmp_path: Path, args: tuple[str, ...], expected: str, option: str
 ) -> None:
     """Before: `history --to prod` here said "No applies recorded." about 127.0.0.1:3306."""
     r = run_cli(*args, cwd=tmp_path)
     assert r.returncode == 3, r.stdout + r.stderr
     assert re.search(expected, r.stderr), r.stderr
-    assert "no myshift.toml was found in" in r.stderr and "--to" in r.stderr
+    assert "no myshift.toml was found in" in r.stderr, r.stderr
+    assert f"Give {option} NAME" in r.stderr and f"{option} mysql://" in r.stderr, r.stderr
     assert "No applies recorded" not in r.stdout and "trash is empty" not in r.stdout
 
 
@@ -132,6 +134,14 @@ def test_every_option_has_help_and_names_its_side() -> None:
                 assert "database to change" in (p.help or ""), name
             if isinstance(p, click.Option) and "--desired" in p.opts:
                 assert "schema you want" in (p.help or ""), name
+            if isinstance(p, click.Option) and "--workspace" in p.opts:
+                # The default is a schema on the target's server, not a local one.
+                assert "temporary schema on the target's own server, the default" in (
+                    p.help or ""
+                ), name
+            if isinstance(p, click.Option) and "--host" in p.opts:
+                role = "dump" if name == "dump" else "change"
+                assert f"database to {role}" in (p.help or ""), name
     assert missing == []
 
 
