@@ -198,10 +198,19 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
     plan = tmp_path / "plan.json"
     build_planfile(fresh_schema, str(desired), PlanOptions()).write(plan)
     seen = tmp_path / "seen.txt"
+    # The user's ~/.my.cnf names production: the bare clients must still reach the
+    # sandbox (MariaDB's read ~/.my.cnf after $MYSQL_HOME/my.cnf, and its host won).
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".my.cnf").write_text(
+        f"[client]\nhost=127.0.0.1\nport={server.port}\nuser=root\npassword=\n"
+        f"[mysql]\ndatabase={fresh_schema.schema}\n"
+    )
     cmd = (
         f'(mariadb -N -e "SELECT DATABASE(), CURRENT_USER()" && '
         f'mysql --defaults-file="$MYSQL_DEFAULTS_FILE" -N -e "SELECT COUNT(*) FROM t" && '
-        f'stat -c %a "$MYSQL_DEFAULTS_FILE" && echo "$MYSQL_DEFAULTS_FILE") > {seen}'
+        f'stat -c %a "$MYSQL_DEFAULTS_FILE" && echo "$MYSQL_DEFAULTS_FILE" && '
+        f'mysql -N -e "SELECT @@port" && mariadb -N -e "SELECT CURRENT_USER()") > {seen}'
     )
     sandbox = f"server:mysql://{user}:{quote_url(pw)}@127.0.0.1:{server2.port}/"
     try:
@@ -218,6 +227,7 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
             "--run",
             cmd,
             cwd=tmp_path,
+            env={"HOME": str(home)},
         )
     finally:
         with connect(endpoint_of(server2)) as admin:
@@ -228,6 +238,7 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
     assert db != "NULL" and who.startswith(f"{user}@"), lines
     assert lines[1] == "0" and lines[2] == "600", lines
     assert not Path(lines[3]).exists() and not Path(lines[3]).parent.exists()
+    assert lines[4] == str(server2.port) and lines[5].startswith(f"{user}@"), lines
 
 
 def quote_url(text: str) -> str:
