@@ -89,6 +89,25 @@ def test_p_with_a_value_says_p_takes_none(tmp_path: Path) -> None:
     assert "unexpected extra argument" not in r.stderr
 
 
+@pytest.mark.parametrize("with_config", [False, True])
+def test_atlas_order_a_file_as_to_says_which_side_is_which(
+    tmp_path: Path, with_config: bool
+) -> None:
+    """Atlas users write --from CURRENT --to DESIRED: a SQL file given as --to is
+    named as the mistake, not as an unknown environment or a missing server."""
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    if with_config:
+        (tmp_path / "myshift.toml").write_text('[env.prod]\nhost = "127.0.0.1"\n')
+    r = run_cli("plan", "--from", "prod", "--to", "schema.sql", cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert "'schema.sql' is a file, not a database: --to names the database to change" in (
+        r.stderr
+    )
+    assert "--desired FILE" in r.stderr and "Unknown environment" not in r.stderr
+    r = run_cli("dump", "--from", "schema.sql", cwd=tmp_path)
+    assert r.returncode == 3 and "--from names the database to dump" in r.stderr, r.stderr
+
+
 def test_dry_run_and_enable_drop(fresh_schema: Endpoint, conn: Conn, tmp_path: Path) -> None:
     conn.execute("CREATE TABLE keep_me (id int PRIMARY KEY)")
     conn.execute("CREATE TABLE old_stuff (id int PRIMARY KEY)")

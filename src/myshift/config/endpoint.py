@@ -191,6 +191,7 @@ def resolve_endpoint(
 
     cnf, cnf_prompt = _read_cnf(_option_file_path(spec, env, settings, env_vars))
     if url is None and env is None and not _names_a_server(spec, cnf):
+        _refuse_a_file(spec)
         raise _no_target(spec, settings, cwd)
 
     flags = _flags_layer(spec, bare_schema)
@@ -248,12 +249,31 @@ def _classify_ref(
         return None, settings.environments[ref], None
     direct = spec.host or spec.socket or spec.port
     if settings.environments and not direct:
+        _refuse_a_file(spec)
         known = ", ".join(sorted(settings.environments))
         raise UsageError(
             f"Unknown environment {ref!r} in {settings.path}; known environments: {known}.",
             f"Use one of them, or give -h HOST to target the schema {ref!r} directly.",
         )
     return None, None, ref
+
+
+def _refuse_a_file(spec: EndpointSpec) -> None:
+    """A SQL file where a database was expected: Atlas's habit (--to = the desired
+    side), or a dump given to --from.  Called only where the reference is an error
+    anyway (no such environment, no server), to say the real mistake."""
+    ref = spec.ref
+    if not ref or not (ref.lower().endswith(".sql") or Path(ref).exists()):
+        return
+    if spec.option == "--to":
+        how = (
+            "Give the file as --desired FILE (alias --from) and the database to change "
+            "as --to (an environment or mysql://user@host:port/schema); unlike Atlas's, "
+            "myshift's --to is the current side."
+        )
+    else:
+        how = f"Give {spec.option} an environment or mysql://user@host:port/schema."
+    raise UsageError(f"{ref!r} is a file, not a database: {spec.option} names {spec.role}.", how)
 
 
 def _names_a_server(spec: EndpointSpec, cnf: _Layer) -> bool:
