@@ -134,3 +134,13 @@ def test_demo_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("myshift-demo-*")), text
     ports = _ports(text)
     assert len(ports) == 2 and not any(_listening(p) for p in ports), text
+
+
+def test_demo_says_how_to_get_its_myshift_on_path() -> None:
+    """After `make demo` myshift is in .venv/bin, off PATH: the `$ myshift` lines it
+    prints only work for a user told to put that directory on PATH."""
+    bindir = Path(sys.executable).parent
+    assert (bindir / "myshift").exists()  # the venv the tests run in
+    line = demo.path_hint("/usr/bin:/bin")
+    assert line is not None and line.startswith(f"$ export PATH={shlex.quote(str(bindir))}:")
+    assert demo.path_hint(f"{bindir}:/usr/bin") is None

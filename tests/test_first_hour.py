@@ -31,23 +31,25 @@ def tables(ep: Endpoint) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("args", "expected", "option"),
     [
-        (("history", "--to", "prod"), r"'prod' is not a known environment"),
-        (("trash", "list"), r"No target database was given"),
-        (("rollback", "--plan-only"), r"No target database was given"),
-        (("dump",), r"No target database was given"),
-        (("plan", "--desired", "x.sql"), r"No target database was given"),
+        (("history", "--to", "prod"), r"'prod' is not a known environment", "--to"),
+        (("trash", "list"), r"No target database was given", "--to"),
+        (("rollback", "--plan-only"), r"No target database was given", "--to"),
+        # dump has no --to: it reads the database --from names.
+        (("dump",), r"No database was given \(the database to dump, --from\)", "--from"),
+        (("plan", "--desired", "x.sql"), r"No target database was given", "--to"),
     ],
 )
 def test_no_config_no_target_is_an_error_not_localhost(
-    tmp_path: Path, args: tuple[str, ...], expected: str
+    tmp_path: Path, args: tuple[str, ...], expected: str, option: str
 ) -> None:
     """Before: `history --to prod` here said "No applies recorded." about 127.0.0.1:3306."""
     r = run_cli(*args, cwd=tmp_path)
     assert r.returncode == 3, r.stdout + r.stderr
     assert re.search(expected, r.stderr), r.stderr
-    assert "no myshift.toml was found in" in r.stderr and "--to" in r.stderr
+    assert "no myshift.toml was found in" in r.stderr, r.stderr
+    assert f"Give {option} NAME" in r.stderr and f"{option} mysql://" in r.stderr, r.stderr
     assert "No applies recorded" not in r.stdout and "trash is empty" not in r.stdout
 
 
@@ -85,6 +87,25 @@ def test_p_with_a_value_says_p_takes_none(tmp_path: Path) -> None:
     assert r.returncode == 3
     assert "-p takes no value" in r.stderr and "MYSQL_PWD" in r.stderr, r.stderr
     assert "unexpected extra argument" not in r.stderr
+
+
+@pytest.mark.parametrize("with_config", [False, True])
+def test_atlas_order_a_file_as_to_says_which_side_is_which(
+    tmp_path: Path, with_config: bool
+) -> None:
+    """Atlas users write --from CURRENT --to DESIRED: a SQL file given as --to is
+    named as the mistake, not as an unknown environment or a missing server."""
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    if with_config:
+        (tmp_path / "myshift.toml").write_text('[env.prod]\nhost = "127.0.0.1"\n')
+    r = run_cli("plan", "--from", "prod", "--to", "schema.sql", cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert "'schema.sql' is a file, not a database: --to names the database to change" in (
+        r.stderr
+    )
+    assert "--desired FILE" in r.stderr and "Unknown environment" not in r.stderr
+    r = run_cli("dump", "--from", "schema.sql", cwd=tmp_path)
+    assert r.returncode == 3 and "--from names the database to dump" in r.stderr, r.stderr
 
 
 def test_dry_run_and_enable_drop(fresh_schema: Endpoint, conn: Conn, tmp_path: Path) -> None:
@@ -132,6 +153,14 @@ def test_every_option_has_help_and_names_its_side() -> None:
                 assert "database to change" in (p.help or ""), name
             if isinstance(p, click.Option) and "--desired" in p.opts:
                 assert "schema you want" in (p.help or ""), name
+            if isinstance(p, click.Option) and "--workspace" in p.opts:
+                # The default is a schema on the target's server, not a local one.
+                assert "temporary schema on the target's own server, the default" in (
+                    p.help or ""
+                ), name
+            if isinstance(p, click.Option) and "--host" in p.opts:
+                role = "dump" if name == "dump" else "change"
+                assert f"database to {role}" in (p.help or ""), name
     assert missing == []
 
 
@@ -188,10 +217,19 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
     plan = tmp_path / "plan.json"
     build_planfile(fresh_schema, str(desired), PlanOptions()).write(plan)
     seen = tmp_path / "seen.txt"
+    # The user's ~/.my.cnf names production: the bare clients must still reach the
+    # sandbox (MariaDB's read ~/.my.cnf after $MYSQL_HOME/my.cnf, and its host won).
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".my.cnf").write_text(
+        f"[client]\nhost=127.0.0.1\nport={server.port}\nuser=root\npassword=\n"
+        f"[mysql]\ndatabase={fresh_schema.schema}\n"
+    )
     cmd = (
         f'(mariadb -N -e "SELECT DATABASE(), CURRENT_USER()" && '
         f'mysql --defaults-file="$MYSQL_DEFAULTS_FILE" -N -e "SELECT COUNT(*) FROM t" && '
-        f'stat -c %a "$MYSQL_DEFAULTS_FILE" && echo "$MYSQL_DEFAULTS_FILE") > {seen}'
+        f'stat -c %a "$MYSQL_DEFAULTS_FILE" && echo "$MYSQL_DEFAULTS_FILE" && '
+        f'mysql -N -e "SELECT @@port" && mariadb -N -e "SELECT CURRENT_USER()") > {seen}'
     )
     sandbox = f"server:mysql://{user}:{quote_url(pw)}@127.0.0.1:{server2.port}/"
     try:
@@ -208,6 +246,7 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
             "--run",
             cmd,
             cwd=tmp_path,
+            env={"HOME": str(home)},
         )
     finally:
         with connect(endpoint_of(server2)) as admin:
@@ -218,6 +257,7 @@ def test_rehearse_run_gets_a_defaults_file_the_clients_read(
     assert db != "NULL" and who.startswith(f"{user}@"), lines
     assert lines[1] == "0" and lines[2] == "600", lines
     assert not Path(lines[3]).exists() and not Path(lines[3]).parent.exists()
+    assert lines[4] == str(server2.port) and lines[5].startswith(f"{user}@"), lines
 
 
 def quote_url(text: str) -> str:

@@ -430,3 +430,27 @@ def test_utf8_bom_is_not_part_of_the_first_statement(tmp_path: Path) -> None:
     f = tmp_path / "bom.sql"
     f.write_bytes("\ufeffCREATE TABLE t (id int);\n".encode())
     assert [s.sql for s in read_desired(str(f))] == ["CREATE TABLE t (id int)"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("  total intt NOT NULL,\n", "Unknown data type"),  # MariaDB's error 4161
+        ("  KEY ix_total (totl),\n", "Key column 'totl'"),  # error 1072
+    ],
+)
+def test_error_without_a_line_names_the_line_holding_the_quoted_name(
+    temp_ws: TempSchemaWorkspace, tmp_path: Path, bad: str, message: str
+) -> None:
+    # Only syntax errors say "at line N"; these quote a name that is on one line.
+    f = tmp_path / "schema.sql"
+    f.write_text(
+        "CREATE TABLE a (id int PRIMARY KEY);\n\n"
+        "CREATE TABLE orders (\n"  # line 3
+        "  id int NOT NULL,\n"
+        "  note varchar(20),\n" + bad + "  PRIMARY KEY (id)\n);\n"  # the bad line is 6
+    )
+    with pytest.raises(SQLLoadError) as err, temp_ws as ws:
+        load_desired(str(f), ws)
+    assert message in err.value.server_message
+    assert err.value.line == 6, str(err.value)

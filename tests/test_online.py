@@ -31,7 +31,14 @@ from myshift.model import MARIADB_10_11, MYSQL_8_0, Column, Flavor, Index, Index
 from myshift.model.schema import ForeignKey, IndexPart
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.online import OnlinePolicy, live_paths
-from myshift.workflows.online.decide import PT_OSC, REFUSED, SERVER, Size, decide_paths
+from myshift.workflows.online.decide import (
+    PT_OSC,
+    REFUSED,
+    SERVER,
+    Size,
+    decide_paths,
+    refuse_blocked,
+)
 from myshift.workflows.online.ptosc import (
     DEFAULTS_PLACEHOLDER,
     clean_up,
@@ -177,6 +184,11 @@ def test_paths_by_size_and_mode() -> None:
     [st] = planned([change], MARIADB_10_11, PlanOptions())
     unfit = decide_paths([st], big, OnlinePolicy(), tool)[0]
     assert unfit.path == REFUSED and "no PRIMARY KEY" in unfit.path_reason
+    # The refusal names the clause, not the statement cut off at 150 characters.
+    with pytest.raises(UnsafeError) as err:
+        refuse_blocked([unfit], OnlinePolicy())
+    assert "Statement 1 on 'orders' (alter table orders: modify column amount" in str(err.value)
+    assert "`ALTER TABLE" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- plan

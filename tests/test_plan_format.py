@@ -164,3 +164,13 @@ def test_colour_codes_come_from_rich_which_honours_no_color_and_dumb_terminals(
     with monkeypatch.context() as m:
         m.setenv("TERM", "dumb")
         assert Palette(True).codes == {}
+
+
+def test_narrow_terminal_wraps_every_comment_line_held_back_header_too(
+    long_plan: list[str], tmp_path: Path
+) -> None:
+    out = ANSI.sub("", _on_a_terminal(["plan", *long_plan], tmp_path, {}, 50))
+    assert "-- held back (needs --allow-drop)" in out
+    # A name longer than the width (a group's table name) cannot be wrapped.
+    wide = [ln for ln in comment_lines(out) if len(ln) > 50 and " " in ln[3:].strip()]
+    assert not wide, wide

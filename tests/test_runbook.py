@@ -157,7 +157,8 @@ def test_runbook_in_spanish_names_this_environment_and_its_commands(
         assert command in es, command
     # Destructive without keep-data: said plainly, in Spanish.
     assert "**no se restaura**" in es
-    assert "Comprobaciones previas" in es
+    # The pre-flights count rows (SELECT COUNT(*)): the count must be 0, not "no rows".
+    assert "(apply las vuelve a ejecutar; cada una debe contar 0 filas)" in es
     for english in ("What will change", "Before you start", "Checks after", "not restored"):
         assert english not in es
     # The same plan in English still reads as before.

@@ -28,6 +28,7 @@ from myshift.cli_support import (
     TARGET_FORMS,
     TO_HELP,
     WORKSPACE_HELP,
+    WORKSPACES,
     Group,
     algorithm_option,
     algorithm_policy,
@@ -47,6 +48,7 @@ from myshift.cli_support import (
     rename_hints,
     resolve_source,
     resolve_target,
+    source_connection_options,
     statement_display,
 )
 from myshift.cli_trash import demo, trash
@@ -349,7 +351,7 @@ def rehearse(
 )
 @click.option("-o", "--output", default=None, help="File to write (default stdout).")
 @click.option("--dir", "directory", default=None, help="One file per object in this directory.")
-@connection_options
+@source_connection_options
 @handle_errors
 def dump(
     ref: str | None, source: str | None, output: str | None, directory: str | None, **kw: Any
@@ -357,7 +359,7 @@ def dump(
     """Dump the schema (no data, with routines, events, triggers) as SQL."""
     from myshift.workflows import dump as dump_mod
 
-    ep = resolve_target(source or ref, kw)
+    ep = resolve_target(source or ref, kw, role="the database to dump", option="--from")
     text = dump_mod.dump(ep, output=output, directory=directory, say=echo_err)
     if text is not None:
         click.echo(text, nl=False)
@@ -446,7 +448,9 @@ def history(
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
 @format_option
 @lock_wait_option
-@click.option("--workspace", default=None, help="Where the reverse plan is verified.")
+@click.option(
+    "--workspace", default=None, help="Where the reverse plan is verified: " + WORKSPACES
+)
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @online_option
 @click.option(

@@ -74,10 +74,11 @@ ALGORITHM_HELP = (
     "with ALGORITHM= so the server refuses a wrong prediction (default: the "
     "server's choice)."
 )
-WORKSPACE_HELP = (
-    "Where the desired SQL is loaded to be read: temp (a throwaway local server, "
-    "the default), local, or a mysql:// URL of a scratch server."
+WORKSPACES = (
+    "temp (a temporary schema on the target's own server, the default), local (a "
+    "throwaway local server) or a mysql:// URL of a scratch server."
 )
+WORKSPACE_HELP = "Where the desired SQL is loaded to be read: " + WORKSPACES
 RENAME_HELP = (
     "Rename hint, repeatable: table.old_column=new_column or old_table=new_table "
     "(otherwise a rename is a drop plus an add)."
@@ -160,8 +161,17 @@ config_option = click.option(
 
 def connection_options(fn: F) -> F:
     """mysql-client style flags for the target endpoint, and ``--config``."""
+    return _connection_options(fn, "the database to change")
+
+
+def source_connection_options(fn: F) -> F:
+    """The same flags for a command that only reads a database (``dump``)."""
+    return _connection_options(fn, "the database to dump")
+
+
+def _connection_options(fn: F, role: str) -> F:
     opts = [
-        click.option("-h", "--host", default=None, help="Host of the database to change."),
+        click.option("-h", "--host", default=None, help=f"Host of {role}."),
         click.option("-P", "--port", type=int, default=None, help="Its port."),
         click.option("-u", "--user", default=None, help="Its user."),
         click.option("-S", "--socket", default=None, help="Its unix socket."),
@@ -194,10 +204,12 @@ def connection_options(fn: F) -> F:
     return fn
 
 
-def _spec(ref: str | None, kw: dict[str, Any]) -> Any:
+def _spec(ref: str | None, kw: dict[str, Any], role: str, option: str) -> Any:
     from myshift.config.endpoint import EndpointSpec
 
     return EndpointSpec(
+        role=role,
+        option=option,
         ref=ref,
         host=kw.get("host"),
         port=kw.get("port"),
@@ -220,10 +232,19 @@ def _prompt(text: str) -> str:
     return getpass.getpass(text)
 
 
-def resolve_target(ref: str | None, kw: dict[str, Any]) -> Any:
+def resolve_target(
+    ref: str | None,
+    kw: dict[str, Any],
+    *,
+    role: str = "the database to change",
+    option: str = "--to",
+) -> Any:
+    """The endpoint ``ref`` and the connection flags name; ``role`` and ``option`` say,
+    when none was named, which database was missing and how to give it."""
     from myshift.config.endpoint import resolve_endpoint
 
-    ep = resolve_endpoint(_spec(ref, kw), prompt=_prompt, settings=load_config())
+    spec = _spec(ref, kw, role, option)
+    ep = resolve_endpoint(spec, prompt=_prompt, settings=load_config())
     return reach().endpoint(ep)
 
 

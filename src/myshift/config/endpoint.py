@@ -64,6 +64,10 @@ class EndpointSpec:
     ssl_ca: str | Path | None = None
     ssl_cert: str | Path | None = None
     ssl_key: str | Path | None = None
+    # For messages when no server was named: what this endpoint is, and the option
+    # that names it (`dump` reads a source: "the database to dump", --from).
+    role: str = "the database to change"
+    option: str = "--to"
 
 
 def looks_like_url(text: str) -> bool:
@@ -187,7 +191,8 @@ def resolve_endpoint(
 
     cnf, cnf_prompt = _read_cnf(_option_file_path(spec, env, settings, env_vars))
     if url is None and env is None and not _names_a_server(spec, cnf):
-        raise _no_target(spec.ref, settings, cwd)
+        _refuse_a_file(spec)
+        raise _no_target(spec, settings, cwd)
 
     flags = _flags_layer(spec, bare_schema)
     # The option file's password is the last resort (see choose_password), not a layer.
@@ -244,6 +249,7 @@ def _classify_ref(
         return None, settings.environments[ref], None
     direct = spec.host or spec.socket or spec.port
     if settings.environments and not direct:
+        _refuse_a_file(spec)
         known = ", ".join(sorted(settings.environments))
         raise UsageError(
             f"Unknown environment {ref!r} in {settings.path}; known environments: {known}.",
@@ -252,14 +258,33 @@ def _classify_ref(
     return None, None, ref
 
 
+def _refuse_a_file(spec: EndpointSpec) -> None:
+    """A SQL file where a database was expected: Atlas's habit (--to = the desired
+    side), or a dump given to --from.  Called only where the reference is an error
+    anyway (no such environment, no server), to say the real mistake."""
+    ref = spec.ref
+    if not ref or not (ref.lower().endswith(".sql") or Path(ref).exists()):
+        return
+    if spec.option == "--to":
+        how = (
+            "Give the file as --desired FILE (alias --from) and the database to change "
+            "as --to (an environment or mysql://user@host:port/schema); unlike Atlas's, "
+            "myshift's --to is the current side."
+        )
+    else:
+        how = f"Give {spec.option} an environment or mysql://user@host:port/schema."
+    raise UsageError(f"{ref!r} is a file, not a database: {spec.option} names {spec.role}.", how)
+
+
 def _names_a_server(spec: EndpointSpec, cnf: _Layer) -> bool:
     return any(
         v is not None for v in (spec.host, spec.socket, spec.port, cnf.host, cnf.socket, cnf.port)
     )
 
 
-def _no_target(ref: str | None, settings: Settings, cwd: Path | None) -> UsageError:
+def _no_target(spec: EndpointSpec, settings: Settings, cwd: Path | None) -> UsageError:
     """The error for a command that was not told which server to use."""
+    ref, opt = spec.ref, spec.option
     if settings.path is None:
         where = (
             f"no myshift.toml was found in {(cwd or Path.cwd()).resolve()} or its parents, "
@@ -271,11 +296,12 @@ def _no_target(ref: str | None, settings: Settings, cwd: Path | None) -> UsageEr
     else:
         where = f"{settings.path} defines no environment"
     how = (
-        "Give --to NAME (an [env.NAME] table in myshift.toml), "
-        "--to mysql://user@host:port/schema, or -h HOST [-P PORT] with the schema name."
+        f"Give {opt} NAME (an [env.NAME] table in myshift.toml), "
+        f"{opt} mysql://user@host:port/schema, or -h HOST [-P PORT] with the schema name."
     )
     if ref is None:
-        return UsageError(f"No target database was given (the database to change); {where}.", how)
+        what = "No target database" if opt == "--to" else "No database"
+        return UsageError(f"{what} was given ({spec.role}, {opt}); {where}.", how)
     return UsageError(
         f"{ref!r} is not a known environment and no server was given for it "
         f"(-h, -P, -S or ~/.my.cnf): {where}.",

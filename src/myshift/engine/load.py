@@ -21,6 +21,7 @@ number of results already read says which one it was.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,7 @@ ER_NO_SUCH_TABLE = 1146
 ER_SP_DOES_NOT_EXIST = 1305  # a view calling a function defined further down
 _NAMED_SCHEMA = LazyRegex(r"'([^'.]+)\.[^']+'")  # "Table 'other.t' doesn't exist"
 _AT_LINE = LazyRegex(r" at line (\d+)\s*$")  # "... near ')' at line 5"
+_QUOTED = LazyRegex(r"'([^'.\s]+)'")  # "Unknown data type: 'intt'"
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,8 @@ def _load_error(act: Action, code: int, message: str, ws: Endpoint) -> SQLLoadEr
     if at is not None:
         line = act.source_line(int(at.group(1)))
         message = f"{message[: at.start()]} at line {at.group(1)} of the statement"
+    else:
+        line = _line_naming(act, message) or line
     if ws.schema.startswith(WS_PREFIX):
         # The user never named the temporary schema; don't show it to them.
         message = message.replace(f"{ws.schema}.", "").replace(ws.schema, "<workspace>")
@@ -406,6 +410,22 @@ def _load_error(act: Action, code: int, message: str, ws: Endpoint) -> SQLLoadEr
     ):
         message += " — the statement names another schema; desired SQL must use unqualified names"
     return SQLLoadError(stmt.path, line, f"{message} (error {code})", stmt.sql)
+
+
+def _line_naming(act: Action, message: str) -> int | None:
+    """The file line of the one line of the statement that holds a name the error
+    quotes ("Unknown data type: 'intt'", "Key column 'x' doesn't exist"): errors
+    other than syntax errors carry no line.  None when no quoted name is on exactly
+    one line (a name on several lines could be any of them)."""
+    if not act.sql:
+        return None
+    lines = act.sql.splitlines()
+    for name in _QUOTED.findall(message):
+        word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.IGNORECASE)
+        hits = [i for i, text in enumerate(lines, 1) if word.search(text)]
+        if len(hits) == 1:
+            return act.source_line(hits[0])
+    return None
 
 
 def _one_line(sql: str, width: int = 60) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -105,6 +106,22 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _UNSET}
 
 
+def path_hint(path_var: str | None) -> str | None:
+    """``export PATH=…`` when a typed ``myshift`` would not be the one the demo runs.
+
+    After ``make demo`` myshift is in ``.venv/bin``, which is not on PATH: the
+    ``$ myshift …`` lines would then fail for a user who types them.
+    """
+    bindir = Path(sys.executable).parent
+    ours = bindir / "myshift"
+    if not ours.exists():
+        return None
+    found = shutil.which("myshift", path=path_var)
+    if found is not None and Path(found).resolve() == ours.resolve():
+        return None
+    return f'$ export PATH={shlex.quote(str(bindir))}:"$PATH"   # the myshift these commands run'
+
+
 def run_child(argv: Sequence[str], cwd: Path) -> int:
     """Run ``myshift ARGV`` in CWD; forward one Ctrl-C and wait for it to clean up."""
     proc = subprocess.Popen(
@@ -174,6 +191,9 @@ def _flow(work: Path, dev: Endpoint, prod: Endpoint, say: Callable[[str], None])
     say(config_text(dev.port, prod.port).rstrip())
     say("and checks.sql, the queries a rehearsal must pass:")
     say(CHECKS_SQL.rstrip())
+    path_line = path_hint(os.environ.get("PATH"))
+    if path_line:
+        say(path_line)
     unset = [k for k in _UNSET if k in os.environ]
     if unset:
         say(f"$ unset {' '.join(unset)}   # the demo's myshift.toml and passwords must be used")

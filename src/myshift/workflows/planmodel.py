@@ -238,7 +238,8 @@ def held_lines(statements: Sequence[PlannedStatement], width: int = 80) -> list[
     held = [s for s in statements if s.skipped]
     if not held:
         return []
-    out = ["", HELD_HEADER.format(n=len(held))]
+    header = HELD_HEADER.format(n=len(held))[3:]
+    out = ["", *textwrap.wrap(header, width, initial_indent="-- ", subsequent_indent="--    ")]
     for st in held:
         why = f" — {st.reason}" if st.reason else ""
         text = f"[{st.risk.value}] {st.description}{why}"

@@ -113,7 +113,7 @@ ES: Final[dict[str, str]] = {
     "kept_no": "**no**",
     "before": "## Antes de empezar",
     "preflight": (
-        "Comprobaciones previas (apply las vuelve a ejecutar; cada una debe devolver 0 filas):"
+        "Comprobaciones previas (apply las vuelve a ejecutar; cada una debe contar 0 filas):"
     ),
     "preflight_not_run": "sin ejecutar",
     "preflight_not_checked": "no comprobable",

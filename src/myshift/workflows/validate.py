@@ -32,10 +32,16 @@ the password), ``MYSQL_HOST``, ``MYSQL_TCP_PORT``, ``MYSQL_USER``,
 file the stock clients read, since they ignore ``MYSQL_DATABASE`` (and
 ``MYSQL_USER``): ``$MYSQL_DEFAULTS_FILE`` names it (``mysql
 --defaults-file="$MYSQL_DEFAULTS_FILE" -e …`` reads it and nothing else), and
-``MYSQL_HOME`` is its directory, where MariaDB's clients find it on their own
-(``mariadb -e …``; a ``~/.my.cnf`` is read after it and wins).  It holds the
-sandbox's host, port, user and password in ``[client]`` and the schema in
-``[mysql]``; mode 0600 in a private directory, deleted when the command ends.
+``MYSQL_HOME`` is its directory.  It holds the sandbox's host, port, user and
+password in ``[client]`` and the schema in ``[mysql]``; mode 0600 in a private
+directory, deleted when the command ends.  ``MYSQL_HOME`` alone is not enough:
+MariaDB's clients read a ``~/.my.cnf`` after it (its host wins, and may be
+production's) and MySQL's ignore it.  So ``mysql`` and ``mariadb`` on the
+command's ``PATH`` are wrappers, in that directory, that run the real client
+with ``--defaults-file`` first (unless the command gives its own
+``--defaults-file``, ``--defaults-extra-file`` or ``--no-defaults``): a bare
+``mariadb -e …`` or ``mysql -e …`` reaches the sandbox whatever the user's
+option files say.
 Its output is streamed as it comes; the exit code and duration are returned.
 
 The command is the application's test suite, not something production should
@@ -53,6 +59,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -262,17 +269,45 @@ def defaults_file_text(ep: Endpoint) -> str:
 
 
 @contextmanager
-def sandbox_defaults_file(ep: Endpoint) -> Iterator[Path]:
-    """A 0600 ``my.cnf`` for the sandbox in a private directory, removed afterwards."""
+def sandbox_defaults_file(ep: Endpoint, path_var: str | None = None) -> Iterator[Path]:
+    """A 0600 ``my.cnf`` for the sandbox in a private directory, removed afterwards,
+    with the client wrappers (see the module docstring) for ``path_var``'s clients
+    in its ``bin/``."""
     directory = Path(tempfile.mkdtemp(prefix="myshift-run-"))  # mode 0700
     path = directory / "my.cnf"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(defaults_file_text(ep))
+        _write_client_wrappers(directory / "bin", path, path_var)
         yield path
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# The clients a --run command reaches the sandbox with, whatever ~/.my.cnf says.
+WRAPPED_CLIENTS = ("mysql", "mariadb")
+# Options that choose the option files themselves: the wrapper then adds nothing.
+_OWN_DEFAULTS = "--no-defaults|--defaults-file=*|--defaults-extra-file=*|--print-defaults"
+
+
+def _write_client_wrappers(bindir: Path, cnf: Path, path_var: str | None) -> None:
+    bindir.mkdir(mode=0o700)
+    for name in WRAPPED_CLIENTS:
+        real = shutil.which(name, path=path_var)
+        if real is None:
+            continue
+        q_real, q_cnf = shlex.quote(real), shlex.quote(str(cnf))
+        script = (
+            "#!/bin/sh\n"
+            "# myshift rehearse --run: the sandbox's option file first, so that no\n"
+            "# ~/.my.cnf sends this client to another server.\n"
+            f'case "$1" in {_OWN_DEFAULTS}) exec {q_real} "$@" ;; esac\n'
+            f'exec {q_real} --defaults-file={q_cnf} "$@"\n'
+        )
+        wrapper = bindir / name
+        wrapper.write_text(script, encoding="utf-8")
+        wrapper.chmod(0o700)
 
 
 def run_command(
@@ -292,9 +327,10 @@ def run_command(
     (production's ``password_env`` names), see ``child_environment``.
     """
     out: Callable[[str], None] = echo or (lambda s: print(s, end="", file=sys.stderr))
-    with sandbox_defaults_file(sandbox_ep) as cnf:
+    base = child_environment(sandbox_ep, scrub)
+    with sandbox_defaults_file(sandbox_ep, base.get("PATH")) as cnf:
         extra = {**command_env(sandbox_ep), **defaults_env(cnf)}
-        env = {**child_environment(sandbox_ep, scrub), **defaults_env(cnf)}
+        env = {**base, **defaults_env(cnf), "PATH": _with_wrappers(cnf, base.get("PATH"))}
         start = time.monotonic()
         tail: list[str] = []
         proc = subprocess.Popen(
@@ -365,6 +401,12 @@ def _no_run_account(ep: Endpoint, exc: DriverError) -> UsageError:
 def defaults_env(cnf: Path) -> dict[str, str]:
     """The variables that point a --run command's clients at the sandbox's option file."""
     return {"MYSQL_DEFAULTS_FILE": str(cnf), "MYSQL_HOME": str(cnf.parent)}
+
+
+def _with_wrappers(cnf: Path, path_var: str | None) -> str:
+    """``PATH`` with the client wrappers first."""
+    bindir = str(cnf.parent / "bin")
+    return bindir if not path_var else bindir + os.pathsep + path_var
 
 
 def summarize(results: Sequence[CheckResult]) -> str:

@@ -183,7 +183,8 @@ def refuse_blocked(statements: Sequence[PlannedStatement], policy: OnlinePolicy)
             f"so {s.tool} is on PATH"
         )
     raise UnsafeError(
-        f"Statement {n} on {st.subject!r} (`{st.sql[:150]}`) was refused: {st.path_reason}"
+        # The clause description, not the SQL cut at a length (it ended mid-name).
+        f"Statement {n} on {st.subject!r} ({st.description}) was refused: {st.path_reason}"
         f"{more}. Nothing was run.",
         f"{fix}; or, to accept a plain ALTER that blocks writes, raise [online] min_rows / "
         "min_bytes in myshift.toml above the table's size.",
