@@ -5,6 +5,10 @@ statement runs on the server (tagged, in the processlist), sends SIGINT, and
 checks what a user would: the process is gone within 2 s, nothing of myshift
 runs on the server any more, the table is as it was, history says
 ``interrupted by user``, and the output names the next step.
+
+SIGTERM (systemd, a CI time limit, ``timeout(1)``) and SIGHUP take the same
+path (``myshift.interrupts``): the same checks, exit 128 + the signal, and the
+signal named where Ctrl-C says "by user".
 """
 
 from __future__ import annotations
@@ -83,13 +87,22 @@ def wait_for(what: object, timeout: float = 60) -> object:
     raise AssertionError("timed out waiting")
 
 
-def interrupt(proc: subprocess.Popen[str], admin: Conn, schema: str) -> tuple[float, str, str]:
-    """SIGINT once the copy has run a moment; (seconds to exit, stdout, stderr)."""
+# The signal, the exit code it must give, and how messages and history name it.
+STOPS = {
+    "SIGINT": (signal.SIGINT, ExitCode.INTERRUPTED, "by user"),
+    "SIGTERM": (signal.SIGTERM, ExitCode.TERMINATED, "by SIGTERM"),
+}
+
+
+def interrupt(
+    proc: subprocess.Popen[str], admin: Conn, schema: str, sig: int = signal.SIGINT
+) -> tuple[float, str, str]:
+    """``sig`` once the copy has run a moment; (seconds to exit, stdout, stderr)."""
     wait_for(lambda: [r for r in running(admin, schema) if "copy" in r[1].lower()])
     time.sleep(0.7)
     assert proc.poll() is None, proc.communicate()
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
     return time.monotonic() - t0, out, err
 
@@ -112,9 +125,11 @@ def latest(ep: Endpoint, kinds: tuple[str, ...] = ("apply", "rollback")) -> obje
         return h.get_apply(rec.id)
 
 
+@pytest.mark.parametrize("stop", STOPS)
 def test_ctrl_c_mid_alter_kills_it_and_records_interrupted(
-    fresh_schema: Endpoint, admin: Conn, tmp_path: Path
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path, stop: str
 ) -> None:
+    sig, code, by = STOPS[stop]
     ep = fresh_schema
     c = seed(ep)
     plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
@@ -122,20 +137,22 @@ def test_ctrl_c_mid_alter_kills_it_and_records_interrupted(
         [*MYSHIFT, "apply", "--plan", str(plan), "--to", url(ep), "--yes"],
         cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    took, _, err = interrupt(proc, admin, ep.schema)
-    print(f"SIGINT -> exit: {took:.3f}s")
+    took, _, err = interrupt(proc, admin, ep.schema, sig)
+    print(f"{stop} -> exit: {took:.3f}s")
 
-    assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert int(ExitCode.INTERRUPTED) == 130
+    assert proc.returncode == code, err
+    assert (int(ExitCode.INTERRUPTED), int(ExitCode.TERMINATED)) == (130, 143)
     assert took < 2.0, (took, err)
     assert running(admin) == []  # the ALTER was killed, not left behind
     assert column_names(c, ep.schema) == ["id", "a", "b"]  # the table is unchanged
     assert c.scalar("SELECT COUNT(*) FROM t") == ROWS
     assert "[1/1] t: ALTER TABLE" in err  # the start line
-    assert "rolled it back" in err and "statement 1 of 1 on 't'" in err
+    assert f"Interrupted {by} during statement 1 of 1 on 't'" in err, err
+    assert "the server stopped it and rolled it back" in err
+    assert "Traceback" not in err
     detail = latest(ep)
     assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
-    assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
+    assert f"interrupted {by}" in (detail.record.error or "")  # type: ignore[attr-defined]
     apply_id = detail.record.id  # type: ignore[attr-defined]
     assert f"myshift history {apply_id} --to {url(ep)}" in err  # the next step
     assert "nothing was changed: run the same apply again" in err

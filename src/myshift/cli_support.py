@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import click
 
+from myshift import interrupts
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
@@ -27,7 +28,10 @@ def echo_err(msg: str) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn MyshiftError into one clean message and its exit code (never a traceback)."""
+    """Turn MyshiftError into one clean message and its exit code (never a traceback).
+
+    A stop (Ctrl-C, SIGTERM, SIGHUP: ``myshift.interrupts``) exits 128 + its signal.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -38,10 +42,11 @@ def handle_errors(fn: F) -> F:
 
             shown = explain_error(exc)  # a missing privilege, however it was wrapped
             echo_err(f"myshift: {shown}")
-            sys.exit(int(shown.exit_code))
+            stopped = shown.exit_code == ExitCode.INTERRUPTED
+            sys.exit(interrupts.exit_code() if stopped else int(shown.exit_code))
         except KeyboardInterrupt:
-            echo_err("myshift: interrupted by user.")
-            sys.exit(int(ExitCode.INTERRUPTED))
+            echo_err(f"myshift: interrupted {interrupts.by()}.")
+            sys.exit(interrupts.exit_code())
         except Exception as exc:
             from myshift.db.connect import translate_driver_error
 
