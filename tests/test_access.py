@@ -341,9 +341,21 @@ def test_allowlist_env_opens_around_a_real_command_and_closes_after(
     assert rules(aws) == [("192.0.2.8/32", server.port, "a colleague")]
 
 
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, ExitCode.INTERRUPTED), (signal.SIGTERM, ExitCode.TERMINATED)],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_allowlist_rule_is_removed_on_ctrl_c(
-    aws: Aws, ip_url: str, server: LocalServer, fresh_schema: Endpoint, tmp_path: Path
+    aws: Aws,
+    ip_url: str,
+    server: LocalServer,
+    fresh_schema: Endpoint,
+    tmp_path: Path,
+    sig: signal.Signals,
+    code: ExitCode,
 ) -> None:
+    """Ctrl-C, or SIGTERM (a CI time limit, systemd): the rule it opened is closed."""
     write_config(tmp_path, ip_url, server, access="allowlist", schema=fresh_schema.schema)
     # `plan` with the desired SQL on a stdin that never ends: it waits after connecting.
     proc = subprocess.Popen(
@@ -362,14 +374,18 @@ def test_allowlist_rule_is_removed_on_ctrl_c(
         assert rules(aws), proc.poll()
         assert rules(aws)[0][:2] == (f"{CALLER_IP}/32", server.port)
         time.sleep(0.5)  # into the read of stdin
-        proc.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
         _out, err = proc.communicate(timeout=30)
+        print(f"{sig.name} -> exit {proc.returncode} in {time.monotonic() - t0:.3f}s")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert "closed" in err
+    assert proc.returncode == code, err
+    by = "by user" if sig == signal.SIGINT else f"by {sig.name}"
+    assert f"myshift: interrupted {by}." in err, err
+    assert "closed" in err and "Traceback" not in err
     assert rules(aws) == []
 
 
