@@ -351,9 +351,20 @@ main(sys.argv[1:])
 """
 
 
-def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
-    aws: AwsProd, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, ExitCode.INTERRUPTED), (signal.SIGTERM, ExitCode.TERMINATED)],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_stop_signal_to_myshift_rehearse_deletes_the_sandbox(
+    aws: AwsProd,
+    shop_pair: tuple[Endpoint, Endpoint],
+    tmp_path: Path,
+    sig: signal.Signals,
+    code: ExitCode,
 ) -> None:
+    """Ctrl-C, or SIGTERM (a CI time limit, systemd), while AWS restores the
+    sandbox: the instance is deleted all the same."""
     prod, _copy = shop_pair
     plan = make_plan(prod, tmp_path)
     aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
@@ -395,8 +406,10 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
         assert waiting.wait(60), "".join(lines)
         time.sleep(0.5)  # inside the waiter's sleep
         assert aws.instance_ids() != ["prod-db"]  # the sandbox exists now
-        proc.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
         proc.wait(timeout=60)  # (not communicate(): the reader thread owns stderr)
+        print(f"{sig.name} -> exit {proc.returncode} in {time.monotonic() - t0:.3f}s")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -404,7 +417,9 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
     assert proc.stdout is not None
     out = proc.stdout.read()
     err = "".join(lines)
-    assert proc.returncode == int(ExitCode.INTERRUPTED), err
+    assert proc.returncode == int(code), err
+    by = "by user" if sig == signal.SIGINT else f"by {sig.name}"
+    assert f"Interrupted {by} while preparing the sandbox" in err, err
     assert re.search(r"\[ ?\d+:\d\d\] Deleting instance myshift-prod-snap-[0-9a-f]{6}", err), err
     assert "rds-snapshot sandbox, which was removed" in err
     assert "Traceback" not in err and "WARNING" not in err
