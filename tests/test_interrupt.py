@@ -180,10 +180,11 @@ def test_progress_lines_off_a_terminal(fresh_schema: Endpoint, tmp_path: Path) -
     assert "\x1b[" not in r.stderr  # no terminal codes in a log
 
 
-@pytest.mark.parametrize("phase", ["statement"])
+@pytest.mark.parametrize("stop", STOPS)
 def test_ctrl_c_during_rehearsal_statement(
-    fresh_schema: Endpoint, admin: Conn, tmp_path: Path, phase: str
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path, stop: str
 ) -> None:
+    sig, code, by = STOPS[stop]
     ep = fresh_schema
     c = seed(ep)
     plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
@@ -192,22 +193,22 @@ def test_ctrl_c_during_rehearsal_statement(
         cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     # The sandbox is another server: wait for its ALTER through the output.
-    took, _, err = _interrupt_when(proc, lambda text: "[1/1] t: ALTER TABLE" in text)
-    print(f"SIGINT -> exit (rehearse, {phase}): {took:.3f}s")
-    assert proc.returncode == ExitCode.INTERRUPTED, err
+    took, _, err = _interrupt_when(proc, lambda text: "[1/1] t: ALTER TABLE" in text, sig=sig)
+    print(f"{stop} -> exit (rehearse, statement): {took:.3f}s")
+    assert proc.returncode == code, err
     assert took < 2.0, (took, err)
-    assert "Interrupted by user" in err and "rehearse" in err
+    assert f"Interrupted {by}" in err and "rehearse" in err
     assert column_names(c, ep.schema) == ["id", "a", "b"]
     detail = latest(ep, kinds=("rehearsal",))
     assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
-    assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
+    assert f"interrupted {by}" in (detail.record.error or "")  # type: ignore[attr-defined]
     assert running(admin) == []
 
 
 def _interrupt_when(
-    proc: subprocess.Popen[str], ready: object, settle: float = 0.7
+    proc: subprocess.Popen[str], ready: object, settle: float = 0.7, sig: int = signal.SIGINT
 ) -> tuple[float, str, str]:
-    """SIGINT once ``ready(stderr so far)``; reads stderr line by line meanwhile."""
+    """``sig`` once ``ready(stderr so far)``; reads stderr line by line meanwhile."""
     import selectors
 
     assert proc.stderr is not None
@@ -222,7 +223,7 @@ def _interrupt_when(
             seen += proc.stderr.readline()
     time.sleep(settle)
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
     return time.monotonic() - t0, out, seen + err
 
@@ -238,7 +239,35 @@ def copier_reading(admin: Conn, schema: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def test_ctrl_c_during_rehearsal_clone(fresh_schema: Endpoint, admin: Conn, tmp_path: Path) -> None:
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a rehearsal's sandbox server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("stop", STOPS)
+def test_ctrl_c_during_rehearsal_clone(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path, stop: str
+) -> None:
+    """Stopped while copying into its sandbox: the copy's queries on production
+    end, and the sandbox server is stopped and removed."""
+    sig, code, by = STOPS[stop]
     ep = fresh_schema
     seed(ep, 600_000)
     plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
@@ -248,14 +277,17 @@ def test_ctrl_c_during_rehearsal_clone(fresh_schema: Endpoint, admin: Conn, tmp_
     )  # fmt: skip
     wait_for(lambda: copier_reading(admin, ep.schema) or proc.poll() is not None, timeout=60)
     assert proc.poll() is None, proc.communicate()
+    sandbox = children(proc.pid)
+    assert sandbox  # its throwaway mariadbd
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     took = time.monotonic() - t0
-    print(f"SIGINT -> exit (rehearse, clone): {took:.3f}s")
-    assert proc.returncode == ExitCode.INTERRUPTED, err
+    print(f"{stop} -> exit (rehearse, clone): {took:.3f}s")
+    assert proc.returncode == code, err
     assert took < 2.0, (took, err)
-    assert "Interrupted by user while preparing the sandbox" in err, err
+    assert not [pid for pid in sandbox if alive(pid)]  # the sandbox server is gone
+    assert f"Interrupted {by} while preparing the sandbox" in err, err
     assert "sandbox, which was removed" in err
     assert "[1/1]" not in err  # stopped in the copy, before any statement
     assert copier_reading(admin, ep.schema) == []  # nothing left reading production
