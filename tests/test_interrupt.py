@@ -13,6 +13,7 @@ signal named where Ctrl-C says "by user".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -327,3 +328,84 @@ def test_ctrl_c_during_rollback(fresh_schema: Endpoint, admin: Conn, tmp_path: P
     assert detail.record.kind == "rollback"  # type: ignore[attr-defined]
     assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
     assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
+
+
+def test_timeout_1_mid_alter_kills_it_once_though_it_signals_twice(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path
+) -> None:
+    """timeout(1) sends SIGTERM to myshift and again to its process group, microseconds
+    apart: that is one stop (the ALTER killed and rolled back), not a second one that
+    would leave the ALTER running.  (SIGTERM to timeout forwards it as its limit does.)"""
+    ep = fresh_schema
+    c = seed(ep)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    proc = subprocess.Popen(
+        ["timeout", "--preserve-status", "600",
+         *MYSHIFT, "apply", "--plan", str(plan), "--to", url(ep), "--yes"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    took, _, err = interrupt(proc, admin, ep.schema, signal.SIGTERM)
+    print(f"timeout(1) SIGTERM -> exit: {took:.3f}s")
+    assert proc.returncode == ExitCode.TERMINATED, err
+    assert took < 2.0, (took, err)
+    assert running(admin) == []
+    assert column_names(c, ep.schema) == ["id", "a", "b"]
+    assert "Interrupted by SIGTERM during statement 1 of 1 on 't'" in err, err
+    assert "the server stopped it and rolled it back" in err, err
+    assert latest(ep).record.outcome == "interrupted"  # type: ignore[attr-defined]
+
+
+def test_closed_terminal_mid_alter_kills_it(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path
+) -> None:
+    """The terminal goes away (its window closed, the ssh session dropped) while the
+    ALTER runs: the kernel hangs the terminal up and sends SIGHUP; myshift stops as on
+    Ctrl-C, and its output, which now fails (EIO), does not keep it from cleaning up."""
+    import pty
+
+    ep = fresh_schema
+    c = seed(ep)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    master, slave = pty.openpty()
+    # setsid -c: a session of its own whose controlling terminal is the pty, as in
+    # a terminal window; closing the master is closing that window.
+    proc = subprocess.Popen(
+        ["setsid", "-c", *MYSHIFT, "apply", "--plan", str(plan), "--to", url(ep), "--yes"],
+        cwd=tmp_path, env=env(), stdin=slave, stdout=slave, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    os.set_blocking(master, False)
+    shown = b""
+
+    def copying() -> bool:
+        nonlocal shown
+        with contextlib.suppress(BlockingIOError, OSError):
+            shown += os.read(master, 65536)  # keep the terminal's buffer from filling
+        assert proc.poll() is None, shown
+        return any("copy" in r[1].lower() for r in running(admin, ep.schema))
+
+    try:
+        wait_for(copying)
+        deadline = time.monotonic() + 0.7
+        while time.monotonic() < deadline:
+            copying()
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        os.close(master)  # the terminal goes away
+        proc.wait(timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print(f"terminal closed -> exit: {took:.3f}s")
+    text = shown.decode(errors="replace")
+    assert proc.returncode == ExitCode.HANGUP, text
+    assert int(ExitCode.HANGUP) == 129
+    assert took < 2.0, took
+    assert running(admin) == []  # the ALTER was killed, not left behind
+    assert column_names(c, ep.schema) == ["id", "a", "b"]
+    detail = latest(ep)
+    assert detail.record.outcome == "interrupted"  # type: ignore[attr-defined]
+    error = detail.record.error or ""  # type: ignore[attr-defined]
+    assert "interrupted by SIGHUP (the terminal went away)" in error, error

@@ -14,8 +14,12 @@ remembers which signal came first: ``exit_code()`` is 128 + that signal (130,
 143, 129, the shell's convention) and ``by()`` names it in messages.  Code
 that handles Ctrl-C itself (the statement watch) takes all three through
 ``routed(handler)``; a second signal during clean-up behaves as a second
-Ctrl-C does.  A signal that was ignored when myshift started (``nohup``
-ignores SIGHUP, a script's ``cmd &`` ignores SIGINT) stays ignored.
+Ctrl-C does, except one that comes within ``REPEAT_WINDOW`` of the last:
+that is the same stop told twice (``timeout(1)`` signals myshift and then
+its process group; a closing terminal's SIGHUP comes from the kernel and
+again from the shell), not an operator insisting.  A signal that was ignored
+when myshift started (``nohup`` ignores SIGHUP, a script's ``cmd &`` ignores
+SIGINT) stays ignored.
 
 This module never decides what to clean up; it only makes every stop signal
 look like Ctrl-C to the code that does.
@@ -28,6 +32,7 @@ import errno
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, NoReturn
@@ -45,17 +50,29 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+# Seconds within which a stop signal repeats the last one instead of insisting.
+# timeout(1)'s two sends are microseconds apart, a shell's resent SIGHUP a few
+# milliseconds; an operator's second Ctrl-C comes later than this.
+REPEAT_WINDOW = 0.25
+
 _first: int | None = None  # the stop signal that came first in this command
+_last_at: float | None = None  # when the last signal acted upon came
 
 
-def note(signum: int) -> None:
-    """Remember a stop signal (the first one names the stop); on SIGHUP, stop
+def note(signum: int) -> bool:
+    """Remember a stop signal (the first one names the stop); False when it only
+    repeats the last one (``REPEAT_WINDOW``) and must be ignored.  On SIGHUP, stop
     writing to a terminal that is gone, so clean-up does not fail on its output."""
-    global _first
-    if _first is None:
-        _first = signum
+    global _first, _last_at
     if signum == signal.SIGHUP:
         _quiet_lost_terminal()
+    now = time.monotonic()
+    if _last_at is not None and now - _last_at < REPEAT_WINDOW:
+        return False
+    _last_at = now
+    if _first is None:
+        _first = signum
+    return True
 
 
 def raise_for(signum: int) -> NoReturn:
@@ -66,8 +83,8 @@ def raise_for(signum: int) -> NoReturn:
 
 
 def _default(signum: int, frame: FrameType | None) -> None:
-    note(signum)
-    raise_for(signum)
+    if note(signum):
+        raise_for(signum)
 
 
 def received() -> int:
@@ -98,8 +115,8 @@ def installed() -> Iterator[None]:
     Only in the main thread (signal handlers can be set nowhere else); the
     handlers in place before are put back afterwards (in-process runs: tests).
     """
-    global _first
-    _first = None
+    global _first, _last_at
+    _first = _last_at = None
     old: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in STOP_SIGNALS:
@@ -117,8 +134,8 @@ def installed() -> Iterator[None]:
 @contextlib.contextmanager
 def routed(handler: Handler) -> Iterator[None]:
     """Send each stop signal that stops myshift (not one that is ignored) to
-    ``handler`` while the block runs; ``handler`` calls ``note(signum)`` and, to
-    stop at once, ``raise_for(signum)``."""
+    ``handler`` while the block runs; ``handler`` returns at once unless
+    ``note(signum)``, and calls ``raise_for(signum)`` to stop at once."""
     old: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in STOP_SIGNALS:

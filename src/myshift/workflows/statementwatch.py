@@ -166,7 +166,8 @@ class StatementWatch:
         self.display.close()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        interrupts.note(signum)
+        if not interrupts.note(signum):
+            return  # the same stop told twice (timeout(1)): one stop
         if self._stop_at is not None or self._current is None:
             interrupts.raise_for(signum)  # a second one, or nothing in flight: stop now
         self._stop_at = time.monotonic()
@@ -251,7 +252,8 @@ class StatementWatch:
                     if not cur.stoppers:  # an external tool stops itself and cleans up
                         next_kill = self._stop(side, next_kill)  # on the DDL session
                     continue
-                self.display.tick()
+                with contextlib.suppress(OSError):  # a terminal that hung up (EIO)
+                    self.display.tick()
                 if cur.external or side is None or not polling:
                     continue
                 try:
@@ -261,7 +263,8 @@ class StatementWatch:
                     polling = False  # the side session is gone: no progress, Ctrl-C still works
                     continue
                 if p is not None and self._current is cur:
-                    self.display.update(p)
+                    with contextlib.suppress(OSError):  # the thread must live to stop it
+                        self.display.update(p)
         finally:
             if side is not None:
                 side.close()
