@@ -59,6 +59,24 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def on_close(close: Callable[[], None]) -> None:
+    """Run ``close`` when the command ends, on every path (success, error, a stop signal).
+
+    click runs it after ``handle_errors`` has chosen the exit code; a second stop
+    signal during it (Ctrl-C again) would become click's "Aborted!", exit 1 (a
+    bug's code): it exits 128 + the first signal instead, as the command would have.
+    """
+
+    def run() -> None:
+        try:
+            close()
+        except KeyboardInterrupt:
+            echo_err(f"myshift: interrupted {interrupts.by()}; clean-up was stopped.")
+            sys.exit(interrupts.exit_code())
+
+    click.get_current_context().find_root().call_on_close(run)
+
+
 def statement_display() -> Any:
     """Where apply and rollback show each statement and its progress: stderr."""
     from myshift.workflows.statementprogress import statement_display as make
@@ -246,7 +264,7 @@ def reach() -> Any:
     if found is None:
         found = Reach(load_config(), say=echo_err)
         root.meta["myshift.reach"] = found
-        root.call_on_close(found.close)
+        on_close(found.close)
     return found
 
 
@@ -308,7 +326,7 @@ def notify_for(settings: Any, target: Any) -> Any:
     from myshift.workflows.notify import close_notify, notifier_for
 
     notify = notifier_for(settings, target, say=echo_err)
-    click.get_current_context().find_root().call_on_close(lambda: close_notify(notify))
+    on_close(lambda: close_notify(notify))
     return notify
 
 
