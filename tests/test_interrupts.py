@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,10 @@ def test_routed_sends_every_stop_signal_to_the_handler() -> None:
         time.sleep(interrupts.REPEAT_WINDOW)
         with pytest.raises(KeyboardInterrupt):
             send(signal.SIGTERM)  # the block is over: back to raising
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.es.md"])
+def test_every_exit_code_is_in_the_readmes_table(readme: str) -> None:
+    text = (Path(__file__).parent.parent / readme).read_text()
+    missing = [f"{c.name} = {int(c)}" for c in ExitCode if f"\n| {int(c)} | " not in text]
+    assert not missing, missing
