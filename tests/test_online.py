@@ -539,16 +539,22 @@ def test_cli_reads_online_settings_and_flag(shop: tuple[Endpoint, Path], tmp_pat
 
 @needs_tool
 @pytest.mark.parametrize(
-    ("sig", "by"),
-    [(signal.SIGINT, "by user"), (signal.SIGTERM, "by SIGTERM")],
-    ids=["SIGINT", "SIGTERM"],
+    ("sig", "by", "to_tool"),
+    [
+        (signal.SIGINT, "by user", False),
+        (signal.SIGTERM, "by SIGTERM", False),
+        (signal.SIGTERM, "by SIGTERM", True),  # systemd: every process of the unit
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGTERM-to-all"],
 )
 def test_ctrl_c_on_the_cli_stops_the_tool_and_cleans_up(
-    shop: tuple[Endpoint, Path], tmp_path: Path, sig: signal.Signals, by: str
+    shop: tuple[Endpoint, Path], tmp_path: Path, sig: signal.Signals, by: str, to_tool: bool
 ) -> None:
     """SIGINT (or SIGTERM) to `myshift apply` while the tool copies (held paused by
     --max-load): exit 128 + the signal within a few seconds, nothing of the copy left,
-    the table intact, history says interrupted by user (by SIGTERM)."""
+    the table intact, history says interrupted by user (by SIGTERM).  ``to_tool``: the
+    tool gets the SIGTERM at the same moment (systemd's KillMode=control-group) and
+    dies at once; myshift still removes what it left."""
     ep, desired = shop
     with connect(ep) as c:
         before = _checksum(c)
@@ -582,7 +588,11 @@ def test_ctrl_c_on_the_cli_stops_the_tool_and_cleans_up(
             else:
                 pytest.fail(f"the copy never started: {proc.communicate()}")
             t0 = time.monotonic()
+            tools = _tool_pids_for(ep.schema) if to_tool else []
+            assert tools or not to_tool
             proc.send_signal(sig)
+            for pid in tools:
+                os.kill(pid, sig)
             out, err = proc.communicate(timeout=30)
             took = time.monotonic() - t0
             print(f"{sig.name} -> exit {proc.returncode} in {took:.3f}s")
