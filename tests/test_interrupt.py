@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -330,6 +331,7 @@ def test_ctrl_c_during_rollback(fresh_schema: Endpoint, admin: Conn, tmp_path: P
     assert "interrupted by user" in (detail.record.error or "")  # type: ignore[attr-defined]
 
 
+@pytest.mark.skipif(shutil.which("timeout") is None, reason="coreutils timeout not installed")
 def test_timeout_1_mid_alter_kills_it_once_though_it_signals_twice(
     fresh_schema: Endpoint, admin: Conn, tmp_path: Path
 ) -> None:
@@ -355,6 +357,7 @@ def test_timeout_1_mid_alter_kills_it_once_though_it_signals_twice(
     assert latest(ep).record.outcome == "interrupted"  # type: ignore[attr-defined]
 
 
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="util-linux setsid not installed")
 def test_closed_terminal_mid_alter_kills_it(
     fresh_schema: Endpoint, admin: Conn, tmp_path: Path
 ) -> None:
