@@ -31,6 +31,7 @@ import contextlib
 import errno
 import os
 import signal
+import termios  # here, not in the handler: no import while a signal is handled
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -159,8 +160,6 @@ def block_in_this_thread() -> None:
 def _quiet_lost_terminal() -> None:
     """Point stdout and stderr at /dev/null if their terminal hung up (writes there
     fail with EIO); a SIGHUP sent with ``kill`` to a live terminal changes nothing."""
-    import termios
-
     for fd in (1, 2):
         try:
             termios.tcgetattr(fd)
