@@ -317,9 +317,11 @@ def _interrupted(
         )
     else:
         what = f"Interrupted {interrupts.by()} between statements"
-    where = "kept" if sb.keep else "removed"
+    where = "which was kept" if sb.keep else "which was removed"
+    if sb.left:  # a second stop signal cut its removal short
+        where = f"which was not fully removed: {sb.left}"
     return Interrupted(
-        f"{what.rstrip('.')} (in the {sb.kind} sandbox, which was {where}); production was "
+        f"{what.rstrip('.')} (in the {sb.kind} sandbox, {where}); production was "
         "not changed and the rehearsal is recorded as interrupted.",
         f"Rehearse again when ready: `myshift rehearse --plan {plan_path} --to {target}`.",
     )
