@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -162,6 +163,43 @@ def test_ctrl_c_mid_alter_kills_it_and_records_interrupted(
     r = run_cli("apply", "--plan", str(plan), "--to", url(ep), "--yes", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "h" in column_names(c, ep.schema)
+
+
+# `myshift apply ... &` in a script: the shell starts it with SIGINT ignored, which
+# Python keeps; `kill %1` (SIGTERM) must still stop the ALTER the clean way.
+SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'myshift', *sys.argv[1:]])"
+)
+
+
+def test_sigterm_mid_alter_when_sigint_is_ignored(
+    fresh_schema: Endpoint, admin: Conn, tmp_path: Path
+) -> None:
+    ep = fresh_schema
+    c = seed(ep)
+    plan = plan_file(ep, tmp_path, T[:-1] + f", {SLOW});")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_IGNORED,
+         "apply", "--plan", str(plan), "--to", url(ep), "--yes"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(lambda: [r for r in running(admin, ep.schema) if "copy" in r[1].lower()])
+    time.sleep(0.7)
+    proc.send_signal(signal.SIGINT)  # ignored, as in the script
+    time.sleep(0.5)
+    assert proc.poll() is None and running(admin, ep.schema), proc.communicate()
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    print(f"SIGTERM (SIGINT ignored) -> exit: {took:.3f}s")
+    assert proc.returncode == ExitCode.TERMINATED, err
+    assert took < 2.0, (took, err)
+    assert running(admin) == []
+    assert column_names(c, ep.schema) == ["id", "a", "b"]
+    assert "Interrupted by SIGTERM during statement 1 of 1 on 't'" in err, err
+    assert "the server stopped it and rolled it back" in err, err
 
 
 def test_progress_lines_off_a_terminal(fresh_schema: Endpoint, tmp_path: Path) -> None:
