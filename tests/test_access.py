@@ -8,6 +8,7 @@ import http.server
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -341,9 +342,21 @@ def test_allowlist_env_opens_around_a_real_command_and_closes_after(
     assert rules(aws) == [("192.0.2.8/32", server.port, "a colleague")]
 
 
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, ExitCode.INTERRUPTED), (signal.SIGTERM, ExitCode.TERMINATED)],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_allowlist_rule_is_removed_on_ctrl_c(
-    aws: Aws, ip_url: str, server: LocalServer, fresh_schema: Endpoint, tmp_path: Path
+    aws: Aws,
+    ip_url: str,
+    server: LocalServer,
+    fresh_schema: Endpoint,
+    tmp_path: Path,
+    sig: signal.Signals,
+    code: ExitCode,
 ) -> None:
+    """Ctrl-C, or SIGTERM (a CI time limit, systemd): the rule it opened is closed."""
     write_config(tmp_path, ip_url, server, access="allowlist", schema=fresh_schema.schema)
     # `plan` with the desired SQL on a stdin that never ends: it waits after connecting.
     proc = subprocess.Popen(
@@ -362,14 +375,90 @@ def test_allowlist_rule_is_removed_on_ctrl_c(
         assert rules(aws), proc.poll()
         assert rules(aws)[0][:2] == (f"{CALLER_IP}/32", server.port)
         time.sleep(0.5)  # into the read of stdin
-        proc.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
         _out, err = proc.communicate(timeout=30)
+        print(f"{sig.name} -> exit {proc.returncode} in {time.monotonic() - t0:.3f}s")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert "closed" in err
+    assert proc.returncode == code, err
+    by = "by user" if sig == signal.SIGINT else f"by {sig.name}"
+    assert f"myshift: interrupted {by}." in err, err
+    assert "closed" in err and "Traceback" not in err
+    assert rules(aws) == []
+
+
+# The real CLI with the rule's removal held up 30 s (what a slow AWS API looks like), so a
+# second signal can arrive while myshift is closing the rule.
+SLOW_REVOKE = """
+import sys
+import time
+
+import boto3
+
+boto3.setup_default_session()
+
+
+def slow(**kw):
+    print("test: revoking", file=sys.stderr, flush=True)
+    time.sleep(30)
+
+
+boto3.DEFAULT_SESSION.events.register("before-call.ec2.RevokeSecurityGroupIngress", slow)
+from myshift.cli import main
+
+main(sys.argv[1:])
+"""
+
+
+def test_a_second_sigterm_while_closing_says_what_is_left(
+    aws: Aws, ip_url: str, server: LocalServer, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """As a second Ctrl-C does: the clean-up stops, the message names the rule left
+    open and the command that removes it, and the exit code is still 143."""
+    write_config(tmp_path, ip_url, server, access="allowlist", schema=fresh_schema.schema)
+    wrapper = tmp_path / "run_myshift.py"
+    wrapper.write_text(SLOW_REVOKE)
+    proc = subprocess.Popen(
+        [sys.executable, str(wrapper), "plan", "--to", "prod"],
+        cwd=tmp_path,
+        env={**os.environ, **USER_ENV},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not rules(aws) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert rules(aws), proc.poll()
+        time.sleep(0.5)  # into the read of stdin
+        proc.send_signal(signal.SIGTERM)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("test: revoking"):
+                break
+        time.sleep(0.5)  # past the repeat window: this one insists
+        proc.send_signal(signal.SIGTERM)
+        _out, rest = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = "".join(seen) + rest
+    assert proc.returncode == ExitCode.TERMINATED, err
+    assert "myshift: interrupted by SIGTERM." in err
+    assert "could not remove rule sgr-" in err and "(interrupted)" in err, err
+    assert "`myshift access close --env prod` removes it now" in err
+    assert "Aborted!" not in err and "Traceback" not in err
+    assert [r[:2] for r in rules(aws)] == [(f"{CALLER_IP}/32", server.port)]  # left open
+    closed = cli(tmp_path, "access", "close", "--env", "prod")  # the command it named
+    assert closed.returncode == 0, closed.stderr
     assert rules(aws) == []
 
 

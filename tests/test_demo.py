@@ -108,7 +108,8 @@ def test_demo_rehearses_fails_fixes_passes_applies_rolls_back(
     assert took < 90, f"the demo took {took:.0f} s"
 
 
-def test_demo_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_demo_ctrl_c_leaves_nothing_behind(tmp_path: Path, sig: signal.Signals) -> None:
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "myshift", "demo"],
@@ -126,10 +127,10 @@ def test_demo_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
         if line.startswith("Preparing the local sandbox") or time.monotonic() > deadline:
             break
     assert list(tmp_path.glob("myshift-demo-*")), "".join(seen)  # the rehearsal is running
-    proc.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends the demo
+    proc.send_signal(sig)  # what a terminal's Ctrl-C (or kill) sends the demo
     rest, _ = proc.communicate(timeout=90)
     text = "".join(seen) + rest
-    assert proc.returncode != 0, text
+    assert proc.returncode == 128 + sig, text
     assert "Applied" not in text
     assert not list(tmp_path.glob("myshift-demo-*")), text
     ports = _ports(text)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from clitools import run_cli
+from clitools import MYSHIFT, run_cli
 from myshift.db.connect import Conn, Endpoint, FreshPassword, connect
 from myshift.db.server import LocalServer
 from myshift.errors import MyshiftError, PrivilegeError, UsageError
+from myshift.exitcodes import ExitCode
 from myshift.workflows.clone import Progress, ProgressFn
 from myshift.workflows.datamode import DataMode
 from myshift.workflows.plan import PlanOptions, build_planfile
@@ -357,6 +360,52 @@ def test_cli_rehearse_local_replica_while_production_is_written(
     assert "status" not in cols  # the plan ran in the sandbox only
     print(f"CLI local-replica rehearsal: {elapsed:.1f}s, {written[0]} writes meanwhile")
     print(res.stderr, res.stdout)
+
+
+def test_sigterm_while_preparing_removes_the_replica_server(
+    primary: LocalServer, prod: Endpoint, tmp_path: Path
+) -> None:
+    """SIGTERM (a CI time limit, systemd) to `myshift rehearse --sandbox local-replica`
+    once its server is up: the server is stopped and its datadir removed, production
+    is untouched, exit 143."""
+    plan = _plan(prod, tmp_path)
+    proc = subprocess.Popen(
+        [*MYSHIFT, "rehearse", "--plan", str(plan),
+         "--to", f"mysql://shift@127.0.0.1:{primary.port}/{SCHEMA}",
+         "--sandbox", "local-replica"],
+        cwd=tmp_path, env={**os.environ, "MYSQL_PWD": PASSWORD},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen = ""
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            seen += line
+            up = re.search(r"Local server up: \S+, pid (\d+), datadir (\S+)", line)
+            if up:
+                break
+        assert up, seen
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, rest = proc.communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = seen + rest
+    print(f"SIGTERM -> exit {proc.returncode} in {took:.3f}s (local-replica)")
+    assert proc.returncode == ExitCode.TERMINATED, err
+    assert "Interrupted by SIGTERM" in err, err
+    assert "local-replica sandbox, which was removed" in err, err
+    pid, datadir = int(up.group(1)), up.group(2)
+    assert not Path(f"/proc/{pid}").exists() and not os.path.exists(datadir)
+    assert "Traceback" not in err and PASSWORD not in err
+    with connect(_ep(primary)) as c:
+        cols = [r[0] for r in c.query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'orders'", (SCHEMA,))]  # fmt: skip
+    assert "status" not in cols
 
 
 def test_unknown_spec_mentions_local_replica() -> None:

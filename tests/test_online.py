@@ -550,12 +550,23 @@ def test_cli_reads_online_settings_and_flag(shop: tuple[Endpoint, Path], tmp_pat
 
 
 @needs_tool
+@pytest.mark.parametrize(
+    ("sig", "by", "to_tool"),
+    [
+        (signal.SIGINT, "by user", False),
+        (signal.SIGTERM, "by SIGTERM", False),
+        (signal.SIGTERM, "by SIGTERM", True),  # systemd: every process of the unit
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGTERM-to-all"],
+)
 def test_ctrl_c_on_the_cli_stops_the_tool_and_cleans_up(
-    shop: tuple[Endpoint, Path], tmp_path: Path
+    shop: tuple[Endpoint, Path], tmp_path: Path, sig: signal.Signals, by: str, to_tool: bool
 ) -> None:
-    """SIGINT to `myshift apply` while the tool copies (held paused by --max-load):
-    exit 130 within a few seconds, nothing of the copy left, the table intact,
-    history says interrupted by user."""
+    """SIGINT (or SIGTERM) to `myshift apply` while the tool copies (held paused by
+    --max-load): exit 128 + the signal within a few seconds, nothing of the copy left,
+    the table intact, history says interrupted by user (by SIGTERM).  ``to_tool``: the
+    tool gets the SIGTERM at the same moment (systemd's KillMode=control-group) and
+    dies at once; myshift still removes what it left."""
     ep, desired = shop
     with connect(ep) as c:
         before = _checksum(c)
@@ -589,10 +600,15 @@ def test_ctrl_c_on_the_cli_stops_the_tool_and_cleans_up(
             else:
                 pytest.fail(f"the copy never started: {proc.communicate()}")
             t0 = time.monotonic()
-            proc.send_signal(signal.SIGINT)
+            tools = _tool_pids_for(ep.schema) if to_tool else []
+            assert tools or not to_tool
+            proc.send_signal(sig)
+            for pid in tools:
+                os.kill(pid, sig)
             out, err = proc.communicate(timeout=30)
             took = time.monotonic() - t0
-            assert proc.returncode == 130, (out, err)
+            print(f"{sig.name} -> exit {proc.returncode} in {took:.3f}s")
+            assert proc.returncode == 128 + sig, (out, err)
             assert took < 5, took
             assert _leftovers(c, ep.schema) == []
             assert _checksum(c) == before
@@ -605,7 +621,9 @@ def test_ctrl_c_on_the_cli_stops_the_tool_and_cleans_up(
                 (ep.schema,),
             )
             assert status and "interrupted" in str(status[0]), status
-            assert "interrupted by user" in err.lower(), err
+            assert f"interrupted {by}" in str(status[0]), status
+            assert f"interrupted {by}".lower() in err.lower(), err
+            assert "Cleaned up what the online copy of orders left behind" in err, err
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -364,15 +364,48 @@ main(sys.argv[1:])
 """
 
 
-def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
-    aws: AwsProd, shop_pair: tuple[Endpoint, Endpoint], tmp_path: Path
+# With it, the deletion is held up 30 s, so a second signal comes while it runs.
+SLOW_DELETE = """
+import time
+
+
+def slow_delete(**kw):
+    print("test: deleting", file=sys.stderr, flush=True)
+    time.sleep(30)
+
+
+boto3.DEFAULT_SESSION.events.register("before-call.rds.DeleteDBInstance", slow_delete)
+"""
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "again"),
+    [
+        (signal.SIGINT, ExitCode.INTERRUPTED, False),
+        (signal.SIGTERM, ExitCode.TERMINATED, False),
+        (signal.SIGTERM, ExitCode.TERMINATED, True),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGTERM-again-while-deleting"],
+)
+def test_stop_signal_to_myshift_rehearse_deletes_the_sandbox(
+    aws: AwsProd,
+    shop_pair: tuple[Endpoint, Endpoint],
+    tmp_path: Path,
+    sig: signal.Signals,
+    code: ExitCode,
+    again: bool,
 ) -> None:
+    """Ctrl-C, or SIGTERM (a CI time limit, systemd), while AWS restores the
+    sandbox: the instance is deleted all the same.  ``again``: a second SIGTERM
+    while it is being deleted stops that, as a second Ctrl-C does, and the one
+    message names what is left on AWS and the command that removes it."""
     prod, _copy = shop_pair
     plan = make_plan(prod, tmp_path)
     aws.rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
     (tmp_path / "myshift.toml").write_text('[aws]\nwaiter_timeout = 600\nsandbox_ttl = "1h"\n')
     wrapper = tmp_path / "run_myshift.py"
-    wrapper.write_text(WRAPPER)
+    main = "from myshift.cli import main"
+    wrapper.write_text(WRAPPER.replace(main, SLOW_DELETE + main) if again else WRAPPER)
     env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
     proc = subprocess.Popen(
         [
@@ -393,7 +426,7 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
         text=True,
     )
     lines: list[str] = []
-    waiting = threading.Event()
+    waiting, deleting = threading.Event(), threading.Event()
 
     def read() -> None:
         assert proc.stderr is not None
@@ -401,6 +434,8 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
             lines.append(line)
             if "to be available" in line:
                 waiting.set()
+            if line.startswith("test: deleting"):
+                deleting.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -408,8 +443,14 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
         assert waiting.wait(60), "".join(lines)
         time.sleep(0.5)  # inside the waiter's sleep
         assert aws.instance_ids() != ["prod-db"]  # the sandbox exists now
-        proc.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        if again:
+            assert deleting.wait(30), "".join(lines)
+            time.sleep(0.5)  # past the repeat window: this one insists
+            proc.send_signal(sig)
         proc.wait(timeout=60)  # (not communicate(): the reader thread owns stderr)
+        print(f"{sig.name} -> exit {proc.returncode} in {time.monotonic() - t0:.3f}s")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -417,12 +458,24 @@ def test_sigint_to_myshift_rehearse_deletes_the_sandbox(
     assert proc.stdout is not None
     out = proc.stdout.read()
     err = "".join(lines)
-    assert proc.returncode == int(ExitCode.INTERRUPTED), err
+    assert proc.returncode == int(code), err
+    by = "by user" if sig == signal.SIGINT else f"by {sig.name}"
+    assert f"Interrupted {by} while preparing the sandbox" in err, err
     assert re.search(r"\[ ?\d+:\d\d\] Deleting instance myshift-prod-snap-[0-9a-f]{6}", err), err
-    assert "rds-snapshot sandbox, which was removed" in err
-    assert "Traceback" not in err and "WARNING" not in err
+    assert "Traceback" not in err and "Prod-Master-Secret-9" not in err + out
+    if not again:
+        assert "rds-snapshot sandbox, which was removed" in err
+        assert "WARNING" not in err
+        assert aws.instance_ids() == ["prod-db"]
+        return
+    (left,) = [i for i in aws.instance_ids() if i != "prod-db"]  # still on AWS
+    assert (
+        f"(in the rds-snapshot sandbox, which was not fully removed: still on AWS: instance "
+        f"{left} (interrupted while deleting it); `myshift sandboxes delete {left}` removes it)"
+    ) in err, err
+    gone = run_cli("sandboxes", "delete", left, "--yes", cwd=tmp_path)  # the command named
+    assert gone.returncode == 0, gone.stderr
     assert aws.instance_ids() == ["prod-db"]
-    assert "Prod-Master-Secret-9" not in err + out
 
 
 def test_a_create_that_fails_leaves_nothing_to_delete(

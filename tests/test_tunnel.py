@@ -182,11 +182,13 @@ def test_ctrl_c_inside_a_command_closes_the_tunnel(sshd: Sshd, server: LocalServ
     assert sshd.wait_no_sessions() == []
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_of_the_real_command_closes_the_tunnel(
-    sshd: Sshd, server: LocalServer, tmp_path: Path
+    sshd: Sshd, server: LocalServer, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    """SIGINT while `plan` waits for its desired SQL on stdin, the tunnel open: a clean
-    exit, and nothing outlives the command (local port, SSH session, no ssh child)."""
+    """SIGINT (or SIGTERM) while `plan` waits for its desired SQL on stdin, the tunnel
+    open: a clean exit, and nothing outlives the command (local port, SSH session, no
+    ssh child)."""
     (tmp_path / "myshift.toml").write_text(
         _toml(sshd, server, "x", f'ssh_known_hosts = "{sshd.known_hosts}"\n')
     )
@@ -210,13 +212,14 @@ def test_ctrl_c_of_the_real_command_closes_the_tunnel(
         assert m, line
         local = int(m.group(1))
         assert not refused(local) and sshd.sessions()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert proc.returncode == 128 + sig and "Traceback" not in err, err
+    assert "interrupted by " + ("user" if sig == signal.SIGINT else sig.name) in err, err
     assert refused(local)
     assert sshd.wait_no_sessions() == []
     _assert_no_key_material(sshd, out + err)

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from myshift import __version__
+from myshift import __version__, interrupts
 from myshift.cli_access import access
 from myshift.cli_runbook import runbook
 from myshift.cli_sandboxes import cloud_context, sandboxes
@@ -532,7 +532,8 @@ def main(argv: list[str] | None = None) -> None:
     except MyshiftError as exc:
         echo_err(f"myshift: {exc}")
         sys.exit(int(exc.exit_code))
-    cli.main(args=args, prog_name="myshift")
+    with interrupts.installed():  # SIGTERM and SIGHUP clean up as Ctrl-C does
+        cli.main(args=args, prog_name="myshift")
 
 
 def run() -> NoReturn:

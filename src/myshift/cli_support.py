@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import click
 
+from myshift import interrupts
 from myshift.errors import MyshiftError, UsageError
 from myshift.exitcodes import ExitCode
 
@@ -27,7 +28,10 @@ def echo_err(msg: str) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn MyshiftError into one clean message and its exit code (never a traceback)."""
+    """Turn MyshiftError into one clean message and its exit code (never a traceback).
+
+    A stop (Ctrl-C, SIGTERM, SIGHUP: ``myshift.interrupts``) exits 128 + its signal.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -38,10 +42,11 @@ def handle_errors(fn: F) -> F:
 
             shown = explain_error(exc)  # a missing privilege, however it was wrapped
             echo_err(f"myshift: {shown}")
-            sys.exit(int(shown.exit_code))
+            stopped = shown.exit_code == ExitCode.INTERRUPTED
+            sys.exit(interrupts.exit_code() if stopped else int(shown.exit_code))
         except KeyboardInterrupt:
-            echo_err("myshift: interrupted by user.")
-            sys.exit(int(ExitCode.INTERRUPTED))
+            echo_err(f"myshift: interrupted {interrupts.by()}.")
+            sys.exit(interrupts.exit_code())
         except Exception as exc:
             from myshift.db.connect import translate_driver_error
 
@@ -52,6 +57,24 @@ def handle_errors(fn: F) -> F:
             sys.exit(int(err.exit_code))
 
     return wrapper  # type: ignore[return-value]
+
+
+def on_close(close: Callable[[], None]) -> None:
+    """Run ``close`` when the command ends, on every path (success, error, a stop signal).
+
+    click runs it after ``handle_errors`` has chosen the exit code; a second stop
+    signal during it (Ctrl-C again) would become click's "Aborted!", exit 1 (a
+    bug's code): it exits 128 + the first signal instead, as the command would have.
+    """
+
+    def run() -> None:
+        try:
+            close()
+        except KeyboardInterrupt:
+            echo_err(f"myshift: interrupted {interrupts.by()}; clean-up was stopped.")
+            sys.exit(interrupts.exit_code())
+
+    click.get_current_context().find_root().call_on_close(run)
 
 
 def statement_display() -> Any:
@@ -262,7 +285,7 @@ def reach() -> Any:
     if found is None:
         found = Reach(load_config(), say=echo_err)
         root.meta["myshift.reach"] = found
-        root.call_on_close(found.close)
+        on_close(found.close)
     return found
 
 
@@ -324,7 +347,7 @@ def notify_for(settings: Any, target: Any) -> Any:
     from myshift.workflows.notify import close_notify, notifier_for
 
     notify = notifier_for(settings, target, say=echo_err)
-    click.get_current_context().find_root().call_on_close(lambda: close_notify(notify))
+    on_close(lambda: close_notify(notify))
     return notify
 
 

@@ -89,8 +89,9 @@ class ApplyFailed(MyshiftError):
 
 
 class Interrupted(MyshiftError):
-    """The user pressed Ctrl-C: what ran, what the server did with the statement in
-    flight, and the next step (not a failure of the plan: rehearsals do not count it)."""
+    """Ctrl-C, SIGTERM or SIGHUP (``myshift.interrupts``): what ran, what the server did
+    with the statement in flight, and the next step (not a failure of the plan:
+    rehearsals do not count it).  The process exits 128 + the signal that came."""
 
     exit_code = ExitCode.INTERRUPTED
 

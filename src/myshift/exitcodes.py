@@ -22,4 +22,9 @@ class ExitCode(IntEnum):
     ABORTED = 13  # the user declined the confirmation
     REHEARSAL_FAILED = 14  # rehearsal failed, or a protected apply has no passed rehearsal
     REGRESSION = 15  # `watch` flagged a regression against its baseline
+    # Stopped by a signal, cleaned up the same way (myshift.interrupts); 128 + the
+    # signal, as the shell reports it.  Errors carry INTERRUPTED; the exit code is
+    # that of the signal that came.
+    HANGUP = 129  # SIGHUP: the terminal went away
     INTERRUPTED = 130  # Ctrl-C: the running statement was killed (the shell's 128 + SIGINT)
+    TERMINATED = 143  # SIGTERM: systemd, a CI or cron time limit, timeout(1), kill

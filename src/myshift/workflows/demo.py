@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from myshift import interrupts
 from myshift.db.connect import Endpoint, connected, quote_ident
 from myshift.db.server import LocalServer
 from myshift.engine.split import split_sql
@@ -123,7 +123,8 @@ def path_hint(path_var: str | None) -> str | None:
 
 
 def run_child(argv: Sequence[str], cwd: Path) -> int:
-    """Run ``myshift ARGV`` in CWD; forward one Ctrl-C and wait for it to clean up."""
+    """Run ``myshift ARGV`` in CWD; forward one Ctrl-C (or the SIGTERM, SIGHUP that
+    stopped the demo: ``myshift.interrupts``) and wait for it to clean up."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "myshift", *argv],
         cwd=cwd,
@@ -135,7 +136,7 @@ def run_child(argv: Sequence[str], cwd: Path) -> int:
         return proc.wait()
     except BaseException:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(interrupts.received())
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:

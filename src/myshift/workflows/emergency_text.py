@@ -55,7 +55,8 @@ EN: Final[dict[str, str]] = {
         "`KILL QUERY <processlist ID>;` stops the statement and keeps the session: use it on "
         "myshift's ALTER. The server undoes the ALTER (a copying ALTER drops its copy at once; an "
         "in-place one can take a while: watch STATE) and myshift records the apply as failed. "
-        "Ctrl-C in myshift's terminal does the same."
+        "Ctrl-C in myshift's terminal, or `kill <myshift's pid>` (SIGTERM) from anywhere, "
+        "does the same."
     ),
     "kill": (
         "`KILL <processlist ID>;` also ends the session and rolls back its open transaction: "
@@ -199,7 +200,8 @@ ES: Final[dict[str, str]] = {
         "`KILL QUERY <processlist ID>;` detiene la sentencia y mantiene la sesión: es lo que se "
         "usa con el ALTER de myshift. El servidor deshace el ALTER (uno que copia la tabla "
         "borra su copia enseguida; uno in-place puede tardar: hay que mirar STATE) y myshift "
-        "registra el apply como fallido. Ctrl-C en la terminal de myshift hace lo mismo."
+        "registra el apply como fallido. Ctrl-C en la terminal de myshift, o "
+        "`kill <pid de myshift>` (SIGTERM) desde cualquier sitio, hace lo mismo."
     ),
     "kill": (
         "`KILL <processlist ID>;` además cierra la sesión y deshace su transacción abierta: así "

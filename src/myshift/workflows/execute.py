@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myshift import __version__
+from myshift import __version__, interrupts
 from myshift.db.connect import Conn, DriverError, Endpoint, connected
 from myshift.db.identity import server_identity
 from myshift.errors import DriftError, Interrupted, MyshiftError, UnsafeError
@@ -237,7 +237,7 @@ def _record_failure(history: History, apply_id: int, exc: BaseException, schema:
     if isinstance(exc, StatementInterrupted):
         outcome, error = "interrupted", exc.history_note
     elif isinstance(exc, KeyboardInterrupt | Interrupted):
-        outcome, error = "interrupted", "interrupted by user"
+        outcome, error = "interrupted", f"interrupted {interrupts.by()}"
     elif isinstance(exc, ApplyInterrupted):
         outcome, error = "interrupted", str(exc.message)
     elif isinstance(exc, MyshiftError):
@@ -263,7 +263,8 @@ def _interrupted(
         err = exc
     else:
         err = Interrupted(
-            "Interrupted by user between statements: no statement was running on the server."
+            f"Interrupted {interrupts.by()} between statements: no statement was running on "
+            "the server."
         )
     ref = f" {apply_id}" if apply_id is not None else ""
     look = f"See what ran with `myshift history{ref} --to {target}`"

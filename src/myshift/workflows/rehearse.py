@@ -55,6 +55,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from myshift import interrupts
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT, Conn, Endpoint, connect, connected
 from myshift.db.identity import server_identity
 from myshift.engine.introspect.catalog import base_table_rows
@@ -204,7 +205,7 @@ def _history_stopped(history: tuple[Any, int] | None, exc: BaseException, stoppe
     """Close the rehearsal's history entry when it did not run to its end."""
     if history is None:
         return
-    outcome, error = ("interrupted", "interrupted by user")
+    outcome, error = ("interrupted", f"interrupted {interrupts.by()}")
     if not stopped:
         outcome, error = "failed", f"rehearsal stopped: {exc}"
     with contextlib.suppress(Exception):
@@ -312,14 +313,16 @@ def _interrupted(
     if isinstance(exc, Interrupted):
         what = exc.message
     elif copying:
-        what = "Interrupted by user while preparing the sandbox" + (
+        what = f"Interrupted {interrupts.by()} while preparing the sandbox" + (
             "" if sb.holds_data else " (the copy's queries were stopped)"
         )
     else:
-        what = "Interrupted by user between statements"
-    where = "kept" if sb.keep else "removed"
+        what = f"Interrupted {interrupts.by()} between statements"
+    where = "which was kept" if sb.keep else "which was removed"
+    if sb.left:  # a second stop signal cut its removal short
+        where = f"which was not fully removed: {sb.left}"
     return Interrupted(
-        f"{what.rstrip('.')} (in the {sb.kind} sandbox, which was {where}); production was "
+        f"{what.rstrip('.')} (in the {sb.kind} sandbox, {where}); production was "
         "not changed and the rehearsal is recorded as interrupted.",
         f"Rehearse again when ready: `myshift rehearse --plan {plan_path} --to {target}`.",
     )

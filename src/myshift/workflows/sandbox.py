@@ -95,6 +95,8 @@ class Sandbox(ABC):
         self.endpoint: Endpoint | None = None
         self.notes: list[str] = []
         self.clone_stats: CloneStats | None = None
+        # What teardown could not remove and the command that removes it ("": nothing).
+        self.left = ""
         self._finished = False
 
     @abstractmethod

@@ -291,6 +291,7 @@ class AwsSandbox(Sandbox):
                 f"AWS: {what}. Remove it with `myshift sandboxes delete {first}` "
                 f"(`myshift sandboxes sweep` removes it after {self.expires or 'its expiry'})."
             )
+            self.left = f"still on AWS: {what}; `myshift sandboxes delete {first}` removes it"
             self.notes.append(msg)
             self.cloud.say(msg)
 

@@ -369,7 +369,9 @@ class LocalReplicaSandbox(LocalSandbox):
         return ep
 
     def _start(self, server_cls: type[LocalServer], sid: int) -> LocalServer:
-        srv = server_cls.start(server_id=sid, extra_args=("--relay-log=relay-bin",))
+        # Held before anything else runs: a stop signal while the line below is
+        # written must find the server for teardown, not leave it running.
+        self.server = srv = server_cls.start(server_id=sid, extra_args=("--relay-log=relay-bin",))
         pid = srv.process.pid if srv.process else "?"
         self._phases.note(
             f"Local server up: 127.0.0.1:{srv.port}, pid {pid}, datadir {srv.basedir}"

@@ -7,13 +7,15 @@ used by ``workflows.runner.run_statements``):
   server (``db.sessions.progress_row``) and hands it to the display
   (``workflows.statementprogress``), unless the statement reports its own
   progress (``on_progress``: an online schema change tool);
-* **Ctrl-C** while a statement runs does not raise in the main thread, which
-  is blocked reading the server's answer (an exception there would leave the
-  driver mid-packet and the server still running the statement).  The handler
+* **Ctrl-C** (or SIGTERM, SIGHUP: ``myshift.interrupts``) while a statement runs
+  does not raise in the main thread, which is blocked reading the server's
+  answer (an exception there would leave the driver mid-packet and the server
+  still running the statement).  The handler
   only wakes the thread, which sends ``KILL QUERY <ddl session>`` on the side
   connection (again every 0.5 s: a keep-data step may have moved on to its
   next query).  The server stops the statement and rolls it back; the DDL
-  session gets error 1317 and the runner records ``interrupted by user``.  If
+  session gets error 1317 and the runner records ``interrupted by user`` (or
+  ``by SIGTERM``).  If
   the server has not answered ``budget`` seconds after the signal (a big
   transaction rolling back), the DDL socket is shut down so myshift still
   stops in time, and the message says the statement may still be rolling back.
@@ -22,21 +24,20 @@ used by ``workflows.runner.run_statements``):
 Work that is not a query of the DDL session (an online schema change tool's
 process) registers ``on_interrupt(stop)``: the thread calls it on Ctrl-C.
 
-The thread blocks SIGINT for itself, so the kernel delivers it to the main
-thread, whose blocking read is what must be interrupted.
+The thread blocks the stop signals for itself, so the kernel delivers them to
+the main thread, whose blocking read is what must be interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
-from typing import Any
 
+from myshift import interrupts
 from myshift.db import sessions
 from myshift.db.connect import Conn, DriverError
 from myshift.errors import Interrupted
@@ -55,8 +56,9 @@ UNKNOWN = "unknown"  # the server did not confirm within the budget
 
 
 class StatementInterrupted(Interrupted):
-    """Ctrl-C during (or right after) statement ``seq`` of ``total``; ``outcome`` says what
-    the server did with it.  ``fix`` is the next step, set by whoever knows the apply."""
+    """A stop (Ctrl-C, SIGTERM, SIGHUP) during (or right after) statement ``seq`` of
+    ``total``; ``outcome`` says what the server did with it.  ``fix`` is the next
+    step, set by whoever knows the apply."""
 
     def __init__(
         self, seq: int, total: int, subject: str, sql: str, outcome: str, thread_id: int
@@ -64,6 +66,7 @@ class StatementInterrupted(Interrupted):
         self.seq, self.total, self.subject, self.sql = seq, total, subject, sql
         self.outcome = outcome
         self.thread_id = thread_id
+        self._by = interrupts.by()
         super().__init__(self._describe(), None)
 
     @property
@@ -76,19 +79,19 @@ class StatementInterrupted(Interrupted):
         sql = one_line(self.sql, 160)
         done = self.applied
         ran = f"statements 1..{done} were applied" if done else "no statement was applied"
+        by = self._by
         if self.outcome == ROLLED_BACK:
             said = (
-                f"Interrupted by user during {what} (`{sql}`): the server stopped it and rolled "
+                f"Interrupted {by} during {what} (`{sql}`): the server stopped it and rolled "
                 f"it back, so {self.subject} is as it was before that statement; {ran}."
             )
         elif self.outcome == COMPLETED:
             said = (
-                f"Interrupted by user: {what} (`{sql}`) had completed; {ran} and nothing after "
-                "it ran."
+                f"Interrupted {by}: {what} (`{sql}`) had completed; {ran} and nothing after it ran."
             )
         else:
             said = (
-                f"Interrupted by user during {what} (`{sql}`): KILL QUERY was sent but the server "
+                f"Interrupted {by} during {what} (`{sql}`): KILL QUERY was sent but the server "
                 f"had not confirmed when myshift stopped; it may still be rolling the statement "
                 f"back (connection id {self.thread_id} in SHOW PROCESSLIST); {ran}."
             )
@@ -96,7 +99,7 @@ class StatementInterrupted(Interrupted):
 
     @property
     def history_note(self) -> str:
-        return f"interrupted by user: statement {self.seq} {self.outcome}"
+        return f"interrupted {self._by}: statement {self.seq} {self.outcome}"
 
 
 @dataclass
@@ -139,16 +142,13 @@ class StatementWatch:
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._old_handler: Any = None
+        self._routing: contextlib.ExitStack | None = None
 
     # ------------------------------------------------------------------ lifetime
 
     def __enter__(self) -> StatementWatch:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        self._routing = contextlib.ExitStack()
+        self._routing.enter_context(interrupts.routed(self._on_signal))
         self._thread = threading.Thread(target=self._watch, name="myshift-watch", daemon=True)
         self._thread.start()
         return self
@@ -156,18 +156,20 @@ class StatementWatch:
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._old_handler is not None:
-            signal.signal(signal.SIGINT, self._old_handler)
-            self._old_handler = None
+        if self._routing is not None:
+            self._routing.close()
+            self._routing = None
         self._closed = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)
         self.display.close()
 
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if not interrupts.note(signum):
+            return  # the same stop told twice (timeout(1)): one stop
         if self._stop_at is not None or self._current is None:
-            raise KeyboardInterrupt
+            interrupts.raise_for(signum)  # a second one, or nothing in flight: stop now
         self._stop_at = time.monotonic()
         self._wake.set()
 
@@ -205,9 +207,7 @@ class StatementWatch:
                 raise
             outcome = UNKNOWN if self._abandoned or _lost(exc) else ROLLED_BACK
             self.display.finished(dt, f"stopped ({outcome})")
-            raise StatementInterrupted(
-                seq, total, subject, sql, outcome, self.thread_id
-            ) from None
+            raise StatementInterrupted(seq, total, subject, sql, outcome, self.thread_id) from None
         self._current = None
         self._last = cur
         self.display.finished(time.monotonic() - t0)
@@ -230,8 +230,7 @@ class StatementWatch:
     # ------------------------------------------------------------------ the thread
 
     def _watch(self) -> None:
-        with contextlib.suppress(AttributeError, ValueError, OSError):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        interrupts.block_in_this_thread()
         side: Conn | None = None
         polling = not isinstance(self.display, SilentDisplay)  # nobody to show it to
         next_kill = 0.0
@@ -253,7 +252,8 @@ class StatementWatch:
                     if not cur.stoppers:  # an external tool stops itself and cleans up
                         next_kill = self._stop(side, next_kill)  # on the DDL session
                     continue
-                self.display.tick()
+                with contextlib.suppress(OSError):  # a terminal that hung up (EIO)
+                    self.display.tick()
                 if cur.external or side is None or not polling:
                     continue
                 try:
@@ -263,7 +263,8 @@ class StatementWatch:
                     polling = False  # the side session is gone: no progress, Ctrl-C still works
                     continue
                 if p is not None and self._current is cur:
-                    self.display.update(p)
+                    with contextlib.suppress(OSError):  # the thread must live to stop it
+                        self.display.update(p)
         finally:
             if side is not None:
                 side.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from myshift import interrupts
 from myshift.engine.risk import Risk
 from myshift.errors import Interrupted, MyshiftError
 from myshift.workflows.notify.message import Event, one_line
@@ -30,7 +31,8 @@ def file_link(path: str | Path | None) -> str:
 def error_text(exc: BaseException) -> str:
     """What went wrong, one line: the message (and fix) of a MyshiftError."""
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted by user (Ctrl-C)"
+        by = interrupts.by()
+        return "interrupted by user (Ctrl-C)" if by == "by user" else f"interrupted {by}"
     if isinstance(exc, MyshiftError):
         return one_line(str(exc))
     return one_line(f"{type(exc).__name__}: {exc}")
