@@ -9,11 +9,10 @@
    cannot hold the rows that make apply refuse, so when one fails on
    production the rehearsal fails (stage ``pre-flight``) whatever the sandbox
    says; the sandbox still runs the plan for its timings.
-2. **Sandbox** (``workflows.sandbox``): ``local`` | ``server:URL`` |
-   ``replica:URL``.  Each one refuses to be production (server identity, not
-   host names); rehearse asserts it once more right before running anything.
-3. **Copy** structure and ``--data`` (``workflows.clone``), with a progress bar
-   on a terminal.  A replica already holds all the rows.
+2. **Sandbox** (``workflows.sandbox.make_sandbox``: local, server, replica,
+   local-replica, rds-*): never production (server identity, asserted again
+   right before anything runs).
+3. **Copy** structure and ``--data`` (``workflows.clone``); replicas hold the rows.
 4. **Run** the plan's runnable statements with the *production* executor
    (``execute.execute_planfile``: lock_wait_timeout, algorithm policy,
    pre-flight checks, keep-data hook, verification against the plan's ``to``).
