@@ -74,7 +74,7 @@ from myshift.workflows.planfile import PlanFile
 from myshift.workflows.preflightrun import preflight_hits
 from myshift.workflows.rehearse_history import begin_history, finish_history, record_in_plan
 from myshift.workflows.rehearse_observe import Observer, estimate
-from myshift.workflows.rehearse_report import RehearsalReport, StatementReport
+from myshift.workflows.rehearse_report import RehearsalReport, StatementReport, write_report
 from myshift.workflows.runner import ApplyOptions, check_drift
 from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
 from myshift.workflows.statementprogress import StatementDisplay, statement_display
@@ -284,9 +284,9 @@ def rehearse(
     finish_history(history, report)
     record_in_plan(plan_path, report)
     if options.report_md:
-        _write(options.report_md, report.to_markdown())
+        write_report(options.report_md, report.to_markdown())
     if options.report_json:
-        _write(options.report_json, report.to_json())
+        write_report(options.report_json, report.to_json())
     _tell(options, report, plan_path)
     return report
 
@@ -576,18 +576,6 @@ def _next_steps(report: RehearsalReport, target: Endpoint) -> None:
         steps.append("Rehearse on a server of the same flavor and version (--sandbox server:URL).")
     if not report.kept:
         steps.append("Re-run with --keep to inspect the sandbox after a failure.")
-
-
-def _write(path: str, text: str) -> None:
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(p)
-    except OSError as exc:
-        raise UsageError(
-            f"Cannot write the report {path}: {exc.strerror}.", "Check the path."
-        ) from None
 
 
 __all__ = [

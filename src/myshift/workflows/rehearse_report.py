@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from myshift.errors import UsageError
 from myshift.workflows.validate import CheckResult, CommandResult
 
 
@@ -271,6 +273,19 @@ def _tail(r: RehearsalReport, markdown: bool) -> list[str]:
         out += ["", "## Next steps" if markdown else "Next:"]
         out += [f"- {n}" if markdown else f"  {n}" for n in r.next_steps]
     return out
+
+
+def write_report(path: str, text: str) -> None:
+    """Write a report file atomically (a reader never sees half of it)."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(p)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write the report {path}: {exc.strerror}.", "Check the path."
+        ) from None
 
 
 __all__ = ["RehearsalReport", "StatementReport"]
