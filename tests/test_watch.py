@@ -321,3 +321,41 @@ def test_a_quiet_apply_raises_no_false_alarm(ps_server: LocalServer, tmp_path: P
     assert r.returncode == 0, r.stderr
     assert "Watch recorded in history with apply" in r.stderr, r.stderr
     assert "REGRESSION" not in r.stderr, r.stderr
+
+
+def test_statement_errors_anywhere_are_flagged(ps_server: LocalServer, tmp_path: Path) -> None:
+    """Errors per second, server-wide: the app failing on a table the plan never touched
+    (in another schema) is flagged as `errors/s`, a figure every sample line shows."""
+    schema = "errs"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    (tmp_path / "myshift.toml").write_text('[watch]\nbaseline = "1s"\n')
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "4s", "--interval", "0.5s"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    failed = 0
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if not failed and (m := SAMPLE.match(line)) and m.group(2) == "watching":
+            with connect(ep, schema="") as c:
+                for _ in range(200):
+                    try:
+                        c.query("SELECT * FROM elsewhere.no_such_table")
+                    except Exception:  # the error is the point
+                        failed += 1
+    proc.wait(timeout=30)
+    out = "\n".join(lines)
+    assert failed == 200
+    assert proc.returncode == 15, out + (proc.stderr.read() if proc.stderr else "")
+    assert re.search(r"baseline .* · err/s 0 · ", out), out
+    flags = [ln for ln in lines if ln.startswith("REGRESSION at")]
+    assert any(" errors/s " in ln for ln in flags), out
+    assert not any("stmt errors/s" in ln for ln in flags), out  # not the watched schema's

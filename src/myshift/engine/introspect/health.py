@@ -3,6 +3,8 @@
 * ``global_status``: SHOW GLOBAL STATUS, the numeric counters and gauges;
 * ``deadlock_count``: InnoDB's deadlocks (MariaDB: the ``Innodb_deadlocks``
   status; MySQL: ``information_schema.INNODB_METRICS``' ``lock_deadlocks``);
+* ``statement_errors``: statements ended in error, server-wide, from
+  performance_schema's global statement summary;
 * ``digest_rows``: performance_schema's statement digests of one schema
   (errors, warnings, statements using no index, rows examined), when
   performance_schema is on and readable;
@@ -46,6 +48,21 @@ def deadlock_count(conn: Conn, status: dict[str, float]) -> float | None:
     except DriverError:
         return None
     return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def statement_errors(conn: Conn) -> float | None:
+    """Statements that ended in an error since the server started (every schema, every
+    session: performance_schema's global summary, MySQL 5.6+ and MariaDB 10.0+); None
+    when performance_schema is off or not readable.  SHOW GLOBAL STATUS has no such
+    counter on either server."""
+    try:
+        value = conn.scalar(
+            "SELECT SUM(SUM_ERRORS) "
+            "FROM performance_schema.events_statements_summary_global_by_event_name"
+        )
+    except DriverError:
+        return None
+    return float(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,4 +144,5 @@ __all__ = [
     "global_status",
     "performance_schema_on",
     "replica_state",
+    "statement_errors",
 ]

@@ -32,6 +32,8 @@ class Snapshot:
     status: dict[str, float]
     deadlocks: float | None
     digests: list[health.DigestRow] | None
+    # Statements ended in error, server-wide (performance_schema); None without it.
+    errors: float | None = None
     # Per replica (its name): lag in seconds, None when unknown, or an error text.
     replicas: dict[str, float | str | None] = field(default_factory=dict)
 
@@ -85,6 +87,7 @@ class Sampler:
             status=status,
             deadlocks=health.deadlock_count(self.conn, status),
             digests=self._digests() if self.has_digests else None,
+            errors=health.statement_errors(self.conn) if self.has_digests else None,
             replicas={name: self._lag(name) for name in self.replica_endpoints},
         )
 
@@ -133,6 +136,11 @@ def figures(a: Snapshot, b: Snapshot) -> Sample:
         "threads_running": b.status.get("Threads_running"),
         "queries_per_s": _rate(a, b, "Questions"),
         "writes_per_s": _rate(a, b, *_WRITES),
+        "errors_per_s": (
+            max(0.0, b.errors - a.errors) / dt
+            if a.errors is not None and b.errors is not None
+            else None
+        ),
         "aborted_per_s": _rate(a, b, "Aborted_clients", "Aborted_connects"),
         "rollbacks_per_s": _rate(a, b, "Handler_rollback"),
         "scans_per_s": _rate(a, b, "Select_scan", "Select_full_join"),
