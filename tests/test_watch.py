@@ -8,6 +8,7 @@ the digest figures are exercised next to the SHOW GLOBAL STATUS ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -359,3 +360,56 @@ def test_statement_errors_anywhere_are_flagged(ps_server: LocalServer, tmp_path:
     flags = [ln for ln in lines if ln.startswith("REGRESSION at")]
     assert any(" errors/s " in ln for ln in flags), out
     assert not any("stmt errors/s" in ln for ln in flags), out  # not the watched schema's
+
+
+def test_live_view_on_a_terminal(ps_server: LocalServer, tmp_path: Path) -> None:
+    """On a terminal (a pty here) the watch is a live table redrawn in place: baseline
+    and now per figure, the flagged one marked, the regression and its rollback above."""
+    import pty
+    import select
+
+    schema = "live"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "4s", "--interval", "0.5s", "--baseline", "1s"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(slave)
+    raw, started, failed = b"", time.monotonic(), False
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            raw += chunk
+        if not failed and time.monotonic() - started > 2.5:  # past the 1 s baseline
+            with connect(ep, schema="") as c:
+                for _ in range(200):
+                    with contextlib.suppress(Exception):
+                        c.query("SELECT * FROM elsewhere.no_such_table")
+            failed = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(master)
+    assert proc.wait(timeout=30) == 15, proc.stderr.read() if proc.stderr else ""
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
+    assert "\x1b[1A" in raw.decode(errors="replace")  # redrawn in place, not appended
+    assert re.search(r"┃ figure +┃ baseline ┃ +now ┃", screen), screen[-3000:]
+    assert re.search(r"│ errors/s +│ +0 │ +\S+ │ REGRESSION │", screen), screen[-3000:]
+    assert re.search(r"│ threads running +│ +\d", screen), screen[-3000:]
+    flagged = screen.index("REGRESSION at ")
+    assert f"to roll back: myshift rollback --to {url}" in screen[flagged:], screen[-3000:]
+    assert "· baseline ·" in screen and "flag(s)" in screen  # the table's title
+    assert flagged < screen.index("Watch of ")  # the summary comes last
