@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -413,3 +414,146 @@ def test_live_view_on_a_terminal(ps_server: LocalServer, tmp_path: Path) -> None
     assert f"to roll back: myshift rollback --to {url}" in screen[flagged:], screen[-3000:]
     assert "· baseline ·" in screen and "flag(s)" in screen  # the table's title
     assert flagged < screen.index("Watch of ")  # the summary comes last
+
+
+LONG_ROWS = 150_000
+# Adding a stored generated column copies the table (ALGORITHM=COPY): seconds of one
+# myshift session reading every row, which the server-wide counters see.
+LONG_DESIRED = (
+    "CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(20), "
+    "h CHAR(128) AS (SHA2(REPEAT(note, 300), 512)) PERSISTENT);\n"
+    "CREATE TABLE other (id INT PRIMARY KEY, v INT NOT NULL);\n"
+)
+
+
+def _long_apply_setup(server: LocalServer, schema: str, tmp: Path) -> tuple[Endpoint, str]:
+    ep = Endpoint(server.host, server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+        c.execute(f"USE {schema}")
+        c.execute("CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(20))")
+        c.execute(f"INSERT INTO big SELECT seq, LEFT(MD5(seq), 20) FROM seq_1_to_{LONG_ROWS}")
+        c.execute("CREATE TABLE other (id INT PRIMARY KEY, v INT NOT NULL)")
+        c.execute("INSERT INTO other SELECT seq, seq FROM seq_1_to_5000")
+    (tmp / "desired.sql").write_text(LONG_DESIRED)
+    (tmp / "myshift.toml").write_text(
+        '[watch]\nbaseline = "1s"\n\n[online]\nmin_rows = 1000000000\nmin_bytes = 1000000000000\n'
+    )
+    return ep, f"mysql://root@127.0.0.1:{server.port}/{schema}"
+
+
+def _alter_running(ep: Endpoint, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    with connect(ep, schema="") as admin:
+        while time.monotonic() < deadline:
+            rows = admin.query(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE INFO LIKE '%%ALTER TABLE%%big%%' AND DB = %s",
+                (ep.schema,),
+            )
+            if rows:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def _watched_apply(url: str, tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*MYSHIFT, "apply", "--to", url, "--desired", "desired.sql", "--yes", "--watch",
+         "--watch-interval", "0.5s", "--watch-after", "1s"],
+        cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _during(ep: Endpoint) -> dict[str, Any]:
+    with History.open(ep, audit_path=None) as h:
+        rec = h.latest_apply(ep.schema, kinds=("apply",))
+        assert rec is not None
+        watched: dict[str, Any] = h.get_apply(rec.id).record.notes["watch"]
+    return watched
+
+
+def test_a_copying_alter_is_no_regression_of_its_own(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    """myshift's own session copying every row is taken out of the server-wide scan
+    figures (status_by_thread), so they are judged while the apply runs, and stay quiet."""
+    ep, url = _long_apply_setup(ps_server, "own_quiet", tmp_path)
+    proc = _watched_apply(url, tmp_path)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "REGRESSION" not in err, err
+    watched = _during(ep)
+    rows_q = watched["figures"].index("scan_rows_per_query")
+    during = [s for s in watched["samples"] if s["p"] == "during"]
+    assert len(during) >= 4, watched["samples"]  # the copy took seconds
+    assert watched["own_subtracted"] >= len(during) - 2, watched  # judged, most of them
+    # LONG_ROWS rows read by the ALTER: none of them counted as the app's.
+    assert max(s["v"][rows_q] or 0 for s in during) < 1000, during
+    scans = watched["figures"].index("scans_per_s")
+    print(
+        f"during: {len(during)} samples, {watched['own_subtracted']} with myshift's work "
+        f"taken out; max scans/s {max(s['v'][scans] or 0 for s in during)}, "
+        f"max scan rows/query {max(s['v'][rows_q] or 0 for s in during)}"
+    )
+
+
+def test_the_apps_scans_during_a_long_apply_are_flagged_then(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    """The app starts full scans of a table the plan does not change (so no digest of
+    the changed tables shows it) while the copy runs: flagged in the `during` phase."""
+    ep, url = _long_apply_setup(ps_server, "own_busy", tmp_path)
+    proc = _watched_apply(url, tmp_path)
+    scans = 0
+    try:
+        assert _alter_running(ep), "the ALTER never started"
+        end = time.monotonic() + 2.5
+        with connect(ep) as app:
+            while time.monotonic() < end:
+                app.query("SELECT id FROM other WHERE v = %s", (scans,))  # no index on v
+                scans += 1
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    flags = [ln for ln in err.splitlines() if ln.startswith("REGRESSION at")]
+    assert any("(during): full scans/s" in ln for ln in flags), (scans, err)
+    watched = _during(ep)
+    assert "scans_per_s" in {f["figure"] for f in watched["flags"] if f["phase"] == "during"}
+    print(f"{scans} app scans; flagged: {flags}")
+
+
+def test_own_work_is_complete_only_when_every_session_is_accounted_for() -> None:
+    """db.own + status_by_thread: a session opened since counts from zero; one that
+    closed in the interval, one performance_schema does not instrument, or an outside
+    tool (pt-online-schema-change) leaves the subtraction incomplete."""
+    from myshift.db.own import OwnSessions
+    from myshift.engine.introspect.health import OwnCounters
+    from myshift.workflows.watch.sampler import Snapshot, own_work
+
+    def snap(
+        t: float,
+        sessions: dict[int, dict[str, float]],
+        closed: int = 0,
+        outside: int = 0,
+        running: bool = False,
+        ids: frozenset[int] | None = None,
+    ) -> Snapshot:
+        server = {"Questions": 0.0, "Select_scan": 0.0, "Select_full_join": 0.0}
+        server |= {"Handler_read_rnd_next": 0.0, "errors": 0.0}
+        own = OwnSessions(frozenset(sessions) if ids is None else ids, closed, outside, running)
+        return Snapshot(t, t, {}, None, None, own=own, own_counters=OwnCounters(server, sessions))
+
+    def s(scan: float, on: float = 1) -> dict[str, float]:
+        return {"Select_scan": scan, "instrumented": on}
+
+    a = snap(0, {7: s(10)})
+    work, complete = own_work(a, snap(1, {7: s(15), 9: s(4)}))  # 9 opened since
+    assert complete and work["Select_scan"] == 9
+    assert not own_work(a, snap(1, {}, closed=1))[1]  # 7 closed: its last scans unknown
+    assert not own_work(a, snap(1, {7: s(15)}, outside=1, running=True))[1]
+    assert not own_work(a, snap(1, {7: s(15, on=0)}))[1]  # not instrumented
+    unseen = snap(0, {}, ids=frozenset({7}))  # open, but not (yet) in the table
+    assert not own_work(unseen, snap(1, {7: s(15)}))[1]

@@ -121,6 +121,8 @@ def _watched(opts: ApplyCommandOptions, pf: PlanFile) -> WatchOptions | None:
         return watch
     tables = sorted({t.strip() for s in pf.runnable for t in s.subject.split(",") if t.strip()})
     return replace(watch, tables=tuple(tables))
+
+
 def _execute_told(
     target: Endpoint,
     pf: PlanFile,
