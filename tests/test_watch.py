@@ -224,6 +224,11 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
     assert before[("myshift_watch_flagged", "no_index_per_s")] == 0
     assert after[("myshift_watch_flagged", "no_index_per_s")] == 1
     assert after[("myshift_watch_value", "no_index_per_s")] > 10
+    print(
+        f"load: {load.queries} lookups, 0 errors; first sample after the drop "
+        f"{(first[1] - dropped_at).total_seconds():.2f}s later (interval {interval:g}s) "
+        f"flagged: {text.splitlines()[0][:140]}"
+    )
 
 
 def test_watch_settings_are_strict(tmp_path: Path) -> None:
