@@ -689,12 +689,15 @@ def test_a_watched_apply_tells_its_alerts_in_every_channel(
     assert alert["plan_hash"] == plan_hash and alert["apply_id"] == apply_id
     assert alert["link"] == str((tmp_path / "plan.json").resolve())
     assert alert["details"]["rollback"] == f"myshift rollback {apply_id} --to stage"
+    report = f"myshift report --apply {apply_id} --to stage -o apply-{apply_id}.html"
+    assert alert["details"]["html report"] == hooks[2]["details"]["html report"] == report
     mail = mailbox.mails[3].get_content()
     for line in (
         f"plan: {plan_hash}",
         f"history id: {apply_id}",
         f"report: {(tmp_path / 'plan.json').resolve()}",
         f"rollback: myshift rollback {apply_id} --to stage",
+        f"html report: {report}",
         "who: ",
         f"where: stage, mysql://{stage.user}@{stage.host}:{stage.port}/{stage.schema}",
     ):

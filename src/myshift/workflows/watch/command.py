@@ -64,6 +64,7 @@ class AlertContext:
     apply_id: int | None = None
     plan_hash: str = ""
     link: str = ""
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,14 @@ def alerts_to(
     """A watch's ``on_alert`` that tells the team (a ``watch.alert`` event) of each flag."""
     if notify is None:
         return None
-    from myshift.workflows.notify.events import watch_alert
+    from myshift.workflows.notify.events import report_command, watch_alert
 
     def on_alert(f: Flag, ctx: AlertContext) -> None:
         now = "?" if f.value is None else f"{f.value:g}"
         was = "?" if f.baseline is None else f"{f.baseline:g}"
+        figures: tuple[tuple[str, str], ...] = ((f.figure, f"{was} -> {now}"),)
+        if ctx.apply_id is not None:
+            figures += (("html report", report_command(ctx.apply_id, ctx.target)),)
         notify(
             watch_alert(
                 f.text(),
@@ -91,7 +95,7 @@ def alerts_to(
                 link=ctx.link,
                 apply_id=ctx.apply_id,
                 rollback=f.rollback,
-                figures=((f.figure, f"{was} -> {now}"),),
+                figures=figures,
             )
         )
 
@@ -138,7 +142,7 @@ def _context(
         if not plan_hash and aid is not None:
             plan_hash = _plan_hash_of(target, opts.history_schema, aid)
         link = opts.link or (f"myshift history {aid} --to {target}" if aid is not None else "")
-        return AlertContext(aid, plan_hash, link)
+        return AlertContext(aid, plan_hash, link, str(target))
 
     return context
 
