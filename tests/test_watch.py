@@ -562,3 +562,104 @@ def test_own_work_is_complete_only_when_every_session_is_accounted_for() -> None
     assert not own_work(a, snap(1, {7: s(15, on=0)}))[1]  # not instrumented
     unseen = snap(0, {}, ids=frozenset({7}))  # open, but not (yet) in the table
     assert not own_work(unseen, snap(1, {7: s(15)}))[1]
+
+
+def _deadlock(ep: Endpoint) -> None:
+    """Two sessions updating rows 1 and 2 in opposite orders: InnoDB kills one."""
+    a, b = connect(ep), connect(ep)
+    try:
+        a.execute("BEGIN")
+        b.execute("BEGIN")
+        a.execute("UPDATE locks SET v = v + 1 WHERE id = 1")
+        b.execute("UPDATE locks SET v = v + 1 WHERE id = 2")
+        waiting = threading.Thread(
+            target=_quietly, args=(a, "UPDATE locks SET v = v + 1 WHERE id = 2")
+        )
+        waiting.start()
+        time.sleep(0.3)
+        _quietly(b, "UPDATE locks SET v = v + 1 WHERE id = 1")  # one of the two dies
+        waiting.join(timeout=10)
+        _quietly(a, "ROLLBACK")
+        _quietly(b, "ROLLBACK")
+    finally:
+        a.close()
+        b.close()
+
+
+def _quietly(c: Any, sql: str) -> None:
+    with contextlib.suppress(Exception):  # the error is the point
+        c.execute(sql)
+
+
+def test_every_listed_figure_is_read_and_flagged(ps_server: LocalServer, tmp_path: Path) -> None:
+    """What the issue lists, each caused for real on the watched table after the
+    baseline: writes (Com_*), handler rollbacks, a row-lock wait of 1 s, a deadlock,
+    slow queries, and statement errors by digest on the changed table."""
+    schema = "every"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+        c.execute(f"CREATE TABLE {schema}.locks (id INT PRIMARY KEY, v INT NOT NULL)")
+        c.execute(f"INSERT INTO {schema}.locks SELECT seq, 0 FROM {schema}.seq_1_to_100")
+        old_long = c.scalar("SELECT @@GLOBAL.long_query_time")
+        c.execute("SET GLOBAL long_query_time = 0.05")  # new sessions: 50 ms is slow
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "8s", "--interval", "1s", "--baseline", "2s",
+         "--table", "locks"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines: list[str] = []
+    caused = False
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if caused or not ((m := SAMPLE.match(line)) and m.group(2) == "watching"):
+                continue
+            caused = True
+            holder, waiter = connect(ep), connect(ep)
+            with holder, waiter:
+                for i in range(30):  # writes, each rolled back by the handler
+                    holder.execute("BEGIN")
+                    holder.execute("INSERT INTO locks VALUES (%s, 1)", (1000 + i,))
+                    holder.execute("ROLLBACK")
+                for _ in range(10):  # statement errors on the watched table
+                    _quietly(waiter, "INSERT INTO locks VALUES (1, 1)")
+                for _ in range(5):
+                    waiter.query("SELECT SLEEP(0.06)")
+                holder.execute("BEGIN")
+                holder.query("SELECT v FROM locks WHERE id = 50 FOR UPDATE")
+                waiter.execute("SET SESSION innodb_lock_wait_timeout = 1")
+                _quietly(waiter, "UPDATE locks SET v = 2 WHERE id = 50")  # waits 1 s
+                holder.execute("ROLLBACK")
+            _deadlock(ep)
+        proc.wait(timeout=30)
+    finally:
+        with connect(ep, schema="") as c:
+            c.execute(f"SET GLOBAL long_query_time = {float(old_long)}")
+    out = "\n".join(lines)
+    assert proc.returncode == 15, out
+    flagged = {
+        label
+        for ln in lines
+        if ln.startswith("REGRESSION at")
+        for label in (
+            "rollbacks/s",
+            "row lock waits/s",
+            "row lock ms/s",
+            "deadlocks/s",
+            "slow queries/s",
+            "stmt errors/s",
+        )
+        if f": {label} " in ln
+    }
+    assert flagged == {
+        "rollbacks/s",
+        "row lock waits/s",
+        "row lock ms/s",
+        "deadlocks/s",
+        "slow queries/s",
+        "stmt errors/s",
+    }, out
+    print(*[ln for ln in lines if ln.startswith("REGRESSION at")], sep="\n")
