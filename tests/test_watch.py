@@ -491,7 +491,7 @@ def test_a_copying_alter_is_no_regression_of_its_own(
     watched = _during(ep)
     rows_q = watched["figures"].index("scan_rows_per_query")
     during = [s for s in watched["samples"] if s["p"] == "during"]
-    assert len(during) >= 4, watched["samples"]  # the copy took seconds
+    assert len(during) >= 3, watched["samples"]  # the copy took seconds (1.9-4.9 s here)
     assert watched["own_subtracted"] >= len(during) - 2, watched  # judged, most of them
     # LONG_ROWS rows read by the ALTER: none of them counted as the app's.
     assert max(s["v"][rows_q] or 0 for s in during) < 1000, during
