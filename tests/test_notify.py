@@ -633,3 +633,76 @@ def test_a_watch_alert_is_told_with_its_rollback(
     everything = out + err + json.dumps(receiver.on("/hook"))
     for secret in SECRETS:
         assert secret not in everything
+
+
+def test_a_watched_apply_tells_its_alerts_in_every_channel(
+    stage: Endpoint, tmp_path: Path, receiver: Receiver, mailbox: Mailbox
+) -> None:
+    """`apply --watch`: a regression in the after-window (failed logins) reaches the
+    Slack hook, the JSON hook and the mailbox once each, after apply.finished, naming the
+    apply, its plan hash and its plan file, with the rollback and no secret."""
+    write_config(tmp_path, stage, all_channels(receiver, mailbox))
+    with (tmp_path / "myshift.toml").open("a") as fh:
+        fh.write('\n[watch]\nbaseline = "1s"\n')
+    (tmp_path / "desired.sql").write_text(
+        "CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(20), c INT);"
+    )
+    env = cli_env(receiver)
+    r = myshift(tmp_path, "plan", "--to", "stage", "--desired", "desired.sql", "-o", "plan.json",
+                env=env)  # fmt: skip
+    assert r.returncode in (0, ExitCode.CHANGES_PENDING), r.stderr
+    proc = subprocess.Popen(
+        [*MYSHIFT, "apply", "--plan", "plan.json", "--to", "stage", "--yes", "--watch",
+         "--watch-interval", "0.5s", "--watch-after", "5s"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    assert proc.stderr is not None
+    err_lines: list[str] = []
+    bad = replace(stage, password="not-the-password")
+    for line in proc.stderr:
+        err_lines.append(line)
+        if "after the apply" in line:
+            for _ in range(30):
+                with contextlib.suppress(Exception):
+                    connect(bad).close()
+    out = proc.stdout.read() if proc.stdout else ""
+    proc.wait(timeout=60)
+    err = "".join(err_lines)
+    assert proc.returncode == 0, err
+    flagged = sum(1 for ln in err_lines if ln.startswith("REGRESSION at"))  # not the summary
+    assert flagged >= 1 and "aborted/s" in err, err
+
+    kinds = ["plan.created", "apply.started", "apply.finished"] + ["watch.alert"] * flagged
+    hooks = receiver.on("/hook")
+    assert [h["kind"] for h in hooks] == kinds, [h["kind"] for h in hooks]
+    assert len({h["id"] for h in hooks}) == len(kinds)  # once each
+    assert [s["text"].splitlines()[0].split(" on ")[0] for s in receiver.on(SLACK_PATH)] == [
+        f"myshift: {k.replace('.', ' ')}" for k in kinds
+    ]
+    assert [m["X-Myshift-Event"] for m in mailbox.mails] == kinds
+
+    plan_hash = json.loads((tmp_path / "plan.json").read_text())["plan_hash"]
+    apply_id = hooks[2]["apply_id"]
+    alert = hooks[3]
+    assert alert["outcome"] == "alert" and "aborted/s" in alert["summary"]
+    assert alert["plan_hash"] == plan_hash and alert["apply_id"] == apply_id
+    assert alert["link"] == str((tmp_path / "plan.json").resolve())
+    assert alert["details"]["rollback"] == f"myshift rollback {apply_id} --to stage"
+    report = f"myshift report --apply {apply_id} --to stage -o apply-{apply_id}.html"
+    assert alert["details"]["html report"] == hooks[2]["details"]["html report"] == report
+    mail = mailbox.mails[3].get_content()
+    for line in (
+        f"plan: {plan_hash}",
+        f"history id: {apply_id}",
+        f"report: {(tmp_path / 'plan.json').resolve()}",
+        f"rollback: myshift rollback {apply_id} --to stage",
+        f"html report: {report}",
+        "who: ",
+        f"where: stage, mysql://{stage.user}@{stage.host}:{stage.port}/{stage.schema}",
+    ):
+        assert line in mail, mail
+    bodies = [body for _p, _h, body in receiver.posts]  # the hook's token is in its header
+    everything = out + err + json.dumps(bodies) + "".join(m.as_string() for m in mailbox.mails)
+    for secret in SECRETS:
+        assert secret not in everything

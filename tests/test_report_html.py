@@ -94,6 +94,9 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
 
     r = run_cli("plan", "--to", url, "--desired", "desired.sql", "-o", "plan.json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    r = run_cli("rehearse", "--plan", "plan.json", "--to", url, "--sandbox", "local",
+                "--data", "none", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
     stop, counter = threading.Event(), [0]
     load = threading.Thread(target=_load, args=(ep, stop, counter), daemon=True)
     load.start()
@@ -108,6 +111,9 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
         stop.set()
         load.join(timeout=10)
     assert r.returncode == 0, r.stderr
+    found = re.search(r"history id (\d+)", r.stdout)
+    assert found, r.stdout
+    apply_id = found.group(1)  # the rehearsal has an id of its own in history, before it
     assert counter[0] > 500, counter
     assert "REGRESSION" in r.stderr, r.stderr  # the dropped index, seen by the watch
     assert "Metrics on http://127.0.0.1:" in r.stderr, r.stderr
@@ -120,7 +126,15 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
     assert "<script" not in page
     assert not re.search(r'(src|href)="(https?:)?//', page), "an external resource"
     assert "by_customer" in page  # the plan, with the index it drops
+    assert "queries using it may scan the table" in page  # ... and its risk
     assert "myshift rollback" in page and "Regression at" in page
+    rehearsal = page.split("<h2>The rehearsal</h2>", 1)[1].split("</section>", 1)[0]
+    assert re.search(r"<p>Rehearsal \S+ <span class=\"pill ok\">ok</span>: passed", rehearsal)
+    assert "<code>local</code>" in rehearsal and "<code>none</code>" in rehearsal, rehearsal
+    runbook = page.split("<h2>Rollback runbook</h2>", 1)[1]
+    assert f"myshift rollback {apply_id} --to {url}" in runbook
+    assert '<pre class="runbook">' in runbook
+    assert "## Rollback" in runbook and "reversed by DDL" in runbook
 
     shot = tmp_path / "report.png"
     r = _browser(f"--screenshot={shot}", "--window-size=1200,2000", out.as_uri(), tmp=tmp_path)
@@ -133,15 +147,16 @@ def test_report_renders_in_headless_chromium(ps_server: LocalServer, tmp_path: P
     assert {"threads_running", "queries_per_s", "no_index_per_s", "scans_per_s"} <= set(charts)
     assert dom.count('<polyline class="series"') >= len(charts)
     assert '<svg class="timeline"' in dom and 'class="bar bar-ok"' in dom
-    assert dom.count('class="phase phase-during"') == len(charts)
+    for phase in ("baseline", "during", "after"):  # before, during and after on every chart
+        assert dom.count(f'class="phase phase-{phase}"') == len(charts), phase
     assert '<circle class="flag"' in dom  # the regression, marked on its chart
 
     # From history alone (no plan file): the statements as recorded, the rollback.
     bare = tmp_path / "bare.html"
-    r = run_cli("report", "--to", url, "--apply", "1", "-o", str(bare), cwd=tmp_path)
+    r = run_cli("report", "--to", url, "--apply", apply_id, "-o", str(bare), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     text = bare.read_text()
-    assert "DROP INDEX `by_customer`" in text and f"myshift rollback 1 --to {url}" in text
+    assert "DROP INDEX `by_customer`" in text and f"myshift rollback {apply_id} --to {url}" in text
     assert "Give --plan for the full runbook" in text
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -8,6 +8,7 @@ the digest figures are exercised next to the SHOW GLOBAL STATUS ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,6 +224,11 @@ def test_apply_under_load_then_a_dropped_index_is_flagged(
     assert before[("myshift_watch_flagged", "no_index_per_s")] == 0
     assert after[("myshift_watch_flagged", "no_index_per_s")] == 1
     assert after[("myshift_watch_value", "no_index_per_s")] > 10
+    print(
+        f"load: {load.queries} lookups, 0 errors; first sample after the drop "
+        f"{(first[1] - dropped_at).total_seconds():.2f}s later (interval {interval:g}s) "
+        f"flagged: {text.splitlines()[0][:140]}"
+    )
 
 
 def test_watch_settings_are_strict(tmp_path: Path) -> None:
@@ -321,3 +328,338 @@ def test_a_quiet_apply_raises_no_false_alarm(ps_server: LocalServer, tmp_path: P
     assert r.returncode == 0, r.stderr
     assert "Watch recorded in history with apply" in r.stderr, r.stderr
     assert "REGRESSION" not in r.stderr, r.stderr
+
+
+def test_statement_errors_anywhere_are_flagged(ps_server: LocalServer, tmp_path: Path) -> None:
+    """Errors per second, server-wide: the app failing on a table the plan never touched
+    (in another schema) is flagged as `errors/s`, a figure every sample line shows."""
+    schema = "errs"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    (tmp_path / "myshift.toml").write_text('[watch]\nbaseline = "1s"\n')
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "4s", "--interval", "0.5s"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    failed = 0
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if not failed and (m := SAMPLE.match(line)) and m.group(2) == "watching":
+            with connect(ep, schema="") as c:
+                for _ in range(200):
+                    try:
+                        c.query("SELECT * FROM elsewhere.no_such_table")
+                    except Exception:  # the error is the point
+                        failed += 1
+    proc.wait(timeout=30)
+    out = "\n".join(lines)
+    assert failed == 200
+    assert proc.returncode == 15, out + (proc.stderr.read() if proc.stderr else "")
+    assert re.search(r"baseline .* · err/s 0 · ", out), out
+    flags = [ln for ln in lines if ln.startswith("REGRESSION at")]
+    assert any(" errors/s " in ln for ln in flags), out
+    assert not any("stmt errors/s" in ln for ln in flags), out  # not the watched schema's
+
+
+def test_live_view_on_a_terminal(ps_server: LocalServer, tmp_path: Path) -> None:
+    """On a terminal (a pty here) the watch is a live table redrawn in place: baseline
+    and now per figure, the flagged one marked, the regression and its rollback above."""
+    import pty
+    import select
+
+    schema = "live"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "4s", "--interval", "0.5s", "--baseline", "1s"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(slave)
+    raw, started, failed = b"", time.monotonic(), False
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            raw += chunk
+        if not failed and time.monotonic() - started > 2.5:  # past the 1 s baseline
+            with connect(ep, schema="") as c:
+                for _ in range(200):
+                    with contextlib.suppress(Exception):
+                        c.query("SELECT * FROM elsewhere.no_such_table")
+            failed = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(master)
+    assert proc.wait(timeout=30) == 15, proc.stderr.read() if proc.stderr else ""
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
+    assert "\x1b[1A" in raw.decode(errors="replace")  # redrawn in place, not appended
+    assert re.search(r"┃ figure +┃ baseline ┃ +now ┃", screen), screen[-3000:]
+    assert re.search(r"│ errors/s +│ +0 │ +\S+ │ REGRESSION │", screen), screen[-3000:]
+    assert re.search(r"│ threads running +│ +\d", screen), screen[-3000:]
+    flagged = screen.index("REGRESSION at ")
+    assert f"to roll back: myshift rollback --to {url}" in screen[flagged:], screen[-3000:]
+    assert "· baseline ·" in screen and "flag(s)" in screen  # the table's title
+    assert flagged < screen.index("Watch of ")  # the summary comes last
+
+
+LONG_ROWS = 150_000
+# Adding a stored generated column copies the table (ALGORITHM=COPY): seconds of one
+# myshift session reading every row, which the server-wide counters see.
+LONG_DESIRED = (
+    "CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(20), "
+    "h CHAR(128) AS (SHA2(REPEAT(note, 300), 512)) PERSISTENT);\n"
+    "CREATE TABLE other (id INT PRIMARY KEY, v INT NOT NULL);\n"
+)
+
+
+def _long_apply_setup(server: LocalServer, schema: str, tmp: Path) -> tuple[Endpoint, str]:
+    ep = Endpoint(server.host, server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+        c.execute(f"USE {schema}")
+        c.execute("CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(20))")
+        c.execute(f"INSERT INTO big SELECT seq, LEFT(MD5(seq), 20) FROM seq_1_to_{LONG_ROWS}")
+        c.execute("CREATE TABLE other (id INT PRIMARY KEY, v INT NOT NULL)")
+        c.execute("INSERT INTO other SELECT seq, seq FROM seq_1_to_5000")
+    (tmp / "desired.sql").write_text(LONG_DESIRED)
+    (tmp / "myshift.toml").write_text(
+        '[watch]\nbaseline = "1s"\n\n[online]\nmin_rows = 1000000000\nmin_bytes = 1000000000000\n'
+    )
+    return ep, f"mysql://root@127.0.0.1:{server.port}/{schema}"
+
+
+def _alter_running(ep: Endpoint, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    with connect(ep, schema="") as admin:
+        while time.monotonic() < deadline:
+            rows = admin.query(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE INFO LIKE '%%ALTER TABLE%%big%%' AND DB = %s",
+                (ep.schema,),
+            )
+            if rows:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def _watched_apply(url: str, tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*MYSHIFT, "apply", "--to", url, "--desired", "desired.sql", "--yes", "--watch",
+         "--watch-interval", "0.5s", "--watch-after", "1s"],
+        cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _during(ep: Endpoint) -> dict[str, Any]:
+    with History.open(ep, audit_path=None) as h:
+        rec = h.latest_apply(ep.schema, kinds=("apply",))
+        assert rec is not None
+        watched: dict[str, Any] = h.get_apply(rec.id).record.notes["watch"]
+    return watched
+
+
+def test_a_copying_alter_is_no_regression_of_its_own(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    """myshift's own session copying every row is taken out of the server-wide scan
+    figures (status_by_thread), so they are judged while the apply runs, and stay quiet."""
+    ep, url = _long_apply_setup(ps_server, "own_quiet", tmp_path)
+    proc = _watched_apply(url, tmp_path)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "REGRESSION" not in err, err
+    watched = _during(ep)
+    rows_q = watched["figures"].index("scan_rows_per_query")
+    during = [s for s in watched["samples"] if s["p"] == "during"]
+    assert len(during) >= 3, watched["samples"]  # the copy took seconds (1.9-4.9 s here)
+    assert watched["own_subtracted"] >= len(during) - 2, watched  # judged, most of them
+    # LONG_ROWS rows read by the ALTER: none of them counted as the app's.
+    assert max(s["v"][rows_q] or 0 for s in during) < 1000, during
+    scans = watched["figures"].index("scans_per_s")
+    print(
+        f"during: {len(during)} samples, {watched['own_subtracted']} with myshift's work "
+        f"taken out; max scans/s {max(s['v'][scans] or 0 for s in during)}, "
+        f"max scan rows/query {max(s['v'][rows_q] or 0 for s in during)}"
+    )
+
+
+def test_the_apps_scans_during_a_long_apply_are_flagged_then(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    """The app starts full scans of a table the plan does not change (so no digest of
+    the changed tables shows it) while the copy runs: flagged in the `during` phase."""
+    ep, url = _long_apply_setup(ps_server, "own_busy", tmp_path)
+    proc = _watched_apply(url, tmp_path)
+    scans = 0
+    try:
+        assert _alter_running(ep), "the ALTER never started"
+        end = time.monotonic() + 2.5
+        with connect(ep) as app:
+            while time.monotonic() < end:
+                app.query("SELECT id FROM other WHERE v = %s", (scans,))  # no index on v
+                scans += 1
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    flags = [ln for ln in err.splitlines() if ln.startswith("REGRESSION at")]
+    assert any("(during): full scans/s" in ln for ln in flags), (scans, err)
+    watched = _during(ep)
+    assert "scans_per_s" in {f["figure"] for f in watched["flags"] if f["phase"] == "during"}
+    print(f"{scans} app scans; flagged: {flags}")
+
+
+def test_own_work_is_complete_only_when_every_session_is_accounted_for() -> None:
+    """db.own + status_by_thread: a session opened since counts from zero; one that
+    closed in the interval, one performance_schema does not instrument, or an outside
+    tool (pt-online-schema-change) leaves the subtraction incomplete."""
+    from myshift.db.own import OwnSessions
+    from myshift.engine.introspect.health import OwnCounters
+    from myshift.workflows.watch.sampler import Snapshot, own_work
+
+    def snap(
+        t: float,
+        sessions: dict[int, dict[str, float]],
+        closed: int = 0,
+        outside: int = 0,
+        running: bool = False,
+        ids: frozenset[int] | None = None,
+    ) -> Snapshot:
+        server = {"Questions": 0.0, "Select_scan": 0.0, "Select_full_join": 0.0}
+        server |= {"Handler_read_rnd_next": 0.0, "errors": 0.0}
+        own = OwnSessions(frozenset(sessions) if ids is None else ids, closed, outside, running)
+        return Snapshot(t, t, {}, None, None, own=own, own_counters=OwnCounters(server, sessions))
+
+    def s(scan: float, on: float = 1) -> dict[str, float]:
+        return {"Select_scan": scan, "instrumented": on}
+
+    a = snap(0, {7: s(10)})
+    work, complete = own_work(a, snap(1, {7: s(15), 9: s(4)}))  # 9 opened since
+    assert complete and work["Select_scan"] == 9
+    assert not own_work(a, snap(1, {}, closed=1))[1]  # 7 closed: its last scans unknown
+    assert not own_work(a, snap(1, {7: s(15)}, outside=1, running=True))[1]
+    assert not own_work(a, snap(1, {7: s(15, on=0)}))[1]  # not instrumented
+    unseen = snap(0, {}, ids=frozenset({7}))  # open, but not (yet) in the table
+    assert not own_work(unseen, snap(1, {7: s(15)}))[1]
+
+
+def _deadlock(ep: Endpoint) -> None:
+    """Two sessions updating rows 1 and 2 in opposite orders: InnoDB kills one."""
+    a, b = connect(ep), connect(ep)
+    try:
+        a.execute("BEGIN")
+        b.execute("BEGIN")
+        a.execute("UPDATE locks SET v = v + 1 WHERE id = 1")
+        b.execute("UPDATE locks SET v = v + 1 WHERE id = 2")
+        waiting = threading.Thread(
+            target=_quietly, args=(a, "UPDATE locks SET v = v + 1 WHERE id = 2")
+        )
+        waiting.start()
+        time.sleep(0.3)
+        _quietly(b, "UPDATE locks SET v = v + 1 WHERE id = 1")  # one of the two dies
+        waiting.join(timeout=10)
+        _quietly(a, "ROLLBACK")
+        _quietly(b, "ROLLBACK")
+    finally:
+        a.close()
+        b.close()
+
+
+def _quietly(c: Any, sql: str) -> None:
+    with contextlib.suppress(Exception):  # the error is the point
+        c.execute(sql)
+
+
+def test_every_listed_figure_is_read_and_flagged(ps_server: LocalServer, tmp_path: Path) -> None:
+    """What the issue lists, each caused for real on the watched table after the
+    baseline: writes (Com_*), handler rollbacks, a row-lock wait of 1 s, a deadlock,
+    slow queries, and statement errors by digest on the changed table."""
+    schema = "every"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+        c.execute(f"CREATE TABLE {schema}.locks (id INT PRIMARY KEY, v INT NOT NULL)")
+        c.execute(f"INSERT INTO {schema}.locks SELECT seq, 0 FROM {schema}.seq_1_to_100")
+        old_long = c.scalar("SELECT @@GLOBAL.long_query_time")
+        c.execute("SET GLOBAL long_query_time = 0.05")  # new sessions: 50 ms is slow
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "8s", "--interval", "1s", "--baseline", "2s",
+         "--table", "locks"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines: list[str] = []
+    caused = False
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if caused or not ((m := SAMPLE.match(line)) and m.group(2) == "watching"):
+                continue
+            caused = True
+            holder, waiter = connect(ep), connect(ep)
+            with holder, waiter:
+                for i in range(30):  # writes, each rolled back by the handler
+                    holder.execute("BEGIN")
+                    holder.execute("INSERT INTO locks VALUES (%s, 1)", (1000 + i,))
+                    holder.execute("ROLLBACK")
+                for _ in range(10):  # statement errors on the watched table
+                    _quietly(waiter, "INSERT INTO locks VALUES (1, 1)")
+                for _ in range(5):
+                    waiter.query("SELECT SLEEP(0.06)")
+                holder.execute("BEGIN")
+                holder.query("SELECT v FROM locks WHERE id = 50 FOR UPDATE")
+                waiter.execute("SET SESSION innodb_lock_wait_timeout = 1")
+                _quietly(waiter, "UPDATE locks SET v = 2 WHERE id = 50")  # waits 1 s
+                holder.execute("ROLLBACK")
+            _deadlock(ep)
+        proc.wait(timeout=30)
+    finally:
+        with connect(ep, schema="") as c:
+            c.execute(f"SET GLOBAL long_query_time = {float(old_long)}")
+    out = "\n".join(lines)
+    assert proc.returncode == 15, out
+    flagged = {
+        label
+        for ln in lines
+        if ln.startswith("REGRESSION at")
+        for label in (
+            "rollbacks/s",
+            "row lock waits/s",
+            "row lock ms/s",
+            "deadlocks/s",
+            "slow queries/s",
+            "stmt errors/s",
+        )
+        if f": {label} " in ln
+    }
+    assert flagged == {
+        "rollbacks/s",
+        "row lock waits/s",
+        "row lock ms/s",
+        "deadlocks/s",
+        "slow queries/s",
+        "stmt errors/s",
+    }, out
+    print(*[ln for ln in lines if ln.startswith("REGRESSION at")], sep="\n")

@@ -193,7 +193,7 @@ def watch(
         audit_log=str(settings.audit_log),
         apply_id=apply_id,
         live=sys.stdout.isatty(),
-        on_alert=alerts_to(notify_for(settings, tgt), apply_id),
+        on_alert=alerts_to(notify_for(settings, tgt)),
     )
     outcome = watch_command(tgt, opts, write=click.echo, stream=sys.stdout)
     click.echo(outcome.text, nl=False)

@@ -47,6 +47,13 @@ FIGURES: tuple[Figure, ...] = (
     Figure("threads_running", "threads running", "", Limit(3, 10), "Threads_running"),
     Figure("queries_per_s", "queries/s", "/s", Limit(), "Questions per second"),
     Figure("writes_per_s", "writes/s", "/s", Limit(), "Com_insert+update+delete+replace /s"),
+    Figure(
+        "errors_per_s",
+        "errors/s",
+        "/s",
+        Limit(3, 2),
+        "statements ended in error /s, server-wide (performance_schema SUM_ERRORS)",
+    ),
     Figure("aborted_per_s", "aborted/s", "/s", Limit(3, 1), "Aborted_clients+connects /s"),
     Figure("rollbacks_per_s", "rollbacks/s", "/s", Limit(3, 5), "Handler_rollback /s"),
     Figure("scans_per_s", "full scans/s", "/s", Limit(3, 5), "Select_scan+Select_full_join /s"),

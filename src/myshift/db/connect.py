@@ -21,6 +21,7 @@ import pymysql.constants.CLIENT
 import pymysql.cursors
 
 from myshift.db import privileges
+from myshift.db.own import REGISTRY, ServerKey
 from myshift.errors import ConnectionFailed, MyshiftError, UsageError
 from myshift.model.flavor import Flavor
 
@@ -70,6 +71,12 @@ class Endpoint:
     server_port: int | None = None
     # Wins over ``password``: a connection opened an hour into a command gets its own.
     fresh_password: FreshPassword | None = field(default=None, repr=False, compare=False)
+
+    def server_key(self) -> ServerKey:
+        """Which server (db.own): its own name and port behind a tunnel, else the address."""
+        if self.server_name:
+            return (self.server_name, self.server_port or self.port, "")
+        return (self.host, self.port, self.socket or "")
 
     def login_password(self) -> str:
         """The password to log in with now (made afresh when ``fresh_password`` is set)."""
@@ -301,6 +308,12 @@ class Conn:
         self.raw = raw
         self.endpoint = endpoint
         self._flavor: Flavor | None = None
+        # myshift's own session on this server until closed (db.own: the watch leaves
+        # its work out of the server-wide counters).
+        self._own: int | None = None
+        with contextlib.suppress(Exception):  # a driver without the handshake's id
+            self._own = int(raw.thread_id())
+            REGISTRY.opened(endpoint.server_key(), self._own)
 
     @property
     def flavor(self) -> Flavor:
@@ -452,6 +465,9 @@ class Conn:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already closed or broken: nothing to do
             self.raw.close()
+        if self._own is not None:
+            REGISTRY.closed(self.endpoint.server_key(), self._own)
+            self._own = None
 
     def __enter__(self) -> Conn:
         return self

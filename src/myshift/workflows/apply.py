@@ -94,7 +94,7 @@ def apply(
     )
     from myshift.workflows.watch import watching
 
-    with watching(target, _watched(opts.watch, pf), say=say) as watch:
+    with watching(target, _watched(opts, pf), say=say) as watch:
         apply_id = _execute_told(target, pf, run, opts, say, display)
         watch.applied(apply_id)
     destructive = sum(1 for s in pf.runnable if s.risk is Risk.DESTRUCTIVE)
@@ -107,12 +107,22 @@ def apply(
     return CommandResult(text=text, apply_id=apply_id)
 
 
-def _watched(watch: WatchOptions | None, pf: PlanFile) -> WatchOptions | None:
-    """The watch judges the digests of the tables the plan changes."""
-    if watch is None or watch.tables:
+def _watched(opts: ApplyCommandOptions, pf: PlanFile) -> WatchOptions | None:
+    """The watch judges the digests of the tables the plan changes; its alerts name
+    the plan (hash and file)."""
+    watch = opts.watch
+    if watch is None:
+        return None
+    from myshift.workflows.notify.events import file_link
+
+    link = file_link(opts.plan_path) if opts.plan_path else ""
+    watch = replace(watch, plan_hash=pf.plan_hash, link=link)
+    if watch.tables:
         return watch
     tables = sorted({t.strip() for s in pf.runnable for t in s.subject.split(",") if t.strip()})
     return replace(watch, tables=tuple(tables))
+
+
 def _execute_told(
     target: Endpoint,
     pf: PlanFile,

@@ -80,12 +80,21 @@ def _apply_of(h: History, target: Endpoint, pf: PlanFile | None) -> int:
 
 
 def _rehearsal(h: History, detail: ApplyDetail) -> ApplyRecord | None:
-    noted = detail.record.notes.get("rehearsal")
+    """The rehearsal the apply's gate linked; else (a target that is not protected has
+    no gate) the latest passed rehearsal of the same plan from the same schema that
+    ended before the apply began, as history records it."""
+    rec = detail.record
+    noted = rec.notes.get("rehearsal")
     if isinstance(noted, dict) and isinstance(noted.get("history_id"), int):
         try:
             return h.get_apply(int(noted["history_id"])).record
         except UsageError:
             return None
+    if not rec.plan_hash or not rec.from_fingerprint or rec.kind != "apply":
+        return None
+    for r in h.passed_rehearsals(rec.target_schema, rec.plan_hash, rec.from_fingerprint):
+        if r.finished_at is not None and r.finished_at <= rec.started_at:
+            return r
     return None
 
 
@@ -235,6 +244,11 @@ def _rehearsal_part(d: ReportData) -> str:
                     f"<td>{_dash(s.get('rows'))}</td></tr>"
                 )
             out.append("</table>")
+        if not isinstance(notes.get("rehearsal"), dict):
+            out.append(
+                '<p class="muted">Found in history by the plan\'s hash; the apply did not '
+                "require it (the target is not protected).</p>"
+            )
     elif notes.get("skip_rehearsal"):
         out.append('<p class="flag">Applied without a rehearsal (--skip-rehearsal, recorded).</p>')
     elif isinstance(notes.get("rehearsal"), str):

@@ -3,6 +3,10 @@
 * ``global_status``: SHOW GLOBAL STATUS, the numeric counters and gauges;
 * ``deadlock_count``: InnoDB's deadlocks (MariaDB: the ``Innodb_deadlocks``
   status; MySQL: ``information_schema.INNODB_METRICS``' ``lock_deadlocks``);
+* ``statement_errors``: statements ended in error, server-wide, from
+  performance_schema's global statement summary;
+* ``session_counters``: the scan counters of given sessions (myshift's own,
+  db.own), from performance_schema.status_by_thread;
 * ``digest_rows``: performance_schema's statement digests of one schema
   (errors, warnings, statements using no index, rows examined), when
   performance_schema is on and readable;
@@ -46,6 +50,88 @@ def deadlock_count(conn: Conn, status: dict[str, float]) -> float | None:
     except DriverError:
         return None
     return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def statement_errors(conn: Conn) -> float | None:
+    """Statements that ended in an error since the server started (every schema, every
+    session: performance_schema's global summary, MySQL 5.6+ and MariaDB 10.0+); None
+    when performance_schema is off or not readable.  SHOW GLOBAL STATUS has no such
+    counter on either server."""
+    try:
+        value = conn.scalar(
+            "SELECT SUM(SUM_ERRORS) "
+            "FROM performance_schema.events_statements_summary_global_by_event_name"
+        )
+    except DriverError:
+        return None
+    return float(value) if value is not None else None
+
+
+# The counters the watch takes myshift's own sessions' work out of (db.own), and
+# "errors": statements ended in error (performance_schema statement summaries).
+OWN_COUNTERS = ("Questions", "Select_scan", "Select_full_join", "Handler_read_rnd_next")
+
+
+_NAMES = {n.lower(): n for n in (*OWN_COUNTERS, "errors", "instrumented")}
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCounters:
+    """One near-atomic read: the server-wide counters, and those of some sessions."""
+
+    server: dict[str, float]
+    # By processlist id, the sessions still connected (a closed one is missing), with
+    # "instrumented" 0 when performance_schema does not count its statements.
+    sessions: dict[int, dict[str, float]]
+
+
+def session_counters(conn: Conn, thread_ids: frozenset[int]) -> OwnCounters | None:
+    """``OWN_COUNTERS`` and statement errors, server-wide and for the given sessions
+    (processlist ids), in one statement so both sides are read at (nearly) the same
+    instant: performance_schema's global_status, status_by_thread and statement
+    summaries (MySQL 5.7+, MariaDB 10.5.2+).  None when they cannot be read."""
+    names = ", ".join(["%s"] * len(OWN_COUNTERS))
+    ids = sorted(thread_ids) or [0]  # 0 is no session: an empty IN () is a syntax error
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        "SELECT 0, VARIABLE_NAME, VARIABLE_VALUE FROM performance_schema.global_status "
+        f"WHERE VARIABLE_NAME IN ({names}) "
+        "UNION ALL SELECT 0, 'errors', SUM(SUM_ERRORS) "
+        "FROM performance_schema.events_statements_summary_global_by_event_name "
+        "UNION ALL SELECT t.PROCESSLIST_ID, s.VARIABLE_NAME, s.VARIABLE_VALUE "
+        "FROM performance_schema.threads t "
+        "JOIN performance_schema.status_by_thread s ON s.THREAD_ID = t.THREAD_ID "
+        f"WHERE t.PROCESSLIST_ID IN ({marks}) AND s.VARIABLE_NAME IN ({names}) "
+        "UNION ALL SELECT t.PROCESSLIST_ID, 'errors', SUM(e.SUM_ERRORS) "
+        "FROM performance_schema.threads t "
+        "JOIN performance_schema.events_statements_summary_by_thread_by_event_name e "
+        f"ON e.THREAD_ID = t.THREAD_ID WHERE t.PROCESSLIST_ID IN ({marks}) "
+        "GROUP BY t.PROCESSLIST_ID "
+        "UNION ALL SELECT PROCESSLIST_ID, 'instrumented', INSTRUMENTED = 'YES' "
+        f"FROM performance_schema.threads WHERE PROCESSLIST_ID IN ({marks})"
+    )
+    args = (*OWN_COUNTERS, *ids, *OWN_COUNTERS, *ids, *ids)
+    try:
+        rows = conn.query(sql, args)
+    except DriverError:
+        return None
+    server: dict[str, float] = {}
+    sessions: dict[int, dict[str, float]] = {}
+    for pid, name, value in rows:
+        try:
+            number = float(value) if value is not None else 0.0
+        except (TypeError, ValueError):
+            continue
+        key = _NAMES.get(str(name).lower())  # the server's spelling of the names varies
+        if key is None:
+            continue
+        if int(pid) == 0:
+            server[key] = number
+        else:
+            sessions.setdefault(int(pid), {})[key] = number
+    if set(server) != {*OWN_COUNTERS, "errors"}:
+        return None
+    return OwnCounters(server, sessions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +206,15 @@ def replica_state(conn: Conn) -> ReplicaState | None:
 
 
 __all__ = [
+    "OWN_COUNTERS",
     "DigestRow",
+    "OwnCounters",
     "ReplicaState",
     "deadlock_count",
     "digest_rows",
     "global_status",
     "performance_schema_on",
     "replica_state",
+    "session_counters",
+    "statement_errors",
 ]

@@ -91,8 +91,14 @@ def apply_finished(pf: PlanFile, link: str, apply_id: int | None, target: str) -
             (("undo", f"myshift rollback {apply_id} --to {target}"),)
             if apply_id and pf.kind != "rollback"
             else ()
-        ),
+        )
+        + ((("html report", report_command(apply_id, target)),) if apply_id else ()),
     )
+
+
+def report_command(apply_id: int, target: str) -> str:
+    """The command that writes the apply's HTML page (`myshift report`)."""
+    return f"myshift report --apply {apply_id} --to {target} -o apply-{apply_id}.html"
 
 
 def apply_failed(pf: PlanFile, link: str, exc: BaseException, target: str) -> Event:
@@ -180,6 +186,7 @@ __all__ = [
     "plan_created",
     "rehearsal_done",
     "rehearsal_stopped",
+    "report_command",
     "tell_rehearsal",
     "watch_alert",
 ]

@@ -44,6 +44,7 @@ from pathlib import Path
 from myshift.config.settings import OnlineSettings
 from myshift.db import sessions
 from myshift.db.connect import Conn, DriverError, Endpoint, quote_ident
+from myshift.db.own import REGISTRY
 from myshift.engine import ddl
 from myshift.engine.introspect.catalog import (
     existing_tables,
@@ -204,7 +205,11 @@ def run_statement(
         # Its output goes to a file, not a pipe: a killed myshift must not take
         # the tool down mid-change with SIGPIPE (it runs on to the end, as the
         # server runs on an ALTER whose client died; apply refuses meanwhile).
-        with tempfile.NamedTemporaryFile("w+", prefix="myshift-osc-", suffix=".log") as log:
+        with (
+            tempfile.NamedTemporaryFile("w+", prefix="myshift-osc-", suffix=".log") as log,
+            # Its sessions are myshift's work the watch cannot see (db.own).
+            REGISTRY.outside(target.server_key()),
+        ):
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,

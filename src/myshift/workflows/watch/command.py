@@ -50,7 +50,21 @@ class WatchOptions:
     apply_id: int | None = None  # `watch --apply ID`: its rollback, and its history notes
     live: bool = False  # a live table (a terminal) instead of plain lines
     # Called once per regression flagged (``alerts_to``: a watch.alert notification).
-    on_alert: Callable[[Flag], None] | None = None
+    on_alert: Callable[[Flag, AlertContext], None] | None = None
+    # What an alert names: the plan applied (its hash) and its file (the apply sets them).
+    plan_hash: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    """What the watch knows of the apply it watches when it flags: the team's message
+    names the apply, its plan and where to read more."""
+
+    apply_id: int | None = None
+    plan_hash: str = ""
+    link: str = ""
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,22 +75,27 @@ class WatchOutcome:
 
 
 def alerts_to(
-    notify: Callable[[Event], None] | None, apply_id: int | None = None
-) -> Callable[[Flag], None] | None:
+    notify: Callable[[Event], None] | None,
+) -> Callable[[Flag, AlertContext], None] | None:
     """A watch's ``on_alert`` that tells the team (a ``watch.alert`` event) of each flag."""
     if notify is None:
         return None
-    from myshift.workflows.notify.events import watch_alert
+    from myshift.workflows.notify.events import report_command, watch_alert
 
-    def on_alert(f: Flag) -> None:
+    def on_alert(f: Flag, ctx: AlertContext) -> None:
         now = "?" if f.value is None else f"{f.value:g}"
         was = "?" if f.baseline is None else f"{f.baseline:g}"
+        figures: tuple[tuple[str, str], ...] = ((f.figure, f"{was} -> {now}"),)
+        if ctx.apply_id is not None:
+            figures += (("html report", report_command(ctx.apply_id, ctx.target)),)
         notify(
             watch_alert(
                 f.text(),
-                apply_id=apply_id,
+                plan_hash=ctx.plan_hash,
+                link=ctx.link,
+                apply_id=ctx.apply_id,
                 rollback=f.rollback,
-                figures=((f.figure, f"{was} -> {now}"),),
+                figures=figures,
             )
         )
 
@@ -98,6 +117,34 @@ def _latest_apply(target: Endpoint, history_schema: str) -> int | None:
     except (MyshiftError, DriverError):
         return None
     return rec.id if rec is not None else None
+
+
+def _plan_hash_of(target: Endpoint, history_schema: str, apply_id: int) -> str:
+    """The plan hash history recorded for apply ``apply_id`` (best effort: "" if unknown)."""
+    from myshift.workflows.history import History
+
+    try:
+        with History.open(target, schema=history_schema, audit_path=None) as h:
+            return h.get_apply(apply_id).record.plan_hash or ""
+    except (MyshiftError, DriverError):
+        return ""
+
+
+def _context(
+    target: Endpoint, opts: WatchOptions, apply_id: Callable[[], int | None]
+) -> Callable[[], AlertContext]:
+    """The alert's context: the apply (once known), its plan hash, the plan file or the
+    command that shows the apply's record."""
+
+    def context() -> AlertContext:
+        aid = apply_id()
+        plan_hash = opts.plan_hash
+        if not plan_hash and aid is not None:
+            plan_hash = _plan_hash_of(target, opts.history_schema, aid)
+        link = opts.link or (f"myshift history {aid} --to {target}" if aid is not None else "")
+        return AlertContext(aid, plan_hash, link, str(target))
+
+    return context
 
 
 def _hint(
@@ -133,13 +180,18 @@ def _close(w: Watcher) -> None:
     w.conn.close()
 
 
-def _alerting(w: Watcher, opts: WatchOptions, show: Callable[[str, Any, list[Flag]], None]) -> None:
+def _alerting(
+    w: Watcher,
+    opts: WatchOptions,
+    show: Callable[[str, Any, list[Flag]], None],
+    context: Callable[[], AlertContext],
+) -> None:
     def on_sample(phase: str, sample: Any, flags: list[Flag]) -> None:
         show(phase, sample, flags)
         for f in flags:
             if opts.on_alert is not None:
                 with contextlib.suppress(Exception):  # a notification never stops the watch
-                    opts.on_alert(f)
+                    opts.on_alert(f, context())
 
     w.on_sample = on_sample
 
@@ -202,7 +254,7 @@ def watch(
                 else PlainView(write)
             )
             stack.enter_context(view)
-            _alerting(w, opts, view)
+            _alerting(w, opts, view, _context(target, opts, lambda: opts.apply_id))
             if not opts.live:
                 write(
                     f"Watching {target} every {st.interval:g}s for {opts.duration:g}s "
@@ -267,7 +319,8 @@ def watching(
                 server = stack.enter_context(MetricsServer(opts.metrics_port, w, str(target)))
                 say(f"Metrics on http://127.0.0.1:{server.port}/metrics")
             say(f"Watch: a {baseline:g}s baseline of {target} before the first statement...")
-            _alerting(w, opts, PlainView(say, every=False))
+            context = _context(target, opts, lambda: handle.apply_id)
+            _alerting(w, opts, PlainView(say, every=False), context)
             w.run_for(baseline)
             w.set_phase("during")
             thread = threading.Thread(target=w.run_for, args=(float("inf"), stop), daemon=True)
@@ -281,7 +334,8 @@ def watching(
                 thread.join(timeout=st.interval + 35)
                 w.step()  # the end of the run: a (short) last interval of its own
                 if ok:
-                    _after(w, target, opts, say, after if after is not None else st.after, stream)
+                    seconds = after if after is not None else st.after
+                    _after(w, target, opts, say, seconds, stream, context=context)
     finally:
         w.set_phase("end")
         aid = handle.apply_id or _apply_since(target, opts.history_schema, started)
@@ -299,6 +353,8 @@ def _after(
     say: Say,
     seconds: float,
     stream: IO[str] | None,
+    *,
+    context: Callable[[], AlertContext],
 ) -> None:
     if seconds <= 0:
         return
@@ -310,7 +366,7 @@ def _after(
     )
     if not opts.live:
         say(f"Watch: {seconds:g}s after the apply (Ctrl-C ends it early)...")
-    _alerting(w, opts, view)
+    _alerting(w, opts, view, context)
     try:
         with view:
             w.run_for(seconds)
@@ -331,6 +387,7 @@ def _apply_since(target: Endpoint, history_schema: str, since: datetime) -> int 
 
 
 __all__ = [
+    "AlertContext",
     "ApplyWatch",
     "WatchOptions",
     "WatchOutcome",

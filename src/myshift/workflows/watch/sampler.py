@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from myshift.db.connect import DriverError
+from myshift.db.own import REGISTRY, OwnSessions
 from myshift.engine.introspect import health
 from myshift.errors import MyshiftError
 
@@ -32,6 +33,12 @@ class Snapshot:
     status: dict[str, float]
     deadlocks: float | None
     digests: list[health.DigestRow] | None
+    # Statements ended in error, server-wide (performance_schema); None without it.
+    errors: float | None = None
+    # myshift's own sessions on this server (db.own) and their counters by thread id
+    # (status_by_thread); counters None: performance_schema could not say.
+    own: OwnSessions | None = None
+    own_counters: health.OwnCounters | None = None
     # Per replica (its name): lag in seconds, None when unknown, or an error text.
     replicas: dict[str, float | str | None] = field(default_factory=dict)
 
@@ -45,9 +52,15 @@ class Sample:
     values: dict[str, float | None]
     worst_digest: str = ""
     replicas: dict[str, float | str | None] = field(default_factory=dict)
+    # The scan figures have all of myshift's own sessions' work taken out (no own
+    # session closed, none unseen, no outside tool ran over the interval).
+    own_complete: bool = False
 
 
 _WRITES = ("Com_insert", "Com_update", "Com_delete", "Com_replace")
+# Fewer queries than this in an interval make "rows read per query" a figure of one
+# or two statements (a quiet app, myshift's own work taken out): not shown, not judged.
+MIN_QUERIES = 5
 
 
 class Sampler:
@@ -78,13 +91,27 @@ class Sampler:
         self._replica_conns.clear()
 
     def snapshot(self) -> Snapshot:
+        # Own counters first: what myshift does between the two reads stays in the
+        # server-wide figures (never subtracted twice, never hiding the app's work).
+        own = REGISTRY.now(self.conn.endpoint.server_key())
+        counters = health.session_counters(self.conn, own.ids) if self.has_digests else None
         status = health.global_status(self.conn)
+        errors = None
+        if counters is not None:
+            # The server-wide side of the subtraction: read with the sessions' side.
+            status.update({k: v for k, v in counters.server.items() if k != "errors"})
+            errors = counters.server["errors"]
+        elif self.has_digests:
+            errors = health.statement_errors(self.conn)
         return Snapshot(
             wall=time.time(),
             mono=time.monotonic(),
+            own=own,
+            own_counters=counters,
             status=status,
             deadlocks=health.deadlock_count(self.conn, status),
             digests=self._digests() if self.has_digests else None,
+            errors=errors,
             replicas={name: self._lag(name) for name in self.replica_endpoints},
         )
 
@@ -114,29 +141,69 @@ class Sampler:
         return state.lag
 
 
-def _rate(a: Snapshot, b: Snapshot, *names: str) -> float | None:
+def _rate(
+    a: Snapshot, b: Snapshot, *names: str, own: dict[str, float] | None = None
+) -> float | None:
     dt = b.mono - a.mono
     if dt <= 0 or any(n not in a.status or n not in b.status for n in names):
         return None
-    return max(0.0, sum(b.status[n] - a.status[n] for n in names)) / dt
+    mine = sum((own or {}).get(n, 0.0) for n in names)
+    return max(0.0, sum(b.status[n] - a.status[n] for n in names) - mine) / dt
 
 
-def _diff(a: Snapshot, b: Snapshot, name: str) -> float:
-    return max(0.0, b.status.get(name, 0.0) - a.status.get(name, 0.0))
+def _diff(a: Snapshot, b: Snapshot, name: str, own: dict[str, float] | None = None) -> float:
+    mine = (own or {}).get(name, 0.0)
+    return max(0.0, b.status.get(name, 0.0) - a.status.get(name, 0.0) - mine)
+
+
+def own_work(a: Snapshot, b: Snapshot) -> tuple[dict[str, float], bool]:
+    """What myshift's own sessions added to the counters from ``a`` to ``b``, and whether
+    that is all of it.  Sessions open at both ends count their difference, a session
+    opened since counts from zero; one that closed in between, or that
+    performance_schema does not show, is not known, and neither is an outside tool's."""
+    if a.own is None or b.own is None or a.own_counters is None or b.own_counters is None:
+        return {}, False
+    then, now = a.own_counters.sessions, b.own_counters.sessions
+    complete = (
+        a.own.closed == b.own.closed
+        and a.own.outside == b.own.outside
+        and not (a.own.outside_running or b.own.outside_running)
+        and all(now.get(t, {}).get("instrumented") == 1 for t in b.own.ids)
+        and all(then.get(t, {}).get("instrumented") == 1 for t in a.own.ids)
+    )
+    work: dict[str, float] = {}
+    for tid, counters in now.items():
+        before = then.get(tid)
+        if before is None and tid in a.own.ids:
+            complete = False  # open then, unseen: where it started is not known
+            continue
+        for name, value in counters.items():
+            if name != "instrumented":
+                gain = max(0.0, value - (before or {}).get(name, 0.0))
+                work[name] = work.get(name, 0.0) + gain
+    return work, complete
 
 
 def figures(a: Snapshot, b: Snapshot) -> Sample:
     """The figures over the interval from ``a`` to ``b``."""
     dt = max(b.mono - a.mono, 1e-6)
-    queries = _diff(a, b, "Questions")
+    own, complete = own_work(a, b)
+    queries = _diff(a, b, "Questions", own)
     values: dict[str, float | None] = {
         "threads_running": b.status.get("Threads_running"),
         "queries_per_s": _rate(a, b, "Questions"),
         "writes_per_s": _rate(a, b, *_WRITES),
+        "errors_per_s": (
+            max(0.0, b.errors - a.errors - own.get("errors", 0.0)) / dt
+            if a.errors is not None and b.errors is not None
+            else None
+        ),
         "aborted_per_s": _rate(a, b, "Aborted_clients", "Aborted_connects"),
         "rollbacks_per_s": _rate(a, b, "Handler_rollback"),
-        "scans_per_s": _rate(a, b, "Select_scan", "Select_full_join"),
-        "scan_rows_per_query": _diff(a, b, "Handler_read_rnd_next") / queries if queries else 0.0,
+        "scans_per_s": _rate(a, b, "Select_scan", "Select_full_join", own=own),
+        "scan_rows_per_query": (
+            _diff(a, b, "Handler_read_rnd_next", own) / queries if queries >= MIN_QUERIES else None
+        ),
         "lock_waits_per_s": _rate(a, b, "Innodb_row_lock_waits"),
         "lock_ms_per_s": _rate(a, b, "Innodb_row_lock_time"),
         "deadlocks_per_s": (
@@ -153,7 +220,7 @@ def figures(a: Snapshot, b: Snapshot) -> Sample:
         values.update(digest_values)
     else:
         values.update(dict.fromkeys(_DIGEST_FIGURES))
-    return Sample(b.wall, dt, values, worst, dict(b.replicas))
+    return Sample(b.wall, dt, values, worst, dict(b.replicas), complete)
 
 
 _DIGEST_FIGURES = (

@@ -19,6 +19,7 @@ from myshift.workflows.watch.watcher import Flag, Watcher, fmt
 _LINE = (
     ("threads_running", "threads"),
     ("queries_per_s", "q/s"),
+    ("errors_per_s", "err/s"),
     ("scans_per_s", "scans/s"),
     ("scan_rows_per_query", "scan-rows/q"),
     ("lock_waits_per_s", "lock-waits/s"),

@@ -100,8 +100,10 @@ def breach(value: float | None, base: float | None, limit: Limit) -> str:
     return f"up from {fmt(b)}"
 
 
-# Server-wide figures myshift's own catalogue reads inflate while it applies.
-_OWN_READS = frozenset({"scans_per_s", "scan_rows_per_query"})
+# Server-wide figures myshift's own work inflates while it applies (its catalogue
+# reads, a copying ALTER; a probe that fails on purpose): judged then only when the
+# sampler took all of that work out (Sample.own_complete).
+_OWN_READS = frozenset({"scans_per_s", "scan_rows_per_query", "errors_per_s"})
 
 
 @dataclass
@@ -201,15 +203,21 @@ class Watcher:
         """The figures this sample is judged on.
 
         While the apply runs, myshift's own reads (the catalogue, the drift
-        check, verification) are full scans in the server-wide counters: the
-        scan figures are shown but not judged then (the digest figures, filtered
-        to the changed tables, still are), and a sample under half an interval
-        (the apply's last, short one) is too short to be a rate at all.
+        check, verification, a copying ALTER) are full scans in the server-wide
+        counters.  The sampler takes its own sessions' work out of the scan
+        figures (performance_schema.status_by_thread, db.own); where that is
+        not complete for an interval (performance_schema off, a session of
+        myshift's closed in it, pt-online-schema-change running) the scan and
+        error figures are shown but not judged then (the digest figures, filtered to
+        the changed tables, still are).  A sample under half an interval (the
+        apply's last, short one) is too short to be a rate at all.
         """
         if self.phase != "during":
             return FIGURE_NAMES
         if sample.seconds < self.settings.interval / 2:
             return ()
+        if sample.own_complete:
+            return FIGURE_NAMES
         return tuple(n for n in FIGURE_NAMES if n not in _OWN_READS)
 
     def _replica_trouble(self, sample: Sample) -> str:
@@ -266,6 +274,8 @@ class Watcher:
                     for p, s in samples
                 ],
                 "performance_schema": self.sampler.has_digests,
+                # Samples whose scan figures had all of myshift's own work taken out.
+                "own_subtracted": sum(1 for _, s in samples if s.own_complete),
                 "tables": list(self.sampler.tables),
                 "replicas": sorted(self.sampler.replica_endpoints),
                 "errors": self.errors[-20:],
