@@ -28,8 +28,9 @@ stored as the JSON string it returned, 16,000 characters each).  A fixture
 may cover only a prefix of its file (``chars`` < ``total_chars``): line
 numbers stay exact because a prefix is never cut in the middle.
 
-Run: ``python tools/harvest_mysql_results.py [--cache DIR] [--out DIR]``
-(writes tests/data/mysql_recorded/<id>.json, one per source file).
+Run: ``python tools/harvest_mysql_results.py [--cache DIR] [--out DIR] [--only ID]``
+(writes tests/data/mysql_recorded/<id>.json, one per source file; ``--only``
+re-harvests the named sources when the cache holds only theirs).
 """
 
 from __future__ import annotations
@@ -599,9 +600,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "mysql-results")
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "mysql_recorded")
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="ID",
+        help="harvest only this source (repeatable); the others' fixtures stay as they are",
+    )
     args = ap.parse_args(argv)
+    unknown = set(args.only or ()) - {s["id"] for s in SOURCES}
+    if unknown:
+        ap.error(f"no source with id {', '.join(sorted(unknown))}: pick one from SOURCES")
     args.out.mkdir(parents=True, exist_ok=True)
     for source in SOURCES:
+        if args.only and source["id"] not in args.only:
+            continue
         text = load_text(source, args.cache)
         fixture = harvest(text, source)
         fixture["source"]["chars"] = len(text)
