@@ -267,6 +267,28 @@ SOURCES: list[dict[str, Any]] = [
             "(views added in MySQL 9.4.0, refman 9.4 section 27.7); whole file"
         ),
     },
+    {
+        "id": "innodb-index-online-fk-8.4-villagesql",
+        "repo": "eatonphil/villagesql-server",
+        "path": "mysql-test/suite/innodb/r/innodb-index-online-fk.result",
+        "commit": "f8a26b8c9db39d83e781ca3511dbacfd3cf2ef9c",
+        "total_chars": 29430,
+        "chunks": [
+            "villagesql84_innodb-index-online-fk.0.json",
+            "villagesql84_innodb-index-online-fk.16000.json",
+        ],
+        "version": "8.4.6",
+        "flavor": "mysql:8.4.6",
+        "version_evidence": (
+            "an 8.4.6 tree: MYSQL_VERSION stored at this same commit reads 8.4.6 (LTS); "
+            "eatonphil/villagesql-server is a copy of VillageSQL Server (GPL-2.0 "
+            "tracking fork of mysql-server, see the default_row_format_16k entry) that "
+            "keeps MySQL's test files; the file shows 8.4 behaviour "
+            "(restrict_fk_on_non_standard_key, new in 8.4.0, and its warning 6124 on "
+            "foreign keys over non-unique keys); whole file (29,430 characters, the "
+            "join at 16,000 exact)"
+        ),
+    },
 ]
 
 _KEYWORDS = (
