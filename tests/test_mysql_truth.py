@@ -178,21 +178,48 @@ def _with_row_versions(table: Table, count: int | None) -> Table:
     return table
 
 
+def _parents(table: Table, flavor: Flavor) -> tuple[Table, ...]:
+    """The tables ``table``'s foreign keys reference, with the columns they name (the
+    file made them; its SHOW CREATE texts never show them): what myshift's plan
+    needs to run the orphan pre-flight and add a key with foreign_key_checks=0."""
+    cols: dict[str, list[str]] = {}
+    for fk in table.foreign_keys:
+        if fk.ref_schema is None and fk.ref_table != table.name:
+            have = cols.setdefault(fk.ref_table, [])
+            have += [c for c in fk.ref_columns if c not in have]
+    return tuple(
+        _model(
+            f"CREATE TABLE `{name}` (\n"
+            + ",\n".join(f"  `{c}` int DEFAULT NULL" for c in names)
+            + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci",
+            flavor,
+        )
+        for name, names in sorted(cols.items())
+    )
+
+
 def predicted(
     before: str,
     after: str,
     flavor: Flavor,
     hints: RenameHints | None = None,
     row_versions: int | None = None,
+    fk_checks: bool = True,
 ) -> tuple[Algorithm, str]:
     """The algorithm myshift's plan predicts for turning ``before`` into ``after``
-    (``row_versions``: the before-table's recorded TOTAL_ROW_VERSIONS)."""
+    (``row_versions``: the before-table's recorded TOTAL_ROW_VERSIONS).  With
+    ``fk_checks`` off (the recorded session's), the parents of the keys are in the
+    schema, so the plan adds them as it would then: unchecked, after its orphan
+    pre-flight; with it on they are not, and the plan adds them checked."""
     b, a = _model(before, flavor), _model(after, flavor)
     for t in (b, a):
         if t.unsupported is not None:
             raise Underivable(f"the model refuses a side: {t.unsupported}")
     b = _with_row_versions(b, row_versions)
-    changes = diff_schemas(Schema("test", tables=(b,)), Schema("test", tables=(a,)), hints=hints)
+    parents = () if fk_checks else _parents(a, flavor)
+    changes = diff_schemas(
+        Schema("test", tables=(b, *parents)), Schema("test", tables=(a, *parents)), hints=hints
+    )
     if not changes:
         raise Underivable("myshift sees no change")
     verdict = combine(c.assess(flavor) for c in changes)
@@ -233,7 +260,8 @@ def outcome_verdict(oc: dict[str, Any], flavor: Flavor) -> tuple[str, str]:
     try:
         before, after, how = _sides(oc, flavor)
         hints = rename_hints(_model(after, flavor).name, oc["sql"])
-        algo, reason = predicted(before, after, flavor, hints, oc["total_row_versions"])
+        fk_checks = oc.get("foreign_key_checks", "ON") == "ON"
+        algo, reason = predicted(before, after, flavor, hints, oc["total_row_versions"], fk_checks)
     except Underivable as e:
         return "not-checked", str(e)
     except Exception as e:
@@ -464,10 +492,13 @@ def test_derived_after_tables_equal_recorded_ones() -> None:
 
 
 def test_an_8_4_tree_is_recorded() -> None:
-    """Issue 16: tables and outcomes from an 8.4 LTS tree, and the refused in-place
-    foreign key add there (foreign_key_checks=1) predicted COPY."""
+    """Issue 16: tables and outcomes from an 8.4 LTS tree; the in-place foreign key
+    add there refused with foreign_key_checks=1 is predicted COPY, the one accepted
+    with foreign_key_checks=0 INPLACE."""
     lts = [p for p in FIXTURES if _flavor(_fixture(p)).version[:2] == (8, 4)]
     assert sum(len(_fixture(p)["tables"]) for p in lts) >= 10
     assert sum(len(_fixture(p)["outcomes"]) for p in lts) >= 10
     got = {i: (k, d) for k, i, d in all_verdicts()}
     assert got["innodb-index-online-fk-8.4-villagesql:11"] == ("ok", "predicted COPY")
+    # The same add with foreign_key_checks=0, accepted in place: myshift's unchecked add.
+    assert got["innodb-index-online-fk-8.4-villagesql:15"] == ("ok", "predicted INPLACE")

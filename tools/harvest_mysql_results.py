@@ -13,7 +13,8 @@ facts the tests need, each with its source path, commit and line:
 * **outcomes**: every ``ALTER TABLE ... ALGORITHM=X`` (and CREATE/DROP INDEX
   with one), accepted or refused, with the server's error line, the table
   text shown just before / after it when the file shows one, the last
-  ``TOTAL_ROW_VERSIONS`` read for the table, and the DDL history of the table.
+  ``TOTAL_ROW_VERSIONS`` read for the table, and the DDL history of the table
+  (and, for one that adds a foreign key, the session's ``foreign_key_checks``).
 
 Sources and licences
 --------------------
@@ -340,6 +341,10 @@ _USE = re.compile(rf"^USE\s+({_IDENT})\s*;", re.IGNORECASE)
 _GIPK = re.compile(
     r"^SET\s+(?:SESSION\s+)?sql_generate_invisible_primary_key\s*=\s*(ON|OFF|1|0)\b", re.I
 )
+_FK_CHECKS = re.compile(
+    r"^SET\s+(?:SESSION\s+)?foreign_key_checks\s*=\s*(ON|OFF|1|0)\b", re.IGNORECASE
+)
+_ADDS_FK = re.compile(r"\bADD\s+(?:CONSTRAINT\b.*?)?FOREIGN\s+KEY\b", re.IGNORECASE | re.DOTALL)
 _SHOW_CREATE = re.compile(rf"^SHOW\s+CREATE\s+TABLE\s+{_QNAME}\s*;", re.IGNORECASE)
 
 
@@ -473,9 +478,14 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
         pending.pop(key, None)
 
     session: dict[str, str] = {}
+    fk_checks = "ON"  # the server's default
     for stmt in split_statements(text):
         sql = stmt.sql
         err = stmt.error
+        m = _FK_CHECKS.match(sql)
+        if m and err is None:
+            fk_checks = "ON" if m.group(1).upper() in ("ON", "1") else "OFF"
+            continue
         m = _GIPK.match(sql)
         if m and err is None:
             on = m.group(1).upper() in ("ON", "1")
@@ -505,7 +515,13 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
                 if oc.get(slot) is None:
                     oc[slot] = {"line": stmt.output_line, "text": create}
             continue
+        n = len(outcomes)
         _ddl(stmt, db, state, outcomes, pending, touched, sid, dict(session))
+        if len(outcomes) > n and _ADDS_FK.search(sql):
+            # InnoDB adds a foreign key in place only with foreign_key_checks=0
+            # ("Adding foreign keys needs foreign_key_checks=OFF"): the session
+            # decides the outcome, so it is kept with it.
+            outcomes[-1]["foreign_key_checks"] = fk_checks
         if "TOTAL_ROW_VERSIONS" in (stmt.output[0] if stmt.output else ""):
             _row_versions(stmt, state, db)
     return {
