@@ -410,7 +410,9 @@ def test_derived_texts_equal_recorded_ones() -> None:
                 derived = _derived(t["history"], None, flavor)
             except Underivable:
                 continue
-            assert derived.text() == t["show_create"], t["id"]
+            # AUTO_INCREMENT=N is the data's counter, not the statements' (an
+            # INSERT or EXCHANGE PARTITION moves it), as the table verdict strips it.
+            assert derived.text() == strip_auto_increment(t["show_create"])[0], t["id"]
             compared += 1
     assert compared >= 8
 

@@ -296,14 +296,18 @@ SOURCES: list[dict[str, Any]] = [
         "path": "mysql-test/suite/innodb/r/partition_autoinc.result",
         "commit": "f8a26b8c9db39d83e781ca3511dbacfd3cf2ef9c",
         "total_chars": 43708,
-        "chunks": ["villagesql84_partition_autoinc.0.json"],
+        "chunks": [
+            "villagesql84_partition_autoinc.0.json",
+            "villagesql84_partition_autoinc.16000.json",
+        ],
         "version": "8.4.6",
         "flavor": "mysql:8.4.6",
         "version_evidence": (
             "the same 8.4.6 tree as innodb-index-online-fk-8.4-villagesql "
-            "(MYSQL_VERSION stored at f8a26b8c reads 8.4.6 LTS); prefix of 15,994 "
-            "characters (the first read window up to its last whole line, through the "
-            "HASH partitioning tests' second restart), every line as read"
+            "(MYSQL_VERSION stored at f8a26b8c reads 8.4.6 LTS); prefix of 31,863 "
+            "characters (two read windows, the join at 16,000 exact, the second up to "
+            "its last whole SHOW CREATE, in the EXCHANGE PARTITION test), every line "
+            "as read"
         ),
     },
 ]
