@@ -114,3 +114,35 @@ def test_harvester_keeps_foreign_key_checks_with_a_key_add() -> None:
     assert (refused["outcome"], refused["foreign_key_checks"]) == ("refused", "ON")
     assert (added["outcome"], added["foreign_key_checks"]) == ("accepted", "OFF")
     assert "foreign_key_checks" not in index
+
+
+QUOTE_EXCERPT = """\
+CREATE TABLE t1 (i INT);
+SET @old_sql_quote_show_create= @@sql_quote_show_create, sql_quote_show_create= OFF;
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE t1 (
+  i int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+SET sql_quote_show_create= @old_sql_quote_show_create;
+SET sql_mode= 'ANSI_QUOTES';
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE "t1" (
+  "i" int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+SET sql_mode= '';
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE `t1` (
+  `i` int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+"""
+
+
+def test_harvester_skips_texts_quoted_otherwise() -> None:
+    """SHOW CREATE under sql_quote_show_create=OFF or ANSI_QUOTES quotes names as
+    no tool's session sees them: only the text in the default quoting is kept."""
+    source = {"id": "q", "repo": "r/r", "path": "mysql-test/r/x.result", "commit": "0" * 40}
+    (table,) = harvester.harvest(QUOTE_EXCERPT, source)["tables"]
+    assert table["id"] == "q:18" and table["show_create"].startswith("CREATE TABLE `t1`")

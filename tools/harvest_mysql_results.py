@@ -310,6 +310,23 @@ SOURCES: list[dict[str, Any]] = [
             "as read"
         ),
     },
+    {
+        "id": "show_check_ci-8.4-villagesql",
+        "repo": "eatonphil/villagesql-server",
+        "path": "mysql-test/r/show_check_ci.result",
+        "commit": "f8a26b8c9db39d83e781ca3511dbacfd3cf2ef9c",
+        "total_chars": 77699,
+        "chunks": ["villagesql84_show_check_ci.0.json"],
+        "version": "8.4.6",
+        "flavor": "mysql:8.4.6",
+        "version_evidence": (
+            "the same 8.4.6 tree as innodb-index-online-fk-8.4-villagesql "
+            "(MYSQL_VERSION stored at f8a26b8c reads 8.4.6 LTS); prefix of 15,923 "
+            "characters (the first read window up to its last whole statement, before "
+            "the HEAP table t2), every line as read; its SHOW CREATE texts under "
+            "sql_quote_show_create=OFF or ANSI_QUOTES are not harvested"
+        ),
+    },
 ]
 
 _KEYWORDS = (
@@ -365,6 +382,8 @@ _FK_CHECKS = re.compile(
     r"^SET\s+(?:SESSION\s+)?foreign_key_checks\s*=\s*(ON|OFF|1|0)\b", re.IGNORECASE
 )
 _ADDS_FK = re.compile(r"\bADD\s+(?:CONSTRAINT\b.*?)?FOREIGN\s+KEY\b", re.IGNORECASE | re.DOTALL)
+_QUOTE_SHOW = re.compile(r"(?<![@\w])sql_quote_show_create\s*=\s*([^\s,;]+)", re.IGNORECASE)
+_SQL_MODE = re.compile(r"(?<![@\w])sql_mode\s*=\s*('[^']*'|\"[^\"]*\"|[^\s,;]+)", re.IGNORECASE)
 _SHOW_CREATE = re.compile(rf"^SHOW\s+CREATE\s+TABLE\s+{_QNAME}\s*;", re.IGNORECASE)
 
 
@@ -499,9 +518,12 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
 
     session: dict[str, str] = {}
     fk_checks = "ON"  # the server's default
+    plain = {"quote": True, "ansi": False}  # how SHOW CREATE quotes names now
     for stmt in split_statements(text):
         sql = stmt.sql
         err = stmt.error
+        if err is None and sql.upper().startswith("SET ") and "GLOBAL" not in sql.upper():
+            _quoting(sql, plain)
         m = _FK_CHECKS.match(sql)
         if m and err is None:
             fk_checks = "ON" if m.group(1).upper() in ("ON", "1") else "OFF"
@@ -516,6 +538,10 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
             db = _unquote(m.group(1))
             continue
         m = _SHOW_CREATE.match(sql)
+        if m and (not plain["quote"] or plain["ansi"]):
+            # sql_quote_show_create=OFF or ANSI_QUOTES: the text quotes names as no
+            # tool's own session sees them; not harvested (no table is shown).
+            continue
         if m and err is None and len(stmt.output) == 2:
             key = _key(m.group(1), db)
             create = stmt.output[1].split("\t", 1)[1]
@@ -550,6 +576,18 @@ def harvest(text: str, source: dict[str, Any]) -> dict[str, Any]:
         "tables": tables,
         "outcomes": outcomes,
     }
+
+
+def _quoting(sql: str, plain: dict[str, bool]) -> None:
+    """Track the session settings that change how SHOW CREATE quotes names: a saved
+    value put back (``@old_...``) is taken as the default it saved."""
+    m = _QUOTE_SHOW.search(sql)
+    if m:
+        plain["quote"] = m.group(1).strip("'\"").upper() not in ("0", "OFF")
+    m = _SQL_MODE.search(sql)
+    if m:
+        modes = {x.strip() for x in m.group(1).strip("'\"").upper().split(",")}
+        plain["ansi"] = bool(modes & {"ANSI_QUOTES", "ANSI"})
 
 
 def _url(source: dict[str, Any]) -> str:
