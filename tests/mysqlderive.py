@@ -11,7 +11,7 @@ against every recorded text it can derive.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mysqltruth import Underivable
 
@@ -128,6 +128,7 @@ class Derived:
     primary: list[str]
     keys: list[tuple[str, str]]  # (name, rendered line), non-primary
     options: str
+    fks: list[tuple[str, str]] = field(default_factory=list)  # (name, rendered line)
 
     def text(self) -> str:
         body = [c.line() for c in self.columns]
@@ -136,6 +137,8 @@ class Derived:
         order = {"UNIQUE": 0, "KEY": 1, "FULLTEXT": 2, "SPATIAL": 2}
         keys = sorted(self.keys, key=lambda k: order[k[1].split(" ", 1)[0]])
         body += [line for _, line in keys]
+        # Foreign keys after the indexes, by name (fk_1, fk_10, fk_2 as recorded).
+        body += [line for _, line in sorted(self.fks)]
         inner = ",\n".join("  " + b for b in body)
         return f"CREATE TABLE {_q(self.name)} (\n{inner}\n) {self.options}"
 
@@ -161,7 +164,9 @@ def _coldef(spec: str, width: bool) -> tuple[DerivedColumn, str | None]:
         raise Underivable(f"column {name}: type {base} (an alias or unknown)")
     typ = base + (_args(args) if args else "")
     if base in _WIDTH and not args and width:
-        typ += f"({_WIDTH[base] - (1 if unsigned else 0)})"
+        # One digit less unsigned (no sign), but bigint keeps 20: its unsigned
+        # maximum has 20 digits (recorded: innodb-alter:602, `bigint(20) unsigned`).
+        typ += f"({_WIDTH[base] - (1 if unsigned and base != 'bigint' else 0)})"
     if unsigned:
         typ += " unsigned"
     col = DerivedColumn(name, typ, False, None)
@@ -211,9 +216,13 @@ def _args(args: str) -> str:
     return "(" + ",".join(p.strip() for p in _split_top(inner)) + ")"
 
 
-def create_to_show(sql: str, width: bool) -> Derived:
+def create_to_show(sql: str, width: bool, recorded: bool = False) -> Derived:
     """The table a simple ``CREATE TABLE`` makes (8.0 display rules; ``width``:
-    integer display widths, printed before 8.0.19)."""
+    integer display widths, printed before 8.0.19).  Foreign keys only when
+    ``recorded`` (a SHOW CREATE text the server printed): a key written in a
+    CREATE statement names its parent as it was then, and a later RENAME of
+    the parent (innodb-alter.result renames t1 to t3 under t1c's key) is no
+    statement of this table."""
     m = re.match(
         r"^CREATE\s+TABLE\s+(`[^`]+`|\w+)\s*\((.*)\)\s*([^()]*?)\s*;?\s*$", sql, re.I | re.S
     )
@@ -221,8 +230,14 @@ def create_to_show(sql: str, width: bool) -> Derived:
         raise Underivable("not a simple CREATE TABLE")
     name, body, opts = m.group(1).strip("`"), m.group(2), m.group(3)
     t = Derived(name, [], [], [], "")
-    for spec in _split_top(body):
+    specs = _split_top(body)
+    # Foreign keys last: the index a key needs may be defined after it.
+    for spec in [s for s in specs if not _FOREIGN.match(" ".join(s.split()))]:
         _add_spec(t, spec, width)
+    for spec in [s for s in specs if _FOREIGN.match(" ".join(s.split()))]:
+        if not recorded:
+            raise Underivable("a foreign key in a CREATE statement (its parent may be renamed)")
+        _add_foreign_key(t, " ".join(spec.split()))
     options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci"
     # A SHOW CREATE text as the statement: its options line is the default one.
     opts = re.sub(
@@ -281,6 +296,87 @@ def _add_spec(t: Derived, spec: str, width: bool, position: str = "") -> None:
         t.primary = [col.name]
     elif key == "UNIQUE":
         t.keys.append((col.name, f"UNIQUE KEY {_q(col.name)} ({_q(col.name)})"))
+
+
+_NAME = r"(`[^`]+`|\w+)"
+_FOREIGN = re.compile(
+    rf"^(?:CONSTRAINT(?: (?!FOREIGN\b){_NAME})? )?FOREIGN KEY ?(?:(?!\(){_NAME} ?)?\((.*?)\) ?"
+    rf"REFERENCES {_NAME} ?\((.*?)\)((?: ON (?:DELETE|UPDATE) (?:CASCADE|SET NULL))*)$",
+    re.IGNORECASE,
+)
+
+
+def _key_columns(line: str) -> list[str]:
+    """The plain column names of a rendered index line (a prefix part ends the list)."""
+    parts = _split_top(line.rpartition(" (")[2][:-1]) if "(" in line else []
+    out = []
+    for p in parts:
+        if not re.fullmatch(r"`[^`]+`", p):
+            break
+        out.append(p.strip("`"))
+    return out
+
+
+def _add_foreign_key(t: Derived, spec: str) -> None:
+    """[CONSTRAINT [sym]] FOREIGN KEY [idx] (cols) REFERENCES p (cols) [ON ...]: the
+    constraint line, and the index InnoDB adds when no index starts with the key's
+    columns (named after the constraint, as recorded: ADD CONSTRAINT fk_4 FOREIGN KEY
+    (a2) shows KEY `fk_4` (`a2`); innodb-index-online-fk.result, 8.4.6)."""
+    m = _FOREIGN.match(spec)
+    if not m:
+        raise Underivable(f"definition {spec!r}")
+    sym, _idx, cols_s, parent, refs_s, actions = m.groups()
+    cols = [c.strip().strip("`") for c in cols_s.split(",")]
+    refs = [c.strip().strip("`") for c in refs_s.split(",")]
+    if any(not re.fullmatch(r"\w+", c) for c in cols + refs) or len(cols) != len(refs):
+        raise Underivable(f"foreign key {spec!r}")
+    if any(c not in {x.name for x in t.columns} for c in cols):
+        raise Underivable(f"foreign key over a missing column: {spec!r}")
+    if sym:
+        name = sym.strip("`")
+    else:
+        taken = [int(n.rsplit("_", 1)[1]) for n, _ in t.fks if n.startswith(f"{t.name}_ibfk_")]
+        name = f"{t.name}_ibfk_{max(taken, default=0) + 1}"
+    fk_names = {n for n, _ in t.fks}
+    keys = [(n, _key_columns(ln)) for n, ln in t.keys if ln.startswith(("KEY", "UNIQUE"))]
+    if any(n in fk_names and k[: len(cols)] == cols for n, k in keys):
+        # An index named after a key is likely the one InnoDB generated for it; a new
+        # key over its columns replaced it with its own (innodb-index-online-fk:529).
+        raise Underivable("a foreign key over an index generated for another one")
+    covering = [t.primary] + [k for _, k in keys]
+    if not any(k[: len(cols)] == cols for k in covering):
+        if not sym:
+            raise Underivable("the index an unnamed foreign key would add")
+        t.keys.append((name, f"KEY {_q(name)} (" + ",".join(_q(c) for c in cols) + ")"))
+    on_delete = re.search(r"ON DELETE (CASCADE|SET NULL)", actions, re.I)
+    on_update = re.search(r"ON UPDATE (CASCADE|SET NULL)", actions, re.I)
+    line = (
+        f"CONSTRAINT {_q(name)} FOREIGN KEY ("
+        + ", ".join(_q(c) for c in cols)
+        + f") REFERENCES {_q(parent)} ("
+        + ", ".join(_q(c) for c in refs)
+        + ")"
+    )
+    if on_delete:
+        line += f" ON DELETE {on_delete.group(1).upper()}"
+    if on_update:
+        line += f" ON UPDATE {on_update.group(1).upper()}"
+    if any(n == name for n, _ in t.fks):
+        raise Underivable(f"foreign key {name} twice")
+    t.fks.append((name, line))
+
+
+def _drop_key(t: Derived, name: str) -> None:
+    """DROP INDEX / DROP KEY name (not on a table with foreign keys: InnoDB refuses
+    to drop an index one of them needs)."""
+    if not any(n == name for n, _ in t.keys) or t.fks:
+        raise Underivable(f"dropping index {name}")
+    t.keys = [(n, ln) for n, ln in t.keys if n != name]
+
+
+_CREATE_INDEX = re.compile(
+    rf"^CREATE (UNIQUE )?INDEX {_NAME} ON {_NAME} ?(\(.*\));?$", re.IGNORECASE
+)
 
 
 def _free_name(t: Derived, col: str) -> str:
@@ -367,15 +463,26 @@ def _drop_column(t: Derived, col: str) -> None:
     t.keys = keys
 
 
-def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
-    """The table after a simple ALTER (ADD/DROP COLUMN, ADD INDEX/PRIMARY KEY)."""
+def apply_alter(t: Derived, sql: str, width: bool, fks: bool = True) -> Derived:
+    """The table after a simple ALTER (ADD/DROP COLUMN, ADD INDEX/PRIMARY KEY, ADD
+    FOREIGN KEY, DROP INDEX) or ``CREATE [UNIQUE] INDEX name ON t (cols)``.  ``fks``:
+    whether a foreign key it adds may be derived (not for an earlier statement of
+    the table's history: its parent may have been renamed since)."""
+    ci = _CREATE_INDEX.match(" ".join(sql.split()))
+    if ci:
+        unique, name, table, cols = ci.groups()
+        if table.strip("`") != t.name:
+            raise Underivable(f"an index on {table}")
+        sql = f"ALTER TABLE {_q(t.name)} ADD {unique or ''}KEY {name} {cols}"
     m = re.match(r"^ALTER\s+TABLE\s+(`[^`]+`|\w+)\s+(.*?);?\s*$", sql, re.I | re.S)
     if not m:
         raise Underivable("not a simple ALTER TABLE")
     cols = [replace(c) for c in t.columns]
-    out = Derived(t.name, cols, list(t.primary), list(t.keys), t.options)
-    for clause in _split_top(m.group(2)):
-        c = " ".join(clause.split())
+    out = Derived(t.name, cols, list(t.primary), list(t.keys), t.options, list(t.fks))
+    clauses = [" ".join(c.split()) for c in _split_top(m.group(2))]
+    # Foreign keys last: InnoDB picks their index once the statement's own are added.
+    fk_clauses = [c for c in clauses if c.upper().startswith("ADD ") and _FOREIGN.match(c[4:])]
+    for c in [c for c in clauses if c not in fk_clauses]:
         cu = c.upper()
         if cu.startswith(("ALGORITHM", "LOCK")):
             continue
@@ -401,6 +508,12 @@ def apply_alter(t: Derived, sql: str, width: bool) -> Derived:
             _alter_column(out, c)
         elif cu.startswith("DROP COLUMN "):
             _drop_column(out, c[len("DROP COLUMN ") :].strip("`"))
+        elif re.fullmatch(r"DROP (?:INDEX|KEY) (`[^`]+`|\w+)", c, re.IGNORECASE):
+            _drop_key(out, c.split()[-1].strip("`"))
         else:
             raise Underivable(f"clause {c!r}")
+    if fk_clauses and not fks:
+        raise Underivable("a foreign key added earlier (its parent may be renamed since)")
+    for c in fk_clauses:
+        _add_foreign_key(out, c[4:])
     return out

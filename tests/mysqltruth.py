@@ -330,11 +330,13 @@ _FK = re.compile(
 
 
 def _names(text: str) -> list[str]:
+    """Backticked names separated by ',' (index parts) or ', ' (foreign key lists:
+    sql_show.cc prints `a1`, `a2` there)."""
     out, i = [], 0
     while i < len(text):
         name, i = _ident(text, i)
         out.append(name)
-        i += 1
+        i += 2 if text.startswith(", ", i) else 1
     return out
 
 

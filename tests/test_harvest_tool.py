@@ -90,3 +90,59 @@ def test_harvester_reads_the_mysqltest_format() -> None:
     assert (accepted["algorithm"], accepted["outcome"]) == ("INPLACE", "accepted")
     assert accepted["after"] == {"line": 20, "text": second["show_create"]}
     assert (lock["outcome"], lock["lock"]) == ("lock-refused", "NONE")
+
+
+FK_EXCERPT = """\
+CREATE TABLE child (a1 INT PRIMARY KEY, a2 INT) ENGINE = InnoDB;
+ALTER TABLE child ADD FOREIGN KEY(a2) REFERENCES parent(b),
+ALGORITHM = INPLACE;
+ERROR 0A000: ALGORITHM=INPLACE is not supported. Reason: Adding foreign keys needs \
+foreign_key_checks=OFF. Try ALGORITHM=COPY.
+SET foreign_key_checks = 0;
+ALTER TABLE child ADD CONSTRAINT fk_1 FOREIGN KEY (a2)
+REFERENCES parent(b) ON DELETE SET NULL ON UPDATE CASCADE,
+ALGORITHM = INPLACE;
+ALTER TABLE child ADD INDEX (a1), ALGORITHM = INPLACE;
+"""
+
+
+def test_harvester_keeps_foreign_key_checks_with_a_key_add() -> None:
+    """The session's foreign_key_checks decides whether a key add is in place, so
+    an outcome that adds one keeps it; other outcomes do not carry it."""
+    source = {"id": "fk", "repo": "r/r", "path": "mysql-test/r/x.result", "commit": "0" * 40}
+    refused, added, index = harvester.harvest(FK_EXCERPT, source)["outcomes"]
+    assert (refused["outcome"], refused["foreign_key_checks"]) == ("refused", "ON")
+    assert (added["outcome"], added["foreign_key_checks"]) == ("accepted", "OFF")
+    assert "foreign_key_checks" not in index
+
+
+QUOTE_EXCERPT = """\
+CREATE TABLE t1 (i INT);
+SET @old_sql_quote_show_create= @@sql_quote_show_create, sql_quote_show_create= OFF;
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE t1 (
+  i int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+SET sql_quote_show_create= @old_sql_quote_show_create;
+SET sql_mode= 'ANSI_QUOTES';
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE "t1" (
+  "i" int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+SET sql_mode= '';
+SHOW CREATE TABLE t1;
+Table\tCreate Table
+t1\tCREATE TABLE `t1` (
+  `i` int DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci
+"""
+
+
+def test_harvester_skips_texts_quoted_otherwise() -> None:
+    """SHOW CREATE under sql_quote_show_create=OFF or ANSI_QUOTES quotes names as
+    no tool's session sees them: only the text in the default quoting is kept."""
+    source = {"id": "q", "repo": "r/r", "path": "mysql-test/r/x.result", "commit": "0" * 40}
+    (table,) = harvester.harvest(QUOTE_EXCERPT, source)["tables"]
+    assert table["id"] == "q:18" and table["show_create"].startswith("CREATE TABLE `t1`")

@@ -155,6 +155,10 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
     Op.ADD_SPATIAL: (_man("Adding a SPATIAL index: In Place Yes, Permits Concurrent DML No"),),
     Op.DROP_INDEX: (
         _rec("innodb-alter:794", "DROP INDEX, algorithm=inplace accepted"),
+        _rec(
+            "innodb-index-online-fk-8.4-villagesql:686",
+            "drop key t (another index serves the FK), algorithm=inplace accepted (8.4.6)",
+        ),
         _man("Dropping an index: In Place Yes, Rebuilds No"),
     ),
     Op.RENAME_INDEX: (
@@ -166,6 +170,10 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
             "instant_ddl_limitations-8.0-polardbx:79",
             "DROP COLUMN + ADD PRIMARY KEY, INSTANT refused",
         ),
+        _rec(
+            "innodb-index-online-fk-8.4-villagesql:386",
+            "ADD PRIMARY KEY with an unchecked FK add, ALGORITHM=INPLACE accepted (8.4.6)",
+        ),
         _man("Adding a primary key: In Place Yes, Rebuilds Yes"),
     ),
     Op.DROP_PRIMARY: (
@@ -176,9 +184,19 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
         _man("Dropping a primary key: In Place No"),
     ),
     Op.ADD_FOREIGN_KEY: (
+        _rec(
+            "innodb-index-online-fk-8.4-villagesql:11",
+            "ADD FOREIGN KEY, ALGORITHM=INPLACE refused with foreign_key_checks=1: "
+            "Adding foreign keys needs foreign_key_checks=OFF (8.4.6)",
+        ),
         _man("Adding a foreign key constraint: INPLACE only with foreign_key_checks=0"),
     ),
     Op.ADD_FOREIGN_KEY_UNCHECKED: (
+        _rec(
+            "innodb-index-online-fk-8.4-villagesql:15",
+            "ADD CONSTRAINT ... FOREIGN KEY, ALGORITHM=INPLACE accepted with "
+            "foreign_key_checks=0 (8.4.6)",
+        ),
         _man("Adding a foreign key constraint with foreign_key_checks=0: In Place Yes"),
     ),
     Op.DROP_FOREIGN_KEY: (_man("Dropping a foreign key constraint: In Place Yes"),),
