@@ -176,6 +176,19 @@ class OnlineSettings:
     tool: str = "pt-online-schema-change"
 
 
+@dataclass(frozen=True)
+class OnlinePolicy:
+    """``--online`` and the ``[online]`` settings: what workflows.online decides each
+    statement's path with.  ``forced`` pins paths by statement SQL (rehearsal: the
+    paths production's sizes gave, so the sandbox times the same path).  It lives
+    here, below workflows, because ``PlanOptions`` (workflows.planmodel) carries it
+    and workflows.online reads PlanOptions' statements."""
+
+    mode: str = "auto"
+    settings: OnlineSettings = field(default_factory=OnlineSettings)
+    forced: tuple[tuple[str, str, str], ...] = ()  # (sql, path, reason)
+
+
 _ONLINE_KEYS: dict[str, type] = {
     "min_rows": int,
     "min_bytes": int,
