@@ -36,7 +36,7 @@ from myshift.exitcodes import ExitCode
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.reach import Reach
 from myshift.workflows.rehearse import RehearseOptions, rehearse
-from myshift.workflows.sandbox import make_sandbox
+from myshift.workflows.sandbox_kinds import make_sandbox
 from rdsfixtures import (
     AwsProd,
     Calls,

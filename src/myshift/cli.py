@@ -311,7 +311,7 @@ def rehearse(
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
     from myshift.config.notify import secret_variables
     from myshift.workflows import rehearse as rehearse_mod
-    from myshift.workflows.sandbox import make_sandbox
+    from myshift.workflows.sandbox_kinds import make_sandbox
 
     tgt = resolve_target(target or ref, kw)
     settings = load_config()
