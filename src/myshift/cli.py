@@ -446,9 +446,7 @@ def history(
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
 @format_option
 @lock_wait_option
-@click.option(
-    "--workspace", default=None, help="Where the reverse plan is verified: " + WORKSPACES
-)
+@click.option("--workspace", default=None, help="Where the reverse plan is verified: " + WORKSPACES)
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @online_option
 @click.option(
