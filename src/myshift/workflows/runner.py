@@ -505,9 +505,10 @@ def _statement_failed(
         observe(StatementRun(seq, st, seconds, error=err, error_code=code))
     if lost:
         return ApplyInterrupted(
+            # The clause description, not the SQL cut at a length (it ended mid-name).
             f"Lost connection to server at {where} while running statement {seq} of {total} "
-            f"on {st.subject!r} ({err}); whether it completed on the server is unknown. "
-            f"Statement: {st.sql[:200]}.",
+            f"on {st.subject!r} ({st.description}): {err}. Whether it completed on the "
+            "server is unknown.",
             "Check that the server is up (its error log says why it went away), then see "
             "`myshift history` for where the apply stopped, and re-plan and apply again (or "
             "roll it back by its id).",
