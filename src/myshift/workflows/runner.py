@@ -521,8 +521,7 @@ def _statement_failed(
             "Nothing after it ran; re-plan and apply again when the blocker is gone.",
         )
     return refused(code, err, st, seq, total) or ApplyFailed(
-        f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
-        f"Statement: {st.sql[:300]}",
+        f"Statement {seq} of {total} on {st.subject!r} ({st.description}) failed: {err or exc}.",
         (f"Statements 1..{seq - 1} were applied" if seq > 1 else "No statement was applied")
         + "; fix the cause, re-plan and apply again.",
     )
