@@ -40,6 +40,7 @@ browser-deps:
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test: install server-deps browser-deps lint

@@ -24,7 +24,8 @@ from myshift.workflows.clone import (
     _open_pair,
     clone_schema_data,
 )
-from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note, make_sandbox
+from myshift.workflows.sandbox import LocalSandbox, ServerSandbox, flavor_note
+from myshift.workflows.sandbox_kinds import make_sandbox
 
 SOURCE_SQL = [
     "CREATE TABLE customers (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50) NOT NULL,"

@@ -18,6 +18,7 @@ from myshift.config import (
     reject_inline_password,
     resolve_endpoint,
 )
+from myshift.config.settings import EnvConfig, Settings
 from myshift.db.connect import Endpoint, connect
 from myshift.db.server import LocalServer, free_port
 from myshift.errors import ConnectionFailed, UsageError
@@ -154,6 +155,16 @@ def test_unknown_environment_names_known_ones(project: Path, home: Path) -> None
         resolve(EndpointSpec(ref="prdo"), project, home)
     assert "'prdo'" in str(err.value)
     assert "dev, prod" in str(err.value)
+
+
+def test_settings_name_an_environment_and_their_secret_variables() -> None:
+    """What `access --env` and `rehearse` read of the settings (no server)."""
+    prod = EnvConfig(name="prod", password_env="PROD_PW")
+    settings = Settings(environments={"prod": prod, "dev": EnvConfig(name="dev")})
+    assert settings.environment("prod") is prod
+    with pytest.raises(UsageError, match=r"Unknown environment 'prdo' \(known: dev, prod\)"):
+        settings.environment("prdo")
+    assert settings.secret_variables() == ("PROD_PW", None)
 
 
 def test_seed_invocation_bare_schema(project: Path, home: Path) -> None:

@@ -100,9 +100,7 @@ def test_atlas_order_a_file_as_to_says_which_side_is_which(
         (tmp_path / "myshift.toml").write_text('[env.prod]\nhost = "127.0.0.1"\n')
     r = run_cli("plan", "--from", "prod", "--to", "schema.sql", cwd=tmp_path)
     assert r.returncode == 3, r.stderr
-    assert "'schema.sql' is a file, not a database: --to names the database to change" in (
-        r.stderr
-    )
+    assert "'schema.sql' is a file, not a database: --to names the database to change" in (r.stderr)
     assert "--desired FILE" in r.stderr and "Unknown environment" not in r.stderr
     r = run_cli("dump", "--from", "schema.sql", cwd=tmp_path)
     assert r.returncode == 3 and "--from names the database to dump" in r.stderr, r.stderr

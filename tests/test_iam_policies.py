@@ -31,7 +31,7 @@ from myshift.workflows.access import (
     sweep_access,
 )
 from myshift.workflows.rehearse import RehearseOptions, rehearse
-from myshift.workflows.sandbox import make_sandbox
+from myshift.workflows.sandbox_kinds import make_sandbox
 from myshift.workflows.sandboxes import delete_sandbox, sandboxes_list, sweep
 from rdsfixtures import AwsProd, context, make_plan, own_rds, to_server
 

@@ -32,7 +32,7 @@ from myshift.workflows.clone import Progress, ProgressFn
 from myshift.workflows.datamode import DataMode
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
-from myshift.workflows.sandbox import make_sandbox
+from myshift.workflows.sandbox_kinds import make_sandbox
 from myshift.workflows.sandbox_localreplica import LocalReplicaSandbox, wild_pattern
 
 SCHEMA = "s_hop"  # its "_" must match literally: "sxhop" is another schema, not replicated

@@ -526,6 +526,9 @@ def test_an_apply_whose_first_statement_fails_says_none_ran(ctx: Ctx) -> None:
     )
     assert code == ExitCode.APPLY_FAILED, err + out
     assert "Statement 1 of 1" in err and "No statement was applied" in err, err
+    # The statement's clause, not its SQL cut at a length.
+    assert "modify column legacy varchar(20) -> varchar(30)) failed: " in err, err
+    assert "Statement: ALTER" not in err, err
     assert "Statements 1..0" not in err, err
 
 

@@ -438,6 +438,10 @@ def test_a_killed_ddl_session_marks_the_apply_interrupted_with_the_reason(
     assert f"Lost connection to server at 127.0.0.1:{ep.port} while running statement 1 of 1" in (
         err
     )
+    # The statement's subject and clause, not its SQL cut at a length.
+    assert "on 't' (alter table t: modify column a int" in err, err
+    assert "bigint(20)): Lost connection" in err or "bigint): Lost connection" in err, err
+    assert "Statement: ALTER" not in err
     assert "Grant" not in err and "Traceback" not in err
     # Recorded at once (the history session is fine): interrupted, statement left running.
     detail = latest(ep)

@@ -12,9 +12,9 @@ from myshift.workflows.sandbox import (
     ReplicaSandbox,
     ServerSandbox,
     assert_not_target,
-    make_sandbox,
     server_identity,
 )
+from myshift.workflows.sandbox_kinds import make_sandbox
 
 
 def _ep(srv: LocalServer, schema: str = "", host: str = "127.0.0.1") -> Endpoint:

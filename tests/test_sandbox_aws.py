@@ -36,7 +36,7 @@ from myshift.exitcodes import ExitCode
 from myshift.workflows.planfile import PlanFile
 from myshift.workflows.reach import Reach
 from myshift.workflows.rehearse import RehearseOptions, rehearse
-from myshift.workflows.sandbox import make_sandbox
+from myshift.workflows.sandbox_kinds import make_sandbox
 from rdsfixtures import (
     AwsProd,
     Calls,
@@ -541,7 +541,7 @@ def test_a_sandbox_reached_through_the_bastion_is_named_as_itself(
         assert (target.server_name, target.host) == ("localhost", "127.0.0.1")
 
         def resolve(ep: Endpoint) -> Endpoint:
-            # The CLI's resolver (cli_sandboxes.cloud_context): the sandbox reached the
+            # The CLI's resolver (sandbox_aws.cloud_context): the sandbox reached the
             # way production is.  Its RDS name is, as the bastion resolves it, the
             # stand-in server.
             asked.append(ep)

@@ -19,8 +19,8 @@ from myshift.config.settings import AwsSettings, EnvConfig
 from myshift.db.connect import Endpoint
 from myshift.errors import UnsafeError, UsageError
 from myshift.exitcodes import ExitCode
-from myshift.workflows.sandbox import make_sandbox
 from myshift.workflows.sandbox_aws import CloudContext
+from myshift.workflows.sandbox_kinds import make_sandbox
 from myshift.workflows.sandboxes import delete_sandbox
 from rdsfixtures import (
     AwsProd,

@@ -166,9 +166,7 @@ def _busy(admin: Conn, thread_id: int) -> bool:
     )
 
 
-def test_ctrl_c_in_a_multi_query_hook_kills_each_query(
-    fresh_schema: Endpoint, admin: Conn
-) -> None:
+def test_ctrl_c_in_a_multi_query_hook_kills_each_query(fresh_schema: Endpoint, admin: Conn) -> None:
     """A keep-data step runs several queries on the DDL session: the kill follows it."""
     seen: list[int] = []
 

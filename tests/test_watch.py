@@ -24,12 +24,14 @@ from typing import Any
 import pytest
 
 from clitools import MYSHIFT
-from myshift.config.settings import read_settings
-from myshift.config.watchsettings import Limit
+from myshift.config.settings import EnvConfig, Settings, read_settings
+from myshift.config.watchsettings import Limit, WatchSettings, with_flags
 from myshift.db.connect import Endpoint, connect
 from myshift.db.server import LocalServer, free_port
 from myshift.errors import UsageError
 from myshift.workflows.history import History
+from myshift.workflows.reach import Reach
+from myshift.workflows.watch.options import apply_watch, replica_endpoints
 from myshift.workflows.watch.watcher import breach
 
 ROWS = 20_000
@@ -252,6 +254,29 @@ def test_watch_settings_are_strict(tmp_path: Path) -> None:
         toml.write_text(f"[env.prod]\n{bad}\n")
         with pytest.raises(UsageError):
             read_settings(toml)
+
+
+def test_the_watch_of_an_apply_comes_from_its_flags_and_on_apply() -> None:
+    """workflows.watch.options: the decisions the CLI hands over (no server)."""
+    prod = EnvConfig(name="prod", replicas=("mysql://m@r2:3307/app",))
+    settings = Settings(environments={"prod": prod}, watch=WatchSettings(on_apply="protected"))
+    flags: dict[str, Any] = {"after": None, "interval": None, "metrics_port": None}
+    with Reach(settings) as ways_in:
+        target = Endpoint("db", 3306, "m", "", env_name="prod", protected=True)
+        opts = apply_watch(target, settings, ways_in, watch=None, live=False, **flags)
+        assert opts is not None and [n for n, _ in opts.replicas] == ["mysql://m@r2:3307/app"]
+        bare = Endpoint("db", 3306, "m", "")
+        assert apply_watch(bare, settings, ways_in, watch=None, live=False, **flags) is None
+        assert replica_endpoints(bare, ways_in) == ()
+        off = {**flags, "after": "5s"}
+        with pytest.raises(UsageError, match="need the watch"):
+            apply_watch(bare, settings, ways_in, watch=False, live=False, **off)
+        on = {**flags, "after": "5s", "interval": "1s"}
+        opts = apply_watch(bare, settings, ways_in, watch=True, live=False, **on)
+        assert opts is not None and (opts.settings.after, opts.settings.interval) == (5.0, 1.0)
+    assert with_flags(WatchSettings(), baseline="1m").baseline == 60.0
+    with pytest.raises(UsageError, match=r"at least 0\.2 seconds"):
+        with_flags(WatchSettings(), interval="100ms")
 
 
 def test_breach_needs_ratio_and_delta_or_max() -> None:

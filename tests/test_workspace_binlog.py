@@ -20,7 +20,7 @@ LIMITED = (
 def _binlog_mentions(primary: LocalServer, word: str) -> int:
     with connect(endpoint_of(primary)) as c:
         n = 0
-        for (log, *_rest) in c.query("SHOW BINARY LOGS"):
+        for log, *_rest in c.query("SHOW BINARY LOGS"):
             n += sum(word in str(ev[-1]) for ev in c.query(f"SHOW BINLOG EVENTS IN '{log}'"))
         return n
 

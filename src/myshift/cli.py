@@ -309,9 +309,8 @@ def rehearse(
     **kw: Any,
 ) -> None:
     """Run a plan on a copy of production: clone, apply, verify, validate, time, record."""
-    from myshift.config.notify import secret_variables
     from myshift.workflows import rehearse as rehearse_mod
-    from myshift.workflows.sandbox import make_sandbox
+    from myshift.workflows.sandbox_kinds import make_sandbox
 
     tgt = resolve_target(target or ref, kw)
     settings = load_config()
@@ -329,12 +328,11 @@ def rehearse(
         plan_key=plan_key_for(settings, tgt),
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
-        secret_env=tuple(e.password_env for e in settings.environments.values())
-        + secret_variables(settings.notify),
+        secret_env=settings.secret_variables(),
         online=online_policy(online, settings),
         notify=notify_for(settings, tgt),
     )
-    sb = make_sandbox(sandbox, keep=keep, cloud=cloud_context(settings, tgt))
+    sb = make_sandbox(sandbox, keep=keep, cloud=cloud_context(tgt))
     report = rehearse_mod.rehearse(plan_path, tgt, opts, say=echo_err, sandbox=sb)
     click.echo(report.to_text(), nl=False)
     if not report.passed:
@@ -448,9 +446,7 @@ def history(
 @click.option("--keep-data/--no-keep-data", default=None, help="Keep what the rollback drops.")
 @format_option
 @lock_wait_option
-@click.option(
-    "--workspace", default=None, help="Where the reverse plan is verified: " + WORKSPACES
-)
+@click.option("--workspace", default=None, help="Where the reverse plan is verified: " + WORKSPACES)
 @click.option("--no-verify", is_flag=True, help="Skip verification in the workspace.")
 @online_option
 @click.option(

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import click
 
 from myshift.cli_support import Group, config_option, handle_errors, load_config
-from myshift.errors import UsageError
 
 if TYPE_CHECKING:
     from myshift.config.settings import EnvConfig
@@ -20,14 +19,7 @@ _IP_HELP = "The address to allow (default: allowlist_ip of the environment, else
 
 
 def _env(name: str) -> EnvConfig:
-    settings = load_config()
-    if name not in settings.environments:
-        known = ", ".join(sorted(settings.environments)) or "none"
-        raise UsageError(
-            f"Unknown environment {name!r} (known: {known}).",
-            "Give --env NAME of an [env.NAME] table in myshift.toml.",
-        )
-    env: EnvConfig = settings.environments[name]
+    env: EnvConfig = load_config().environment(name)
     return env
 
 

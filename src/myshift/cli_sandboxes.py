@@ -7,7 +7,6 @@ myshift.toml's ``[aws]`` and calls one function of ``workflows.sandboxes``.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -16,26 +15,17 @@ from myshift.cli_support import Group, config_option, echo_err, handle_errors, l
 from myshift.errors import UsageError
 
 
-def cloud_context(settings: Any, target: Any) -> Any:
-    """What ``rehearse --sandbox rds-…`` needs: [aws], and the sandbox reached the way
-    production is (its environment's tunnel, allowlist, password; workflows.reach)."""
-    from myshift.workflows.sandbox_aws import CloudContext
+def cloud_context(target: Any) -> Any:
+    """What ``rehearse --sandbox rds-…`` needs (workflows.sandbox_aws.cloud_context)."""
+    from myshift.workflows.sandbox_aws import cloud_context as context_of
 
-    env = settings.environments.get(target.env_name) if target.env_name else None
-    ways_in = reach()
-    return CloudContext(
-        aws=settings.aws, env=env, resolve=lambda ep: ways_in.endpoint(ep, env), say=echo_err
-    )
+    return context_of(target, reach(), say=echo_err)
 
 
 def _rds(region: str | None) -> Any:
-    from myshift.cloud.aws import client
-    from myshift.cloud.rds import Rds
+    from myshift.workflows.sandboxes import open_rds
 
-    aws = load_config().aws
-    if region:
-        aws = replace(aws, region=region)
-    return Rds(client("rds", aws), waiter_timeout=aws.waiter_timeout)
+    return open_rds(load_config().aws, region)
 
 
 region_option = click.option(

@@ -8,7 +8,6 @@ collects options, resolves the target and calls one workflow.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -32,33 +31,6 @@ def _seconds(value: str | None, what: str) -> float | None:
     from myshift.config.watchsettings import parse_seconds
 
     return parse_seconds(value, what)
-
-
-def replica_endpoints(target: Any, settings: Any) -> tuple[tuple[str, Any], ...]:
-    """The target environment's ``replicas`` (environments or URLs), resolved."""
-    env = settings.environments.get(target.env_name) if target.env_name else None
-    if env is None or not env.replicas:
-        return ()
-    from myshift.config.endpoint import EndpointSpec, resolve_endpoint
-
-    found = []
-    for ref in env.replicas:
-        ep = resolve_endpoint(EndpointSpec(ref=ref), prompt=lambda _t: "", settings=settings)
-        found.append((str(ep), reach().endpoint(ep)))
-    return tuple(found)
-
-
-def watch_settings(settings: Any, interval: str | None, baseline: str | None) -> Any:
-    st = settings.watch
-    iv = _seconds(interval, "--interval")
-    if iv is not None and iv < 0.2:
-        raise UsageError("--interval must be at least 0.2 seconds.", "Give e.g. 1s or 5s.")
-    bl = _seconds(baseline, "--baseline")
-    return replace(
-        st,
-        interval=iv if iv is not None else st.interval,
-        baseline=bl if bl is not None else st.baseline,
-    )
 
 
 # ----------------------------------------------------------------------------- apply's flags
@@ -96,40 +68,22 @@ def apply_watch_options(fn: Any) -> Any:
 
 
 def apply_watch(target: Any, settings: Any, kw: dict[str, Any], notify: Any = None) -> Any:
-    """The WatchOptions of an apply from its flags and [watch]; None: no watch.
+    """The WatchOptions of an apply from its flags (workflows.watch.options); None: no watch.
 
     ``notify`` (the apply's, workflows.notify) is told of every regression flagged.
     """
-    from myshift.workflows.watch import WatchOptions, alerts_to
+    from myshift.workflows.watch.options import apply_watch as watch_of_apply
 
-    flag = kw.pop("watch_flag", None)
-    after = _seconds(kw.pop("watch_after", None), "--watch-after")
-    interval = kw.pop("watch_interval", None)
-    port = kw.pop("metrics_port", None)
-    st = settings.watch
-    on = (
-        flag
-        if flag is not None
-        else (st.on_apply == "always" or (st.on_apply == "protected" and target.protected))
-    )
-    if not on:
-        if after or port is not None:
-            raise UsageError(
-                "--watch-after and --metrics-port need the watch, which is off for this apply.",
-                "Add --watch.",
-            )
-        return None
-    st = watch_settings(settings, interval, None)
-    if after is not None:
-        st = replace(st, after=after)
-    return WatchOptions(
-        settings=st,
-        metrics_port=port,
-        replicas=replica_endpoints(target, settings),
-        history_schema=settings.history_schema,
-        audit_log=str(settings.audit_log),
+    return watch_of_apply(
+        target,
+        settings,
+        reach(),
+        watch=kw.pop("watch_flag", None),
+        after=kw.pop("watch_after", None),
+        interval=kw.pop("watch_interval", None),
+        metrics_port=kw.pop("metrics_port", None),
         live=sys.stderr.isatty(),
-        on_alert=alerts_to(notify),
+        notify=notify,
     )
 
 
@@ -178,17 +132,19 @@ def watch(
     """Watch the target's health against a baseline; flag regressions with the rollback
     command (exit 15 when one was flagged)."""
     from myshift.cli_support import notify_for
+    from myshift.config.watchsettings import with_flags
     from myshift.workflows.watch import WatchOptions, alerts_to
     from myshift.workflows.watch import watch as watch_command
+    from myshift.workflows.watch.options import replica_endpoints
 
     tgt = resolve_target(target or ref, kw)
     settings = load_config()
     opts = WatchOptions(
-        settings=watch_settings(settings, interval, baseline),
+        settings=with_flags(settings.watch, interval=interval, baseline=baseline),
         duration=_seconds(duration, "--for") or 0.0,
         metrics_port=metrics_port,
         tables=tables,
-        replicas=replica_endpoints(tgt, settings),
+        replicas=replica_endpoints(tgt, reach()),
         history_schema=settings.history_schema,
         audit_log=str(settings.audit_log),
         apply_id=apply_id,

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from myshift.config.notify import ChannelConfig, check_env_channels, parse_channels
+from myshift.config.notify import (
+    ChannelConfig,
+    check_env_channels,
+    parse_channels,
+    secret_variables,
+)
 from myshift.config.tomltypes import a_type, is_a, widen
 from myshift.config.watchsettings import WatchSettings, parse_watch
 from myshift.db.connect import DEFAULT_LOCK_WAIT_TIMEOUT
@@ -176,6 +181,19 @@ class OnlineSettings:
     tool: str = "pt-online-schema-change"
 
 
+@dataclass(frozen=True)
+class OnlinePolicy:
+    """``--online`` and the ``[online]`` settings: what workflows.online decides each
+    statement's path with.  ``forced`` pins paths by statement SQL (rehearsal: the
+    paths production's sizes gave, so the sandbox times the same path).  It lives
+    here, below workflows, because ``PlanOptions`` (workflows.planmodel) carries it
+    and workflows.online reads PlanOptions' statements."""
+
+    mode: str = "auto"
+    settings: OnlineSettings = field(default_factory=OnlineSettings)
+    forced: tuple[tuple[str, str, str], ...] = ()  # (sql, path, reason)
+
+
 _ONLINE_KEYS: dict[str, type] = {
     "min_rows": int,
     "min_bytes": int,
@@ -215,6 +233,24 @@ class Settings:
     lang: str = "en"
     # ``[notify.NAME]``: the channels environments name in their ``notify`` list.
     notify: Mapping[str, ChannelConfig] = field(default_factory=dict)
+
+    def environment(self, name: str) -> EnvConfig:
+        """``[env.NAME]``; a name not there is refused, naming those that are."""
+        if name not in self.environments:
+            known = ", ".join(sorted(self.environments)) or "none"
+            raise UsageError(
+                f"Unknown environment {name!r} (known: {known}).",
+                "Give --env NAME of an [env.NAME] table in myshift.toml.",
+            )
+        return self.environments[name]
+
+    def secret_variables(self) -> tuple[str | None, ...]:
+        """The variables secrets are read from: the environments' ``password_env``
+        (None where unset) and the channels' (config.notify.secret_variables).
+        ``rehearse --run`` keeps them out of its command's environment."""
+        return tuple(e.password_env for e in self.environments.values()) + secret_variables(
+            self.notify
+        )
 
 
 def find_config(

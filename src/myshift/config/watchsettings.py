@@ -15,7 +15,7 @@ A limit of 0 switches that test off.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,21 @@ def parse_seconds(value: object, what: str) -> float:
     return seconds
 
 
+def with_flags(
+    st: WatchSettings, *, interval: str | None = None, baseline: str | None = None
+) -> WatchSettings:
+    """``st`` with ``--interval`` and ``--baseline`` (durations as typed) over it."""
+    iv = None if interval is None else parse_seconds(interval, "--interval")
+    if iv is not None and iv < 0.2:
+        raise UsageError("--interval must be at least 0.2 seconds.", "Give e.g. 1s or 5s.")
+    bl = None if baseline is None else parse_seconds(baseline, "--baseline")
+    return replace(
+        st,
+        interval=iv if iv is not None else st.interval,
+        baseline=bl if bl is not None else st.baseline,
+    )
+
+
 def _limit_keys() -> dict[str, tuple[str, str]]:
     return {
         f"{name}_{part}": (name, part)
@@ -203,4 +218,5 @@ __all__ = [
     "WatchSettings",
     "parse_seconds",
     "parse_watch",
+    "with_flags",
 ]

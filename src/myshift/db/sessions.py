@@ -238,7 +238,6 @@ __all__ = [
     "SOURCE_NONE",
     "SOURCE_PERFORMANCE_SCHEMA",
     "busy_thread_rows",
-
     "is_running",
     "kill_connection",
     "kill_query",

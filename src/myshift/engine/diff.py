@@ -16,7 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from myshift.engine.changes import (
     AddForeignKey,
@@ -39,11 +39,12 @@ from myshift.engine.changes import (
     ReplaceRoutine,
     ReplaceTrigger,
 )
-from myshift.engine.changes.table_diff import TableDiff, diff_table
+from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.definers import same
 from myshift.engine.depends import names_in_definition, toposort, view_deps
 from myshift.engine.diff_fks import foreign_key_changes
 from myshift.engine.diff_triggers import TriggerPlan, trigger_changes
+from myshift.engine.pairing import Paired, Pairing, column_renames, diff_pair, pair_tables
 from myshift.errors import UnsupportedError
 from myshift.model.schema import ForeignKey, Schema, Table
 
@@ -214,27 +215,7 @@ def diff_schemas(
 
 
 # ---------------------------------------------------------------------------
-# Before the phases: pairing, per-table diffs, foreign keys, orders
-
-
-class _Paired(NamedTuple):
-    """A current table and the desired table it becomes, with what it needs."""
-
-    current: Table
-    desired: Table
-    diff: TableDiff
-    column_renames: dict[str, str]  # new name -> old name
-
-
-@dataclass(frozen=True)
-class _Pairing:
-    """Which current table becomes which desired one (through rename hints)."""
-
-    renames: dict[str, str]  # desired name -> current name, renamed tables only
-    new_of: dict[str, str]  # current name -> desired name, renamed tables only
-    pairs: list[tuple[Table, Table]]  # (current, desired), in desired order
-    dropped: list[Table]  # current tables no desired table pairs with
-    created: list[Table]  # desired tables no current table pairs with
+# Before the phases: pairing and per-table diffs (engine.pairing), foreign keys, orders
 
 
 @dataclass(frozen=True)
@@ -243,8 +224,8 @@ class _Work:
 
     current: Schema
     desired: Schema
-    pairing: _Pairing
-    paired: dict[str, _Paired]  # by desired table name
+    pairing: Pairing
+    paired: dict[str, Paired]  # by desired table name
     fk_drops: dict[str, list[ForeignKey]]  # current table name -> FKs dropped in phase 2
     fk_adds: dict[str, list[ForeignKey]]  # desired table name -> FKs added in phase 7
     drop_order: list[str]  # dropped tables, children before parents
@@ -259,10 +240,9 @@ def _prepare(
     current: Schema, desired: Schema, hints: RenameHints | None, options: DiffOptions
 ) -> _Work:
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
-    pairing = _pair_tables(current, desired, hints)
+    pairing = pair_tables(current, desired, hints)
     paired = {
-        des.name: _diff_pair(cur, des, _column_renames(cur, des, hints))
-        for cur, des in pairing.pairs
+        des.name: diff_pair(cur, des, column_renames(cur, des, hints)) for cur, des in pairing.pairs
     }
     fk_drops, fk_adds = foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
@@ -284,51 +264,6 @@ def _prepare(
         options.definers,
         triggers,
     )
-
-
-def _pair_tables(current: Schema, desired: Schema, hints: RenameHints | None) -> _Pairing:
-    cur_tables = current.table_map
-    des_tables = desired.table_map
-    table_renames: dict[str, str] = {}  # new -> old
-    if hints is not None:
-        for new, old in hints.tables.items():
-            if (
-                new in des_tables
-                and old in cur_tables
-                and new not in cur_tables
-                and old not in des_tables
-            ):
-                table_renames[new] = old
-    new_of = {old: new for new, old in table_renames.items()}
-    pairs: list[tuple[Table, Table]] = []
-    for t in desired.tables:
-        old_name = table_renames.get(t.name, t.name)
-        if old_name in cur_tables:
-            pairs.append((cur_tables[old_name], t))
-    paired_old = {c.name for c, _ in pairs}
-    dropped = [t for t in current.tables if t.name not in paired_old]
-    created = [t for t in desired.tables if table_renames.get(t.name, t.name) not in cur_tables]
-    return _Pairing(table_renames, new_of, pairs, dropped, created)
-
-
-def _column_renames(cur: Table, des: Table, hints: RenameHints | None) -> dict[str, str]:
-    if hints is None:
-        return {}
-    out: dict[str, str] = {}
-    for (tname, new_col), old_col in hints.columns.items():
-        if (
-            tname in (des.name, cur.name)
-            and old_col in cur.column_map
-            and new_col in des.column_map
-            and new_col not in cur.column_map
-        ):
-            out[new_col] = old_col
-    return out
-
-
-def _diff_pair(cur: Table, des: Table, renames: dict[str, str]) -> _Paired:
-    """Everything but foreign keys (those go in their own phases)."""
-    return _Paired(cur, des, diff_table(cur, des, column_renames=renames), renames)
 
 
 def _drop_order(dropped: list[Table], fk_drops: dict[str, list[ForeignKey]]) -> list[str]:
@@ -373,7 +308,7 @@ def _create_order(created: list[Table]) -> tuple[list[str], dict[str, list[Forei
     return create_order, deferred
 
 
-def _gone_columns(paired: Mapping[str, _Paired]) -> dict[str, set[str]]:
+def _gone_columns(paired: Mapping[str, Paired]) -> dict[str, set[str]]:
     """Desired table name -> its current columns the plan drops or renames."""
     out: dict[str, set[str]] = {}
     for name, p in paired.items():

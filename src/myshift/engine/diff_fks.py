@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from myshift.engine.pairing import Paired, Pairing
 from myshift.model.schema import ForeignKey, Index, IndexPart, Table
-
-if TYPE_CHECKING:
-    from myshift.engine.diff import _Paired, _Pairing
 
 __all__ = ["foreign_key_changes"]
 
@@ -27,7 +24,7 @@ def _is_prefix(cols: Sequence[str], parts: Sequence[IndexPart]) -> bool:
 
 
 def _mapped_fk(
-    fk: ForeignKey, cur: Table, pairing: _Pairing, paired: dict[str, _Paired]
+    fk: ForeignKey, cur: Table, pairing: Pairing, paired: dict[str, Paired]
 ) -> ForeignKey:
     """How the server will show a current FK after renames (it follows them)."""
     new_of = pairing.new_of
@@ -55,7 +52,7 @@ def _serves(cols: Sequence[str], ix: Index) -> bool:
     )
 
 
-def _loses_index(cols: Sequence[str], new_cols: Sequence[str], p: _Paired) -> bool:
+def _loses_index(cols: Sequence[str], new_cols: Sequence[str], p: Paired) -> bool:
     """Whether ``p``'s ALTER drops an index serving ``cols`` (current names) and
     leaves none serving them (``new_cols``: the same columns, desired names).
 
@@ -70,7 +67,7 @@ def _loses_index(cols: Sequence[str], new_cols: Sequence[str], p: _Paired) -> bo
     return not any(_serves(new_cols, ix) for ix in p.desired.indexes)
 
 
-def _blocked(fk: ForeignKey, mapped: ForeignKey, p: _Paired, ref: _Paired | None) -> bool:
+def _blocked(fk: ForeignKey, mapped: ForeignKey, p: Paired, ref: Paired | None) -> bool:
     """Whether ``fk`` must be dropped for its table's or its parent's ALTER to pass."""
     d = p.diff
     return (
@@ -88,7 +85,7 @@ def _blocked(fk: ForeignKey, mapped: ForeignKey, p: _Paired, ref: _Paired | None
 
 
 def foreign_key_changes(
-    pairing: _Pairing, paired: dict[str, _Paired]
+    pairing: Pairing, paired: dict[str, Paired]
 ) -> tuple[dict[str, list[ForeignKey]], dict[str, list[ForeignKey]]]:
     """The paired tables' FKs to drop (by current name) and to add (by desired name)."""
     fk_drops: dict[str, list[ForeignKey]] = {}

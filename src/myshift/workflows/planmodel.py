@@ -23,9 +23,9 @@ from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.model import Flavor, Schema
 
 if TYPE_CHECKING:
+    from myshift.config.settings import OnlinePolicy
     from myshift.engine.changes import Change, RenderOptions
     from myshift.engine.load import RenameHints
-    from myshift.workflows.online import OnlinePolicy
 
 
 def _render_options() -> RenderOptions:

@@ -9,7 +9,7 @@
    cannot hold the rows that make apply refuse, so when one fails on
    production the rehearsal fails (stage ``pre-flight``) whatever the sandbox
    says; the sandbox still runs the plan for its timings.
-2. **Sandbox** (``workflows.sandbox.make_sandbox``: local, server, replica,
+2. **Sandbox** (``workflows.sandbox_kinds.make_sandbox``: local, server, replica,
    local-replica, rds-*): never production (server identity, asserted again
    right before anything runs).
 3. **Copy** structure and ``--data`` (``workflows.clone``); replicas hold the rows.
@@ -76,7 +76,8 @@ from myshift.workflows.rehearse_history import begin_history, finish_history, re
 from myshift.workflows.rehearse_observe import Observer, estimate
 from myshift.workflows.rehearse_report import RehearsalReport, StatementReport, write_report
 from myshift.workflows.runner import ApplyOptions, check_drift
-from myshift.workflows.sandbox import Sandbox, assert_not_target, make_sandbox
+from myshift.workflows.sandbox import Sandbox, assert_not_target
+from myshift.workflows.sandbox_kinds import make_sandbox
 from myshift.workflows.statementprogress import StatementDisplay, statement_display
 from myshift.workflows.validate import (
     read_checks_file,

@@ -505,9 +505,10 @@ def _statement_failed(
         observe(StatementRun(seq, st, seconds, error=err, error_code=code))
     if lost:
         return ApplyInterrupted(
+            # The clause description, not the SQL cut at a length (it ended mid-name).
             f"Lost connection to server at {where} while running statement {seq} of {total} "
-            f"on {st.subject!r} ({err}); whether it completed on the server is unknown. "
-            f"Statement: {st.sql[:200]}.",
+            f"on {st.subject!r} ({st.description}): {err}. Whether it completed on the "
+            "server is unknown.",
             "Check that the server is up (its error log says why it went away), then see "
             "`myshift history` for where the apply stopped, and re-plan and apply again (or "
             "roll it back by its id).",
@@ -520,8 +521,7 @@ def _statement_failed(
             "Nothing after it ran; re-plan and apply again when the blocker is gone.",
         )
     return refused(code, err, st, seq, total) or ApplyFailed(
-        f"Statement {seq} of {total} on {st.subject!r} failed: {err or exc}. "
-        f"Statement: {st.sql[:300]}",
+        f"Statement {seq} of {total} on {st.subject!r} ({st.description}) failed: {err or exc}.",
         (f"Statements 1..{seq - 1} were applied" if seq > 1 else "No statement was applied")
         + "; fix the cause, re-plan and apply again.",
     )

@@ -18,7 +18,7 @@ UUID, hostname, port, server id), never by the host name in the URL, because
 ``127.0.0.1``, ``localhost`` and the machine's hostname all reach the same
 server.
 
-Lifecycle::
+Lifecycle (``make_sandbox`` is in ``workflows.sandbox_kinds``, above every kind)::
 
     sandbox = make_sandbox("local", keep=False)
     with sandbox:                       # finish() on exit
@@ -45,7 +45,6 @@ from myshift.model.identity import ServerIdentity
 if TYPE_CHECKING:
     from myshift.db.server import LocalServer
     from myshift.workflows.clone import CloneStats, DataMode, ProgressFn
-    from myshift.workflows.sandbox_aws import CloudContext
 
 
 def assert_not_target(
@@ -327,32 +326,6 @@ class ReplicaSandbox(Sandbox):
         return None
 
 
-def make_sandbox(spec: str, *, keep: bool = False, cloud: CloudContext | None = None) -> Sandbox:
-    """Parse ``--sandbox``: ``local`` | ``local-replica`` | ``server:URL`` | ``replica:URL``
-    | ``rds-replica:ID`` | ``aurora-clone:ID`` | ``rds-snapshot:ID`` (``cloud``: settings
-    and way in for the last three)."""
-    kind, _, rest = spec.partition(":")
-    if kind in ("rds-replica", "aurora-clone", "rds-snapshot"):
-        from myshift.workflows.sandbox_aws import make_aws_sandbox
-
-        return make_aws_sandbox(kind, rest, keep=keep, cloud=cloud)
-    if kind == "local" and not rest:
-        return LocalSandbox(keep=keep)
-    if kind == "local-replica" and not rest:
-        from myshift.workflows.sandbox_localreplica import LocalReplicaSandbox
-
-        return LocalReplicaSandbox(keep=keep)
-    if kind == "server" and rest:
-        return ServerSandbox(rest, keep=keep)
-    if kind == "replica" and rest:
-        return ReplicaSandbox(rest, keep=keep)
-    raise UsageError(
-        f"Unknown --sandbox {spec!r}.",
-        "Use local, local-replica, server:mysql://user@host/schema, replica:mysql://user@host, "
-        "rds-replica:INSTANCE_ID, aurora-clone:CLUSTER_ID or rds-snapshot:SNAPSHOT_ID.",
-    )
-
-
 # ServerIdentity and server_identity are re-exported for callers of the sandbox API.
 __all__ = [
     "LocalSandbox",
@@ -362,6 +335,5 @@ __all__ = [
     "ServerSandbox",
     "assert_not_target",
     "flavor_note",
-    "make_sandbox",
     "server_identity",
 ]

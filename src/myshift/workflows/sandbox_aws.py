@@ -59,6 +59,7 @@ from myshift.workflows.sandbox import Sandbox, assert_not_target
 
 if TYPE_CHECKING:
     from myshift.workflows.clone import DataMode, ProgressFn
+    from myshift.workflows.reach import Reach
 
 AWS_KINDS = ("rds-replica", "aurora-clone", "rds-snapshot")
 
@@ -86,6 +87,15 @@ class CloudContext:
     resolve: Resolver | None = None
     say: Say = _stderr
     rds: Rds | None = None  # made from ``aws``/``env`` when not given
+
+
+def cloud_context(target: Endpoint, ways_in: Reach, say: Say = _stderr) -> CloudContext:
+    """What ``rehearse --sandbox rds-…`` needs: ``[aws]``, and the sandbox reached the
+    way production (``target``) is: its environment's tunnel, allowlist, password."""
+    env = ways_in.env_of(target)
+    return CloudContext(
+        aws=ways_in.settings.aws, env=env, resolve=lambda ep: ways_in.endpoint(ep, env), say=say
+    )
 
 
 def make_aws_sandbox(
@@ -515,6 +525,7 @@ __all__ = [
     "CloudContext",
     "RdsReplicaSandbox",
     "RdsSnapshotSandbox",
+    "cloud_context",
     "expiry",
     "make_aws_sandbox",
     "sandbox_id",

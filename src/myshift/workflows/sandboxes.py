@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from myshift.cloud.rds import (
     CREATED_BY_TAG,
@@ -25,6 +25,7 @@ from myshift.cloud.rds import (
     CloudError,
     Rds,
 )
+from myshift.config.settings import AwsSettings
 from myshift.errors import UsageError
 
 Say = Callable[[str], None]
@@ -180,4 +181,21 @@ def sweep(
     return text
 
 
-__all__ = ["Leftover", "delete_sandbox", "find_sandboxes", "format_list", "sandboxes_list", "sweep"]
+def open_rds(aws: AwsSettings, region: str | None = None) -> Rds:
+    """The RDS API as ``[aws]`` says, in ``region`` instead when one is given (--region)."""
+    from myshift.cloud.aws import client
+
+    if region:
+        aws = replace(aws, region=region)
+    return Rds(client("rds", aws), waiter_timeout=aws.waiter_timeout)
+
+
+__all__ = [
+    "Leftover",
+    "delete_sandbox",
+    "find_sandboxes",
+    "format_list",
+    "open_rds",
+    "sandboxes_list",
+    "sweep",
+]

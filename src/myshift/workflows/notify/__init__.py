@@ -24,53 +24,18 @@ from __future__ import annotations
 
 import collections
 import itertools
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from myshift.config.notify import ChannelConfig
 from myshift.config.settings import EnvConfig, Settings
 from myshift.db.connect import Endpoint
+from myshift.workflows.notify.channel import Channel, open_channel
 from myshift.workflows.notify.message import Event, Message, new_command_id, scrub
 
 Notify = Callable[[Event], None]
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A channel with its secrets read from the environment (never from the file)."""
-
-    config: ChannelConfig
-    url: str | None = None
-    token: str | None = None
-    password: str | None = None
-    # Why it cannot send (a variable not set), said once instead of sending.
-    unusable: str = ""
-
-
-def open_channel(cfg: ChannelConfig, environ: Mapping[str, str] | None = None) -> Channel:
-    """``cfg`` with the URL, token and password it names read from the environment."""
-    env = os.environ if environ is None else environ
-    missing = [
-        name
-        for name in (cfg.url_env, cfg.token_env, cfg.password_env)
-        if name is not None and not env.get(name)
-    ]
-    return Channel(
-        config=cfg,
-        url=cfg.url if cfg.url_env is None else env.get(cfg.url_env) or None,
-        token=env.get(cfg.token_env) if cfg.token_env else None,
-        password=env.get(cfg.password_env) if cfg.password_env else None,
-        unusable=(
-            f"Warning: channel {cfg.name!r} sends nothing: the variable "
-            f"${missing[0]} it reads is not set. Export it (see {cfg.section} in myshift.toml)."
-            if missing
-            else ""
-        ),
-    )
 
 
 class _Sender:

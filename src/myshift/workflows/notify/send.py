@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from myshift import __version__
 from myshift.config.notify import ChannelConfig
+from myshift.workflows.notify.channel import Channel
 
 if TYPE_CHECKING:
-    from myshift.workflows.notify import Channel
     from myshift.workflows.notify.message import Message
 
 RETRY_PAUSE = 0.5

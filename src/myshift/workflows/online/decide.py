@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from myshift.config.settings import OnlineSettings
+from myshift.config.settings import OnlinePolicy, OnlineSettings
 from myshift.engine.online import blocks_writes
 from myshift.errors import UnsafeError
 from myshift.workflows.planmodel import PlannedStatement
@@ -38,17 +38,6 @@ from myshift.workflows.planmodel import PlannedStatement
 MODES = ("auto", "always", "never")
 SERVER, PT_OSC, REFUSED = "server", "pt-osc", "refused"
 TOOL_PACKAGE = "percona-toolkit"
-
-
-@dataclass(frozen=True)
-class OnlinePolicy:
-    """``--online`` and the ``[online]`` settings; ``forced`` pins paths by statement
-    SQL (rehearsal: the paths production's sizes gave, so the sandbox times the same
-    path)."""
-
-    mode: str = "auto"
-    settings: OnlineSettings = field(default_factory=OnlineSettings)
-    forced: tuple[tuple[str, str, str], ...] = ()  # (sql, path, reason)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 * ``prom``: ``--metrics-port``, the figures for Prometheus;
 * ``command``: ``myshift watch`` and ``watching`` around ``apply``, recorded
   in history.
+* ``options``: the ``WatchOptions`` of both, from ``[watch]`` and the flags.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class WatchOptions:
-    """How one watch runs; the CLI resolves it from flags and ``[watch]``."""
+    """How one watch runs: ``[watch]`` and the flags (workflows.watch.options)."""
 
     settings: WatchSettings = field(default_factory=WatchSettings)
     duration: float = 600.0  # `watch --for`
