@@ -78,6 +78,10 @@ class DiffOptions:
     # Compare DEFINER where the desired object states one (engine.definers);
     # the model's == never looks at it.
     definers: bool = False
+    # A RANGE partition removed before a kept one is merged into it
+    # (REORGANIZE, rows kept) instead of dropped (DROP PARTITION deletes its
+    # rows): a rollback undoing a split must not lose the rows split off.
+    merge_ranges: bool = False
 
 
 class UnsupportedTableWarning(UserWarning):
@@ -261,7 +265,7 @@ def _prepare(
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
     pairing = _pair_tables(current, desired, hints)
     paired = {
-        des.name: _diff_pair(cur, des, _column_renames(cur, des, hints))
+        des.name: _diff_pair(cur, des, _column_renames(cur, des, hints), options.merge_ranges)
         for cur, des in pairing.pairs
     }
     fk_drops, fk_adds = foreign_key_changes(pairing, paired)
@@ -326,9 +330,10 @@ def _column_renames(cur: Table, des: Table, hints: RenameHints | None) -> dict[s
     return out
 
 
-def _diff_pair(cur: Table, des: Table, renames: dict[str, str]) -> _Paired:
+def _diff_pair(cur: Table, des: Table, renames: dict[str, str], merge: bool) -> _Paired:
     """Everything but foreign keys (those go in their own phases)."""
-    return _Paired(cur, des, diff_table(cur, des, column_renames=renames), renames)
+    d = diff_table(cur, des, column_renames=renames, merge_ranges=merge)
+    return _Paired(cur, des, d, renames)
 
 
 def _drop_order(dropped: list[Table], fk_drops: dict[str, list[ForeignKey]]) -> list[str]:

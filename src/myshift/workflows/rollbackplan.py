@@ -261,7 +261,7 @@ def _reverse_planfile(
     changes = diff_schemas(
         after_renames,
         desired,
-        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
+        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb, merge_ranges=True),
     )
     opts = PlanOptions(
         allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data, definer="ignore"

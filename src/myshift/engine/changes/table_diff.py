@@ -32,6 +32,7 @@ from myshift.engine.changes.columns import (
     RenameColumn,
     needs_recreate,
 )
+from myshift.engine.changes.partitions import partition_clause
 from myshift.model.schema import Column, Index, Table
 
 __all__ = ["TableDiff", "diff_table"]
@@ -166,6 +167,7 @@ def diff_table(
     desired: Table,
     *,
     column_renames: Mapping[str, str] | None = None,
+    merge_ranges: bool = False,
 ) -> TableDiff:
     """Everything but foreign keys (those go in their own phases, see engine/diff.py)."""
     if not column_renames and _but_fks(current) == _but_fks(desired):
@@ -233,8 +235,15 @@ def diff_table(
         if desired.partitioning is None:
             assert current.partitioning is not None
             clauses.append(RemovePartitioning(current.partitioning))
+        elif current.partitioning is None:
+            clauses.append(ChangePartitioning(None, desired.partitioning))
         else:
-            clauses.append(ChangePartitioning(current.partitioning, desired.partitioning))
+            # Only the partition list changing: ADD/DROP/REORGANIZE/COALESCE
+            # touch the partitions that change instead of copying the table.
+            clauses.append(
+                partition_clause(current.partitioning, desired.partitioning, merge=merge_ranges)
+                or ChangePartitioning(current.partitioning, desired.partitioning)
+            )
     return TableDiff(tuple(clauses), frozenset(modified), tuple(ix_drops))
 
 
