@@ -42,7 +42,7 @@ CASES: dict[str, tuple[str, str]] = {
     "re-partition (drop p202501)": (RANGE, RANGE_DROPPED),
     "DROP PARTITION p202501": (RANGE, "DROP PARTITION p202501"),
     "re-partition (HASH 4 -> 6)": (HASH4, HASH4.replace("4", "6")),
-    "ADD PARTITION PARTITIONS 2": (HASH4, "ADD PARTITION PARTITIONS 2"),
+    "HASH ADD PARTITION PARTITIONS 2": (HASH4, "ADD PARTITION PARTITIONS 2"),
 }
 
 
@@ -111,6 +111,8 @@ def measure(ep: Endpoint, alter: str) -> Result:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--only", default="", help="Run the cases whose name contains this.")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
     srv = LocalServer.start()
     try:
@@ -121,7 +123,8 @@ def main() -> None:
         ep = root.with_schema("bench")
         print(f"{args.rows:,} rows, {version}, one writer inserting every 5 ms")
         print(f"{'':30} {'wall':>7} {'max stall':>10} {'writes':>7} {'affected':>9} ids kept")
-        for name, (partitioning, alter) in CASES.items():
+        todo = [(n, c) for n, c in CASES.items() if args.only in n] * args.repeat
+        for name, (partitioning, alter) in todo:
             load(ep, args.rows, partitioning)
             r = measure(ep, alter)
             print(

@@ -27,6 +27,7 @@ from myshift.model import Flavor
 from myshift.model.schema import Partition, Partitioning, Table
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.planmodel import held_lines
 from myshift.workflows.rollback import RollbackOptions, rollback
 
 MONTHS = [202501 + i for i in range(12)]
@@ -214,8 +215,15 @@ def test_drop_partition_needs_allow_drop_and_says_what_it_deletes(
     (held,) = [s for s in pf.statements if s.skipped]
     assert held.sql == "ALTER TABLE `events` DROP PARTITION `p202501`"
     assert "drops partition p202501 of events" in held.reason
+    (count,) = held.preflight
+    assert count.deletes and count.violations == 1000  # 12,000 rows over 12 months
+    held_text = " ".join(held_lines(pf.statements, width=200))
+    assert "it deletes 1,000 row(s) now: rows of events in partition p202501" in held_text
     apply(fresh_schema, desired, ApplyCommandOptions(yes=True))
     assert conn.scalar("SELECT COUNT(*) FROM events") == 12_000  # nothing dropped
+    # With the flag: the count is shown, and is no reason to refuse.
+    (st,) = build_planfile(fresh_schema, desired, PlanOptions(allow_drop=True)).runnable
+    assert [(p.deletes, p.violations) for p in st.preflight] == [(True, 1000)]
     apply(fresh_schema, desired, ApplyCommandOptions(plan=PlanOptions(allow_drop=True), yes=True))
     assert conn.scalar("SELECT COUNT(*) FROM events") == 11_000
     assert replan(fresh_schema, desired, allow_drop=True) == []

@@ -417,9 +417,7 @@ def restore_fk_names(
         if (child, old.name) in names_now:
             continue
         match = [
-            fk
-            for c, fk in now
-            if _fk_key(c, fk) == _fk_key(child, old) and fk.name not in table_of
+            fk for c, fk in now if _fk_key(c, fk) == _fk_key(child, old) and fk.name not in table_of
         ]
         if len(match) != 1:
             continue
