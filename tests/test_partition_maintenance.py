@@ -253,3 +253,36 @@ def test_hash_partition_count_change_and_back(
     rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=False))
     assert len(partitions(conn)) == 4
     assert conn.scalar("SELECT COUNT(*) FROM events") == 20_000
+
+
+def test_a_partition_clause_with_other_changes_runs_as_its_own_statement(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    # Neither grammar takes ADD/DROP PARTITION beside other clauses (1064).
+    seed(conn, ranges(MONTHS), 1200)
+    with_note = events(ranges([*MONTHS, 202601])).replace(
+        "payload varchar(64),", "payload varchar(64), note int,"
+    )
+    desired = write(tmp_path, with_note)
+    sqls = replan(fresh_schema, desired)
+    assert len(sqls) == 2 and sqls[1].startswith("ALTER TABLE `events` ADD PARTITION")
+    apply(fresh_schema, desired, ApplyCommandOptions(yes=True))
+    assert replan(fresh_schema, desired) == []
+    # Dropping a partition and a column change together, without --allow-drop: the
+    # column change runs, the DROP PARTITION is held back.
+    narrower = write(
+        tmp_path,
+        with_note.replace("note int,", "note bigint,").replace(
+            "PARTITION p202501 VALUES LESS THAN (202502), ", ""
+        ),
+    )
+    pf = build_planfile(fresh_schema, narrower, PlanOptions())
+    assert [s.sql for s in pf.runnable] == [
+        "ALTER TABLE `events` MODIFY COLUMN `note` bigint(20) DEFAULT NULL"
+    ]
+    assert [s.sql for s in pf.statements if s.skipped] == [
+        "ALTER TABLE `events` DROP PARTITION `p202501`"
+    ]
+    apply(fresh_schema, narrower, ApplyCommandOptions(yes=True))
+    assert conn.scalar("SELECT COUNT(*) FROM events") == 1200
+    assert replan(fresh_schema, narrower) == []

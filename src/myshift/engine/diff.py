@@ -19,11 +19,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from myshift.engine.changes import (
+    STANDALONE_PARTITION_CLAUSES,
     AddForeignKey,
     AlterEvent,
     AlterTable,
     AlterView,
     Change,
+    Clause,
     CreateEvent,
     CreateRoutine,
     CreateTable,
@@ -460,8 +462,26 @@ def _alter_tables(w: _Work) -> list[Change]:
             changes += [DropTrigger(t) for t in w.triggers.late_drops.get(des.name, [])]
             before = replace(_no_fks(p.current), name=des.name)
             pointed = frozenset(referenced.get(p.current.name, ()))
-            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des), pointed))
+            changes += _alter_table(des.name, p.diff.clauses, before, _no_fks(des), pointed)
     return changes
+
+
+def _alter_table(
+    name: str, clauses: tuple[Clause, ...], before: Table, after: Table, pointed: frozenset[str]
+) -> list[Change]:
+    """One ALTER TABLE, or two when a partition maintenance clause (ADD / DROP /
+    REORGANIZE / COALESCE PARTITION) comes with others: both grammars take those
+    clauses only alone (1064 on MariaDB 10.11.19 for ``ADD COLUMN z int, ADD
+    PARTITION (...)``; MySQL's ``standalone_alter_commands``)."""
+    alone = [c for c in clauses if isinstance(c, STANDALONE_PARTITION_CLAUSES)]
+    if not alone or len(clauses) == 1:
+        return [AlterTable(name, clauses, before, after, pointed)]
+    rest = tuple(c for c in clauses if c not in alone)
+    mid = replace(after, partitioning=before.partitioning)
+    return [
+        AlterTable(name, rest, before, mid, pointed),
+        AlterTable(name, tuple(alone), mid, after),
+    ]
 
 
 def _create_tables(w: _Work) -> list[Change]:

@@ -71,6 +71,7 @@ from myshift.engine.changes.objects import (
     ReplaceTrigger,
 )
 from myshift.engine.changes.partitions import (
+    STANDALONE_PARTITION_CLAUSES,
     AddPartitions,
     DropPartitions,
     ReorganizePartitions,
@@ -89,6 +90,7 @@ __all__ = [
     "DEFAULT_OPTIONS",
     "NO_SESSION",
     "PARTITION_CLAUSES",
+    "STANDALONE_PARTITION_CLAUSES",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",

@@ -233,7 +233,16 @@ def partition_clause(
     return ReorganizePartitions(before, after, old, new)
 
 
+# Clauses both grammars take only alone in an ALTER TABLE (engine.diff splits them off).
+STANDALONE_PARTITION_CLAUSES = (
+    AddPartitions,
+    DropPartitions,
+    ReorganizePartitions,
+    ResizeHashPartitions,
+)
+
 __all__ = [
+    "STANDALONE_PARTITION_CLAUSES",
     "AddPartitions",
     "DropPartitions",
     "ReorganizePartitions",

@@ -80,7 +80,7 @@ def _body(raw: Any, exact: str, schema: str) -> str:
     body = str(raw or "")
     if "?" in body and exact:
         pattern = _LOST.sub(
-            lambda _: "[?\U00010000-\U0010FFFF]+?", re.escape(body).replace("\\?", "?")
+            lambda _: "[?\U00010000-\U0010ffff]+?", re.escape(body).replace("\\?", "?")
         )
         m = re.search(pattern, exact)
         if m is not None:

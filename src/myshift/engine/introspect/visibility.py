@@ -282,7 +282,5 @@ def global_privileges(conn: Conn) -> set[str] | None:
     role = conn.scalar(f"SELECT {_role_expr(conn.flavor)}")
     if role is not None and str(role) not in ("", "NONE"):
         return None
-    rows = conn.query(
-        f"SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE {_WHO}"
-    )
+    rows = conn.query(f"SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE {_WHO}")
     return {str(r[0]) for r in rows}
