@@ -22,7 +22,9 @@ instead of silently rebuilding or copying the table:
   policy exactly; MariaDB plans that ran before still run.
 
 ``--algorithm copy`` allows everything: nothing is added.  Statements run by
-an online schema change tool (path ``pt-osc``), partitioning statements and
+an online schema change tool (path ``pt-osc``), partitioning statements
+(``PARTITION BY``, ``REMOVE PARTITIONING``, and ADD / DROP / REORGANIZE /
+COALESCE PARTITION, beside which MariaDB takes no ALGORITHM= at all) and
 statements already carrying ``ALGORITHM=`` are left as they are.
 """
 
