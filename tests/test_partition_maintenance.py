@@ -29,6 +29,7 @@ from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.planmodel import held_lines
 from myshift.workflows.rollback import RollbackOptions, rollback
+from myshift.workflows.rollbackchoice import RollbackRefused
 
 MONTHS = [202501 + i for i in range(12)]
 
@@ -179,7 +180,12 @@ def test_add_partition_under_a_writer_copies_nothing_and_rolls_back(
     assert all(after[k] == v for k, v in ids.items())  # no partition rebuilt
     assert max(w.lat) < 0.5, (max(w.lat), took)
     assert replan(fresh_schema, desired) == []
-    # Rollback: the added partition is dropped (it is empty: writes went to p202506).
+    # Rollback drops the added partition, but not while rows written since are in it.
+    conn.execute("INSERT INTO events (month) VALUES (202601)")
+    held = r"deleting the 1 row\(s\) it holds now \(rows of events in partition p202601"
+    with pytest.raises(RollbackRefused, match=held):
+        rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=False))
+    conn.execute("DELETE FROM events WHERE month = 202601")
     rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=False))
     assert partitions(conn) == [f"p{m}" for m in MONTHS]
     assert conn.scalar("SELECT COUNT(*) FROM events") == 200_000 + len(w.lat) - 1
