@@ -213,6 +213,13 @@ def partition_clause(
         if _hash_default(before) and _hash_default(after) and len(a) != len(b):
             return ResizeHashPartitions(before, after)
         return None
+    if any((p.values or "").upper() == "DEFAULT" for p in b + a):
+        # MariaDB adds a LIST partition beside a DEFAULT one without moving the
+        # DEFAULT partition's rows into it: they no longer match a query on
+        # their own value (measured on 10.11.19: ADD PARTITION b VALUES IN (3),
+        # then WHERE d = 3 finds nothing).  (The model reads DEFAULT as
+        # unsupported today; this keeps it safe should that change.)
+        return None
     start, old, new = _window(b, a)
     if not old and not new:
         return None
