@@ -27,6 +27,7 @@ from myshift.engine.changes import (
     Change,
     ChangeOptions,
     ChangePartitioning,
+    Clause,
     CreateEvent,
     CreateRoutine,
     CreateTable,
@@ -52,6 +53,7 @@ from myshift.engine.changes import (
     ReplaceRoutine,
     ReplaceTrigger,
     TableOptions,
+    partition_clause,
 )
 from myshift.model import (
     MARIADB_10_11,
@@ -92,11 +94,29 @@ T = Table(
     foreign_keys=(FK,),
 )
 HASH4 = Partitioning("HASH", "`id`", tuple(Partition(f"p{i}") for i in range(4)))
+HASH6 = Partitioning("HASH", "`id`", tuple(Partition(f"p{i}") for i in range(6)))
 RANGE = Partitioning(
     "RANGE",
     "`id`",
     (Partition("p0", "1000"), Partition("pmax", "MAXVALUE")),
 )
+RANGE_P0 = Partitioning("RANGE", "`id`", (Partition("p0", "1000"),))
+RANGE_ADDED = Partitioning(
+    "RANGE", "`id`", (Partition("p0", "1000"), Partition("p1", "2000", comment="it's new"))
+)
+RANGE_SPLIT = Partitioning(
+    "RANGE",
+    "`id`",
+    (Partition("p0", "1000"), Partition("p1", "2000"), Partition("pmax", "MAXVALUE")),
+)
+
+
+def _targeted(before: Partitioning, after: Partitioning) -> Clause:
+    clause = partition_clause(before, after)
+    assert clause is not None
+    return clause
+
+
 VIEW = View("v_orders", "select `orders`.`id` AS `id` from `orders`")
 ROUTINE = Routine(
     "total",
@@ -235,6 +255,10 @@ CASES: dict[str, Change] = {
     "change_partitioning": alter(ChangePartitioning(None, HASH4)),
     "change_partitioning_range": alter(ChangePartitioning(HASH4, RANGE)),
     "remove_partitioning": alter(RemovePartitioning(HASH4)),
+    "add_partitions": alter(_targeted(RANGE_P0, RANGE_ADDED)),
+    "drop_partitions": alter(_targeted(RANGE_ADDED, RANGE_P0)),
+    "reorganize_partitions": alter(_targeted(RANGE, RANGE_SPLIT)),
+    "resize_hash_partitions": alter(_targeted(HASH4, HASH6)),
     "multi_clause_alter": alter(
         DropIndex(Index("ix_name", IndexKind.INDEX, (IndexPart("name"),))),
         AddColumn(Column("qty", "int(11)", nullable=False, default="0"), Position("name")),

@@ -19,11 +19,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from myshift.engine.changes import (
+    STANDALONE_PARTITION_CLAUSES,
     AddForeignKey,
     AlterEvent,
     AlterTable,
     AlterView,
     Change,
+    Clause,
     CreateEvent,
     CreateRoutine,
     CreateTable,
@@ -79,6 +81,10 @@ class DiffOptions:
     # Compare DEFINER where the desired object states one (engine.definers);
     # the model's == never looks at it.
     definers: bool = False
+    # A RANGE partition removed before a kept one is merged into it
+    # (REORGANIZE, rows kept) instead of dropped (DROP PARTITION deletes its
+    # rows): a rollback undoing a split must not lose the rows split off.
+    merge_ranges: bool = False
 
 
 class UnsupportedTableWarning(UserWarning):
@@ -242,7 +248,8 @@ def _prepare(
     """Pair the tables, diff each pair, then settle foreign keys, orders and triggers."""
     pairing = pair_tables(current, desired, hints)
     paired = {
-        des.name: diff_pair(cur, des, column_renames(cur, des, hints)) for cur, des in pairing.pairs
+        des.name: diff_pair(cur, des, column_renames(cur, des, hints), options.merge_ranges)
+        for cur, des in pairing.pairs
     }
     fk_drops, fk_adds = foreign_key_changes(pairing, paired)
     drop_order = _drop_order(pairing.dropped, fk_drops)
@@ -390,8 +397,26 @@ def _alter_tables(w: _Work) -> list[Change]:
             changes += [DropTrigger(t) for t in w.triggers.late_drops.get(des.name, [])]
             before = replace(_no_fks(p.current), name=des.name)
             pointed = frozenset(referenced.get(p.current.name, ()))
-            changes.append(AlterTable(des.name, p.diff.clauses, before, _no_fks(des), pointed))
+            changes += _alter_table(des.name, p.diff.clauses, before, _no_fks(des), pointed)
     return changes
+
+
+def _alter_table(
+    name: str, clauses: tuple[Clause, ...], before: Table, after: Table, pointed: frozenset[str]
+) -> list[Change]:
+    """One ALTER TABLE, or two when a partition maintenance clause (ADD / DROP /
+    REORGANIZE / COALESCE PARTITION) comes with others: both grammars take those
+    clauses only alone (1064 on MariaDB 10.11.19 for ``ADD COLUMN z int, ADD
+    PARTITION (...)``; MySQL's ``standalone_alter_commands``)."""
+    alone = [c for c in clauses if isinstance(c, STANDALONE_PARTITION_CLAUSES)]
+    if not alone or len(clauses) == 1:
+        return [AlterTable(name, clauses, before, after, pointed)]
+    rest = tuple(c for c in clauses if c not in alone)
+    mid = replace(after, partitioning=before.partitioning)
+    return [
+        AlterTable(name, rest, before, mid, pointed),
+        AlterTable(name, tuple(alone), mid, after),
+    ]
 
 
 def _create_tables(w: _Work) -> list[Change]:

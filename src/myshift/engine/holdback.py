@@ -36,6 +36,7 @@ from myshift.engine.changes import (
     Change,
     ChangeOptions,
     DropColumn,
+    DropPartitions,
     DropTable,
     ModifyColumn,
     RecreateColumn,
@@ -131,6 +132,8 @@ class _Reached:
                 self._old_definition(ch.table, clause.before, clause.after.name)
             elif isinstance(clause, ChangeOptions) and clause.convert:
                 self._old_charset(ch.table)
+            elif isinstance(clause, DropPartitions):
+                self._old_partitioning(ch.table)
             else:
                 self.whole_table(ch.table)
                 return
@@ -158,6 +161,14 @@ class _Reached:
         old = replace(before, name=as_name)
         cols = tuple(old if c.name == as_name else c for c in t.columns)
         self.tables[name] = replace(t, columns=cols)
+
+    def _old_partitioning(self, name: str) -> None:
+        """Keep the partitions a DROP PARTITION would delete (the rest of the table's
+        changes still run)."""
+        t, cur = self.tables.get(name), self.cur_table(name)
+        if t is None or cur is None:
+            return self.whole_table(name)
+        self.tables[name] = replace(t, partitioning=cur.partitioning)
 
     def _old_charset(self, name: str) -> None:
         t, cur = self.tables.get(name), self.cur_table(name)

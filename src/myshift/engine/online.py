@@ -24,16 +24,15 @@ and ``--alter``):
 from __future__ import annotations
 
 from myshift.engine.changes import (
+    PARTITION_CLAUSES,
     AddCheck,
     AddForeignKey,
     AddIndex,
     AlterTable,
     Change,
-    ChangePartitioning,
     DropCheck,
     DropForeignKey,
     DropIndex,
-    RemovePartitioning,
     RenameColumn,
     RenderOptions,
 )
@@ -66,7 +65,7 @@ def _unfit_clause(change: AlterTable) -> str:
             return "it changes a foreign key (the tool renames foreign keys on its copy)"
         if isinstance(c, AddCheck | DropCheck):
             return "it changes a CHECK constraint (the tool renames constraints on its copy)"
-        if isinstance(c, ChangePartitioning | RemovePartitioning):
+        if isinstance(c, PARTITION_CLAUSES):
             return "it changes partitioning"
     return ""
 

@@ -79,6 +79,8 @@ def column_renames(cur: Table, des: Table, hints: RenameHints | None) -> dict[st
     return out
 
 
-def diff_pair(cur: Table, des: Table, renames: dict[str, str]) -> Paired:
-    """Everything but foreign keys (those go in their own phases)."""
-    return Paired(cur, des, diff_table(cur, des, column_renames=renames), renames)
+def diff_pair(cur: Table, des: Table, renames: dict[str, str], merge: bool = False) -> Paired:
+    """Everything but foreign keys (those go in their own phases); ``merge``: removed
+    RANGE partitions are merged into their neighbour (rollback), not dropped."""
+    d = diff_table(cur, des, column_renames=renames, merge_ranges=merge)
+    return Paired(cur, des, d, renames)

@@ -37,6 +37,7 @@ from myshift.engine.changes import (
     ChangePartitioning,
     CreateTable,
     DropColumn,
+    DropPartitions,
     DropTable,
     ModifyColumn,
     RecreateColumn,
@@ -563,6 +564,21 @@ class _Walk:
                     checks += _orphans(change.table, after, fk, parent)
             return checks
         return []
+
+
+def deleted_rows(change: Change) -> list[Check]:
+    """Counts of the rows ``change`` deletes by design (DROP PARTITION): reported with
+    the statement, held back or not, so nobody drops a partition without seeing how
+    many rows go with it.  Never a reason to refuse: --allow-drop accepted them."""
+    if not isinstance(change, AlterTable):
+        return []
+    out: list[Check] = []
+    for cl in change.clauses:
+        if isinstance(cl, DropPartitions):
+            names = ", ".join(_q(p.name) for p in cl.dropped)
+            what = f"rows of {change.table} in partition {', '.join(p.name for p in cl.dropped)}"
+            out.append((what, f"SELECT COUNT(*) FROM {_q(change.table)} PARTITION ({names})"))
+    return out
 
 
 def plan_preflights(changes: Sequence[Change], current: Schema) -> list[list[Check]]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from myshift.engine.risk import Op
 
 MANUAL = "https://dev.mysql.com/doc/refman/8.0/en/innodb-online-ddl-operations.html"
+MANUAL_PARTITIONING = "https://dev.mysql.com/doc/refman/8.4/en/online-ddl-partitioning.html"
 MANUAL_84 = "https://dev.mysql.com/doc/refman/8.4/en/innodb-online-ddl-operations.html"
 
 
@@ -42,6 +43,11 @@ def _rec(ref: str, what: str, agrees: bool = True) -> Citation:
 
 def _man(what: str, agrees: bool = True) -> Citation:
     return Citation("manual", MANUAL, what, agrees)
+
+
+def _part(what: str) -> Citation:
+    """A row of the manual's "Online DDL for Partitioning Operations" table."""
+    return Citation("manual", MANUAL_PARTITIONING, what)
 
 
 def _vit(case: str, what: str, agrees: bool = True) -> Citation:
@@ -231,5 +237,24 @@ MYSQL_CITATIONS: dict[Op, tuple[Citation, ...]] = {
     Op.TABLE_OPTIONS: (_unv("other table options vary by option; INPLACE assumed"),),
     Op.PARTITION: (_man("Partitioning: most partition operations copy (ALGORITHM=COPY)"),),
     Op.REMOVE_PARTITIONING: (_man("REMOVE PARTITIONING: copies the table"),),
+    Op.ADD_PARTITION: (
+        _rec("partition_autoinc-8.4-villagesql:44", "RANGE ADD PARTITION, ALGORITHM=INPLACE"),
+        _rec("partition_autoinc-8.4-villagesql:87", "RANGE ADD PARTITION, ALGORITHM=INPLACE"),
+        _part("ADD PARTITION: In Place Yes, LOCK=NONE for RANGE and LIST, no data copied"),
+    ),
+    Op.DROP_PARTITION: (
+        _rec("partition_autoinc-8.4-villagesql:196", "DROP PARTITION, ALGORITHM=INPLACE"),
+        _rec("partition_autoinc-8.4-villagesql:341", "DROP PARTITION, ALGORITHM=INPLACE"),
+        _part("DROP PARTITION: In Place Yes, LOCK=NONE; deletes the partition's rows"),
+    ),
+    Op.REORGANIZE_PARTITION: (
+        _rec("partition_autoinc-8.4-villagesql:638", "REORGANIZE PARTITION, ALGORITHM=INPLACE"),
+        _part("REORGANIZE PARTITION: In Place Yes, LOCK={DEFAULT|SHARED|EXCLUSIVE}"),
+    ),
+    Op.RESIZE_HASH_PARTITIONS: (
+        _rec("partition_autoinc-8.4-villagesql:397", "HASH ADD PARTITION PARTITIONS 2, INPLACE"),
+        _rec("partition_autoinc-8.4-villagesql:512", "HASH COALESCE PARTITION 2, INPLACE"),
+        _part("ADD PARTITION (HASH/KEY) and COALESCE PARTITION: In Place Yes, LOCK=SHARED"),
+    ),
     Op.RENAME_TABLE: (_man("Renaming a table: Instant Yes, Only Modifies Metadata Yes"),),
 }

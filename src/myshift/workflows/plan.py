@@ -372,7 +372,7 @@ def plan(
     if opts.fmt != "human":
         # Piped output carries them as comments too; stderr still reaches the terminal.
         notice += "".join(f"\nWarning: {w}" for w in pf.warnings)
-    failing = [p for s in pf.runnable for p in s.preflight if p.violations]
+    failing = [p for s in pf.runnable for p in s.preflight if p.fails]
     if failing:
         notice += (
             f"\nWarning: {len(failing)} pre-flight check(s) fail on the target's current data "

@@ -70,10 +70,18 @@ class Preflight:
     description: str
     sql: str
     violations: int | None = None
+    # Counts rows the statement deletes by design (DROP PARTITION,
+    # engine.preflight.deleted_rows): shown, never a reason to refuse.
+    deletes: bool = False
 
     @property
     def runnable(self) -> bool:
         return bool(self.sql)
+
+    @property
+    def fails(self) -> bool:
+        """Rows were found that make the statement fail (a reason to refuse)."""
+        return bool(self.violations) and not self.deletes
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,12 @@ def held_lines(statements: Sequence[PlannedStatement], width: int = 80) -> list[
         out += textwrap.wrap(text, width, initial_indent="--   ", subsequent_indent="--      ") or [
             "--"
         ]
+        for pre in st.preflight:
+            if pre.deletes and pre.violations is not None:
+                line = f"it deletes {pre.violations:,} row(s) now: {pre.description}"
+                out += textwrap.wrap(
+                    line, width, initial_indent="--   ", subsequent_indent="--      "
+                )
         out += [f"--   {line}" for line in f"{st.sql};".splitlines()]
     return out
 
@@ -360,7 +374,7 @@ def file_statements(
     ``apply`` compares the file against this.
     """
     from myshift.engine.keeppolicy import keep_marks
-    from myshift.engine.preflight import plan_preflights
+    from myshift.engine.preflight import deleted_rows, plan_preflights
 
     out = []
     # The checks follow the statements that run: a skipped one changes nothing.
@@ -387,7 +401,10 @@ def file_statements(
                 lock=st.lock,
                 reason=st.reason,
                 skipped=st.skipped,
-                preflight=tuple(Preflight(desc, sql) for desc, sql in pre),
+                preflight=(
+                    *(Preflight(desc, sql) for desc, sql in pre),
+                    *(Preflight(desc, sql, deletes=True) for desc, sql in deleted_rows(ch)),
+                ),
                 keep_table=keep_table,
                 keep_columns=keep_columns,
                 session_before=st.session_before,

@@ -32,7 +32,7 @@ def preflight_hits(conn: Conn, statements: Iterable[PlannedStatement]) -> Iterat
     yield the checks that found rows or could not run."""
     for st in statements:
         for pre in st.preflight:
-            if not pre.runnable:  # a check that cannot be known in advance
+            if not pre.runnable or pre.deletes:  # unknowable in advance / a count to show
                 continue
             try:
                 n = int(conn.scalar(pre.sql) or 0)

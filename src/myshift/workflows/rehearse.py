@@ -275,7 +275,7 @@ def rehearse(
     report.finished_at = _now()
     report.seconds = time.monotonic() - t_start
     if mode is not None and mode.kind == "none":
-        pending = sum(p.violations or 0 for s in pf.runnable for p in s.preflight)
+        pending = sum(p.violations or 0 for s in pf.runnable for p in s.preflight if not p.deletes)
         if pending:
             report.notes.append(
                 f"The plan recorded {pending} pre-flight violation(s) on production; with "

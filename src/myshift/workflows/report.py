@@ -130,6 +130,8 @@ def _preflight_state(pre: Preflight) -> str:
         return "not checked"
     if pre.violations is None:
         return "not run"
+    if pre.deletes:
+        return f"{pre.violations:,} row(s), deleted by this statement"
     if pre.violations == 0:
         return "ok"
     return f"{pre.violations} row(s) would fail"
@@ -148,7 +150,7 @@ def _statement_notes(st: PlannedStatement, width: int, palette: Palette) -> list
     for pre in st.preflight:
         state = _preflight_state(pre)
         pl = wrap_comment(f"pre-flight: {pre.description}: {state}", width, "--   ")
-        if pre.violations:
+        if pre.fails:
             pl = _paint_once(pl, state, "failing", palette)
         lines += pl
     if st.path != "server" or st.path_reason:

@@ -224,6 +224,7 @@ def build_rollback_planfile(
         target, flavor, current, snapshot, desired, tables_back,
         verify=verify, workspace=workspace, keep_data=keep_data,
     )  # fmt: skip
+    _refuse_filled_partitions(pf.statements, undo_id)
     warnings += _data_loss_warnings(pf.statements, undo_id, keep_data)
     pf.statements = [
         *([_restore_table_step(tables_back, target.schema, undo_id)] if tables_back else []),
@@ -261,7 +262,7 @@ def _reverse_planfile(
     changes = diff_schemas(
         after_renames,
         desired,
-        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb),
+        options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb, merge_ranges=True),
     )
     opts = PlanOptions(
         allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data, definer="ignore"
@@ -281,6 +282,21 @@ def _reverse_planfile(
     if verify and changes:
         verify_plan(plan, target, opts)
     return to_planfile(plan, target, opts)
+
+
+def _refuse_filled_partitions(statements: Sequence[PlannedStatement], undo_id: int) -> None:
+    """Refuse a rollback whose DROP PARTITION would delete rows (written since the
+    apply into a partition it added): keep-data does not keep partitions."""
+    for st in statements:
+        for pre in st.preflight:
+            if pre.deletes and pre.violations and not st.skipped:
+                raise RollbackRefused(
+                    f"Rolling back apply #{undo_id} would run `{st.sql}`, deleting the "
+                    f"{pre.violations:,} row(s) it holds now ({pre.description}, written "
+                    "since the apply); nothing was run.",
+                    "Move those rows out of the partition (or delete them if they are not "
+                    "needed), then roll back again.",
+                )
 
 
 def _data_loss_warnings(

@@ -70,15 +70,32 @@ from myshift.engine.changes.objects import (
     ReplaceRoutine,
     ReplaceTrigger,
 )
-from myshift.engine.changes.tables import AlterTable, CreateTable, DropTable, RenameTable
+from myshift.engine.changes.partitions import (
+    STANDALONE_PARTITION_CLAUSES,
+    AddPartitions,
+    DropPartitions,
+    ReorganizePartitions,
+    ResizeHashPartitions,
+    partition_clause,
+)
+from myshift.engine.changes.tables import (
+    PARTITION_CLAUSES,
+    AlterTable,
+    CreateTable,
+    DropTable,
+    RenameTable,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
     "NO_SESSION",
+    "PARTITION_CLAUSES",
+    "STANDALONE_PARTITION_CLAUSES",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
     "AddIndex",
+    "AddPartitions",
     "AlterEvent",
     "AlterTable",
     "AlterView",
@@ -96,6 +113,7 @@ __all__ = [
     "DropEvent",
     "DropForeignKey",
     "DropIndex",
+    "DropPartitions",
     "DropRoutine",
     "DropTable",
     "DropTrigger",
@@ -108,11 +126,14 @@ __all__ = [
     "RenameIndex",
     "RenameTable",
     "RenderOptions",
+    "ReorganizePartitions",
     "ReplaceRoutine",
     "ReplaceTrigger",
+    "ResizeHashPartitions",
     "Session",
     "TableOptions",
     "cast_refused",
     "needs_recreate",
+    "partition_clause",
     "q",
 ]

@@ -32,7 +32,8 @@ from myshift.engine.changes.columns import (
     RenameColumn,
     needs_recreate,
 )
-from myshift.model.schema import Column, Index, Table
+from myshift.engine.changes.partitions import partition_clause
+from myshift.model.schema import Column, Index, Partitioning, Table
 
 __all__ = ["TableDiff", "diff_table"]
 
@@ -166,6 +167,7 @@ def diff_table(
     desired: Table,
     *,
     column_renames: Mapping[str, str] | None = None,
+    merge_ranges: bool = False,
 ) -> TableDiff:
     """Everything but foreign keys (those go in their own phases, see engine/diff.py)."""
     if not column_renames and _but_fks(current) == _but_fks(desired):
@@ -230,12 +232,19 @@ def diff_table(
     clauses += renamed
     clauses += [AddCheck(c) for c in chk_adds]
     if current.partitioning != desired.partitioning:
-        if desired.partitioning is None:
-            assert current.partitioning is not None
-            clauses.append(RemovePartitioning(current.partitioning))
-        else:
-            clauses.append(ChangePartitioning(current.partitioning, desired.partitioning))
+        clauses.append(_partitioning(current.partitioning, desired.partitioning, merge_ranges))
     return TableDiff(tuple(clauses), frozenset(modified), tuple(ix_drops))
+
+
+def _partitioning(cur: Partitioning | None, des: Partitioning | None, merge: bool) -> Clause:
+    if des is None:
+        assert cur is not None
+        return RemovePartitioning(cur)
+    if cur is None:
+        return ChangePartitioning(None, des)
+    # Only the partition list changing: ADD/DROP/REORGANIZE/COALESCE touch the
+    # partitions that change instead of copying the table.
+    return partition_clause(cur, des, merge=merge) or ChangePartitioning(cur, des)
 
 
 # Table's compared fields other than its foreign keys, in one C call.

@@ -31,6 +31,12 @@ from myshift.engine.changes.columns import (
     RenameColumn,
     bumps_row_version,
 )
+from myshift.engine.changes.partitions import (
+    AddPartitions,
+    DropPartitions,
+    ReorganizePartitions,
+    ResizeHashPartitions,
+)
 from myshift.engine.changes.table_diff import diff_table
 from myshift.engine.instant import (
     column_count_exhausted,
@@ -51,7 +57,14 @@ from myshift.engine.risk import (
 from myshift.model.flavor import Flavor
 from myshift.model.schema import IndexKind, Table
 
-_PARTITION_CLAUSES = (ChangePartitioning, RemovePartitioning)
+PARTITION_CLAUSES = (
+    ChangePartitioning,
+    RemovePartitioning,
+    AddPartitions,
+    DropPartitions,
+    ReorganizePartitions,
+    ResizeHashPartitions,
+)
 FK_CHECKS_OFF = "SET SESSION foreign_key_checks = 0"
 FK_CHECKS_ON = "SET SESSION foreign_key_checks = 1"
 
@@ -151,7 +164,7 @@ class AlterTable(Change):
             # the server applies to MODIFY/ADD without one.
             ctx = replace(ctx, collation="")
         specs = [
-            c.render(flavor, ctx) for c in self.clauses if not isinstance(c, _PARTITION_CLAUSES)
+            c.render(flavor, ctx) for c in self.clauses if not isinstance(c, PARTITION_CLAUSES)
         ]
         specs += _keep_fk_index_names(flavor, ctx, self.clauses)
         if opts.algorithm:
@@ -159,7 +172,7 @@ class AlterTable(Change):
         if opts.lock:
             specs.append(f"LOCK={opts.lock}")
         # partition_options follow the alter options without a comma (both grammars).
-        tail = [c.render(flavor, ctx) for c in self.clauses if isinstance(c, _PARTITION_CLAUSES)]
+        tail = [c.render(flavor, ctx) for c in self.clauses if isinstance(c, PARTITION_CLAUSES)]
         return " ".join(part for part in (", ".join(specs), " ".join(tail)) if part)
 
     def assess(self, flavor: Flavor) -> Assessment:
@@ -213,7 +226,16 @@ class AlterTable(Change):
             }
             d = diff_table(self.after, self.before, column_renames=renames)
             pointed = frozenset(renames.get(c, c) for c in self.referenced)
-            return AlterTable(self.table, d.clauses, self.after, self.before, pointed)
+            clauses = d.clauses
+            reorg = [c for c in self.clauses if isinstance(c, ReorganizePartitions)]
+            if reorg:
+                # Undo a split as a merge: the re-diff alone would read the
+                # vanished partition as a DROP PARTITION, deleting its rows.
+                clauses = (
+                    *(c for c in clauses if not isinstance(c, PARTITION_CLAUSES)),
+                    reorg[0].reverse(),
+                )
+            return AlterTable(self.table, clauses, self.after, self.before, pointed)
         return AlterTable(self.table, tuple(c.reverse() for c in reversed(self.clauses)))
 
     def describe(self) -> str:

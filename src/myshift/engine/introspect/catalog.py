@@ -48,6 +48,20 @@ def table_sizes(conn: Conn, schema: str) -> dict[str, TableSize]:
     }
 
 
+def partition_sizes(conn: Conn, schema: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """``(table, partition) -> (rows, bytes)`` estimates of every partition of ``schema``."""
+    return {
+        (str(t), str(p)): (int(rows or 0), int(size or 0))
+        for t, p, rows, size in conn.query(
+            "SELECT TABLE_NAME, PARTITION_NAME, SUM(TABLE_ROWS), "
+            "SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.PARTITIONS "
+            "WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL "
+            "GROUP BY TABLE_NAME, PARTITION_NAME",
+            (schema,),
+        )
+    }
+
+
 def schema_objects(conn: Conn, schema: str) -> list[tuple[str, str]]:
     """``(name, TABLE_TYPE)`` of every table, view and sequence of ``schema``, by name."""
     return [

@@ -149,9 +149,18 @@ def decide_paths(
     policy: OnlinePolicy,
     tool: str | None,
     unusable: str = "",
+    moved: Mapping[str, Size] | None = None,
 ) -> list[PlannedStatement]:
-    """Every statement with its path decided (see ``decide_one``)."""
-    return [decide_one(st, sizes.get(st.subject), policy, tool, unusable) for st in statements]
+    """Every statement with its path decided (see ``decide_one``).
+
+    ``moved``: by SQL, the size of what a statement really rewrites when that is
+    less than its table (REORGANIZE PARTITION: only the partitions named).
+    """
+    moved = moved or {}
+    return [
+        decide_one(st, moved.get(st.sql, sizes.get(st.subject)), policy, tool, unusable)
+        for st in statements
+    ]
 
 
 def refuse_blocked(statements: Sequence[PlannedStatement], policy: OnlinePolicy) -> None:
