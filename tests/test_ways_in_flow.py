@@ -282,17 +282,22 @@ def _socket_inode(client_port: int, server_port: int) -> str:
     return ""
 
 
-def _holders(inode: str, pids: list[int]) -> list[int]:
-    """Which of ``pids`` hold the socket ``inode`` open."""
-    found = []
+def _sockets(pids: list[int]) -> set[str]:
+    """The inodes of the sockets that ``pids`` hold open."""
+    found = set()
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").glob("*"):
             try:
-                if os.readlink(fd) == f"socket:[{inode}]":
-                    found.append(pid)
+                link = os.readlink(fd)
             except OSError:
                 continue
+            if link.startswith("socket:["):
+                found.add(link[8:-1])
     return found
+
+
+def _pids() -> list[int]:
+    return [int(d.name) for d in Path("/proc").glob("[0-9]*")]
 
 
 def _descendants(root: int) -> list[int]:
@@ -348,12 +353,17 @@ class BinlogReaders:
         return set(self.seen.values()) - {"gone"}
 
     def _judge(self, port: int) -> str:
+        # sshd's sockets first, then the connection's: a socket still there at the
+        # second look was there at the first (production listed it before either).
+        held = _sockets(_descendants(self.sshd.process.pid))
         inode = _socket_inode(port, self.srv.port)
-        if not inode:
+        if inode in ("", "0"):  # no socket, or one no process holds any more (closing)
             return "gone"
-        if _holders(inode, _descendants(self.sshd.process.pid)):
+        if inode in held:
             return "bastion"
-        return "other"
+        # "other" only when another process is seen holding it: one closed meanwhile
+        # (STOP SLAVE ends the connection a fraction of a second after it began) is not.
+        return "other" if inode in _sockets(_pids()) else "gone"
 
 
 def _rehearse_while_written(flow: Flow, admin: Conn) -> int:
