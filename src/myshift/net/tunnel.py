@@ -42,7 +42,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import paramiko
 
@@ -223,8 +222,18 @@ def _connect_error(b: Bastion, exc: BaseException) -> BaseException:
 class Forwarder:
     """A local listener whose connections are forwarded through an SSH session.
 
-    One thread accepts; one per connection pumps bytes both ways.  A socket
-    pair that ``close`` writes to wakes every ``select`` at once.
+    One thread accepts; each connection has two, one per direction, and each
+    blocks in its own ``recv``.  No ``select`` on a channel: ``Channel.fileno``
+    makes a pipe that paramiko's transport thread writes to for every packet
+    it delivers, and ``Channel.close`` closes that pipe without a lock, so a
+    connection closed while data arrived for it (a replica stopped while
+    production streams its binary log) made that write fail with EBADF or
+    EPIPE, which ends the whole SSH session (paramiko issues 1700 and 2271),
+    or, with the descriptor reused meanwhile, wrote a byte into another file.
+    Only the upstream thread sends on its channel, close included (until the
+    tunnel itself closes): a second sender could put data on the wire after
+    the close, and OpenSSH ends the session on data for a channel it has
+    freed.  A socket pair that ``close`` writes to wakes the accept loop.
     """
 
     def __init__(
@@ -282,10 +291,16 @@ class Forwarder:
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 self.say(self._refused(exc))
                 return
-            with contextlib.closing(chan):
-                if self._track(sock, chan):
-                    self._pump(sock, chan)
-                    self._untrack(sock, chan)
+            if not self._track(sock, chan):
+                _end_channel(chan)
+                return
+            down = threading.Thread(
+                target=self._downstream, args=(chan, sock), name="myshift-tunnel-down", daemon=True
+            )
+            down.start()
+            self._upstream(sock, chan)
+            down.join()
+            self._untrack(sock, chan)
 
     def _track(self, *ends: socket.socket | paramiko.Channel) -> bool:
         with self._lock:
@@ -312,25 +327,32 @@ class Forwarder:
             "that the bastion may reach the server (its security group)."
         )
 
-    def _pump(self, sock: socket.socket, chan: paramiko.Channel) -> None:
-        watch: list[Any] = [sock, chan, self._wake_r]
+    @staticmethod
+    def _upstream(sock: socket.socket, chan: paramiko.Channel) -> None:
+        """Client to server, then the channel's close: this thread is its only sender."""
         try:
-            while True:
-                ready, _, _ = select.select(watch, [], [])
-                if self._wake_r in ready:
+            while not chan.eof_received:  # the server ended: nothing more goes to it
+                data = sock.recv(_CHUNK)
+                if not data or chan.eof_received:
                     return
-                if sock in ready:
-                    data = sock.recv(_CHUNK)
-                    if not data:
-                        return
-                    chan.sendall(data)
-                if chan in ready:
-                    data = chan.recv(_CHUNK)
-                    if not data:
-                        return
-                    sock.sendall(data)
+                chan.sendall(data)
         except (OSError, EOFError, paramiko.SSHException):
             return  # either end went away: the client sees its connection close
+        finally:
+            _end_channel(chan)
+
+    @staticmethod
+    def _downstream(chan: paramiko.Channel, sock: socket.socket) -> None:
+        """Server to client; at the end, the client's socket is shut (which also ends
+        the upstream thread's recv)."""
+        try:
+            while data := chan.recv(_CHUNK):
+                sock.sendall(data)
+        except (OSError, EOFError, paramiko.SSHException):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         """Stop accepting, end every forwarded connection, wait for the threads (idempotent)."""
@@ -342,19 +364,24 @@ class Forwarder:
             ends = list(self._open)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
-        # A thread blocked sending (the other end not reading) does not see the
-        # wake-up: ending its socket and channel unblocks it.
+        # Blocked threads (a client not reading, a server not sending) wake up when
+        # their socket is shut and their channel closed.
         for end in ends:
-            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
-                if isinstance(end, socket.socket):
+            if isinstance(end, socket.socket):
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                else:
-                    end.close()
+            else:
+                _end_channel(end)
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=CONNECT_TIMEOUT)
         for s in (self._listener, self._wake_r, self._wake_w):
             s.close()
+
+
+def _end_channel(chan: paramiko.Channel) -> None:
+    with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+        chan.close()
 
 
 def close_bastion(client: paramiko.SSHClient) -> None:
