@@ -400,20 +400,59 @@ def test_a_server_the_bastion_cannot_reach_is_named(sshd: Sshd) -> None:
     assert "through the SSH tunnel" in str(err.value)
 
 
+def _drop_sessions(sshd: Sshd) -> None:
+    """The bastion drops every SSH session (a reboot, say); paramiko notices."""
+    for pid in sshd.sessions():
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while sshd.sessions() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def test_a_bastion_that_goes_away_mid_command_is_named(sshd: Sshd, server: LocalServer) -> None:
+    """The session ends under an open connection: that connection fails, and the
+    tunnel says why; a new connection logs in again (the command goes on)."""
     said: list[str] = []
     with open_tunnel(_env(sshd), "localhost", server.port, say=said.append) as (host, port):
-        for pid in sshd.sessions():  # the bastion drops the session (a reboot, say)
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while sshd.sessions() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # paramiko notices the closed socket
         ep = Endpoint(host=host, port=port, user="root", password="", server_name="localhost")
-        with pytest.raises(ConnectionFailed):
-            connect(ep, connect_timeout=5)
-    assert "the SSH session to the bastion" in said[-1] and "has ended" in said[-1], said
+        with connect(ep) as c:
+            assert c.scalar("SELECT 1") == 1
+            _drop_sessions(sshd)
+            with pytest.raises(ConnectionFailed):
+                c.query("SELECT 2")
+        deadline = time.monotonic() + 5
+        while not [m for m in said if "ended while a connection" in m]:
+            assert time.monotonic() < deadline, said
+            time.sleep(0.05)
+        assert f"to localhost:{server.port} was open" in said[-1], said
+        with connect(ep) as c:
+            assert c.scalar("SELECT 3") == 3
+        assert [m for m in said if "had ended; logged in again" in m], said
     assert refused(port)
+    assert sshd.wait_no_sessions() == []
+
+
+def test_a_bastion_that_stays_away_is_named(
+    sshd: Sshd, server: LocalServer, tmp_path: Path
+) -> None:
+    """The session ended and logging in again fails (here: the bastion's host key is
+    no longer trusted): new connections are refused, in one sentence saying both."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts.read_text())
+    said: list[str] = []
+    env = _env(sshd, ssh_known_hosts=str(known))
+    with open_tunnel(env, "localhost", server.port, say=said.append) as (host, port):
+        known.write_text("")
+        _drop_sessions(sshd)
+        ep = Endpoint(host=host, port=port, user="root", password="", server_name="localhost")
+        for _ in range(2):  # the second is refused at once, without another login
+            with pytest.raises(ConnectionFailed):
+                connect(ep, connect_timeout=5)
+    assert "the SSH session to the bastion" in said[-1] and "has ended" in said[-1], said
+    assert "logging in again failed (The SSH host key of bastion" in said[-1], said
+    assert refused(port)
+    assert sshd.wait_no_sessions() == []
 
 
 # --------------------------------------------------------------------------- TLS through a tunnel

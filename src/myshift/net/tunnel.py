@@ -38,6 +38,7 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from pathlib import Path
 import paramiko
 
 from myshift.config.settings import EnvConfig
-from myshift.errors import ConnectionFailed, UsageError
+from myshift.errors import ConnectionFailed, MyshiftError, UsageError
 
 Say = Callable[[str], None]
 
@@ -54,6 +55,8 @@ Say = Callable[[str], None]
 CONNECT_TIMEOUT = 10.0
 # Seconds between keepalives, so an idle tunnel survives NAT and firewall timeouts.
 KEEPALIVE = 30
+# Seconds after a failed login again during which new connections are refused at once.
+RELOGIN_PAUSE = 5.0
 _CHUNK = 65536
 
 # paramiko logs transport errors (with tracebacks) at ERROR; without a handler
@@ -234,12 +237,26 @@ class Forwarder:
     tunnel itself closes): a second sender could put data on the wire after
     the close, and OpenSSH ends the session on data for a channel it has
     freed.  A socket pair that ``close`` writes to wakes the accept loop.
+
+    When the SSH session has ended (the bastion restarted, the network
+    dropped it), the next new connection logs in again, host key checked as
+    at first, so a long command survives a drop between its statements; a
+    connection open when the session ended is lost, and said so.
     """
 
     def __init__(
-        self, transport: paramiko.Transport, dest: tuple[str, int], label: str, say: Say
+        self,
+        client: paramiko.SSHClient,
+        login: Callable[[], paramiko.SSHClient],
+        dest: tuple[str, int],
+        label: str,
+        say: Say,
     ) -> None:
-        self.transport = transport
+        self._clients = [client]  # the sessions, the last one in use; all closed by close()
+        self._login = login
+        self._session_lock = threading.Lock()
+        self._login_failed: tuple[float, str] | None = None
+        self._cut_reported: set[int] = set()  # sessions whose end was already said
         self.dest = dest
         self.label = label
         self.say = say
@@ -282,25 +299,66 @@ class Forwarder:
                 sock.close()
                 return
 
+    @property
+    def transport(self) -> paramiko.Transport | None:
+        """The SSH session in use (None once its client is closed)."""
+        return self._clients[-1].get_transport()
+
+    def _session(self) -> paramiko.Transport | None:
+        """The SSH session, logged in again if it has ended (None when that failed)."""
+        with self._session_lock:
+            transport = self.transport
+            if transport is not None and transport.is_active():
+                return transport
+            failed = self._login_failed
+            if self._closed or (failed and time.monotonic() - failed[0] < RELOGIN_PAUSE):
+                return None
+            try:
+                client = self._login()
+            except MyshiftError as exc:
+                self._login_failed = (time.monotonic(), exc.message)
+                return None
+            with self._lock:
+                late = self._closed
+                if not late:
+                    self._clients.append(client)
+            if late:
+                close_bastion(client)
+                return None
+            self._login_failed = None
+            host, port = self.dest
+            self.say(
+                f"myshift: the SSH session to the bastion {self.label} had ended; logged in "
+                f"again for new connections to {host}:{port}."
+            )
+            return client.get_transport()
+
     def _forward(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         with contextlib.closing(sock):
+            transport = self._session()
+            if transport is None:
+                self.say(self._ended())
+                return
             try:
-                chan = self.transport.open_channel(
+                chan = transport.open_channel(
                     "direct-tcpip", self.dest, peer, timeout=CONNECT_TIMEOUT
                 )
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                self.say(self._refused(exc))
+                self.say(self._refused(transport, exc))
                 return
             if not self._track(sock, chan):
                 _end_channel(chan)
                 return
+            ours = threading.Event()  # set when this side ended the channel
             down = threading.Thread(
                 target=self._downstream, args=(chan, sock), name="myshift-tunnel-down", daemon=True
             )
             down.start()
-            self._upstream(sock, chan)
+            self._upstream(sock, chan, ours)
             down.join()
             self._untrack(sock, chan)
+            if not ours.is_set() and not chan.eof_received:
+                self._say_cut(transport)
 
     def _track(self, *ends: socket.socket | paramiko.Channel) -> bool:
         with self._lock:
@@ -313,14 +371,34 @@ class Forwarder:
         with self._lock:
             self._open.difference_update(ends)
 
-    def _refused(self, exc: BaseException) -> str:
+    def _ended(self) -> str:
+        host, port = self.dest
+        failed = self._login_failed
+        why = f" and logging in again failed ({failed[1].rstrip('.')})" if failed else ""
+        return (
+            f"myshift: the SSH session to the bastion {self.label} has ended{why}, so "
+            f"{host}:{port} cannot be reached; check the bastion and run the command again."
+        )
+
+    def _say_cut(self, transport: paramiko.Transport) -> None:
+        """Say once per session that it ended under an open connection (not when the
+        channel was closed by either end, nor when the tunnel itself closes)."""
+        transport.join(0.5)  # its thread unlinks the channels before it is inactive
+        with self._lock:
+            if self._closed or transport.is_active() or id(transport) in self._cut_reported:
+                return
+            self._cut_reported.add(id(transport))
+        host, port = self.dest
+        self.say(
+            f"myshift: the SSH session to the bastion {self.label} ended while a connection "
+            f"to {host}:{port} was open: what ran on it lost its connection."
+        )
+
+    def _refused(self, transport: paramiko.Transport, exc: BaseException) -> str:
         """Why a forwarded connection could not be opened, for stderr."""
         host, port = self.dest
-        if not self.transport.is_active():
-            return (
-                f"myshift: the SSH session to the bastion {self.label} has ended, so "
-                f"{host}:{port} cannot be reached; check the bastion and run the command again."
-            )
+        if not transport.is_active():
+            return self._ended()
         return (
             f"myshift: the bastion {self.label} could not connect to {host}:{port} "
             f"({exc or type(exc).__name__}); check the environment's host and port and "
@@ -328,7 +406,7 @@ class Forwarder:
         )
 
     @staticmethod
-    def _upstream(sock: socket.socket, chan: paramiko.Channel) -> None:
+    def _upstream(sock: socket.socket, chan: paramiko.Channel, ours: threading.Event) -> None:
         """Client to server, then the channel's close: this thread is its only sender."""
         try:
             while not chan.eof_received:  # the server ended: nothing more goes to it
@@ -339,6 +417,8 @@ class Forwarder:
         except (OSError, EOFError, paramiko.SSHException):
             return  # either end went away: the client sees its connection close
         finally:
+            if not chan.closed:
+                ours.set()
             _end_channel(chan)
 
     @staticmethod
@@ -377,6 +457,10 @@ class Forwarder:
                 thread.join(timeout=CONNECT_TIMEOUT)
         for s in (self._listener, self._wake_r, self._wake_w):
             s.close()
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            close_bastion(client)
 
 
 def _end_channel(chan: paramiko.Channel) -> None:
@@ -401,14 +485,13 @@ def open_tunnel(env: EnvConfig, host: str, port: int, *, say: Say) -> Iterator[t
     b = bastion_of(env)
     client = connect_bastion(b)
     try:
-        transport = client.get_transport()
-        assert transport is not None
-        forwarder = Forwarder(transport, (host, port), b.label, say)
-        try:
-            local = forwarder.start()
-            say(f"myshift: SSH tunnel to {host}:{port} through {b.label} (local {local[1]})")
-            yield local
-        finally:
-            forwarder.close()
-    finally:
+        forwarder = Forwarder(client, lambda: connect_bastion(b), (host, port), b.label, say)
+    except BaseException:
         close_bastion(client)
+        raise
+    try:
+        local = forwarder.start()
+        say(f"myshift: SSH tunnel to {host}:{port} through {b.label} (local {local[1]})")
+        yield local
+    finally:
+        forwarder.close()  # and every SSH session it logged in
