@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from paramiko.common import MSG_CHANNEL_CLOSE
 
 from myshift.config.settings import EnvConfig
 from myshift.errors import ConnectionFailed, MyshiftError, UsageError
@@ -57,6 +58,8 @@ CONNECT_TIMEOUT = 10.0
 KEEPALIVE = 30
 # Seconds after a failed login again during which new connections are refused at once.
 RELOGIN_PAUSE = 5.0
+# Seconds between looks at a channel whose server has not read what was sent yet.
+WINDOW_WAIT = 0.005
 _CHUNK = 65536
 
 # paramiko logs transport errors (with tracebacks) at ERROR; without a handler
@@ -233,10 +236,15 @@ class Forwarder:
     production streams its binary log) made that write fail with EBADF or
     EPIPE, which ends the whole SSH session (paramiko issues 1700 and 2271),
     or, with the descriptor reused meanwhile, wrote a byte into another file.
-    Only the upstream thread sends on its channel, close included (until the
-    tunnel itself closes): a second sender could put data on the wire after
-    the close, and OpenSSH ends the session on data for a channel it has
-    freed.  A socket pair that ``close`` writes to wakes the accept loop.
+    OpenSSH ends the whole session on data for a channel it has freed, so no
+    data may follow the channel's close on the wire.  Only the upstream thread
+    sends on its channel, the close included (until the tunnel itself closes),
+    each send under the channel's gate; paramiko answers the server's close in
+    its transport thread, so that answer takes the gate too (``_gate_closes``):
+    a send already decided is on the wire before it.  A send under the gate
+    never waits for the server's window, so the transport thread (which opens
+    the window) is never held up by it.  A socket pair that ``close`` writes
+    to wakes the accept loop.
 
     When the SSH session has ended (the bastion restarted, the network
     dropped it), the next new connection logs in again, host key checked as
@@ -257,6 +265,8 @@ class Forwarder:
         self._session_lock = threading.Lock()
         self._login_failed: tuple[float, str] | None = None
         self._cut_reported: set[int] = set()  # sessions whose end was already said
+        self._gates: dict[paramiko.Channel, threading.Lock] = {}
+        self._gate_closes(client)
         self.dest = dest
         self.label = label
         self.say = say
@@ -326,12 +336,36 @@ class Forwarder:
                 close_bastion(client)
                 return None
             self._login_failed = None
+            self._gate_closes(client)
             host, port = self.dest
             self.say(
                 f"myshift: the SSH session to the bastion {self.label} had ended; logged in "
                 f"again for new connections to {host}:{port}."
             )
             return client.get_transport()
+
+    def _gate_closes(self, client: paramiko.SSHClient) -> None:
+        """Make paramiko answer the server's CHANNEL_CLOSE under the channel's gate.
+
+        paramiko's handler table is internal: if it is not there (another
+        version), closes are answered ungated, as paramiko itself does.
+        """
+        transport = client.get_transport()
+        table = getattr(transport, "_channel_handler_table", None)
+        if transport is None or not isinstance(table, dict) or MSG_CHANNEL_CLOSE not in table:
+            return
+        answer = table[MSG_CHANNEL_CLOSE]
+
+        def gated(chan: paramiko.Channel, m: paramiko.Message) -> None:
+            with self._lock:
+                gate = self._gates.get(chan)
+            if gate is None:
+                answer(chan, m)
+                return
+            with gate:
+                answer(chan, m)
+
+        transport._channel_handler_table = {**table, MSG_CHANNEL_CLOSE: gated}  # type: ignore[attr-defined]
 
     def _forward(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         with contextlib.closing(sock):
@@ -346,30 +380,33 @@ class Forwarder:
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 self.say(self._refused(transport, exc))
                 return
-            if not self._track(sock, chan):
-                _end_channel(chan)
+            gate = threading.Lock()
+            if not self._track(sock, chan, gate):
+                _end_channel(chan, gate)
                 return
             ours = threading.Event()  # set when this side ended the channel
             down = threading.Thread(
                 target=self._downstream, args=(chan, sock), name="myshift-tunnel-down", daemon=True
             )
             down.start()
-            self._upstream(sock, chan, ours)
+            self._upstream(sock, chan, gate, ours)
             down.join()
             self._untrack(sock, chan)
             if not ours.is_set() and not chan.eof_received:
                 self._say_cut(transport)
 
-    def _track(self, *ends: socket.socket | paramiko.Channel) -> bool:
+    def _track(self, sock: socket.socket, chan: paramiko.Channel, gate: threading.Lock) -> bool:
         with self._lock:
             if self._closed:
                 return False
-            self._open.update(ends)
+            self._open.update((sock, chan))
+            self._gates[chan] = gate
             return True
 
-    def _untrack(self, *ends: socket.socket | paramiko.Channel) -> None:
+    def _untrack(self, sock: socket.socket, chan: paramiko.Channel) -> None:
         with self._lock:
-            self._open.difference_update(ends)
+            self._open.difference_update((sock, chan))
+            self._gates.pop(chan, None)
 
     def _ended(self) -> str:
         host, port = self.dest
@@ -406,25 +443,26 @@ class Forwarder:
         )
 
     @staticmethod
-    def _upstream(sock: socket.socket, chan: paramiko.Channel, ours: threading.Event) -> None:
+    def _upstream(
+        sock: socket.socket, chan: paramiko.Channel, gate: threading.Lock, ours: threading.Event
+    ) -> None:
         """Client to server, then the channel's close: this thread is its only sender."""
         try:
-            while not chan.eof_received:  # the server ended: nothing more goes to it
-                data = sock.recv(_CHUNK)
-                if not data or chan.eof_received:
-                    return
-                chan.sendall(data)
+            while (data := sock.recv(_CHUNK)) and _send(chan, gate, data):
+                pass
         except (OSError, EOFError, paramiko.SSHException):
             return  # either end went away: the client sees its connection close
         finally:
             if not chan.closed:
                 ours.set()
-            _end_channel(chan)
+            _end_channel(chan, gate)
 
     @staticmethod
     def _downstream(chan: paramiko.Channel, sock: socket.socket) -> None:
-        """Server to client; at the end, the client's socket is shut (which also ends
-        the upstream thread's recv)."""
+        """Server to client; at the end, the client's socket is shut for reading, which
+        ends the upstream thread's recv.  Not for writing: a client still sending
+        then saw the end of the stream while its data sat against a zero window,
+        and could wait for good (1 in 2 stress runs); its close comes right after."""
         try:
             while data := chan.recv(_CHUNK):
                 sock.sendall(data)
@@ -432,7 +470,7 @@ class Forwarder:
             pass
         finally:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RD)
 
     def close(self) -> None:
         """Stop accepting, end every forwarded connection, wait for the threads (idempotent)."""
@@ -451,7 +489,9 @@ class Forwarder:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
             else:
-                _end_channel(end)
+                with self._lock:
+                    gate = self._gates.get(end)
+                _end_channel(end, gate)
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=CONNECT_TIMEOUT)
@@ -463,8 +503,25 @@ class Forwarder:
             close_bastion(client)
 
 
-def _end_channel(chan: paramiko.Channel) -> None:
-    with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+def _send(chan: paramiko.Channel, gate: threading.Lock, data: bytes) -> bool:
+    """Send ``data`` on ``chan``; False once the channel is closed or the server ended
+    (nothing more goes to it)."""
+    while data:
+        with gate:
+            if chan.closed or chan.eof_received:
+                return False
+            if chan.send_ready():  # window open: send() puts a packet on the wire at once
+                data = data[chan.send(data) :]
+                continue
+        time.sleep(WINDOW_WAIT)  # outside the gate: the server has to read first
+    return True
+
+
+def _end_channel(chan: paramiko.Channel, gate: threading.Lock | None = None) -> None:
+    with (
+        gate or contextlib.nullcontext(),
+        contextlib.suppress(OSError, EOFError, paramiko.SSHException),
+    ):
         chan.close()
 
 
