@@ -3,9 +3,10 @@
 ``open_tunnel`` logs in to the bastion, listens on ``127.0.0.1:<free port>``
 and forwards every connection accepted there over a ``direct-tcpip`` channel
 to the server's host and port *as the bastion resolves them* (an RDS endpoint
-inside the VPC).  It yields the local address; leaving the ``with`` block
+inside the VPC), logging in again for new connections if the session ended
+(``Forwarder``).  It yields the local address; leaving the ``with`` block
 (normally, on an error or on Ctrl-C) stops the listener, closes every
-forwarded connection and the SSH session, and joins the threads.
+forwarded connection and SSH session, and joins the threads.
 
 Why paramiko rather than the system ``ssh -N -L``: it is already a dependency
 and runs inside this process, so (1) the listening port is chosen by the
