@@ -3,9 +3,10 @@
 ``open_tunnel`` logs in to the bastion, listens on ``127.0.0.1:<free port>``
 and forwards every connection accepted there over a ``direct-tcpip`` channel
 to the server's host and port *as the bastion resolves them* (an RDS endpoint
-inside the VPC).  It yields the local address; leaving the ``with`` block
+inside the VPC), logging in again for new connections if the session ended
+(``Forwarder``).  It yields the local address; leaving the ``with`` block
 (normally, on an error or on Ctrl-C) stops the listener, closes every
-forwarded connection and the SSH session, and joins the threads.
+forwarded connection and SSH session, and joins the threads.
 
 Why paramiko rather than the system ``ssh -N -L``: it is already a dependency
 and runs inside this process, so (1) the listening port is chosen by the
@@ -38,16 +39,17 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import paramiko
+from paramiko.common import MSG_CHANNEL_CLOSE
 
 from myshift.config.settings import EnvConfig
-from myshift.errors import ConnectionFailed, UsageError
+from myshift.errors import ConnectionFailed, MyshiftError, UsageError
 
 Say = Callable[[str], None]
 
@@ -55,6 +57,10 @@ Say = Callable[[str], None]
 CONNECT_TIMEOUT = 10.0
 # Seconds between keepalives, so an idle tunnel survives NAT and firewall timeouts.
 KEEPALIVE = 30
+# Seconds after a failed login again during which new connections are refused at once.
+RELOGIN_PAUSE = 5.0
+# Seconds between looks at a channel whose server has not read what was sent yet.
+WINDOW_WAIT = 0.005
 _CHUNK = 65536
 
 # paramiko logs transport errors (with tracebacks) at ERROR; without a handler
@@ -223,14 +229,45 @@ def _connect_error(b: Bastion, exc: BaseException) -> BaseException:
 class Forwarder:
     """A local listener whose connections are forwarded through an SSH session.
 
-    One thread accepts; one per connection pumps bytes both ways.  A socket
-    pair that ``close`` writes to wakes every ``select`` at once.
+    One thread accepts; each connection has two, one per direction, and each
+    blocks in its own ``recv``.  No ``select`` on a channel: ``Channel.fileno``
+    makes a pipe that paramiko's transport thread writes to for every packet
+    it delivers, and ``Channel.close`` closes that pipe without a lock, so a
+    connection closed while data arrived for it (a replica stopped while
+    production streams its binary log) made that write fail with EBADF or
+    EPIPE, which ends the whole SSH session (paramiko issues 1700 and 2271),
+    or, with the descriptor reused meanwhile, wrote a byte into another file.
+    OpenSSH ends the whole session on data for a channel it has freed, so no
+    data may follow the channel's close on the wire.  Only the upstream thread
+    sends on its channel, the close included (until the tunnel itself closes),
+    each send under the channel's gate; paramiko answers the server's close in
+    its transport thread, so that answer takes the gate too (``_gate_closes``):
+    a send already decided is on the wire before it.  A send under the gate
+    never waits for the server's window, so the transport thread (which opens
+    the window) is never held up by it.  A socket pair that ``close`` writes
+    to wakes the accept loop.
+
+    When the SSH session has ended (the bastion restarted, the network
+    dropped it), the next new connection logs in again, host key checked as
+    at first, so a long command survives a drop between its statements; a
+    connection open when the session ended is lost, and said so.
     """
 
     def __init__(
-        self, transport: paramiko.Transport, dest: tuple[str, int], label: str, say: Say
+        self,
+        client: paramiko.SSHClient,
+        login: Callable[[], paramiko.SSHClient],
+        dest: tuple[str, int],
+        label: str,
+        say: Say,
     ) -> None:
-        self.transport = transport
+        self._clients = [client]  # the sessions, the last one in use; all closed by close()
+        self._login = login
+        self._session_lock = threading.Lock()
+        self._login_failed: tuple[float, str] | None = None
+        self._cut_reported: set[int] = set()  # sessions whose end was already said
+        self._gates: dict[paramiko.Channel, threading.Lock] = {}
+        self._gate_closes(client)
         self.dest = dest
         self.label = label
         self.say = say
@@ -273,64 +310,168 @@ class Forwarder:
                 sock.close()
                 return
 
+    @property
+    def transport(self) -> paramiko.Transport | None:
+        """The SSH session in use (None once its client is closed)."""
+        return self._clients[-1].get_transport()
+
+    def _session(self) -> paramiko.Transport | None:
+        """The SSH session, logged in again if it has ended (None when that failed)."""
+        with self._session_lock:
+            transport = self.transport
+            if transport is not None and transport.is_active():
+                return transport
+            failed = self._login_failed
+            if self._closed or (failed and time.monotonic() - failed[0] < RELOGIN_PAUSE):
+                return None
+            try:
+                client = self._login()
+            except MyshiftError as exc:
+                self._login_failed = (time.monotonic(), exc.message)
+                return None
+            with self._lock:
+                late = self._closed
+                if not late:
+                    self._clients.append(client)
+            if late:
+                close_bastion(client)
+                return None
+            self._login_failed = None
+            self._gate_closes(client)
+            host, port = self.dest
+            self.say(
+                f"myshift: the SSH session to the bastion {self.label} had ended; logged in "
+                f"again for new connections to {host}:{port}."
+            )
+            return client.get_transport()
+
+    def _gate_closes(self, client: paramiko.SSHClient) -> None:
+        """Make paramiko answer the server's CHANNEL_CLOSE under the channel's gate.
+
+        paramiko's handler table is internal: if it is not there (another
+        version), closes are answered ungated, as paramiko itself does.
+        """
+        transport = client.get_transport()
+        table = getattr(transport, "_channel_handler_table", None)
+        if transport is None or not isinstance(table, dict) or MSG_CHANNEL_CLOSE not in table:
+            return
+        answer = table[MSG_CHANNEL_CLOSE]
+
+        def gated(chan: paramiko.Channel, m: paramiko.Message) -> None:
+            with self._lock:
+                gate = self._gates.get(chan)
+            if gate is None:
+                answer(chan, m)
+                return
+            with gate:
+                answer(chan, m)
+
+        transport._channel_handler_table = {**table, MSG_CHANNEL_CLOSE: gated}  # type: ignore[attr-defined]
+
     def _forward(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         with contextlib.closing(sock):
+            transport = self._session()
+            if transport is None:
+                self.say(self._ended())
+                return
             try:
-                chan = self.transport.open_channel(
+                chan = transport.open_channel(
                     "direct-tcpip", self.dest, peer, timeout=CONNECT_TIMEOUT
                 )
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                self.say(self._refused(exc))
+                self.say(self._refused(transport, exc))
                 return
-            with contextlib.closing(chan):
-                if self._track(sock, chan):
-                    self._pump(sock, chan)
-                    self._untrack(sock, chan)
+            gate = threading.Lock()
+            if not self._track(sock, chan, gate):
+                _end_channel(chan, gate)
+                return
+            ours = threading.Event()  # set when this side ended the channel
+            down = threading.Thread(
+                target=self._downstream, args=(chan, sock), name="myshift-tunnel-down", daemon=True
+            )
+            down.start()
+            self._upstream(sock, chan, gate, ours)
+            down.join()
+            self._untrack(sock, chan)
+            if not ours.is_set() and not chan.eof_received:
+                self._say_cut(transport)
 
-    def _track(self, *ends: socket.socket | paramiko.Channel) -> bool:
+    def _track(self, sock: socket.socket, chan: paramiko.Channel, gate: threading.Lock) -> bool:
         with self._lock:
             if self._closed:
                 return False
-            self._open.update(ends)
+            self._open.update((sock, chan))
+            self._gates[chan] = gate
             return True
 
-    def _untrack(self, *ends: socket.socket | paramiko.Channel) -> None:
+    def _untrack(self, sock: socket.socket, chan: paramiko.Channel) -> None:
         with self._lock:
-            self._open.difference_update(ends)
+            self._open.difference_update((sock, chan))
+            self._gates.pop(chan, None)
 
-    def _refused(self, exc: BaseException) -> str:
+    def _ended(self) -> str:
+        host, port = self.dest
+        failed = self._login_failed
+        why = f" and logging in again failed ({failed[1].rstrip('.')})" if failed else ""
+        return (
+            f"myshift: the SSH session to the bastion {self.label} has ended{why}, so "
+            f"{host}:{port} cannot be reached; check the bastion and run the command again."
+        )
+
+    def _say_cut(self, transport: paramiko.Transport) -> None:
+        """Say once per session that it ended under an open connection (not when the
+        channel was closed by either end, nor when the tunnel itself closes)."""
+        transport.join(0.5)  # its thread unlinks the channels before it is inactive
+        with self._lock:
+            if self._closed or transport.is_active() or id(transport) in self._cut_reported:
+                return
+            self._cut_reported.add(id(transport))
+        host, port = self.dest
+        self.say(
+            f"myshift: the SSH session to the bastion {self.label} ended while a connection "
+            f"to {host}:{port} was open: what ran on it lost its connection."
+        )
+
+    def _refused(self, transport: paramiko.Transport, exc: BaseException) -> str:
         """Why a forwarded connection could not be opened, for stderr."""
         host, port = self.dest
-        if not self.transport.is_active():
-            return (
-                f"myshift: the SSH session to the bastion {self.label} has ended, so "
-                f"{host}:{port} cannot be reached; check the bastion and run the command again."
-            )
+        if not transport.is_active():
+            return self._ended()
         return (
             f"myshift: the bastion {self.label} could not connect to {host}:{port} "
             f"({exc or type(exc).__name__}); check the environment's host and port and "
             "that the bastion may reach the server (its security group)."
         )
 
-    def _pump(self, sock: socket.socket, chan: paramiko.Channel) -> None:
-        watch: list[Any] = [sock, chan, self._wake_r]
+    @staticmethod
+    def _upstream(
+        sock: socket.socket, chan: paramiko.Channel, gate: threading.Lock, ours: threading.Event
+    ) -> None:
+        """Client to server, then the channel's close: this thread is its only sender."""
         try:
-            while True:
-                ready, _, _ = select.select(watch, [], [])
-                if self._wake_r in ready:
-                    return
-                if sock in ready:
-                    data = sock.recv(_CHUNK)
-                    if not data:
-                        return
-                    chan.sendall(data)
-                if chan in ready:
-                    data = chan.recv(_CHUNK)
-                    if not data:
-                        return
-                    sock.sendall(data)
+            while (data := sock.recv(_CHUNK)) and _send(chan, gate, data):
+                pass
         except (OSError, EOFError, paramiko.SSHException):
             return  # either end went away: the client sees its connection close
+        finally:
+            if not chan.closed:
+                ours.set()
+            _end_channel(chan, gate)
+
+    @staticmethod
+    def _downstream(chan: paramiko.Channel, sock: socket.socket) -> None:
+        """Server to client; at the end, the client's socket is shut for reading, which
+        ends the upstream thread's recv.  Not for writing: a client still sending
+        then saw the end of the stream while its data sat against a zero window,
+        and could wait for good (1 in 2 stress runs); its close comes right after."""
+        try:
+            while data := chan.recv(_CHUNK):
+                sock.sendall(data)
+        except (OSError, EOFError, paramiko.SSHException):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RD)
 
     def close(self) -> None:
         """Stop accepting, end every forwarded connection, wait for the threads (idempotent)."""
@@ -342,19 +483,47 @@ class Forwarder:
             ends = list(self._open)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
-        # A thread blocked sending (the other end not reading) does not see the
-        # wake-up: ending its socket and channel unblocks it.
+        # Blocked threads (a client not reading, a server not sending) wake up when
+        # their socket is shut and their channel closed.
         for end in ends:
-            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
-                if isinstance(end, socket.socket):
+            if isinstance(end, socket.socket):
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                else:
-                    end.close()
+            else:
+                with self._lock:
+                    gate = self._gates.get(end)
+                _end_channel(end, gate)
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=CONNECT_TIMEOUT)
         for s in (self._listener, self._wake_r, self._wake_w):
             s.close()
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            close_bastion(client)
+
+
+def _send(chan: paramiko.Channel, gate: threading.Lock, data: bytes) -> bool:
+    """Send ``data`` on ``chan``; False once the channel is closed or the server ended
+    (nothing more goes to it)."""
+    while data:
+        with gate:
+            if chan.closed or chan.eof_received:
+                return False
+            if chan.send_ready():  # window open: send() puts a packet on the wire at once
+                data = data[chan.send(data) :]
+                continue
+        time.sleep(WINDOW_WAIT)  # outside the gate: the server has to read first
+    return True
+
+
+def _end_channel(chan: paramiko.Channel, gate: threading.Lock | None = None) -> None:
+    with (
+        gate or contextlib.nullcontext(),
+        contextlib.suppress(OSError, EOFError, paramiko.SSHException),
+    ):
+        chan.close()
 
 
 def close_bastion(client: paramiko.SSHClient) -> None:
@@ -374,14 +543,13 @@ def open_tunnel(env: EnvConfig, host: str, port: int, *, say: Say) -> Iterator[t
     b = bastion_of(env)
     client = connect_bastion(b)
     try:
-        transport = client.get_transport()
-        assert transport is not None
-        forwarder = Forwarder(transport, (host, port), b.label, say)
-        try:
-            local = forwarder.start()
-            say(f"myshift: SSH tunnel to {host}:{port} through {b.label} (local {local[1]})")
-            yield local
-        finally:
-            forwarder.close()
-    finally:
+        forwarder = Forwarder(client, lambda: connect_bastion(b), (host, port), b.label, say)
+    except BaseException:
         close_bastion(client)
+        raise
+    try:
+        local = forwarder.start()
+        say(f"myshift: SSH tunnel to {host}:{port} through {b.label} (local {local[1]})")
+        yield local
+    finally:
+        forwarder.close()  # and every SSH session it logged in
