@@ -253,6 +253,9 @@ def test_orphan_written_during_the_fk_add_fails_naming_rows_and_fix(
     other.close()
     text = str(err.value)
     assert "1 row(s)" in text and "The foreign key exists now" in text
+    # The statement's clause, not its SQL cut at a length.
+    assert "the statement (alter table orders: add foreign key fk_customer -> customers)" in text
+    assert "`ALTER" not in text and "Statement:" not in text, text
     assert "Fix or delete those rows" in (err.value.fix or "")
     assert conn.scalar("SELECT @@SESSION.foreign_key_checks") == 1
     assert introspect(conn, fresh_schema.schema).table_map["orders"].foreign_keys
@@ -273,9 +276,13 @@ def test_orphan_before_the_fk_add_refuses_and_runs_nothing(
         ran.append(1)
         return 0
 
-    with pytest.raises(UnsafeError, match="was not run"):
+    with pytest.raises(UnsafeError, match="was not run") as err:
         run_guarded(conn, st, send)
     assert ran == []
+    # The statement's clause, not its SQL cut at a length.
+    text = str(err.value)
+    assert "(alter table orders: add foreign key fk_customer -> customers)" in text, text
+    assert "`ALTER" not in text, text
     assert conn.scalar("SELECT @@SESSION.foreign_key_checks") == 1
 
 

@@ -388,6 +388,58 @@ def test_interrupted_apply_is_still_told(
     assert "Interrupted" in hooks[1]["summary"] or "interrupted" in hooks[1]["summary"]
 
 
+def test_a_failed_rollback_is_told_once_with_why(
+    stage: Endpoint, tmp_path: Path, receiver: Receiver
+) -> None:
+    """A transaction holds the table past lock_wait_timeout: the rollback gives up, and
+    "rollback failed" arrives once in each channel, saying why, with no secret."""
+    channels = {
+        "team-slack": 'type = "slack"\nurl_env = "SLACK_URL"',
+        "audit-hook": hook(receiver) + '\ntoken_env = "HOOK_TOKEN"',
+    }
+    write_config(tmp_path, stage, channels)
+    (tmp_path / "desired.sql").write_text(
+        "CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(20), b INT);"
+    )
+    env = cli_env(receiver)
+    r = myshift(tmp_path, "apply", "--to", "stage", "--desired", "desired.sql", "--yes", env=env)
+    assert r.returncode == 0, r.stderr
+    with connect(stage) as holder:
+        holder.execute("BEGIN")
+        holder.query("SELECT * FROM t")  # its metadata lock lasts until the transaction ends
+        r = myshift(tmp_path, "rollback", "--to", "stage", "--yes", "--lock-wait-timeout", "1",
+                    env=env)  # fmt: skip
+        holder.execute("ROLLBACK")
+    assert r.returncode == ExitCode.LOCKED, r.stdout + r.stderr
+    hooks = receiver.on("/hook")
+    assert [(h["kind"], h["outcome"]) for h in hooks] == [
+        ("apply.started", "started"),
+        ("apply.finished", "ok"),
+        ("rollback.started", "started"),
+        ("rollback.failed", "failed"),
+    ], hooks
+    failed = hooks[3]
+    apply_id = hooks[1]["apply_id"]
+    assert failed["title"] == "rollback failed"
+    assert f"undoes apply #{apply_id}" in failed["summary"], failed
+    assert "could not get its metadata lock within lock_wait_timeout=1s" in failed["summary"]
+    assert "idle in transaction" in failed["summary"], failed  # names the blocker
+    assert failed["plan_hash"] == hooks[2]["plan_hash"] and failed["plan_hash"]
+    assert failed["link"] == "myshift history --to stage", failed
+    slack = receiver.on(SLACK_PATH)
+    assert [s["text"].splitlines()[0] for s in slack][2:] == [
+        "myshift: rollback started on stage (started)",
+        "myshift: rollback failed on stage (failed)",
+    ]
+    # Nothing was taken back: the column is still there.
+    with connect(stage) as c:
+        assert [r[0] for r in c.query("SHOW COLUMNS FROM t")] == ["id", "a", "note", "b"]
+    # No secret in any message (the webhook's token travels only in its header).
+    everything = json.dumps([body for _p, _h, body in receiver.posts])
+    for secret in SECRETS:
+        assert secret not in everything
+
+
 def _wait_running(admin: Conn, schema: str, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

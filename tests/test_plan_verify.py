@@ -71,10 +71,17 @@ def test_failed_verification_still_drops_the_workspace(conn: Conn, fresh_schema:
     # The failing statement is named when others ran before it in its batch.
     plan.statements[:] = [
         replace(plan.statements[0], sql="ALTER TABLE `a` COMMENT 'first'", subject="a"),
-        replace(plan.statements[0], sql="ALTER TABLE `gone` ADD COLUMN x int", subject="gone"),
+        replace(
+            plan.statements[0],
+            sql="ALTER TABLE `gone` ADD COLUMN x int",
+            subject="gone",
+            description="alter table gone: add column x int",
+        ),
     ]
+    # Its clause, not its SQL cut at a length.
+    named = r"gone: the statement \(alter table gone: add column x int\) failed in the workspace"
     with (
-        pytest.raises(VerificationFailed, match="gone: the statement `ALTER TABLE `gone`"),
+        pytest.raises(VerificationFailed, match=named),
         contextlib.ExitStack() as later,
     ):
         verify_plan(plan, fresh_schema, PlanOptions(), later=later)

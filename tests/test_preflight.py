@@ -91,8 +91,12 @@ def test_enum_check_under_bin_refuses_before_anything_runs(
     )
     pf = _plan(fresh_schema, desired)
     assert [p.violations for p in _checks(pf)] == [1]
-    with pytest.raises(UnsafeError, match="pre-flight check failed"):
+    with pytest.raises(UnsafeError, match="pre-flight check failed") as err:
         _apply(fresh_schema, desired)
+    # The statement's clause, not its SQL cut at a length.
+    text = str(err.value)
+    assert "1 row(s) would make the statement (alter table t: modify column v " in text, text
+    assert "`ALTER" not in text, text
     # Nothing ran: not even the safe first statement.
     assert [r[0] for r in _rows(conn, "SHOW COLUMNS FROM a")] == ["id"]
 

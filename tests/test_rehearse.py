@@ -378,3 +378,27 @@ def test_unreadable_checks_file_is_refused_before_anything_runs(
     # Refused before the sandbox was made: no rehearsal in production's history.
     with History.open(prod) as h:
         assert h.list_applies(prod.schema) == []
+
+
+def test_rehearse_shows_each_statement_like_apply(
+    prod: Endpoint, server2: LocalServer, tmp_path: Path
+) -> None:
+    """One start line and one done line per statement on stderr, as apply shows them."""
+    plan = _plan(prod, tmp_path, BASE.replace("n int)", "n bigint)"))
+    sandbox = f"server:mysql://root@127.0.0.1:{server2.port}"
+    res = run_cli("rehearse", "--plan", str(plan), "--to", _url(prod), "--sandbox", sandbox,
+                  "--data", "sample:100", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("[1/1] users:")]
+    # Before: a third line per statement, "[1/1] users: 2 ms, 100 rows (COPY)".
+    assert len(lines) == 2, res.stderr
+    assert lines[0] == "[1/1] users: ALTER TABLE `users` MODIFY COLUMN `n` bigint(20) DEFAULT NULL"
+    assert lines[1].startswith("[1/1] users: done in "), res.stderr
+    # The time, rows and algorithm seen are in the report's table.
+    assert "ok" in res.stdout and "100" in res.stdout and "COPY/COPY" in res.stdout, res.stdout
+    # apply shows the statement with the same two lines.
+    res = run_cli("apply", "--plan", str(plan), "--to", _url(prod), "--yes", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    applied = [ln for ln in res.stderr.splitlines() if ln.startswith("[1/1] users:")]
+    assert applied[0] == lines[0] and len(applied) == 2, res.stderr
+    assert applied[1].startswith("[1/1] users: done in "), res.stderr

@@ -393,6 +393,61 @@ def test_statement_errors_anywhere_are_flagged(ps_server: LocalServer, tmp_path:
     assert not any("stmt errors/s" in ln for ln in flags), out  # not the watched schema's
 
 
+def test_many_running_threads_are_flagged_with_the_rollback(
+    ps_server: LocalServer, tmp_path: Path
+) -> None:
+    """Threads_running, read every sample, flagged at its default limit (3x the baseline
+    and 10 more): 12 sessions each in SELECT SLEEP(3) after the baseline, during
+    `myshift watch --for`, with the rollback of the latest apply ready to paste."""
+    schema = "busy"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    url = f"mysql://root@127.0.0.1:{ps_server.port}/{schema}"
+    (tmp_path / "desired.sql").write_text("CREATE TABLE t (id INT PRIMARY KEY);\n")
+    (tmp_path / "myshift.toml").write_text('[watch]\non_apply = "never"\n')
+    r = _cli("apply", "--to", url, "--desired", "desired.sql", "--yes", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with History.open(ep, audit_path=None) as h:
+        rec = h.latest_apply(schema, kinds=("apply",))
+    assert rec is not None
+    proc = subprocess.Popen(
+        [*MYSHIFT, "watch", "--to", url, "--for", "5s", "--interval", "0.5s", "--baseline", "1s"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines: list[str] = []
+    sleepers: list[threading.Thread] = []
+
+    def sleep_on_the_server() -> None:
+        with connect(ep) as c:
+            c.query("SELECT SLEEP(3)")
+
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if not sleepers and (m := SAMPLE.match(line)) and m.group(2) == "watching":
+            sleepers = [threading.Thread(target=sleep_on_the_server) for _ in range(12)]
+            for t in sleepers:
+                t.start()
+    proc.wait(timeout=30)
+    for t in sleepers:
+        t.join(timeout=10)
+    out = "\n".join(lines)
+    assert sleepers, out
+    assert proc.returncode == 15, out + (proc.stderr.read() if proc.stderr else "")
+    assert re.search(r"baseline +threads [1-3] · ", out), out
+    flags = [i for i, ln in enumerate(lines) if ln.startswith("REGRESSION at")]
+    flagged = [lines[i] for i in flags if "(watching): threads running " in lines[i]]
+    assert len(flagged) == 1, out  # flagged once while it lasts
+    running = int(flagged[0].split("threads running ")[1].split()[0])
+    assert running >= 12, flagged[0]
+    assert "x the baseline)" in flagged[0], flagged[0]
+    hint = f"  to roll back: myshift rollback {rec.id} --to {url}"
+    after = lines[lines.index(flagged[0]) + 1 :]
+    assert hint == next(ln for ln in after if not ln.startswith("REGRESSION at")), out
+    assert f"To roll back: myshift rollback {rec.id} --to {url}" in out, out  # the summary
+
+
 def test_live_view_on_a_terminal(ps_server: LocalServer, tmp_path: Path) -> None:
     """On a terminal (a pty here) the watch is a live table redrawn in place: baseline
     and now per figure, the flagged one marked, the regression and its rollback above."""

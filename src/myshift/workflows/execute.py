@@ -322,7 +322,7 @@ def _checked_under_lock(
             )
         raise UnsafeError(
             f"{st.subject}: pre-flight check failed: {pre.description}: "
-            f"{hit.rows} row(s) would make `{st.sql[:150]}` fail.",
+            f"{hit.rows} row(s) would make the statement ({st.description}) fail.",
             "Fix the data (or the migration) and make a new plan.",
         )
     soft_dropped = [s.subject for s in runnable if s.keep_table]

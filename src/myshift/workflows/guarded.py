@@ -60,15 +60,16 @@ def _recheck(conn: Conn, st: PlannedStatement, *, after: bool) -> None:
             continue
         if not after:
             raise UnsafeError(
-                f"{st.subject}: pre-flight check failed right before the statement: "
-                f"{pre.description}: {n} row(s) (written since the apply began) would "
-                f"violate `{st.sql[:150]}`; it was not run.",
+                # The statement's clause, not its SQL cut at a length (it ended mid-name).
+                f"{st.subject}: pre-flight check failed right before the statement "
+                f"({st.description}): {pre.description}: {n} row(s) (written since the apply "
+                "began) would violate it; it was not run.",
                 f"Fix those rows (they are counted by `{pre.sql}`), then re-plan and apply again.",
             )
         raise ApplyFailed(
-            f"{st.subject}: the statement ran, but {n} row(s) written while it ran violate "
-            f"it: {pre.description}. The foreign key exists now; those rows were not "
-            f"validated (foreign_key_checks=0). Statement: `{st.sql[:150]}`.",
+            f"{st.subject}: the statement ({st.description}) ran, but {n} row(s) written while "
+            f"it ran violate it: {pre.description}. The foreign key exists now; those rows "
+            "were not validated (foreign_key_checks=0).",
             f"Fix or delete those rows (they are counted by `{pre.sql}`) before relying "
             "on the key; re-plan afterwards: the key itself needs no further change.",
         )

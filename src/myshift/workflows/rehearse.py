@@ -462,7 +462,10 @@ def _run_in_sandbox(
         # sandbox's identity (it is another server) but its *fingerprint* must
         # still be the plan's `from`, and its schema may have another name.
         sandbox_pf = replace(pf, schema=ep.schema, identity=server_identity(conn))
-        observer = Observer(conn, ep.schema, report.statements, say)
+        # With a display, its start and done lines are each statement's lines, as in
+        # apply; the observer's time, rows and algorithm go into the report's table.
+        shown: Say = say if display is None else (lambda s: None)
+        observer = Observer(conn, ep.schema, report.statements, shown)
         try:
             execute_planfile(
                 ep, sandbox_pf, opts, say=lambda s: None, observe=observer, display=display

@@ -494,7 +494,7 @@ def _run_batched(conn: Conn, statements: list[PlannedStatement]) -> None:
         except DriverError as exc:
             st = batch[done]
             raise VerificationFailed(
-                f"verification failed: {st.subject}: the statement `{st.sql[:300]}` "
+                f"verification failed: {st.subject}: the statement ({st.description}) "
                 f"failed in the workspace: {exc}.",
                 "This is a myshift bug; please report it with both schemas.",
             ) from None
