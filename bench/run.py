@@ -13,6 +13,10 @@ Benchmarks are named functions in ``BENCHMARKS`` (select with ``--only``):
   myshift apply, plain ALTER statements and pt-online-schema-change side by
   side (wall, max stall, p99, errors, rows that missed the trigger).  Only
   with ``--only live``: it is not part of the default run.
+* ``partition`` — partition maintenance under the same load
+  (``bench/partition_live.py``): add next month, split MAXVALUE, drop the
+  oldest, each by myshift apply, by mysqldef's statement and by a
+  pt-online-schema-change re-partition.  Only with ``--only partition``.
 
 To add one, write ``bench_xxx(opts: Options) -> BenchResult`` and register it
 in ``BENCHMARKS``; its rows and targets print and land in the JSON like these.
@@ -44,6 +48,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import gen  # noqa: E402
 import live  # noqa: E402
+import partition_live  # noqa: E402
 import peers  # noqa: E402
 
 from myshift.db.connect import Endpoint, connect, quote_ident  # noqa: E402
@@ -73,7 +78,7 @@ class Options:
     results_dir: Path
     workers: int
     only: list[str]
-    live_rows: int = 1_000_000
+    rows: int = 1_000_000  # table rows of the load benchmarks (live, partition)
 
 
 @dataclass
@@ -485,39 +490,40 @@ def clone_result(raw: dict[str, Any]) -> BenchResult:
 
 def bench_live(opts: Options) -> BenchResult:
     """Issue 11's acceptance scenario, three ways, on the same load (``bench/live.py``)."""
-    results = live.run_all(opts.live_rows, list(live.METHODS))
+    results = live.run_all(opts.rows, list(live.METHODS))
     print()
     live.print_side_by_side(results)
-    res = BenchResult(meta={"rows": opts.live_rows})
-    for r in results:
-        res.rows.append(
-            Row(
-                r.method,
-                "live apply",
-                r.rows,
-                status="ok"
-                if r.status == "ok"
-                else ("unavailable" if r.status == "unavailable" else "error"),
-                runs=[r.wall_s] if r.status != "unavailable" else [],
-                note=(
-                    f"max stall {r.max_stall_s:.2f} s, p99 {r.p99_ms:.1f} ms, "
-                    f"errors {r.errors_text()}, untagged {r.untagged}"
-                    + (f", {r.note}" if r.note else "")
-                ),
-                detail={
-                    "max_stall_s": round(r.max_stall_s, 3),
-                    "p99_ms": round(r.p99_ms, 2),
-                    "writes": r.writes,
-                    "deadlocks": r.deadlocks,
-                    "errors": sum(r.errors.values()),
-                    "untagged": r.untagged,
-                },
-            )
-        )
+    res = BenchResult(meta={"rows": opts.rows})
+    res.rows += [_live_row(r, "live apply", f"untagged {r.untagged}") for r in results]
     mine = next((r for r in results if r.method == "myshift"), None)
     if mine is not None:
         res.targets += live_targets(mine)
     return res
+
+
+def _live_row(r: live.LiveResult, scenario: str, more: str) -> Row:
+    """One way measured under ``live.Load`` as a report row (wall time as its run)."""
+    status = {"ok": "ok", "unavailable": "unavailable"}.get(r.status, "error")
+    return Row(
+        r.method,
+        scenario,
+        r.rows,
+        status=status,
+        runs=[r.wall_s] if r.status != "unavailable" else [],
+        note=(
+            f"max stall {r.max_stall_s:.2f} s, p99 {r.p99_ms:.1f} ms, "
+            f"errors {r.errors_text()}, {more}" + (f", {r.note}" if r.note else "")
+        ),
+        detail={
+            "max_stall_s": round(r.max_stall_s, 3),
+            "p99_ms": round(r.p99_ms, 2),
+            "writes": r.writes,
+            "deadlocks": r.deadlocks,
+            "errors": sum(r.errors.values()),
+            "untagged": r.untagged,
+            "replan_empty": -1 if r.replan_empty is None else int(r.replan_empty),
+        },
+    )
 
 
 def live_targets(r: live.LiveResult) -> list[Target]:
@@ -541,10 +547,33 @@ def live_targets(r: live.LiveResult) -> list[Target]:
     ]
 
 
+def bench_partition(opts: Options) -> BenchResult:
+    """Partition maintenance under load, three ways (``bench/partition_live.py``)."""
+    results = partition_live.run_all(opts.rows, list(partition_live.WAYS))
+    print()
+    partition_live.print_side_by_side(results)
+    res = BenchResult(meta={"rows": opts.rows})
+    for p in results:
+        more = (
+            f"re-plan empty {partition_live.yes_no(p.live.replan_empty)}, "
+            f"partitions kept {p.kept}/{p.of}, rows after {p.rows_after}"
+        )
+        res.rows.append(_live_row(p.live, p.case, more))
+        res.rows[-1].detail.update(kept=p.kept, of=p.of, rows_after=p.rows_after)
+        if p.live.method == "myshift":
+            res.targets += [
+                Target(f"partition: {p.case}: {t.name.removeprefix('live: ')}", t.passed, t.detail)
+                for t in live_targets(p.live)
+                if "tagged" not in t.name
+            ]
+    return res
+
+
 BENCHMARKS: dict[str, Callable[[Options], BenchResult]] = {
     "schema": bench_schema,
     "clone": bench_clone,
     "live": bench_live,
+    "partition": bench_partition,
 }
 
 
@@ -626,7 +655,14 @@ def parse_args(argv: list[str]) -> Options:
         "--workers", type=int, default=3, help="parallel loading connections per server"
     )
     ap.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
-    ap.add_argument("--live-rows", type=int, default=1_000_000, help="orders rows for --only live")
+    ap.add_argument(
+        "--rows",
+        "--live-rows",
+        dest="rows",
+        type=int,
+        default=1_000_000,
+        help="orders rows for --only live and --only partition (default 1,000,000)",
+    )
     a = ap.parse_args(argv)
     sizes = [1000] if a.quick else [int(x) for x in a.tables.split(",") if x.strip()]
     tools = [x.strip() for x in a.tools.split(",") if x.strip()]
@@ -635,7 +671,7 @@ def parse_args(argv: list[str]) -> Options:
         ap.error(f"unknown tool(s) {sorted(unknown)}; choose from {', '.join(TOOLS)}")
     only: list[str] = a.only or ["schema", "clone"]
     return Options(
-        sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only, a.live_rows
+        sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only, a.rows
     )
 
 
