@@ -8,7 +8,7 @@ bounded load (``live.Load``: 2 writers inserting at ``NOW()`` and updating, a
 reader, a procedure caller, 4 ms apart, on 127.0.0.1) runs during every change.
 A partitioned InnoDB table takes no foreign key, so ``orders`` has none.
 
-The changes (``CASES``), each from a freshly built schema:
+The changes (``cases()``), each from a freshly built schema:
 
 * ``add next month`` — 12 monthly partitions, no catch-all; the desired file
   appends next month's.
@@ -17,6 +17,8 @@ The changes (``CASES``), each from a freshly built schema:
   file splits the current month off it.
 * ``drop oldest`` — the 12 months; the desired file lacks the oldest
   (``--allow-drop``; mysqldef needs ``--enable-drop``).
+* ``hash 4 -> 6`` (only when asked for: ``--only hash``) — ``orders``
+  partitioned ``BY HASH (id) PARTITIONS 4``; the desired file says 6.
 
 The ways (``WAYS``), under the same load:
 
@@ -33,6 +35,9 @@ The ways (``WAYS``), under the same load:
   partition definition).
 * ``pt-osc`` — ``pt-online-schema-change --alter "PARTITION BY RANGE ..."``:
   the full re-partition, done online (a copy of the table under triggers).
+* ``re-partition`` — the same ``PARTITION BY`` as one plain ``ALTER TABLE``
+  (what myshift planned before the targeted statements: the whole table is
+  copied, writes blocked meanwhile).  A reference row, not a peer.
 
 After each way ``myshift plan --check --allow-drop`` says whether anything
 is left to do (re-plan empty), and the partitions' InnoDB table ids before and
@@ -59,7 +64,7 @@ from live import LiveResult
 from myshift.db.connect import Endpoint, connect, quote_ident
 from myshift.db.server import LocalServer
 
-WAYS = ("myshift", "mysqldef", "pt-osc")
+WAYS = ("myshift", "mysqldef", "pt-osc", "re-partition")
 ORDERS = (
     "CREATE TABLE orders (\n"
     "  id BIGINT NOT NULL AUTO_INCREMENT,\n"
@@ -141,7 +146,13 @@ def cases(today: date) -> list[Case]:
             [f"ALTER TABLE orders DROP PARTITION {old.name}"],
             ("--allow-drop",),
         ),
+        # mysqldef matches listed partitions by name; PARTITIONS n lists none.
+        Case("hash 4 -> 6", "PARTITION BY HASH (id) PARTITIONS 4", HASH6, []),
     ]
+
+
+HASH6 = "PARTITION BY HASH (id) PARTITIONS 6"
+DEFAULT_CASES = ("add next month", "split MAXVALUE", "drop oldest")
 
 
 def schema_statements(parts: str) -> list[str]:
@@ -212,6 +223,8 @@ def _change(
         return lambda: live.plain_alters(ep, case.mysqldef)
     if way == "pt-osc":
         return lambda: live.pt_osc_alter(ep, "orders", case.after, timeout)
+    if way == "re-partition":
+        return lambda: live.plain_alters(ep, [f"ALTER TABLE orders {case.after}"])
     raise ValueError(way)
 
 
@@ -228,6 +241,8 @@ def run_way(
         desired = Path(tmp) / "desired.sql"
         desired.write_text(desired_sql(case.after))
         res = live.run_under_load(ep, way, _change(case, way, ep, desired, timeout), rows)
+        if way == "mysqldef" and not case.mysqldef:
+            res.note = "mysqldef emits no statement"
         res.replan_empty, out = live.myshift_replan_empty(
             ep, desired, timeout, extra=("--allow-drop",)
         )
@@ -241,12 +256,14 @@ def run_way(
 def run_all(
     rows: int, ways: list[str], only: str = "", timeout: float = 1800
 ) -> list[PartitionResult]:
-    """A throwaway server; every change of ``CASES`` (name containing ``only``) each way."""
+    """A throwaway server; each change (``DEFAULT_CASES``, or those whose name
+    contains ``only``) each way, one after another."""
     today = date.today()
+    todo = [c for c in cases(today) if (only in c.name if only else c.name in DEFAULT_CASES)]
     srv = LocalServer.start()
     try:
         out = []
-        for case in [c for c in cases(today) if only in c.name]:
+        for case in todo:
             for way in ways:
                 ep = Endpoint(srv.host, srv.port, "root", "", schema="partition_bench")
                 t0 = time.perf_counter()
@@ -264,7 +281,7 @@ def run_all(
 
 def print_side_by_side(results: list[PartitionResult]) -> None:
     hdr = (
-        f"{'change':<15} {'way':<9} {'rows':>9} {'status':<7} {'wall s':>7} {'max stall s':>11} "
+        f"{'change':<15} {'way':<12} {'rows':>9} {'status':<7} {'wall s':>7} {'max stall s':>11} "
         f"{'p99 ms':>8} {'writes':>7} {'re-plan empty':>13} {'kept':>5} {'rows after':>10}  errors"
     )
     print(hdr)
@@ -272,7 +289,7 @@ def print_side_by_side(results: list[PartitionResult]) -> None:
     for p in results:
         r = p.live
         print(
-            f"{p.case:<15} {r.method:<9} {r.rows:>9,} {r.status:<7} {r.wall_s:>7.2f} "
+            f"{p.case:<15} {r.method:<12} {r.rows:>9,} {r.status:<7} {r.wall_s:>7.2f} "
             f"{r.max_stall_s:>11.2f} {r.p99_ms:>8.1f} {r.writes:>7} "
             f"{yes_no(r.replan_empty):>13} {f'{p.kept}/{p.of}':>5} {p.rows_after:>10,}  "
             f"{r.errors_text()}" + (f"  [{r.note}]" if r.note else "")
