@@ -27,7 +27,7 @@ The three ways (``METHODS``):
   table change, triggers preserved; trigger and procedure bodies with MariaDB's
   ``CREATE OR REPLACE`` just before it.
 
-``bench/run.py --only live`` runs all three (``--live-rows``, default 1,000,000)
+``bench/run.py --only live`` runs all three (``--rows``, default 1,000,000)
 and prints them side by side; ``tests/test_live_apply.py`` runs the myshift
 way at a small size and asserts the acceptance of issue 11.
 """
