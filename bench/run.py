@@ -32,13 +32,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,9 +46,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import gen  # noqa: E402
-import live  # noqa: E402
-import partition_live  # noqa: E402
 import peers  # noqa: E402
+from load_benches import bench_live, bench_partition  # noqa: E402
+from results_model import BenchResult, Options, Row, Target  # noqa: E402
 
 from myshift.db.connect import Endpoint, connect, quote_ident  # noqa: E402
 from myshift.db.server import LocalServer  # noqa: E402
@@ -66,60 +65,6 @@ DB_TO_DB_DEFAULT = "DB→DB default"
 # reference (dropped with foreign_key_checks=0): every plan of it must exit 0.
 REFDROP = "ref-drop"
 REFDROP_SCENARIOS = (f"DB→DB {REFDROP}", f"DB→DB {REFDROP} default", f"file→DB {REFDROP}")
-
-
-@dataclass
-class Options:
-    sizes: list[int]
-    repeat: int
-    tools: list[str]
-    timeout: float | None  # per run; None = scaled with N
-    seed: int
-    results_dir: Path
-    workers: int
-    only: list[str]
-    rows: int = 1_000_000  # table rows of the load benchmarks (live, partition)
-
-
-@dataclass
-class Row:
-    """One tool in one scenario at one size."""
-
-    tool: str
-    scenario: str
-    n: int
-    status: str = "ok"  # ok | timeout | error | unavailable
-    runs: list[float] = field(default_factory=list)
-    peak_rss_mb: float | None = None
-    timeout_s: float | None = None
-    changes: int | None = None  # how many differences the tool reported (sanity)
-    note: str = ""
-    failures: list[str] = field(default_factory=list)
-    detail: dict[str, float | int] = field(default_factory=dict)
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.runs) if self.runs else None
-
-    def seconds_text(self) -> str:
-        if self.status == "timeout":
-            return f"> {self.timeout_s:.0f} s"
-        m = self.median
-        return "-" if m is None else f"{m:.2f}"
-
-
-@dataclass
-class Target:
-    name: str
-    passed: bool | None  # None: not measured in this run
-    detail: str
-
-
-@dataclass
-class BenchResult:
-    rows: list[Row] = field(default_factory=list)
-    targets: list[Target] = field(default_factory=list)
-    meta: dict[str, object] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- loading
@@ -482,90 +427,6 @@ def clone_result(raw: dict[str, Any]) -> BenchResult:
         med = next((r.median for r in res.rows if r.tool.startswith("myshift")), None)
         detail = "not measured" if med is None else f"{med:.2f} s"
         res.targets.append(Target(str(target.get("name")), target.get("passed"), detail))
-    return res
-
-
-# --------------------------------------------------------------------------- live apply
-
-
-def bench_live(opts: Options) -> BenchResult:
-    """Issue 11's acceptance scenario, three ways, on the same load (``bench/live.py``)."""
-    results = live.run_all(opts.rows, list(live.METHODS))
-    print()
-    live.print_side_by_side(results)
-    res = BenchResult(meta={"rows": opts.rows})
-    res.rows += [_live_row(r, "live apply", f"untagged {r.untagged}") for r in results]
-    mine = next((r for r in results if r.method == "myshift"), None)
-    if mine is not None:
-        res.targets += live_targets(mine)
-    return res
-
-
-def _live_row(r: live.LiveResult, scenario: str, more: str) -> Row:
-    """One way measured under ``live.Load`` as a report row (wall time as its run)."""
-    status = {"ok": "ok", "unavailable": "unavailable"}.get(r.status, "error")
-    return Row(
-        r.method,
-        scenario,
-        r.rows,
-        status=status,
-        runs=[r.wall_s] if r.status != "unavailable" else [],
-        note=(
-            f"max stall {r.max_stall_s:.2f} s, p99 {r.p99_ms:.1f} ms, "
-            f"errors {r.errors_text()}, {more}" + (f", {r.note}" if r.note else "")
-        ),
-        detail={
-            "max_stall_s": round(r.max_stall_s, 3),
-            "p99_ms": round(r.p99_ms, 2),
-            "writes": r.writes,
-            "deadlocks": r.deadlocks,
-            "errors": sum(r.errors.values()),
-            "untagged": r.untagged,
-            "replan_empty": -1 if r.replan_empty is None else int(r.replan_empty),
-        },
-    )
-
-
-def live_targets(r: live.LiveResult) -> list[Target]:
-    """Issue 11's acceptance on the myshift row."""
-    other = sum(n for k, n in r.errors.items() if k != "deadlock")
-    dl_ok = r.deadlocks <= 0.005 * max(1, r.writes)
-    return [
-        Target("live: myshift apply exits 0", r.exit_code == 0, f"exit {r.exit_code}"),
-        Target("live: re-plan empty", r.replan_empty, str(r.replan_empty)),
-        Target(
-            "live: no app error but deadlocks (<= 0.5 % of writes)",
-            other == 0 and dl_ok,
-            f"{r.errors_text()} in {r.writes} writes",
-        ),
-        Target(
-            "live: every row written during the apply tagged",
-            r.untagged == 0,
-            f"{r.untagged} untagged of {r.inserts_during}",
-        ),
-        Target("live: max stall <= 2 s", r.max_stall_s <= 2.0, f"{r.max_stall_s:.2f} s"),
-    ]
-
-
-def bench_partition(opts: Options) -> BenchResult:
-    """Partition maintenance under load, three ways (``bench/partition_live.py``)."""
-    results = partition_live.run_all(opts.rows, list(partition_live.WAYS))
-    print()
-    partition_live.print_side_by_side(results)
-    res = BenchResult(meta={"rows": opts.rows})
-    for p in results:
-        more = (
-            f"re-plan empty {partition_live.yes_no(p.live.replan_empty)}, "
-            f"partitions kept {p.kept}/{p.of}, rows after {p.rows_after}"
-        )
-        res.rows.append(_live_row(p.live, p.case, more))
-        res.rows[-1].detail.update(kept=p.kept, of=p.of, rows_after=p.rows_after)
-        if p.live.method == "myshift":
-            res.targets += [
-                Target(f"partition: {p.case}: {t.name.removeprefix('live: ')}", t.passed, t.detail)
-                for t in live_targets(p.live)
-                if "tagged" not in t.name
-            ]
     return res
 
 
