@@ -57,7 +57,7 @@ bench-deps:
 
 # Byte-compile first: with PYTHONDONTWRITEBYTECODE set (as on some CI hosts)
 # every myshift start would otherwise re-compile its modules (~40 ms).
-# Arguments for bench/run.py: `make bench ONLY=live` or `make bench BENCH_ARGS="--only live --live-rows 300000"`.
+# Arguments for bench/run.py: `make bench ONLY=partition` or `make bench BENCH_ARGS="--only live --rows 300000"`.
 ONLY ?=
 BENCH_ARGS ?=
 bench: install server-deps bench-deps

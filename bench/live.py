@@ -27,7 +27,7 @@ The three ways (``METHODS``):
   table change, triggers preserved; trigger and procedure bodies with MariaDB's
   ``CREATE OR REPLACE`` just before it.
 
-``bench/run.py --only live`` runs all three (``--live-rows``, default 1,000,000)
+``bench/run.py --only live`` runs all three (``--rows``, default 1,000,000)
 and prints them side by side; ``tests/test_live_apply.py`` runs the myshift
 way at a small size and asserts the acceptance of issue 11.
 """
@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -352,25 +352,28 @@ def _myshift_bin() -> str:
 
 
 def myshift_apply(
-    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None
+    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None, extra: Sequence[str] = ()
 ) -> tuple[int, str]:
     cmd = [_myshift_bin(), "apply", "--target", _url(ep), "--desired", str(desired), "--yes"]
+    cmd += extra
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return r.returncode, r.stdout + r.stderr
 
 
 def myshift_replan_empty(
-    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None
+    ep: Endpoint, desired: Path, timeout: float, cwd: Path | None = None, extra: Sequence[str] = ()
 ) -> tuple[bool, str]:
     cmd = [_myshift_bin(), "plan", "--target", _url(ep), "--desired", str(desired), "--check"]
+    cmd += extra
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return r.returncode == 0, r.stdout + r.stderr
 
 
-def plain_alters(ep: Endpoint) -> tuple[int, str]:
+def plain_alters(ep: Endpoint, statements: Sequence[str] = PLAIN_ALTERS) -> tuple[int, str]:
+    """Run ``statements`` one by one on one connection (a failing one raises)."""
     out: list[str] = []
     with connect(ep, lock_wait_timeout=None, read_timeout=None) as c:
-        for stmt in PLAIN_ALTERS:
+        for stmt in statements:
             t0 = time.perf_counter()
             c.execute(stmt)
             out.append(f"{time.perf_counter() - t0:7.2f} s  {stmt.splitlines()[0]}")
@@ -384,11 +387,19 @@ def pt_osc(ep: Endpoint, timeout: float) -> tuple[int, str]:
     with connect(ep) as c:  # bodies first: pt-osc copies the trigger as it then is
         c.execute(TRIGGER.format(replace="OR REPLACE ", tag="v2"))
         c.execute(PROCEDURE.format(replace="OR REPLACE ", more=", MAX(created_at)"))
-    dsn = f"h={ep.host},P={ep.port},u={ep.user},D={ep.schema},t=orders"
+    return pt_osc_alter(ep, "orders", PTOSC_ALTER, timeout)
+
+
+def pt_osc_alter(ep: Endpoint, table: str, alter: str, timeout: float) -> tuple[int, str]:
+    """``pt-online-schema-change --alter ALTER --execute`` on ``table``, triggers preserved."""
+    tool = shutil.which("pt-online-schema-change")
+    if tool is None:
+        return 127, "pt-online-schema-change not found (apt-get install percona-toolkit)"
+    dsn = f"h={ep.host},P={ep.port},u={ep.user},D={ep.schema},t={table}"
     cmd = [
         tool,
         "--alter",
-        PTOSC_ALTER,
+        alter,
         "--execute",
         "--preserve-triggers",
         "--recursion-method=none",

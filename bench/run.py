@@ -13,6 +13,10 @@ Benchmarks are named functions in ``BENCHMARKS`` (select with ``--only``):
   myshift apply, plain ALTER statements and pt-online-schema-change side by
   side (wall, max stall, p99, errors, rows that missed the trigger).  Only
   with ``--only live``: it is not part of the default run.
+* ``partition`` — partition maintenance under the same load
+  (``bench/partition_live.py``): add next month, split MAXVALUE, drop the
+  oldest, each by myshift apply, by mysqldef's statement and by a
+  pt-online-schema-change re-partition.  Only with ``--only partition``.
 
 To add one, write ``bench_xxx(opts: Options) -> BenchResult`` and register it
 in ``BENCHMARKS``; its rows and targets print and land in the JSON like these.
@@ -28,13 +32,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -43,8 +46,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import gen  # noqa: E402
-import live  # noqa: E402
 import peers  # noqa: E402
+from load_benches import bench_live, bench_partition  # noqa: E402
+from results_model import BenchResult, Options, Row, Target  # noqa: E402
 
 from myshift.db.connect import Endpoint, connect, quote_ident  # noqa: E402
 from myshift.db.server import LocalServer  # noqa: E402
@@ -61,60 +65,6 @@ DB_TO_DB_DEFAULT = "DB→DB default"
 # reference (dropped with foreign_key_checks=0): every plan of it must exit 0.
 REFDROP = "ref-drop"
 REFDROP_SCENARIOS = (f"DB→DB {REFDROP}", f"DB→DB {REFDROP} default", f"file→DB {REFDROP}")
-
-
-@dataclass
-class Options:
-    sizes: list[int]
-    repeat: int
-    tools: list[str]
-    timeout: float | None  # per run; None = scaled with N
-    seed: int
-    results_dir: Path
-    workers: int
-    only: list[str]
-    live_rows: int = 1_000_000
-
-
-@dataclass
-class Row:
-    """One tool in one scenario at one size."""
-
-    tool: str
-    scenario: str
-    n: int
-    status: str = "ok"  # ok | timeout | error | unavailable
-    runs: list[float] = field(default_factory=list)
-    peak_rss_mb: float | None = None
-    timeout_s: float | None = None
-    changes: int | None = None  # how many differences the tool reported (sanity)
-    note: str = ""
-    failures: list[str] = field(default_factory=list)
-    detail: dict[str, float | int] = field(default_factory=dict)
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.runs) if self.runs else None
-
-    def seconds_text(self) -> str:
-        if self.status == "timeout":
-            return f"> {self.timeout_s:.0f} s"
-        m = self.median
-        return "-" if m is None else f"{m:.2f}"
-
-
-@dataclass
-class Target:
-    name: str
-    passed: bool | None  # None: not measured in this run
-    detail: str
-
-
-@dataclass
-class BenchResult:
-    rows: list[Row] = field(default_factory=list)
-    targets: list[Target] = field(default_factory=list)
-    meta: dict[str, object] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- loading
@@ -480,71 +430,11 @@ def clone_result(raw: dict[str, Any]) -> BenchResult:
     return res
 
 
-# --------------------------------------------------------------------------- live apply
-
-
-def bench_live(opts: Options) -> BenchResult:
-    """Issue 11's acceptance scenario, three ways, on the same load (``bench/live.py``)."""
-    results = live.run_all(opts.live_rows, list(live.METHODS))
-    print()
-    live.print_side_by_side(results)
-    res = BenchResult(meta={"rows": opts.live_rows})
-    for r in results:
-        res.rows.append(
-            Row(
-                r.method,
-                "live apply",
-                r.rows,
-                status="ok"
-                if r.status == "ok"
-                else ("unavailable" if r.status == "unavailable" else "error"),
-                runs=[r.wall_s] if r.status != "unavailable" else [],
-                note=(
-                    f"max stall {r.max_stall_s:.2f} s, p99 {r.p99_ms:.1f} ms, "
-                    f"errors {r.errors_text()}, untagged {r.untagged}"
-                    + (f", {r.note}" if r.note else "")
-                ),
-                detail={
-                    "max_stall_s": round(r.max_stall_s, 3),
-                    "p99_ms": round(r.p99_ms, 2),
-                    "writes": r.writes,
-                    "deadlocks": r.deadlocks,
-                    "errors": sum(r.errors.values()),
-                    "untagged": r.untagged,
-                },
-            )
-        )
-    mine = next((r for r in results if r.method == "myshift"), None)
-    if mine is not None:
-        res.targets += live_targets(mine)
-    return res
-
-
-def live_targets(r: live.LiveResult) -> list[Target]:
-    """Issue 11's acceptance on the myshift row."""
-    other = sum(n for k, n in r.errors.items() if k != "deadlock")
-    dl_ok = r.deadlocks <= 0.005 * max(1, r.writes)
-    return [
-        Target("live: myshift apply exits 0", r.exit_code == 0, f"exit {r.exit_code}"),
-        Target("live: re-plan empty", r.replan_empty, str(r.replan_empty)),
-        Target(
-            "live: no app error but deadlocks (<= 0.5 % of writes)",
-            other == 0 and dl_ok,
-            f"{r.errors_text()} in {r.writes} writes",
-        ),
-        Target(
-            "live: every row written during the apply tagged",
-            r.untagged == 0,
-            f"{r.untagged} untagged of {r.inserts_during}",
-        ),
-        Target("live: max stall <= 2 s", r.max_stall_s <= 2.0, f"{r.max_stall_s:.2f} s"),
-    ]
-
-
 BENCHMARKS: dict[str, Callable[[Options], BenchResult]] = {
     "schema": bench_schema,
     "clone": bench_clone,
     "live": bench_live,
+    "partition": bench_partition,
 }
 
 
@@ -626,7 +516,14 @@ def parse_args(argv: list[str]) -> Options:
         "--workers", type=int, default=3, help="parallel loading connections per server"
     )
     ap.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
-    ap.add_argument("--live-rows", type=int, default=1_000_000, help="orders rows for --only live")
+    ap.add_argument(
+        "--rows",
+        "--live-rows",
+        dest="rows",
+        type=int,
+        default=1_000_000,
+        help="orders rows for --only live and --only partition (default 1,000,000)",
+    )
     a = ap.parse_args(argv)
     sizes = [1000] if a.quick else [int(x) for x in a.tables.split(",") if x.strip()]
     tools = [x.strip() for x in a.tools.split(",") if x.strip()]
@@ -635,7 +532,7 @@ def parse_args(argv: list[str]) -> Options:
         ap.error(f"unknown tool(s) {sorted(unknown)}; choose from {', '.join(TOOLS)}")
     only: list[str] = a.only or ["schema", "clone"]
     return Options(
-        sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only, a.live_rows
+        sizes, a.repeat, tools, a.timeout, a.seed, a.results_dir, a.workers, only, a.rows
     )
 
 
