@@ -8,24 +8,29 @@ keep their InnoDB table ids (no copy).
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from myshift.config.settings import OnlinePolicy, OnlineSettings
 from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.changes import (
     AddPartitions,
+    AlterTable,
     ChangePartitioning,
     DropPartitions,
     ReorganizePartitions,
     ResizeHashPartitions,
     partition_clause,
 )
+from myshift.engine.online import osc_alter
 from myshift.model import Flavor
 from myshift.model.schema import Partition, Partitioning, Table
 from myshift.workflows.apply import ApplyCommandOptions, apply
+from myshift.workflows.online import PT_OSC
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.planmodel import held_lines
 from myshift.workflows.rollback import RollbackOptions, rollback
@@ -259,6 +264,40 @@ def test_hash_partition_count_change_and_back(
     rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=False))
     assert len(partitions(conn)) == 4
     assert conn.scalar("SELECT COUNT(*) FROM events") == 20_000
+
+
+@pytest.mark.skipif(shutil.which("pt-online-schema-change") is None, reason="no pt-osc")
+def test_a_blocking_repartition_of_a_big_table_goes_online(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    """HASH 4 -> 6 blocks writes for the whole copy on MariaDB: above [online] min_rows
+    it runs through pt-online-schema-change (it was refused: "changes partitioning");
+    a DROP PARTITION never does (the copy would keep the rows it must delete)."""
+    seed(conn, "PARTITION BY HASH (id) PARTITIONS 4", 20_000)
+    before = conn.query(
+        "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(',', id, month, payload))) FROM events"
+    )
+    desired = write(tmp_path, events("PARTITION BY HASH (id) PARTITIONS 6"))
+    online = PlanOptions(online=OnlinePolicy(settings=OnlineSettings(min_rows=5_000)))
+    (st,) = build_planfile(fresh_schema, desired, online).runnable
+    assert st.path == PT_OSC, (st.path, st.path_reason)
+    said: list[str] = []
+    apply(fresh_schema, desired, ApplyCommandOptions(plan=online, yes=True), say=said.append)
+    assert any("Successfully altered" in s for s in said), said
+    assert len(partitions(conn)) == 6 and replan(fresh_schema, desired) == []
+    assert (
+        conn.query("SELECT COUNT(*), SUM(CRC32(CONCAT_WS(',', id, month, payload))) FROM events")
+        == before
+    )
+    # DROP PARTITION is never handed to the tool, whatever its lock: a copy into the
+    # shadow table would keep the dropped partition's rows in the next range.
+    drop = partition_clause(_p("RANGE", P0, P1, P2), _p("RANGE", P1, P2))
+    assert isinstance(drop, DropPartitions)
+    t = Table("events", ())
+    change = AlterTable("events", (drop,), t, t)
+    assert osc_alter(change, Flavor.from_string("mariadb:10.11.19"))[1].startswith(
+        "it drops partitions"
+    )
 
 
 def test_a_partition_clause_with_other_changes_runs_as_its_own_statement(
