@@ -424,6 +424,9 @@ def test_a_failed_rollback_is_told_once_with_why(
     assert f"undoes apply #{apply_id}" in failed["summary"], failed
     assert "could not get its metadata lock within lock_wait_timeout=1s" in failed["summary"]
     assert "idle in transaction" in failed["summary"], failed  # names the blocker
+    # The next step is this rollback again, not a new plan.
+    assert f"run `myshift rollback {apply_id} --to stage` again" in r.stderr, r.stderr
+    assert "re-plan" not in r.stderr, r.stderr
     assert failed["plan_hash"] == hooks[2]["plan_hash"] and failed["plan_hash"]
     assert failed["link"] == "myshift history --to stage", failed
     slack = receiver.on(SLACK_PATH)
