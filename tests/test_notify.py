@@ -304,6 +304,16 @@ def test_every_event_arrives_once_in_order_without_a_secret(
     assert isinstance(apply_id, int)
     assert hooks[3]["details"]["undo"] == f"myshift rollback {apply_id} --to stage"
     assert f"undoes apply #{apply_id}" in hooks[5]["summary"]
+    # The counts read as a sentence: a plural only for more than one, the
+    # destructive ones in brackets (not "1 statement(s), 1 destructive to schema").
+    schema = stage.schema
+    assert [h["summary"] for h in hooks if h["kind"] != "rehearsal.passed"] == [
+        f"Plan of schema {schema}: 1 statement to run.",
+        f"Applying 1 statement to schema {schema}.",
+        f"Applied 1 statement to schema {schema}.",
+        f"Applying 1 statement (1 destructive) to schema {schema} (undoes apply #{apply_id}).",
+        f"Applied 1 statement (1 destructive) to schema {schema} (undoes apply #{apply_id}).",
+    ]
     assert hooks[5]["link"] == f"myshift history {hooks[5]['apply_id']} --to stage"
     # The webhook's own secret travels only in its header.
     headers = [h for p, h, _b in receiver.posts if p == "/hook"]
