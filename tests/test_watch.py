@@ -286,6 +286,14 @@ def test_breach_needs_ratio_and_delta_or_max() -> None:
     assert breach(7.0, 3.0, limit) == ""  # +4 only
     assert breach(40.0, None, Limit(0, 0, 30)) == "above the limit 30"
     assert breach(None, 1.0, limit) == ""
+    assert breach(9.0, 0.0, limit) == "up from 0"  # a baseline of 0 is a value
+
+
+def test_a_figure_without_a_baseline_value_is_judged_only_against_its_max() -> None:
+    """Seen: "scan rows/query 114 (baseline -; up from 0)" when the baseline had no
+    queries to divide by.  No value is not 0: only an absolute max can judge it."""
+    assert breach(114.0, None, Limit(ratio=5, delta=100)) == ""
+    assert breach(114.0, None, Limit(ratio=5, delta=100, max=100)) == "above the limit 100"
 
 
 def test_replica_lag_is_read_and_a_stopped_replica_flagged(
@@ -442,6 +450,9 @@ def test_many_running_threads_are_flagged_with_the_rollback(
     running = int(flagged[0].split("threads running ")[1].split()[0])
     assert running >= 12, flagged[0]
     assert "x the baseline)" in flagged[0], flagged[0]
+    # The sleepers' sessions are the first queries since an idle baseline: a
+    # per-query figure without a baseline value is not "up from 0".
+    assert not [lines[i] for i in flags if "(baseline -;" in lines[i]], out
     hint = f"  to roll back: myshift rollback {rec.id} --to {url}"
     after = lines[lines.index(flagged[0]) + 1 :]
     assert hint == next(ln for ln in after if not ln.startswith("REGRESSION at")), out
