@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -619,6 +620,22 @@ def test_the_apps_scans_during_a_long_apply_are_flagged_then(
     watched = _during(ep)
     assert "scans_per_s" in {f["figure"] for f in watched["flags"] if f["phase"] == "during"}
     print(f"{scans} app scans; flagged: {flags}")
+
+
+def test_rows_examined_per_statement_has_no_value_without_statements() -> None:
+    """A ratio with nothing to divide by has no value (shown '-', judged only against
+    its max), not 0: else the first statements after a quiet baseline are "up from 0"."""
+    from myshift.engine.introspect.health import DigestRow
+    from myshift.workflows.watch.sampler import Snapshot, figures
+
+    row = DigestRow("d1", "SELECT `total` FROM `orders` WHERE ...", 10, 0, 0, 10, 5000)
+
+    def per_stmt(now: DigestRow) -> float | None:
+        a, b = Snapshot(1.0, 1.0, {}, None, [row]), Snapshot(2.0, 2.0, {}, None, [now])
+        return figures(a, b).values["rows_examined_per_stmt"]
+
+    assert per_stmt(row) is None  # no statement in the interval
+    assert per_stmt(replace(row, count=14, no_index=14, rows_examined=7000)) == 500.0
 
 
 def test_own_work_is_complete_only_when_every_session_is_accounted_for() -> None:
