@@ -358,7 +358,7 @@ def run_statements(
             )
             t0 = time.perf_counter()
             try:
-                with watch.statement(seq, total, st.subject, st.sql):
+                with watch.statement(seq, total, st.subject, st.sql, st.description):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:
                 _interrupted(exc, history if recorded else None, apply_id, observe, st, t0)
