@@ -304,6 +304,16 @@ def test_every_event_arrives_once_in_order_without_a_secret(
     assert isinstance(apply_id, int)
     assert hooks[3]["details"]["undo"] == f"myshift rollback {apply_id} --to stage"
     assert f"undoes apply #{apply_id}" in hooks[5]["summary"]
+    # The counts read as a sentence: a plural only for more than one, the
+    # destructive ones in brackets (not "1 statement(s), 1 destructive to schema").
+    schema = stage.schema
+    assert [h["summary"] for h in hooks if h["kind"] != "rehearsal.passed"] == [
+        f"Plan of schema {schema}: 1 statement to run.",
+        f"Applying 1 statement to schema {schema}.",
+        f"Applied 1 statement to schema {schema}.",
+        f"Applying 1 statement (1 destructive) to schema {schema} (undoes apply #{apply_id}).",
+        f"Applied 1 statement (1 destructive) to schema {schema} (undoes apply #{apply_id}).",
+    ]
     assert hooks[5]["link"] == f"myshift history {hooks[5]['apply_id']} --to stage"
     # The webhook's own secret travels only in its header.
     headers = [h for p, h, _b in receiver.posts if p == "/hook"]
@@ -424,6 +434,9 @@ def test_a_failed_rollback_is_told_once_with_why(
     assert f"undoes apply #{apply_id}" in failed["summary"], failed
     assert "could not get its metadata lock within lock_wait_timeout=1s" in failed["summary"]
     assert "idle in transaction" in failed["summary"], failed  # names the blocker
+    # The next step is this rollback again, not a new plan.
+    assert f"run `myshift rollback {apply_id} --to stage` again" in r.stderr, r.stderr
+    assert "re-plan" not in r.stderr, r.stderr
     assert failed["plan_hash"] == hooks[2]["plan_hash"] and failed["plan_hash"]
     assert failed["link"] == "myshift history --to stage", failed
     slack = receiver.on(SLACK_PATH)

@@ -340,6 +340,9 @@ def test_a_rollback_stopped_by_a_lock_wait_does_not_block_rolling_back_again(
         r = cli("rollback", "--to", url(ep), "--yes", "--lock-wait-timeout", "2", cwd=tmp_path)
         assert r.returncode == ExitCode.LOCKED, r.stderr
         assert f"thread {blocker.thread_id()}" in r.stderr
+        # The next step is this rollback again, not a new plan.
+        assert f"run `myshift rollback {apply_id} --to {url(ep)}` again" in r.stderr, r.stderr
+        assert "re-plan" not in r.stderr
         failed = latest(ep)
         assert failed.record.kind == "rollback" and failed.record.outcome == "failed"
         assert failed.record.undoes_apply_id == apply_id

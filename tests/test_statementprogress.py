@@ -225,13 +225,20 @@ def test_external_progress_and_stopper(fresh_schema: Endpoint) -> None:
     stopped = threading.Event()
     with connect(fresh_schema) as ddl, StatementWatch(ddl, PlainDisplay(buf, first=0.0)) as w:
         timer = _sigint_after(0.3)
-        with pytest.raises(StatementInterrupted) as caught, w.statement(1, 1, "t", "pt-osc t"):
+        clause = "alter table t: add column c int"
+        with (
+            pytest.raises(StatementInterrupted) as caught,
+            w.statement(1, 1, "t", "pt-osc t", clause),
+        ):
             w.on_progress(12.0, "copying rows")
             w.on_interrupt(stopped.set)
             assert stopped.wait(5)  # what the tool's wrapper would do: end when told
             raise RuntimeError("the tool exited on its signal")
         timer.cancel()
     assert caught.value.outcome == ROLLED_BACK
+    assert "during statement 1 of 1 on 't' (alter table t: add column c int): " in (
+        caught.value.message
+    )
     assert "[1/1] t: 12%, copying rows" in buf.getvalue()
 
 
@@ -251,7 +258,7 @@ def test_ctrl_c_when_the_server_is_slow_to_roll_back(fresh_schema: Endpoint, adm
     with (
         StatementWatch(ddl, budget=0.2) as w,
         pytest.raises(StatementInterrupted) as caught,
-        w.statement(1, 1, "t", sql),
+        w.statement(1, 1, "t", sql, "update t"),
     ):
         ddl.execute(sql)
     took = time.monotonic() - t0

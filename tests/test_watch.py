@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,14 @@ def test_breach_needs_ratio_and_delta_or_max() -> None:
     assert breach(7.0, 3.0, limit) == ""  # +4 only
     assert breach(40.0, None, Limit(0, 0, 30)) == "above the limit 30"
     assert breach(None, 1.0, limit) == ""
+    assert breach(9.0, 0.0, limit) == "up from 0"  # a baseline of 0 is a value
+
+
+def test_a_figure_without_a_baseline_value_is_judged_only_against_its_max() -> None:
+    """Seen: "scan rows/query 114 (baseline -; up from 0)" when the baseline had no
+    queries to divide by.  No value is not 0: only an absolute max can judge it."""
+    assert breach(114.0, None, Limit(ratio=5, delta=100)) == ""
+    assert breach(114.0, None, Limit(ratio=5, delta=100, max=100)) == "above the limit 100"
 
 
 def test_replica_lag_is_read_and_a_stopped_replica_flagged(
@@ -442,6 +451,9 @@ def test_many_running_threads_are_flagged_with_the_rollback(
     running = int(flagged[0].split("threads running ")[1].split()[0])
     assert running >= 12, flagged[0]
     assert "x the baseline)" in flagged[0], flagged[0]
+    # The sleepers' sessions are the first queries since an idle baseline: a
+    # per-query figure without a baseline value is not "up from 0".
+    assert not [lines[i] for i in flags if "(baseline -;" in lines[i]], out
     hint = f"  to roll back: myshift rollback {rec.id} --to {url}"
     after = lines[lines.index(flagged[0]) + 1 :]
     assert hint == next(ln for ln in after if not ln.startswith("REGRESSION at")), out
@@ -608,6 +620,22 @@ def test_the_apps_scans_during_a_long_apply_are_flagged_then(
     watched = _during(ep)
     assert "scans_per_s" in {f["figure"] for f in watched["flags"] if f["phase"] == "during"}
     print(f"{scans} app scans; flagged: {flags}")
+
+
+def test_rows_examined_per_statement_has_no_value_without_statements() -> None:
+    """A ratio with nothing to divide by has no value (shown '-', judged only against
+    its max), not 0: else the first statements after a quiet baseline are "up from 0"."""
+    from myshift.engine.introspect.health import DigestRow
+    from myshift.workflows.watch.sampler import Snapshot, figures
+
+    row = DigestRow("d1", "SELECT `total` FROM `orders` WHERE ...", 10, 0, 0, 10, 5000)
+
+    def per_stmt(now: DigestRow) -> float | None:
+        a, b = Snapshot(1.0, 1.0, {}, None, [row]), Snapshot(2.0, 2.0, {}, None, [now])
+        return figures(a, b).values["rows_examined_per_stmt"]
+
+    assert per_stmt(row) is None  # no statement in the interval
+    assert per_stmt(replace(row, count=14, no_index=14, rows_examined=7000)) == 500.0
 
 
 def test_own_work_is_complete_only_when_every_session_is_accounted_for() -> None:

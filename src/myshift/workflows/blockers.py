@@ -292,9 +292,19 @@ def tables_of(subject: str) -> list[str]:
 
 
 def wait_for_blockers(
-    conn: Conn, schema: str, table: str, deadline: float, on_wait: Callable[[str], None] | None
+    conn: Conn,
+    schema: str,
+    table: str,
+    deadline: float,
+    on_wait: Callable[[str], None] | None,
+    *,
+    then: str = "apply the same plan again",
 ) -> None:
-    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest."""
+    """Wait with backoff while connections hold the table's MDL; refuse naming the oldest.
+
+    ``then`` is the next step the refusal gives once the holder is gone (a
+    rollback is run again rather than its plan applied).
+    """
     start = time.monotonic()
     delay = 0.1
     told: set[int] = set()
@@ -308,7 +318,7 @@ def wait_for_blockers(
             raise LockTimeout(
                 f"Table `{schema}`.`{table}` is held by {b.describe()}{more}; gave up after "
                 f"{deadline:.0f}s without sending the statement.",
-                f"Let it finish or end it (KILL {b.thread_id}), then apply the same plan again.",
+                f"Let it finish or end it (KILL {b.thread_id}), then {then}.",
             )
         if on_wait and found[0].thread_id not in told:
             told.add(found[0].thread_id)

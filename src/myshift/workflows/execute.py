@@ -169,10 +169,14 @@ def _run(
 ) -> None:
     """Run the plan's statements on the DDL session, then check the target is its ``to``."""
     started = time.monotonic()
+    # The runner's errors name the next step, which differs for a rollback.
+    run = replace(
+        opts, kind=_kind(pf, opts), undoes_apply_id=pf.undoes_apply_id or opts.undoes_apply_id
+    )
     run_statements(
         target,
         pf.runnable,
-        opts,
+        run,
         history=history,
         apply_id=apply_id,
         progress=None
@@ -185,7 +189,7 @@ def _run(
         hook=_keepdata_hook(pf, target, opts, apply_id, say, display),
         observe=observe,
         conn=conn,
-        label=_kind(pf, opts),
+        label=run.kind,
     )
     from myshift.workflows.plancheck import reached_by
 

@@ -342,12 +342,13 @@ def run_statements(
         ddl_conn.execute("SET SESSION foreign_key_checks = 1")
         total = len(statements)
         sent = [with_algorithm(s, opts.algorithm, ddl_conn.flavor) for s in statements]
+        then = "apply the same plan again" if opts.kind != "rollback" else _again(opts, target)
         for seq, st in enumerate(sent, start=1):
             watch.check()  # Ctrl-C as the previous statement completed: stop here
             if seq == 1 or not statements[seq - 2].leaves_tables_locked:
                 # (Under our own LOCK TABLES nobody else can hold the table.)
                 blockers.wait_for_blockers(
-                    ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait
+                    ddl_conn, target.schema, st.subject, opts.blocker_wait, on_wait, then=then
                 )
             if history is not None and apply_id is not None:
                 history.statement_started(apply_id, seq, st.sql, st.risk.value)
@@ -357,7 +358,7 @@ def run_statements(
             )
             t0 = time.perf_counter()
             try:
-                with watch.statement(seq, total, st.subject, st.sql):
+                with watch.statement(seq, total, st.subject, st.sql, st.description):
                     rows = run_guarded(ddl_conn, tagged, send)
             except StatementInterrupted as exc:
                 _interrupted(exc, history if recorded else None, apply_id, observe, st, t0)
@@ -510,21 +511,31 @@ def _statement_failed(
             f"on {st.subject!r} ({st.description}): {err}. Whether it completed on the "
             "server is unknown.",
             "Check that the server is up (its error log says why it went away), then see "
-            "`myshift history` for where the apply stopped, and re-plan and apply again (or "
-            "roll it back by its id).",
+            f"`myshift history` for where the {opts.kind} stopped, and {_again(opts, target)}"
+            + ("" if opts.kind == "rollback" else " (or roll it back by its id)")
+            + ".",
         )
     if code == 1205:
         return LockTimeout(
             f"Statement {seq} of {total} on {st.subject!r} could not get its metadata "
             f"lock within lock_wait_timeout={opts.lock_wait_timeout}s "
             f"({_blocker_text(target, st.subject)}).",
-            "Nothing after it ran; re-plan and apply again when the blocker is gone.",
+            f"Nothing after it ran; {_again(opts, target)} when the blocker is gone.",
         )
     return refused(code, err, st, seq, total) or ApplyFailed(
         f"Statement {seq} of {total} on {st.subject!r} ({st.description}) failed: {err or exc}.",
         (f"Statements 1..{seq - 1} were applied" if seq > 1 else "No statement was applied")
-        + "; fix the cause, re-plan and apply again.",
+        + f"; fix the cause, then {_again(opts, target)}.",
     )
+
+
+def _again(opts: ApplyOptions, target: Endpoint) -> str:
+    """The next step once the cause is gone: a rollback is run again (it re-derives
+    what is left to undo), an apply is re-planned."""
+    if opts.kind == "rollback":
+        undo = f"{opts.undoes_apply_id} " if opts.undoes_apply_id is not None else ""
+        return f"run `myshift rollback {undo}--to {target}` again"
+    return "re-plan and apply again"
 
 
 def _blocker_text(target: Endpoint, table: str) -> str:

@@ -45,7 +45,6 @@ from myshift.workflows.statementprogress import (
     SilentDisplay,
     StatementDisplay,
     StatementProgress,
-    one_line,
     parse_row,
 )
 
@@ -57,13 +56,16 @@ UNKNOWN = "unknown"  # the server did not confirm within the budget
 
 class StatementInterrupted(Interrupted):
     """A stop (Ctrl-C, SIGTERM, SIGHUP) during (or right after) statement ``seq`` of
-    ``total``; ``outcome`` says what the server did with it.  ``fix`` is the next
+    ``total``; ``outcome`` says what the server did with it.  ``description`` is the
+    statement's clause (``PlannedStatement.description``), as the runner's other
+    errors name it: the SQL cut at a length ended mid-name.  ``fix`` is the next
     step, set by whoever knows the apply."""
 
     def __init__(
-        self, seq: int, total: int, subject: str, sql: str, outcome: str, thread_id: int
+        self, seq: int, total: int, subject: str, description: str, outcome: str, thread_id: int
     ) -> None:
-        self.seq, self.total, self.subject, self.sql = seq, total, subject, sql
+        self.seq, self.total, self.subject = seq, total, subject
+        self.description = description
         self.outcome = outcome
         self.thread_id = thread_id
         self._by = interrupts.by()
@@ -76,22 +78,20 @@ class StatementInterrupted(Interrupted):
 
     def _describe(self) -> str:
         what = f"statement {self.seq} of {self.total} on {self.subject!r}"
-        sql = one_line(self.sql, 160)
+        what += f" ({self.description})" if self.description else ""
         done = self.applied
         ran = f"statements 1..{done} were applied" if done else "no statement was applied"
         by = self._by
         if self.outcome == ROLLED_BACK:
             said = (
-                f"Interrupted {by} during {what} (`{sql}`): the server stopped it and rolled "
+                f"Interrupted {by} during {what}: the server stopped it and rolled "
                 f"it back, so {self.subject} is as it was before that statement; {ran}."
             )
         elif self.outcome == COMPLETED:
-            said = (
-                f"Interrupted {by}: {what} (`{sql}`) had completed; {ran} and nothing after it ran."
-            )
+            said = f"Interrupted {by}: {what} had completed; {ran} and nothing after it ran."
         else:
             said = (
-                f"Interrupted {by} during {what} (`{sql}`): KILL QUERY was sent but the server "
+                f"Interrupted {by} during {what}: KILL QUERY was sent but the server "
                 f"had not confirmed when myshift stopped; it may still be rolling the statement "
                 f"back (connection id {self.thread_id} in SHOW PROCESSLIST); {ran}."
             )
@@ -107,7 +107,7 @@ class _Current:
     seq: int
     total: int
     subject: str
-    sql: str
+    description: str
     external: bool = False  # reports its own progress (on_progress)
     # Called once on Ctrl-C besides the KILL (e.g. stop an external tool's process).
     stoppers: list[Callable[[], None]] = field(default_factory=list)
@@ -118,7 +118,8 @@ class StatementWatch:
     """Progress and Ctrl-C for the statements of one DDL session (see the module doc).
 
     ``with StatementWatch(conn, display) as watch:`` around the run, and
-    ``with watch.statement(seq, total, subject, sql):`` around each statement.
+    ``with watch.statement(seq, total, subject, sql, description):`` around each
+    statement.
     """
 
     def __init__(
@@ -183,16 +184,18 @@ class StatementWatch:
         last = self._last
         if self._stop_at is not None and last is not None:
             raise StatementInterrupted(
-                last.seq, last.total, last.subject, last.sql, COMPLETED, self.thread_id
+                last.seq, last.total, last.subject, last.description, COMPLETED, self.thread_id
             )
 
     # ------------------------------------------------------------------ a statement
 
     @contextlib.contextmanager
-    def statement(self, seq: int, total: int, subject: str, sql: str) -> Iterator[None]:
-        """Show the statement, watch it while the body runs it, and turn an error
-        caused by Ctrl-C into ``StatementInterrupted``."""
-        cur = _Current(seq, total, subject, sql)
+    def statement(
+        self, seq: int, total: int, subject: str, sql: str, description: str
+    ) -> Iterator[None]:
+        """Show the statement (its SQL), watch it while the body runs it, and turn an
+        error caused by Ctrl-C into ``StatementInterrupted`` (naming its clause)."""
+        cur = _Current(seq, total, subject, description)
         self.display.started(seq, total, subject, sql)
         t0 = time.monotonic()
         self._current = cur
@@ -207,7 +210,9 @@ class StatementWatch:
                 raise
             outcome = UNKNOWN if self._abandoned or _lost(exc) else ROLLED_BACK
             self.display.finished(dt, f"stopped ({outcome})")
-            raise StatementInterrupted(seq, total, subject, sql, outcome, self.thread_id) from None
+            raise StatementInterrupted(
+                seq, total, subject, description, outcome, self.thread_id
+            ) from None
         self._current = None
         self._last = cur
         self.display.finished(time.monotonic() - t0)

@@ -43,9 +43,14 @@ def stopped_outcome(exc: BaseException) -> str:
 
 
 def _counts(pf: PlanFile) -> str:
+    """``1 statement``, ``3 statements (1 destructive)``: read inside a sentence, the
+    destructive count is bracketed so it cannot run into what follows ("to schema")."""
     runnable = pf.runnable
     destructive = sum(1 for s in runnable if s.risk is Risk.DESTRUCTIVE)
-    return f"{len(runnable)} statement(s)" + (f", {destructive} destructive" if destructive else "")
+    n = len(runnable)
+    return f"{n} statement{'' if n == 1 else 's'}" + (
+        f" ({destructive} destructive)" if destructive else ""
+    )
 
 
 def plan_created(pf: PlanFile, path: str | Path) -> Event:

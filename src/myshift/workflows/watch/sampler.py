@@ -262,7 +262,8 @@ def _digest_figures(
         "stmt_errors_per_s": max(0, errors) / dt,
         "stmt_warnings_per_s": max(0, warnings) / dt,
         "no_index_per_s": max(0, no_index) / dt,
-        "rows_examined_per_stmt": max(0, examined) / count if count else 0.0,
+        # No statement on the watched tables: no value (as scan rows/query), not 0.
+        "rows_examined_per_stmt": max(0, examined) / count if count else None,
     }
     return values, worst
 

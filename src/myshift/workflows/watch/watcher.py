@@ -5,7 +5,8 @@ the reference), then ``during`` (an apply's statements) and ``after`` (the
 window after the last one), or ``watching`` for ``myshift watch`` on its own.
 A figure is flagged on the first sample that crosses its limit
 (config.watchsettings: ratio and delta over the baseline, or an absolute
-max); it is flagged again only after it came back under.
+max); it is flagged again only after it came back under.  A figure the
+baseline has no value for is judged only against its max.
 """
 
 from __future__ import annotations
@@ -86,9 +87,12 @@ def breach(value: float | None, base: float | None, limit: Limit) -> str:
         return ""
     if limit.max and value > limit.max:
         return f"above the limit {fmt(limit.max)}"
-    if not (limit.ratio or limit.delta):
+    if not (limit.ratio or limit.delta) or base is None:
+        # No baseline value is no baseline of 0: the figure could not be read then
+        # (a per-query ratio over a baseline with no queries, performance_schema
+        # off); against nothing, only the absolute max can judge it.
         return ""
-    b = base or 0.0
+    b = base
     if value <= b:
         return ""
     if limit.ratio and value < b * limit.ratio:
