@@ -20,7 +20,13 @@ from myshift.workflows import emergency_sql as sql
 from myshift.workflows.emergency_text import TEXTS
 from myshift.workflows.history import ApplyRecord, History
 from myshift.workflows.history.records import DEFAULT_SCHEMA
-from myshift.workflows.keepdata import DEFAULT_HOLDING, HeldColumns, HeldTable, held_for_apply
+from myshift.workflows.keepdata import (
+    DEFAULT_HOLDING,
+    Held,
+    HeldColumns,
+    HeldTable,
+    held_for_apply,
+)
 from myshift.workflows.planfile import PlanFile
 
 
@@ -35,7 +41,7 @@ class EmergencyFacts:
     rds: bool = False  # RDS: KILL through mysql.rds_kill*
     holding: str = DEFAULT_HOLDING
     apply: ApplyRecord | None = None  # this plan's apply, as history records it
-    held: tuple[HeldTable | HeldColumns, ...] = ()  # what that apply kept
+    held: tuple[Held, ...] = ()  # what that apply kept
 
 
 def _block(text: str, lang: str = "sql") -> list[str]:
@@ -185,7 +191,7 @@ def _manual(t: dict[str, str], pf: PlanFile, facts: EmergencyFacts) -> list[str]
     return lines
 
 
-def _held_for(facts: EmergencyFacts, table: str, kind: type) -> HeldTable | HeldColumns | None:
+def _held_for(facts: EmergencyFacts, table: str, kind: type) -> Held | None:
     for h in reversed(facts.held):  # the latest kept of that table
         if isinstance(h, kind) and h.table.lower() == table.lower():
             return h
