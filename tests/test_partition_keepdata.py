@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from myshift.db.connect import Conn, DriverError, Endpoint
+from myshift.db.connect import Conn, DriverError, Endpoint, connect
 from myshift.errors import UnsafeError
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.rollback import RollbackOptions, rollback
+from myshift.workflows.rollbackchoice import RollbackRefused
 from myshift.workflows.trash import format_trash, list_trash
 from test_partition_maintenance import (
     MONTHS,
@@ -115,6 +116,38 @@ def test_dropped_partition_rows_are_kept_and_rollback_brings_them_back(
     assert replan(fresh_schema, original) == []
 
 
+class RangeWriter(Writer):
+    """Inserts into the very range being dropped, every 2 ms."""
+
+    def run(self) -> None:
+        with connect(self.ep, lock_wait_timeout=60) as w:
+            while not self.stop.is_set():
+                t0 = time.perf_counter()
+                w.execute("INSERT INTO events (month, payload) VALUES (202501, 'race')")
+                self.lat.append(time.perf_counter() - t0)
+                time.sleep(0.002)
+
+
+def test_rows_written_into_the_dropped_range_during_the_apply_are_not_lost(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    # Before the swap they go to the trash with the partition; after the drop the
+    # next partition takes them (RANGE); between the two, LOCK TABLES holds them off.
+    seed(conn, ranges(MONTHS), 12_000)
+    desired = write(tmp_path, events(ranges(MONTHS[1:])))
+    with RangeWriter(fresh_schema) as w:
+        apply(fresh_schema, desired, KEEP)
+        time.sleep(0.1)  # and some more after the drop
+    inserted = len(w.lat) - 1
+    (held,) = [
+        e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == fresh_schema.schema
+    ]
+    in_table = conn.scalar("SELECT COUNT(*) FROM events WHERE month = 202501")
+    assert in_table > 0 and held.rows > 1000  # the writer wrote on both sides
+    assert held.rows + in_table == 1000 + inserted
+    assert max(w.lat) < 0.5
+
+
 def test_a_partition_the_server_cannot_swap_is_refused_and_nothing_is_dropped(
     conn: Conn, fresh_schema: Endpoint, tmp_path: Path
 ) -> None:
@@ -154,3 +187,22 @@ def test_partitioned_tables_cannot_have_foreign_keys(conn: Conn) -> None:
         conn.execute(
             "CREATE TABLE c2 (id int PRIMARY KEY, pid int, FOREIGN KEY (pid) REFERENCES pp (id))"
         )
+
+
+def test_rolling_back_an_added_empty_partition_with_keep_data(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    # Rows written since into the added partition: refused even with keep-data
+    # (they would vanish into the trash, and a rollback cannot be rolled back).
+    seed(conn, ranges(MONTHS), 1200)
+    desired = write(tmp_path, events(ranges([*MONTHS, 202601])))
+    apply(fresh_schema, desired, ApplyCommandOptions(yes=True))
+    conn.execute("INSERT INTO events (month, payload) VALUES (202601, 'a'), (202601, 'b')")
+    with pytest.raises(RollbackRefused, match="deleting the 2 row"):
+        rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+    conn.execute("DELETE FROM events WHERE month = 202601")
+    # Empty: dropped, and nothing left in the trash.
+    rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+    assert "p202601" not in partitions(conn)
+    assert conn.scalar("SELECT COUNT(*) FROM events") == 1200
+    assert entries_of(conn, fresh_schema.schema) == []

@@ -325,11 +325,14 @@ def _reverse_planfile(
 
 
 def _refuse_filled_partitions(statements: Sequence[PlannedStatement], undo_id: int) -> None:
-    """Refuse a rollback whose DROP PARTITION would delete rows (written since the
-    apply into a partition it added) without keep-data keeping them."""
+    """Refuse a rollback whose DROP PARTITION would take away rows written since the
+    apply into a partition it added.  Even with keep-data: the rows would leave the
+    application's view for the trash, and a rollback cannot itself be rolled back
+    to bring them back.  (A row written between this check and the DROP is kept
+    by keep-data, when on.)"""
     for st in statements:
         for pre in st.preflight:
-            if pre.deletes and pre.violations and not st.skipped and not st.keeps:
+            if pre.deletes and pre.violations and not st.skipped:
                 raise RollbackRefused(
                     f"Rolling back apply #{undo_id} would run `{st.sql}`, deleting the "
                     f"{pre.violations:,} row(s) it holds now ({pre.description}, written "

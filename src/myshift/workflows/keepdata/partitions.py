@@ -77,6 +77,7 @@ def keep_partitions(
 
     On any failure before ``drop`` completed, the rows are swapped back and
     the held tables and their catalog rows removed: the table is as it was.
+    An empty partition leaves no held table (nor a trash entry).
     """
     have = {p.lower() for p in partition_names(conn, schema, table)}
     missing = [p for p in partitions if p.lower() not in have]
@@ -101,8 +102,11 @@ def keep_partitions(
     except BaseException:
         _discard_empty(conn, helds)
         raise
+    _discard_empty(conn, helds)  # an empty partition leaves nothing to keep
     done = []
     for held in helds:
+        if not table_exists(conn, holding, held.held_name):
+            continue
         rows, checksum = _sum(conn, holding, held.held_name, columns)
         held = replace(held, row_count=rows, checksum=checksum)
         update_counts(conn, held)
