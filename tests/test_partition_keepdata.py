@@ -19,6 +19,7 @@ from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.report import format_human
 from myshift.workflows.rollback import RollbackOptions, rollback
 from myshift.workflows.rollbackchoice import RollbackRefused
 from myshift.workflows.trash import format_trash, list_trash
@@ -71,6 +72,8 @@ def test_dropped_partition_rows_are_kept_and_rollback_brings_them_back(
     (st,) = pf.runnable
     assert st.sql == "ALTER TABLE `events` DROP PARTITION `p202501`"
     assert st.keep_partitions == ("p202501",) and "moved to the holding schema" in st.description
+    shown = " ".join(format_human(pf, color=False, width=200).split())
+    assert "10,000 row(s), moved to the holding schema (keep-data)" in shown
     with Writer(fresh_schema) as w:
         t0 = time.perf_counter()
         res = apply(fresh_schema, desired, KEEP)
