@@ -16,6 +16,7 @@ import pytest
 from myshift.db.connect import Conn, DriverError, Endpoint, connect
 from myshift.errors import UnsafeError
 from myshift.workflows.apply import ApplyCommandOptions, apply
+from myshift.workflows.emergency import EmergencyFacts, format_emergency
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.plan import PlanOptions, build_planfile
@@ -74,6 +75,11 @@ def test_dropped_partition_rows_are_kept_and_rollback_brings_them_back(
     assert st.keep_partitions == ("p202501",) and "moved to the holding schema" in st.description
     shown = " ".join(format_human(pf, color=False, width=200).split())
     assert "10,000 row(s), moved to the holding schema (keep-data)" in shown
+    by_hand = format_emergency(pf, EmergencyFacts(target="prod", server=pf.target))
+    assert "(c) Rows of partition p202501 of `events`" in by_hand
+    assert "EXCHANGE PARTITION `p202501` WITH TABLE `_myshift_trash`.`a<ID>__events__p202501`" in (
+        by_hand
+    )
     with Writer(fresh_schema) as w:
         t0 = time.perf_counter()
         res = apply(fresh_schema, desired, KEEP)
