@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import DriverError
 from myshift.db.connect import quote_ident as q
+from myshift.db.privileges import PRIVILEGE_CODES
 from myshift.engine.introspect.heldcatalog import partition_names, table_columns, table_exists
 from myshift.errors import UnsafeError, UsageError, VerificationFailed
 from myshift.workflows.keepdata.catalog import (
@@ -115,8 +116,9 @@ def keep_partitions(
 
 
 def _discard_empty(conn: Conn, helds: Sequence[HeldPartition]) -> None:
-    """After a failure: drop the held tables (and catalog rows) still empty.  One
-    holding rows (whatever went wrong after the swap) stays, recorded."""
+    """Drop the held tables (and catalog rows) that hold no row: after a failure,
+    those never swapped into (a held table holding rows, whatever went wrong after
+    the swap, stays, recorded); after success, those of empty partitions."""
     for h in helds:
         with contextlib.suppress(Exception):
             held = qualified(h.holding, h.held_name)
@@ -155,6 +157,8 @@ def _exchange(conn: Conn, h: HeldPartition, schema: str) -> None:
     try:
         conn.execute(exchange_sql(schema, h.table, h.partition, h.holding, h.held_name))
     except DriverError as exc:
+        if exc.args and exc.args[0] in PRIVILEGE_CODES:
+            raise  # said as the missing privilege and its GRANT (db.privileges)
         err = exc.args[1] if len(exc.args) > 1 else exc
         raise UnsafeError(
             f"Cannot keep the rows of partition {h.partition} of `{schema}`.`{h.table}`: the "

@@ -221,7 +221,9 @@ def restore_columns_sql(held: HeldColumns, schema: str, keep_unchanged: Sequence
 # checks every row of nt fits p; DROP privilege needed besides ALTER
 # (https://dev.mysql.com/doc/refman/8.4/en/partitioning-management-exchange.html).
 # MariaDB 10.11 has no {WITH|WITHOUT} VALIDATION (1064, measured on 10.11.19)
-# and always checks the rows of nt.
+# and always checks the rows of nt (0.44 s per 1,000,000 rows, writes blocked).
+# nt in another schema (the holding one): run on MariaDB 10.11.19; MySQL's
+# grammar takes a qualified tbl_name, not yet run on a MySQL server here.
 MANUAL_EXCHANGE = "https://dev.mysql.com/doc/refman/8.4/en/partitioning-management-exchange.html"
 
 
