@@ -9,17 +9,23 @@ re-plan, ``myshift trash`` and rollback, as a user would.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from myshift.db.connect import Conn, DriverError, Endpoint, connect
+from myshift.engine.changes import AlterTable, DropPartitions, partition_clause
+from myshift.engine.keeppolicy import keep_marks, kept_partitions
+from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.errors import UnsafeError
+from myshift.model.schema import Partition, Partitioning
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.emergency import EmergencyFacts, format_emergency
 from myshift.workflows.history import History
-from myshift.workflows.keepdata import DEFAULT_HOLDING
+from myshift.workflows.keepdata import DEFAULT_HOLDING, exchange_sql
 from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.planmodel import PlannedStatement
 from myshift.workflows.report import format_human
 from myshift.workflows.rollback import RollbackOptions, rollback
 from myshift.workflows.rollbackchoice import RollbackRefused
@@ -215,3 +221,27 @@ def test_rolling_back_an_added_empty_partition_with_keep_data(
     assert "p202601" not in partitions(conn)
     assert conn.scalar("SELECT COUNT(*) FROM events") == 1200
     assert entries_of(conn, fresh_schema.schema) == []
+
+
+# --------------------------------------------------------------------------- pure
+
+
+def test_keep_marks_sql_and_plan_hash_of_a_kept_partition() -> None:
+    p = [Partition(f"p{i}", f"{(i + 1) * 10}") for i in range(3)]
+    before, after = (Partitioning("RANGE", "`m`", tuple(x)) for x in (p, p[1:]))
+    drop = partition_clause(before, after)
+    assert isinstance(drop, DropPartitions)
+    assert kept_partitions(AlterTable("t", (drop,))) == ("p0",)
+    assert keep_marks(AlterTable("t", (drop,))) == (False, ())
+    plain = PlannedStatement("ALTER TABLE `t` DROP PARTITION `p0`", "t", "", Risk.DESTRUCTIVE,
+                             Algorithm.INPLACE, Lock.NONE, "")  # fmt: skip
+    # A plan without kept partitions hashes as before; one with them, differently.
+    assert plain.keep_marker == b"" and not plain.keeps
+    kept = replace(plain, keep_partitions=("p0",))
+    assert kept.keeps and kept.keep_marker == b"\x01|||Pp0"
+    assert exchange_sql("s", "t", "p0", "h", "a1__t__p0") == (
+        "ALTER TABLE `s`.`t` EXCHANGE PARTITION `p0` WITH TABLE `h`.`a1__t__p0`"
+    )
+    assert exchange_sql("s", "t", "p0", "h", "x", skip_validation=True).endswith(
+        " WITHOUT VALIDATION"
+    )

@@ -99,6 +99,9 @@ def keep_partitions(
             # Recorded before any row moves: whatever happens next, it can be found.
             insert_catalog(conn, held)
             helds.append(held)
+            # The counts are written once the rows moved: a missing UPDATE privilege
+            # must stop us now, not after the DROP.
+            update_counts(conn, held)
         _swap_out_and_drop(conn, schema, table, helds, drop)
     except BaseException:
         _discard_empty(conn, helds)
@@ -123,8 +126,9 @@ def _discard_empty(conn: Conn, helds: Sequence[HeldPartition]) -> None:
         with contextlib.suppress(Exception):
             held = qualified(h.holding, h.held_name)
             if conn.scalar(f"SELECT COUNT(*) FROM (SELECT 1 FROM {held} LIMIT 1) AS x") == 0:
-                conn.execute(f"DROP TABLE IF EXISTS {held}")
+                # Catalog row first: one left behind would point at a missing table.
                 forget(conn, h.holding, h.held_name)
+                conn.execute(f"DROP TABLE IF EXISTS {held}")
 
 
 class _KeptAnyway(UnsafeError):
