@@ -18,7 +18,7 @@ from myshift.db.connect import Conn, DriverError, Endpoint, connect
 from myshift.engine.changes import AlterTable, DropPartitions, partition_clause
 from myshift.engine.keeppolicy import keep_marks, kept_partitions
 from myshift.engine.risk import Algorithm, Lock, Risk
-from myshift.errors import UnsafeError
+from myshift.errors import MyshiftError, UnsafeError
 from myshift.model.schema import Partition, Partitioning
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.emergency import EmergencyFacts, format_emergency
@@ -161,6 +161,28 @@ def test_rows_written_into_the_dropped_range_during_the_apply_are_not_lost(
     assert in_table > 0 and held.rows > 1000  # the writer wrote on both sides
     assert held.rows + in_table == 1000 + inserted
     assert max(w.lat) < 0.5
+
+
+def test_a_transaction_on_the_table_stops_the_apply_fast_with_nothing_moved(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    # An application transaction holding the table: apply waits at most about
+    # lock_wait_timeout for it, then stops before swapping or dropping anything.
+    seed(conn, ranges(MONTHS), 1200)
+    before = sums(conn, "events")
+    desired = write(tmp_path, events(ranges(MONTHS[1:])))
+    with connect(fresh_schema) as app:
+        app.execute("BEGIN")
+        app.query("SELECT COUNT(*) FROM events")
+        t0 = time.perf_counter()
+        with pytest.raises(MyshiftError, match="events") as exc:
+            apply(fresh_schema, desired, replace(KEEP, lock_wait_timeout=1))
+        took = time.perf_counter() - t0
+        app.execute("ROLLBACK")
+    print(f"stopped after {took:.1f}s: {exc.value}")
+    assert took < 10
+    assert partitions(conn)[0] == "p202501" and sums(conn, "events") == before
+    assert entries_of(conn, fresh_schema.schema) == []
 
 
 def test_a_partition_the_server_cannot_swap_is_refused_and_nothing_is_dropped(
