@@ -267,3 +267,32 @@ def test_keep_marks_sql_and_plan_hash_of_a_kept_partition() -> None:
     assert exchange_sql("s", "t", "p0", "h", "x", skip_validation=True).endswith(
         " WITHOUT VALIDATION"
     )
+
+
+def test_a_list_partition_dropped_from_the_middle_comes_back(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    # LIST keeps its definition order: the rollback re-partitions (no targeted
+    # clause re-creates a middle LIST partition), then swaps the rows back.
+    def regions(*names: str) -> str:
+        parts = ", ".join(f"PARTITION r{n} VALUES IN ({n})" for n in names)
+        return (
+            "CREATE TABLE events (id int NOT NULL AUTO_INCREMENT, month int NOT NULL, "
+            f"payload varchar(64), PRIMARY KEY (id, month)) PARTITION BY LIST (month) ({parts});"
+        )
+
+    conn.execute(regions("1", "2", "3").rstrip(";"))
+    conn.execute(
+        "INSERT INTO events (month, payload) SELECT 1 + seq % 3, md5(seq) FROM seq_1_to_3000"
+    )
+    middle, total = sums(conn, "events PARTITION (r2)"), sums(conn, "events")
+    desired = write(tmp_path, regions("1", "3"))
+    apply(fresh_schema, desired, KEEP)
+    assert partitions(conn) == ["r1", "r3"] and conn.scalar("SELECT COUNT(*) FROM events") == 2000
+    assert entries_of(conn, fresh_schema.schema) == [
+        f"partition {fresh_schema.schema}.events partition r2 1000"
+    ]
+    rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+    assert partitions(conn) == ["r1", "r2", "r3"]
+    assert sums(conn, "events PARTITION (r2)") == middle and sums(conn, "events") == total
+    assert entries_of(conn, fresh_schema.schema) == []
