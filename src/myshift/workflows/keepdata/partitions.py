@@ -16,6 +16,11 @@ that each kept row fits the partition, which MariaDB 10.11 always makes).
 The lock is taken with the DDL session's short ``lock_wait_timeout``, so a
 long transaction on the table makes it fail fast, before anything changed.
 
+Verified statement by statement on MariaDB 10.11.19 (tests/test_partition_keepdata.py).
+MySQL's side rests on its manual (``sql.MANUAL_EXCHANGE``): same statements, plus
+WITHOUT VALIDATION; EXCHANGE and DROP PARTITION under LOCK TABLES and a held
+table in another schema have not been run on a MySQL server here.
+
 Nothing is lost silently: if the server refuses the swap (a partition-level
 MAX_ROWS, a DATA DIRECTORY..., see ``sql.MANUAL_EXCHANGE``), every swap
 already made is swapped back under the same lock, the empty held tables are
