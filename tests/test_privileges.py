@@ -48,10 +48,13 @@ CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM old_log WHER
 INSERT INTO customers VALUES (1, 'a', 'x'), (2, 'b', 'y');
 INSERT INTO orders VALUES (1, 1, 50), (2, 2, 150);
 INSERT INTO old_log VALUES (1, 'm');
+CREATE TABLE events (id INT NOT NULL, m INT NOT NULL, PRIMARY KEY (id, m))
+  PARTITION BY RANGE (m) (PARTITION p1 VALUES LESS THAN (2), PARTITION p2 VALUES LESS THAN (3));
+INSERT INTO events VALUES (1, 1), (2, 1), (3, 2);
 """
 
-# Every kind of change: a dropped table and column (keep-data), an added column
-# and index, a new table, a changed view, function and trigger.
+# Every kind of change: a dropped table, column and partition (keep-data), an
+# added column and index, a new table, a changed view, function and trigger.
 DEV_SQL = """
 CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, email VARCHAR(100),
   KEY k_name (name));
@@ -64,6 +67,8 @@ CREATE TRIGGER orders_bi BEFORE INSERT ON orders FOR EACH ROW
 CREATE PROCEDURE touch_orders() SQL SECURITY INVOKER SELECT COUNT(*) FROM orders;
 CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC NO SQL RETURN x * 3;
 CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM old_log WHERE id < 0;
+CREATE TABLE events (id INT NOT NULL, m INT NOT NULL, PRIMARY KEY (id, m))
+  PARTITION BY RANGE (m) (PARTITION p2 VALUES LESS THAN (3));
 """
 
 _n = itertools.count(1)
@@ -411,6 +416,7 @@ def test_rollback_as_its_user_brings_the_data_back(ctx: Ctx) -> None:
     assert _columns(ctx.root, ctx.schema, "customers") == ["id", "name", "legacy"]
     assert ctx.root.query(f"SELECT legacy FROM {q}.customers ORDER BY id") == [("x",), ("y",)]
     assert ctx.root.scalar(f"SELECT COUNT(*) FROM {q}.old_log") == 1
+    assert ctx.root.scalar(f"SELECT COUNT(*) FROM {q}.events PARTITION (p1)") == 2
 
 
 # --------------------------------------------------------------------------- one grant missing

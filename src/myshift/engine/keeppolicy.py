@@ -7,7 +7,8 @@ functions of the plan and of catalogue facts already read:
 * which planned changes keep data (``keep_marks``): a dropped table is
   soft-dropped; a dropped column, or one changed in a way that can lose or
   alter values (``lossy_column_change``, built on ``risk.classify_type_change``),
-  is backed up first;
+  is backed up first; a dropped partition's rows are moved out first
+  (``kept_partitions``);
 * how a held object is named in the holding schema (``held_name``);
 * which row key matches backed-up values to their rows (``choose_row_key``),
   and which columns a backup holds (``columns_to_back_up``);
@@ -22,7 +23,14 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from myshift.engine.changes import AlterTable, Change, DropColumn, DropTable, ModifyColumn
+from myshift.engine.changes import (
+    AlterTable,
+    Change,
+    DropColumn,
+    DropPartitions,
+    DropTable,
+    ModifyColumn,
+)
 from myshift.engine.risk import TypeChange, classify_type_change
 
 if TYPE_CHECKING:
@@ -69,6 +77,14 @@ def keep_marks(change: Change) -> tuple[bool, tuple[str, ...]]:
                 cols.append(clause.before.name)
         return False, tuple(dict.fromkeys(cols))
     return False, ()
+
+
+def kept_partitions(change: Change) -> tuple[str, ...]:
+    """The partitions whose rows keep-data moves out before ``DROP PARTITION`` runs."""
+    if not isinstance(change, AlterTable):
+        return ()
+    names = [p.name for c in change.clauses if isinstance(c, DropPartitions) for p in c.dropped]
+    return tuple(names)
 
 
 # --------------------------------------------------------------------------- naming

@@ -262,7 +262,7 @@ def _plan_keeps_data(pf: PlanFile) -> bool:
     runnable = pf.runnable
     if not any(s.risk is Risk.DESTRUCTIVE for s in runnable):
         return True
-    return any(s.keep_table or s.keep_columns for s in runnable)
+    return any(s.keeps for s in runnable)
 
 
 __all__ = [

@@ -20,7 +20,14 @@ from myshift.workflows import emergency_sql as sql
 from myshift.workflows.emergency_text import TEXTS
 from myshift.workflows.history import ApplyRecord, History
 from myshift.workflows.history.records import DEFAULT_SCHEMA
-from myshift.workflows.keepdata import DEFAULT_HOLDING, HeldColumns, HeldTable, held_for_apply
+from myshift.workflows.keepdata import (
+    DEFAULT_HOLDING,
+    Held,
+    HeldColumns,
+    HeldPartition,
+    HeldTable,
+    held_for_apply,
+)
 from myshift.workflows.planfile import PlanFile
 
 
@@ -35,7 +42,7 @@ class EmergencyFacts:
     rds: bool = False  # RDS: KILL through mysql.rds_kill*
     holding: str = DEFAULT_HOLDING
     apply: ApplyRecord | None = None  # this plan's apply, as history records it
-    held: tuple[HeldTable | HeldColumns, ...] = ()  # what that apply kept
+    held: tuple[Held, ...] = ()  # what that apply kept
 
 
 def _block(text: str, lang: str = "sql") -> list[str]:
@@ -181,11 +188,15 @@ def _manual(t: dict[str, str], pf: PlanFile, facts: EmergencyFacts) -> list[str]
     if cols:
         what = ", ".join(f"`{tb}`.{'/'.join(cs)}" for tb, cs in cols)
         lines.append(t["manual_kept_after"].format(cols=what))
+    parts = sql.kept_partitions(pf)
+    if parts:
+        what = ", ".join(f"`{tb}` {p}" for tb, p in parts)
+        lines.append(t["manual_parts_after"].format(parts=what))
     lines.append(t["manual_loss"])
     return lines
 
 
-def _held_for(facts: EmergencyFacts, table: str, kind: type) -> HeldTable | HeldColumns | None:
+def _held_for(facts: EmergencyFacts, table: str, kind: type) -> Held | None:
     for h in reversed(facts.held):  # the latest kept of that table
         if isinstance(h, kind) and h.table.lower() == table.lower():
             return h
@@ -193,11 +204,11 @@ def _held_for(facts: EmergencyFacts, table: str, kind: type) -> HeldTable | Held
 
 
 def _kept(t: dict[str, str], pf: PlanFile, facts: EmergencyFacts) -> list[str]:
-    tables, cols = sql.kept_tables(pf), sql.kept_columns(pf)
+    tables, cols, parts = sql.kept_tables(pf), sql.kept_columns(pf), sql.kept_partitions(pf)
     lines = ["", t["s_kept"], ""]
-    if not tables and not cols:
+    if not tables and not cols and not parts:
         return [*lines, t["kept_none"]]
-    names = [*tables, *(tb for tb, _ in cols)]
+    names = [*tables, *(tb for tb, _ in cols), *(tb for tb, _ in parts)]
     lines.append(t["kept_intro"].format(holding=facts.holding, target=facts.target))
     lines += _block(sql.held_rows_sql(facts.holding, pf.schema, list(dict.fromkeys(names))))
     apply_id = facts.apply.id if facts.apply is not None else None
@@ -211,6 +222,15 @@ def _kept(t: dict[str, str], pf: PlanFile, facts: EmergencyFacts) -> list[str]:
         assert held is None or isinstance(held, HeldColumns)
         lines.append(t["kept_cols"].format(table=table, cols=", ".join(f"`{c}`" for c in columns)))
         lines += _block(sql.restore_columns_by_hand(pf, facts.holding, table, columns, held))
+    for table, part in parts:
+        found = [
+            h
+            for h in facts.held
+            if isinstance(h, HeldPartition) and (h.table, h.partition) == (table, part)
+        ]
+        name = found[-1].held_name if found else sql.held_name_guess(apply_id, table, f"__{part}")
+        lines.append(t["kept_parts"].format(table=table, partition=part))
+        lines += _block(sql.restore_partition_by_hand(facts.holding, pf.schema, table, part, name))
     if not facts.held:
         lines.append(t["kept_guess"])
     return lines

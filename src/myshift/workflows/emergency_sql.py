@@ -168,6 +168,29 @@ def kept_columns(pf: PlanFile) -> list[tuple[str, tuple[str, ...]]]:
     return [(s.subject, s.keep_columns) for s in pf.runnable if s.keep_columns]
 
 
+def kept_partitions(pf: PlanFile) -> list[tuple[str, str]]:
+    """(table, partition) whose rows a keep-data DROP PARTITION swaps into the trash."""
+    return [(s.subject, p) for s in pf.runnable for p in s.keep_partitions]
+
+
+def restore_partition_by_hand(
+    holding: str, schema: str, table: str, partition: str, held_name: str
+) -> str:
+    """What ``keepdata.restore_partition`` runs, for the mysql client."""
+    t, h = f"{q(schema)}.{q(table)}", f"{q(holding)}.{q(held_name)}"
+    return (
+        f"LOCK TABLES {t} WRITE, {h} WRITE;\n"
+        f"-- rows written since into its range: copy them in first (name the columns when the\n"
+        f"-- table has generated ones)\n"
+        f"SELECT COUNT(*) FROM {t} PARTITION ({q(partition)});\n"
+        f"INSERT INTO {h} SELECT * FROM {t} PARTITION ({q(partition)});\n"
+        f"ALTER TABLE {t} EXCHANGE PARTITION {q(partition)} WITH TABLE {h};\n"
+        "UNLOCK TABLES;\n"
+        f"DROP TABLE {h};\n"
+        f"DELETE FROM {q(holding)}.{q(CATALOG)} WHERE held_name = {lit(held_name)};"
+    )
+
+
 def reverse_sql(pf: PlanFile, lock_wait_timeout: int, kept_note: str) -> str:
     """The reverse statements as a script; a kept table is not created empty: its
     CREATE is replaced by ``kept_note`` and its foreign keys (it comes back by RENAME)."""
@@ -248,6 +271,7 @@ def _key_of(schema: Schema, table: str) -> tuple[str, ...]:
 
 __all__ = [
     "kept_columns",
+    "kept_partitions",
     "kept_tables",
     "lit",
     "lock_holders_sql",

@@ -119,6 +119,7 @@ EN: Final[dict[str, str]] = {
     ),
     "manual_kept_first": "First bring back the tables the apply kept ({tables}): section 6 (a).",
     "manual_kept_after": "Then write the kept column values back ({cols}): section 6 (b).",
+    "manual_parts_after": "Then swap the kept partition rows back ({parts}): section 6 (c).",
     "manual_loss": (
         "What the apply created is dropped again with what was written to it since; data "
         "dropped without keep-data does not come back."
@@ -137,6 +138,10 @@ EN: Final[dict[str, str]] = {
     "kept_cols": (
         "(b) Columns {cols} of `{table}`: once the columns exist again (section 5 re-adds them), "
         "write the values back by key:"
+    ),
+    "kept_parts": (
+        "(c) Rows of partition {partition} of `{table}`: once the partition exists again "
+        "(section 5 re-creates it), swap them back under a lock, then drop the held table:"
     ),
     "kept_guess": (
         "`a<ID>` is `a` and the apply's history id; a name over 64 characters is cut and hashed: "
@@ -270,6 +275,10 @@ ES: Final[dict[str, str]] = {
     "manual_kept_after": (
         "Después, escribir de vuelta los valores de columnas conservados ({cols}): sección 6 (b)."
     ),
+    "manual_parts_after": (
+        "Después, devolver por intercambio las filas de particiones conservadas ({parts}): "
+        "sección 6 (c)."
+    ),
     "manual_loss": (
         "Lo que creó el apply se borra de nuevo con lo que se le haya escrito desde entonces; los "
         "datos borrados sin keep-data no vuelven."
@@ -290,6 +299,11 @@ ES: Final[dict[str, str]] = {
     "kept_cols": (
         "(b) Columnas {cols} de `{table}`: cuando las columnas vuelvan a existir (la sección 5 "
         "las añade), escribir los valores de vuelta por clave:"
+    ),
+    "kept_parts": (
+        "(c) Filas de la partición {partition} de `{table}`: cuando la partición vuelva a "
+        "existir (la sección 5 la crea), devolverlas por intercambio bajo un bloqueo y después "
+        "borrar la tabla retenida:"
     ),
     "kept_guess": (
         "`a<ID>` es `a` y el id de historial del apply; un nombre de más de 64 caracteres se corta "

@@ -124,7 +124,11 @@ def _begin_history(
     notes = dict(opts.notes)
     # What this apply changes, so a rollback can tell later overlapping applies.
     notes["touched"] = touched_objects(pf.current, pf.desired)
-    kept = [s.subject for s in pf.runnable if s.keep_table or s.keep_columns]
+    kept = [
+        s.subject + (f" partition {', '.join(s.keep_partitions)}" if s.keep_partitions else "")
+        for s in pf.runnable
+        if s.keeps
+    ]
     if kept:
         notes["keep_data"] = {"holding": opts.holding, "objects": kept}
     if not opts.record_history:
@@ -353,7 +357,7 @@ def _keepdata_hook(
     statement's display, or without one a line at most every 2 s.
     """
     runnable = pf.runnable
-    if not any(s.keep_table or s.keep_columns or s.restore_held for s in runnable):
+    if not any(s.keeps or s.restore_held for s in runnable):
         return None
     from myshift.workflows.keepdata import apply_hook
 

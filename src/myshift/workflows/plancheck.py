@@ -154,6 +154,7 @@ _FIELDS = (
     "preflight",
     "keep_table",
     "keep_columns",
+    "keep_partitions",
     "restore_held",
     "session_before",
     "session_after",
@@ -224,7 +225,7 @@ def trusted_planfile(
         )
     derivation = pf.derivation
     if derivation is None:  # made before plans recorded it: the marks say whether it kept data
-        derivation = Derivation(any(s.keep_table or s.keep_columns for s in pf.statements))
+        derivation = Derivation(any(s.keeps for s in pf.statements))
     if pf.kind == "rollback":
         trusted = _derive_rollback(pf, target, derivation, history_schema, holding, own_lock)
     else:

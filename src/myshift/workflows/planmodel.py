@@ -104,6 +104,9 @@ class PlannedStatement:
     # (with the row key, verified) before the statement runs.
     keep_table: bool = False
     keep_columns: tuple[str, ...] = ()
+    # Keep-data for ``DROP PARTITION``: move these partitions' rows into the
+    # holding schema (EXCHANGE PARTITION, keepdata.partitions) before it runs.
+    keep_partitions: tuple[str, ...] = ()
     # Rollback: this step restores these held objects (held names in the
     # holding schema) instead of running ``sql`` as written; ``sql`` shows what
     # the restore does.
@@ -149,13 +152,21 @@ class PlannedStatement:
         return [*self.session_before, self.sql, *self.session_after]
 
     @property
+    def keeps(self) -> bool:
+        """Keep-data keeps what this statement removes (table, column values, partition rows)."""
+        return self.keep_table or bool(self.keep_columns) or bool(self.keep_partitions)
+
+    @property
     def keep_marker(self) -> bytes:
         """What plan_hash adds for keep/restore steps (nothing for plain statements,
-        so plan files made before keep-data hash as they did)."""
-        if not (self.keep_table or self.keep_columns or self.restore_held):
+        so plan files made before keep-data hash as they did; the partition part only
+        when set, likewise)."""
+        if not (self.keeps or self.restore_held):
             return b""
         parts = ["T" if self.keep_table else "", ",".join(self.keep_columns)]
         parts.append(",".join(self.restore_held))
+        if self.keep_partitions:
+            parts.append("P" + ",".join(self.keep_partitions))
         return b"\x01" + "|".join(parts).encode()
 
 
@@ -373,7 +384,7 @@ def file_statements(
     Pure (no server): ``plan`` fills in the pre-flight counts afterwards, and
     ``apply`` compares the file against this.
     """
-    from myshift.engine.keeppolicy import keep_marks
+    from myshift.engine.keeppolicy import keep_marks, kept_partitions
     from myshift.engine.preflight import deleted_rows, plan_preflights
 
     out = []
@@ -383,9 +394,15 @@ def file_statements(
     checks = [next(found) if r else [] for r in runs]
     for st, ch, pre in zip(statements, changes, checks, strict=True):
         keep_table, keep_columns = keep_marks(ch) if keep_data and not st.skipped else (False, ())
+        keep_parts = kept_partitions(ch) if keep_data and not st.skipped else ()
         kept = ""
         if keep_table:
             kept = " — keep-data: table moved to the holding schema, restorable by rollback"
+        elif keep_parts:
+            kept = (
+                f" — keep-data: rows of {', '.join(keep_parts)} moved to the holding schema "
+                "first (EXCHANGE PARTITION), restorable by rollback"
+            )
         elif keep_columns:
             kept = (
                 f" — keep-data: {', '.join(keep_columns)} backed up (verified), "
@@ -407,6 +424,7 @@ def file_statements(
                 ),
                 keep_table=keep_table,
                 keep_columns=keep_columns,
+                keep_partitions=keep_parts,
                 session_before=st.session_before,
                 session_after=st.session_after,
                 recheck=ch.rechecks and not st.skipped,

@@ -125,11 +125,13 @@ def _header(pf: PlanFile, desired: str | None, width: int) -> list[str]:
     ]
 
 
-def _preflight_state(pre: Preflight) -> str:
+def _preflight_state(pre: Preflight, kept: bool = False) -> str:
     if not pre.runnable:
         return "not checked"
     if pre.violations is None:
         return "not run"
+    if pre.deletes and kept:
+        return f"{pre.violations:,} row(s), moved to the holding schema (keep-data)"
     if pre.deletes:
         return f"{pre.violations:,} row(s), deleted by this statement"
     if pre.violations == 0:
@@ -148,7 +150,7 @@ def _statement_notes(st: PlannedStatement, width: int, palette: Palette) -> list
         palette,
     )
     for pre in st.preflight:
-        state = _preflight_state(pre)
+        state = _preflight_state(pre, kept=bool(st.keep_partitions))
         pl = wrap_comment(f"pre-flight: {pre.description}: {state}", width, "--   ")
         if pre.fails:
             pl = _paint_once(pl, state, "failing", palette)

@@ -48,7 +48,9 @@ from myshift.workflows.history import History
 from myshift.workflows.keepdata import (
     DEFAULT_HOLDING,
     HeldColumns,
+    HeldPartition,
     HeldTable,
+    exchange_sql,
     held_for_apply,
     restore_columns_sql,
 )
@@ -117,6 +119,25 @@ def _restore_columns_step(held: HeldColumns, schema: str, apply_id: int) -> Plan
     )
 
 
+def _restore_partition_step(held: HeldPartition, schema: str, apply_id: int) -> PlannedStatement:
+    return PlannedStatement(
+        sql=exchange_sql(schema, held.table, held.partition, held.holding, held.held_name),
+        subject=held.table,
+        description=(
+            f"restore the rows of partition {held.partition} of {held.table} "
+            f"({held.row_count:,} rows kept by apply #{apply_id})"
+        ),
+        risk=Risk.SAFE,
+        algorithm=Algorithm.INSTANT,
+        lock=Lock.EXCLUSIVE,
+        reason=(
+            "swaps the kept rows back into the re-created partition (metadata only, under "
+            "LOCK TABLES); rows written since into its range stay, beside them"
+        ),
+        restore_held=(held.held_name,),
+    )
+
+
 def _as_held(snapshot_table: Table, held: HeldTable) -> Table:
     """The snapshot's table as it will be once renamed back: only the foreign keys
     it still had when it was moved (the apply may have dropped some first)."""
@@ -128,20 +149,34 @@ def _as_held(snapshot_table: Table, held: HeldTable) -> Table:
 
 
 def _restorable(
-    held: Sequence[HeldTable | HeldColumns],
+    held: Sequence[HeldTable | HeldColumns | HeldPartition],
     current: Schema,
     desired: Schema,
     holding: str,
     warnings: list[str],
-) -> tuple[list[HeldTable], list[HeldColumns]]:
-    """The held tables to rename back and the held columns to write back (a held
-    table whose name exists again stays in the trash, with a warning)."""
+) -> tuple[list[HeldTable], list[HeldColumns | HeldPartition]]:
+    """The held tables to rename back and the held columns and partition rows to
+    write back (a held table whose name exists again stays in the trash, with a
+    warning; so do partition rows whose partition the rollback does not re-create)."""
     now_tables = {t.name.lower() for t in current.tables}
     wanted = {t.name.lower(): t for t in desired.tables}
     tables_back: list[HeldTable] = []
-    columns_back: list[HeldColumns] = []
+    columns_back: list[HeldColumns | HeldPartition] = []
     for h in held:
-        if isinstance(h, HeldTable):
+        if isinstance(h, HeldPartition):
+            t = wanted.get(h.table.lower())
+            split = t.partitioning if t is not None else None
+            if split is not None and h.partition.lower() in {
+                p.name.lower() for p in split.partitions
+            }:
+                columns_back.append(h)
+            else:
+                warnings.append(
+                    f"rows of partition {h.partition} of {h.table} kept as {holding}.{h.held_name} "
+                    "are not restored (the rollback does not re-create the partition); they stay "
+                    "in the trash"
+                )
+        elif isinstance(h, HeldTable):
             if h.table.lower() in wanted and h.table.lower() not in now_tables:
                 tables_back.append(h)
             else:
@@ -229,7 +264,12 @@ def build_rollback_planfile(
     pf.statements = [
         *([_restore_table_step(tables_back, target.schema, undo_id)] if tables_back else []),
         *pf.statements,
-        *(_restore_columns_step(h, target.schema, undo_id) for h in columns_back),
+        *(
+            _restore_partition_step(h, target.schema, undo_id)
+            if isinstance(h, HeldPartition)
+            else _restore_columns_step(h, target.schema, undo_id)
+            for h in columns_back
+        ),
     ]
     pf.current = current
     pf.kind = "rollback"
@@ -285,8 +325,11 @@ def _reverse_planfile(
 
 
 def _refuse_filled_partitions(statements: Sequence[PlannedStatement], undo_id: int) -> None:
-    """Refuse a rollback whose DROP PARTITION would delete rows (written since the
-    apply into a partition it added): keep-data does not keep partitions."""
+    """Refuse a rollback whose DROP PARTITION would take away rows written since the
+    apply into a partition it added.  Even with keep-data: the rows would leave the
+    application's view for the trash, and a rollback cannot itself be rolled back
+    to bring them back.  (A row written between this check and the DROP is kept
+    by keep-data, when on.)"""
     for st in statements:
         for pre in st.preflight:
             if pre.deletes and pre.violations and not st.skipped:
@@ -307,7 +350,7 @@ def _data_loss_warnings(
         f"{st.subject}: {st.description} loses data written since apply #{undo_id}"
         + ("" if keep_data else " (use --keep-data to keep it)")
         for st in statements
-        if st.risk is Risk.DESTRUCTIVE and not (st.keep_table or st.keep_columns)
+        if st.risk is Risk.DESTRUCTIVE and not st.keeps
     ]
 
 

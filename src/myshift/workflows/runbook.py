@@ -39,6 +39,8 @@ def _kept(t: dict[str, str], st: PlannedStatement, holding: str) -> str:
         return t["kept_table"].format(holding=holding)
     if st.keep_columns:
         return t["kept_cols"].format(cols=", ".join(st.keep_columns))
+    if st.keep_partitions:
+        return t["kept_parts"].format(parts=", ".join(st.keep_partitions), holding=holding)
     if st.risk is Risk.DESTRUCTIVE:
         return t["kept_no"]
     return "—"
@@ -52,6 +54,8 @@ def _restores(t: dict[str, str], st: PlannedStatement) -> str:
     if st.keep_columns:
         cols = ", ".join(f"`{c}`" for c in st.keep_columns)
         return t["r_cols"].format(undo=undo, cols=cols)
+    if st.keep_partitions:
+        return t["r_parts"].format(undo=undo, parts=", ".join(st.keep_partitions))
     if st.risk is Risk.DESTRUCTIVE:
         return t["r_lost"].format(undo=undo)
     return f"{undo}."
@@ -217,7 +221,7 @@ def _after(t: dict[str, str], pf: PlanFile, target: str) -> list[str]:
             lines.append(t["after_count"].format(name=name, schema=pf.schema))
         else:  # a routine, trigger or event: nothing to count, its text to read
             lines.append(t["after_show"].format(name=name, schema=pf.schema, kind=kind))
-    if any(st.keep_table or st.keep_columns for st in runnable):
+    if any(st.keeps for st in runnable):
         lines.append(t["after_trash"].format(target=target))
     return lines
 

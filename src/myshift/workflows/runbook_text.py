@@ -35,6 +35,7 @@ EN: Final[dict[str, str]] = {
     "kept_restore": "restores held data",
     "kept_table": "yes: table moved to `{holding}`",
     "kept_cols": "yes: {cols} backed up (verified)",
+    "kept_parts": "yes: rows of {parts} swapped into `{holding}`",
     "kept_no": "**no**",
     "before": "## Before you start",
     "preflight": "Pre-flight checks (apply re-runs them; each must count 0 rows):",
@@ -63,6 +64,7 @@ EN: Final[dict[str, str]] = {
         "It is refused if a later apply changed the same objects (roll that one back first)."
     ),
     "r_table": "table `{subject}` comes back with every row it had (renamed back).",
+    "r_parts": "{undo}; the rows of {parts} are swapped back.",
     "r_undo": "`{subject}`: reversed by DDL ({what})",
     "r_cols": (
         "{undo}; {cols} come back with their original definitions and values "
@@ -110,6 +112,7 @@ ES: Final[dict[str, str]] = {
     "kept_restore": "restaura los datos guardados",
     "kept_table": "sí: la tabla se mueve a `{holding}`",
     "kept_cols": "sí: copia de seguridad de {cols} (verificada)",
+    "kept_parts": "sí: las filas de {parts} se intercambian a `{holding}`",
     "kept_no": "**no**",
     "before": "## Antes de empezar",
     "preflight": (
@@ -142,6 +145,7 @@ ES: Final[dict[str, str]] = {
         "Se rechaza si un apply posterior cambió los mismos objetos (primero hay que revertir ese)."
     ),
     "r_table": "la tabla `{subject}` vuelve con todas sus filas (se renombra de vuelta).",
+    "r_parts": "{undo}; las filas de {parts} vuelven por intercambio.",
     "r_undo": "`{subject}`: se revierte con DDL ({what})",
     "r_cols": (
         "{undo}; {cols} vuelven con su definición y sus valores originales "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from myshift.db.connect import quote_ident as q
 from myshift.engine.introspect import catalog
+from myshift.engine.introspect.heldcatalog import table_columns
 from myshift.errors import Aborted, UsageError
 from myshift.workflows.keepdata import CATALOG, DEFAULT_HOLDING
 
@@ -27,10 +28,10 @@ _AGE_FULL = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
 
 @dataclass(frozen=True)
 class TrashEntry:
-    """One held object: a soft-dropped table or a column backup."""
+    """One held object: a soft-dropped table, a column backup or a dropped partition's rows."""
 
     apply_id: str
-    kind: str  # 'table' | 'columns'
+    kind: str  # 'table' | 'columns' | 'partition'
     original_schema: str
     original_table: str
     held_name: str
@@ -39,10 +40,12 @@ class TrashEntry:
     created_at: datetime
     age: timedelta
     restored: bool = False
+    partition: str | None = None  # kind 'partition': which partition of the table
 
     @property
     def original(self) -> str:
-        return f"{self.original_schema}.{self.original_table}"
+        where = f"{self.original_schema}.{self.original_table}"
+        return where + (f" partition {self.partition}" if self.partition else "")
 
 
 def parse_age(text: str) -> timedelta:
@@ -62,11 +65,13 @@ def list_trash(conn: Conn, holding: str = DEFAULT_HOLDING) -> list[TrashEntry]:
     sizes = catalog.table_sizes(conn, holding)
     if CATALOG not in sizes:
         return []
+    # A catalog made before partitions were kept has no partition_name yet.
+    has_part = any(c.name == "partition_name" for c in table_columns(conn, holding, CATALOG))
     rows = conn.query(
         "SELECT h.apply_id, h.kind, h.original_schema, h.original_table, h.held_name, "
         "h.row_count, h.created_at, TIMESTAMPDIFF(SECOND, h.created_at, NOW(6)), "
-        f"h.restored_at IS NOT NULL FROM {q(holding)}.{q(CATALOG)} AS h "
-        "ORDER BY h.created_at, h.id"
+        f"h.restored_at IS NOT NULL, {'h.partition_name' if has_part else 'NULL'} "
+        f"FROM {q(holding)}.{q(CATALOG)} AS h ORDER BY h.created_at, h.id"
     )
     return [
         TrashEntry(
@@ -80,6 +85,7 @@ def list_trash(conn: Conn, holding: str = DEFAULT_HOLDING) -> list[TrashEntry]:
             created_at=r[6],
             age=timedelta(seconds=max(0, int(r[7]))),
             restored=bool(r[8]),
+            partition=None if r[9] is None else str(r[9]),
         )
         for r in rows
         for size in (sizes.get(str(r[4])),)

@@ -127,6 +127,16 @@ def table_columns(conn: Conn, schema: str, table: str) -> list[ColumnRow]:
     return [_column_row(r) for r in rows]
 
 
+def partition_names(conn: Conn, schema: str, table: str) -> list[str]:
+    """The partitions of ``schema.table`` in order (empty: not partitioned, or no table)."""
+    rows = conn.query(
+        "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = %s "
+        "AND TABLE_NAME = %s AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION",
+        (schema, table),
+    )
+    return [str(r[0]) for r in rows]
+
+
 def _column_row(row: dict[str, Any]) -> ColumnRow:
     return ColumnRow(
         name=str(row["name"]),

@@ -1,6 +1,6 @@
 """Keeping data so that a rollback can bring it back.
 
-Two mechanisms, both against a live connection:
+Three mechanisms, all against a live connection:
 
 * **Soft drop** — instead of ``DROP TABLE`` the table is *moved* into a holding
   schema (``_myshift_trash`` by default) with ``RENAME TABLE``.  That is a
@@ -11,6 +11,11 @@ Two mechanisms, both against a live connection:
   one transaction) before anything destructive is allowed to run.  A rollback
   re-adds the columns with their original definitions, then ``restore_columns``
   writes the kept values back with one set-based ``UPDATE``.
+
+* **Partition swap** — before ``DROP PARTITION`` the partition's rows are
+  swapped into an empty table of the same structure in the holding schema
+  (``EXCHANGE PARTITION``, metadata only); a rollback re-creates the
+  partition and swaps them back.
 
 Every held object is recorded in ``<holding>._held`` so that ``myshift
 rollback`` and ``myshift trash`` can find it again.
@@ -24,6 +29,8 @@ The package, by seam (import the public names from here):
 * ``softdrop``: ``soft_drop_table`` (and the server quirks it works around).
 * ``backup``: ``backup_columns``, the verified copy, and ``row_key``.
 * ``restore``: ``restore_tables`` / ``restore_columns``.
+* ``partitions``: ``keep_partitions`` / ``restore_partition``: a dropped
+  partition's rows swapped out (``EXCHANGE PARTITION``) and back.
 * ``hook``: the apply's per-statement runner and the plan-time refusals.
 
 What is kept, which changes are lossy and how held objects are named is pure
@@ -53,6 +60,7 @@ from myshift.workflows.keepdata.records import (
     Held,
     HeldColumns,
     HeldForeignKey,
+    HeldPartition,
     HeldTable,
     HeldTrigger,
 )
@@ -62,6 +70,7 @@ from myshift.workflows.keepdata.sql import (
     backup_columns_sql,
     checksum_sql,
     create_holding_sql,
+    exchange_sql,
     restore_columns_sql,
     row_hash_expr,
     soft_drop_table_sql,
@@ -76,6 +85,7 @@ __all__ = [
     "Held",
     "HeldColumns",
     "HeldForeignKey",
+    "HeldPartition",
     "HeldTable",
     "HeldTrigger",
     "apply_hook",
@@ -84,6 +94,7 @@ __all__ = [
     "checksum_sql",
     "create_holding_sql",
     "ensure_holding",
+    "exchange_sql",
     "held_for_apply",
     "held_name_for",
     "keep_marks",

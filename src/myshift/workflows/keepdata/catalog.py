@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from myshift.engine import keeppolicy
-from myshift.engine.introspect.heldcatalog import table_exists, table_names
+from myshift.engine.introspect.heldcatalog import table_columns, table_exists, table_names
 from myshift.engine.keeppolicy import CATALOG, DEFAULT_HOLDING
 from myshift.errors import ApplyFailed
 from myshift.workflows.keepdata.records import (
@@ -21,10 +21,11 @@ from myshift.workflows.keepdata.records import (
     Held,
     HeldColumns,
     HeldForeignKey,
+    HeldPartition,
     HeldTable,
     HeldTrigger,
 )
-from myshift.workflows.keepdata.sql import create_holding_sql, qualified
+from myshift.workflows.keepdata.sql import ADD_PARTITION_NAME, create_holding_sql, qualified
 
 if TYPE_CHECKING:
     from myshift.db.connect import Conn
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 def ensure_holding(conn: Conn, holding: str = DEFAULT_HOLDING) -> None:
     for stmt in create_holding_sql(holding):
         conn.execute(stmt)
+    # A catalog made before partitions were kept: one column more (instant on both).
+    if not any(c.name == "partition_name" for c in table_columns(conn, holding, CATALOG)):
+        conn.execute(f"ALTER TABLE {qualified(holding, CATALOG)} {ADD_PARTITION_NAME}")
 
 
 def _taken_names(conn: Conn, holding: str) -> set[str]:
@@ -68,12 +72,13 @@ def insert_catalog(conn: Conn, held: Held) -> None:
         else None
     )
     trg = json.dumps([t.to_json() for t in held.triggers]) if isinstance(held, HeldTable) else None
-    checksum = held.checksum if isinstance(held, HeldColumns) else None
+    checksum = held.checksum if isinstance(held, HeldColumns | HeldPartition) else None
+    partition = held.partition if isinstance(held, HeldPartition) else None
     conn.execute(
         f"INSERT INTO {qualified(held.holding, CATALOG)} "
         "(apply_id, kind, original_schema, original_table, held_name, `columns`, "
-        "key_columns, foreign_keys, triggers, row_count, checksum) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "key_columns, foreign_keys, triggers, row_count, checksum, partition_name) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             held.apply_id,
             held.kind,
@@ -86,7 +91,17 @@ def insert_catalog(conn: Conn, held: Held) -> None:
             trg,
             held.row_count,
             checksum,
+            partition,
         ),
+    )
+
+
+def update_counts(conn: Conn, held: HeldPartition) -> None:
+    """Record the exact row count and checksum of held partition rows, once swapped out."""
+    conn.execute(
+        f"UPDATE {qualified(held.holding, CATALOG)} SET row_count = %s, checksum = %s "
+        "WHERE held_name = %s",
+        (held.row_count, held.checksum, held.held_name),
     )
 
 
@@ -105,6 +120,20 @@ def _from_catalog(row: dict[str, Any], holding: str) -> Held:
                 HeldForeignKey.from_json(d) for d in json.loads(row["foreign_keys"] or "[]")
             ),
             triggers=tuple(HeldTrigger.from_json(d) for d in json.loads(row["triggers"] or "[]")),
+            created_at=row["created_at"],
+            restored_at=row["restored_at"],
+        )
+    if row["kind"] == "partition":
+        return HeldPartition(
+            apply_id=str(row["apply_id"]),
+            schema=str(row["original_schema"]),
+            table=str(row["original_table"]),
+            holding=holding,
+            held_name=str(row["held_name"]),
+            partition=str(row["partition_name"]),
+            columns=columns,
+            row_count=int(row["row_count"]),
+            checksum=int(row["checksum"] or 0),
             created_at=row["created_at"],
             restored_at=row["restored_at"],
         )

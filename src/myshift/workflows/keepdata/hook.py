@@ -10,7 +10,8 @@ from myshift.engine.keeppolicy import DEFAULT_HOLDING, blocking_references
 from myshift.errors import UnsafeError, UsageError
 from myshift.workflows.keepdata.backup import backup_columns, row_key
 from myshift.workflows.keepdata.catalog import held_for_apply
-from myshift.workflows.keepdata.records import HeldColumns, HeldTable
+from myshift.workflows.keepdata.partitions import keep_partitions, restore_partition
+from myshift.workflows.keepdata.records import HeldColumns, HeldPartition, HeldTable
 from myshift.workflows.keepdata.restore import restore_columns, restore_tables
 from myshift.workflows.keepdata.softdrop import soft_drop_table
 
@@ -79,8 +80,10 @@ def apply_hook(
     ``statements`` are the runnable plan statements, in the order run
     (``seq`` is 1-based into them).  A kept ``DROP TABLE`` becomes a soft drop;
     a statement with ``keep_columns`` first takes a verified backup (and does
-    not run if that fails); a rollback restore step renames held tables back
-    and writes kept column values back by key.  ``progress(percent, detail)``
+    not run if that fails); a ``DROP PARTITION`` with ``keep_partitions`` runs
+    after their rows are swapped out (keepdata.partitions); a rollback restore
+    step renames held tables back, swaps kept partition rows back and writes
+    kept column values back by key.  ``progress(percent, detail)``
     hears about every chunk of a long column backup.
     """
     co_dropped = [s.subject for s in statements if s.keep_table]
@@ -95,6 +98,22 @@ def apply_hook(
             return held.row_count
         if fs.restore_held:
             return _restore_step(conn, fs, schema, holding, undoes_apply_id, say)
+        if fs.keep_partitions:
+            parts = keep_partitions(
+                conn,
+                schema,
+                fs.subject,
+                fs.keep_partitions,
+                apply_id,
+                holding,
+                lambda: conn.execute(st.sql),
+            )
+            for hp in parts:
+                say(
+                    f"kept partition {hp.partition} of {fs.subject} ({hp.row_count} rows) as "
+                    f"{holding}.{hp.held_name}"
+                )
+            return sum(hp.row_count for hp in parts)
         if fs.keep_columns:
             held_cols = backup_columns(
                 conn, schema, fs.subject, fs.keep_columns, apply_id, holding, progress
@@ -137,6 +156,14 @@ def _restore_step(
     rows = sum(h.row_count for h in tables)
     for h in tables:
         say(f"restored table {h.table} ({h.row_count} rows) from {holding}.{h.held_name}")
+    for hp in wanted:
+        if isinstance(hp, HeldPartition):
+            back = restore_partition(conn, hp, schema)
+            rows += back.rows_restored
+            say(
+                f"restored {back.rows_restored} rows of partition {hp.partition} of {hp.table}"
+                + (f", beside {back.rows_since} written since" if back.rows_since else "")
+            )
     for hc in wanted:
         if isinstance(hc, HeldColumns):
             done = restore_columns(conn, hc, schema)

@@ -172,7 +172,27 @@ class HeldColumns:
         return tuple(c.name for c in self.columns)
 
 
-Held = HeldTable | HeldColumns
+@dataclass(frozen=True)
+class HeldPartition:
+    """The rows of a dropped partition, swapped out into a plain table of the same
+    structure in the holding schema (``EXCHANGE PARTITION``: no row copied)."""
+
+    apply_id: str
+    schema: str
+    table: str  # the partitioned table
+    holding: str
+    held_name: str
+    partition: str
+    columns: tuple[ColumnInfo, ...]  # every column: what the checksum covers
+    row_count: int
+    checksum: int
+    created_at: datetime | None = None
+    restored_at: datetime | None = None
+
+    kind = "partition"
+
+
+Held = HeldTable | HeldColumns | HeldPartition
 
 
 @dataclass(frozen=True)

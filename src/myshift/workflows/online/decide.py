@@ -105,7 +105,7 @@ def decide_one(
         # A rollback's restore of kept data: it runs as planned (refusing it would
         # leave the rollback half done).
         return replace(st, path=SERVER, path_reason=f"{cost}: a rollback restore, run as planned")
-    if st.keep_table or st.keep_columns:
+    if st.keeps:
         st = replace(st, online_alter="", online_unfit="keep-data backs up its rows first")
     if st.session_before or st.session_after or st.recheck:
         st = replace(st, online_alter="", online_unfit="it runs between session statements")
