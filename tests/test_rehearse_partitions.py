@@ -19,7 +19,7 @@ from myshift.engine.changes import partitions_rebuilt_by
 from myshift.engine.introspect.catalog import innodb_ids_of
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
-from myshift.workflows.rehearse_observe import _observe_partitions
+from myshift.workflows.rehearse_observe import observe_partitions
 from myshift.workflows.rehearse_report import StatementReport
 
 MONTHS = [202501 + i for i in range(12)]
@@ -99,7 +99,7 @@ def test_add_partition_rebuilds_no_partition(
     finally:
         with connect(_ep(server)) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
-    assert "ADD PARTITION" in st.sql and partitions_rebuilt_by(st.sql) == set()
+    assert "ADD PARTITION" in st.sql and partitions_rebuilt_by(st.sql) == frozenset()
     assert st.observed == "no partition rebuilt"
     assert (st.partitions_rebuilt, st.partitions_added) == ([], ["p202601"])
 
@@ -109,7 +109,7 @@ def test_reorganize_of_pmax_rebuilds_only_pmax(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     st = _rehearse(prod, server2, tmp_path, _with_max([*MONTHS, 202601]))
-    assert partitions_rebuilt_by(st.sql) == {"pmax"}  # the prediction the report checks
+    assert partitions_rebuilt_by(st.sql) == frozenset({"pmax"})  # the prediction the report checks
     # 100 rows moved (rows affected > 0) is no copy: the 12 months kept their ids.
     assert (st.rows, st.observed) == (100, "rebuilt 1 of 13 partitions")
     assert (st.partitions_rebuilt, st.partitions_added) == (["pmax"], ["p202601"])
@@ -144,10 +144,12 @@ def test_innodb_names_of_both_flavors() -> None:
 
 
 def test_what_a_targeted_statement_rewrites() -> None:
-    assert partitions_rebuilt_by("ALTER TABLE `e` ADD PARTITION (PARTITION `p1` ...)") == set()
-    assert partitions_rebuilt_by("ALTER TABLE `e` DROP PARTITION `p0`, `p1`") == set()
+    assert (
+        partitions_rebuilt_by("ALTER TABLE `e` ADD PARTITION (PARTITION `p1` ...)") == frozenset()
+    )
+    assert partitions_rebuilt_by("ALTER TABLE `e` DROP PARTITION `p0`, `p1`") == frozenset()
     sql = "ALTER TABLE `e` REORGANIZE PARTITION `p1`, `PMax` INTO (PARTITION `p2` ...)"
-    assert partitions_rebuilt_by(sql) == {"p1", "pmax"}
+    assert partitions_rebuilt_by(sql) == frozenset({"p1", "pmax"})
     assert partitions_rebuilt_by("ALTER TABLE `e` ADD PARTITION PARTITIONS 2") is None
     assert partitions_rebuilt_by("ALTER TABLE `e` PARTITION BY HASH (`m`) PARTITIONS 3") is None
 
@@ -159,15 +161,15 @@ def _rep(sql: str, algorithm: str) -> StatementReport:
 def test_a_partition_rebuilt_against_the_prediction_is_flagged() -> None:
     before = {"p0": (1,), "p1": (2,), "pmax": (3,)}
     rep = _rep("ALTER TABLE `e` REORGANIZE PARTITION `pmax` INTO (...)", "INPLACE")
-    _observe_partitions(rep, 10, before, {"p0": (1,), "p1": (8,), "p2": (9,), "pmax": (10,)})
+    observe_partitions(rep, 10, before, {"p0": (1,), "p1": (8,), "p2": (9,), "pmax": (10,)})
     assert rep.observed == "rebuilt 2 of 3 partitions"
     assert "only pmax" in rep.warning and "rebuilt p1, pmax" in rep.warning
     rep = _rep("ALTER TABLE `e` ADD PARTITION (PARTITION `p2` ...)", "INSTANT")
-    _observe_partitions(rep, 0, before, {"p0": (4,), "p1": (5,), "p2": (9,), "pmax": (6,)})
+    observe_partitions(rep, 0, before, {"p0": (4,), "p1": (5,), "p2": (9,), "pmax": (6,)})
     assert rep.observed == "rebuilt 3 of 3 partitions" and "rewrite none" in rep.warning
     rep = _rep("ALTER TABLE `e` ADD COLUMN `x` int", "INPLACE")
-    _observe_partitions(rep, 30, before, {"p0": (4,), "p1": (5,), "pmax": (6,)})
+    observe_partitions(rep, 30, before, {"p0": (4,), "p1": (5,), "pmax": (6,)})
     assert rep.observed == "table copied" and "copied `e`" in rep.warning
     rep = _rep("ALTER TABLE `e` ADD COLUMN `x` int", "INSTANT")
-    _observe_partitions(rep, 0, before, dict(before))
+    observe_partitions(rep, 0, before, dict(before))
     assert (rep.observed, rep.warning) == ("no partition rebuilt", "")

@@ -15,7 +15,7 @@ new id), so the table counts as copied only when no partition kept its id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from myshift.db.connect import Conn
 from myshift.engine.changes import partitions_rebuilt_by
@@ -24,7 +24,7 @@ from myshift.workflows.rehearse_report import StatementReport, _secs
 from myshift.workflows.runner import StatementRun
 
 Say = Callable[[str], None]
-Parts = dict[str, tuple[int, ...]]
+Parts = Mapping[str, tuple[int, ...]]
 
 
 def _is_table_ddl(sql: str) -> bool:
@@ -52,7 +52,7 @@ def _names(names: set[str] | frozenset[str]) -> str:
     return ", ".join(sorted(names)) or "none"
 
 
-def _observe_partitions(rep: StatementReport, rows: int, before: Parts, after: Parts) -> None:
+def observe_partitions(rep: StatementReport, rows: int, before: Parts, after: Parts) -> None:
     """Which partitions got new table ids, against what the statement should rewrite."""
     kept = {p for p in before if after.get(p) == before[p]}
     rebuilt = {p for p in before if p in after and after[p] != before[p]}
@@ -90,7 +90,7 @@ def _observe(rep: StatementReport, rows: int, before: InnodbIds, after: InnodbId
     """Fill ``rep.observed`` (and a warning when the plan predicted otherwise)."""
     name = rep.subject
     if name in before.partitions and name in after.partitions:
-        _observe_partitions(rep, rows, before.partitions[name], after.partitions[name])
+        observe_partitions(rep, rows, before.partitions[name], after.partitions[name])
     elif (name in before.partitions and name in after.tables) or (
         name in before.tables and name in after.partitions
     ):
@@ -155,4 +155,4 @@ def estimate(rep: StatementReport, data: str) -> float | None:
     return rep.seconds * max(1.0, rep.production_rows / rep.sandbox_rows)
 
 
-__all__ = ["Observer", "estimate"]
+__all__ = ["Observer", "estimate", "observe_partitions"]
