@@ -18,6 +18,7 @@ from myshift.db.server import LocalServer
 from myshift.engine.changes import partitions_rebuilt_by
 from myshift.engine.introspect.catalog import innodb_ids_of
 from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.planfile import PlanFile
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 from myshift.workflows.rehearse_observe import observe_partitions
 from myshift.workflows.rehearse_report import StatementReport
@@ -61,16 +62,20 @@ def prod(server: LocalServer) -> Iterator[Endpoint]:
 
 
 def _rehearse(
-    prod: Endpoint, server2: LocalServer, tmp_path: Path, desired: str
+    prod: Endpoint,
+    server2: LocalServer,
+    tmp_path: Path,
+    desired: str,
+    options: PlanOptions | None = None,
 ) -> StatementReport:
     f = tmp_path / "desired.sql"
     f.write_text(desired)
-    plan = tmp_path / "plan.json"
-    build_planfile(prod, str(f), PlanOptions()).write(plan)
+    path = tmp_path / "plan.json"
+    build_planfile(prod, str(f), options or PlanOptions()).write(path)
     opts = RehearseOptions(
         sandbox=f"server:mysql://root@127.0.0.1:{server2.port}", progress=False, data="full"
     )
-    r = rehearse(plan, prod, opts)
+    r = rehearse(path, prod, opts)
     assert r.passed, r.to_text()
     (st,) = r.statements
     assert not st.warning, st.warning  # the server did what the plan predicted
@@ -113,6 +118,27 @@ def test_reorganize_of_pmax_rebuilds_only_pmax(
     # 100 rows moved (rows affected > 0) is no copy: the 12 months kept their ids.
     assert (st.rows, st.observed) == (100, "rebuilt 1 of 13 partitions")
     assert (st.partitions_rebuilt, st.partitions_added) == (["pmax"], ["p202601"])
+
+
+@pytest.mark.parametrize("keep_data", [False, True])
+def test_drop_partition_rebuilds_no_partition(
+    prod: Endpoint,
+    server2: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keep_data: bool,
+) -> None:
+    # With keep-data the partition's rows are first exchanged into the holding
+    # schema: the other partitions still keep their ids.
+    monkeypatch.chdir(tmp_path)
+    desired = _with_max(MONTHS[1:])
+    options = PlanOptions(allow_drop=True, keep_data=keep_data)
+    st = _rehearse(prod, server2, tmp_path, desired, options)
+    assert partitions_rebuilt_by(st.sql) == frozenset()
+    assert st.observed == "no partition rebuilt"
+    assert (st.partitions_dropped, st.partitions_added) == (["p202501"], [])
+    (planned,) = PlanFile.read(tmp_path / "plan.json").runnable
+    assert planned.keep_partitions == (("p202501",) if keep_data else ())
 
 
 def test_full_repartition_copies_the_table(
