@@ -28,7 +28,14 @@ class StatementReport:
     sandbox_rows: int | None = None  # rows in the table before the statement (sandbox)
     production_rows: int | None = None  # InnoDB's estimate on production
     estimated_seconds: float | None = None  # on production
-    observed: str = ""  # copy | rebuild | no rebuild | pt-osc | "" (not observable)
+    # COPY | rebuild | no rebuild | pt-osc | "" (not observable); for a partitioned
+    # table: table copied | rebuilt 1 of 12 partitions | no partition rebuilt.
+    observed: str = ""
+    # A partitioned table's partitions that got new InnoDB table ids, that the
+    # statement created, that it removed (workflows.rehearse_observe).
+    partitions_rebuilt: list[str] = field(default_factory=list)
+    partitions_added: list[str] = field(default_factory=list)
+    partitions_dropped: list[str] = field(default_factory=list)
     path: str = "server"  # server | pt-osc: the path apply takes on production
     error: str = ""
     error_code: int = 0

@@ -77,6 +77,7 @@ from myshift.engine.changes.partitions import (
     ReorganizePartitions,
     ResizeHashPartitions,
     partition_clause,
+    partitions_rebuilt_by,
 )
 from myshift.engine.changes.tables import (
     PARTITION_CLAUSES,
@@ -135,5 +136,6 @@ __all__ = [
     "cast_refused",
     "needs_recreate",
     "partition_clause",
+    "partitions_rebuilt_by",
     "q",
 ]

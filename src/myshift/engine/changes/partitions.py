@@ -26,6 +26,7 @@ error 1064, measured on 10.11.19), and MySQL needs none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from myshift.engine.changes.base import NO_TABLES, Clause, TableStates, _literal, q
@@ -241,6 +242,32 @@ def partition_clause(
     return ReorganizePartitions(before, after, old, new)
 
 
+_IDENT = r"`(?:[^`]|``)+`"
+_TARGETED = re.compile(
+    rf"ALTER TABLE {_IDENT} (?:ADD PARTITION \(|DROP PARTITION "
+    rf"|REORGANIZE PARTITION (?P<old>{_IDENT}(?:, {_IDENT})*) INTO \()"
+)
+
+
+def partitions_rebuilt_by(sql: str) -> frozenset[str] | None:
+    """The partitions (names in lower case) a targeted statement as rendered here
+    rewrites; every other partition keeps its InnoDB table id.  None when
+    ``sql`` is not ADD / DROP / REORGANIZE PARTITION: anything may be rebuilt.
+
+    ADD and DROP PARTITION rewrite none; REORGANIZE rewrites the partitions
+    it names (measured on 10.11.19: only those get new table ids, and rows
+    affected counts the rows moved).  HASH/KEY ``ADD PARTITION PARTITIONS n``
+    and ``COALESCE`` re-hash every row: None.
+    """
+    m = _TARGETED.match(sql)
+    if m is None:
+        return None
+    if m.group("old") is None:
+        return frozenset()
+    names = re.findall(_IDENT, m.group("old"))
+    return frozenset(n[1:-1].replace("``", "`").lower() for n in names)
+
+
 # Clauses both grammars take only alone in an ALTER TABLE (engine.diff splits them off).
 STANDALONE_PARTITION_CLAUSES = (
     AddPartitions,
@@ -256,4 +283,5 @@ __all__ = [
     "ReorganizePartitions",
     "ResizeHashPartitions",
     "partition_clause",
+    "partitions_rebuilt_by",
 ]

@@ -10,6 +10,7 @@ introspection.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -237,12 +238,28 @@ def _fs_name(name: str) -> str:
     )
 
 
-def innodb_table_ids(conn: Conn, schema: str) -> dict[str, int]:
-    """InnoDB's table id per table: a new id after a statement means the table was rebuilt.
+@dataclass(frozen=True, slots=True)
+class InnodbIds:
+    """InnoDB's table ids of a schema: a new id after a statement means a rebuild.
 
-    Partitioned tables (one id per partition) and names InnoDB spells
-    differently are simply absent, and so is everything when the dictionary
-    is not visible (privileges, another engine): {} then.
+    ``tables``: one id per unpartitioned table.  ``partitions``: per
+    partitioned table, each partition's ids (one per subpartition, in
+    subpartition-name order), by partition name in lower case -- InnoDB
+    names them ``db/t#P#p0`` on MariaDB and ``db/t#p#p0`` (``#sp#`` for a
+    subpartition, names lower-cased) on MySQL 8.0+ (mysql-test
+    partition_innodb_tablespace.result: ``test/t1#p#p0``); both are read.
+    """
+
+    tables: dict[str, int]
+    partitions: dict[str, dict[str, tuple[int, ...]]]
+
+
+def innodb_ids(conn: Conn, schema: str) -> InnodbIds:
+    """The InnoDB table ids of ``schema``'s tables and partitions (two queries).
+
+    Names InnoDB spells differently from ``_fs_name`` (non-ASCII) are absent,
+    and so is everything when the dictionary is not visible (privileges,
+    another engine): empty then.
     """
     view = "INNODB_TABLES" if conn.flavor.is_mysql else "INNODB_SYS_TABLES"
     try:
@@ -254,15 +271,44 @@ def innodb_table_ids(conn: Conn, schema: str) -> dict[str, int]:
                 (schema,),
             )
         ]
-        ids = {
-            str(name): int(tid)
-            for name, tid in conn.query(f"SELECT NAME, TABLE_ID FROM information_schema.{view}")
-            if str(name).startswith(_fs_name(schema) + "/")
-        }
+        rows = conn.query(f"SELECT NAME, TABLE_ID FROM information_schema.{view}")
     except Exception:  # not visible (privileges, another engine): not observable
-        return {}
+        return InnodbIds({}, {})
+    return innodb_ids_of(rows, schema, tables)
+
+
+def innodb_table_ids(conn: Conn, schema: str) -> dict[str, int]:
+    """InnoDB's table id per unpartitioned table (``innodb_ids``)."""
+    return innodb_ids(conn, schema).tables
+
+
+_FS_CHAR = re.compile(r"@([0-9a-f]{4})")
+
+
+def innodb_ids_of(rows: Iterable[Sequence[Any]], schema: str, tables: Iterable[str]) -> InnodbIds:
+    """(NAME, TABLE_ID) rows of InnoDB's dictionary -> ``InnodbIds`` of ``tables``."""
     prefix = _fs_name(schema) + "/"
-    return {t: ids[prefix + _fs_name(t)] for t in tables if prefix + _fs_name(t) in ids}
+    by_fs = {_fs_name(t): t for t in tables}
+    out = InnodbIds({}, {})
+    subs: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    for name, tid in rows:
+        text = str(name)
+        if not text.startswith(prefix):
+            continue
+        table, sep, part = text[len(prefix) :].partition("#P#")
+        if not sep:
+            table, sep, part = table.partition("#p#")
+        if table not in by_fs:
+            continue
+        if not sep:
+            out.tables[by_fs[table]] = int(tid)
+            continue
+        head, _, sub = part.lower().partition("#sp#")
+        key = _FS_CHAR.sub(lambda m: chr(int(m.group(1), 16)), head)
+        subs.setdefault(by_fs[table], {}).setdefault(key, []).append((sub, int(tid)))
+    for table, parts in subs.items():
+        out.partitions[table] = {p: tuple(i for _, i in sorted(v)) for p, v in parts.items()}
+    return out
 
 
 def row_versions(conn: Conn, schema: str) -> dict[str, int]:
