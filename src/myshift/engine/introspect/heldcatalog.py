@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from myshift.db.connect import DriverError
 from myshift.engine.ddl import quote as q
 
 if TYPE_CHECKING:
@@ -284,8 +285,14 @@ def innodb_row_formats(conn: Conn, schema: str, table: str) -> dict[str, str] | 
 
 def filename_spelling(conn: Conn, name: str) -> str:
     """How the server spells ``name`` in file names and InnoDB's dictionary
-    (``my-db`` -> ``my@002ddb``, ``ü`` -> ``@1o``): its own ``filename`` charset."""
+    (``my-db`` -> ``my@002ddb``, ``ü`` -> ``@1o``): its own ``filename`` charset
+    (run on MariaDB 10.11.19).  Where the server cannot say, ``@xxxx`` per
+    character, exact for ASCII names."""
     if name.isascii() and name.replace("_", "").isalnum():
         return name
-    spelled = conn.scalar("SELECT CAST(CONVERT(%s USING filename) AS BINARY)", (name,))
+    try:
+        spelled = conn.scalar("SELECT CAST(CONVERT(%s USING filename) AS BINARY)", (name,))
+    except DriverError:
+        return "".join(c if c.isascii() and (c.isalnum() or c == "_") else f"@{ord(c):04x}"
+                       for c in name)  # fmt: skip
     return spelled.decode("ascii") if isinstance(spelled, bytes) else str(spelled)
