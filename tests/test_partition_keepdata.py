@@ -254,19 +254,23 @@ def test_partitions_made_under_another_default_row_format_are_kept_and_come_back
         assert (held.partition, held.rows) == (part, 100)
         assert row_formats(conn, f"{DEFAULT_HOLDING}/{held.held_name}") == {held.held_name: fmt}
         assert conn.query(f"SHOW INDEX FROM other WHERE Key_name = '{other}x'")
-        # Rolled back under the other default: the partition comes back in it.
-        default_row_format("dynamic" if default == "compact" else "compact")
-        rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+        # Rolled back under the same default: the partition comes back in it, and
+        # the held table is rebuilt (ROW_FORMAT=DEFAULT) to match before the swap.
+        said: list[str] = []
+        rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True), say=said.append)
+        rebuilt = f"{fmt} -> {'Compact' if fmt == 'Dynamic' else 'Dynamic'}"
+        assert any(f"the held table rebuilt {rebuilt}" in line for line in said), said
         assert partitions(conn) == [f"p{m}" for m in MONTHS]
         assert sums(conn, f"events PARTITION ({part})") == kept
         assert sums(conn, "events") == total
         assert entries_of(conn, schema) == []
         assert not conn.query(f"SHOW INDEX FROM other WHERE Key_name = '{other}x'")
+        assert row_formats(conn, f"{schema}/events#P#{part}")[f"events#P#{part}"] != fmt
     # Each rollback re-made the dropped partition and the next one (REORGANIZE of
     # the next into both) in the default of that moment.
     fmts = row_formats(conn, f"{schema}/events#P#p20250_")
     assert [fmts[f"events#P#p20250{i}"] for i in range(1, 5)] == [
-        "Dynamic", "Compact", "Compact", "Dynamic"
+        "Compact", "Dynamic", "Dynamic", "Dynamic"
     ]  # fmt: skip
 
 
