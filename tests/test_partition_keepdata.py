@@ -9,6 +9,7 @@ re-plan, ``myshift trash`` and rollback, as a user would.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,13 +19,23 @@ from myshift.db.connect import Conn, DriverError, Endpoint, connect
 from myshift.engine.changes import AlterTable, DropPartitions, partition_clause
 from myshift.engine.keeppolicy import keep_marks, kept_partitions
 from myshift.engine.risk import Algorithm, Lock, Risk
-from myshift.errors import MyshiftError, UnsafeError
+from myshift.errors import MyshiftError
 from myshift.model.schema import Partition, Partitioning
 from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.emergency import EmergencyFacts, format_emergency
 from myshift.workflows.history import History
-from myshift.workflows.keepdata import DEFAULT_HOLDING, exchange_sql
-from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.keepdata import (
+    DEFAULT_HOLDING,
+    exchange_sql,
+    refuse_unknown_row_formats,
+)
+from myshift.workflows.keepdata.rowformat import (
+    RowFormatMismatch,
+    RowFormatUnknown,
+    held_row_formats,
+    stored_row_formats,
+)
+from myshift.workflows.plan import PlanCommandOptions, PlanOptions, build_planfile, plan
 from myshift.workflows.planmodel import PlannedStatement
 from myshift.workflows.report import format_human
 from myshift.workflows.rollback import RollbackOptions, rollback
@@ -185,28 +196,176 @@ def test_a_transaction_on_the_table_stops_the_apply_fast_with_nothing_moved(
     assert entries_of(conn, fresh_schema.schema) == []
 
 
-def test_a_partition_the_server_cannot_swap_is_refused_and_nothing_is_dropped(
+def row_formats(conn: Conn, like: str) -> dict[str, str]:
+    rows = conn.query(
+        "SELECT NAME, ROW_FORMAT FROM information_schema.INNODB_SYS_TABLES WHERE NAME LIKE %s",
+        (like,),
+    )
+    return {str(n).split("/")[-1]: str(f) for n, f in rows}
+
+
+@pytest.fixture
+def default_row_format(conn: Conn) -> Iterator[Callable[[str], object]]:
+    """Set the server's innodb_default_row_format (GLOBAL only: SET SESSION is
+    1229 on MariaDB 10.11); the throwaway server gets its own back afterwards."""
+    was = conn.scalar("SELECT @@GLOBAL.innodb_default_row_format")
+    yield lambda fmt: conn.execute("SET GLOBAL innodb_default_row_format = %s", (fmt,))
+    conn.execute("SET GLOBAL innodb_default_row_format = %s", (was,))
+
+
+def test_partitions_made_under_another_default_row_format_are_kept_and_come_back(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path, default_row_format: Callable[[str], object]
+) -> None:
+    # The table was made when the default was DYNAMIC; then it became COMPACT and
+    # p202502 was reorganized (COMPACT: partitions follow the default of their
+    # day).  A held table made now would be COMPACT, and EXCHANGE of the DYNAMIC
+    # p202501 refused it (1731 "Non matching attribute 'ROW_FORMAT'") after the
+    # plan's earlier statements ran.  Each held table is made in its partition's
+    # own format instead, and the rollback (which re-creates the partition under
+    # today's default) rebuilds the held table to match before swapping back.
+    schema = fresh_schema.schema
+    default_row_format("dynamic")
+    seed(conn, ranges(MONTHS), 1200)
+    conn.execute("CREATE TABLE other (id int PRIMARY KEY, v int)")
+    default_row_format("compact")
+    conn.execute(
+        "ALTER TABLE events REORGANIZE PARTITION p202502 INTO "
+        "(PARTITION p202502 VALUES LESS THAN (202503))"
+    )
+    assert row_formats(conn, f"{schema}/events#P#p20250_") == {
+        **{f"events#P#p20250{i}": "Dynamic" for i in range(1, 10)},
+        "events#P#p202502": "Compact",
+    }
+    total = sums(conn, "events")
+    for part, default, other in (("p202501", "compact", ""), ("p202502", "dynamic", "v")):
+        default_row_format(default)
+        kept = sums(conn, f"events PARTITION ({part})")
+        fmt = row_formats(conn, f"{schema}/events#P#{part}")[f"events#P#{part}"]
+        # An index on another table first: before, it ran and then the swap failed.
+        desired = write(
+            tmp_path, f"CREATE TABLE other (id int PRIMARY KEY, v int, KEY {other}x (v));\n"
+            + events(ranges([m for m in MONTHS if f"p{m}" != part]))
+        )  # fmt: skip
+        pf = build_planfile(fresh_schema, desired, PlanOptions(allow_drop=True, keep_data=True))
+        assert sorted(s.keep_partitions for s in pf.runnable) == [(), (part,)]
+        apply(fresh_schema, desired, KEEP)
+        assert part not in partitions(conn)
+        (held,) = [e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == schema]
+        assert (held.partition, held.rows) == (part, 100)
+        assert row_formats(conn, f"{DEFAULT_HOLDING}/{held.held_name}") == {held.held_name: fmt}
+        assert conn.query(f"SHOW INDEX FROM other WHERE Key_name = '{other}x'")
+        # Rolled back under the same default: the partition comes back in it, and
+        # the held table is rebuilt (ROW_FORMAT=DEFAULT) to match before the swap.
+        said: list[str] = []
+        rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True), say=said.append)
+        rebuilt = f"{fmt} -> {'Compact' if fmt == 'Dynamic' else 'Dynamic'}"
+        assert any(f"the held table rebuilt {rebuilt}" in line for line in said), said
+        assert partitions(conn) == [f"p{m}" for m in MONTHS]
+        assert sums(conn, f"events PARTITION ({part})") == kept
+        assert sums(conn, "events") == total
+        assert entries_of(conn, schema) == []
+        assert not conn.query(f"SHOW INDEX FROM other WHERE Key_name = '{other}x'")
+        assert row_formats(conn, f"{schema}/events#P#{part}")[f"events#P#{part}"] != fmt
+    # Each rollback re-made the dropped partition and the next one (REORGANIZE of
+    # the next into both) in the default of that moment.
+    fmts = row_formats(conn, f"{schema}/events#P#p20250_")
+    assert [fmts[f"events#P#p20250{i}"] for i in range(1, 5)] == [
+        "Compact", "Dynamic", "Dynamic", "Dynamic"
+    ]  # fmt: skip
+
+
+NUMS = (
+    "CREATE TABLE nums (id int NOT NULL, m int NOT NULL, PRIMARY KEY (id, m)) "
+    "PARTITION BY RANGE (m) ({})"
+)
+
+
+def test_a_swap_no_held_table_can_match_is_refused_before_anything_runs(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path, default_row_format: Callable[[str], object]
+) -> None:
+    # No VARCHAR/BLOB column: naming ROW_FORMAT=DYNAMIC on the held table changes
+    # its options ("packed"), and EXCHANGE says 1736.  Refused at plan time, and
+    # for a plan made before the default changed, at the start of apply, with
+    # nothing run (not even the index on `other` planned before it).
+    default_row_format("dynamic")
+    conn.execute(NUMS.format(
+        "PARTITION p1 VALUES LESS THAN (10), PARTITION p2 VALUES LESS THAN (20)"))  # fmt: skip
+    conn.execute("INSERT INTO nums VALUES (1, 1), (2, 11)")
+    conn.execute("CREATE TABLE other (id int PRIMARY KEY, v int)")
+    desired = write(
+        tmp_path, "CREATE TABLE other (id int PRIMARY KEY, v int, KEY v (v));\n"
+        + NUMS.format("PARTITION p2 VALUES LESS THAN (20)") + ";"
+    )  # fmt: skip
+    keep = PlanOptions(allow_drop=True, keep_data=True)
+    plan(fresh_schema, desired, PlanCommandOptions(keep, output="p.json"))
+    default_row_format("compact")
+    with pytest.raises(RowFormatMismatch) as exc:
+        build_planfile(fresh_schema, desired, keep)
+    said = " ".join(str(exc.value).split())
+    for part in ("partition p1 of", ".`nums`", "stored ROW_FORMAT=DYNAMIC", "(1736)",
+                 "would be ROW_FORMAT=COMPACT", "nothing was run", "ALTER TABLE `nums` FORCE",
+                 "--no-keep-data"):  # fmt: skip
+        assert part in said
+    with pytest.raises(RowFormatMismatch):
+        apply(fresh_schema, None, replace(KEEP, plan_path="p.json", skip_rehearsal=True))
+    assert not conn.query("SHOW INDEX FROM other WHERE Key_name = 'v'")
+    assert [str(r[0]) for r in conn.query(
+        "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = 'nums' ORDER BY 1")] == ["p1", "p2"]  # fmt: skip
+    assert entries_of(conn, fresh_schema.schema) == []
+    # The fix it names: rebuilt, every partition is COMPACT, and the swap works.
+    conn.execute("ALTER TABLE nums FORCE")
+    assert held_row_formats(conn, fresh_schema.schema, "nums", ["p1"]) == {"p1": ""}
+    apply(fresh_schema, desired, KEEP)
+    assert entries_of(conn, fresh_schema.schema) == [
+        f"partition {fresh_schema.schema}.nums partition p1 1"
+    ]
+
+
+def test_an_unreadable_row_format_refuses_the_kept_drop_before_anything_runs(
     conn: Conn, fresh_schema: Endpoint, tmp_path: Path
 ) -> None:
-    # The server's default row format changed since the table was made: the held
-    # table gets the new one, and EXCHANGE refuses (1731 "Non matching attribute
-    # 'ROW_FORMAT' between partition and table").
-    seed(conn, ranges(MONTHS), 1200)
-    before = sums(conn, "events")
-    desired = write(tmp_path, events(ranges(MONTHS[1:])))
-    default = conn.scalar("SELECT @@GLOBAL.innodb_default_row_format")
-    conn.execute("SET GLOBAL innodb_default_row_format = 'compact'")
+    # Without PROCESS (information_schema.INNODB_SYS_TABLES needs it) the format
+    # is not known: refused with the fix.  Plan (whose grants lack PROCESS) lets
+    # it through; apply, which needs PROCESS anyway, reads it again first.
+    seed(conn, ranges(MONTHS), 120)
+    user = f"np_{fresh_schema.schema}"[:32]
+    conn.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")
     try:
-        with pytest.raises(UnsafeError, match="Cannot keep the rows of partition p202501") as exc:
-            apply(fresh_schema, desired, KEEP)
+        conn.execute(f"GRANT SELECT ON `{fresh_schema.schema}`.* TO '{user}'@'%'")
+        with connect(replace(fresh_schema, user=user, password="pw")) as limited:
+            with pytest.raises(RowFormatUnknown, match="needs PROCESS") as exc:
+                stored_row_formats(limited, fresh_schema.schema, "events", ["p202501"])
+            assert exc.value.privilege and "--no-keep-data" in str(exc.value.fix)
+            refuse_unknown_row_formats(
+                limited, fresh_schema.schema, [("events", ["p202501"])], planning=True
+            )
+            with pytest.raises(RowFormatUnknown):
+                refuse_unknown_row_formats(
+                    limited, fresh_schema.schema, [("events", ["p202501"])], planning=False
+                )
     finally:
-        conn.execute("SET GLOBAL innodb_default_row_format = %s", (default,))
-    assert "ROW_FORMAT" in str(exc.value) and "nothing was dropped" in str(exc.value)
-    assert partitions(conn)[0] == "p202501" and sums(conn, "events") == before
-    assert entries_of(conn, fresh_schema.schema) == []  # the empty held table is gone
-    # Without keep-data it is the plain DROP PARTITION, its rows counted as deleted.
-    apply(fresh_schema, desired, ApplyCommandOptions(plan=DROP, keep_data=False, yes=True))
-    assert conn.scalar("SELECT COUNT(*) FROM events") == 1100
+        conn.execute(f"DROP USER '{user}'@'%'")
+    # A partition InnoDB does not know of: refused, also at plan time.
+    with pytest.raises(RowFormatUnknown, match="no entry in InnoDB"):
+        stored_row_formats(conn, fresh_schema.schema, "events", ["p209901"])
+    assert stored_row_formats(conn, fresh_schema.schema, "events", ["P202501"]) == {
+        "P202501": "DYNAMIC"
+    }
+
+
+def test_names_are_found_in_innodb_dictionary_as_the_server_spells_them(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE `Év-1` (id int NOT NULL, m int NOT NULL, PRIMARY KEY (id, m)) "
+        "PARTITION BY RANGE (m) (PARTITION `p-ü` VALUES LESS THAN (10), "
+        "PARTITION `P_Jan` VALUES LESS THAN (20))"
+    )
+    schema = str(conn.scalar("SELECT DATABASE()"))
+    fmts = stored_row_formats(conn, schema, "Év-1", ["p-ü", "p_jan"])
+    assert fmts == {"p-ü": "DYNAMIC", "p_jan": "DYNAMIC"}
+    conn.execute("CREATE TABLE plain (id int PRIMARY KEY) ENGINE=MyISAM "
+                 "PARTITION BY HASH (id) PARTITIONS 2")  # fmt: skip
+    assert stored_row_formats(conn, schema, "plain", ["p0"]) == {"p0": ""}
 
 
 def test_partitioned_tables_cannot_have_foreign_keys(conn: Conn) -> None:

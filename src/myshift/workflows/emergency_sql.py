@@ -179,6 +179,9 @@ def restore_partition_by_hand(
     """What ``keepdata.restore_partition`` runs, for the mysql client."""
     t, h = f"{q(schema)}.{q(table)}", f"{q(holding)}.{q(held_name)}"
     return (
+        "-- a partition re-created since the server's innodb_default_row_format changed\n"
+        "-- has today's row format: if the EXCHANGE below says 1731 'ROW_FORMAT', run\n"
+        f"-- ALTER TABLE {h} ROW_FORMAT=DEFAULT; (before LOCK TABLES) and start again\n"
         f"LOCK TABLES {t} WRITE, {h} WRITE;\n"
         f"-- rows written since into its range: copy them in first (name the columns when the\n"
         f"-- table has generated ones)\n"

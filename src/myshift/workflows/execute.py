@@ -340,6 +340,13 @@ def _checked_under_lock(
         from myshift.workflows.keepdata import refuse_referenced_soft_drops
 
         refuse_referenced_soft_drops(conn, target.schema, soft_dropped, pf.desired)
+    kept_parts = [(s.subject, s.keep_partitions) for s in runnable if s.keep_partitions]
+    if kept_parts:
+        # The held tables are made in the partitions' own row format: read it now,
+        # before anything runs, not when the DROP PARTITION's turn comes.
+        from myshift.workflows.keepdata import refuse_unknown_row_formats
+
+        refuse_unknown_row_formats(conn, target.schema, kept_parts, planning=False)
     return pf
 
 

@@ -34,6 +34,7 @@ def to_planfile(plan: Plan, target: Endpoint, opts: PlanOptions) -> PlanFile:
             from myshift.workflows.keepdata import (
                 refuse_keyless_backups,
                 refuse_referenced_soft_drops,
+                refuse_unknown_row_formats,
             )
 
             dropped = [st.subject for st in statements if st.keep_table]
@@ -42,6 +43,8 @@ def to_planfile(plan: Plan, target: Endpoint, opts: PlanOptions) -> PlanFile:
             backed_up = [st.subject for st in statements if st.keep_columns]
             if backed_up:
                 refuse_keyless_backups(conn, target.schema, backed_up)
+            kept_parts = [(s.subject, s.keep_partitions) for s in statements if s.keep_partitions]
+            refuse_unknown_row_formats(conn, target.schema, kept_parts, planning=True)
         statements = [
             replace(st, preflight=tuple(_counted(conn, p) for p in st.preflight))
             if st.preflight

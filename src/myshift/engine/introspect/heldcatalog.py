@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from myshift.db.connect import DriverError
 from myshift.engine.ddl import quote as q
 
 if TYPE_CHECKING:
@@ -245,3 +246,53 @@ def tables_present_sql(schema: str, names: Sequence[str]) -> tuple[str, tuple[st
         f"WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ({marks})",
         (schema, *names),
     )
+
+
+def innodb_row_formats(conn: Conn, schema: str, table: str) -> dict[str, str] | None:
+    """The row format InnoDB really stores each partition of ``schema.table`` in.
+
+    Keyed by the partition name as InnoDB spells it, lower case (``''`` for an
+    unpartitioned table; subpartitions as ``p0#sp#p0sp0``); values as the
+    dictionary says them (``Dynamic``, ``Compact``, ``Redundant``,
+    ``Compressed``).  Read from INFORMATION_SCHEMA.INNODB_SYS_TABLES (MariaDB) /
+    INNODB_TABLES (MySQL), which need PROCESS: without it the driver's error
+    propagates.  The table's own ROW_FORMAT (information_schema.TABLES) cannot
+    stand in: for a partitioned table it is one partition's, and partitions
+    made after ``innodb_default_row_format`` changed differ (MariaDB 10.11.19).
+    None: not an InnoDB table (no such question), or no such table.
+    """
+    engine = conn.scalar(
+        "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+        (schema, table),
+    )
+    if str(engine or "").lower() != "innodb":
+        return None
+    view = "INNODB_TABLES" if conn.flavor.is_mysql else "INNODB_SYS_TABLES"
+    prefix = f"{filename_spelling(conn, schema)}/{filename_spelling(conn, table)}"
+    like = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+    rows = conn.query(
+        f"SELECT NAME, ROW_FORMAT FROM information_schema.{view} WHERE NAME LIKE %s", (like,)
+    )
+    out: dict[str, str] = {}
+    for name, fmt in rows:
+        text = str(name)
+        if text == prefix:
+            out[""] = str(fmt)
+        elif text[len(prefix) : len(prefix) + 3].lower() == "#p#":
+            out[text[len(prefix) + 3 :].lower()] = str(fmt)
+    return out
+
+
+def filename_spelling(conn: Conn, name: str) -> str:
+    """How the server spells ``name`` in file names and InnoDB's dictionary
+    (``my-db`` -> ``my@002ddb``, ``ü`` -> ``@1o``): its own ``filename`` charset
+    (run on MariaDB 10.11.19).  Where the server cannot say, ``@xxxx`` per
+    character, exact for ASCII names."""
+    if name.isascii() and name.replace("_", "").isalnum():
+        return name
+    try:
+        spelled = conn.scalar("SELECT CAST(CONVERT(%s USING filename) AS BINARY)", (name,))
+    except DriverError:
+        return "".join(c if c.isascii() and (c.isalnum() or c == "_") else f"@{ord(c):04x}"
+                       for c in name)  # fmt: skip
+    return spelled.decode("ascii") if isinstance(spelled, bytes) else str(spelled)

@@ -53,6 +53,7 @@ from myshift.workflows.keepdata.hook import (
     apply_hook,
     refuse_keyless_backups,
     refuse_referenced_soft_drops,
+    refuse_unknown_row_formats,
 )
 from myshift.workflows.keepdata.records import (
     ColumnInfo,
@@ -101,6 +102,7 @@ __all__ = [
     "lossy_column_change",
     "refuse_keyless_backups",
     "refuse_referenced_soft_drops",
+    "refuse_unknown_row_formats",
     "restore_columns",
     "restore_columns_sql",
     "restore_table",

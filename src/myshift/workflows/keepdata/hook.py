@@ -13,6 +13,7 @@ from myshift.workflows.keepdata.catalog import held_for_apply
 from myshift.workflows.keepdata.partitions import keep_partitions, restore_partition
 from myshift.workflows.keepdata.records import HeldColumns, HeldPartition, HeldTable
 from myshift.workflows.keepdata.restore import restore_columns, restore_tables
+from myshift.workflows.keepdata.rowformat import RowFormatUnknown, held_row_formats
 from myshift.workflows.keepdata.softdrop import soft_drop_table
 
 if TYPE_CHECKING:
@@ -60,6 +61,24 @@ def refuse_keyless_backups(conn: Conn, schema: str, tables: Collection[str]) -> 
             "UNIQUE key to match them back to their rows on rollback.",
             "Add a primary key first (in an earlier apply), or plan without --keep-data.",
         )
+
+
+def refuse_unknown_row_formats(
+    conn: Conn, schema: str, kept: Sequence[tuple[str, Sequence[str]]], *, planning: bool
+) -> None:
+    """Before anything runs: each kept partition's held table can have its row format.
+
+    Read, and matched (``keepdata.rowformat``); refused otherwise, since the
+    swap would fail once the plan's earlier statements ran.  ``planning``: a
+    plan made without PROCESS (plan's grants lack it) is not refused for
+    that; apply reads again right before it starts.
+    """
+    for table, parts in kept:
+        try:
+            held_row_formats(conn, schema, table, parts)
+        except RowFormatUnknown as exc:
+            if not (planning and exc.privilege):
+                raise
 
 
 # --------------------------------------------------------------------------- apply hook
@@ -163,6 +182,11 @@ def _restore_step(
             say(
                 f"restored {back.rows_restored} rows of partition {hp.partition} of {hp.table}"
                 + (f", beside {back.rows_since} written since" if back.rows_since else "")
+                + (
+                    f" (the held table rebuilt {back.row_format_change} to match it first)"
+                    if back.row_format_change
+                    else ""
+                )
             )
     for hc in wanted:
         if isinstance(hc, HeldColumns):

@@ -21,6 +21,10 @@ MySQL's side rests on its manual (``sql.MANUAL_EXCHANGE``): same statements, plu
 WITHOUT VALIDATION; EXCHANGE and DROP PARTITION under LOCK TABLES and a held
 table in another schema have not been run on a MySQL server here.
 
+The held table is made so that EXCHANGE finds the same row format on both
+sides, whatever ``innodb_default_row_format`` says today (``rowformat``),
+and rebuilt to match the re-created partition on the way back.
+
 Nothing is lost silently: if the server refuses the swap (a partition-level
 MAX_ROWS, a DATA DIRECTORY..., see ``sql.MANUAL_EXCHANGE``), every swap
 already made is swapped back under the same lock, the empty held tables are
@@ -47,6 +51,7 @@ from myshift.workflows.keepdata.catalog import (
     update_counts,
 )
 from myshift.workflows.keepdata.records import ColumnInfo, HeldPartition
+from myshift.workflows.keepdata.rowformat import held_row_formats, match_row_format
 from myshift.workflows.keepdata.sql import (
     checksum_sql,
     exchange_sql,
@@ -92,13 +97,14 @@ def keep_partitions(
             f"Table `{schema}`.`{table}` has no partition {', '.join(missing)} to keep.",
             "Check the plan against the live schema.",
         )
+    formats = held_row_formats(conn, schema, table, partitions)
     ensure_holding(conn, holding)
     columns = tuple(ColumnInfo.of(c) for c in table_columns(conn, schema, table))
     helds: list[HeldPartition] = []
     try:
         for part in partitions:
             name = held_name_for(conn, holding, apply_id, schema, table, f"__{part}")
-            for stmt in hold_partition_table_sql(schema, table, holding, name):
+            for stmt in hold_partition_table_sql(schema, table, holding, name, formats[part]):
                 conn.execute(stmt)
             held = HeldPartition(str(apply_id), schema, table, holding, name, part, columns, 0, 0)
             # Recorded before any row moves: whatever happens next, it can be found.
@@ -203,6 +209,8 @@ class PartitionRestored:
     held: HeldPartition
     rows_restored: int  # kept rows swapped back in
     rows_since: int  # rows written since into the re-created partition, kept beside them
+    # "Dynamic -> Compact": the held table was rebuilt in the partition's row format first.
+    row_format_change: str = ""
 
 
 def restore_partition(
@@ -232,6 +240,8 @@ def restore_partition(
             "rows back into.",
             "Re-create the partition first (the rollback plan does).",
         )
+    # A rollback re-creates the partition under today's innodb_default_row_format.
+    rebuilt = match_row_format(conn, held, dest)
     cols = [ColumnInfo.of(c) for c in table_columns(conn, held.holding, held.held_name)]
     stored = ", ".join(q(c.name) for c in table_columns(conn, dest, held.table) if not c.generated)
     kept = _sum(conn, held.holding, held.held_name, cols)
@@ -267,4 +277,4 @@ def restore_partition(
         )
     conn.execute(f"DROP TABLE {qualified(held.holding, held.held_name)}")
     forget(conn, held.holding, held.held_name)
-    return PartitionRestored(held, rows_restored=kept[0], rows_since=since[0])
+    return PartitionRestored(held, kept[0], since[0], rebuilt)

@@ -227,12 +227,21 @@ def restore_columns_sql(held: HeldColumns, schema: str, keep_unchanged: Sequence
 MANUAL_EXCHANGE = "https://dev.mysql.com/doc/refman/8.4/en/partitioning-management-exchange.html"
 
 
-def hold_partition_table_sql(schema: str, table: str, holding: str, held_name: str) -> list[str]:
-    """An empty, non-partitioned table with ``table``'s structure in the holding schema."""
+def hold_partition_table_sql(
+    schema: str, table: str, holding: str, held_name: str, row_format: str = ""
+) -> list[str]:
+    """An empty, non-partitioned table with ``table``'s structure in the holding schema.
+
+    ``row_format``: the one InnoDB stores the partition in (EXCHANGE needs the
+    same); without it the held table takes the table's declared one, or the
+    server's current default.  (``ALTER ... REMOVE PARTITIONING, ROW_FORMAT=``
+    is a syntax error on MariaDB 10.11: the option comes first.)
+    """
     held = qualified(holding, held_name)
+    fmt = f"ROW_FORMAT={row_format} " if row_format else ""
     return [
         f"CREATE TABLE {held} LIKE {qualified(schema, table)}",
-        f"ALTER TABLE {held} REMOVE PARTITIONING",
+        f"ALTER TABLE {held} {fmt}REMOVE PARTITIONING",
     ]
 
 
