@@ -297,6 +297,51 @@ def test_a_figure_without_a_baseline_value_is_judged_only_against_its_max() -> N
     assert breach(114.0, None, Limit(ratio=5, delta=100, max=100)) == "above the limit 100"
 
 
+def test_a_quiet_baseline_is_0_by_absence_and_an_unread_one_is_said() -> None:
+    """Which figures may lack a baseline value (judged then only against a _max): a
+    per-query ratio with no queries.  Statement errors by digest after a baseline with
+    no digest rows at all read 0 then, so the first errors are a real regression and
+    flagged; a figure the baseline could not read is named by the summary."""
+    from itertools import pairwise
+
+    from myshift.config.watchsettings import FIGURE_NAMES, PER_WORK
+    from myshift.engine.introspect.health import DigestRow
+    from myshift.workflows.watch.command import summary
+    from myshift.workflows.watch.sampler import Sample, Snapshot, figures
+    from myshift.workflows.watch.watcher import Watcher
+
+    counters = "Questions Com_insert Com_update Com_delete Com_replace Aborted_clients "
+    counters += "Aborted_connects Handler_rollback Select_scan Select_full_join Slow_queries "
+    counters += "Handler_read_rnd_next Innodb_row_lock_waits Innodb_row_lock_time"
+    status = dict.fromkeys(counters.split(), 0.0) | {"Threads_running": 1.0}
+    quiet = [Snapshot(t, t, status, 0.0, [], errors=0.0) for t in (0.0, 1.0, 2.0)]
+    failing = DigestRow("d1", "INSERT INTO `locks` VALUES (...)", 10, 10, 0, 0, 0)
+    later = replace(quiet[2], wall=3.0, mono=3.0, digests=[failing], errors=10.0)
+    base = [figures(a, b) for a, b in pairwise(quiet)]
+    every = {n: v for s in base for n, v in s.values.items() if v is not None}
+    assert {n for n in FIGURE_NAMES if n not in every} - {"replica_lag_s"} == set(PER_WORK)
+    assert every["stmt_errors_per_s"] == 0.0 and every["rollbacks_per_s"] == 0.0
+
+    w = Watcher(sampler=Any, settings=WatchSettings())  # type: ignore[arg-type]
+    w.samples = [("baseline", s) for s in base]
+    w.set_phase("watching")
+    flags = w._judge(figures(quiet[2], later))
+    assert [(f.figure, f.baseline, f.why) for f in flags if f.figure == "stmt_errors_per_s"] == [
+        ("stmt_errors_per_s", 0.0, "up from 0")
+    ]
+    assert w.unjudged() == []
+
+    # No baseline sample at all (the server did not answer then): no "ok" in silence.
+    blind = Watcher(sampler=Any, settings=WatchSettings())  # type: ignore[arg-type]
+    blind.set_phase("watching")
+    blind.samples = [("watching", Sample(3.0, 1.0, {"stmt_errors_per_s": 9.0}))]
+    assert blind.unjudged() == ["stmt errors/s"]
+    target = Endpoint("db", 3306, "m", "", schema="app")
+    blind.rollback_hint = lambda: "myshift rollback --to x"
+    assert "Not judged against a baseline" in summary(blind, target)
+    assert "stmt errors/s" in summary(blind, target).splitlines()[-1]
+
+
 def test_replica_lag_is_read_and_a_stopped_replica_flagged(
     replication_pair: tuple[LocalServer, LocalServer], tmp_path: Path
 ) -> None:
