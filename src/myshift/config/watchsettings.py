@@ -99,6 +99,11 @@ FIGURES: tuple[Figure, ...] = (
     ),
 )
 FIGURE_NAMES = tuple(f.name for f in FIGURES)
+# Per-work ratios: no value for an interval with no work to divide by (a quiet
+# baseline), which is not 0.  Every other figure reads 0 when nothing happened (a
+# rate of a counter that did not move, no digest rows), so no value for it means it
+# could not be read (performance_schema off or unreadable, no baseline sample).
+PER_WORK = frozenset({"scan_rows_per_query", "rows_examined_per_stmt"})
 
 ON_APPLY = ("protected", "always", "never")
 
@@ -213,6 +218,7 @@ __all__ = [
     "FIGURES",
     "FIGURE_NAMES",
     "ON_APPLY",
+    "PER_WORK",
     "Figure",
     "Limit",
     "WatchSettings",

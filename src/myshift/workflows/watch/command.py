@@ -202,12 +202,19 @@ def summary(w: Watcher, target: Endpoint) -> str:
     head = f"Watch of {target}: {n} sample(s) over {secs:.0f}s"
     if w.cut_short:
         head += " (cut short)"
+    unread = w.unjudged()
+    note = (
+        f"Not judged against a baseline (it could not read them; only a _max would "
+        f"flag them): {', '.join(unread)}.\n"
+        if unread
+        else ""
+    )
     if not w.flags:
-        return head + ": no regression against the baseline.\n"
+        return head + ": no regression against the baseline.\n" + note
     lines = [head + f": {len(w.flags)} regression(s) flagged:"]
     lines += [f"  - {f.text()}" for f in w.flags]
     lines.append(f"To roll back: {w.flags[-1].rollback or w.rollback_hint()}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + note
 
 
 def record(target: Endpoint, opts: WatchOptions, w: Watcher, apply_id: int, key: str) -> str:

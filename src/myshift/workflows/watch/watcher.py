@@ -6,7 +6,10 @@ window after the last one), or ``watching`` for ``myshift watch`` on its own.
 A figure is flagged on the first sample that crosses its limit
 (config.watchsettings: ratio and delta over the baseline, or an absolute
 max); it is flagged again only after it came back under.  A figure the
-baseline has no value for is judged only against its max.
+baseline has no value for is judged only against its max: a per-query ratio
+with no queries then (config.watchsettings.PER_WORK), or a figure the baseline
+could not read, which the summary names (``unjudged``) so that an "ok" does
+not hide it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from myshift.config.watchsettings import FIGURE_NAMES, FIGURES, Limit, WatchSettings
+from myshift.config.watchsettings import FIGURE_NAMES, FIGURES, PER_WORK, Limit, WatchSettings
 from myshift.db.connect import Conn, DriverError
 from myshift.errors import MyshiftError
 from myshift.workflows.watch.sampler import Sample, Sampler, Snapshot, figures
@@ -250,6 +253,24 @@ class Watcher:
                 next_at += interval
                 if next_at < time.monotonic():  # a slow sample: do not catch up in a burst
                     next_at = time.monotonic() + interval
+
+    def unjudged(self) -> list[str]:
+        """The figures read while judging that the baseline could not read (labels).
+
+        A per-query ratio without queries in the baseline has no value by absence;
+        any other figure reads 0 when nothing happened, so its missing baseline
+        means it was unreadable then (no baseline sample, performance_schema
+        unreadable): only its max judged it, and the summary says so."""
+        with self._lock:
+            judged = [s for p, s in self.samples if p not in ("baseline", "end")]
+            return [
+                _LABELS[n]
+                for n in FIGURE_NAMES
+                if n not in PER_WORK
+                and self.baseline.get(n) is None
+                and self.phase != "baseline"
+                and any(s.values.get(n) is not None for s in judged)
+            ]
 
     def verdict(self) -> str:
         return "regression" if self.flags else "ok"
