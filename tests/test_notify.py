@@ -373,7 +373,7 @@ def test_interrupted_apply_is_still_told(
         c.execute("INSERT INTO t SELECT seq, seq, LEFT(MD5(seq), 20) FROM seq_10_to_200000")
     (tmp_path / "desired.sql").write_text(
         "CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(20), "
-        "h CHAR(128) AS (SHA2(REPEAT(note, 300), 512)) PERSISTENT);"
+        "h CHAR(128) AS (SHA2(REPEAT(note, 900), 512)) PERSISTENT);"
     )
     env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"} | cli_env()
     proc = subprocess.Popen(
