@@ -193,7 +193,9 @@ def _window(
     return pre, b[pre : len(b) - suf], a[pre : len(a) - suf]
 
 
-def _removed_only(b: tuple[Partition, ...], a: tuple[Partition, ...]) -> tuple[Partition, ...] | None:
+def _removed_only(
+    b: tuple[Partition, ...], a: tuple[Partition, ...]
+) -> tuple[Partition, ...] | None:
     """The partitions of ``b`` missing from ``a`` when ``a`` is ``b`` with only those
     removed (the others equal and in order), else None."""
     rest = iter(a)
