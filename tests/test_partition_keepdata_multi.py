@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from myshift.db.connect import Conn, Endpoint
+from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.changes import DropPartitions, partition_clause
+from myshift.errors import MyshiftError
 from myshift.model.schema import Partition, Partitioning
 from myshift.workflows.apply import apply
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING
+from myshift.workflows.keepdata.partitions import keep_partitions
 from myshift.workflows.plan import PlanOptions, build_planfile
 from myshift.workflows.rollback import RollbackOptions, rollback
 from myshift.workflows.trash import list_trash
@@ -110,3 +112,34 @@ def test_several_kept_partitions_each_drop_alone_without_stalling_writers(
         assert sums(conn, f"events PARTITION ({n})") == before[n]
     assert sums(conn, "events WHERE payload <> 'w'") == total
     assert [e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == schema] == []
+
+
+def test_two_held_tables_under_one_lock_give_up_within_lock_wait_timeout(
+    conn: Conn, fresh_schema: Endpoint
+) -> None:
+    """The one-lock path, should a statement still keep two partitions: the
+    swap's 1205 comes after lock_wait_timeout (2 s here), not innodb's 50 s."""
+    seed(conn, ranges(MONTHS, maxvalue=True), 24_000)
+    total = sums(conn, "events")
+    names = [f"p{MONTHS[1]}", f"p{MONTHS[2]}"]
+    with connect(fresh_schema, lock_wait_timeout=2) as ddl, Writer(fresh_schema) as w:
+        t0 = time.perf_counter()
+        with pytest.raises(MyshiftError, match="Lock wait timeout"):
+            keep_partitions(
+                ddl,
+                fresh_schema.schema,
+                "events",
+                names,
+                "t1",
+                DEFAULT_HOLDING,
+                lambda: ddl.execute("ALTER TABLE events DROP PARTITION " + ", ".join(names)),
+            )
+        took = time.perf_counter() - t0
+        assert ddl.scalar("SELECT @@SESSION.innodb_lock_wait_timeout") == 50
+    print(f"one lock, 2 held: gave up after {took:.2f}s, writer worst {max(w.lat) * 1000:.0f} ms")
+    assert took < 5 and max(w.lat) < 5
+    assert partitions(conn) == [f"p{m}" for m in MONTHS] + ["pmax"]
+    assert sums(conn, "events WHERE payload <> 'w'") == total
+    assert [
+        e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == fresh_schema.schema
+    ] == []
