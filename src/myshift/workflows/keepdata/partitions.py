@@ -14,7 +14,17 @@ off into the holding schema).  Under the lock nobody else writes; the lock
 lasts two metadata-only statements (plus, on the way back, the server's check
 that each kept row fits the partition, which MariaDB 10.11 always makes).
 The lock is taken with the DDL session's short ``lock_wait_timeout``, so a
-long transaction on the table makes it fail fast, before anything changed.
+long transaction on the table makes it fail fast, before anything changed;
+while it is held, ``innodb_lock_wait_timeout`` is no longer than that either
+(``session.short_row_lock_wait``).
+
+One partition per lock: with two held tables locked (``LOCK TABLES t WRITE,
+h1 WRITE, h2 WRITE``, or even ``h2 READ``) MariaDB 10.11.19's EXCHANGE waits on
+its own session's lock until innodb_lock_wait_timeout and fails with 1205.
+A keep-data plan therefore has one ``DROP PARTITION`` per kept partition
+(``keeppolicy.one_drop_per_kept_partition``); the several-partition path below
+only stays for a statement that still names more (it then fails within
+lock_wait_timeout, nothing dropped).
 
 Verified statement by statement on MariaDB 10.11.19 (tests/test_partition_keepdata.py).
 MySQL's side rests on its manual (``sql.MANUAL_EXCHANGE``): same statements, plus
