@@ -19,11 +19,11 @@ from myshift.db.connect import Conn, Endpoint, connect
 from myshift.engine.changes import DropPartitions, partition_clause
 from myshift.errors import MyshiftError
 from myshift.model.schema import Partition, Partitioning
-from myshift.workflows.apply import apply
+from myshift.workflows.apply import ApplyCommandOptions, apply
 from myshift.workflows.history import History
 from myshift.workflows.keepdata import DEFAULT_HOLDING
 from myshift.workflows.keepdata.partitions import keep_partitions
-from myshift.workflows.plan import PlanOptions, build_planfile
+from myshift.workflows.plan import PlanCommandOptions, PlanOptions, build_planfile, plan
 from myshift.workflows.rollback import RollbackOptions, rollback
 from myshift.workflows.trash import list_trash
 from test_partition_keepdata import KEEP, sums
@@ -143,3 +143,45 @@ def test_two_held_tables_under_one_lock_give_up_within_lock_wait_timeout(
     assert [
         e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == fresh_schema.schema
     ] == []
+
+
+def test_a_reviewed_plan_file_dropping_two_kept_partitions_applies_as_shown(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    seed(conn, ranges(MONTHS), 12_000)
+    desired = write(tmp_path, events(ranges(MONTHS[2:])))
+    keep = PlanOptions(allow_drop=True, keep_data=True)
+    plan(fresh_schema, desired, PlanCommandOptions(keep, output="p.json"))
+    res = apply(
+        fresh_schema, None, ApplyCommandOptions(plan_path="p.json", keep_data=True, yes=True)
+    )
+    assert res.apply_id
+    assert partitions(conn)[0] == f"p{MONTHS[2]}"
+    held = [
+        e for e in list_trash(conn, DEFAULT_HOLDING) if e.original_schema == fresh_schema.schema
+    ]
+    assert sorted((e.partition or "", e.rows) for e in held) == [
+        (f"p{MONTHS[0]}", 1_000),
+        (f"p{MONTHS[1]}", 1_000),
+    ]
+
+
+def test_a_keep_data_rollback_drops_two_added_partitions_one_by_one(
+    conn: Conn, fresh_schema: Endpoint, tmp_path: Path
+) -> None:
+    seed(conn, ranges(MONTHS), 1_200)
+    desired = write(tmp_path, events(ranges([*MONTHS, 202601, 202602])))
+    apply(fresh_schema, desired, ApplyCommandOptions(yes=True))
+    t0 = time.perf_counter()
+    rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+    took = time.perf_counter() - t0
+    print(f"rollback of two added partitions with keep-data: {took:.2f}s")
+    with History.open(fresh_schema, schema="_myshift", audit_path=None) as h:
+        undo = h.get_apply(2)
+    assert [s.sql for s in undo.statements] == [
+        "ALTER TABLE `events` DROP PARTITION `p202601`",
+        "ALTER TABLE `events` DROP PARTITION `p202602`",
+    ]
+    assert took < 10
+    assert partitions(conn) == [f"p{m}" for m in MONTHS]
+    assert conn.scalar("SELECT COUNT(*) FROM events") == 1_200
