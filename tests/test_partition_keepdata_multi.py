@@ -185,3 +185,21 @@ def test_a_keep_data_rollback_drops_two_added_partitions_one_by_one(
     assert took < 10
     assert partitions(conn) == [f"p{m}" for m in MONTHS]
     assert conn.scalar("SELECT COUNT(*) FROM events") == 1_200
+
+
+def test_one_drop_per_kept_partition_steps_through_the_partition_lists() -> None:
+    from myshift.engine.changes import AlterTable
+    from myshift.engine.keeppolicy import one_drop_per_kept_partition
+
+    before = _rng("10", "20", "30", "40")
+    after = Partitioning("RANGE", "`m`", partitions=before.partitions[1:3], listed=True)
+    clause = partition_clause(before, after)
+    assert clause is not None
+    split = one_drop_per_kept_partition([AlterTable("t", (clause,))])
+    drops = [ch.clauses[0] for ch in split if isinstance(ch, AlterTable)]
+    assert all(isinstance(d, DropPartitions) for d in drops)
+    assert [[p.name for p in d.dropped] for d in drops if isinstance(d, DropPartitions)] == [
+        ["p0"],
+        ["p3"],
+    ]
+    assert drops[0].after == drops[1].before and drops[1].after == after  # type: ignore[attr-defined]
