@@ -173,11 +173,11 @@ def test_a_keep_data_rollback_drops_two_added_partitions_one_by_one(
     desired = write(tmp_path, events(ranges([*MONTHS, 202601, 202602])))
     apply(fresh_schema, desired, ApplyCommandOptions(yes=True))
     t0 = time.perf_counter()
-    rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
+    back = rollback(fresh_schema, None, RollbackOptions(yes=True, keep_data=True))
     took = time.perf_counter() - t0
     print(f"rollback of two added partitions with keep-data: {took:.2f}s")
     with History.open(fresh_schema, schema="_myshift", audit_path=None) as h:
-        undo = h.get_apply(2)
+        undo = h.get_apply(back.apply_id or 0)
     assert [s.sql for s in undo.statements] == [
         "ALTER TABLE `events` DROP PARTITION `p202601`",
         "ALTER TABLE `events` DROP PARTITION `p202602`",
