@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from myshift.engine.changes import (
@@ -85,6 +86,33 @@ def kept_partitions(change: Change) -> tuple[str, ...]:
         return ()
     names = [p.name for c in change.clauses if isinstance(c, DropPartitions) for p in c.dropped]
     return tuple(names)
+
+
+def one_drop_per_kept_partition(changes: Sequence[Change]) -> list[Change]:
+    """``DROP PARTITION a, b`` split into ``DROP PARTITION a`` then ``DROP PARTITION b``.
+
+    Keep-data swaps each partition's rows out under ``LOCK TABLES t WRITE,
+    h WRITE``; with two held tables locked, MariaDB 10.11.19's ``EXCHANGE
+    PARTITION`` waits on its own session until innodb_lock_wait_timeout (1205
+    after 50 s, the application's table locked all along).  One statement per
+    partition takes one held table per lock, and the plan shows what runs.
+    """
+    out: list[Change] = []
+    for ch in changes:
+        drop = ch.clauses[0] if isinstance(ch, AlterTable) and len(ch.clauses) == 1 else None
+        if not isinstance(drop, DropPartitions) or len(drop.dropped) < 2:
+            out.append(ch)
+            continue
+        assert isinstance(ch, AlterTable)
+        parts, table = drop.before, ch.before
+        for n, gone in enumerate(drop.dropped, 1):
+            nxt = replace(parts, partitions=tuple(p for p in parts.partitions if p != gone))
+            last = n == len(drop.dropped)
+            after = ch.after if last or table is None else replace(table, partitioning=nxt)
+            one = DropPartitions(parts, drop.after if last else nxt, (gone,))
+            out.append(replace(ch, clauses=(one,), before=table, after=after))
+            parts, table = nxt, after
+    return out
 
 
 # --------------------------------------------------------------------------- naming

@@ -75,7 +75,7 @@ def _derived(
         pf.current,
         pf.desired,
         pf.flavor_value,
-        PlanOptions(allow_drop=pf.allow_drop),
+        PlanOptions(allow_drop=pf.allow_drop, keep_data=derivation.keep_data),
         hints=hints or None,
         definers=derivation.definers,
     )

@@ -329,14 +329,20 @@ def derive(
     options = DiffOptions(
         skip_unsupported=skip_unsupported, or_replace=flavor.is_mariadb, definers=definers
     )
+    from myshift.engine.keeppolicy import one_drop_per_kept_partition
+
     if opts.allow_drop:
         changes = diff_schemas(current, desired, hints=hints, options=options)
+        if opts.keep_data:
+            changes = one_drop_per_kept_partition(changes)
         return (
             changes,
             with_fk_checks(changes, planned(changes, flavor, opts), desired, flavor),
             desired,
         )
     hb = hold_back(current, desired, flavor, hints=hints, options=options)
+    if opts.keep_data:  # what is held back is not kept: its statements stay as they are
+        hb = replace(hb, runnable=one_drop_per_kept_partition(hb.runnable))
     held = []
     for st in with_fk_checks(hb.held, planned(hb.held, flavor, opts), desired, flavor):
         why = "; ".join(hb.reasons.get(st.subject, ()))

@@ -39,6 +39,7 @@ from myshift.db.connect import quote_ident as q
 from myshift.engine.definers import for_mode
 from myshift.engine.diff import DiffOptions, diff_schemas
 from myshift.engine.introspect import introspect
+from myshift.engine.keeppolicy import one_drop_per_kept_partition
 from myshift.engine.risk import Algorithm, Lock, Risk
 from myshift.errors import UsageError
 from myshift.model import Flavor, Schema, Table
@@ -304,6 +305,8 @@ def _reverse_planfile(
         desired,
         options=DiffOptions(skip_unsupported=True, or_replace=flavor.is_mariadb, merge_ranges=True),
     )
+    if keep_data:
+        changes = one_drop_per_kept_partition(changes)
     opts = PlanOptions(
         allow_drop=True, verify=verify, workspace=workspace, keep_data=keep_data, definer="ignore"
     )

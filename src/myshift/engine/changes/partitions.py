@@ -12,7 +12,8 @@ held them 0.02 s and kept all 12).
 
 * RANGE / LIST partitions appended after the last one: ``ADD PARTITION``;
 * partitions removed, the others unchanged: ``DROP PARTITION`` (deletes their
-  rows: destructive, held back without --allow-drop);
+  rows: destructive, held back without --allow-drop), also when they are not
+  next to each other (the first and the last);
 * one contiguous run of RANGE partitions replaced by others ending at the same
   bound (splitting the MAXVALUE catch-all, merging, inserting a range in the
   middle): ``REORGANIZE PARTITION ... INTO`` (moves only those rows, none lost);
@@ -192,6 +193,22 @@ def _window(
     return pre, b[pre : len(b) - suf], a[pre : len(a) - suf]
 
 
+def _removed_only(
+    b: tuple[Partition, ...], a: tuple[Partition, ...]
+) -> tuple[Partition, ...] | None:
+    """The partitions of ``b`` missing from ``a`` when ``a`` is ``b`` with only those
+    removed (the others equal and in order), else None."""
+    rest = iter(a)
+    gone = []
+    want = next(rest, None)
+    for p in b:
+        if want is not None and p == want:
+            want = next(rest, None)
+        else:
+            gone.append(p)
+    return tuple(gone) if want is None and gone else None
+
+
 def partition_clause(
     before: Partitioning, after: Partitioning, *, merge: bool = False
 ) -> Clause | None:
@@ -225,6 +242,12 @@ def partition_clause(
     start, old, new = _window(b, a)
     if not old and not new:
         return None
+    gone = _removed_only(b, a)
+    if gone is not None and len(gone) < len(old):
+        # Partitions removed apart from each other (the first and the last...):
+        # one DROP PARTITION of them all, unless RANGE partitions are to be merged
+        # into the kept one after them (one of them has one: re-partition).
+        return None if merge and _is_range(before) else DropPartitions(before, after, gone)
     if not old and start == len(b):
         return AddPartitions(before, after, new)
     if not new and merge and _is_range(before) and start + len(old) < len(b):

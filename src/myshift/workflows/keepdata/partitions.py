@@ -14,7 +14,17 @@ off into the holding schema).  Under the lock nobody else writes; the lock
 lasts two metadata-only statements (plus, on the way back, the server's check
 that each kept row fits the partition, which MariaDB 10.11 always makes).
 The lock is taken with the DDL session's short ``lock_wait_timeout``, so a
-long transaction on the table makes it fail fast, before anything changed.
+long transaction on the table makes it fail fast, before anything changed;
+while it is held, ``innodb_lock_wait_timeout`` is no longer than that either
+(``session.short_row_lock_wait``).
+
+One partition per lock: with two held tables locked (``LOCK TABLES t WRITE,
+h1 WRITE, h2 WRITE``, or even ``h2 READ``) MariaDB 10.11.19's EXCHANGE waits on
+its own session's lock until innodb_lock_wait_timeout and fails with 1205.
+A keep-data plan therefore has one ``DROP PARTITION`` per kept partition
+(``keeppolicy.one_drop_per_kept_partition``); the several-partition path below
+only stays for a statement that still names more (it then fails within
+lock_wait_timeout, nothing dropped).
 
 Verified statement by statement on MariaDB 10.11.19 (tests/test_partition_keepdata.py).
 MySQL's side rests on its manual (``sql.MANUAL_EXCHANGE``): same statements, plus
@@ -52,6 +62,7 @@ from myshift.workflows.keepdata.catalog import (
 )
 from myshift.workflows.keepdata.records import ColumnInfo, HeldPartition
 from myshift.workflows.keepdata.rowformat import held_row_formats, match_row_format
+from myshift.workflows.keepdata.session import short_row_lock_wait
 from myshift.workflows.keepdata.sql import (
     checksum_sql,
     exchange_sql,
@@ -153,19 +164,20 @@ def _swap_out_and_drop(
     helds: Sequence[HeldPartition],
     drop: Callable[[], int | None],
 ) -> None:
-    conn.execute(lock_tables_sql((schema, table), *((h.holding, h.held_name) for h in helds)))
-    swapped: list[HeldPartition] = []
-    try:
+    with short_row_lock_wait(conn):
+        conn.execute(lock_tables_sql((schema, table), *((h.holding, h.held_name) for h in helds)))
+        swapped: list[HeldPartition] = []
         try:
-            for h in helds:
-                _exchange(conn, h, schema)
-                swapped.append(h)
-            drop()
-        except BaseException:
-            _swap_back(conn, schema, swapped)
-            raise
-    finally:
-        conn.execute("UNLOCK TABLES")
+            try:
+                for h in helds:
+                    _exchange(conn, h, schema)
+                    swapped.append(h)
+                drop()
+            except BaseException:
+                _swap_back(conn, schema, swapped)
+                raise
+        finally:
+            conn.execute("UNLOCK TABLES")
 
 
 def _exchange(conn: Conn, h: HeldPartition, schema: str) -> None:
@@ -246,28 +258,12 @@ def restore_partition(
     stored = ", ".join(q(c.name) for c in table_columns(conn, dest, held.table) if not c.generated)
     kept = _sum(conn, held.holding, held.held_name, cols)
     untouched = kept == (held.row_count, held.checksum)
-    conn.execute(lock_tables_sql((dest, held.table), (held.holding, held.held_name)))
-    try:
-        since = _sum(conn, dest, held.table, cols, held.partition)
-        if since[0]:
-            part = f"{qualified(dest, held.table)} PARTITION ({q(held.partition)})"
-            conn.execute(
-                f"INSERT INTO {qualified(held.holding, held.held_name)} ({stored}) "
-                f"SELECT {stored} FROM {part}"
-            )
-        conn.execute(
-            exchange_sql(
-                dest,
-                held.table,
-                held.partition,
-                held.holding,
-                held.held_name,
-                skip_validation=untouched and conn.flavor.is_mysql,
-            )
-        )
-        left = _sum(conn, held.holding, held.held_name, cols)
-    finally:
-        conn.execute("UNLOCK TABLES")
+    with short_row_lock_wait(conn):
+        conn.execute(lock_tables_sql((dest, held.table), (held.holding, held.held_name)))
+        try:
+            since, left = _swap_back_in(conn, held, dest, cols, stored, untouched)
+        finally:
+            conn.execute("UNLOCK TABLES")
     if left != since:
         raise VerificationFailed(
             f"After swapping the kept rows back into partition {held.partition} of "
@@ -278,3 +274,34 @@ def restore_partition(
     conn.execute(f"DROP TABLE {qualified(held.holding, held.held_name)}")
     forget(conn, held.holding, held.held_name)
     return PartitionRestored(held, kept[0], since[0], rebuilt)
+
+
+def _swap_back_in(
+    conn: Conn,
+    held: HeldPartition,
+    dest: str,
+    cols: Sequence[ColumnInfo],
+    stored: str,
+    untouched: bool,
+) -> tuple[Sum, Sum]:
+    """Under the lock: rows written since (``stored``: the columns to copy) join the
+    kept ones, which swap back in.  Returns (rows written since, what the held table
+    holds after the swap)."""
+    since = _sum(conn, dest, held.table, cols, held.partition)
+    if since[0]:
+        part = f"{qualified(dest, held.table)} PARTITION ({q(held.partition)})"
+        conn.execute(
+            f"INSERT INTO {qualified(held.holding, held.held_name)} ({stored}) "
+            f"SELECT {stored} FROM {part}"
+        )
+    conn.execute(
+        exchange_sql(
+            dest,
+            held.table,
+            held.partition,
+            held.holding,
+            held.held_name,
+            skip_validation=untouched and conn.flavor.is_mysql,
+        )
+    )
+    return since, _sum(conn, held.holding, held.held_name, cols)
