@@ -845,3 +845,29 @@ def test_every_listed_figure_is_read_and_flagged(ps_server: LocalServer, tmp_pat
         "stmt errors/s",
     }, out
     print(*[ln for ln in lines if ln.startswith("REGRESSION at")], sep="\n")
+
+
+def test_the_watched_tables_digests_are_found_among_busier_ones(ps_server: LocalServer) -> None:
+    """The mention filter is in the query, before its LIMIT: the watched table's digest
+    is found even when other tables' digests are busier than the limit lets through."""
+    from myshift.engine.introspect import health
+
+    schema = "busy"
+    ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
+    with connect(ep, schema="") as c:
+        c.execute(f"CREATE DATABASE {schema}")
+    with connect(ep) as c:
+        c.execute("CREATE TABLE hot (id INT PRIMARY KEY)")
+        c.execute("CREATE TABLE `watched_t` (id INT PRIMARY KEY)")
+        c.execute("CREATE TABLE `watchedXt` (id INT PRIMARY KEY)")
+        for i in range(20):
+            c.query("SELECT id FROM hot WHERE id = %s", (i,))
+            c.query("SELECT id FROM hot WHERE id > %s", (i,))
+        c.query("SELECT id FROM watchedXt WHERE id = 1")  # `_` is not a wildcard
+        c.query("SELECT id FROM watched_t WHERE id = 1")
+        top = health.digest_rows(c, schema, limit=1)
+        mine = health.digest_rows(c, schema, limit=1, mentions=("watched_t",))
+        both = health.digest_rows(c, schema, limit=50, mentions=("watched_t",))
+    assert top is not None and "hot" in top[0].text
+    assert mine is not None and len(mine) == 1 and "watched_t" in mine[0].text, mine
+    assert both is not None and [r.text for r in both if "watchedXt" in r.text] == [], both

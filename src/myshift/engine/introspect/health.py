@@ -19,6 +19,7 @@ the watch shows what it can, never fails for a missing view.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,16 +155,34 @@ def performance_schema_on(conn: Conn) -> bool:
         return False
 
 
-def digest_rows(conn: Conn, schema: str, limit: int = 300) -> list[DigestRow] | None:
-    """The busiest statement digests run with ``schema`` as default schema; None when
-    performance_schema is off or not readable."""
+def _like(word: str) -> str:
+    """``%word%`` for ``LIKE ... ESCAPE '!'`` (no backslash: NO_BACKSLASH_ESCAPES-proof)."""
+    return "%" + word.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
+def digest_rows(
+    conn: Conn, schema: str, limit: int = 300, mentions: Sequence[str] = ()
+) -> list[DigestRow] | None:
+    """The busiest statement digests run with ``schema`` as default schema (only those
+    whose text mentions one of ``mentions``, when given); None when
+    performance_schema is off or not readable.
+
+    The mention filter is in the query, before the LIMIT: on a busy schema the
+    watched tables' digests need not be among the busiest 300, and one entering
+    them later would be counted from zero (a false jump)."""
+    where, args = "SCHEMA_NAME = %s", [schema]
+    if mentions:
+        where += (
+            " AND (" + " OR ".join(["LOWER(DIGEST_TEXT) LIKE %s ESCAPE '!'"] * len(mentions)) + ")"
+        )
+        args += [_like(m) for m in mentions]
     try:
         rows = conn.query(
             "SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_ERRORS, SUM_WARNINGS, "
             "SUM_NO_INDEX_USED, SUM_ROWS_EXAMINED "
             "FROM performance_schema.events_statements_summary_by_digest "
-            "WHERE SCHEMA_NAME = %s ORDER BY COUNT_STAR DESC LIMIT %s",
-            (schema, int(limit)),
+            f"WHERE {where} ORDER BY COUNT_STAR DESC LIMIT %s",
+            (*args, int(limit)),
         )
     except DriverError:
         return None

@@ -116,7 +116,7 @@ class Sampler:
         )
 
     def _digests(self) -> list[health.DigestRow] | None:
-        rows = health.digest_rows(self.conn, self.schema)
+        rows = health.digest_rows(self.conn, self.schema, mentions=self.tables or ())
         if rows is None or self._pattern is None:
             return rows
         pattern = self._pattern
