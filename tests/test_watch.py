@@ -852,7 +852,7 @@ def test_the_watched_tables_digests_are_found_among_busier_ones(ps_server: Local
     is found even when other tables' digests are busier than the limit lets through."""
     from myshift.engine.introspect import health
 
-    schema = "busy"
+    schema = "digest_limit"
     ep = Endpoint(ps_server.host, ps_server.port, "root", "", schema=schema)
     with connect(ep, schema="") as c:
         c.execute(f"CREATE DATABASE {schema}")
