@@ -22,9 +22,9 @@ One partition per lock: with two held tables locked (``LOCK TABLES t WRITE,
 h1 WRITE, h2 WRITE``, or even ``h2 READ``) MariaDB 10.11.19's EXCHANGE waits on
 its own session's lock until innodb_lock_wait_timeout and fails with 1205.
 A keep-data plan therefore has one ``DROP PARTITION`` per kept partition
-(``keeppolicy.one_drop_per_kept_partition``); the several-partition path below
-only stays for a statement that still names more (it then fails within
-lock_wait_timeout, nothing dropped).
+(``keeppolicy.one_drop_per_kept_partition``), and ``keep_partitions`` refuses a
+statement that names more before it locks anything (it would hold the table
+locked until lock_wait_timeout, then fail).
 
 Verified statement by statement on MariaDB 10.11.19 (tests/test_partition_keepdata.py).
 MySQL's side rests on its manual (``sql.MANUAL_EXCHANGE``): same statements, plus
@@ -94,13 +94,21 @@ def keep_partitions(
     holding: str,
     drop: Callable[[], int | None],
 ) -> list[HeldPartition]:
-    """Swap the rows of ``partitions`` into held tables, then run ``drop`` (the
-    ``DROP PARTITION``), all under one ``LOCK TABLES``; record and checksum them.
+    """Swap the rows of ``partitions`` (one: see the module doc) into a held table,
+    then run ``drop`` (the ``DROP PARTITION``), under one ``LOCK TABLES``; record
+    and checksum them.
 
     On any failure before ``drop`` completed, the rows are swapped back and
     the held tables and their catalog rows removed: the table is as it was.
     An empty partition leaves no held table (nor a trash entry).
     """
+    if len(partitions) > 1:
+        raise UsageError(
+            f"One statement drops {len(partitions)} kept partitions of `{schema}`.`{table}` "
+            f"({', '.join(partitions)}); keep-data swaps them out one per statement, and "
+            "nothing was run.",
+            "Make the plan again: it drops each kept partition in its own statement.",
+        )
     have = {p.lower() for p in partition_names(conn, schema, table)}
     missing = [p for p in partitions if p.lower() not in have]
     if missing:
