@@ -167,6 +167,34 @@ def aws(moto_endpoint: str) -> AwsProd:
     return AwsProd(sg=sg, rds=rds)
 
 
+def aurora_cluster(
+    rds: Any,
+    ident: str,
+    *,
+    instance_class: str = "db.r6g.large",
+    password: str = "Some-Secret-1",
+    cluster_tags: list[dict[str, str]] | None = None,
+    instance_tags: list[dict[str, str]] | None = None,
+    **cluster: Any,
+) -> None:
+    """An Aurora MySQL cluster ``ident`` in moto with its one instance ``ident-1``."""
+    rds.create_db_cluster(
+        DBClusterIdentifier=ident,
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword=password,
+        **({"Tags": cluster_tags} if cluster_tags is not None else {}),
+        **cluster,
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier=f"{ident}-1",
+        DBClusterIdentifier=ident,
+        Engine="aurora-mysql",
+        DBInstanceClass=instance_class,
+        **({"Tags": instance_tags} if instance_tags is not None else {}),
+    )
+
+
 def context(resolve: Callable[[Endpoint], Endpoint] | None, said: list[str], **aws: Any) -> Any:
     return CloudContext(aws=AwsSettings(**aws), resolve=resolve, say=said.append)
 

@@ -33,7 +33,7 @@ from myshift.workflows.access import (
 from myshift.workflows.rehearse import RehearseOptions, rehearse
 from myshift.workflows.sandbox_kinds import make_sandbox
 from myshift.workflows.sandboxes import delete_sandbox, sandboxes_list, sweep
-from rdsfixtures import AwsProd, context, make_plan, own_rds, to_server
+from rdsfixtures import AwsProd, aurora_cluster, context, make_plan, own_rds, to_server
 
 ACCESS_ROW = "access open"  # the row of open, close, sweep and access = "allowlist"
 
@@ -130,20 +130,7 @@ def _tagged_leftovers(rds: Any) -> None:
         MasterUserPassword="Some-Secret-1",
         Tags=tags,
     )
-    rds.create_db_cluster(
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-        Tags=tags,
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="myshift-clu-dddddd-1",
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.large",
-        Tags=tags,
-    )
+    aurora_cluster(rds, "myshift-clu-dddddd", cluster_tags=tags, instance_tags=tags)
 
 
 def test_the_sandbox_policy_is_exactly_what_rehearse_and_sandboxes_call(
@@ -159,17 +146,8 @@ def test_the_sandbox_policy_is_exactly_what_rehearse_and_sandboxes_call(
     plan = make_plan(prod, tmp_path)
     rds = own_rds()
     rds.create_db_snapshot(DBSnapshotIdentifier="prod-snap", DBInstanceIdentifier="prod-db")
-    rds.create_db_cluster(
-        DBClusterIdentifier="prod-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Prod-Master-Secret-9",
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="prod-aurora-1",
-        DBClusterIdentifier="prod-aurora",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.xlarge",
+    aurora_cluster(
+        rds, "prod-aurora", instance_class="db.r6g.xlarge", password="Prod-Master-Secret-9"
     )
     _tagged_leftovers(rds)
     policy = guide_policy("MyshiftSandboxRead")

@@ -43,6 +43,7 @@ from rdsfixtures import (
     after_call,
     assert_guarded,
     assert_source_only_read,
+    aurora_cluster,
     context,
     ep_of,
     has_unique,
@@ -299,18 +300,12 @@ def test_aurora_clone_rehearsal(
     prod, copy = shop_pair
     plan = make_plan(prod, tmp_path)
     rds = own_rds()
-    rds.create_db_cluster(
-        DBClusterIdentifier="prod-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Prod-Master-Secret-9",
+    aurora_cluster(
+        rds,
+        "prod-aurora",
+        instance_class="db.r6g.xlarge",
+        password="Prod-Master-Secret-9",
         ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 4.0},
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="prod-aurora-1",
-        DBClusterIdentifier="prod-aurora",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.xlarge",
     )
     reached: list[str] = []
     sb = make_sandbox("aurora-clone:prod-aurora", cloud=context(to_server(copy, reached), []))

@@ -26,6 +26,7 @@ from rdsfixtures import (
     AwsProd,
     Calls,
     after_call,
+    aurora_cluster,
     context,
     own_rds,
 )
@@ -58,19 +59,7 @@ def test_the_tag_guard_refuses_an_untagged_instance(
         rds.delete_instance("prod-db")
     # An untagged Aurora cluster is refused before any of its instances is touched,
     # even one that carries the tag.
-    aws.rds.create_db_cluster(
-        DBClusterIdentifier="legacy-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-    )
-    aws.rds.create_db_instance(
-        DBInstanceIdentifier="legacy-aurora-1",
-        DBClusterIdentifier="legacy-aurora",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.large",
-        Tags=[{"Key": REHEARSAL_TAG, "Value": "x"}],
-    )
+    aurora_cluster(aws.rds, "legacy-aurora", instance_tags=[{"Key": REHEARSAL_TAG, "Value": "x"}])
     with pytest.raises(UnsafeError, match="RDS cluster 'legacy-aurora' has no myshift:rehearsal"):
         delete_sandbox(Rds(client("rds", AwsSettings())), "legacy-aurora")
     assert not [n for n, _ in calls.mutating()]
@@ -114,20 +103,7 @@ def test_list_and_sweep_delete_only_expired_tagged_sandboxes(aws: AwsProd, tmp_p
         {"Key": "myshift:kind", "Value": "aurora-clone"},
         {"Key": "myshift:expires", "Value": past},
     ]
-    rds.create_db_cluster(
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="Some-Secret-1",
-        Tags=cluster_tags,
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier="myshift-clu-dddddd-1",
-        DBClusterIdentifier="myshift-clu-dddddd",
-        Engine="aurora-mysql",
-        DBInstanceClass="db.r6g.large",
-        Tags=cluster_tags,
-    )
+    aurora_cluster(rds, "myshift-clu-dddddd", cluster_tags=cluster_tags, instance_tags=cluster_tags)
 
     res = run_cli("sandboxes", "list", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
